@@ -1,0 +1,55 @@
+#pragma once
+// Plain value types the online loop reports through LoopObserver. They cross
+// threads (training -> storage, training -> UI) and carry no tensors.
+#include "core/judges/label.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace preflab {
+
+struct MetricSample {
+    int64_t step = 0;
+    std::string name;
+    double value = 0;
+    int64_t timeMs = 0;
+};
+
+struct GeneratedResponse {
+    std::string text;
+    int64_t tokenCount = 0;
+    bool endedWithEos = false;
+    double policyLogprob = 0;    // c_theta under the generating policy
+    double samplingLogprob = 0;  // under the distribution actually sampled (temperature, top-k/p)
+    double refLogprob = 0;       // c_ref
+    std::optional<double> goldReward;
+};
+
+struct PairRecord {
+    int64_t pairIndex = 0;        // run-local, increasing
+    int64_t generatedAtStep = 0;  // the policy's step when it sampled the pair
+    std::string prompt;
+    GeneratedResponse a, b;
+};
+
+struct CheckpointRecord {
+    int64_t step = 0;
+    std::string path;
+    std::vector<std::pair<std::string, double>> metrics;
+};
+
+class LoopObserver {
+public:
+    virtual ~LoopObserver() = default;
+    virtual void pairsGenerated(const std::vector<PairRecord>&) {}
+    virtual void pairsJudged(const std::vector<Judgement>&) {}
+    // Pairs used by the gradient step `step`.
+    virtual void pairsTrained(int64_t /*step*/, const std::vector<int64_t>& /*pairIndices*/) {}
+    virtual void metricsLogged(const std::vector<MetricSample>&) {}
+    virtual void checkpointSaved(const CheckpointRecord&) {}
+};
+
+}  // namespace preflab

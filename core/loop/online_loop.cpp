@@ -1,0 +1,432 @@
+#include "core/loop/online_loop.h"
+
+#include "core/algo/kl_estimators.h"
+#include "core/algo/pairwise_loss.h"
+#include "core/nn/autocast_scope.h"
+#include "core/nn/model_file.h"
+#include "core/nn/sampler.h"
+#include "core/nn/sequence_batch.h"
+#include "core/runtime/compute_threads.h"
+#include "core/task/toy_world_task.h"
+#include "core/text/byte_tokenizer.h"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <stdexcept>
+
+namespace preflab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// splitmix64: independent per-sequence seeds from (run seed, pair index, slot).
+uint64_t mixSeed(uint64_t a, uint64_t b, uint64_t c) {
+    uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull ^ (c << 17);
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+struct Candidate {  // a generated pair waiting for its judgement
+    TokenIds prompt, a, b;
+    double refA = 0, refB = 0, goldA = 0, goldB = 0;
+    int64_t generatedAt = 0;
+};
+
+struct TrainablePair {
+    int64_t index = 0;
+    TokenIds prompt, chosen, rejected;
+    double refChosen = 0, refRejected = 0;
+    int64_t generatedAt = 0;
+    std::optional<bool> agreesWithGold;
+};
+
+constexpr int kMaxBarrenRounds = 50;
+
+}  // namespace
+
+struct OnlineLoop::Impl {
+    LoopSetup setup;
+    const RunConfig& cfg = setup.config;
+    ByteTokenizer tokenizer;
+    ToyWorldTask task;
+    std::vector<TaskPrompt> trainPrompts;
+    std::vector<TaskPrompt> evalPrompts;
+    Transformer policy{nullptr};
+    Transformer reference{nullptr};
+    std::unique_ptr<torch::optim::AdamW> optimizer;
+    std::unique_ptr<Judge> judge;
+    LoopObserver* observer = nullptr;
+    ModelFileInfo modelInfo;
+    bool bf16 = false;
+
+    int64_t step = 0;
+    int64_t nextPairIndex = 0;
+    bool evaluatedAtStart = false;
+    std::map<int64_t, Candidate> awaiting;
+    std::deque<TrainablePair> ready;
+    std::string lastError;
+    std::vector<std::pair<std::string, double>> lastMetrics;
+    double generationSeconds = 0;  // since the last training step
+    int barrenRounds = 0;
+
+    Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
+        : setup(std::move(s)), judge(std::move(j)), observer(o) {
+        const std::vector<std::string> errors = validateRunConfig(cfg);
+        if (!errors.empty()) throw std::runtime_error("invalid run configuration: " + errors.front());
+        configureComputeThreads(static_cast<int>(cfg.threads));
+        const uint64_t seed = static_cast<uint64_t>(cfg.seed);
+        trainPrompts = task.prompts(static_cast<int>(cfg.prompts), mixSeed(seed, 1, 0));
+        evalPrompts = task.prompts(static_cast<int>(cfg.evalSamples), mixSeed(seed, 2, 0));
+
+        policy = loadModelFile(setup.modelPath, &modelInfo);
+        if (modelInfo.tokenizer != tokenizer.name()) {
+            throw std::runtime_error(setup.modelPath + ": tokenizer '" + modelInfo.tokenizer +
+                                     "' is not supported by the online loop yet (expected 'byte')");
+        }
+        reference = cloneTransformer(policy);
+        reference->eval();
+        for (auto& p : reference->parameters()) p.set_requires_grad(false);
+        bf16 = useBf16(cfg.computeDtype, policy->config().parameterCount());
+        torch::manual_seed(seed);
+
+        optimizer = std::make_unique<torch::optim::AdamW>(
+            policy->parameters(), torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
+        nextPairIndex = setup.firstPairIndex;
+        if (!setup.resumeFrom.empty()) {
+            const ModelFileInfo ck = loadModelInto(setup.resumeFrom, policy, optimizer.get());
+            const auto it = ck.counters.find("step");
+            step = it == ck.counters.end() ? 0 : it->second;
+            const auto pi = ck.counters.find("next_pair_index");
+            if (pi != ck.counters.end()) nextPairIndex = std::max(nextPairIndex, pi->second);
+            evaluatedAtStart = true;
+        }
+    }
+
+    const TaskPrompt& trainPrompt(int64_t pairIndex) const {
+        // A fixed pseudo-random walk over the prompt set, reproducible after a resume.
+        const uint64_t k = mixSeed(static_cast<uint64_t>(cfg.seed), 3, static_cast<uint64_t>(pairIndex));
+        return trainPrompts[k % trainPrompts.size()];
+    }
+
+    SamplingParams samplingParams() const {
+        SamplingParams p;
+        p.temperature = cfg.temperature;
+        p.topK = static_cast<int>(cfg.topK);
+        p.topP = cfg.topP;
+        p.maxNewTokens = static_cast<int>(cfg.maxNewTokens);
+        return p;
+    }
+
+    at::Tensor referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses) {
+        torch::NoGradGuard noGrad;
+        const SequenceBatch batch = packSequences(prompts, responses, tokenizer.special().pad);
+        return sequenceLogprobs(computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
+    }
+
+    bool generateRound(const std::atomic_bool& cancel) {
+        const auto t0 = Clock::now();
+        const int64_t G = cfg.generationBatch;
+        std::vector<TokenIds> prompts;
+        std::vector<uint64_t> seeds;
+        std::vector<const TaskPrompt*> taskPrompts;
+        for (int64_t i = 0; i < G; ++i) {
+            const int64_t index = nextPairIndex + i;
+            const TaskPrompt& p = trainPrompt(index);
+            taskPrompts.push_back(&p);
+            const TokenIds ids = tokenizer.promptIds(p.text);
+            for (uint64_t slot = 0; slot < 2; ++slot) {
+                prompts.push_back(ids);
+                seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(index), slot + 10));
+            }
+        }
+        const SampledSequences s =
+            sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer.special().eos, tokenizer.special().pad, &cancel);
+        if (s.cancelled) return false;
+        const at::Tensor ref = referenceLogprobs(prompts, s.tokens);
+        const auto refA = ref.accessor<float, 1>();
+
+        std::vector<PairRecord> records;
+        std::vector<PairForJudging> forJudge;
+        for (int64_t i = 0; i < G; ++i) {
+            const int64_t index = nextPairIndex + i;
+            PairRecord rec;
+            rec.pairIndex = index;
+            rec.generatedAtStep = step;
+            rec.prompt = taskPrompts[i]->text;
+            Candidate cand;
+            cand.prompt = prompts[2 * i];
+            cand.generatedAt = step;
+            for (int slot = 0; slot < 2; ++slot) {
+                const size_t k = static_cast<size_t>(2 * i + slot);
+                GeneratedResponse& r = slot == 0 ? rec.a : rec.b;
+                r.text = tokenizer.decode(s.tokens[k]);
+                r.tokenCount = static_cast<int64_t>(s.tokens[k].size());
+                r.endedWithEos = s.endedWithEos[k];
+                r.policyLogprob = s.policyLogprob[k];
+                r.samplingLogprob = s.samplingLogprob[k];
+                r.refLogprob = refA[static_cast<int64_t>(k)];
+                r.goldReward = task.score(*taskPrompts[i], r.text).total();
+                (slot == 0 ? cand.a : cand.b) = s.tokens[k];
+                (slot == 0 ? cand.refA : cand.refB) = r.refLogprob;
+                (slot == 0 ? cand.goldA : cand.goldB) = *r.goldReward;
+            }
+            forJudge.push_back({index, rec.prompt, rec.a.text, rec.b.text, rec.a.policyLogprob, rec.b.policyLogprob,
+                                rec.a.refLogprob, rec.b.refLogprob});
+            awaiting.emplace(index, std::move(cand));
+            records.push_back(std::move(rec));
+        }
+        nextPairIndex += G;
+        if (observer) observer->pairsGenerated(records);
+        judge->submit(forJudge);
+        generationSeconds += secondsSince(t0);
+        return true;
+    }
+
+    // Moves judged pairs into the training buffer; returns how many are trainable.
+    int absorbJudgements() {
+        std::vector<Judgement> judged = judge->collect();
+        if (judged.empty()) return 0;
+        if (observer) observer->pairsJudged(judged);
+        int trainable = 0;
+        for (const Judgement& j : judged) {
+            auto it = awaiting.find(j.pairIndex);
+            if (it == awaiting.end()) continue;
+            Candidate c = std::move(it->second);
+            awaiting.erase(it);
+            if (j.choice != Choice::A && j.choice != Choice::B) continue;  // stored, not trained
+            const bool aWins = j.choice == Choice::A;
+            TrainablePair t;
+            t.index = j.pairIndex;
+            t.prompt = std::move(c.prompt);
+            t.chosen = aWins ? std::move(c.a) : std::move(c.b);
+            t.rejected = aWins ? std::move(c.b) : std::move(c.a);
+            t.refChosen = aWins ? c.refA : c.refB;
+            t.refRejected = aWins ? c.refB : c.refA;
+            t.generatedAt = c.generatedAt;
+            if (c.goldA != c.goldB) t.agreesWithGold = aWins == (c.goldA > c.goldB);
+            ready.push_back(std::move(t));
+            ++trainable;
+        }
+        return trainable;
+    }
+
+    void report(const std::vector<std::pair<std::string, double>>& metrics) {
+        const int64_t t = nowMs();
+        std::vector<MetricSample> samples;
+        samples.reserve(metrics.size());
+        for (const auto& [name, value] : metrics) samples.push_back({step, name, value, t});
+        if (observer) observer->metricsLogged(samples);
+    }
+
+    StepOutcome halt(const std::string& message) {
+        lastError = message;
+        optimizer->zero_grad();
+        return StepOutcome::Halted;
+    }
+
+    StepOutcome trainStep(const std::atomic_bool& cancel) {
+        const auto t0 = Clock::now();
+        const size_t N = static_cast<size_t>(cfg.batchSize);
+        std::vector<TrainablePair> batch(std::make_move_iterator(ready.begin()),
+                                         std::make_move_iterator(ready.begin() + static_cast<long>(N)));
+        ready.erase(ready.begin(), ready.begin() + static_cast<long>(N));
+
+        std::vector<TokenIds> prompts, responses;
+        std::vector<float> refC, refR;
+        std::vector<int64_t> indices;
+        double agree = 0, agreeCount = 0, staleness = 0;
+        for (int pass = 0; pass < 2; ++pass) {
+            for (const TrainablePair& p : batch) {
+                prompts.push_back(p.prompt);
+                responses.push_back(pass == 0 ? p.chosen : p.rejected);
+            }
+        }
+        for (const TrainablePair& p : batch) {
+            refC.push_back(static_cast<float>(p.refChosen));
+            refR.push_back(static_cast<float>(p.refRejected));
+            indices.push_back(p.index);
+            staleness += static_cast<double>(step - p.generatedAt);
+            if (p.agreesWithGold) {
+                agree += *p.agreesWithGold ? 1.0 : 0.0;
+                agreeCount += 1.0;
+            }
+        }
+        const SequenceBatch seqs = packSequences(prompts, responses, tokenizer.special().pad);
+        policy->train();
+        optimizer->zero_grad();
+        const at::Tensor logps =
+            sequenceLogprobs(computeLogits(policy, seqs.ids, seqs.attention, bf16).to(at::kFloat), seqs);
+        const int64_t n = static_cast<int64_t>(N);
+        PairLogps lp{logps.narrow(0, 0, n), logps.narrow(0, n, n), at::tensor(refC), at::tensor(refR)};
+        PairwiseOptions opts;
+        opts.beta = cfg.beta;
+        LossOutput out = pairwiseLoss(opts, lp);
+        const double lossValue = out.metrics.front().second;
+        if (!std::isfinite(lossValue)) {
+            return halt("non-finite loss (" + std::to_string(lossValue) + ") at step " + std::to_string(step + 1) +
+                        "; no update was applied and the last checkpoint is kept");
+        }
+        out.loss.backward();
+        const double maxNorm = cfg.maxGradNorm > 0 ? cfg.maxGradNorm : std::numeric_limits<double>::infinity();
+        const double gradNorm = torch::nn::utils::clip_grad_norm_(policy->parameters(), maxNorm);
+        if (!std::isfinite(gradNorm)) {
+            return halt("non-finite gradient norm at step " + std::to_string(step + 1) +
+                        "; no update was applied and the last checkpoint is kept");
+        }
+        const double lr = cfg.lr * std::min(1.0, static_cast<double>(step + 1) / static_cast<double>(std::max<int64_t>(1, cfg.warmupSteps)));
+        for (auto& group : optimizer->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+        optimizer->step();
+        ++step;
+
+        const double stepSeconds = secondsSince(t0) + generationSeconds;
+        out.metrics.push_back({"grad_norm", gradNorm});
+        out.metrics.push_back({"learning_rate", lr});
+        if (agreeCount > 0) out.metrics.push_back({"gold/label_agreement", agree / agreeCount});
+        out.metrics.push_back({"buffer/staleness", staleness / static_cast<double>(N)});
+        out.metrics.push_back({"time/step_seconds", stepSeconds});
+        out.metrics.push_back({"time/generation_share", stepSeconds > 0 ? generationSeconds / stepSeconds : 0.0});
+        generationSeconds = 0;
+        if (observer) observer->pairsTrained(step, indices);
+        report(out.metrics);
+        lastMetrics = out.metrics;
+
+        if (cfg.evalEvery > 0 && step % cfg.evalEvery == 0) evaluate(cancel);
+        if ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery == 0) || step == cfg.steps) checkpoint();
+        return StepOutcome::Trained;
+    }
+
+    StepOutcome runStep(const std::atomic_bool& cancel) {
+        if (step >= cfg.steps) return StepOutcome::Finished;
+        if (!evaluatedAtStart) {
+            evaluatedAtStart = true;
+            if (cfg.evalEvery > 0) evaluate(cancel);
+        }
+        const size_t maxOutstanding = static_cast<size_t>(2 * cfg.generationBatch);
+        for (;;) {
+            if (cancel.load()) return StepOutcome::Cancelled;
+            const int trainable = absorbJudgements();
+            if (ready.size() >= static_cast<size_t>(cfg.batchSize)) break;
+            if (judge->outstanding() >= maxOutstanding) return StepOutcome::WaitingForLabels;
+            if (!generateRound(cancel)) return StepOutcome::Cancelled;
+            const int after = absorbJudgements();
+            barrenRounds = (trainable + after > 0 || judge->outstanding() > 0) ? 0 : barrenRounds + 1;
+            if (barrenRounds >= kMaxBarrenRounds) {
+                barrenRounds = 0;
+                return halt("the judge preferred neither response in " + std::to_string(kMaxBarrenRounds) +
+                            " rounds (identical or equally scored responses); try a higher temperature");
+            }
+            if (ready.size() >= static_cast<size_t>(cfg.batchSize)) break;
+        }
+        return trainStep(cancel);
+    }
+
+    void evaluate(const std::atomic_bool& cancel) {
+        torch::NoGradGuard noGrad;
+        const int64_t total = static_cast<int64_t>(evalPrompts.size());
+        const int64_t chunk = 64;
+        double k1 = 0, k3 = 0, exact = 0, entropy = 0, gold = 0, tokens = 0, eos = 0;
+        for (int64_t start = 0; start < total; start += chunk) {
+            if (cancel.load()) return;
+            const int64_t count = std::min(chunk, total - start);
+            std::vector<TokenIds> prompts;
+            std::vector<uint64_t> seeds;
+            for (int64_t i = start; i < start + count; ++i) {
+                prompts.push_back(tokenizer.promptIds(evalPrompts[i].text));
+                seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed) ^ 0xE7A1ull, static_cast<uint64_t>(step),
+                                        static_cast<uint64_t>(i)));
+            }
+            const SampledSequences s = sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer.special().eos,
+                                                   tokenizer.special().pad, &cancel);
+            if (s.cancelled) return;
+            const SequenceBatch batch = packSequences(prompts, s.tokens, tokenizer.special().pad);
+            const KlPerSequence kl =
+                klPerSequence(computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat),
+                              computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
+            k1 += kl.k1.sum().item<double>();
+            k3 += kl.k3.sum().item<double>();
+            exact += kl.exact.sum().item<double>();
+            entropy += kl.entropy.sum().item<double>();
+            for (int64_t i = 0; i < count; ++i) {
+                gold += task.score(evalPrompts[start + i], tokenizer.decode(s.tokens[i])).total();
+                tokens += static_cast<double>(s.tokens[i].size());
+                eos += s.endedWithEos[i] ? 1.0 : 0.0;
+            }
+        }
+        const double n = static_cast<double>(total);
+        const double chosen = cfg.klEstimator == "k1" ? k1 : cfg.klEstimator == "exact" ? exact : k3;
+        report({{"objective/kl", chosen / n},
+                {"kl/k1", k1 / n},
+                {"kl/k3", k3 / n},
+                {"kl/exact", exact / n},
+                {"objective/entropy", entropy / n},
+                {"gold/reward", gold / n},
+                {"eval/response_tokens", tokens / n},
+                {"eval/eos_rate", eos / n}});
+    }
+
+    std::string checkpoint() {
+        char name[64];
+        std::snprintf(name, sizeof name, "step-%08lld.pt", static_cast<long long>(step));
+        const std::string path = (std::filesystem::path(setup.checkpointDir) / name).string();
+        ModelFileInfo info = modelInfo;
+        info.counters = {{"step", step}, {"next_pair_index", nextPairIndex}};
+        saveModelFile(path, policy, info, optimizer.get());
+        if (observer) observer->checkpointSaved({step, path, lastMetrics});
+        return path;
+    }
+};
+
+OnlineLoop::OnlineLoop(LoopSetup setup, std::unique_ptr<Judge> judge, LoopObserver* observer)
+    : d(std::make_unique<Impl>(std::move(setup), std::move(judge), observer)) {}
+
+OnlineLoop::~OnlineLoop() = default;
+
+StepOutcome OnlineLoop::step(const std::atomic_bool& cancel) {
+    return d->runStep(cancel);
+}
+
+void OnlineLoop::evaluate(const std::atomic_bool& cancel) {
+    d->evaluate(cancel);
+}
+
+std::string OnlineLoop::checkpoint() {
+    return d->checkpoint();
+}
+
+int64_t OnlineLoop::currentStep() const {
+    return d->step;
+}
+
+int64_t OnlineLoop::totalSteps() const {
+    return d->cfg.steps;
+}
+
+const std::string& OnlineLoop::lastError() const {
+    return d->lastError;
+}
+
+Judge& OnlineLoop::judge() {
+    return *d->judge;
+}
+
+int64_t OnlineLoop::parameterCount() const {
+    return d->policy->config().parameterCount();
+}
+
+}  // namespace preflab

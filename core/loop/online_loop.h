@@ -1,0 +1,59 @@
+#pragma once
+// The online alignment loop: generate pairs from the current policy -> judge ->
+// buffer -> gradient step when a batch is ready -> periodic evaluation on fresh
+// samples -> checkpoint. A plain class: the caller's thread runs step(); the
+// CLI and the GUI's worker both drive it. Reports only through LoopObserver.
+// No torch in this header (pimpl).
+#include "core/judges/judge.h"
+#include "core/loop/loop_types.h"
+#include "core/loop/run_config.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace preflab {
+
+struct LoopSetup {
+    RunConfig config;
+    std::string modelPath;      // the model to align; the reference is a snapshot of it
+    std::string checkpointDir;  // where checkpoints go
+    std::string resumeFrom;     // a checkpoint to continue from (empty: start fresh)
+    int64_t firstPairIndex = 0; // next pair index (continue numbering after a resume)
+};
+
+enum class StepOutcome {
+    Trained,           // one gradient step done
+    WaitingForLabels,  // a person has pairs to label; call again later
+    Finished,          // config.steps reached
+    Cancelled,         // the cancel flag was raised
+    Halted,            // non-finite loss or gradient: nothing applied; see lastError()
+};
+
+class OnlineLoop {
+public:
+    // Throws std::runtime_error (bad model file, bad config) before any work.
+    OnlineLoop(LoopSetup setup, std::unique_ptr<Judge> judge, LoopObserver* observer);
+    ~OnlineLoop();
+    OnlineLoop(const OnlineLoop&) = delete;
+    OnlineLoop& operator=(const OnlineLoop&) = delete;
+
+    StepOutcome step(const std::atomic_bool& cancel);
+    // Evaluates on fresh samples and reports the metrics (also done every eval_every steps).
+    void evaluate(const std::atomic_bool& cancel);
+    // Writes a checkpoint of the current step (policy, optimizer, counters) and reports it.
+    std::string checkpoint();
+
+    int64_t currentStep() const;
+    int64_t totalSteps() const;
+    const std::string& lastError() const;
+    Judge& judge();
+    // Parameter count of the policy, for display.
+    int64_t parameterCount() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+}  // namespace preflab

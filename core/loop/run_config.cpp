@@ -1,0 +1,155 @@
+#include "core/loop/run_config.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace preflab {
+
+const std::vector<ConfigField>& runConfigFields() {
+    using R = RunConfig;
+    static const std::vector<ConfigField> fields = {
+        {"name", &R::name, 0, 0, false, {}, "a name for the run"},
+        {"algorithm", &R::algorithm, 0, 0, false, {"dpo"}, "preference-optimization method"},
+        {"judge", &R::judge, 0, 0, false, {"task", "self", "human"},
+         "who labels pairs: task (true reward), self (implicit reward), human"},
+        {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels"},
+        {"model", &R::model, 0, 0, false, {}, "'starter' (built-in, pretrained on first use) or a model file"},
+        {"beta", &R::beta, 0, 100, true, {}, "DPO inverse temperature beta (> 0)"},
+        {"lr", &R::lr, 0, 1, true, {}, "learning rate (AdamW)"},
+        {"batch_size", &R::batchSize, 1, 1024, false, {}, "preference pairs per gradient step"},
+        {"generation_batch", &R::generationBatch, 1, 1024, false, {}, "prompts per generation round (2 samples each)"},
+        {"steps", &R::steps, 1, 10'000'000, false, {}, "gradient steps to run"},
+        {"temperature", &R::temperature, 0, 10, false, {}, "sampling temperature (0 = greedy)"},
+        {"top_k", &R::topK, 0, 1'000'000, false, {}, "top-k sampling (0 = off)"},
+        {"top_p", &R::topP, 0, 1, true, {}, "nucleus sampling mass (1 = off)"},
+        {"max_new_tokens", &R::maxNewTokens, 1, 4096, false, {}, "longest response in tokens"},
+        {"seed", &R::seed, 0, 9.0e15, false, {}, "random seed (prompts, sampling, judges)"},
+        {"eval_every", &R::evalEvery, 0, 1'000'000, false, {}, "evaluate on fresh samples every N steps (0 = off)"},
+        {"eval_samples", &R::evalSamples, 1, 100'000, false, {}, "fresh samples per evaluation"},
+        {"kl_estimator", &R::klEstimator, 0, 0, false, {"k1", "k3", "exact"}, "estimator logged as objective/kl"},
+        {"checkpoint_every", &R::checkpointEvery, 0, 1'000'000, false, {}, "checkpoint every N steps (0 = at the end only)"},
+        {"judge_noise", &R::judgeNoise, 0, 100, false, {}, "task judge Bradley-Terry temperature (0 = noiseless)"},
+        {"flip_rate", &R::flipRate, 0, 0.5, false, {}, "task judge label-flip probability"},
+        {"max_grad_norm", &R::maxGradNorm, 0, 1e6, false, {}, "gradient clipping norm (0 = off)"},
+        {"warmup_steps", &R::warmupSteps, 0, 1'000'000, false, {}, "linear learning-rate warm-up steps"},
+        {"prompts", &R::prompts, 1, 1'000'000, false, {}, "size of the training prompt set"},
+        {"compute_dtype", &R::computeDtype, 0, 0, false, {"auto", "fp32", "bf16"},
+         "auto: bf16 only where the CPU has native bf16 and the model is large"},
+        {"threads", &R::threads, 0, 256, false, {}, "intra-op threads (0 = all hardware threads)"},
+    };
+    return fields;
+}
+
+namespace {
+
+const ConfigField* findField(const std::string& key) {
+    const auto& fields = runConfigFields();
+    const auto it = std::find_if(fields.begin(), fields.end(), [&](const ConfigField& f) { return f.key == key; });
+    return it == fields.end() ? nullptr : &*it;
+}
+
+std::string rangeError(const ConfigField& f, double v) {
+    const bool low = f.minExclusive ? v <= f.min : v < f.min;
+    if (!low && v <= f.max && std::isfinite(v)) return {};
+    std::ostringstream s;
+    s << f.key << " = " << v << " is out of range: expected " << (f.minExclusive ? "> " : ">= ") << f.min
+      << " and <= " << f.max;
+    return s.str();
+}
+
+std::string setString(RunConfig& c, const ConfigField& f, const std::string& value) {
+    if (!f.choices.empty() && std::find(f.choices.begin(), f.choices.end(), value) == f.choices.end()) {
+        std::string list;
+        for (const auto& ch : f.choices) list += (list.empty() ? "" : ", ") + ch;
+        return f.key + " = '" + value + "' is not one of: " + list;
+    }
+    c.*std::get<std::string RunConfig::*>(f.member) = value;
+    return {};
+}
+
+}  // namespace
+
+std::string setRunConfigValue(RunConfig& c, const std::string& key, const std::string& value) {
+    const ConfigField* f = findField(key);
+    if (!f) return "unknown setting '" + key + "'";
+    if (std::holds_alternative<std::string RunConfig::*>(f->member)) return setString(c, *f, value);
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || end == nullptr || *end != '\0') return key + " = '" + value + "' is not a number";
+    if (std::holds_alternative<int64_t RunConfig::*>(f->member)) {
+        if (v != std::floor(v)) return key + " = '" + value + "' is not a whole number";
+        const std::string err = rangeError(*f, v);
+        if (!err.empty()) return err;
+        c.*std::get<int64_t RunConfig::*>(f->member) = static_cast<int64_t>(v);
+        return {};
+    }
+    const std::string err = rangeError(*f, v);
+    if (!err.empty()) return err;
+    c.*std::get<double RunConfig::*>(f->member) = v;
+    return {};
+}
+
+std::vector<std::string> parseRunConfigJson(const std::string& json, RunConfig& c) {
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &parseError);
+    if (doc.isNull()) return {"not valid JSON: " + parseError.errorString().toStdString() + " at offset " +
+                              std::to_string(parseError.offset)};
+    if (!doc.isObject()) return {"expected a JSON object of settings"};
+    std::vector<std::string> errors;
+    const QJsonObject obj = doc.object();
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+        const std::string key = it.key().toStdString();
+        std::string text;
+        if (it.value().isString()) text = it.value().toString().toStdString();
+        else if (it.value().isDouble()) {
+            std::ostringstream s;
+            s.precision(17);
+            s << it.value().toDouble();
+            text = s.str();
+        } else {
+            errors.push_back(key + ": expected a number or a string");
+            continue;
+        }
+        const std::string err = setRunConfigValue(c, key, text);
+        if (!err.empty()) errors.push_back(err);
+    }
+    return errors;
+}
+
+std::vector<std::string> validateRunConfig(const RunConfig& c) {
+    std::vector<std::string> errors;
+    RunConfig probe = c;
+    // Re-apply every field through the setter so ranges and choices are checked once, in one place.
+    for (const ConfigField& f : runConfigFields()) {
+        std::string text;
+        if (auto p = std::get_if<std::string RunConfig::*>(&f.member)) text = c.*(*p);
+        else if (auto p = std::get_if<int64_t RunConfig::*>(&f.member)) text = std::to_string(c.*(*p));
+        else {
+            std::ostringstream s;
+            s.precision(17);
+            s << c.*std::get<double RunConfig::*>(f.member);
+            text = s.str();
+        }
+        const std::string err = setRunConfigValue(probe, f.key, text);
+        if (!err.empty()) errors.push_back(err);
+    }
+    if (c.judge == "human" && c.annotator.empty()) errors.push_back("judge = human needs an annotator name");
+    return errors;
+}
+
+std::string runConfigToJson(const RunConfig& c) {
+    QJsonObject obj;
+    for (const ConfigField& f : runConfigFields()) {
+        const QString key = QString::fromStdString(f.key);
+        if (auto p = std::get_if<std::string RunConfig::*>(&f.member)) obj[key] = QString::fromStdString(c.*(*p));
+        else if (auto p = std::get_if<int64_t RunConfig::*>(&f.member)) obj[key] = static_cast<qint64>(c.*(*p));
+        else obj[key] = c.*std::get<double RunConfig::*>(f.member);
+    }
+    return QJsonDocument(obj).toJson(QJsonDocument::Compact).toStdString();
+}
+
+}  // namespace preflab

@@ -1,0 +1,62 @@
+#pragma once
+// Everything that defines a run, so that a run can be repeated from its stored
+// row. One table of fields (runConfigFields) drives the JSON config file, the
+// CLI flags (--batch-size for batch_size), validation and help text.
+// Plain C++ (JSON through QtCore); value type.
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace preflab {
+
+struct RunConfig {
+    std::string name;
+    std::string algorithm = "dpo";
+    std::string judge = "task";  // task | self | human
+    std::string annotator;
+    std::string model = "starter";  // "starter" or a PrefLab model file
+    double beta = 0.1;
+    double lr = 2e-4;
+    int64_t batchSize = 8;        // pairs per gradient step
+    int64_t generationBatch = 8;  // prompts per generation round (two samples each)
+    int64_t steps = 300;
+    double temperature = 1.0;
+    int64_t topK = 0;
+    double topP = 1.0;
+    int64_t maxNewTokens = 64;
+    int64_t seed = 1;
+    int64_t evalEvery = 20;
+    int64_t evalSamples = 64;
+    std::string klEstimator = "k3";
+    int64_t checkpointEvery = 100;
+    double judgeNoise = 0.0;
+    double flipRate = 0.0;
+    double maxGradNorm = 1.0;
+    int64_t warmupSteps = 10;
+    int64_t prompts = 512;
+    std::string computeDtype = "auto";  // auto | fp32 | bf16
+    int64_t threads = 0;
+};
+
+struct ConfigField {
+    using Member = std::variant<int64_t RunConfig::*, double RunConfig::*, std::string RunConfig::*>;
+    std::string key;  // JSON key; the CLI flag is the key with '-' for '_'
+    Member member;
+    double min = 0, max = 0;  // numeric range, inclusive unless minExclusive
+    bool minExclusive = false;
+    std::vector<std::string> choices;  // allowed strings; empty = free text
+    std::string help;
+};
+
+const std::vector<ConfigField>& runConfigFields();
+
+// Sets one field from text; returns an error message, empty on success.
+std::string setRunConfigValue(RunConfig& config, const std::string& key, const std::string& value);
+// Reads a JSON object; unknown keys and bad values are errors (all reported).
+std::vector<std::string> parseRunConfigJson(const std::string& json, RunConfig& config);
+// Cross-field checks and ranges; empty when the config is usable.
+std::vector<std::string> validateRunConfig(const RunConfig& config);
+std::string runConfigToJson(const RunConfig& config);
+
+}  // namespace preflab

@@ -1,0 +1,126 @@
+#include "core/nn/model_file.h"
+
+#include <torch/serialize.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace preflab {
+namespace {
+
+constexpr const char* kFormat = "preflab-model-1";
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+    throw ModelFileError(path + ": " + what);
+}
+
+std::string firstLine(const std::string& s) {
+    return s.substr(0, s.find('\n'));
+}
+
+ModelFileInfo readInfo(torch::serialize::InputArchive& archive, const std::string& path) {
+    c10::IValue format, config, tokenizer, counters;
+    if (!archive.try_read("format", format) || !format.isString() || format.toStringRef() != kFormat) {
+        fail(path, "not a PrefLab model file (missing or unknown format tag)");
+    }
+    if (!archive.try_read("config", config) || !config.isString()) fail(path, "model config missing");
+    ModelFileInfo info;
+    try {
+        info.config = TransformerConfig::deserialize(config.toStringRef());
+    } catch (const std::exception& e) {
+        fail(path, e.what());
+    }
+    if (archive.try_read("tokenizer", tokenizer) && tokenizer.isString()) info.tokenizer = tokenizer.toStringRef();
+    torch::serialize::InputArchive countersArchive;
+    if (archive.try_read("counters", countersArchive)) {
+        for (const std::string& key : countersArchive.keys()) {
+            c10::IValue v;
+            countersArchive.read(key, v);
+            if (v.isInt()) info.counters[key] = v.toInt();
+        }
+    }
+    return info;
+}
+
+torch::serialize::InputArchive openArchive(const std::string& path) {
+    if (!std::filesystem::exists(path)) fail(path, "file not found");
+    torch::serialize::InputArchive archive;
+    try {
+        archive.load_from(path);
+    } catch (const c10::Error& e) {
+        fail(path, "cannot read model archive (truncated or not a model file): " + firstLine(e.what()));
+    }
+    return archive;
+}
+
+}  // namespace
+
+void saveModelFile(const std::string& path, Transformer& model, const ModelFileInfo& info,
+                   torch::optim::Optimizer* optimizer) {
+    torch::serialize::OutputArchive archive;
+    archive.write("format", c10::IValue(std::string(kFormat)));
+    archive.write("config", c10::IValue(info.config.serialize()));
+    archive.write("tokenizer", c10::IValue(info.tokenizer));
+    torch::serialize::OutputArchive counters;
+    for (const auto& [key, value] : info.counters) counters.write(key, c10::IValue(value));
+    archive.write("counters", counters);
+    torch::serialize::OutputArchive weights;
+    model->save(weights);
+    archive.write("model", weights);
+    if (optimizer) {
+        torch::serialize::OutputArchive opt;
+        optimizer->save(opt);
+        archive.write("optimizer", opt);
+    }
+    const std::string tmp = path + ".partial";
+    try {
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+        archive.save_to(tmp);
+    } catch (const std::exception& e) {
+        std::remove(tmp.c_str());
+        fail(path, std::string("cannot write (disk full or not writable?): ") + firstLine(e.what()));
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::remove(tmp.c_str());
+        fail(path, "cannot move the new file into place: " + ec.message());
+    }
+}
+
+ModelFileInfo readModelInfo(const std::string& path) {
+    torch::serialize::InputArchive archive = openArchive(path);
+    return readInfo(archive, path);
+}
+
+ModelFileInfo loadModelInto(const std::string& path, Transformer& model, torch::optim::Optimizer* optimizer) {
+    torch::serialize::InputArchive archive = openArchive(path);
+    ModelFileInfo info = readInfo(archive, path);
+    if (info.config.serialize() != model->config().serialize()) {
+        fail(path, "model shape differs: file has " + info.config.serialize() + ", expected " +
+                       model->config().serialize());
+    }
+    try {
+        torch::serialize::InputArchive weights;
+        if (!archive.try_read("model", weights)) fail(path, "weights missing");
+        model->load(weights);
+        if (optimizer) {
+            torch::serialize::InputArchive opt;
+            if (!archive.try_read("optimizer", opt)) fail(path, "optimizer state missing (not a checkpoint)");
+            optimizer->load(opt);
+        }
+    } catch (const c10::Error& e) {
+        fail(path, "weights do not match the model: " + firstLine(e.what()));
+    }
+    return info;
+}
+
+Transformer loadModelFile(const std::string& path, ModelFileInfo* infoOut, torch::optim::Optimizer* optimizer) {
+    const ModelFileInfo info = readModelInfo(path);
+    Transformer model(info.config);
+    loadModelInto(path, model, optimizer);
+    if (infoOut) *infoOut = info;
+    return model;
+}
+
+}  // namespace preflab

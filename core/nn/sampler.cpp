@@ -1,0 +1,133 @@
+#include "core/nn/sampler.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+
+#include <algorithm>
+#include <random>
+#include <stdexcept>
+
+namespace preflab {
+namespace {
+
+// Restricts logits [B,V] to the top-k and nucleus (top-p) sets; filtered
+// entries become -inf.
+at::Tensor filterLogits(at::Tensor logits, const SamplingParams& p) {
+    const int64_t V = logits.size(-1);
+    if (p.topK > 0 && p.topK < V) {
+        const at::Tensor kth = std::get<0>(logits.topk(p.topK, -1)).select(-1, p.topK - 1).unsqueeze(-1);
+        logits = logits.masked_fill(logits < kth, -INFINITY);
+    }
+    if (p.topP < 1.0) {
+        auto [sorted, order] = logits.sort(-1, /*descending=*/true);
+        const at::Tensor cumulative = at::softmax(sorted, -1).cumsum(-1);
+        // Drop a token when the tokens ranked above it already reach top-p.
+        at::Tensor drop = (cumulative - at::softmax(sorted, -1)) >= p.topP;
+        drop.select(-1, 0).fill_(false);
+        logits = logits.masked_fill(at::zeros_like(drop).scatter(-1, order, drop), -INFINITY);
+    }
+    return logits;
+}
+
+}  // namespace
+
+SampledSequences sampleBatch(Transformer& model, const std::vector<TokenIds>& prompts, const SamplingParams& params,
+                             const std::vector<uint64_t>& seeds, int32_t eos, int32_t pad,
+                             const std::atomic_bool* cancel) {
+    const int64_t B = static_cast<int64_t>(prompts.size());
+    if (seeds.size() != prompts.size()) throw std::invalid_argument("sampleBatch: one seed per prompt");
+    SampledSequences out;
+    out.tokens.resize(B);
+    out.endedWithEos.assign(B, false);
+    out.policyLogprob.assign(B, 0.0);
+    out.samplingLogprob.assign(B, 0.0);
+    if (B == 0) return out;
+
+    torch::NoGradGuard noGrad;
+    const bool wasTraining = model->is_training();
+    model->eval();
+
+    size_t longest = 0;
+    for (const auto& p : prompts) longest = std::max(longest, p.size());
+    const int64_t Lp = static_cast<int64_t>(longest);
+    const int64_t ctx = model->config().maxSeqLen;
+    const int maxNew = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(params.maxNewTokens, ctx - Lp)));
+
+    // Left-pad the prompts so that they all end in the same column.
+    at::Tensor ids = at::full({B, Lp}, pad, at::kLong);
+    at::Tensor mask = at::zeros({B, Lp}, at::kLong);
+    auto idsA = ids.accessor<int64_t, 2>();
+    auto maskA = mask.accessor<int64_t, 2>();
+    for (int64_t b = 0; b < B; ++b) {
+        const int64_t off = Lp - static_cast<int64_t>(prompts[b].size());
+        for (size_t t = 0; t < prompts[b].size(); ++t) {
+            idsA[b][off + static_cast<int64_t>(t)] = prompts[b][t];
+            maskA[b][off + static_cast<int64_t>(t)] = 1;
+        }
+    }
+
+    std::vector<std::mt19937_64> rngs;
+    rngs.reserve(B);
+    for (uint64_t s : seeds) rngs.emplace_back(s);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+
+    KVCache cache = model->newCache(B, Lp + maxNew);
+    at::Tensor logits = model->forwardCached(ids, mask, cache).select(1, Lp - 1).to(at::kFloat);
+    std::vector<bool> done(B, false);
+    int remaining = static_cast<int>(B);
+    at::Tensor next = at::empty({B, 1}, at::kLong);
+    at::Tensor ones = at::ones({B, 1}, at::kLong);
+    at::Tensor u = at::empty({B, 1}, at::kFloat);
+
+    for (int step = 0; step < maxNew && remaining > 0; ++step) {
+        if (cancel && cancel->load()) {
+            out.cancelled = true;
+            break;
+        }
+        const at::Tensor logp = at::log_softmax(logits, -1);
+        at::Tensor chosen;
+        at::Tensor sampleLogp;
+        if (params.temperature <= 0.0) {
+            chosen = logits.argmax(-1, /*keepdim=*/true);
+            sampleLogp = at::zeros({B, 1});
+        } else {
+            const at::Tensor scaled = filterLogits(logits / params.temperature, params);
+            const at::Tensor q = at::softmax(scaled, -1);
+            auto uA = u.accessor<float, 2>();
+            for (int64_t b = 0; b < B; ++b) uA[b][0] = static_cast<float>(uniform(rngs[b]));
+            // Inverse-CDF draw: the first index whose cumulative mass exceeds u.
+            chosen = (q.cumsum(-1) <= u).sum(-1, /*keepdim=*/true).clamp_max(logits.size(-1) - 1);
+            // Guard against landing on a filtered entry through rounding at the top end.
+            const at::Tensor zeroMass = q.gather(-1, chosen) <= 0;
+            if (zeroMass.any().item<bool>()) chosen = at::where(zeroMass, q.argmax(-1, true), chosen);
+            sampleLogp = at::log_softmax(scaled, -1).gather(-1, chosen);
+        }
+        const at::Tensor tokLogp = logp.gather(-1, chosen);
+        auto cA = chosen.accessor<int64_t, 2>();
+        auto pA = tokLogp.accessor<float, 2>();
+        auto sA = sampleLogp.accessor<float, 2>();
+        auto nA = next.accessor<int64_t, 2>();
+        for (int64_t b = 0; b < B; ++b) {
+            if (done[b]) {
+                nA[b][0] = pad;
+                continue;
+            }
+            const int32_t tok = static_cast<int32_t>(cA[b][0]);
+            out.tokens[b].push_back(tok);
+            out.policyLogprob[b] += pA[b][0];
+            out.samplingLogprob[b] += params.temperature <= 0.0 ? 0.0 : sA[b][0];
+            nA[b][0] = tok;
+            if (tok == eos) {
+                done[b] = true;
+                out.endedWithEos[b] = true;
+                --remaining;
+            }
+        }
+        if (remaining == 0 || step + 1 == maxNew) break;
+        logits = model->forwardCached(next, ones, cache).select(1, 0).to(at::kFloat);
+    }
+    if (wasTraining) model->train();
+    return out;
+}
+
+}  // namespace preflab

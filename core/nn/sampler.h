@@ -1,0 +1,33 @@
+#pragma once
+// Batched sampling with a KV cache. Each sequence draws from its own seeded
+// stream, so a sequence's sample does not depend on what else is in the batch.
+// Core-private (torch). Runs under NoGradGuard on the calling thread.
+#include "core/nn/transformer.h"
+#include "core/text/tokenizer.h"
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+namespace preflab {
+
+struct SamplingParams {
+    double temperature = 1.0;  // 0 = greedy
+    int topK = 0;              // 0 = off
+    double topP = 1.0;         // 1 = off
+    int maxNewTokens = 64;
+};
+
+struct SampledSequences {
+    std::vector<TokenIds> tokens;         // generated ids, EOS included when reached
+    std::vector<bool> endedWithEos;
+    std::vector<double> policyLogprob;    // sum of log pi(y_t) at temperature 1
+    std::vector<double> samplingLogprob;  // sum of log q(y_t) under the distribution actually sampled
+    bool cancelled = false;
+};
+
+SampledSequences sampleBatch(Transformer& model, const std::vector<TokenIds>& prompts, const SamplingParams& params,
+                             const std::vector<uint64_t>& seeds, int32_t eos, int32_t pad,
+                             const std::atomic_bool* cancel = nullptr);
+
+}  // namespace preflab

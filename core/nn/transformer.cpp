@@ -1,0 +1,176 @@
+#include "core/nn/transformer.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/init.h>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace preflab {
+namespace {
+
+// Large but finite, so that a fully masked row still gives a finite softmax.
+constexpr double kMasked = -1e9;
+
+}  // namespace
+
+TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& c)
+    : m_heads(c.nHeads), m_headDim(c.headDim()) {
+    m_ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.dModel})));
+    m_qkv = register_module("qkv", torch::nn::Linear(c.dModel, 3 * c.dModel));
+    m_attnOut = register_module("attn_out", torch::nn::Linear(c.dModel, c.dModel));
+    m_ln2 = register_module("ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.dModel})));
+    m_fc = register_module("fc", torch::nn::Linear(c.dModel, c.dFF));
+    m_proj = register_module("proj", torch::nn::Linear(c.dFF, c.dModel));
+}
+
+at::Tensor TransformerBlockImpl::mlp(const at::Tensor& x) {
+    // tanh-GELU (as GPT-2): cheaper than the exact erf form, which was ~10 % of a step.
+    return m_proj(at::gelu(m_fc(m_ln2(x)), "tanh"));
+}
+
+at::Tensor TransformerBlockImpl::attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                        const at::Tensor& bias) {
+    const double scale = 1.0 / std::sqrt(static_cast<double>(m_headDim));
+    at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(scale);
+    scores = scores + bias.to(scores.scalar_type());
+    return at::matmul(at::softmax(scores, -1), v);
+}
+
+at::Tensor TransformerBlockImpl::forward(const at::Tensor& x, const at::Tensor& bias) {
+    const int64_t B = x.size(0), T = x.size(1), D = x.size(2);
+    const at::Tensor qkv = m_qkv(m_ln1(x)).view({B, T, 3, m_heads, m_headDim}).permute({2, 0, 3, 1, 4});
+    const at::Tensor att = attend(qkv[0], qkv[1], qkv[2], bias);
+    const at::Tensor h = x + m_attnOut(att.transpose(1, 2).reshape({B, T, D}));
+    return h + mlp(h);
+}
+
+at::Tensor TransformerBlockImpl::forwardCached(const at::Tensor& x, const at::Tensor& bias, at::Tensor& cacheK,
+                                               at::Tensor& cacheV, int64_t offset) {
+    const int64_t B = x.size(0), T = x.size(1), D = x.size(2);
+    const at::Tensor qkv = m_qkv(m_ln1(x)).view({B, T, 3, m_heads, m_headDim}).permute({2, 0, 3, 1, 4});
+    cacheK.narrow(2, offset, T).copy_(qkv[1]);
+    cacheV.narrow(2, offset, T).copy_(qkv[2]);
+    const at::Tensor att =
+        attend(qkv[0], cacheK.narrow(2, 0, offset + T), cacheV.narrow(2, 0, offset + T), bias);
+    const at::Tensor h = x + m_attnOut(att.transpose(1, 2).reshape({B, T, D}));
+    return h + mlp(h);
+}
+
+TransformerImpl::TransformerImpl(const TransformerConfig& config) : m_config(config) {
+    const std::string err = config.validationError();
+    if (!err.empty()) throw std::invalid_argument("transformer config: " + err);
+    m_tokens = register_module("tokens", torch::nn::Embedding(config.vocabSize, config.dModel));
+    m_positions = register_module("positions", torch::nn::Embedding(config.maxSeqLen, config.dModel));
+    for (int64_t i = 0; i < config.nLayers; ++i) {
+        m_blocks.push_back(register_module("block" + std::to_string(i), TransformerBlock(config)));
+    }
+    m_lnFinal = register_module("ln_final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.dModel})));
+    initWeights();
+}
+
+void TransformerImpl::initWeights() {
+    torch::NoGradGuard noGrad;
+    const double residualStd = 0.02 / std::sqrt(2.0 * static_cast<double>(m_config.nLayers));
+    for (auto& item : named_parameters()) {
+        const std::string& name = item.key();
+        at::Tensor& p = item.value();
+        if (name.find("ln") != std::string::npos) continue;  // LayerNorm keeps weight 1, bias 0
+        if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) {
+            p.zero_();
+        } else if (name.find("attn_out") != std::string::npos || name.find("proj") != std::string::npos) {
+            p.normal_(0.0, residualStd);
+        } else {
+            p.normal_(0.0, 0.02);
+        }
+    }
+}
+
+at::Tensor TransformerImpl::embed(const at::Tensor& ids, const at::Tensor& positions) {
+    if (positions.numel() > 0 && positions.max().item<int64_t>() >= m_config.maxSeqLen) {
+        throw std::out_of_range("sequence longer than the model's context (" + std::to_string(m_config.maxSeqLen) +
+                                " tokens)");
+    }
+    return m_tokens(ids) + m_positions(positions);
+}
+
+at::Tensor TransformerImpl::hidden(const at::Tensor& ids, const at::Tensor& mask) {
+    const int64_t B = ids.size(0), T = ids.size(1);
+    const at::Tensor maskLong = mask.to(at::kLong);
+    const at::Tensor positions = (maskLong.cumsum(1) - 1).clamp_min(0);
+    const auto boolOpts = ids.options().dtype(at::kBool);
+    const at::Tensor causal = at::ones({T, T}, boolOpts).tril().view({1, 1, T, T});
+    const at::Tensor keys = maskLong.to(at::kBool).view({B, 1, 1, T});
+    // A padding query sees itself only, so its row stays finite; it is masked later.
+    const at::Tensor self = at::eye(T, boolOpts).view({1, 1, T, T});
+    const at::Tensor allowed = at::logical_or(at::logical_and(causal, keys), self);
+    const at::Tensor bias =
+        at::zeros({B, 1, T, T}, ids.options().dtype(at::kFloat)).masked_fill_(allowed.logical_not(), kMasked);
+    at::Tensor x = embed(ids, positions);
+    for (auto& block : m_blocks) x = block->forward(x, bias);
+    return m_lnFinal(x);
+}
+
+at::Tensor TransformerImpl::logitsFromHidden(const at::Tensor& h) {
+    return at::linear(h, m_tokens->weight);
+}
+
+KVCache TransformerImpl::newCache(int64_t batch, int64_t capacity) const {
+    if (capacity > m_config.maxSeqLen) capacity = m_config.maxSeqLen;
+    KVCache cache;
+    const auto opts = m_tokens->weight.options().requires_grad(false);
+    for (int64_t i = 0; i < m_config.nLayers; ++i) {
+        cache.keys.push_back(at::zeros({batch, m_config.nHeads, capacity, m_config.headDim()}, opts));
+        cache.values.push_back(at::zeros({batch, m_config.nHeads, capacity, m_config.headDim()}, opts));
+    }
+    cache.keyBias = at::zeros({batch, capacity}, opts.dtype(at::kFloat));
+    cache.realCount = at::zeros({batch}, opts.dtype(at::kLong));
+    cache.capacity = capacity;
+    return cache;
+}
+
+at::Tensor TransformerImpl::forwardCached(const at::Tensor& ids, const at::Tensor& mask, KVCache& cache) {
+    const int64_t B = ids.size(0), Tn = ids.size(1);
+    const int64_t L = cache.length;
+    if (L + Tn > cache.capacity) {
+        throw std::out_of_range("KV cache full: " + std::to_string(L + Tn) + " > " + std::to_string(cache.capacity));
+    }
+    const at::Tensor maskLong = mask.to(at::kLong);
+    const at::Tensor positions = (cache.realCount.unsqueeze(1) + maskLong.cumsum(1) - 1).clamp_min(0);
+    cache.realCount += maskLong.sum(1);
+    cache.keyBias.narrow(1, L, Tn).copy_(at::where(maskLong.to(at::kBool), 0.0, kMasked));
+
+    at::Tensor bias;
+    const at::Tensor keyBias = cache.keyBias.narrow(1, 0, L + Tn).view({B, 1, 1, L + Tn});
+    if (Tn == 1) {
+        // Decoding one token: every cached key is earlier; the token always sees itself.
+        bias = keyBias.clone();
+        bias.select(3, L).zero_();
+    } else {
+        const auto boolOpts = ids.options().dtype(at::kBool);
+        // Query i (absolute L+i) may see keys j <= L+i.
+        const at::Tensor causal = at::ones({Tn, L + Tn}, boolOpts).tril(L).view({1, 1, Tn, L + Tn});
+        const at::Tensor self = at::eye(Tn, L + Tn, boolOpts).roll(L, 1).view({1, 1, Tn, L + Tn});
+        bias = (keyBias + at::zeros({1, 1, Tn, L + Tn}, keyBias.options()).masked_fill_(causal.logical_not(), kMasked))
+                   .clamp_min(kMasked)
+                   .masked_fill_(self, 0.0);
+    }
+
+    at::Tensor x = embed(ids, positions);
+    for (size_t i = 0; i < m_blocks.size(); ++i) {
+        x = m_blocks[i]->forwardCached(x, bias, cache.keys[i], cache.values[i], L);
+    }
+    cache.length = L + Tn;
+    return logitsFromHidden(m_lnFinal(x));
+}
+
+Transformer cloneTransformer(Transformer& source) {
+    Transformer copy(source->config());
+    copy->to(source->named_parameters().begin()->value().scalar_type());
+    torch::NoGradGuard noGrad;
+    auto dst = copy->named_parameters();
+    for (const auto& item : source->named_parameters()) dst[item.key()].copy_(item.value());
+    return copy;
+}
+
+}  // namespace preflab

@@ -1,0 +1,78 @@
+#pragma once
+// Decoder-only transformer (pre-LN, learned positions, causal attention, tanh-GELU
+// MLP, head tied to the token embedding) with a KV cache for batched sampling.
+// Core-private: includes torch. Not thread-safe; one thread uses a model at a time.
+//
+// Padding: a batch may be padded on either side. Positions are counted over real
+// tokens only (cumsum of the mask), and padded keys are masked, so a padded
+// sequence gets the same logits as the same sequence alone.
+#include "core/nn/transformer_config.h"
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <vector>
+
+namespace preflab {
+
+// Keys and values of every layer for a batch being decoded.
+struct KVCache {
+    std::vector<at::Tensor> keys;    // per layer [B, H, capacity, Dh]
+    std::vector<at::Tensor> values;  // per layer [B, H, capacity, Dh]
+    at::Tensor keyBias;              // [B, capacity]: 0 for real tokens, large negative for padding
+    at::Tensor realCount;            // [B] int64: real tokens seen so far (next position)
+    int64_t length = 0;              // columns filled
+    int64_t capacity = 0;
+};
+
+class TransformerBlockImpl : public torch::nn::Module {
+public:
+    explicit TransformerBlockImpl(const TransformerConfig& c);
+    // x [B,T,D]; bias [B,1,T,T] additive attention bias.
+    at::Tensor forward(const at::Tensor& x, const at::Tensor& bias);
+    // x [B,Tn,D] new positions; keys/values are written into the cache at `offset`.
+    at::Tensor forwardCached(const at::Tensor& x, const at::Tensor& bias, at::Tensor& cacheK, at::Tensor& cacheV,
+                             int64_t offset);
+
+private:
+    at::Tensor mlp(const at::Tensor& x);
+    at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias);
+
+    int64_t m_heads;
+    int64_t m_headDim;
+    torch::nn::LayerNorm m_ln1{nullptr}, m_ln2{nullptr};
+    torch::nn::Linear m_qkv{nullptr}, m_attnOut{nullptr}, m_fc{nullptr}, m_proj{nullptr};
+};
+TORCH_MODULE(TransformerBlock);
+
+class TransformerImpl : public torch::nn::Module {
+public:
+    explicit TransformerImpl(const TransformerConfig& config);
+
+    const TransformerConfig& config() const { return m_config; }
+    // ids [B,T] int64, mask [B,T] (1 = real token). Final-norm hidden states [B,T,D].
+    at::Tensor hidden(const at::Tensor& ids, const at::Tensor& mask);
+    at::Tensor logitsFromHidden(const at::Tensor& h);
+    at::Tensor forward(const at::Tensor& ids, const at::Tensor& mask) { return logitsFromHidden(hidden(ids, mask)); }
+
+    KVCache newCache(int64_t batch, int64_t capacity) const;
+    // Feeds new tokens ids [B,Tn] with mask [B,Tn]; returns logits [B,Tn,V].
+    at::Tensor forwardCached(const at::Tensor& ids, const at::Tensor& mask, KVCache& cache);
+
+private:
+    at::Tensor embed(const at::Tensor& ids, const at::Tensor& positions);
+    void initWeights();
+
+    TransformerConfig m_config;
+    torch::nn::Embedding m_tokens{nullptr}, m_positions{nullptr};
+    std::vector<TransformerBlock> m_blocks;
+    torch::nn::LayerNorm m_lnFinal{nullptr};
+};
+TORCH_MODULE(Transformer);
+
+// A copy with the same weights (the frozen reference at run start).
+Transformer cloneTransformer(Transformer& source);
+
+}  // namespace preflab

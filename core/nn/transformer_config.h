@@ -1,0 +1,27 @@
+#pragma once
+// Shape of PrefLab's decoder-only transformer. Plain value type.
+#include <cstdint>
+#include <string>
+
+namespace preflab {
+
+struct TransformerConfig {
+    int64_t vocabSize = 260;
+    int64_t dModel = 128;
+    int64_t nLayers = 4;
+    int64_t nHeads = 4;
+    int64_t dFF = 512;
+    int64_t maxSeqLen = 192;
+
+    int64_t headDim() const { return dModel / nHeads; }
+    // Trainable parameters (head tied to the token embedding).
+    int64_t parameterCount() const;
+    // "vocab=260 d=128 layers=4 heads=4 ff=512 ctx=192": stored in model files.
+    std::string serialize() const;
+    // Throws std::invalid_argument naming the bad field.
+    static TransformerConfig deserialize(const std::string& text);
+    // Empty when valid, else what is wrong.
+    std::string validationError() const;
+};
+
+}  // namespace preflab

@@ -405,6 +405,10 @@ void OnlineLoop::evaluate(const std::atomic_bool& cancel) {
     d->evaluate(cancel);
 }
 
+void OnlineLoop::collectJudgements() {
+    d->absorbJudgements();
+}
+
 std::string OnlineLoop::checkpoint() {
     return d->checkpoint();
 }

@@ -43,6 +43,9 @@ public:
     void evaluate(const std::atomic_bool& cancel);
     // Writes a checkpoint of the current step (policy, optimizer, counters) and reports it.
     std::string checkpoint();
+    // Takes judgements the judge still holds (labels given while the run was
+    // ending) so they are reported and stored, not lost.
+    void collectJudgements();
 
     int64_t currentStep() const;
     int64_t totalSteps() const;

@@ -24,7 +24,7 @@ struct RunConfig {
     double temperature = 1.0;
     int64_t topK = 0;
     double topP = 1.0;
-    int64_t maxNewTokens = 64;
+    int64_t maxNewTokens = 80;
     int64_t seed = 1;
     int64_t evalEvery = 20;
     int64_t evalSamples = 64;

@@ -13,9 +13,9 @@
 namespace preflab {
 
 struct PretrainSpec {
-    TransformerConfig model;  // defaults: d 128, 4 layers, 4 heads
-    int64_t steps = 1200;
-    int64_t batchSize = 32;
+    TransformerConfig model;  // defaults: d 96, 4 layers, 4 heads, ~0.5 M parameters
+    int64_t steps = 600;
+    int64_t batchSize = 24;
     double lr = 3e-3;  // cosine decay to 10 % after a short warm-up
     uint64_t seed = 20240601;
     int threads = 0;

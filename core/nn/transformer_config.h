@@ -7,11 +7,11 @@ namespace preflab {
 
 struct TransformerConfig {
     int64_t vocabSize = 260;
-    int64_t dModel = 128;
+    int64_t dModel = 96;
     int64_t nLayers = 4;
     int64_t nHeads = 4;
-    int64_t dFF = 512;
-    int64_t maxSeqLen = 192;
+    int64_t dFF = 384;
+    int64_t maxSeqLen = 160;
 
     int64_t headDim() const { return dModel / nHeads; }
     // Trainable parameters (head tied to the token embedding).

@@ -147,7 +147,7 @@ std::string ToyWorldTask::sampleResponse(const TaskPrompt& prompt, std::mt19937_
     std::vector<std::string> sentences;
     if (chance(0.35, rng)) sentences.push_back(pick(kKindOpeners, rng));
     else if (chance(0.2, rng)) sentences.push_back(pick(kUnkindOpeners, rng));
-    const int n = 1 + static_cast<int>(rng() % 4);
+    const int n = 1 + static_cast<int>(rng() % 3);
     for (int i = 0; i < n; ++i) {
         if (i > 0 && chance(0.15, rng)) {  // repeat an earlier sentence
             sentences.push_back(sentences[rng() % sentences.size()]);

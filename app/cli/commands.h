@@ -1,0 +1,16 @@
+#pragma once
+// The subcommands of `preflab`. Each takes the arguments after its name and
+// returns the process exit code (0 ok, 1 failure, 2 usage error).
+#include <QStringList>
+
+namespace preflab {
+
+int runPretrainCommand(const QStringList& args);
+int runRunCommand(const QStringList& args);
+int runImportCommand(const QStringList& args);
+int runExportCommand(const QStringList& args);
+int runRunsCommand(const QStringList& args);
+// The built-in demonstration: pretrain if needed, then a short task-judge run.
+int runDemo(const QStringList& args);
+
+}  // namespace preflab

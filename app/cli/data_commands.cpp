@@ -1,0 +1,167 @@
+// `preflab pretrain`, `import`, `export` and `runs`.
+#include "app/cli/commands.h"
+#include "app/cli/starter_cache.h"
+#include "storage/data_paths.h"
+#include "storage/database.h"
+#include "storage/pair_files.h"
+#include "storage/run_store.h"
+
+#include <QCommandLineParser>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cstdio>
+
+namespace preflab {
+namespace {
+
+std::string databaseOption(const QCommandLineParser& p) {
+    return p.isSet("db") ? p.value("db").toStdString() : defaultDatabasePath();
+}
+
+int fail(const std::exception& e) {
+    std::fprintf(stderr, "preflab: %s\n", e.what());
+    return 1;
+}
+
+}  // namespace
+
+int runPretrainCommand(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription("Pretrain the built-in starter model on the task corpus (cached for later runs).");
+    p.addHelpOption();
+    p.addOption({"force", "Pretrain again even if a cached model exists."});
+    p.addOption({"steps", "Training steps (default 600).", "n"});
+    p.addOption({"data-dir", "Directory for models.", "dir"});
+    p.process(QStringList{"preflab pretrain"} + args);
+    try {
+        const std::string dir = p.isSet("data-dir") ? p.value("data-dir").toStdString() : defaultDataDir();
+        const std::string path = ensureStarterModel(dir, p.isSet("force"), p.value("steps").toLongLong());
+        std::printf("%s\n", path.c_str());
+    } catch (const std::exception& e) {
+        return fail(e);
+    }
+    return 0;
+}
+
+int runImportCommand(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription("Import preference pairs from JSON Lines in TRL's format: "
+                                "{\"prompt\": ..., \"chosen\": ..., \"rejected\": ...} per line.");
+    p.addHelpOption();
+    p.addPositionalArgument("file", "The .jsonl file.");
+    p.addOption({"db", "Database file.", "path"});
+    p.addOption({"skip-bad", "Store the good lines even if some lines are bad (bad ones are reported, never stored)."});
+    p.addOption({"annotator", "Annotator name stored with the imported labels.", "name"});
+    p.process(QStringList{"preflab import"} + args);
+    if (p.positionalArguments().size() != 1) {
+        std::fprintf(stderr, "preflab import: expected one file\n");
+        return 2;
+    }
+    try {
+        auto db = Database::open(databaseOption(p));
+        const ImportReport r = importPairsJsonl(*db, p.positionalArguments().front().toStdString(), p.isSet("skip-bad"),
+                                                p.value("annotator").toStdString());
+        std::fputs(r.describe().c_str(), stderr);
+        if (!r.stored) {
+            std::fprintf(stderr, "preflab import: %zu bad line(s) in %s; nothing was stored (use --skip-bad to store "
+                                 "the good lines)\n", r.errors.size(), r.file.c_str());
+            return 1;
+        }
+        std::printf("Imported %lld pairs from %s into %s%s\n", static_cast<long long>(r.pairsStored), r.file.c_str(),
+                    db->path().c_str(), r.errors.empty() ? "" : " (bad lines skipped, see above)");
+        return r.errors.empty() ? 0 : 1;
+    } catch (const std::exception& e) {
+        return fail(e);
+    }
+}
+
+int runExportCommand(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription("Export labeled pairs (TRL JSON Lines) and/or a run's metrics (CSV).");
+    p.addHelpOption();
+    p.addOption({"db", "Database file.", "path"});
+    p.addOption({"run", "Only this run (required for --metrics).", "id"});
+    p.addOption({"pairs", "Write pairs whose latest label is A or B to this .jsonl file.", "file"});
+    p.addOption({"metrics", "Write the run's metrics to this .csv file.", "file"});
+    p.process(QStringList{"preflab export"} + args);
+    if (!p.isSet("pairs") && !p.isSet("metrics")) {
+        std::fprintf(stderr, "preflab export: give --pairs FILE and/or --metrics FILE\n");
+        return 2;
+    }
+    if (p.isSet("metrics") && !p.isSet("run")) {
+        std::fprintf(stderr, "preflab export: --metrics needs --run ID\n");
+        return 2;
+    }
+    try {
+        auto db = Database::open(databaseOption(p), Database::Mode::OpenExisting);
+        std::optional<int64_t> run;
+        if (p.isSet("run")) run = p.value("run").toLongLong();
+        if (p.isSet("pairs")) {
+            const int64_t n = exportPairsJsonl(*db, p.value("pairs").toStdString(), run);
+            std::printf("Wrote %lld pairs to %s\n", static_cast<long long>(n), qPrintable(p.value("pairs")));
+        }
+        if (p.isSet("metrics")) {
+            const int64_t n = exportMetricsCsv(*db, p.value("metrics").toStdString(), *run);
+            std::printf("Wrote %lld metric values to %s\n", static_cast<long long>(n), qPrintable(p.value("metrics")));
+        }
+    } catch (const std::exception& e) {
+        return fail(e);
+    }
+    return 0;
+}
+
+int runRunsCommand(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription("List the runs of a database with their headline metrics.");
+    p.addHelpOption();
+    p.addOption({"db", "Database file.", "path"});
+    p.addOption({"json", "Machine-readable output."});
+    p.process(QStringList{"preflab runs"} + args);
+    try {
+        auto db = Database::open(databaseOption(p), Database::Mode::OpenExisting);
+        const std::vector<RunSummary> runs = RunStore(*db).list();
+        if (p.isSet("json")) {
+            QJsonArray arr;
+            for (const RunSummary& s : runs) {
+                QJsonObject o;
+                o["id"] = static_cast<qint64>(s.run.id);
+                o["name"] = QString::fromStdString(s.run.name);
+                o["status"] = QString::fromStdString(s.run.status);
+                o["last_step"] = static_cast<qint64>(s.run.lastStep);
+                o["created_ms"] = static_cast<qint64>(s.run.createdMs);
+                o["pairs"] = static_cast<qint64>(s.pairs);
+                o["labels"] = static_cast<qint64>(s.labels);
+                o["code_version"] = QString::fromStdString(s.run.codeVersion);
+                o["config"] = QJsonDocument::fromJson(QByteArray::fromStdString(s.run.configJson)).object();
+                QJsonObject m;
+                for (const auto& [name, value] : s.latest) m[QString::fromStdString(name)] = value;
+                o["metrics"] = m;
+                arr.append(o);
+            }
+            std::printf("%s\n", QJsonDocument(arr).toJson(QJsonDocument::Indented).constData());
+            return 0;
+        }
+        std::printf("%-4s %-10s %-9s %7s %7s %8s %8s %8s %8s  %s\n", "id", "name", "status", "step", "pairs", "loss",
+                    "margin", "KL", "gold", "created");
+        for (const RunSummary& s : runs) {
+            auto metric = [&](const char* name) {
+                const auto it = s.latest.find(name);
+                return it == s.latest.end() ? QStringLiteral("-") : QString::number(it->second, 'f', 3);
+            };
+            std::printf("%-4lld %-10s %-9s %7lld %7lld %8s %8s %8s %8s  %s\n", static_cast<long long>(s.run.id),
+                        s.run.name.substr(0, 10).c_str(), s.run.status.c_str(), static_cast<long long>(s.run.lastStep),
+                        static_cast<long long>(s.pairs), qPrintable(metric("loss")), qPrintable(metric("rewards/margins")),
+                        qPrintable(metric("objective/kl")), qPrintable(metric("gold/reward")),
+                        qPrintable(QDateTime::fromMSecsSinceEpoch(s.run.createdMs).toString("yyyy-MM-dd hh:mm")));
+        }
+        if (runs.empty()) std::printf("(no runs yet: try `preflab run`)\n");
+    } catch (const std::exception& e) {
+        return fail(e);
+    }
+    return 0;
+}
+
+}  // namespace preflab

@@ -1,0 +1,259 @@
+// `preflab run` and the built-in demonstration.
+#include "app/cli/commands.h"
+#include "app/cli/starter_cache.h"
+#include "app/cli/terminal_progress.h"
+#include "app/session/training_session.h"
+#include "storage/data_paths.h"
+#include "storage/database.h"
+#include "storage/run_store.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFile>
+#include <QTimer>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+namespace preflab {
+namespace {
+
+std::atomic_bool g_interrupted{false};
+
+void onSigint(int) {
+    g_interrupted = true;
+}
+
+QString flagFor(const std::string& key) {
+    return QString::fromStdString(key).replace('_', '-');
+}
+
+void addRunOptions(QCommandLineParser& p) {
+    p.addOption({"config", "Read settings from a JSON file (flags override it).", "file"});
+    p.addOption({"db", "Database file (default: the user data directory).", "path"});
+    p.addOption({"data-dir", "Directory for models and checkpoints.", "dir"});
+    p.addOption({"resume", "Continue run ID from its last checkpoint.", "id"});
+    p.addOption({"quiet", "Print only the summary."});
+    for (const ConfigField& f : runConfigFields()) {
+        QString help = QString::fromStdString(f.help);
+        if (!f.choices.empty()) {
+            QStringList c;
+            for (const auto& s : f.choices) c << QString::fromStdString(s);
+            help += " [" + c.join('|') + "]";
+        }
+        p.addOption({flagFor(f.key), help, "value"});
+    }
+}
+
+// Applies --config then the flags; prints every error and returns false on any.
+bool buildConfig(const QCommandLineParser& p, RunConfig& config) {
+    std::vector<std::string> errors;
+    if (p.isSet("config")) {
+        QFile f(p.value("config"));
+        if (!f.open(QIODevice::ReadOnly)) {
+            std::fprintf(stderr, "preflab: cannot read config file %s\n", qPrintable(p.value("config")));
+            return false;
+        }
+        for (const std::string& e : parseRunConfigJson(f.readAll().toStdString(), config)) {
+            errors.push_back(p.value("config").toStdString() + ": " + e);
+        }
+    }
+    for (const ConfigField& f : runConfigFields()) {
+        if (!p.isSet(flagFor(f.key))) continue;
+        const std::string err = setRunConfigValue(config, f.key, p.value(flagFor(f.key)).toStdString());
+        if (!err.empty()) errors.push_back("--" + flagFor(f.key).toStdString() + ": " + err);
+    }
+    if (errors.empty()) errors = validateRunConfig(config);
+    for (const std::string& e : errors) std::fprintf(stderr, "preflab: %s\n", e.c_str());
+    return errors.empty();
+}
+
+// Asks on the terminal for labels while the run waits for a person.
+void labelOnTerminal(HumanLabelQueue& queue, const std::string& annotator) {
+    for (const PairForJudging& pair : queue.pending()) {
+        std::printf("\n--- pair %lld ---\nPrompt: %s\n  [A] %s\n  [B] %s\nChoose a / b / t (tie) / x (both bad) / s (skip): ",
+                    static_cast<long long>(pair.pairIndex), pair.prompt.c_str(), pair.responseA.c_str(),
+                    pair.responseB.c_str());
+        std::fflush(stdout);
+        std::string answer;
+        if (!std::getline(std::cin, answer)) {
+            g_interrupted = true;
+            return;
+        }
+        const char c = answer.empty() ? 's' : static_cast<char>(std::tolower(static_cast<unsigned char>(answer[0])));
+        const Choice choice = c == 'a' ? Choice::A : c == 'b' ? Choice::B : c == 't' ? Choice::Tie
+                            : c == 'x' ? Choice::BothBad : Choice::Skip;
+        queue.provide(pair.pairIndex, choice, annotator);
+    }
+}
+
+struct Printer {
+    TerminalProgress line;
+    std::map<std::string, double> latest;
+    qint64 step = 0, total = 0;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    qint64 startStep = -1;
+    bool quiet = false;
+
+    QString value(const char* name, int decimals = 3) const {
+        const auto it = latest.find(name);
+        return it == latest.end() ? QStringLiteral("-") : QString::number(it->second, 'f', decimals);
+    }
+    double stepsPerSecond() const {
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        return s > 0 && startStep >= 0 ? (step - startStep) / s : 0.0;
+    }
+    void redraw(bool force = false) {
+        if (quiet) return;
+        line.show(QStringLiteral("step %1/%2 | loss %3 | margin %4 | acc %5 | KL %6 | gold %7 | %8 steps/s")
+                      .arg(step).arg(total).arg(value("loss")).arg(value("rewards/margins"))
+                      .arg(value("rewards/accuracies", 2)).arg(value("objective/kl")).arg(value("gold/reward"))
+                      .arg(stepsPerSecond(), 0, 'f', 2),
+                  force);
+    }
+};
+
+int executeRun(const SessionSetup& setup, bool quiet) {
+    Printer printer;
+    printer.quiet = quiet;
+    std::map<std::string, std::pair<double, double>> firstLast;  // first and last value of each metric
+    qint64 runId = 0;
+    int exitCode = 0;
+    TrainingSession session(setup);
+    QObject::connect(&session, &TrainingSession::runCreated, [&](qint64 id) {
+        runId = id;
+        if (!quiet) std::printf("Run %lld in %s\n", static_cast<long long>(id), setup.databasePath.c_str());
+    });
+    QObject::connect(&session, &TrainingSession::metricsReady, [&](const QVector<MetricSample>& samples) {
+        for (const MetricSample& s : samples) {
+            printer.latest[s.name] = s.value;
+            auto it = firstLast.find(s.name);
+            if (it == firstLast.end()) firstLast[s.name] = {s.value, s.value};
+            else it->second.second = s.value;
+        }
+        printer.redraw();
+    });
+    QObject::connect(&session, &TrainingSession::progress, [&](qint64 step, qint64 total) {
+        if (printer.startStep < 0) printer.startStep = step;
+        printer.step = step;
+        printer.total = total;
+    });
+    QObject::connect(&session, &TrainingSession::failed, [&](const QString& message) {
+        printer.line.done();
+        std::fprintf(stderr, "preflab: %s\n", qPrintable(message));
+        exitCode = 1;
+    });
+    QObject::connect(&session, &TrainingSession::stateChanged, [&](RunState state, const QString&) {
+        // Without a GUI, a halted (paused) run ends here; it can be resumed with --resume.
+        if (state == RunState::Paused) session.stop();
+    });
+    QObject::connect(&session, &TrainingSession::finished, [&] { QCoreApplication::quit(); });
+
+    std::signal(SIGINT, onSigint);
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, [&] {
+        if (g_interrupted.exchange(false)) {
+            printer.line.done();
+            std::printf("Stopping after the current step (a checkpoint is written)...\n");
+            session.stop();
+        }
+        if (setup.humanQueue && setup.humanQueue->pendingCount() > 0) {
+            printer.line.done();
+            labelOnTerminal(*setup.humanQueue, setup.config.annotator);
+        }
+    });
+    poll.start(100);
+    session.start();
+    QCoreApplication::exec();
+    session.wait();
+    printer.redraw(true);
+    printer.line.done();
+    std::signal(SIGINT, SIG_DFL);
+
+    std::printf("\nSummary of run %lld (%lld steps, %.2f steps/s):\n", static_cast<long long>(runId),
+                static_cast<long long>(printer.step), printer.stepsPerSecond());
+    for (const char* name : {"loss", "rewards/margins", "rewards/accuracies", "objective/kl", "kl/k1", "kl/exact",
+                             "gold/reward", "gold/label_agreement", "eval/response_tokens"}) {
+        const auto it = firstLast.find(name);
+        if (it != firstLast.end()) {
+            std::printf("  %-22s first %9.4f   last %9.4f\n", name, it->second.first, it->second.second);
+        }
+    }
+    if (runId > 0) {
+        std::printf("Export: preflab export --db %s --run %lld --metrics run.csv --pairs pairs.jsonl\n",
+                    setup.databasePath.c_str(), static_cast<long long>(runId));
+    }
+    return exitCode;
+}
+
+SessionSetup baseSetup(const QCommandLineParser& p) {
+    SessionSetup s;
+    s.dataDir = p.isSet("data-dir") ? p.value("data-dir").toStdString() : defaultDataDir();
+    s.databasePath = p.isSet("db") ? p.value("db").toStdString() : s.dataDir + "/preflab.db";
+    return s;
+}
+
+}  // namespace
+
+int runRunCommand(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription("Run the online alignment loop: generate pairs, judge them, train, evaluate, store.");
+    p.addHelpOption();
+    addRunOptions(p);
+    p.process(QStringList{"preflab run"} + args);
+    SessionSetup setup = baseSetup(p);
+    try {
+        Database::open(setup.databasePath);  // fail early, before any work, on a bad database
+        if (p.isSet("resume")) {
+            bool ok = false;
+            setup.resumeRunId = p.value("resume").toLongLong(&ok);
+            auto db = Database::open(setup.databasePath, Database::Mode::OpenExisting);
+            const auto run = ok ? RunStore(*db).find(setup.resumeRunId) : std::nullopt;
+            if (!run) {
+                std::fprintf(stderr, "preflab: no run %s in %s\n", qPrintable(p.value("resume")), setup.databasePath.c_str());
+                return 2;
+            }
+            if (!parseRunConfigJson(run->configJson, setup.config).empty()) {
+                std::fprintf(stderr, "preflab: the stored configuration of run %lld is unreadable\n",
+                             static_cast<long long>(run->id));
+                return 1;
+            }
+            setup.modelPath = run->model;
+        }
+        if (!buildConfig(p, setup.config)) return 2;
+        if (setup.modelPath.empty()) {
+            setup.modelPath = setup.config.model == "starter" ? ensureStarterModel(setup.dataDir) : setup.config.model;
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "preflab: %s\n", e.what());
+        return 1;
+    }
+    if (setup.config.judge == "human") setup.humanQueue = std::make_shared<HumanLabelQueue>();
+    return executeRun(setup, p.isSet("quiet"));
+}
+
+int runDemo(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription("The built-in demonstration: DPO with the task judge on the starter model.");
+    p.addHelpOption();
+    addRunOptions(p);
+    p.process(QStringList{"preflab"} + args);
+    SessionSetup setup = baseSetup(p);
+    setup.config.name = "demo";
+    std::printf("PrefLab demonstration: the starter model learns, from pairwise preferences of the task judge,\n"
+                "to answer on topic, kindly and briefly. Watch gold reward rise and KL to the reference grow.\n\n");
+    try {
+        Database::open(setup.databasePath);
+        if (!buildConfig(p, setup.config)) return 2;
+        setup.modelPath = setup.config.model == "starter" ? ensureStarterModel(setup.dataDir) : setup.config.model;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "preflab: %s\n", e.what());
+        return 1;
+    }
+    return executeRun(setup, p.isSet("quiet"));
+}
+
+}  // namespace preflab

@@ -1,0 +1,10 @@
+#pragma once
+// Finds the cached starter model, pretraining it first (with a progress bar)
+// when it is missing. Returns the model file path; throws on failure.
+#include <string>
+
+namespace preflab {
+
+std::string ensureStarterModel(const std::string& dataDir, bool force = false, long long steps = 0);
+
+}  // namespace preflab

@@ -1,0 +1,61 @@
+// preflab: the command-line entry point. Without a subcommand it runs the
+// built-in demonstration (the desktop window joins here once it exists).
+#include "app/cli/commands.h"
+#include "core/runtime/library_environment.h"
+#include "preflab_version.h"
+
+#include <QCoreApplication>
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+void printUsage() {
+    std::printf(
+        "PrefLab %s: align language models with preferences.\n\n"
+        "Usage: preflab [--headless] [run flags]   the built-in demonstration run\n"
+        "       preflab <command> [--help]\n\n"
+        "Commands:\n"
+        "  pretrain   pretrain (and cache) the built-in starter model\n"
+        "  run        run the online loop: generate, judge, train, evaluate, store\n"
+        "  import     import preference pairs from TRL JSON Lines\n"
+        "  export     export labeled pairs (JSONL) and metrics (CSV)\n"
+        "  runs       list runs with headline metrics (--json for scripts)\n"
+        "  version    print the version and the runtime settings\n",
+        PREFLAB_CODE_VERSION);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // First: OpenMP/OpenBLAS/ATen read their settings when they load.
+    preflab::applyLibraryEnvironment(argc, argv);
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName("preflab");
+    QCoreApplication::setApplicationVersion(PREFLAB_VERSION);
+
+    QStringList args = QCoreApplication::arguments().mid(1);
+    const QString command = args.isEmpty() ? QString() : args.front();
+    if (command == "help" || command == "--help" || command == "-h") {
+        printUsage();
+        return 0;
+    }
+    if (command == "version" || command == "--version") {
+        std::printf("preflab %s\n", PREFLAB_CODE_VERSION);
+        for (const std::string& line : preflab::runtimeSettingsReport()) std::printf("  %s\n", line.c_str());
+        return 0;
+    }
+    if (command == "pretrain") return preflab::runPretrainCommand(args.mid(1));
+    if (command == "run") return preflab::runRunCommand(args.mid(1));
+    if (command == "import") return preflab::runImportCommand(args.mid(1));
+    if (command == "export") return preflab::runExportCommand(args.mid(1));
+    if (command == "runs") return preflab::runRunsCommand(args.mid(1));
+    if (!command.isEmpty() && !command.startsWith('-')) {
+        std::fprintf(stderr, "preflab: unknown command '%s'\n\n", qPrintable(command));
+        printUsage();
+        return 2;
+    }
+    args.removeAll("--headless");
+    return preflab::runDemo(args);
+}

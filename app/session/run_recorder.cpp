@@ -1,0 +1,68 @@
+#include "app/session/run_recorder.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace preflab {
+namespace {
+
+ResponseRow toRow(const GeneratedResponse& r, int64_t step) {
+    ResponseRow row;
+    row.text = r.text;
+    row.tokenCount = r.tokenCount;
+    row.endedWithEos = r.endedWithEos ? 1 : 0;
+    row.step = step;
+    row.logprob = r.policyLogprob;
+    row.samplingLogprob = r.samplingLogprob;
+    row.refLogprob = r.refLogprob;
+    row.goldReward = r.goldReward;
+    return row;
+}
+
+}  // namespace
+
+void RunRecorder::pairsGenerated(const std::vector<PairRecord>& pairs) {
+    std::vector<WriteOp> ops;
+    for (const PairRecord& p : pairs) {
+        PairRow row;
+        row.runId = m_runId;
+        row.runIndex = p.pairIndex;
+        row.prompt = p.prompt;
+        row.a = toRow(p.a, p.generatedAtStep);
+        row.b = toRow(p.b, p.generatedAtStep);
+        row.createdMs = nowMs();
+        ops.emplace_back(std::move(row));
+    }
+    m_writer.enqueue(std::move(ops));
+    if (onPairs) onPairs(pairs);
+}
+
+void RunRecorder::pairsJudged(const std::vector<Judgement>& judgements) {
+    std::vector<WriteOp> ops;
+    for (const Judgement& j : judgements) {
+        ops.emplace_back(LabelRow{std::nullopt, m_runId, j.pairIndex, toString(j.choice), toString(j.source),
+                                  j.annotator, j.timeMs});
+    }
+    m_writer.enqueue(std::move(ops));
+}
+
+void RunRecorder::pairsTrained(int64_t step, const std::vector<int64_t>& pairIndices) {
+    m_writer.enqueue(TrainedMark{m_runId, step, pairIndices});
+    m_writer.enqueue(RunStatusUpdate{m_runId, "running", step, {}});
+}
+
+void RunRecorder::metricsLogged(const std::vector<MetricSample>& metrics) {
+    std::vector<WriteOp> ops;
+    for (const MetricSample& m : metrics) ops.emplace_back(MetricRow{m_runId, m.step, m.name, m.value, m.timeMs});
+    m_writer.enqueue(std::move(ops));
+    if (onMetrics) onMetrics(metrics);
+}
+
+void RunRecorder::checkpointSaved(const CheckpointRecord& c) {
+    QJsonObject metrics;
+    for (const auto& [name, value] : c.metrics) metrics[QString::fromStdString(name)] = value;
+    m_writer.enqueue(CheckpointRow{m_runId, c.step, c.path,
+                                   QJsonDocument(metrics).toJson(QJsonDocument::Compact).toStdString(), nowMs()});
+}
+
+}  // namespace preflab

@@ -1,0 +1,49 @@
+#include "app/session/training_session.h"
+
+namespace preflab {
+
+TrainingSession::TrainingSession(SessionSetup setup, QObject* parent) : QObject(parent) {
+    registerSessionMetaTypes();
+    m_worker = new TrainingWorker(std::move(setup));
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(m_worker, &TrainingWorker::runCreated, this, &TrainingSession::runCreated);
+    connect(m_worker, &TrainingWorker::metricsReady, this, &TrainingSession::metricsReady);
+    connect(m_worker, &TrainingWorker::progress, this, &TrainingSession::progress);
+    connect(m_worker, &TrainingWorker::stateChanged, this, &TrainingSession::stateChanged);
+    connect(m_worker, &TrainingWorker::failed, this, &TrainingSession::failed);
+    connect(m_worker, &TrainingWorker::finished, this, &TrainingSession::finished);
+    connect(m_worker, &TrainingWorker::finished, &m_thread, &QThread::quit);
+    m_thread.setObjectName(QStringLiteral("preflab-training"));
+}
+
+TrainingSession::~TrainingSession() {
+    stop();
+    wait();
+}
+
+void TrainingSession::start() {
+    m_thread.start();
+    QMetaObject::invokeMethod(m_worker, &TrainingWorker::start, Qt::QueuedConnection);
+}
+
+void TrainingSession::pause() {
+    if (m_worker) m_worker->requestPause();
+}
+
+void TrainingSession::resume() {
+    QMetaObject::invokeMethod(m_worker, &TrainingWorker::resume, Qt::QueuedConnection);
+}
+
+void TrainingSession::stop() {
+    if (!m_thread.isRunning()) return;
+    m_worker->requestStop();
+    // A paused worker has no chunk in flight: post one so it sees the flag and finishes.
+    QMetaObject::invokeMethod(m_worker, &TrainingWorker::resume, Qt::QueuedConnection);
+}
+
+void TrainingSession::wait() {
+    m_thread.wait();
+}
+
+}  // namespace preflab

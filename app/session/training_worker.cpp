@@ -1,0 +1,193 @@
+#include "app/session/training_worker.h"
+
+#include "app/session/run_recorder.h"
+#include "core/judges/human_judge.h"
+#include "core/judges/self_judge.h"
+#include "core/judges/task_judge.h"
+#include "core/loop/online_loop.h"
+#include "preflab_version.h"
+#include "storage/database.h"
+#include "storage/run_store.h"
+#include "storage/storage_writer.h"
+
+#include <QMetaObject>
+#include <QTimer>
+
+#include <filesystem>
+
+namespace preflab {
+namespace {
+
+constexpr auto kChunk = std::chrono::milliseconds(50);
+constexpr auto kMetricInterval = std::chrono::milliseconds(100);
+constexpr int kLabelPollMs = 25;
+
+std::unique_ptr<Judge> makeJudge(const SessionSetup& s) {
+    const RunConfig& c = s.config;
+    if (c.judge == "self") return std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(c.seed) + 7);
+    if (c.judge == "human") {
+        auto queue = s.humanQueue ? s.humanQueue : std::make_shared<HumanLabelQueue>();
+        return std::make_unique<HumanJudge>(queue);
+    }
+    TaskJudgeOptions o;
+    o.btTemperature = c.judgeNoise;
+    o.flipRate = c.flipRate;
+    o.seed = static_cast<uint64_t>(c.seed) + 5;
+    return std::make_unique<TaskJudge>(o);
+}
+
+}  // namespace
+
+TrainingWorker::TrainingWorker(SessionSetup setup) : m_setup(std::move(setup)) {}
+
+TrainingWorker::~TrainingWorker() = default;
+
+void TrainingWorker::setState(RunState state, const QString& message) {
+    m_state = state;
+    Q_EMIT stateChanged(state, message);
+}
+
+void TrainingWorker::start() {
+    setState(RunState::Starting);
+    try {
+        LoopSetup loopSetup;
+        loopSetup.config = m_setup.config;
+        loopSetup.modelPath = m_setup.modelPath;
+        {
+            auto db = Database::open(m_setup.databasePath);
+            RunStore runs(*db);
+            if (m_setup.resumeRunId > 0) {
+                const auto run = runs.find(m_setup.resumeRunId);
+                if (!run) throw std::runtime_error("run " + std::to_string(m_setup.resumeRunId) + " is not in " + m_setup.databasePath);
+                m_runId = run->id;
+                if (const auto ck = runs.latestCheckpoint(m_runId)) loopSetup.resumeFrom = ck->path;
+                loopSetup.firstPairIndex = runs.nextPairIndex(m_runId);
+            } else {
+                RunRow row;
+                row.name = m_setup.config.name;
+                row.createdMs = nowMs();
+                row.configJson = runConfigToJson(m_setup.config);
+                row.seed = m_setup.config.seed;
+                row.codeVersion = PREFLAB_CODE_VERSION;
+                row.model = m_setup.modelPath;
+                row.status = "running";
+                m_runId = runs.create(row);
+            }
+        }
+        loopSetup.checkpointDir =
+            (std::filesystem::path(m_setup.dataDir) / "runs" / std::to_string(m_runId)).string();
+        Q_EMIT runCreated(m_runId);
+
+        m_writer = std::make_unique<StorageWriter>(m_setup.databasePath, [this](const std::string& err) {
+            // Called on the writer's thread: hand the message to ours.
+            QMetaObject::invokeMethod(this, [this, err] {
+                m_pauseRequested = true;
+                Q_EMIT failed(QString::fromStdString("Saving to the database failed: " + err +
+                                                     ". The run is paused; nothing stored earlier is lost."));
+            }, Qt::QueuedConnection);
+        });
+        m_recorder = std::make_unique<RunRecorder>(m_runId, *m_writer);
+        m_recorder->onMetrics = [this](const std::vector<MetricSample>& samples) {
+            for (const MetricSample& s : samples) m_pendingMetrics.push_back(s);
+        };
+        m_loop = std::make_unique<OnlineLoop>(loopSetup, makeJudge(m_setup), m_recorder.get());
+        m_writer->enqueue(RunStatusUpdate{m_runId, "running", m_loop->currentStep(), {}});
+    } catch (const std::exception& e) {
+        finish(RunState::Failed, QString::fromStdString(e.what()));
+        return;
+    }
+    m_lastEmit = std::chrono::steady_clock::now();
+    setState(RunState::Running);
+    Q_EMIT progress(m_loop->currentStep(), m_loop->totalSteps());
+    runChunk();
+}
+
+void TrainingWorker::resume() {
+    if (m_done || !m_loop) return;
+    m_pauseRequested = false;
+    if (m_writer) m_writer->retry();
+    m_writer->enqueue(RunStatusUpdate{m_runId, "running", m_loop->currentStep(), {}});
+    setState(RunState::Running);
+    if (!m_chunkPosted) runChunk();
+}
+
+void TrainingWorker::flushMetrics(bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    if (m_pendingMetrics.isEmpty() || (!force && now - m_lastEmit < kMetricInterval)) return;
+    Q_EMIT metricsReady(m_pendingMetrics);
+    m_pendingMetrics.clear();
+    m_lastEmit = now;
+}
+
+void TrainingWorker::runChunk() {
+    m_chunkPosted = false;
+    if (m_done) return;
+    const auto deadline = std::chrono::steady_clock::now() + kChunk;
+    StepOutcome outcome = StepOutcome::Trained;
+    try {
+        do {
+            if (m_pauseRequested) break;
+            outcome = m_loop->step(m_cancel);
+            Q_EMIT progress(m_loop->currentStep(), m_loop->totalSteps());
+        } while (outcome == StepOutcome::Trained && std::chrono::steady_clock::now() < deadline);
+    } catch (const std::exception& e) {
+        flushMetrics(true);
+        finish(RunState::Failed, QString::fromStdString(e.what()));
+        return;
+    }
+    flushMetrics(outcome != StepOutcome::Trained);
+    switch (outcome) {
+    case StepOutcome::Finished: finish(RunState::Finished, {}); return;
+    case StepOutcome::Cancelled: finish(RunState::Stopped, {}); return;
+    case StepOutcome::Halted: {
+        m_pauseRequested = true;
+        const QString msg = QString::fromStdString(m_loop->lastError());
+        m_writer->enqueue(RunStatusUpdate{m_runId, "paused", m_loop->currentStep(), m_loop->lastError()});
+        setState(RunState::Paused, msg);
+        Q_EMIT failed(msg);
+        return;
+    }
+    case StepOutcome::WaitingForLabels:
+        if (m_state != RunState::WaitingForLabels) setState(RunState::WaitingForLabels);
+        m_chunkPosted = true;
+        QTimer::singleShot(kLabelPollMs, this, [this] { runChunk(); });
+        return;
+    case StepOutcome::Trained: break;
+    }
+    if (m_cancel) {
+        finish(RunState::Stopped, {});
+        return;
+    }
+    if (m_pauseRequested) {
+        m_writer->enqueue(RunStatusUpdate{m_runId, "paused", m_loop->currentStep(), {}});
+        setState(RunState::Paused);
+        return;
+    }
+    if (m_state != RunState::Running) setState(RunState::Running);
+    m_chunkPosted = true;
+    QMetaObject::invokeMethod(this, [this] { runChunk(); }, Qt::QueuedConnection);
+}
+
+void TrainingWorker::finish(RunState state, const QString& message) {
+    m_done = true;
+    QString error = message;
+    if (m_loop) m_loop->collectJudgements();
+    if (m_loop && state == RunState::Stopped) {
+        try {
+            m_loop->checkpoint();  // keep the work done since the last checkpoint
+        } catch (const std::exception& e) {
+            error = QString::fromStdString(e.what());
+        }
+    }
+    if (m_writer) {
+        const char* status = state == RunState::Finished ? "finished" : state == RunState::Stopped ? "stopped" : "failed";
+        m_writer->enqueue(RunStatusUpdate{m_runId, status, m_loop ? m_loop->currentStep() : 0, error.toStdString()});
+        m_writer->flush();
+    }
+    flushMetrics(true);
+    if (state == RunState::Failed || !error.isEmpty()) Q_EMIT failed(error);
+    setState(state, error);
+    Q_EMIT finished();
+}
+
+}  // namespace preflab

@@ -1,0 +1,166 @@
+// preflab-bench: prints the figures the foundation issue asks for (see README).
+//   DPO step time, tokens/s and GFLOP/s vs the measured matmul peak (fp32, and
+//   bf16 where it is not pointless), KV-cache sampling tokens/s, pretrain time.
+// --json writes the same figures as JSON; --pretrain also times the full
+// starter-model pretraining (about 3 minutes).
+#include "core/algo/pairwise_loss.h"
+#include "core/loop/starter_model.h"
+#include "core/nn/autocast_scope.h"
+#include "core/nn/sampler.h"
+#include "core/nn/sequence_batch.h"
+#include "core/runtime/compute_threads.h"
+#include "core/runtime/cpu_features.h"
+#include "core/runtime/library_environment.h"
+
+#include <torch/optim/adamw.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace preflab;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+double matmulPeak(at::ScalarType dt) {
+    const at::Tensor a = at::randn({1024, 1024}).to(dt), b = at::randn({1024, 1024}).to(dt);
+    for (int i = 0; i < 2; ++i) a.mm(b);
+    const int n = dt == at::kFloat ? 20 : 2;
+    const auto t = Clock::now();
+    for (int i = 0; i < n; ++i) a.mm(b);
+    return 2.0 * 1024 * 1024 * 1024 * n / seconds(t) / 1e9;
+}
+
+struct StepFigures {
+    double seconds, tokensPerSecond, gflops;
+};
+
+// One DPO training step (policy forward+backward over 2*pairs sequences, AdamW);
+// reference log-probs are precomputed per pair, as in the online loop.
+StepFigures dpoStep(const TransformerConfig& cfg, int pairs, int seqLen, bool bf16) {
+    torch::manual_seed(1);
+    Transformer m(cfg);
+    torch::optim::AdamW opt(m->parameters(), torch::optim::AdamWOptions(1e-4));
+    std::vector<TokenIds> prompts, responses;
+    for (int i = 0; i < 2 * pairs; ++i) {
+        prompts.push_back(TokenIds(seqLen / 4, 65 + i % 7));
+        responses.push_back(TokenIds(seqLen - seqLen / 4, 70 + i % 5));
+    }
+    const SequenceBatch b = packSequences(prompts, responses, 258);
+    const at::Tensor refC = at::zeros({pairs}), refR = at::zeros({pairs});
+    auto step = [&] {
+        opt.zero_grad();
+        const at::Tensor lp = sequenceLogprobs(computeLogits(m, b.ids, b.attention, bf16).to(at::kFloat), b);
+        pairwiseLoss({}, {lp.narrow(0, 0, pairs), lp.narrow(0, pairs, pairs), refC, refR}).loss.backward();
+        opt.step();
+    };
+    step();
+    const int reps = 3;
+    const auto t = Clock::now();
+    for (int i = 0; i < reps; ++i) step();
+    const double s = seconds(t) / reps;
+    const double tokens = 2.0 * pairs * seqLen;
+    const double nonEmbedding = static_cast<double>(cfg.parameterCount() - cfg.maxSeqLen * cfg.dModel);
+    // 6 N per token for the dense layers (forward + backward), plus attention scores.
+    const double flops = tokens * (6.0 * nonEmbedding + 12.0 * cfg.nLayers * seqLen * cfg.dModel);
+    return {s, tokens / s, flops / s / 1e9};
+}
+
+double samplingTokensPerSecond(const TransformerConfig& cfg, int prompts, int newTokens) {
+    torch::manual_seed(2);
+    Transformer m(cfg);
+    std::vector<TokenIds> p(prompts, TokenIds{256, 65, 66, 67, 259});
+    std::vector<uint64_t> seeds;
+    for (int i = 0; i < prompts; ++i) seeds.push_back(i + 1);
+    SamplingParams sp;
+    sp.maxNewTokens = newTokens;
+    sampleBatch(m, p, sp, seeds, -1, 258);  // warm-up; EOS disabled so every sequence runs to the end
+    const int reps = 3;
+    const auto t = Clock::now();
+    for (int i = 0; i < reps; ++i) sampleBatch(m, p, sp, seeds, -1, 258);
+    return reps * prompts * newTokens / seconds(t);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    applyLibraryEnvironment(argc, argv);
+    bool json = false, pretrain = false;
+    for (int i = 1; i < argc; ++i) {
+        json |= std::strcmp(argv[i], "--json") == 0;
+        pretrain |= std::strcmp(argv[i], "--pretrain") == 0;
+    }
+    const int threads = configureComputeThreads();
+    std::map<std::string, double> f;
+    f["threads"] = threads;
+    f["matmul_peak_gflops_fp32"] = matmulPeak(at::kFloat);
+    f["matmul_peak_gflops_bf16"] = matmulPeak(at::kBFloat16);
+
+    TransformerConfig starter;  // built-in model
+    TransformerConfig tenM;
+    tenM.dModel = 384;
+    tenM.nLayers = 6;
+    tenM.nHeads = 6;
+    tenM.dFF = 1536;
+    tenM.maxSeqLen = 128;
+    const StepFigures s1 = dpoStep(starter, 8, 128, false);
+    f["dpo_step_s_builtin_fp32"] = s1.seconds;
+    f["dpo_tokens_per_s_builtin_fp32"] = s1.tokensPerSecond;
+    f["dpo_gflops_builtin_fp32"] = s1.gflops;
+    const StepFigures s2 = dpoStep(tenM, 8, 128, false);
+    f["dpo_step_s_10m_fp32"] = s2.seconds;
+    f["dpo_tokens_per_s_10m_fp32"] = s2.tokensPerSecond;
+    f["dpo_gflops_10m_fp32"] = s2.gflops;
+    if (cpuFeatures().fastBf16()) {
+        const StepFigures s3 = dpoStep(tenM, 8, 128, true);
+        f["dpo_step_s_10m_bf16"] = s3.seconds;
+        f["dpo_gflops_10m_bf16"] = s3.gflops;
+    }
+    TransformerConfig d128;
+    d128.dModel = 128;
+    d128.nLayers = 4;
+    d128.nHeads = 4;
+    d128.dFF = 512;
+    f["sampling_tokens_per_s_d128x4"] = samplingTokensPerSecond(d128, 8, 64);
+    f["sampling_tokens_per_s_builtin"] = samplingTokensPerSecond(starter, 8, 64);
+    if (pretrain) {
+        const std::string path = (std::filesystem::temp_directory_path() / "preflab-bench-starter.pt").string();
+        f["pretrain_s"] = pretrainStarterModel(PretrainSpec{}, path).seconds;
+        std::filesystem::remove(path);
+    }
+
+    if (json) {
+        std::printf("{\n  \"cpu\": \"%s\"", cpuFeatures().summary().c_str());
+        for (const auto& [k, v] : f) std::printf(",\n  \"%s\": %.6g", k.c_str(), v);
+        std::printf("\n}\n");
+        return 0;
+    }
+    std::printf("PrefLab benchmark (%s, %d threads)\n", cpuFeatures().summary().c_str(), threads);
+    for (const std::string& line : runtimeSettingsReport()) std::printf("  %s\n", line.c_str());
+    std::printf("matmul peak 1024^3:        fp32 %7.1f GFLOP/s   bf16 %7.1f GFLOP/s%s\n", f["matmul_peak_gflops_fp32"],
+                f["matmul_peak_gflops_bf16"], cpuFeatures().fastBf16() ? "" : "  (no native bf16: bf16 is not used)");
+    std::printf("DPO step, built-in (%.2f M), 8 pairs x 128 tok, fp32: %.3f s  %7.0f tok/s  %6.1f GFLOP/s (%.0f %% of peak)\n",
+                starter.parameterCount() / 1e6, s1.seconds, s1.tokensPerSecond, s1.gflops,
+                100 * s1.gflops / f["matmul_peak_gflops_fp32"]);
+    std::printf("DPO step, 10 M (%.1f M, d384x6), 8 pairs x 128 tok, fp32: %.3f s  %7.0f tok/s  %6.1f GFLOP/s (%.0f %% of peak)\n",
+                tenM.parameterCount() / 1e6, s2.seconds, s2.tokensPerSecond, s2.gflops,
+                100 * s2.gflops / f["matmul_peak_gflops_fp32"]);
+    if (f.count("dpo_step_s_10m_bf16")) {
+        std::printf("DPO step, 10 M, bf16 autocast: %.3f s  %6.1f GFLOP/s\n", f["dpo_step_s_10m_bf16"], f["dpo_gflops_10m_bf16"]);
+    }
+    std::printf("KV-cache sampling, 8 prompts x 64 new tokens: d128x4 %.0f tok/s, built-in %.0f tok/s\n",
+                f["sampling_tokens_per_s_d128x4"], f["sampling_tokens_per_s_builtin"]);
+    if (pretrain) std::printf("starter-model pretraining: %.0f s\n", f["pretrain_s"]);
+    else std::printf("starter-model pretraining: run with --pretrain to time it (about 3 minutes)\n");
+    return 0;
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs, idempotently, exactly the Debian 12 packages PrefLab needs to build,
+# run and test. Runs apt only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build git ccache pkg-config
+  qt6-base-dev qt6-tools-dev libqt6sql6-sqlite
+  libtorch-dev libopenblas0-pthread
+  libqcustomplot-dev libqcustomplot2.1-qt6
+  libsqlite3-dev
+  xvfb xauth
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "setup: installing ${missing[*]}"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up, builds from scratch (release, tests included) and runs the whole
+# test suite with CTest. Extra arguments go to ctest (e.g. -L unit).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packaging/setup-debian.sh
+rm -rf build/test
+cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Release -DPREFLAB_BUILD_TESTS=ON -DPREFLAB_BUILD_BENCH=ON
+cmake --build build/test
+cd build/test
+# The `slow` end-to-end test (pretrain + 150 online steps) runs with: packaging/test.sh -L slow
+if [ $# -eq 0 ]; then set -- -LE slow; fi
+ctest --output-on-failure --timeout 900 -j2 "$@"

@@ -1,0 +1,30 @@
+#include "storage/metric_store.h"
+
+namespace preflab {
+
+void MetricStore::insert(const std::vector<MetricRow>& rows) {
+    SqliteStatement s(m_db.connection(), "INSERT INTO metrics(run_id, step, name, value, created_ms) VALUES(?,?,?,?,?)");
+    for (const MetricRow& r : rows) {
+        s.bind(1, r.runId).bind(2, r.step).bind(3, r.name).bind(4, r.value).bind(5, r.createdMs);
+        s.run();
+    }
+}
+
+std::vector<MetricRow> MetricStore::forRun(int64_t runId, const std::string& name) {
+    SqliteStatement s(m_db.connection(),
+                      "SELECT step, name, value, created_ms FROM metrics WHERE run_id = ?1 AND (?2 = '' OR name = ?2) "
+                      "ORDER BY step, rowid");
+    s.bind(1, runId).bind(2, name);
+    std::vector<MetricRow> out;
+    while (s.step()) out.push_back({runId, s.int64(0), s.text(1), s.real(2), s.int64(3)});
+    return out;
+}
+
+void MetricStore::insertCheckpoint(const CheckpointRow& r) {
+    SqliteStatement s(m_db.connection(),
+                      "INSERT OR REPLACE INTO checkpoints(run_id, step, path, metrics_json, created_ms) VALUES(?,?,?,?,?)");
+    s.bind(1, r.runId).bind(2, r.step).bind(3, r.path).bind(4, r.metricsJson).bind(5, r.createdMs);
+    s.run();
+}
+
+}  // namespace preflab

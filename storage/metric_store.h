@@ -1,0 +1,21 @@
+#pragma once
+// Metric rows (run, step, name, value, time).
+#include "storage/database.h"
+#include "storage/records.h"
+
+#include <vector>
+
+namespace preflab {
+
+class MetricStore {
+public:
+    explicit MetricStore(Database& db) : m_db(db) {}
+    void insert(const std::vector<MetricRow>& rows);
+    std::vector<MetricRow> forRun(int64_t runId, const std::string& name = {});
+    void insertCheckpoint(const CheckpointRow& row);
+
+private:
+    Database& m_db;
+};
+
+}  // namespace preflab

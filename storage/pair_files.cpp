@@ -1,0 +1,143 @@
+#include "storage/pair_files.h"
+
+#include "storage/metric_store.h"
+#include "storage/preference_store.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace preflab {
+namespace {
+
+int64_t nowMillis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Validates one line; returns the error message, empty when the pair is good.
+std::string parseLine(const std::string& line, PairRow& pair) {
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(line), &err);
+    if (doc.isNull()) return "not valid JSON (" + err.errorString().toStdString() + " at column " + std::to_string(err.offset + 1) + ")";
+    if (!doc.isObject()) return "expected a JSON object with prompt, chosen and rejected";
+    const QJsonObject o = doc.object();
+    for (const char* key : {"prompt", "chosen", "rejected"}) {
+        if (!o.contains(key)) return std::string("missing \"") + key + "\"";
+        if (o[key].isArray()) return std::string("\"") + key + "\" is a conversation (list of messages); only the standard string format is supported";
+        if (!o[key].isString()) return std::string("\"") + key + "\" must be a string";
+    }
+    pair.prompt = o["prompt"].toString().toStdString();
+    pair.a.text = o["chosen"].toString().toStdString();
+    pair.b.text = o["rejected"].toString().toStdString();
+    if (pair.a.text.empty() || pair.b.text.empty()) return "chosen and rejected must not be empty";
+    return {};
+}
+
+void commitFile(const std::string& tmp, const std::string& path) {
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw StorageError(path + ": cannot write the file");
+    }
+}
+
+std::string csvField(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+}  // namespace
+
+std::string ImportReport::describe() const {
+    std::ostringstream s;
+    for (const LineError& e : errors) s << file << ":" << e.line << ": " << e.message << "\n";
+    return s.str();
+}
+
+ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBadLines, const std::string& annotator) {
+    ImportReport report;
+    report.file = path;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw StorageError(path + ": cannot open the file for reading");
+    PreferenceStore store(db);
+    Transaction tx(db.connection());
+    std::string line;
+    const int64_t now = nowMillis();
+    while (std::getline(in, line)) {
+        ++report.linesRead;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are allowed
+        PairRow pair;
+        const std::string err = parseLine(line, pair);
+        if (!err.empty()) {
+            report.errors.push_back({report.linesRead, err});
+            continue;
+        }
+        if (!report.errors.empty() && !skipBadLines) continue;  // keep validating, store nothing
+        pair.source = "import";
+        pair.createdMs = now;
+        const int64_t id = store.insertPair(pair);
+        store.insertLabel({id, std::nullopt, std::nullopt, "a", "import", annotator, now});
+        ++report.pairsStored;
+    }
+    if (in.bad()) throw StorageError(path + ": read error after line " + std::to_string(report.linesRead));
+    if (!report.errors.empty() && !skipBadLines) {
+        report.pairsStored = 0;
+        return report;  // the transaction rolls back
+    }
+    tx.commit();
+    report.stored = true;
+    return report;
+}
+
+int64_t exportPairsJsonl(Database& db, const std::string& path, std::optional<int64_t> runId) {
+    const std::string tmp = path + ".partial";
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw StorageError(path + ": cannot open the file for writing");
+    int64_t count = 0;
+    PreferenceStore(db).forEachPreference(runId, [&](const LabeledPair& p) {
+        const bool aWins = p.choice == "a";
+        QJsonObject o;
+        o["prompt"] = QString::fromStdString(p.prompt);
+        o["chosen"] = QString::fromStdString(aWins ? p.responseA : p.responseB);
+        o["rejected"] = QString::fromStdString(aWins ? p.responseB : p.responseA);
+        out << QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString() << '\n';
+        ++count;
+    });
+    out.flush();
+    if (!out) {
+        std::remove(tmp.c_str());
+        throw StorageError(path + ": write failed (disk full?)");
+    }
+    out.close();
+    commitFile(tmp, path);
+    return count;
+}
+
+int64_t exportMetricsCsv(Database& db, const std::string& path, int64_t runId) {
+    const std::string tmp = path + ".partial";
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) throw StorageError(path + ": cannot open the file for writing");
+    out.precision(10);
+    out << "run_id,step,name,value,time_ms\n";
+    int64_t count = 0;
+    for (const MetricRow& r : MetricStore(db).forRun(runId)) {
+        out << r.runId << ',' << r.step << ',' << csvField(r.name) << ',' << r.value << ',' << r.createdMs << '\n';
+        ++count;
+    }
+    out.flush();
+    if (!out) {
+        std::remove(tmp.c_str());
+        throw StorageError(path + ": write failed (disk full?)");
+    }
+    out.close();
+    commitFile(tmp, path);
+    return count;
+}
+
+}  // namespace preflab

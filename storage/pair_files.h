@@ -1,0 +1,38 @@
+#pragma once
+// Preference pairs in and out as JSON Lines in TRL's standard format
+// ({"prompt": ..., "chosen": ..., "rejected": ...}, strings), and metrics as CSV.
+// Import streams the file, reports every bad line (file, line, what is wrong)
+// and stores in one transaction: all good lines, or (by default, if any line is
+// bad) nothing at all.
+#include "storage/database.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace preflab {
+
+struct LineError {
+    int64_t line = 0;
+    std::string message;
+};
+
+struct ImportReport {
+    std::string file;
+    int64_t linesRead = 0;
+    int64_t pairsStored = 0;
+    std::vector<LineError> errors;
+    bool stored = false;  // whether the transaction was committed
+    std::string describe() const;  // one line per error, "file:line: message"
+};
+
+// skipBadLines = false: any bad line means nothing is stored.
+ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBadLines = false,
+                              const std::string& annotator = {});
+
+// Writes every pair whose latest label is A or B. Returns the count. The file
+// appears complete or not at all (written to a temporary name, then renamed).
+int64_t exportPairsJsonl(Database& db, const std::string& path, std::optional<int64_t> runId = std::nullopt);
+int64_t exportMetricsCsv(Database& db, const std::string& path, int64_t runId);
+
+}  // namespace preflab

@@ -1,0 +1,91 @@
+#include "storage/preference_store.h"
+
+namespace preflab {
+
+int64_t PreferenceStore::promptId(const std::string& text) {
+    auto& c = m_db.connection();
+    SqliteStatement ins(c, "INSERT OR IGNORE INTO prompts(text) VALUES(?)");
+    ins.bind(1, text).run();
+    SqliteStatement sel(c, "SELECT id FROM prompts WHERE text = ?");
+    sel.bind(1, text);
+    sel.step();
+    return sel.int64(0);
+}
+
+int64_t PreferenceStore::insertResponse(int64_t prompt, const ResponseRow& r, std::optional<int64_t> runId) {
+    auto& c = m_db.connection();
+    SqliteStatement s(c,
+                      "INSERT INTO responses(prompt_id, text, token_count, ended_with_eos, run_id, step, logprob, "
+                      "sampling_logprob, ref_logprob, gold_reward) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    s.bind(1, prompt).bind(2, r.text).bind(3, r.tokenCount).bind(4, r.endedWithEos).bind(5, runId).bind(6, r.step);
+    s.bind(7, r.logprob).bind(8, r.samplingLogprob).bind(9, r.refLogprob).bind(10, r.goldReward);
+    s.run();
+    return c.lastInsertId();
+}
+
+int64_t PreferenceStore::insertPair(const PairRow& p) {
+    const int64_t prompt = promptId(p.prompt);
+    const int64_t a = insertResponse(prompt, p.a, p.runId);
+    const int64_t b = insertResponse(prompt, p.b, p.runId);
+    auto& c = m_db.connection();
+    SqliteStatement s(c,
+                      "INSERT INTO pairs(run_id, run_index, prompt_id, response_a, response_b, source, created_ms) "
+                      "VALUES(?,?,?,?,?,?,?)");
+    s.bind(1, p.runId).bind(2, p.runIndex).bind(3, prompt).bind(4, a).bind(5, b).bind(6, p.source).bind(7, p.createdMs);
+    s.run();
+    return c.lastInsertId();
+}
+
+int64_t PreferenceStore::insertLabel(const LabelRow& l) {
+    auto& c = m_db.connection();
+    int64_t pairId = 0;
+    if (l.pairId) {
+        pairId = *l.pairId;
+    } else {
+        SqliteStatement find(c, "SELECT id FROM pairs WHERE run_id = ? AND run_index = ?");
+        find.bind(1, l.runId).bind(2, l.runIndex);
+        if (!find.step()) {
+            throw StorageError(c.path() + ": label for unknown pair " + std::to_string(l.runIndex.value_or(-1)) +
+                               " of run " + std::to_string(l.runId.value_or(-1)));
+        }
+        pairId = find.int64(0);
+    }
+    SqliteStatement s(c, "INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES(?,?,?,?,?)");
+    s.bind(1, pairId).bind(2, l.choice).bind(3, l.source).bind(4, l.annotator).bind(5, l.createdMs);
+    s.run();
+    return c.lastInsertId();
+}
+
+void PreferenceStore::markTrained(const TrainedMark& m) {
+    SqliteStatement s(m_db.connection(), "UPDATE pairs SET trained_step = ? WHERE run_id = ? AND run_index = ?");
+    for (int64_t index : m.runIndices) {
+        s.bind(1, m.step).bind(2, m.runId).bind(3, index);
+        s.run();
+    }
+}
+
+int64_t PreferenceStore::countPairs() {
+    SqliteStatement s(m_db.connection(), "SELECT count(*) FROM pairs");
+    return s.step() ? s.int64(0) : 0;
+}
+
+int64_t PreferenceStore::countLabels(const std::string& source) {
+    SqliteStatement s(m_db.connection(), source.empty() ? "SELECT count(*) FROM labels"
+                                                        : "SELECT count(*) FROM labels WHERE source = ?");
+    if (!source.empty()) s.bind(1, source);
+    return s.step() ? s.int64(0) : 0;
+}
+
+void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
+                                        const std::function<void(const LabeledPair&)>& visit) {
+    SqliteStatement s(m_db.connection(),
+                      "SELECT p.text, ra.text, rb.text, l.choice, l.source FROM pairs "
+                      "JOIN prompts p ON p.id = pairs.prompt_id "
+                      "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                      "JOIN labels l ON l.id = (SELECT max(id) FROM labels WHERE pair_id = pairs.id) "
+                      "WHERE l.choice IN ('a','b') AND (?1 IS NULL OR pairs.run_id = ?1) ORDER BY pairs.id");
+    s.bind(1, runId);
+    while (s.step()) visit({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+}
+
+}  // namespace preflab

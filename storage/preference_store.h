@@ -1,0 +1,32 @@
+#pragma once
+// Prompts, responses, pairs, labels and ratings. Each call is one statement
+// group on the caller's connection; callers wrap batches in a Transaction.
+#include "storage/database.h"
+#include "storage/records.h"
+
+#include <functional>
+
+namespace preflab {
+
+struct LabeledPair {  // a pair with its most recent label, for export
+    std::string prompt, responseA, responseB, choice, source;
+};
+
+class PreferenceStore {
+public:
+    explicit PreferenceStore(Database& db) : m_db(db) {}
+    int64_t insertPair(const PairRow& pair);  // returns the pair id
+    int64_t insertLabel(const LabelRow& label);
+    void markTrained(const TrainedMark& mark);
+    int64_t countPairs();
+    int64_t countLabels(const std::string& source = {});
+    // Visits every pair whose latest label is 'a' or 'b' (optionally of one run).
+    void forEachPreference(std::optional<int64_t> runId, const std::function<void(const LabeledPair&)>& visit);
+
+private:
+    int64_t promptId(const std::string& text);
+    int64_t insertResponse(int64_t promptId, const ResponseRow& r, std::optional<int64_t> runId);
+    Database& m_db;
+};
+
+}  // namespace preflab

@@ -1,0 +1,83 @@
+#pragma once
+// Row types of the PrefLab database. Plain values: they cross threads to the
+// storage writer and come back from queries. Choices and sources are the
+// stable strings of the schema ("a", "b", "tie", "both_bad", "skip";
+// "human", "self", "reward_model", "task", "import").
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace preflab {
+
+struct RunRow {
+    int64_t id = 0;
+    std::string name;
+    int64_t createdMs = 0;
+    std::string configJson;
+    int64_t seed = 0;
+    std::string codeVersion;
+    std::string model;
+    std::string status = "created";
+    int64_t lastStep = 0;
+    std::string message;
+};
+
+struct ResponseRow {
+    std::string text;
+    std::optional<int64_t> tokenCount;
+    std::optional<int64_t> endedWithEos;
+    std::optional<int64_t> step;
+    std::optional<double> logprob, samplingLogprob, refLogprob, goldReward;
+};
+
+struct PairRow {
+    std::optional<int64_t> runId;
+    std::optional<int64_t> runIndex;
+    std::string prompt;
+    ResponseRow a, b;
+    std::string source = "generated";  // generated | import
+    int64_t createdMs = 0;
+};
+
+// A label for the pair (runId, runIndex), or for pairId when given.
+struct LabelRow {
+    std::optional<int64_t> pairId;
+    std::optional<int64_t> runId;
+    std::optional<int64_t> runIndex;
+    std::string choice;
+    std::string source;
+    std::string annotator;
+    int64_t createdMs = 0;
+};
+
+struct TrainedMark {
+    int64_t runId = 0;
+    int64_t step = 0;
+    std::vector<int64_t> runIndices;
+};
+
+struct MetricRow {
+    int64_t runId = 0;
+    int64_t step = 0;
+    std::string name;
+    double value = 0;
+    int64_t createdMs = 0;
+};
+
+struct CheckpointRow {
+    int64_t runId = 0;
+    int64_t step = 0;
+    std::string path;
+    std::string metricsJson = "{}";
+    int64_t createdMs = 0;
+};
+
+struct RunStatusUpdate {
+    int64_t runId = 0;
+    std::string status;
+    int64_t lastStep = 0;
+    std::string message;
+};
+
+}  // namespace preflab

@@ -1,0 +1,37 @@
+#pragma once
+// Runs, their checkpoints and headline metrics. Uses the caller's connection
+// (one per thread).
+#include "storage/database.h"
+#include "storage/records.h"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace preflab {
+
+struct RunSummary {
+    RunRow run;
+    std::map<std::string, double> latest;  // last logged value of each headline metric
+    int64_t pairs = 0;
+    int64_t labels = 0;
+};
+
+class RunStore {
+public:
+    explicit RunStore(Database& db) : m_db(db) {}
+    int64_t create(const RunRow& run);
+    std::optional<RunRow> find(int64_t id);
+    std::vector<RunSummary> list();
+    void update(const RunStatusUpdate& u);
+    std::optional<CheckpointRow> latestCheckpoint(int64_t runId);
+    // The next free pair index of a run (continues numbering after a resume).
+    int64_t nextPairIndex(int64_t runId);
+
+    static const std::vector<std::string>& headlineMetrics();
+
+private:
+    Database& m_db;
+};
+
+}  // namespace preflab

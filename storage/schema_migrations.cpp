@@ -1,0 +1,91 @@
+#include "storage/schema_migrations.h"
+
+namespace preflab {
+
+const std::vector<std::string>& schemaMigrations() {
+    static const std::vector<std::string> steps = {
+        // v1: runs, prompts, responses, pairs, labels, ratings, metrics, checkpoints.
+        R"sql(
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  config_json TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  code_version TEXT NOT NULL,
+  model TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL DEFAULT 'created' CHECK(status IN ('created','running','paused','finished','failed','stopped')),
+  last_step INTEGER NOT NULL DEFAULT 0,
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE prompts(
+  id INTEGER PRIMARY KEY,
+  text TEXT NOT NULL UNIQUE
+);
+CREATE TABLE checkpoints(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  metrics_json TEXT NOT NULL DEFAULT '{}',
+  created_ms INTEGER NOT NULL,
+  UNIQUE(run_id, step)
+);
+CREATE TABLE responses(
+  id INTEGER PRIMARY KEY,
+  prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+  text TEXT NOT NULL,
+  token_count INTEGER,
+  ended_with_eos INTEGER,
+  run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER,
+  logprob REAL,
+  sampling_logprob REAL,
+  ref_logprob REAL,
+  gold_reward REAL
+);
+CREATE TABLE pairs(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+  run_index INTEGER,
+  prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+  response_a INTEGER NOT NULL REFERENCES responses(id),
+  response_b INTEGER NOT NULL REFERENCES responses(id),
+  source TEXT NOT NULL DEFAULT 'generated',
+  created_ms INTEGER NOT NULL,
+  trained_step INTEGER,
+  UNIQUE(run_id, run_index)
+);
+CREATE TABLE labels(
+  id INTEGER PRIMARY KEY,
+  pair_id INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+  choice TEXT NOT NULL CHECK(choice IN ('a','b','tie','both_bad','skip')),
+  source TEXT NOT NULL CHECK(source IN ('human','self','reward_model','task','import')),
+  annotator TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE ratings(
+  id INTEGER PRIMARY KEY,
+  response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+  value REAL NOT NULL,
+  source TEXT NOT NULL,
+  annotator TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE metrics(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value REAL NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX metrics_by_run ON metrics(run_id, name, step);
+CREATE INDEX labels_by_pair ON labels(pair_id);
+CREATE INDEX pairs_by_run ON pairs(run_id, trained_step);
+CREATE INDEX responses_by_prompt ON responses(prompt_id);
+)sql",
+    };
+    return steps;
+}
+
+}  // namespace preflab

@@ -1,0 +1,121 @@
+#include "storage/sqlite_connection.h"
+
+#include <sqlite3.h>
+
+namespace preflab {
+
+SqliteConnection::SqliteConnection(const std::string& path, bool create) : m_path(path) {
+    const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(path.c_str(), &m_db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        const std::string msg = m_db ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc);
+        sqlite3_close(m_db);
+        m_db = nullptr;
+        throw StorageError(path + ": cannot open database: " + msg, rc);
+    }
+    sqlite3_extended_result_codes(m_db, 0);
+}
+
+SqliteConnection::~SqliteConnection() {
+    sqlite3_close_v2(m_db);
+}
+
+void SqliteConnection::fail(const std::string& what, int code) const {
+    std::string msg = m_path + ": " + what + ": " + sqlite3_errmsg(m_db);
+    if (code == SQLITE_FULL) msg += " (the disk is full; nothing from this write was stored)";
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) msg += " (the database file is damaged)";
+    throw StorageError(msg, code);
+}
+
+void SqliteConnection::exec(const std::string& sql) {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        sqlite3_free(err);
+        fail("statement failed", rc);
+    }
+}
+
+int64_t SqliteConnection::lastInsertId() const {
+    return sqlite3_last_insert_rowid(m_db);
+}
+
+SqliteStatement::SqliteStatement(SqliteConnection& db, const std::string& sql) : m_db(db) {
+    const int rc = sqlite3_prepare_v2(db.handle(), sql.c_str(), -1, &m_stmt, nullptr);
+    if (rc != SQLITE_OK) db.fail("cannot prepare '" + sql.substr(0, 60) + "'", rc);
+}
+
+SqliteStatement::~SqliteStatement() {
+    sqlite3_finalize(m_stmt);
+}
+
+SqliteStatement& SqliteStatement::bind(int index, int64_t value) {
+    sqlite3_bind_int64(m_stmt, index, value);
+    return *this;
+}
+
+SqliteStatement& SqliteStatement::bind(int index, double value) {
+    sqlite3_bind_double(m_stmt, index, value);
+    return *this;
+}
+
+SqliteStatement& SqliteStatement::bind(int index, const std::string& value) {
+    sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
+SqliteStatement& SqliteStatement::bindNull(int index) {
+    sqlite3_bind_null(m_stmt, index);
+    return *this;
+}
+
+bool SqliteStatement::step() {
+    const int rc = sqlite3_step(m_stmt);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    m_db.fail("write or query failed", rc);
+}
+
+void SqliteStatement::run() {
+    while (step()) {
+    }
+    reset();
+}
+
+void SqliteStatement::reset() {
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+}
+
+int64_t SqliteStatement::int64(int column) const {
+    return sqlite3_column_int64(m_stmt, column);
+}
+
+double SqliteStatement::real(int column) const {
+    return sqlite3_column_double(m_stmt, column);
+}
+
+std::string SqliteStatement::text(int column) const {
+    const unsigned char* t = sqlite3_column_text(m_stmt, column);
+    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(m_stmt, column)))
+             : std::string();
+}
+
+bool SqliteStatement::isNull(int column) const {
+    return sqlite3_column_type(m_stmt, column) == SQLITE_NULL;
+}
+
+Transaction::Transaction(SqliteConnection& db) : m_db(db) {
+    m_db.exec("BEGIN IMMEDIATE");
+}
+
+Transaction::~Transaction() {
+    if (!m_done) sqlite3_exec(m_db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+    m_db.exec("COMMIT");
+    m_done = true;
+}
+
+}  // namespace preflab

@@ -1,0 +1,196 @@
+#include "storage/database.h"
+#include "storage/preference_store.h"
+#include "storage/run_store.h"
+#include "storage/schema_migrations.h"
+#include "support/test_main.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+
+using namespace preflab;
+
+namespace {
+
+std::string schemaOf(Database& db) {
+    std::string out;
+    SqliteStatement s(db.connection(), "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name");
+    while (s.step()) out += s.text(0) + ";\n";
+    return out;
+}
+
+QByteArray readAll(const QString& path) {
+    QFile f(path);
+    f.open(QIODevice::ReadOnly);
+    return f.readAll();
+}
+
+PairRow samplePair(const std::string& prompt) {
+    PairRow p;
+    p.prompt = prompt;
+    p.a.text = "first";
+    p.b.text = "second";
+    p.createdMs = 1;
+    return p;
+}
+
+}  // namespace
+
+class TestDatabase : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    // From an empty file and from every earlier schema version, open() migrates
+    // to the latest schema, identical to a fresh database.
+    void migratesFromEveryVersion_data() {
+        QTest::addColumn<int>("from");
+        for (int v = 0; v < latestSchemaVersion(); ++v) QTest::newRow(qPrintable(QString("v%1").arg(v))) << v;
+    }
+    void migratesFromEveryVersion() {
+        QFETCH(int, from);
+        QTemporaryDir dir;
+        const std::string fresh = (dir.path() + "/fresh.db").toStdString();
+        const std::string old = (dir.path() + "/old.db").toStdString();
+        { Database::openAtVersion(old, from); }
+        auto migrated = Database::open(old);
+        QCOMPARE(migrated->schemaVersion(), latestSchemaVersion());
+        auto reference = Database::open(fresh);
+        QCOMPARE(schemaOf(*migrated), schemaOf(*reference));
+    }
+
+    void emptyFileBecomesDatabase() {
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/empty.db";
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.close();
+        auto db = Database::open(path.toStdString());
+        QCOMPARE(db->schemaVersion(), latestSchemaVersion());
+    }
+
+    void pragmas() {
+        QTemporaryDir dir;
+        auto db = Database::open((dir.path() + "/p.db").toStdString());
+        SqliteStatement jm(db->connection(), "PRAGMA journal_mode");
+        QVERIFY(jm.step());
+        QCOMPARE(jm.text(0), std::string("wal"));
+        SqliteStatement fk(db->connection(), "PRAGMA foreign_keys");
+        QVERIFY(fk.step());
+        QCOMPARE(fk.int64(0), int64_t(1));
+        // Foreign keys are enforced: a label for a missing pair is refused.
+        QVERIFY_THROWS_EXCEPTION(StorageError,
+                                 PreferenceStore(*db).insertLabel({int64_t(999), std::nullopt, std::nullopt, "a", "human", "x", 1}));
+    }
+
+    void rejectsBadFiles_data() {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("text file") << QByteArray("hello, this is not a database\n") << "not SQLite";
+        QTest::newRow("short garbage") << QByteArray("\x01\x02") << "not SQLite";
+    }
+    void rejectsBadFiles() {
+        QFETCH(QByteArray, content);
+        QFETCH(QString, mentions);
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/bad.db";
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(content);
+        f.close();
+        try {
+            Database::open(path.toStdString());
+            QFAIL("expected an error");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains(mentions) && QString(e.what()).contains(path), e.what());
+        }
+        QCOMPARE(readAll(path), content);  // untouched
+        QVERIFY(!QFile::exists(path + "-wal"));
+    }
+
+    void rejectsCorruptDatabase() {
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/corrupt.db";
+        {
+            auto db = Database::open(path.toStdString());
+            PreferenceStore store(*db);
+            Transaction tx(db->connection());
+            for (int i = 0; i < 300; ++i) store.insertPair(samplePair("prompt " + std::to_string(i) + std::string(200, 'x')));
+            tx.commit();
+            db->connection().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+            db->connection().exec("PRAGMA journal_mode = DELETE");
+        }
+        // Overwrite page 3 onwards with garbage, keeping the valid header.
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QByteArray bytes = f.readAll();
+        QVERIFY(bytes.size() > 4096 * 6);
+        for (int i = 4096 * 2; i < 4096 * 5; ++i) bytes[i] = static_cast<char>((i * 7919) & 0xff);
+        f.seek(0);
+        f.write(bytes);
+        f.close();
+        try {
+            Database::open(path.toStdString());
+            QFAIL("expected an integrity error");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains("integrity") || QString(e.what()).contains("damaged"), e.what());
+        }
+        QCOMPARE(readAll(path), bytes);
+    }
+
+    void rejectsForeignAndNewerDatabases() {
+        QTemporaryDir dir;
+        const std::string foreign = (dir.path() + "/foreign.db").toStdString();
+        { SqliteConnection c(foreign, true); c.exec("CREATE TABLE t(x)"); }
+        QVERIFY_THROWS_EXCEPTION(StorageError, Database::open(foreign));
+        const std::string newer = (dir.path() + "/newer.db").toStdString();
+        { auto db = Database::open(newer); db->connection().exec("PRAGMA user_version = 999"); }
+        try {
+            Database::open(newer);
+            QFAIL("expected an error");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains("newer PrefLab"), e.what());
+        }
+        QVERIFY_THROWS_EXCEPTION(StorageError, Database::open((dir.path() + "/missing.db").toStdString(),
+                                                             Database::Mode::OpenExisting));
+        QVERIFY(!QFile::exists(dir.path() + "/missing.db"));
+    }
+
+    // A full disk (simulated with max_page_count) fails the transaction as a
+    // whole with a clear message; nothing stored before is lost.
+    void diskFullRollsBack() {
+        QTemporaryDir dir;
+        auto db = Database::open((dir.path() + "/full.db").toStdString());
+        PreferenceStore store(*db);
+        store.insertPair(samplePair("kept"));
+        SqliteStatement pc(db->connection(), "PRAGMA page_count");
+        pc.step();
+        db->connection().exec("PRAGMA max_page_count = " + std::to_string(pc.int64(0) + 2));
+        try {
+            Transaction tx(db->connection());
+            for (int i = 0; i < 200; ++i) store.insertPair(samplePair(std::to_string(i) + std::string(500, 'y')));
+            tx.commit();
+            QFAIL("expected SQLITE_FULL");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains("disk is full"), e.what());
+        }
+        QCOMPARE(store.countPairs(), int64_t(1));
+    }
+
+    void runsAndCheckpoints() {
+        QTemporaryDir dir;
+        auto db = Database::open((dir.path() + "/r.db").toStdString());
+        RunStore runs(*db);
+        RunRow r;
+        r.name = "demo";
+        r.configJson = "{}";
+        r.codeVersion = "test";
+        const int64_t id = runs.create(r);
+        QCOMPARE(runs.find(id)->name, std::string("demo"));
+        QCOMPARE(runs.nextPairIndex(id), int64_t(0));
+        runs.update({id, "paused", 17, "why"});
+        QCOMPARE(runs.find(id)->lastStep, int64_t(17));
+        QCOMPARE(runs.find(id)->status, std::string("paused"));
+        QVERIFY(!runs.latestCheckpoint(id));
+    }
+};
+
+PREFLAB_TEST_MAIN(TestDatabase)
+#include "tst_database.moc"

@@ -1,0 +1,98 @@
+#include "storage/pair_files.h"
+#include "storage/preference_store.h"
+#include "support/test_main.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+
+using namespace preflab;
+
+namespace {
+
+QString write(const QTemporaryDir& dir, const QString& name, const QByteArray& content) {
+    const QString path = dir.path() + "/" + name;
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write(content);
+    return path;
+}
+
+const QByteArray kMixed =
+    "{\"prompt\": \"Where does the fox live?\", \"chosen\": \"The fox lives in the forest.\", \"rejected\": \"Whatever.\"}\n"
+    "{\"prompt\": \"p\", \"chosen\": \"c\"}\n"                                   // line 2: missing rejected
+    "not json at all\n"                                                          // line 3
+    "\n"                                                                         // blank: allowed
+    "{\"prompt\": \"q\", \"chosen\": [{\"role\": \"user\"}], \"rejected\": \"r\"}\n"  // line 5: conversational
+    "{\"prompt\": \"What does the cat like?\", \"chosen\": \"The cat likes fish.\", \"rejected\": \"The dog is mean.\"}\n"
+    "[1, 2, 3]\n"                                                                // line 7: not an object
+    "{\"prompt\": \"x\", \"chosen\": 5, \"rejected\": \"r\"}\n";                 // line 8: not a string
+
+}  // namespace
+
+class TestPairFiles : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void badLinesAreReportedAndNothingStored() {
+        QTemporaryDir dir;
+        const QString path = write(dir, "mixed.jsonl", kMixed);
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        const ImportReport r = importPairsJsonl(*db, path.toStdString());
+        QVERIFY(!r.stored);
+        QCOMPARE(r.pairsStored, int64_t(0));
+        QCOMPARE(PreferenceStore(*db).countPairs(), int64_t(0));
+        QCOMPARE(r.errors.size(), size_t(5));
+        const std::vector<int64_t> lines{2, 3, 5, 7, 8};
+        for (size_t i = 0; i < lines.size(); ++i) QCOMPARE(r.errors[i].line, lines[i]);
+        QVERIFY(r.errors[0].message.find("rejected") != std::string::npos);
+        QVERIFY(r.errors[2].message.find("conversation") != std::string::npos);
+        // Each reported line names the file.
+        QVERIFY(QString::fromStdString(r.describe()).contains(path + ":3: not valid JSON"));
+    }
+
+    void skipBadStoresOnlyGoodLines() {
+        QTemporaryDir dir;
+        const QString path = write(dir, "mixed.jsonl", kMixed);
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        const ImportReport r = importPairsJsonl(*db, path.toStdString(), true, "importer");
+        QVERIFY(r.stored);
+        QCOMPARE(r.pairsStored, int64_t(2));
+        QCOMPARE(PreferenceStore(*db).countPairs(), int64_t(2));
+        QCOMPARE(PreferenceStore(*db).countLabels("import"), int64_t(2));
+        QCOMPARE(r.errors.size(), size_t(5));
+    }
+
+    void exportRoundTrip() {
+        QTemporaryDir dir;
+        const QByteArray good =
+            "{\"prompt\": \"a \\\"quoted\\\" prompt\", \"chosen\": \"yes\\nmulti-line\", \"rejected\": \"no\"}\n"
+            "{\"prompt\": \"Grüße\", \"chosen\": \"🦊\", \"rejected\": \"x\"}\n";
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        QVERIFY(importPairsJsonl(*db, write(dir, "good.jsonl", good).toStdString()).stored);
+        const std::string out = (dir.path() + "/out.jsonl").toStdString();
+        QCOMPARE(exportPairsJsonl(*db, out), int64_t(2));
+        auto db2 = Database::open((dir.path() + "/t2.db").toStdString());
+        const ImportReport again = importPairsJsonl(*db2, out);
+        QVERIFY(again.stored && again.errors.empty());
+        QCOMPARE(again.pairsStored, int64_t(2));
+        QCOMPARE(exportPairsJsonl(*db2, (dir.path() + "/out2.jsonl").toStdString()), int64_t(2));
+        QFile a(QString::fromStdString(out)), b(dir.path() + "/out2.jsonl");
+        a.open(QIODevice::ReadOnly);
+        b.open(QIODevice::ReadOnly);
+        QCOMPARE(a.readAll(), b.readAll());
+        QVERIFY(!QFile::exists(QString::fromStdString(out) + ".partial"));
+    }
+
+    void missingFileIsAClearError() {
+        QTemporaryDir dir;
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        try {
+            importPairsJsonl(*db, (dir.path() + "/nope.jsonl").toStdString());
+            QFAIL("expected an error");
+        } catch (const StorageError& e) {
+            QVERIFY(QString(e.what()).contains("nope.jsonl"));
+        }
+    }
+};
+
+PREFLAB_TEST_MAIN(TestPairFiles)
+#include "tst_pair_files.moc"

@@ -1,0 +1,66 @@
+#include "core/loop/run_config.h"
+#include "support/test_main.h"
+
+using namespace preflab;
+
+class TestRunConfig : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void defaultsAreValid() { QVERIFY(validateRunConfig(RunConfig{}).empty()); }
+
+    void jsonRoundTrip() {
+        RunConfig c;
+        c.beta = 0.25;
+        c.judge = "self";
+        c.steps = 42;
+        c.name = "x \"quoted\"";
+        RunConfig back;
+        QVERIFY(parseRunConfigJson(runConfigToJson(c), back).empty());
+        QCOMPARE(back.beta, 0.25);
+        QCOMPARE(back.judge, std::string("self"));
+        QCOMPARE(back.steps, int64_t(42));
+        QCOMPARE(back.name, c.name);
+        QCOMPARE(runConfigToJson(back), runConfigToJson(c));
+    }
+
+    void rejects_data() {
+        QTest::addColumn<QString>("json");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("unknown key") << R"({"betta": 0.1})" << "unknown setting 'betta'";
+        QTest::newRow("beta zero") << R"({"beta": 0})" << "beta";
+        QTest::newRow("negative lr") << R"({"lr": -1})" << "lr";
+        QTest::newRow("fractional steps") << R"({"steps": 1.5})" << "whole number";
+        QTest::newRow("bad judge") << R"({"judge": "oracle"})" << "task, self, human";
+        QTest::newRow("flip rate") << R"({"flip_rate": 0.7})" << "flip_rate";
+        QTest::newRow("not json") << R"({"beta": )" << "not valid JSON";
+        QTest::newRow("array value") << R"({"beta": [1]})" << "expected a number";
+    }
+    void rejects() {
+        QFETCH(QString, json);
+        QFETCH(QString, mentions);
+        RunConfig c;
+        const auto errors = parseRunConfigJson(json.toStdString(), c);
+        QVERIFY(!errors.empty());
+        QVERIFY2(QString::fromStdString(errors.front()).contains(mentions), errors.front().c_str());
+    }
+
+    void humanJudgeNeedsAnnotator() {
+        RunConfig c;
+        c.judge = "human";
+        QVERIFY(!validateRunConfig(c).empty());
+        c.annotator = "ada";
+        QVERIFY(validateRunConfig(c).empty());
+    }
+
+    void flagStyleSetter() {
+        RunConfig c;
+        QVERIFY(setRunConfigValue(c, "batch_size", "16").empty());
+        QCOMPARE(c.batchSize, int64_t(16));
+        QVERIFY(!setRunConfigValue(c, "batch_size", "0").empty());
+        QVERIFY(!setRunConfigValue(c, "batch_size", "abc").empty());
+        QCOMPARE(c.batchSize, int64_t(16));
+    }
+};
+
+PREFLAB_TEST_MAIN(TestRunConfig)
+#include "tst_run_config.moc"

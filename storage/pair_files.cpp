@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 namespace preflab {
@@ -37,11 +38,21 @@ std::string parseLine(const std::string& line, PairRow& pair) {
     return {};
 }
 
-void commitFile(const std::string& tmp, const std::string& path) {
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+// Writes through `body` into path.partial, then renames it into place, so the
+// file appears complete or not at all. Returns what body returns.
+int64_t writeAtomically(const std::string& path, const std::function<int64_t(std::ofstream&)>& body) {
+    const std::string tmp = path + ".partial";
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw StorageError(path + ": cannot open the file for writing");
+    const int64_t count = body(out);
+    out.flush();
+    const bool ok = static_cast<bool>(out);
+    out.close();
+    if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
         std::remove(tmp.c_str());
-        throw StorageError(path + ": cannot write the file");
+        throw StorageError(path + (ok ? ": cannot move the file into place" : ": write failed (disk full?)"));
     }
+    return count;
 }
 
 std::string csvField(const std::string& s) {
@@ -96,48 +107,32 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
 }
 
 int64_t exportPairsJsonl(Database& db, const std::string& path, std::optional<int64_t> runId) {
-    const std::string tmp = path + ".partial";
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw StorageError(path + ": cannot open the file for writing");
-    int64_t count = 0;
-    PreferenceStore(db).forEachPreference(runId, [&](const LabeledPair& p) {
-        const bool aWins = p.choice == "a";
-        QJsonObject o;
-        o["prompt"] = QString::fromStdString(p.prompt);
-        o["chosen"] = QString::fromStdString(aWins ? p.responseA : p.responseB);
-        o["rejected"] = QString::fromStdString(aWins ? p.responseB : p.responseA);
-        out << QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString() << '\n';
-        ++count;
+    return writeAtomically(path, [&](std::ofstream& out) {
+        int64_t count = 0;
+        PreferenceStore(db).forEachPreference(runId, [&](const LabeledPair& p) {
+            const bool aWins = p.choice == "a";
+            QJsonObject o;
+            o["prompt"] = QString::fromStdString(p.prompt);
+            o["chosen"] = QString::fromStdString(aWins ? p.responseA : p.responseB);
+            o["rejected"] = QString::fromStdString(aWins ? p.responseB : p.responseA);
+            out << QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString() << '\n';
+            ++count;
+        });
+        return count;
     });
-    out.flush();
-    if (!out) {
-        std::remove(tmp.c_str());
-        throw StorageError(path + ": write failed (disk full?)");
-    }
-    out.close();
-    commitFile(tmp, path);
-    return count;
 }
 
 int64_t exportMetricsCsv(Database& db, const std::string& path, int64_t runId) {
-    const std::string tmp = path + ".partial";
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw StorageError(path + ": cannot open the file for writing");
-    out.precision(10);
-    out << "run_id,step,name,value,time_ms\n";
-    int64_t count = 0;
-    for (const MetricRow& r : MetricStore(db).forRun(runId)) {
-        out << r.runId << ',' << r.step << ',' << csvField(r.name) << ',' << r.value << ',' << r.createdMs << '\n';
-        ++count;
-    }
-    out.flush();
-    if (!out) {
-        std::remove(tmp.c_str());
-        throw StorageError(path + ": write failed (disk full?)");
-    }
-    out.close();
-    commitFile(tmp, path);
-    return count;
+    return writeAtomically(path, [&](std::ofstream& out) {
+        out.precision(10);
+        out << "run_id,step,name,value,time_ms\n";
+        int64_t count = 0;
+        for (const MetricRow& r : MetricStore(db).forRun(runId)) {
+            out << r.runId << ',' << r.step << ',' << csvField(r.name) << ',' << r.value << ',' << r.createdMs << '\n';
+            ++count;
+        }
+        return count;
+    });
 }
 
 }  // namespace preflab

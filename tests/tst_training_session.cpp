@@ -104,7 +104,7 @@ private Q_SLOTS:
 
     void nonFiniteLossPausesWithoutCheckpoint() {
         QSKIP("Known open bug: after the halt, stopping this NaN-weighted run does not finish (under investigation); "
-              "the loop-level halt itself is covered in tst_end_to_end's sibling checks");
+              "the halt itself (a 'non-finite' message) was seen working before the hang");
         QTemporaryDir dir;
         SessionSetup setup = tinySetup(dir, writeTinyModel(dir.path(), 3, /*poison=*/true));
         setup.config.judge = "self";  // labels every pair A or B, so the NaN reaches the loss

@@ -103,8 +103,6 @@ private Q_SLOTS:
     }
 
     void nonFiniteLossPausesWithoutCheckpoint() {
-        QSKIP("Known open bug: after the halt, stopping this NaN-weighted run does not finish (under investigation); "
-              "the halt itself (a 'non-finite' message) was seen working before the hang");
         QTemporaryDir dir;
         SessionSetup setup = tinySetup(dir, writeTinyModel(dir.path(), 3, /*poison=*/true));
         setup.config.judge = "self";  // labels every pair A or B, so the NaN reaches the loss

@@ -13,7 +13,9 @@ TrainingSession::TrainingSession(SessionSetup setup, QObject* parent) : QObject(
     connect(m_worker, &TrainingWorker::stateChanged, this, &TrainingSession::stateChanged);
     connect(m_worker, &TrainingWorker::failed, this, &TrainingSession::failed);
     connect(m_worker, &TrainingWorker::finished, this, &TrainingSession::finished);
-    connect(m_worker, &TrainingWorker::finished, &m_thread, &QThread::quit);
+    // Direct: quit() is thread-safe, and a queued call would sit in the owner's
+    // queue while the owner blocks in wait() — the thread would never end.
+    connect(m_worker, &TrainingWorker::finished, &m_thread, &QThread::quit, Qt::DirectConnection);
     m_thread.setObjectName(QStringLiteral("preflab-training"));
 }
 

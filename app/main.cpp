@@ -1,6 +1,8 @@
-// preflab: the command-line entry point. Without a subcommand it runs the
-// built-in demonstration (the desktop window joins here once it exists).
+// preflab: the single entry point. Without a subcommand it opens the desktop
+// workbench; with --headless, or where no display exists, it runs the same
+// built-in demonstration on the command line instead.
 #include "app/cli/commands.h"
+#include "app/gui/gui_app.h"
 #include "core/runtime/library_environment.h"
 #include "preflab_version.h"
 
@@ -14,7 +16,9 @@ namespace {
 void printUsage() {
     std::printf(
         "PrefLab %s: align language models with preferences.\n\n"
-        "Usage: preflab [--headless] [run flags]   the built-in demonstration run\n"
+        "Usage: preflab [--db FILE] [--screenshot FILE]   the desktop workbench\n"
+        "       preflab --headless [run flags]           the built-in demonstration on the command line\n"
+        "                                                (also used when no display exists)\n"
         "       preflab <command> [--help]\n\n"
         "Commands:\n"
         "  pretrain   pretrain (and cache) the built-in starter model\n"
@@ -31,6 +35,20 @@ void printUsage() {
 int main(int argc, char** argv) {
     // First: OpenMP/OpenBLAS/ATen read their settings when they load.
     preflab::applyLibraryEnvironment(argc, argv);
+    bool headless = false, screenshot = false, subcommand = argc > 1 && argv[1][0] != '-';
+    for (int i = 1; i < argc; ++i) {
+        headless |= std::strcmp(argv[i], "--headless") == 0;
+        screenshot |= std::strcmp(argv[i], "--screenshot") == 0;
+    }
+    const bool wantsHelp = argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+                                        std::strcmp(argv[1], "--version") == 0);
+    if (!subcommand && !headless && !wantsHelp && (screenshot || preflab::displayAvailable())) {
+        return preflab::runGui(argc, argv);
+    }
+    if (!subcommand && !headless && !wantsHelp) {
+        std::printf("preflab: no display found; running the demonstration on the command line "
+                    "(preflab --headless does this on purpose).\n\n");
+    }
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("preflab");
     QCoreApplication::setApplicationVersion(PREFLAB_VERSION);

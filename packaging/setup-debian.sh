@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build git ccache pkg-config
-  qt6-base-dev qt6-tools-dev libqt6sql6-sqlite
+  qt6-base-dev qt6-tools-dev qt6-svg-dev libqt6sql6-sqlite
   libtorch-dev libopenblas0-pthread
   libqcustomplot-dev libqcustomplot2.1-qt6
   libsqlite3-dev

@@ -36,20 +36,36 @@ int64_t PreferenceStore::insertPair(const PairRow& p) {
     return c.lastInsertId();
 }
 
+int64_t PreferenceStore::resolvePairId(std::optional<int64_t> pairId, std::optional<int64_t> runId,
+                                       std::optional<int64_t> runIndex, const char* what) {
+    if (pairId) return *pairId;
+    auto& c = m_db.connection();
+    SqliteStatement find(c, "SELECT id FROM pairs WHERE run_id = ? AND run_index = ?");
+    find.bind(1, runId).bind(2, runIndex);
+    if (!find.step()) {
+        throw StorageError(c.path() + ": " + what + " for unknown pair " + std::to_string(runIndex.value_or(-1)) +
+                           " of run " + std::to_string(runId.value_or(-1)));
+    }
+    return find.int64(0);
+}
+
+int64_t PreferenceStore::insertRating(const RatingRow& r) {
+    auto& c = m_db.connection();
+    if (r.side != "a" && r.side != "b") throw StorageError(c.path() + ": rating side must be 'a' or 'b', not '" + r.side + "'");
+    const int64_t pairId = resolvePairId(r.pairId, r.runId, r.runIndex, "rating");
+    SqliteStatement find(c, r.side == "a" ? "SELECT response_a FROM pairs WHERE id = ?" : "SELECT response_b FROM pairs WHERE id = ?");
+    find.bind(1, pairId);
+    if (!find.step()) throw StorageError(c.path() + ": rating for unknown pair id " + std::to_string(pairId));
+    const int64_t responseId = find.int64(0);
+    SqliteStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)");
+    s.bind(1, responseId).bind(2, r.value).bind(3, r.source).bind(4, r.annotator).bind(5, r.createdMs);
+    s.run();
+    return c.lastInsertId();
+}
+
 int64_t PreferenceStore::insertLabel(const LabelRow& l) {
     auto& c = m_db.connection();
-    int64_t pairId = 0;
-    if (l.pairId) {
-        pairId = *l.pairId;
-    } else {
-        SqliteStatement find(c, "SELECT id FROM pairs WHERE run_id = ? AND run_index = ?");
-        find.bind(1, l.runId).bind(2, l.runIndex);
-        if (!find.step()) {
-            throw StorageError(c.path() + ": label for unknown pair " + std::to_string(l.runIndex.value_or(-1)) +
-                               " of run " + std::to_string(l.runId.value_or(-1)));
-        }
-        pairId = find.int64(0);
-    }
+    const int64_t pairId = resolvePairId(l.pairId, l.runId, l.runIndex, "label");
     SqliteStatement s(c, "INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES(?,?,?,?,?)");
     s.bind(1, pairId).bind(2, l.choice).bind(3, l.source).bind(4, l.annotator).bind(5, l.createdMs);
     s.run();

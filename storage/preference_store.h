@@ -17,6 +17,7 @@ public:
     explicit PreferenceStore(Database& db) : m_db(db) {}
     int64_t insertPair(const PairRow& pair);  // returns the pair id
     int64_t insertLabel(const LabelRow& label);
+    int64_t insertRating(const RatingRow& rating);
     void markTrained(const TrainedMark& mark);
     int64_t countPairs();
     int64_t countLabels(const std::string& source = {});
@@ -25,6 +26,8 @@ public:
 
 private:
     int64_t promptId(const std::string& text);
+    int64_t resolvePairId(std::optional<int64_t> pairId, std::optional<int64_t> runId, std::optional<int64_t> runIndex,
+                          const char* what);
     int64_t insertResponse(int64_t promptId, const ResponseRow& r, std::optional<int64_t> runId);
     Database& m_db;
 };

@@ -51,6 +51,19 @@ struct LabelRow {
     int64_t createdMs = 0;
 };
 
+// A numeric rating of one response of a pair (side "a" or "b"), e.g. a
+// person's 1-7 score; the outcome-based methods (CPO) train on these.
+struct RatingRow {
+    std::optional<int64_t> pairId;
+    std::optional<int64_t> runId;
+    std::optional<int64_t> runIndex;
+    std::string side;  // "a" | "b"
+    double value = 0;
+    std::string source;
+    std::string annotator;
+    int64_t createdMs = 0;
+};
+
 struct TrainedMark {
     int64_t runId = 0;
     int64_t step = 0;

@@ -17,7 +17,7 @@
 
 namespace preflab {
 
-using WriteOp = std::variant<PairRow, LabelRow, TrainedMark, MetricRow, CheckpointRow, RunStatusUpdate>;
+using WriteOp = std::variant<PairRow, LabelRow, RatingRow, TrainedMark, MetricRow, CheckpointRow, RunStatusUpdate>;
 
 class StorageWriter {
 public:

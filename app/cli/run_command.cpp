@@ -3,6 +3,7 @@
 #include "app/cli/starter_cache.h"
 #include "app/cli/terminal_progress.h"
 #include "app/session/training_session.h"
+#include "core/judges/make_judge.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
 #include "storage/run_store.h"
@@ -231,7 +232,7 @@ int runRunCommand(const QStringList& args) {
         std::fprintf(stderr, "preflab: %s\n", e.what());
         return 1;
     }
-    if (setup.config.judge == "human") setup.humanQueue = std::make_shared<HumanLabelQueue>();
+    if (judgeNeedsPerson(setup.config.judge)) setup.humanQueue = std::make_shared<HumanLabelQueue>();
     return executeRun(setup, p.isSet("quiet"));
 }
 

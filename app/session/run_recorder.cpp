@@ -42,6 +42,8 @@ void RunRecorder::pairsJudged(const std::vector<Judgement>& judgements) {
     for (const Judgement& j : judgements) {
         ops.emplace_back(LabelRow{std::nullopt, m_runId, j.pairIndex, toString(j.choice), toString(j.source),
                                   j.annotator, j.timeMs});
+        if (j.ratingA) ops.emplace_back(RatingRow{std::nullopt, m_runId, j.pairIndex, "a", *j.ratingA, toString(j.source), j.annotator, j.timeMs});
+        if (j.ratingB) ops.emplace_back(RatingRow{std::nullopt, m_runId, j.pairIndex, "b", *j.ratingB, toString(j.source), j.annotator, j.timeMs});
     }
     m_writer.enqueue(std::move(ops));
 }

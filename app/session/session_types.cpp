@@ -19,6 +19,7 @@ void registerSessionMetaTypes() {
     qRegisterMetaType<preflab::MetricSample>();
     qRegisterMetaType<QVector<preflab::MetricSample>>();
     qRegisterMetaType<preflab::RunState>();
+    qRegisterMetaType<preflab::PairForJudging>();
 }
 
 }  // namespace preflab

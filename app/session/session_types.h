@@ -32,3 +32,4 @@ void registerSessionMetaTypes();
 Q_DECLARE_METATYPE(preflab::MetricSample)
 Q_DECLARE_METATYPE(QVector<preflab::MetricSample>)
 Q_DECLARE_METATYPE(preflab::RunState)
+Q_DECLARE_METATYPE(preflab::PairForJudging)

@@ -9,6 +9,7 @@ TrainingSession::TrainingSession(SessionSetup setup, QObject* parent) : QObject(
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(m_worker, &TrainingWorker::runCreated, this, &TrainingSession::runCreated);
     connect(m_worker, &TrainingWorker::metricsReady, this, &TrainingSession::metricsReady);
+    connect(m_worker, &TrainingWorker::pairGenerated, this, &TrainingSession::pairGenerated);
     connect(m_worker, &TrainingWorker::progress, this, &TrainingSession::progress);
     connect(m_worker, &TrainingWorker::stateChanged, this, &TrainingSession::stateChanged);
     connect(m_worker, &TrainingWorker::failed, this, &TrainingSession::failed);

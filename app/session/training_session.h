@@ -27,6 +27,7 @@ public:
 Q_SIGNALS:
     void runCreated(qint64 runId);
     void metricsReady(const QVector<preflab::MetricSample>& samples);
+    void pairGenerated(const preflab::PairForJudging& pair);
     void progress(qint64 step, qint64 totalSteps);
     void stateChanged(preflab::RunState state, const QString& message);
     void failed(const QString& message);

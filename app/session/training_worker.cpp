@@ -1,9 +1,7 @@
 #include "app/session/training_worker.h"
 
 #include "app/session/run_recorder.h"
-#include "core/judges/human_judge.h"
-#include "core/judges/self_judge.h"
-#include "core/judges/task_judge.h"
+#include "core/judges/make_judge.h"
 #include "core/loop/online_loop.h"
 #include "preflab_version.h"
 #include "storage/database.h"
@@ -21,20 +19,6 @@ namespace {
 constexpr auto kChunk = std::chrono::milliseconds(50);
 constexpr auto kMetricInterval = std::chrono::milliseconds(100);
 constexpr int kLabelPollMs = 25;
-
-std::unique_ptr<Judge> makeJudge(const SessionSetup& s) {
-    const RunConfig& c = s.config;
-    if (c.judge == "self") return std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(c.seed) + 7);
-    if (c.judge == "human") {
-        auto queue = s.humanQueue ? s.humanQueue : std::make_shared<HumanLabelQueue>();
-        return std::make_unique<HumanJudge>(queue);
-    }
-    TaskJudgeOptions o;
-    o.btTemperature = c.judgeNoise;
-    o.flipRate = c.flipRate;
-    o.seed = static_cast<uint64_t>(c.seed) + 5;
-    return std::make_unique<TaskJudge>(o);
-}
 
 }  // namespace
 
@@ -90,7 +74,16 @@ void TrainingWorker::start() {
         m_recorder->onMetrics = [this](const std::vector<MetricSample>& samples) {
             for (const MetricSample& s : samples) m_pendingMetrics.push_back(s);
         };
-        m_loop = std::make_unique<OnlineLoop>(loopSetup, makeJudge(m_setup), m_recorder.get());
+        m_recorder->onPairs = [this](const std::vector<PairRecord>& pairs) {
+            const auto now = std::chrono::steady_clock::now();
+            if (pairs.empty() || now - m_lastPairEmit < std::chrono::milliseconds(400)) return;
+            m_lastPairEmit = now;
+            const PairRecord& p = pairs.back();
+            Q_EMIT pairGenerated(PairForJudging{p.pairIndex, p.prompt, p.a.text, p.b.text, p.a.policyLogprob,
+                                                p.b.policyLogprob, p.a.refLogprob, p.b.refLogprob, p.generatedAtStep,
+                                                p.a.goldReward, p.b.goldReward});
+        };
+        m_loop = std::make_unique<OnlineLoop>(loopSetup, makeJudge(m_setup.config, m_setup.humanQueue), m_recorder.get());
         m_writer->enqueue(RunStatusUpdate{m_runId, "running", m_loop->currentStep(), {}});
     } catch (const std::exception& e) {
         finish(RunState::Failed, QString::fromStdString(e.what()));

@@ -34,6 +34,8 @@ public Q_SLOTS:
 Q_SIGNALS:
     void runCreated(qint64 runId);
     void metricsReady(const QVector<preflab::MetricSample>& samples);
+    // The newest generated pair, at most a few times a second (for watching a run).
+    void pairGenerated(const preflab::PairForJudging& pair);
     void progress(qint64 step, qint64 totalSteps);
     void stateChanged(preflab::RunState state, const QString& message);
     void failed(const QString& message);
@@ -56,7 +58,7 @@ private:
     bool m_done = false;
     RunState m_state = RunState::Starting;
     QVector<MetricSample> m_pendingMetrics;
-    std::chrono::steady_clock::time_point m_lastEmit;
+    std::chrono::steady_clock::time_point m_lastEmit, m_lastPairEmit;
 };
 
 }  // namespace preflab

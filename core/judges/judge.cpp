@@ -4,7 +4,14 @@ namespace preflab {
 
 void ImmediateJudge::submit(const std::vector<PairForJudging>& pairs) {
     const int64_t t = nowMs();
-    for (const PairForJudging& p : pairs) m_ready.push_back({p.pairIndex, decide(p), source(), {}, t});
+    for (const PairForJudging& p : pairs) {
+        Judgement j;
+        j.pairIndex = p.pairIndex;
+        j.choice = decide(p);
+        j.source = source();
+        j.timeMs = t;
+        m_ready.push_back(std::move(j));
+    }
 }
 
 std::vector<Judgement> ImmediateJudge::collect() {

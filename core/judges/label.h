@@ -23,6 +23,8 @@ struct PairForJudging {
     std::string prompt;
     std::string responseA, responseB;
     double policyLogpA = 0, policyLogpB = 0, refLogpA = 0, refLogpB = 0;
+    int64_t generatedAtStep = 0;
+    std::optional<double> goldA, goldB;  // the task's true reward, where one exists
 };
 
 struct Judgement {
@@ -31,6 +33,8 @@ struct Judgement {
     LabelSource source = LabelSource::Task;
     std::string annotator;
     int64_t timeMs = 0;  // milliseconds since the epoch
+    // Optional numeric ratings of A and B (a person's 1-7 scores in rating mode).
+    std::optional<double> ratingA, ratingB;
 };
 
 int64_t nowMs();

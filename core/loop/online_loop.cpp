@@ -84,6 +84,7 @@ struct OnlineLoop::Impl {
     std::vector<std::pair<std::string, double>> lastMetrics;
     double generationSeconds = 0;  // since the last training step
     int barrenRounds = 0;
+    int64_t judgedSinceStep = 0, untrainableSinceStep = 0;
 
     Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
         : setup(std::move(s)), judge(std::move(j)), observer(o) {
@@ -187,7 +188,7 @@ struct OnlineLoop::Impl {
                 (slot == 0 ? cand.goldA : cand.goldB) = *r.goldReward;
             }
             forJudge.push_back({index, rec.prompt, rec.a.text, rec.b.text, rec.a.policyLogprob, rec.b.policyLogprob,
-                                rec.a.refLogprob, rec.b.refLogprob});
+                                rec.a.refLogprob, rec.b.refLogprob, step, rec.a.goldReward, rec.b.goldReward});
             awaiting.emplace(index, std::move(cand));
             records.push_back(std::move(rec));
         }
@@ -209,7 +210,11 @@ struct OnlineLoop::Impl {
             if (it == awaiting.end()) continue;
             Candidate c = std::move(it->second);
             awaiting.erase(it);
-            if (j.choice != Choice::A && j.choice != Choice::B) continue;  // stored, not trained
+            ++judgedSinceStep;
+            if (j.choice != Choice::A && j.choice != Choice::B) {
+                ++untrainableSinceStep;
+                continue;  // stored, not trained
+            }
             const bool aWins = j.choice == Choice::A;
             TrainablePair t;
             t.index = j.pairIndex;
@@ -299,6 +304,14 @@ struct OnlineLoop::Impl {
         out.metrics.push_back({"learning_rate", lr});
         if (agreeCount > 0) out.metrics.push_back({"gold/label_agreement", agree / agreeCount});
         out.metrics.push_back({"buffer/staleness", staleness / static_cast<double>(N)});
+        // Ties, "both bad" and skips are stored but not trained on: when the
+        // policy's two samples become equally good (or identical), this share
+        // rises and each step needs more generation.
+        if (judgedSinceStep > 0) {
+            out.metrics.push_back({"judge/untrainable_share",
+                                   static_cast<double>(untrainableSinceStep) / static_cast<double>(judgedSinceStep)});
+        }
+        judgedSinceStep = untrainableSinceStep = 0;
         out.metrics.push_back({"time/step_seconds", stepSeconds});
         out.metrics.push_back({"time/generation_share", stepSeconds > 0 ? generationSeconds / stepSeconds : 0.0});
         generationSeconds = 0;

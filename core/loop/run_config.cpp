@@ -14,8 +14,8 @@ const std::vector<ConfigField>& runConfigFields() {
     static const std::vector<ConfigField> fields = {
         {"name", &R::name, 0, 0, false, {}, "a name for the run"},
         {"algorithm", &R::algorithm, 0, 0, false, {"dpo"}, "preference-optimization method"},
-        {"judge", &R::judge, 0, 0, false, {"task", "self", "human"},
-         "who labels pairs: task (true reward), self (implicit reward), human"},
+        {"judge", &R::judge, 0, 0, false, {"task", "self", "human", "human+task", "human+self"},
+         "who labels pairs: task (true reward), self (implicit reward), human, or a person helped by task/self"},
         {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels"},
         {"model", &R::model, 0, 0, false, {}, "'starter' (built-in, pretrained on first use) or a model file"},
         {"beta", &R::beta, 0, 100, true, {}, "DPO inverse temperature beta (> 0)"},
@@ -137,7 +137,7 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
         const std::string err = setRunConfigValue(probe, f.key, text);
         if (!err.empty()) errors.push_back(err);
     }
-    if (c.judge == "human" && c.annotator.empty()) errors.push_back("judge = human needs an annotator name");
+    if (c.judge.rfind("human", 0) == 0 && c.annotator.empty()) errors.push_back("judge = " + c.judge + " needs an annotator name");
     return errors;
 }
 

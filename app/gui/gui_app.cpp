@@ -1,0 +1,199 @@
+#include "app/gui/gui_app.h"
+
+#include "app/session/database_reader.h"
+#include "app/session/run_controller.h"
+#include "app/session/starter_model_job.h"
+#include "storage/data_paths.h"
+#include "storage/database.h"
+#include "ui/main_window.h"
+#include "ui/metric_plots.h"
+#include "preflab_version.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QMessageBox>
+#include <QProgressDialog>
+#include <QPushButton>
+#include <QSettings>
+#include <QTimer>
+
+#include <cstdio>
+#include <memory>
+
+namespace preflab {
+namespace {
+
+RunConfig demoConfig() {
+    RunConfig c;
+    c.name = "demo";
+    c.judge = "task";
+    return c;
+}
+
+// Pretrains the starter model with a progress dialog, then calls `then`.
+void pretrainWithDialog(MainWindow* window, RunController* controller, std::function<void(bool)> then) {
+    auto* job = new StarterModelJob(controller->starterModelPath(), 0, window);
+    auto* dialog = new QProgressDialog(QObject::tr("Preparing the built-in starter model (one time only)..."),
+                                       QObject::tr("Cancel"), 0, 1000, window);
+    dialog->setWindowTitle(QObject::tr("PrefLab: first run"));
+    dialog->setMinimumDuration(0);
+    dialog->setMinimumWidth(520);
+    dialog->setWindowModality(Qt::WindowModal);
+    dialog->setAutoClose(false);
+    dialog->setAutoReset(false);
+    QObject::connect(dialog, &QProgressDialog::canceled, job, &StarterModelJob::cancel);
+    QObject::connect(job, &StarterModelJob::progress, dialog, [dialog](qint64 step, qint64 total, double loss, double seconds) {
+        dialog->setMaximum(static_cast<int>(total));
+        dialog->setValue(static_cast<int>(step));
+        const double left = step > 0 ? seconds / static_cast<double>(step) * static_cast<double>(total - step) : 0.0;
+        dialog->setLabelText(QObject::tr("Pretraining the built-in starter model on the task's corpus (one time only).\n"
+                                         "Step %1 of %2 \u00b7 loss %3 nats/token \u00b7 about %4 s left")
+                                 .arg(step)
+                                 .arg(total)
+                                 .arg(loss, 0, 'f', 3)
+                                 .arg(left, 0, 'f', 0));
+    });
+    QObject::connect(job, &StarterModelJob::finished, window, [job, dialog, then](bool ok, const QString& message) {
+        dialog->close();
+        dialog->deleteLater();
+        job->deleteLater();
+        if (!ok && !message.contains(QObject::tr("cancelled"))) {
+            QMessageBox::warning(dialog->parentWidget(), QObject::tr("PrefLab"), message);
+        }
+        then(ok);
+    });
+    job->start();
+    dialog->show();
+}
+
+}  // namespace
+
+bool displayAvailable() {
+    return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY") ||
+           qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
+}
+
+int runGui(int argc, char** argv) {
+    // --screenshot renders offscreen when there is no display.
+    bool screenshot = false;
+    for (int i = 1; i < argc; ++i) screenshot |= std::string(argv[i]) == "--screenshot";
+    if (screenshot && !displayAvailable()) qputenv("QT_QPA_PLATFORM", "offscreen");
+
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("PrefLab"));
+    QApplication::setOrganizationName(QStringLiteral("PrefLab"));
+    QApplication::setApplicationVersion(QStringLiteral(PREFLAB_VERSION));
+
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("PrefLab: align language models with preferences (desktop workbench)."));
+    p.addHelpOption();
+    p.addOption({QStringLiteral("db"), QStringLiteral("The database file."), QStringLiteral("file")});
+    p.addOption({QStringLiteral("data-dir"), QStringLiteral("Where models and checkpoints go."), QStringLiteral("dir")});
+    p.addOption({QStringLiteral("screenshot"),
+                 QStringLiteral("Start a short demo run, render the window (1440x900) to FILE once the plots hold 20 steps, and exit."),
+                 QStringLiteral("file")});
+    p.process(app);
+
+    QSettings settings;
+    const QString dataDir = p.isSet("data-dir") ? p.value("data-dir") : QString::fromStdString(defaultDataDir());
+    QString dbPath = p.isSet("db") ? p.value("db") : QString::fromStdString(defaultDatabasePath());
+    if (!p.isSet("db") && !screenshot) dbPath = settings.value(QStringLiteral("last_database"), dbPath).toString();
+    QDir().mkpath(dataDir);
+    try {
+        Database::open(dbPath.toStdString());  // creates or migrates; refuses a corrupt or foreign file
+    } catch (const std::exception& e) {
+        if (screenshot) {
+            std::fprintf(stderr, "preflab: %s\n", e.what());
+        } else {
+            QMessageBox::critical(nullptr, QObject::tr("PrefLab"),
+                                  QObject::tr("The database could not be opened:\n\n%1\n\nThe file was not changed. "
+                                              "Start PrefLab with --db to use another file.")
+                                      .arg(QString::fromUtf8(e.what())));
+        }
+        return 1;
+    }
+
+    auto controller = std::make_unique<RunController>(dbPath, dataDir);
+    auto reader = std::make_unique<DatabaseReader>(dbPath);
+    auto window = std::make_unique<MainWindow>(controller.get(), reader.get());
+    MainWindow* w = window.get();
+    RunController* c = controller.get();
+
+    QObject::connect(w, &MainWindow::starterModelNeeded, w, [w, c](const RunConfig& config) {
+        pretrainWithDialog(w, c, [w, config](bool ok) {
+            if (ok) w->startRun(config);
+        });
+    });
+
+    if (screenshot) {
+        const QString file = p.value("screenshot");
+        w->resize(1440, 900);
+        w->show();
+        RunConfig demo = demoConfig();
+        demo.steps = 60;
+        demo.evalEvery = 10;
+        demo.evalSamples = 32;
+        auto start = [w, demo] { w->startRun(demo); };
+        if (c->starterModelReady()) {
+            QTimer::singleShot(0, w, start);
+        } else {
+            std::printf("preflab: pretraining the starter model first (about 3 minutes)\n");
+            auto* job = new StarterModelJob(c->starterModelPath(), 0, w);
+            QObject::connect(job, &StarterModelJob::finished, w, [start](bool ok, const QString& m) {
+                if (!ok) {
+                    std::fprintf(stderr, "preflab: %s\n", qPrintable(m));
+                    QApplication::exit(1);
+                    return;
+                }
+                start();
+            });
+            job->start();
+        }
+        auto* poll = new QTimer(w);
+        QObject::connect(poll, &QTimer::timeout, w, [w, c, file, poll] {
+            if (w->plots()->maxStep() < 20 || w->plots()->pointCount(QStringLiteral("gold/reward")) < 3) return;
+            poll->stop();
+            // Let a pending replot land, then grab.
+            QTimer::singleShot(100, w, [w, c, file] {
+                const bool ok = w->grab().save(file);
+                std::printf("preflab: %s %s\n", ok ? "wrote" : "could not write", qPrintable(file));
+                c->stop();
+                QObject::connect(c, &RunController::runEnded, w, [ok] { QApplication::exit(ok ? 0 : 1); });
+            });
+        });
+        poll->start(100);
+        return app.exec();
+    }
+
+    w->loadSettings(settings);
+    if (w->size().width() < 800) w->resize(1440, 900);
+    w->show();
+    if (!c->starterModelReady()) {
+        // First run: pretrain, then offer the demonstration.
+        QTimer::singleShot(0, w, [w, c] {
+            pretrainWithDialog(w, c, [w](bool ok) {
+                if (!ok) return;
+                QMessageBox box(QMessageBox::Question, QObject::tr("PrefLab"),
+                                QObject::tr("The starter model is ready. Start a demo run? The task judge labels the pairs "
+                                            "and you watch gold reward rise and KL to the reference grow."),
+                                QMessageBox::NoButton, w);
+                QPushButton* yes = box.addButton(QObject::tr("Start a demo run"), QMessageBox::AcceptRole);
+                box.addButton(QObject::tr("Not now"), QMessageBox::RejectRole);
+                box.exec();
+                if (box.clickedButton() == yes) w->startRun(demoConfig());
+            });
+        });
+    }
+    const int code = app.exec();
+    w->saveSettings(settings);
+    settings.setValue(QStringLiteral("last_database"), dbPath);
+    // Ordered shutdown: the window goes first, then the run (joined, writes
+    // flushed), then the reader thread.
+    window.reset();
+    controller.reset();
+    reader.reset();
+    return code;
+}
+
+}  // namespace preflab

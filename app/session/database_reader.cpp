@@ -1,0 +1,119 @@
+#include "app/session/database_reader.h"
+
+#include "app/session/session_types.h"
+#include "storage/metric_store.h"
+
+#include <memory>
+
+namespace preflab {
+
+// Lives on the reader thread; opens its connection on first use there.
+class DatabaseReaderWorker : public QObject {
+    Q_OBJECT
+public:
+    explicit DatabaseReaderWorker(std::string path) : m_path(std::move(path)) {}
+
+    // Runs `work` against the connection and turns any error into failed().
+    template <typename F>
+    void guarded(quint64 request, F&& work) {
+        try {
+            if (!m_db) m_db = Database::open(m_path);
+            work(*m_db);
+        } catch (const std::exception& e) {
+            Q_EMIT failed(request, QString::fromStdString(e.what()));
+        }
+    }
+
+Q_SIGNALS:
+    void runsListed(quint64 request, const QVector<preflab::RunSummary>& runs);
+    void metricsLoaded(quint64 request, qint64 runId, const QVector<preflab::MetricSample>& samples);
+    void pairsFetched(quint64 request, const QVector<preflab::PairListRow>& rows);
+    void pairsCounted(quint64 request, qint64 count);
+    void pairFound(quint64 request, const preflab::PairListRow& row);
+    void failed(quint64 request, const QString& message);
+
+private:
+    std::string m_path;
+    std::unique_ptr<Database> m_db;
+};
+
+DatabaseReader::DatabaseReader(const QString& databasePath, QObject* parent) : QObject(parent) {
+    registerSessionMetaTypes();
+    qRegisterMetaType<preflab::RunSummary>();
+    qRegisterMetaType<QVector<preflab::RunSummary>>();
+    qRegisterMetaType<preflab::PairListRow>();
+    qRegisterMetaType<QVector<preflab::PairListRow>>();
+    m_worker = new DatabaseReaderWorker(databasePath.toStdString());
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(m_worker, &DatabaseReaderWorker::runsListed, this, &DatabaseReader::runsListed);
+    connect(m_worker, &DatabaseReaderWorker::metricsLoaded, this, &DatabaseReader::metricsLoaded);
+    connect(m_worker, &DatabaseReaderWorker::pairsFetched, this, &DatabaseReader::pairsFetched);
+    connect(m_worker, &DatabaseReaderWorker::pairsCounted, this, &DatabaseReader::pairsCounted);
+    connect(m_worker, &DatabaseReaderWorker::pairFound, this, &DatabaseReader::pairFound);
+    connect(m_worker, &DatabaseReaderWorker::failed, this, &DatabaseReader::failed);
+    m_thread.setObjectName(QStringLiteral("preflab-reader"));
+    m_thread.start();
+}
+
+DatabaseReader::~DatabaseReader() {
+    m_thread.quit();
+    m_thread.wait();
+}
+
+quint64 DatabaseReader::listRuns() {
+    const quint64 id = m_nextRequest++;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, id] {
+        w->guarded(id, [&](Database& db) {
+            const auto runs = RunStore(db).list();
+            Q_EMIT w->runsListed(id, QVector<RunSummary>(runs.begin(), runs.end()));
+        });
+    }, Qt::QueuedConnection);
+    return id;
+}
+
+quint64 DatabaseReader::loadMetrics(qint64 runId) {
+    const quint64 id = m_nextRequest++;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, id, runId] {
+        w->guarded(id, [&](Database& db) {
+            QVector<MetricSample> out;
+            for (const MetricRow& r : MetricStore(db).forRun(runId)) out.push_back({r.step, r.name, r.value, r.createdMs});
+            Q_EMIT w->metricsLoaded(id, runId, out);
+        });
+    }, Qt::QueuedConnection);
+    return id;
+}
+
+quint64 DatabaseReader::fetchPairs(const PairFilter& filter, qint64 afterPairId, int limit) {
+    const quint64 id = m_nextRequest++;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, id, filter, afterPairId, limit] {
+        w->guarded(id, [&](Database& db) {
+            const auto rows = PairBrowserStore(db).page(filter, afterPairId, limit);
+            Q_EMIT w->pairsFetched(id, QVector<PairListRow>(rows.begin(), rows.end()));
+        });
+    }, Qt::QueuedConnection);
+    return id;
+}
+
+quint64 DatabaseReader::countPairs(const PairFilter& filter) {
+    const quint64 id = m_nextRequest++;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, id, filter] {
+        w->guarded(id, [&](Database& db) { Q_EMIT w->pairsCounted(id, PairBrowserStore(db).count(filter)); });
+    }, Qt::QueuedConnection);
+    return id;
+}
+
+quint64 DatabaseReader::findPair(qint64 pairId) {
+    const quint64 id = m_nextRequest++;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, id, pairId] {
+        w->guarded(id, [&](Database& db) {
+            if (const auto row = PairBrowserStore(db).find(pairId)) Q_EMIT w->pairFound(id, *row);
+            else Q_EMIT w->failed(id, QStringLiteral("pair %1 is not in the database").arg(pairId));
+        });
+    }, Qt::QueuedConnection);
+    return id;
+}
+
+}  // namespace preflab
+
+#include "database_reader.moc"

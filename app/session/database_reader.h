@@ -1,0 +1,52 @@
+#pragma once
+// Reads the database for the UI on a thread of its own, with its own
+// connection, so that the UI thread never waits on disk. Requests are posted
+// (they return at once); results come back as queued signals carrying value
+// types, tagged with the request's id so a view can drop stale answers.
+// Create and use it on the UI thread; the destructor joins the thread.
+#include "app/session/session_types.h"
+#include "storage/pair_browser_store.h"
+#include "storage/run_store.h"
+
+#include <QObject>
+#include <QThread>
+#include <QVector>
+
+namespace preflab {
+
+class DatabaseReaderWorker;
+
+class DatabaseReader : public QObject {
+    Q_OBJECT
+public:
+    explicit DatabaseReader(const QString& databasePath, QObject* parent = nullptr);
+    ~DatabaseReader() override;
+
+    // Each returns the request id its answer will carry.
+    quint64 listRuns();
+    quint64 loadMetrics(qint64 runId);
+    quint64 fetchPairs(const preflab::PairFilter& filter, qint64 afterPairId, int limit);
+    quint64 countPairs(const preflab::PairFilter& filter);
+    quint64 findPair(qint64 pairId);
+
+Q_SIGNALS:
+    void runsListed(quint64 request, const QVector<preflab::RunSummary>& runs);
+    void metricsLoaded(quint64 request, qint64 runId, const QVector<preflab::MetricSample>& samples);
+    void pairsFetched(quint64 request, const QVector<preflab::PairListRow>& rows);
+    void pairsCounted(quint64 request, qint64 count);
+    void pairFound(quint64 request, const preflab::PairListRow& row);
+    void failed(quint64 request, const QString& message);
+
+private:
+    quint64 m_nextRequest = 1;
+    QThread m_thread;
+    DatabaseReaderWorker* m_worker = nullptr;
+};
+
+}  // namespace preflab
+
+Q_DECLARE_METATYPE(preflab::RunSummary)
+Q_DECLARE_METATYPE(QVector<preflab::RunSummary>)
+Q_DECLARE_METATYPE(preflab::PairListRow)
+Q_DECLARE_METATYPE(QVector<preflab::PairListRow>)
+Q_DECLARE_METATYPE(preflab::PairFilter)

@@ -1,0 +1,39 @@
+#pragma once
+// The labeling keys: each action has one or two key sequences, remappable in
+// the preferences and kept in QSettings. Value type; UI thread.
+#include <QKeySequence>
+#include <QList>
+#include <QMap>
+#include <QString>
+
+class QKeyEvent;
+class QSettings;
+
+namespace preflab {
+
+enum class LabelAction { ChooseA, ChooseB, Tie, BothBad, Skip, Undo, ToggleRating };
+
+class KeyBindings {
+public:
+    KeyBindings();  // the defaults: 1/A, 2/B, T, X, S/Space, Ctrl+Z, R
+    static QList<LabelAction> actions();
+    static QString actionName(LabelAction a);   // "Prefer A", ...
+    static QString settingsKey(LabelAction a);  // "keys/choose_a", ...
+
+    QList<QKeySequence> keys(LabelAction a) const { return m_keys.value(a); }
+    void setKeys(LabelAction a, const QList<QKeySequence>& keys) { m_keys[a] = keys; }
+    // The action a key press maps to, if any.
+    bool match(const QKeyEvent* event, LabelAction* action) const;
+    // "1 / A" for a button's caption.
+    QString caption(LabelAction a) const;
+    // Actions that share a key (a remapping mistake the preferences refuse).
+    QString conflict() const;
+
+    void load(QSettings& settings);
+    void save(QSettings& settings) const;
+
+private:
+    QMap<LabelAction, QList<QKeySequence>> m_keys;
+};
+
+}  // namespace preflab

@@ -1,0 +1,395 @@
+#include "ui/labeling_view.h"
+
+#include "core/judges/make_judge.h"
+
+#include <QButtonGroup>
+#include <QDateTime>
+#include <QFontDatabase>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+namespace preflab {
+namespace {
+
+constexpr int kRatingMax = 7;
+
+QString signedNumber(double v) {
+    return (v >= 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'f', 2);
+}
+
+QString choiceText(Choice c) {
+    switch (c) {
+    case Choice::A: return QObject::tr("A");
+    case Choice::B: return QObject::tr("B");
+    case Choice::Tie: return QObject::tr("tie");
+    case Choice::BothBad: return QObject::tr("both bad");
+    case Choice::Skip: return QObject::tr("skip");
+    }
+    return {};
+}
+
+QTextBrowser* makeResponsePane() {
+    auto* t = new QTextBrowser;
+    t->setFocusPolicy(Qt::NoFocus);  // keys belong to the view; the pane still scrolls with the wheel
+    t->setOpenLinks(false);
+    t->setLineWrapMode(QTextEdit::WidgetWidth);
+    QFont f = t->font();
+    f.setPointSizeF(f.pointSizeF() * 1.25);
+    t->setFont(f);
+    return t;
+}
+
+}  // namespace
+
+LabelingView::LabelingView(RunController* controller, QWidget* parent) : QWidget(parent), m_controller(controller) {
+    setFocusPolicy(Qt::StrongFocus);
+    m_clock.start();
+
+    m_title = new QLabel;
+    m_title->setWordWrap(true);
+    m_title->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    m_prompt = new QLabel;
+    m_prompt->setWordWrap(true);
+    m_prompt->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont pf = m_prompt->font();
+    pf.setPointSizeF(pf.pointSizeF() * 1.35);
+    pf.setBold(true);
+    m_prompt->setFont(pf);
+
+    m_headLeft = new QLabel(tr("<b>A</b>"));
+    m_headRight = new QLabel(tr("<b>B</b>"));
+    m_left = makeResponsePane();
+    m_right = makeResponsePane();
+
+    m_ratingRow = new QWidget;
+    auto* ratingLayout = new QGridLayout(m_ratingRow);
+    ratingLayout->setContentsMargins(0, 0, 0, 0);
+    m_ratingLeft = new QButtonGroup(this);
+    m_ratingRight = new QButtonGroup(this);
+    for (int side = 0; side < 2; ++side) {
+        auto* row = new QHBoxLayout;
+        row->addWidget(new QLabel(side == 0 ? tr("Rate A:") : tr("Rate B:")));
+        for (int v = 1; v <= kRatingMax; ++v) {
+            auto* b = new QPushButton(QString::number(v));
+            b->setCheckable(true);
+            b->setFocusPolicy(Qt::NoFocus);
+            b->setFixedWidth(34);
+            b->setToolTip(v == 1 ? tr("1 = very bad") : v == kRatingMax ? tr("7 = excellent") : QString());
+            (side == 0 ? m_ratingLeft : m_ratingRight)->addButton(b, v);
+            row->addWidget(b);
+        }
+        row->addStretch();
+        ratingLayout->addLayout(row, 0, side);
+    }
+    m_ratingHint = new QLabel;
+    ratingLayout->addWidget(m_ratingHint, 1, 0, 1, 2);
+    connect(m_ratingLeft, &QButtonGroup::idClicked, this, [this](int v) {
+        m_leftRating = v;
+        m_ratingHint->setText(tr("Now rate B: press 1-7."));
+    });
+    connect(m_ratingRight, &QButtonGroup::idClicked, this, [this](int v) {
+        if (m_leftRating) rate(v);
+    });
+    m_ratingRow->setVisible(false);
+
+    auto* panes = new QGridLayout;
+    panes->addWidget(m_headLeft, 0, 0);
+    panes->addWidget(m_headRight, 0, 1);
+    panes->addWidget(m_left, 1, 0);
+    panes->addWidget(m_right, 1, 1);
+    panes->setColumnStretch(0, 1);
+    panes->setColumnStretch(1, 1);
+
+    auto* buttons = new QHBoxLayout;
+    for (LabelAction a : KeyBindings::actions()) {
+        auto* b = new QPushButton;
+        b->setFocusPolicy(Qt::NoFocus);
+        b->setMinimumHeight(34);
+        if (a == LabelAction::ToggleRating) b->setCheckable(true);
+        connect(b, &QPushButton::clicked, this, [this, a] { trigger(a); });
+        m_buttons[a] = b;
+        buttons->addWidget(b);
+        if (a == LabelAction::Skip) buttons->addSpacing(16);
+    }
+
+    m_reveal = new QLabel;
+    m_reveal->setWordWrap(true);
+    m_reveal->setTextFormat(Qt::RichText);
+    m_counter = new QLabel;
+    m_counter->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+
+    auto* footer = new QHBoxLayout;
+    footer->addWidget(m_reveal, 1);
+    footer->addWidget(m_counter);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_title);
+    layout->addWidget(m_prompt);
+    layout->addLayout(panes, 1);
+    layout->addWidget(m_ratingRow);
+    layout->addLayout(buttons);
+    layout->addLayout(footer);
+
+    updateCaptions();
+    runChanged();
+}
+
+void LabelingView::setKeyBindings(const KeyBindings& keys) {
+    m_keys = keys;
+    updateCaptions();
+}
+
+void LabelingView::setMonospace(bool on) {
+    for (QTextBrowser* t : {m_left, m_right}) {
+        QFont f = on ? QFontDatabase::systemFont(QFontDatabase::FixedFont) : QFont();
+        f.setPointSizeF(QFont().pointSizeF() * 1.25);
+        t->setFont(f);
+    }
+}
+
+void LabelingView::setRatingMode(bool on) {
+    m_ratingMode = on;
+    m_leftRating.reset();
+    m_ratingRow->setVisible(on);
+    m_buttons[LabelAction::ToggleRating]->setChecked(on);
+    m_ratingHint->setText(tr("Rating mode: press 1-7 for A, then 1-7 for B (1 = very bad, 7 = excellent). "
+                             "The ratings are stored, and the higher one becomes the preference."));
+    for (QButtonGroup* g : {m_ratingLeft, m_ratingRight}) {
+        g->setExclusive(false);
+        for (QAbstractButton* b : g->buttons()) b->setChecked(false);
+        g->setExclusive(true);
+    }
+}
+
+void LabelingView::updateCaptions() {
+    for (LabelAction a : KeyBindings::actions()) {
+        m_buttons[a]->setText(QStringLiteral("%1  [%2]").arg(KeyBindings::actionName(a), m_keys.caption(a)));
+    }
+}
+
+qint64 LabelingView::currentPairIndex() const {
+    if (m_correcting) return m_correcting->pairIndex;
+    return m_queue.empty() ? -1 : m_queue.front().pairIndex;
+}
+
+bool LabelingView::swapped(qint64 pairIndex) const {
+    // A fixed coin per pair (so a redraw never flips a pair on screen), random
+    // across sessions through the salt.
+    static const quint64 salt = QRandomGenerator::global()->generate64();
+    quint64 x = static_cast<quint64>(pairIndex) ^ salt;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (x & 1u) != 0;
+}
+
+Choice LabelingView::unswap(Choice c, qint64 pairIndex) const {
+    if (!swapped(pairIndex)) return c;
+    if (c == Choice::A) return Choice::B;
+    if (c == Choice::B) return Choice::A;
+    return c;
+}
+
+void LabelingView::runChanged() {
+    m_queue.clear();
+    m_correcting.reset();
+    m_labeled = 0;
+    m_labelTimesMs.clear();
+    m_reveal->clear();
+    refreshQueue();
+}
+
+void LabelingView::refreshQueue() {
+    const std::vector<PairForJudging> pending = m_controller->pendingPairs();
+    const qint64 onScreen = m_queue.empty() ? -1 : m_queue.front().pairIndex;
+    m_queue.assign(pending.begin(), pending.end());
+    // Keep the pair the person is reading in front if it still waits; a pair
+    // handed to a fallback judge simply disappears.
+    const auto it = std::find_if(m_queue.begin(), m_queue.end(),
+                                 [&](const PairForJudging& p) { return p.pairIndex == onScreen; });
+    if (it != m_queue.end() && it != m_queue.begin()) std::rotate(m_queue.begin(), it, it + 1);
+    if (!m_correcting && (m_queue.empty() || m_queue.front().pairIndex != onScreen)) {
+        showPair(m_queue.empty() ? nullptr : &m_queue.front(), true);
+    }
+    updateCounter();
+}
+
+void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
+    const bool personRun = m_controller->hasActiveRun() && judgeNeedsPerson(m_controller->activeConfig().judge);
+    for (auto* b : m_buttons) b->setEnabled(forLabeling && pair);
+    m_buttons[LabelAction::Undo]->setEnabled(personRun);
+    m_buttons[LabelAction::ToggleRating]->setEnabled(true);
+    if (m_ratingMode) setRatingMode(true);  // clears half-given ratings
+    if (!pair) {
+        m_headLeft->setText(tr("<b>A</b>"));
+        m_headRight->setText(tr("<b>B</b>"));
+        m_left->clear();
+        m_right->clear();
+        if (personRun) {
+            m_title->setText(tr("Waiting for the model to generate the next pairs..."));
+            m_prompt->setText(tr("Generating"));
+        } else {
+            m_title->setText(tr("No run is waiting for labels."));
+            m_prompt->setText(tr("Start a run with the judge set to <i>Person</i> (or <i>Person + task judge</i>) "
+                                 "and pairs appear here, ready for the keyboard."));
+        }
+        return;
+    }
+    const bool swap = forLabeling && swapped(pair->pairIndex);
+    const QString a = QString::fromStdString(pair->responseA), b = QString::fromStdString(pair->responseB);
+    m_left->setPlainText(swap ? b : a);
+    m_right->setPlainText(swap ? a : b);
+    m_prompt->setText(QString::fromStdString(pair->prompt).toHtmlEscaped());
+    if (forLabeling) {
+        m_headLeft->setText(tr("<b>A</b>"));
+        m_headRight->setText(tr("<b>B</b>"));
+        m_title->setText(m_correcting ? tr("Correcting pair #%1: the run already used your earlier label; the new one is "
+                                           "stored as the latest and is the one exports and the browser use.")
+                                            .arg(pair->pairIndex)
+                                      : tr("Pair #%1, sampled at step %2. Which response is better?")
+                                            .arg(pair->pairIndex)
+                                            .arg(pair->generatedAtStep));
+    } else {
+        auto head = [](const QString& side, const std::optional<double>& gold) {
+            return gold ? QObject::tr("<b>%1</b> &nbsp; true reward %2").arg(side, signedNumber(*gold))
+                        : QStringLiteral("<b>%1</b>").arg(side);
+        };
+        m_headLeft->setText(head(tr("A"), pair->goldA));
+        m_headRight->setText(head(tr("B"), pair->goldB));
+        m_title->setText(tr("Watching: the newest pair, sampled at step %1. The %2 judge labels this run.")
+                             .arg(pair->generatedAtStep)
+                             .arg(QString::fromStdString(m_controller->activeConfig().judge)));
+    }
+}
+
+void LabelingView::showWatchedPair(const PairForJudging& pair) {
+    if (!m_queue.empty() || m_correcting) return;  // a person is labeling: never replace their pair
+    if (judgeNeedsPerson(m_controller->activeConfig().judge)) return;
+    showPair(&pair, false);
+}
+
+void LabelingView::keyPressEvent(QKeyEvent* event) {
+    if (m_ratingMode && event->key() >= Qt::Key_1 && event->key() < Qt::Key_1 + kRatingMax &&
+        (event->modifiers() & ~Qt::KeypadModifier) == Qt::NoModifier) {
+        rate(event->key() - Qt::Key_0);
+        return;
+    }
+    LabelAction action;
+    if (m_keys.match(event, &action)) {
+        trigger(action);
+        return;
+    }
+    QWidget::keyPressEvent(event);
+}
+
+void LabelingView::trigger(LabelAction action) {
+    switch (action) {
+    case LabelAction::ChooseA: submit(Choice::A); return;
+    case LabelAction::ChooseB: submit(Choice::B); return;
+    case LabelAction::Tie: submit(Choice::Tie); return;
+    case LabelAction::BothBad: submit(Choice::BothBad); return;
+    case LabelAction::Skip: submit(Choice::Skip); return;
+    case LabelAction::Undo: undo(); return;
+    case LabelAction::ToggleRating: setRatingMode(!m_ratingMode); return;
+    }
+}
+
+void LabelingView::rate(int value) {
+    if (currentPairIndex() < 0) return;
+    if (!m_leftRating) {
+        m_leftRating = value;
+        if (auto* b = m_ratingLeft->button(value)) b->setChecked(true);
+        m_ratingHint->setText(tr("A: %1. Now rate B: press 1-7.").arg(value));
+        return;
+    }
+    const int left = *m_leftRating;
+    const Choice onScreen = left > value ? Choice::A : value > left ? Choice::B : left <= 2 ? Choice::BothBad : Choice::Tie;
+    submit(onScreen, left, value);
+}
+
+void LabelingView::submit(Choice onScreen, std::optional<double> ratingLeft, std::optional<double> ratingRight) {
+    const PairForJudging* pair = m_correcting ? &*m_correcting : m_queue.empty() ? nullptr : &m_queue.front();
+    if (!pair) return;
+    const bool swap = swapped(pair->pairIndex);
+    Judgement j;
+    j.pairIndex = pair->pairIndex;
+    j.choice = unswap(onScreen, pair->pairIndex);
+    j.annotator = m_annotator.toStdString();
+    j.source = LabelSource::Human;
+    j.timeMs = nowMs();
+    j.ratingA = swap ? ratingRight : ratingLeft;
+    j.ratingB = swap ? ratingLeft : ratingRight;
+    const PairForJudging done = *pair;
+    if (m_correcting) {
+        m_controller->correct(done, j);
+        m_correcting.reset();
+    } else if (!m_controller->label(j)) {
+        Q_EMIT statusMessage(tr("Pair #%1 was handed to the fallback judge before your label; showing the next one.")
+                                 .arg(done.pairIndex));
+        refreshQueue();
+        return;
+    } else {
+        m_queue.pop_front();
+    }
+    ++m_labeled;
+    m_labelTimesMs.push_back(m_clock.elapsed());
+    showPair(m_queue.empty() ? nullptr : &m_queue.front(), true);
+    showReveal(done, j);
+    updateCounter();
+    Q_EMIT labeled(done.pairIndex);
+}
+
+void LabelingView::undo() {
+    PairForJudging pair;
+    switch (m_controller->undoLastLabel(&pair)) {
+    case RunController::UndoResult::Nothing:
+        Q_EMIT statusMessage(tr("Nothing to undo."));
+        return;
+    case RunController::UndoResult::Retracted:
+        --m_labeled;
+        if (!m_labelTimesMs.empty()) m_labelTimesMs.pop_back();
+        m_reveal->setText(tr("Label taken back: pair #%1 is on screen again.").arg(pair.pairIndex));
+        m_queue.clear();  // the retracted pair is first in the run's queue now
+        refreshQueue();
+        return;
+    case RunController::UndoResult::AlreadyUsed:
+        m_correcting = pair;
+        showPair(&*m_correcting, true);
+        return;
+    }
+}
+
+void LabelingView::showReveal(const PairForJudging& p, const Judgement& j) {
+    QString text = tr("Previous pair #%1: you chose <b>%2</b>").arg(p.pairIndex).arg(choiceText(j.choice));
+    if (j.ratingA && j.ratingB) text += tr(" (ratings A %1, B %2)").arg(*j.ratingA).arg(*j.ratingB);
+    if (m_revealOpinions) {
+        const double beta = m_controller->activeConfig().beta;
+        const double ra = beta * (p.policyLogpA - p.refLogpA), rb = beta * (p.policyLogpB - p.refLogpB);
+        text += tr(" &middot; model's implicit reward A %1, B %2").arg(signedNumber(ra), signedNumber(rb));
+        if (p.goldA && p.goldB) {
+            const QString verdict = *p.goldA > *p.goldB ? tr("A") : *p.goldB > *p.goldA ? tr("B") : tr("tie");
+            text += tr(" &middot; task judge: <b>%1</b> (true reward %2 vs %3)")
+                        .arg(verdict, signedNumber(*p.goldA), signedNumber(*p.goldB));
+        }
+    }
+    m_reveal->setText(text);
+}
+
+void LabelingView::updateCounter() {
+    const qint64 now = m_clock.elapsed();
+    while (!m_labelTimesMs.empty() && now - m_labelTimesMs.front() > 60000) m_labelTimesMs.pop_front();
+    const double window = std::max<double>(10000.0, std::min<double>(60000.0, static_cast<double>(now)));
+    const double perMinute = static_cast<double>(m_labelTimesMs.size()) * 60000.0 / window;
+    m_counter->setText(tr("labeled <b>%1</b> &middot; waiting %2 &middot; %3 per minute")
+                           .arg(m_labeled)
+                           .arg(m_queue.size())
+                           .arg(perMinute, 0, 'f', 1));
+}
+
+}  // namespace preflab

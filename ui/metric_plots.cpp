@@ -1,0 +1,313 @@
+#include "ui/metric_plots.h"
+
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGridLayout>
+#include <QLabel>
+#include <QMenu>
+#include <QPdfWriter>
+#include <QPushButton>
+#include <QSvgGenerator>
+#include <QTextStream>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "ui/qcustomplot_include.h"
+
+namespace preflab {
+namespace {
+
+constexpr int kReplotDelayMs = 40;
+constexpr double kEmaWeight = 0.9;  // smoothing of noisy per-step metrics
+
+const QColor kBlue(31, 119, 180), kOrange(255, 127, 14), kGreen(44, 160, 44), kRed(214, 39, 40),
+    kPurple(148, 103, 189), kBrown(140, 86, 75);
+
+}  // namespace
+
+MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
+    m_replotTimer = new QTimer(this);
+    m_replotTimer->setSingleShot(true);
+    m_replotTimer->setInterval(kReplotDelayMs);
+    connect(m_replotTimer, &QTimer::timeout, this, &MetricPlots::replotNow);
+
+    m_title = new QLabel;
+    QFont tf = m_title->font();
+    tf.setBold(true);
+    m_title->setFont(tf);
+    auto* resetButton = new QPushButton(tr("Reset view"));
+    resetButton->setToolTip(tr("Fit every plot to its data again (after zooming with the wheel or panning by dragging)"));
+    connect(resetButton, &QPushButton::clicked, this, &MetricPlots::resetView);
+    auto* exportButton = new QPushButton(tr("Export..."));
+    exportButton->setToolTip(tr("Save the plots as PNG, SVG or PDF, or their data as CSV"));
+    connect(exportButton, &QPushButton::clicked, this, &MetricPlots::chooseExport);
+    auto* header = new QHBoxLayout;
+    header->addWidget(m_title, 1);
+    header->addWidget(resetButton);
+    header->addWidget(exportButton);
+
+    const QString marginHelp =
+        tr("Reward margin: the chosen response's implicit reward minus the rejected one's, "
+           "beta * (log pi/pi_ref(chosen) - log pi/pi_ref(rejected)). DPO pushes it up.");
+    const QString klHelp =
+        tr("KL(policy || reference) per response, estimated on fresh samples at each evaluation. "
+           "The k1 estimator (log pi - log pi_ref) is unbiased but can be negative on a few samples; "
+           "k3 is never negative; 'exact' sums the full token distributions.");
+    const QString rewardsHelp =
+        tr("Implicit rewards of the chosen and rejected responses. Both can fall while the margin rises: "
+           "DPO only pushes their difference, and lowering the probability of both responses (most of all the "
+           "rejected one) is a common way to do it.");
+
+    QCustomPlot* margin = makePlot(tr("Reward margin"), tr("beta * log-ratio (nats)"), marginHelp);
+    addSeries(margin, QStringLiteral("rewards/margins"), tr("chosen - rejected"), kBlue, true);
+    QCustomPlot* kl = makePlot(tr("KL to reference"), tr("nats per response"), klHelp);
+    addSeries(kl, QStringLiteral("objective/kl"), tr("KL (k3 estimator)"), kPurple, false);
+    QCustomPlot* loss = makePlot(tr("Loss"), tr("nats per pair"), tr("The preference loss of each step (ln 2 = 0.693 at the start of DPO)."));
+    addSeries(loss, QStringLiteral("loss"), tr("loss"), kRed, true);
+    QCustomPlot* accuracy = makePlot(tr("Reward accuracy"), tr("fraction of pairs"),
+                                     tr("Share of the batch's pairs whose chosen response has the higher implicit reward."));
+    addSeries(accuracy, QStringLiteral("rewards/accuracies"), tr("accuracy"), kGreen, true);
+    accuracy->yAxis->setRange(0, 1.05);
+    QCustomPlot* gold = makePlot(tr("Gold reward (true task reward)"), tr("task points per response"),
+                                 tr("Mean true reward of fresh samples, scored by the built-in task's rules "
+                                    "(on topic, answers, kind, concise, no repetition, well formed)."));
+    addSeries(gold, QStringLiteral("gold/reward"), tr("mean true reward"), kBrown, false);
+    QCustomPlot* rewards = makePlot(tr("Implicit rewards"), tr("beta * log-ratio (nats)"), rewardsHelp);
+    addSeries(rewards, QStringLiteral("rewards/chosen"), tr("chosen"), kGreen, true);
+    addSeries(rewards, QStringLiteral("rewards/rejected"), tr("rejected"), kRed, true);
+
+    auto* grid = new QGridLayout;
+    grid->setSpacing(6);
+    for (int i = 0; i < m_plots.size(); ++i) grid->addWidget(m_plots[i], i / 3, i % 3);
+
+    auto* hint = new QLabel(
+        tr("<small>Drag to pan, wheel to zoom, click a point to see the pairs trained at that step. "
+           "<i>Why is KL (k1) sometimes negative?</i> It is an unbiased estimate from a few samples; hover a plot for "
+           "more. <i>Why do both rewards fall while the margin rises?</i> DPO only moves their difference.</small>"));
+    hint->setWordWrap(true);
+    hint->setToolTip(klHelp + QStringLiteral("\n\n") + rewardsHelp);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(header);
+    layout->addLayout(grid, 1);
+    layout->addWidget(hint);
+    reset(tr("No run yet"), QStringLiteral("k3"));
+}
+
+QCustomPlot* MetricPlots::makePlot(const QString& title, const QString& yLabel, const QString& help) {
+    auto* p = new QCustomPlot;
+    p->setMinimumSize(220, 160);
+    p->setToolTip(help);
+    p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectPlottables);
+    p->setNoAntialiasingOnDrag(true);
+    p->plotLayout()->insertRow(0);
+    auto* t = new QCPTextElement(p, title, QFont(font().family(), font().pointSize() + 1, QFont::Bold));
+    p->plotLayout()->addElement(0, 0, t);
+    p->xAxis->setLabel(tr("training step"));
+    p->yAxis->setLabel(yLabel);
+    QFont small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.9);
+    p->legend->setVisible(true);
+    p->legend->setFont(small);
+    p->legend->setBrush(QColor(255, 255, 255, 200));
+    p->legend->setRowSpacing(-3);
+    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    connect(p, &QCustomPlot::mouseWheel, this, [this, p] { m_userView[p] = true; });
+    connect(p, &QCustomPlot::mouseMove, this, [this, p](QMouseEvent* e) {
+        if (e->buttons() & Qt::LeftButton) m_userView[p] = true;
+    });
+    connect(p, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable* plottable, int index, QMouseEvent*) {
+        auto* g = qobject_cast<QCPGraph*>(plottable);
+        if (g && index >= 0 && index < g->data()->size()) Q_EMIT stepClicked(static_cast<qint64>(g->data()->at(index)->key));
+    });
+    m_plots.push_back(p);
+    return p;
+}
+
+void MetricPlots::addSeries(QCustomPlot* plot, const QString& metric, const QString& legend, const QColor& color, bool smooth) {
+    Series s;
+    s.plot = plot;
+    s.raw = plot->addGraph();
+    s.raw->setName(legend);
+    if (smooth) {
+        // Raw per-step values faint, their moving average bold.
+        QColor faint = color;
+        faint.setAlpha(70);
+        s.raw->setPen(QPen(faint, 1));
+        s.raw->setName(legend + tr(" (per step)"));
+        s.smooth = plot->addGraph();
+        s.smooth->setPen(QPen(color, 2));
+        s.smooth->setName(legend + tr(" (smoothed)"));
+        s.smooth->setSelectable(QCP::stNone);
+    } else {
+        s.raw->setPen(QPen(color, 2));
+        s.raw->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, Qt::white, 6));
+    }
+    s.raw->setSelectable(QCP::stSingleData);
+    m_series.insert(metric, s);
+}
+
+void MetricPlots::reset(const QString& title, const QString& klEstimator) {
+    m_title->setText(title);
+    for (auto it = m_series.begin(); it != m_series.end(); ++it) {
+        it->raw->data()->clear();
+        if (it->smooth) it->smooth->data()->clear();
+        it->hasEma = false;
+    }
+    m_series[QStringLiteral("objective/kl")].raw->setName(tr("KL, %1 estimator").arg(klEstimator));
+    m_maxStep = 0;
+    m_userView.clear();
+    scheduleReplot();
+}
+
+void MetricPlots::addSamples(const QVector<MetricSample>& samples) {
+    for (const MetricSample& m : samples) {
+        auto it = m_series.find(QString::fromStdString(m.name));
+        if (it == m_series.end() || !std::isfinite(m.value)) continue;
+        const double step = static_cast<double>(m.step);
+        it->raw->addData(step, m.value);
+        if (it->smooth) {
+            it->ema = it->hasEma ? kEmaWeight * it->ema + (1 - kEmaWeight) * m.value : m.value;
+            it->hasEma = true;
+            it->smooth->addData(step, it->ema);
+        }
+        m_maxStep = std::max<qint64>(m_maxStep, m.step);
+    }
+    scheduleReplot();
+}
+
+int MetricPlots::pointCount(const QString& metric) const {
+    const auto it = m_series.constFind(metric);
+    return it == m_series.cend() ? 0 : it->raw->data()->size();
+}
+
+double MetricPlots::lastValue(const QString& metric) const {
+    const auto it = m_series.constFind(metric);
+    if (it == m_series.cend() || it->raw->data()->isEmpty()) return std::nan("");
+    return (it->raw->data()->constEnd() - 1)->value;
+}
+
+void MetricPlots::scheduleReplot() {
+    if (!m_replotTimer->isActive()) m_replotTimer->start();
+}
+
+void MetricPlots::replotNow() {
+    for (QCustomPlot* p : m_plots) {
+        if (!m_userView.value(p)) {
+            p->rescaleAxes();
+            const bool accuracy = p == m_series[QStringLiteral("rewards/accuracies")].plot;
+            if (accuracy) p->yAxis->setRange(-0.02, 1.02);
+            else p->yAxis->scaleRange(1.12, p->yAxis->range().center());  // a margin around the data
+            if (p->xAxis->range().size() < 1) p->xAxis->setRange(0, std::max(10.0, static_cast<double>(m_maxStep)));
+        }
+        p->replot(QCustomPlot::rpQueuedReplot);
+    }
+}
+
+void MetricPlots::resetView() {
+    m_userView.clear();
+    replotNow();
+}
+
+void MetricPlots::chooseExport() {
+    QMenu menu;
+    menu.addAction(tr("Plots as PNG..."), this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Export plots"), QStringLiteral("preflab-plots.png"), tr("PNG images (*.png)"));
+        QString err;
+        if (!f.isEmpty() && !exportImage(f, &err)) m_title->setText(err);
+    });
+    menu.addAction(tr("Plots as SVG..."), this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Export plots"), QStringLiteral("preflab-plots.svg"), tr("SVG drawings (*.svg)"));
+        QString err;
+        if (!f.isEmpty() && !exportImage(f, &err)) m_title->setText(err);
+    });
+    menu.addAction(tr("Plots as PDF..."), this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Export plots"), QStringLiteral("preflab-plots.pdf"), tr("PDF documents (*.pdf)"));
+        QString err;
+        if (!f.isEmpty() && !exportImage(f, &err)) m_title->setText(err);
+    });
+    menu.addAction(tr("Data as CSV..."), this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Export data"), QStringLiteral("preflab-metrics.csv"), tr("CSV files (*.csv)"));
+        QString err;
+        if (!f.isEmpty() && !exportCsv(f, &err)) m_title->setText(err);
+    });
+    menu.exec(QCursor::pos());
+}
+
+bool MetricPlots::exportImage(const QString& path, QString* error) const {
+    // The grid's bounding box, each plot drawn at its place (vector output for SVG/PDF).
+    QRect box;
+    for (QCustomPlot* p : m_plots) box |= p->geometry();
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    auto drawAll = [&](QCPPainter& painter) {
+        for (QCustomPlot* p : m_plots) {
+            painter.save();
+            painter.translate(p->geometry().topLeft() - box.topLeft());
+            p->toPainter(&painter, p->width(), p->height());
+            painter.restore();
+        }
+    };
+    if (suffix == QLatin1String("png")) {
+        QImage image(box.size() * 2, QImage::Format_ARGB32);
+        image.setDevicePixelRatio(2);
+        image.fill(Qt::white);
+        QCPPainter painter(&image);
+        painter.setRenderHint(QPainter::Antialiasing);
+        drawAll(painter);
+        painter.end();
+        if (image.save(path)) return true;
+    } else if (suffix == QLatin1String("svg")) {
+        QSvgGenerator svg;
+        svg.setFileName(path);
+        svg.setSize(box.size());
+        svg.setViewBox(QRect(QPoint(0, 0), box.size()));
+        svg.setTitle(m_title->text());
+        QCPPainter painter;
+        if (painter.begin(&svg)) {
+            drawAll(painter);
+            if (painter.end()) return true;
+        }
+    } else if (suffix == QLatin1String("pdf")) {
+        QPdfWriter pdf(path);
+        pdf.setResolution(72);
+        pdf.setPageSize(QPageSize(QSizeF(box.size()), QPageSize::Point));
+        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+        pdf.setTitle(m_title->text());
+        QCPPainter painter;
+        if (painter.begin(&pdf)) {
+            drawAll(painter);
+            if (painter.end()) return true;
+        }
+    } else {
+        if (error) *error = tr("%1: unknown image type '%2' (use .png, .svg or .pdf)").arg(path, suffix);
+        return false;
+    }
+    if (error) *error = tr("Could not write %1 (is the folder writable, is the disk full?)").arg(path);
+    return false;
+}
+
+bool MetricPlots::exportCsv(const QString& path, QString* error) const {
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) {
+        if (error) *error = tr("Could not write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    QTextStream out(&file);
+    out << "step,metric,value\n";
+    for (auto it = m_series.cbegin(); it != m_series.cend(); ++it) {
+        for (auto d = it->raw->data()->constBegin(); d != it->raw->data()->constEnd(); ++d) {
+            out << static_cast<qint64>(d->key) << ',' << it.key() << ',' << QString::number(d->value, 'g', 10) << '\n';
+        }
+    }
+    out.flush();
+    if (file.error() != QFileDevice::NoError) {
+        if (error) *error = tr("Could not write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+}  // namespace preflab

@@ -1,0 +1,66 @@
+#pragma once
+// The live curves of a run: reward margin, KL to the reference, loss, reward
+// accuracy, gold (true) reward, and rewards/chosen with rewards/rejected.
+// Samples are appended as they arrive and drawn on a ~40 ms single-shot timer
+// with a queued replot, so a burst of updates costs one redraw. Plots zoom and
+// pan with the mouse; clicking a point asks for the pairs trained at that step.
+// UI thread.
+#include "core/loop/loop_types.h"
+
+#include <QMap>
+#include <QVector>
+#include <QWidget>
+
+class QCustomPlot;
+class QCPGraph;
+class QLabel;
+class QTimer;
+
+namespace preflab {
+
+class MetricPlots : public QWidget {
+    Q_OBJECT
+public:
+    explicit MetricPlots(QWidget* parent = nullptr);
+
+    // Starts a fresh set of curves (a new run, or a stored run being opened).
+    void reset(const QString& title, const QString& klEstimator);
+    void addSamples(const QVector<preflab::MetricSample>& samples);
+    // Points held by the curve of one metric (for tests and the screenshot).
+    int pointCount(const QString& metric) const;
+    double lastValue(const QString& metric) const;
+    // The largest training step shown so far.
+    qint64 maxStep() const { return m_maxStep; }
+
+    bool exportImage(const QString& path, QString* error) const;  // .png, .svg or .pdf by suffix
+    bool exportCsv(const QString& path, QString* error) const;
+
+public Q_SLOTS:
+    void resetView();
+
+Q_SIGNALS:
+    void stepClicked(qint64 step);
+
+private:
+    struct Series {
+        QCustomPlot* plot = nullptr;
+        QCPGraph* raw = nullptr;
+        QCPGraph* smooth = nullptr;  // exponential moving average of a noisy per-step metric
+        double ema = 0;
+        bool hasEma = false;
+    };
+    QCustomPlot* makePlot(const QString& title, const QString& yLabel, const QString& help);
+    void addSeries(QCustomPlot* plot, const QString& metric, const QString& legend, const QColor& color, bool smooth);
+    void scheduleReplot();
+    void replotNow();
+    void chooseExport();
+
+    QVector<QCustomPlot*> m_plots;
+    QMap<QString, Series> m_series;
+    QMap<QCustomPlot*, bool> m_userView;  // the person zoomed or panned: stop autoscaling
+    QTimer* m_replotTimer;
+    QLabel* m_title;
+    qint64 m_maxStep = 0;
+};
+
+}  // namespace preflab

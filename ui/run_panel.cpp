@@ -1,0 +1,296 @@
+#include "ui/run_panel.h"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <sstream>
+
+namespace preflab {
+namespace {
+
+struct FieldPlacement {
+    const char* key;
+    const char* label;
+    const char* group;
+};
+
+// Which config fields the panel shows, in which group, under which name.
+const std::vector<FieldPlacement>& placements() {
+    static const std::vector<FieldPlacement> p = {
+        {"name", "Run name", "Model and judge"},
+        {"model", "Model", "Model and judge"},
+        {"judge", "Judge", "Model and judge"},
+        {"annotator", "Annotator", "Model and judge"},
+        {"algorithm", "Algorithm", "Model and judge"},
+        {"beta", "\u03b2 (KL strength)", "Optimisation"},
+        {"lr", "Learning rate", "Optimisation"},
+        {"batch_size", "Batch size (pairs)", "Optimisation"},
+        {"steps", "Steps", "Optimisation"},
+        {"warmup_steps", "Warm-up steps", "Optimisation"},
+        {"seed", "Seed", "Optimisation"},
+        {"temperature", "Temperature", "Generation"},
+        {"top_k", "Top-k (0 = off)", "Generation"},
+        {"top_p", "Top-p", "Generation"},
+        {"max_new_tokens", "Max new tokens", "Generation"},
+        {"generation_batch", "Prompts per round", "Generation"},
+        {"eval_every", "Evaluate every (steps)", "Evaluation"},
+        {"eval_samples", "Samples per evaluation", "Evaluation"},
+        {"kl_estimator", "KL estimator", "Evaluation"},
+        {"checkpoint_every", "Checkpoint every (steps)", "Advanced"},
+        {"judge_noise", "Task judge noise", "Advanced"},
+        {"flip_rate", "Task judge flip rate", "Advanced"},
+        {"max_grad_norm", "Gradient clip norm", "Advanced"},
+        {"compute_dtype", "Compute type", "Advanced"},
+        {"threads", "Threads (0 = all cores)", "Advanced"},
+    };
+    return p;
+}
+
+QString judgeDisplay(const std::string& j) {
+    if (j == "task") return QObject::tr("Task judge (true reward)");
+    if (j == "self") return QObject::tr("Self judge (implicit reward)");
+    if (j == "human") return QObject::tr("Person");
+    if (j == "human+task") return QObject::tr("Person + task judge for the rest");
+    if (j == "human+self") return QObject::tr("Person + self judge for the rest");
+    return QString::fromStdString(j);
+}
+
+const ConfigField* findField(const std::string& key) {
+    for (const ConfigField& f : runConfigFields()) {
+        if (f.key == key) return &f;
+    }
+    return nullptr;
+}
+
+std::string valueText(const RunConfig& c, const ConfigField& f) {
+    if (auto p = std::get_if<std::string RunConfig::*>(&f.member)) return c.*(*p);
+    if (auto p = std::get_if<int64_t RunConfig::*>(&f.member)) return std::to_string(c.*(*p));
+    std::ostringstream s;
+    s << c.*std::get<double RunConfig::*>(f.member);
+    return s.str();
+}
+
+}  // namespace
+
+RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
+    auto* content = new QWidget;
+    auto* contentLayout = new QVBoxLayout(content);
+    contentLayout->setContentsMargins(0, 0, 0, 0);
+    QMap<QString, QFormLayout*> groups;
+    QGroupBox* advanced = nullptr;
+    for (const FieldPlacement& place : placements()) {
+        const ConfigField* f = findField(place.key);
+        if (!f) continue;
+        const QString group = QString::fromLatin1(place.group);
+        if (!groups.contains(group)) {
+            auto* box = new QGroupBox(tr(place.group));
+            auto* form = new QFormLayout(box);
+            form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+            form->setVerticalSpacing(4);
+            groups[group] = form;
+            contentLayout->addWidget(box);
+            if (group == QLatin1String("Advanced")) {
+                advanced = box;
+                box->setCheckable(true);
+                box->setChecked(false);
+            }
+        }
+        Field field;
+        QWidget* editor = nullptr;
+        const QString key = QString::fromStdString(f->key);
+        if (!f->choices.empty()) {
+            field.combo = new QComboBox;
+            for (const std::string& c : f->choices) {
+                field.combo->addItem(key == QLatin1String("judge") ? judgeDisplay(c) : QString::fromStdString(c),
+                                     QString::fromStdString(c));
+            }
+            connect(field.combo, &QComboBox::currentIndexChanged, this, &RunPanel::validate);
+            editor = field.combo;
+        } else {
+            field.edit = new QLineEdit;
+            connect(field.edit, &QLineEdit::textChanged, this, &RunPanel::validate);
+            editor = field.edit;
+            if (key == QLatin1String("model")) {
+                field.edit->setPlaceholderText(QStringLiteral("starter"));
+                auto* browse = new QToolButton;
+                browse->setText(QStringLiteral("..."));
+                browse->setToolTip(tr("Choose a PrefLab model file (.pt)"));
+                QLineEdit* edit = field.edit;
+                connect(browse, &QToolButton::clicked, this, [this, edit] {
+                    const QString file = QFileDialog::getOpenFileName(this, tr("Model file"), QString(), tr("PrefLab models (*.pt)"));
+                    if (!file.isEmpty()) edit->setText(file);
+                });
+                auto* row = new QWidget;
+                auto* h = new QHBoxLayout(row);
+                h->setContentsMargins(0, 0, 0, 0);
+                h->addWidget(field.edit, 1);
+                h->addWidget(browse);
+                editor = row;
+            }
+        }
+        editor->setToolTip(QString::fromStdString(f->help));
+        field.error = new QLabel;
+        field.error->setWordWrap(true);
+        field.error->setStyleSheet(QStringLiteral("color: #b00020; font-size: small;"));
+        field.error->hide();
+        auto* cell = new QWidget;
+        auto* v = new QVBoxLayout(cell);
+        v->setContentsMargins(0, 0, 0, 0);
+        v->setSpacing(1);
+        v->addWidget(editor);
+        v->addWidget(field.error);
+        auto* label = new QLabel(tr(place.label));
+        label->setToolTip(QString::fromStdString(f->help));
+        groups[group]->addRow(label, cell);
+        m_fields.insert(key, field);
+    }
+    if (advanced) {
+        // A checkable group box hides its fields when unchecked: show only the title.
+        connect(advanced, &QGroupBox::toggled, this, [advanced](bool on) {
+            for (QWidget* w : advanced->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly)) w->setVisible(on);
+        });
+        for (QWidget* w : advanced->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly)) w->setVisible(false);
+    }
+    contentLayout->addStretch(1);
+
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(content);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+
+    m_start = new QPushButton(tr("Start"));
+    m_start->setToolTip(tr("Start a new run with these settings"));
+    m_pause = new QPushButton(tr("Pause"));
+    m_stop = new QPushButton(tr("Stop"));
+    m_stop->setToolTip(tr("Stop the run; the last step is saved as a checkpoint and every label is kept"));
+    auto* defaults = new QPushButton(tr("Defaults"));
+    defaults->setToolTip(tr("Reset every field to its default"));
+    connect(defaults, &QPushButton::clicked, this, [this] { setConfig(RunConfig{}); });
+    connect(m_start, &QPushButton::clicked, this, [this] {
+        if (problems().isEmpty()) Q_EMIT startRequested(config());
+    });
+    connect(m_pause, &QPushButton::clicked, this, [this] {
+        if (m_state == RunState::Paused) Q_EMIT resumeRequested();
+        else Q_EMIT pauseRequested();
+    });
+    connect(m_stop, &QPushButton::clicked, this, &RunPanel::stopRequested);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(m_start, 2);
+    buttons->addWidget(m_pause, 1);
+    buttons->addWidget(m_stop, 1);
+    m_summary = new QLabel;
+    m_summary->setWordWrap(true);
+    m_summary->setStyleSheet(QStringLiteral("color: #b00020;"));
+    auto* openRuns = new QPushButton(tr("Open a stored run..."));
+    connect(openRuns, &QPushButton::clicked, this, &RunPanel::openRunsRequested);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(scroll, 1);
+    layout->addWidget(m_summary);
+    layout->addLayout(buttons);
+    auto* lower = new QHBoxLayout;
+    lower->addWidget(defaults);
+    lower->addWidget(openRuns, 1);
+    layout->addLayout(lower);
+    setConfig(RunConfig{});
+    setRunState(false, RunState::Finished);
+}
+
+QString RunPanel::fieldText(const QString& key) const {
+    const Field& f = m_fields[key];
+    if (f.combo) return f.combo->currentData().toString();
+    QString text = f.edit->text().trimmed();
+    if (key == QLatin1String("model") && text.isEmpty()) text = QStringLiteral("starter");
+    return text;
+}
+
+void RunPanel::setFieldText(const QString& key, const QString& text) {
+    const auto it = m_fields.find(key);
+    if (it == m_fields.end()) return;
+    if (it->combo) {
+        const int i = it->combo->findData(text);
+        if (i >= 0) it->combo->setCurrentIndex(i);
+    } else {
+        it->edit->setText(text);
+    }
+    validate();
+}
+
+QString RunPanel::fieldError(const QString& key) const {
+    const auto it = m_fields.find(key);
+    return it == m_fields.end() || it->error->isHidden() ? QString() : it->error->text();
+}
+
+RunConfig RunPanel::config() const {
+    RunConfig c;
+    for (auto it = m_fields.cbegin(); it != m_fields.cend(); ++it) {
+        setRunConfigValue(c, it.key().toStdString(), fieldText(it.key()).toStdString());
+    }
+    return c;
+}
+
+void RunPanel::setConfig(const RunConfig& c) {
+    for (auto it = m_fields.begin(); it != m_fields.end(); ++it) {
+        const ConfigField* f = findField(it.key().toStdString());
+        const QString text = QString::fromStdString(valueText(c, *f));
+        QSignalBlocker block(it->combo ? static_cast<QObject*>(it->combo) : it->edit);
+        if (it->combo) it->combo->setCurrentIndex(std::max(0, it->combo->findData(text)));
+        else it->edit->setText(it.key() == QLatin1String("model") && text == QLatin1String("starter") ? QString() : text);
+    }
+    validate();
+}
+
+QStringList RunPanel::problems() const {
+    QStringList out;
+    for (auto it = m_fields.cbegin(); it != m_fields.cend(); ++it) {
+        if (!it->error->isHidden()) out << it->error->text();
+    }
+    for (const std::string& p : validateRunConfig(config())) {
+        const QString s = QString::fromStdString(p);
+        if (!out.contains(s)) out << s;
+    }
+    return out;
+}
+
+void RunPanel::validate() {
+    RunConfig probe;
+    for (auto it = m_fields.begin(); it != m_fields.end(); ++it) {
+        const std::string err = setRunConfigValue(probe, it.key().toStdString(), fieldText(it.key()).toStdString());
+        it->error->setText(QString::fromStdString(err));
+        it->error->setVisible(!err.empty());
+        if (it->edit) it->edit->setStyleSheet(err.empty() ? QString() : QStringLiteral("border: 1px solid #b00020;"));
+    }
+    // Cross-field rules (an annotator for a person's labels, ...).
+    QStringList cross;
+    for (const std::string& p : validateRunConfig(config())) cross << QString::fromStdString(p);
+    const QStringList all = problems();
+    m_summary->setText(cross.isEmpty() ? QString() : cross.join(QLatin1Char('\n')));
+    m_summary->setVisible(!cross.isEmpty());
+    m_start->setEnabled(!m_active && all.isEmpty());
+}
+
+void RunPanel::setRunState(bool active, RunState state) {
+    m_active = active;
+    m_state = state;
+    m_pause->setEnabled(active && state != RunState::Starting);
+    m_pause->setText(state == RunState::Paused ? tr("Resume") : tr("Pause"));
+    m_stop->setEnabled(active);
+    for (auto& f : m_fields) {
+        if (f.edit) f.edit->setReadOnly(active);
+        if (f.combo) f.combo->setEnabled(!active);
+    }
+    validate();
+}
+
+}  // namespace preflab

@@ -173,6 +173,14 @@ void LabelingView::updateCaptions() {
     }
 }
 
+QString LabelingView::leftText() const {
+    return m_left->toPlainText();
+}
+
+QString LabelingView::rightText() const {
+    return m_right->toPlainText();
+}
+
 qint64 LabelingView::currentPairIndex() const {
     if (m_correcting) return m_correcting->pairIndex;
     return m_queue.empty() ? -1 : m_queue.front().pairIndex;

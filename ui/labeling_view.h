@@ -37,6 +37,11 @@ public:
     // The pair on screen (its run index), or -1.
     qint64 currentPairIndex() const;
     int labeledCount() const { return m_labeled; }
+    // Whether the pair on screen shows B on the left (its order is randomised).
+    bool shownSwapped() const { return currentPairIndex() >= 0 && swapped(currentPairIndex()); }
+    // The texts on screen, left and right.
+    QString leftText() const;
+    QString rightText() const;
     // Applies one labeling action, as the keys do.
     void trigger(LabelAction action);
 

@@ -137,12 +137,15 @@ void PairTableModel::fetchMore(const QModelIndex& parent) {
 
 void PairTableModel::onPage(quint64 request, const QVector<PairListRow>& rows) {
     if (request != m_pendingPage) return;  // a page of an older filter
-    m_pendingPage = 0;
     if (rows.size() < kPageSize) m_exhausted = true;
-    if (rows.isEmpty()) return;
-    beginInsertRows({}, static_cast<int>(m_rows.size()), static_cast<int>(m_rows.size() + rows.size() - 1));
-    m_rows += rows;
-    endInsertRows();
+    if (!rows.isEmpty()) {
+        // Still "loading" while the rows go in: a view reacting to the insertion
+        // must not ask for the page after a last row that is not there yet.
+        beginInsertRows({}, static_cast<int>(m_rows.size()), static_cast<int>(m_rows.size() + rows.size() - 1));
+        m_rows += rows;
+        endInsertRows();
+    }
+    m_pendingPage = 0;
 }
 
 }  // namespace preflab

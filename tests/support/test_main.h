@@ -14,3 +14,4 @@
         QTEST_SET_MAIN_SOURCE_PATH                         \
         return QTest::qExec(&tc, argc, argv);              \
     }
+

@@ -1,0 +1,152 @@
+// A person's labels on their way to the run: the queue hands labels over once,
+// takes back a label not yet collected (undo), a mixed judge passes the pairs
+// the person cannot keep up with to its fallback, and ratings become rows.
+#include "core/judges/human_judge.h"
+#include "core/judges/make_judge.h"
+#include "storage/database.h"
+#include "storage/preference_store.h"
+#include "storage/run_store.h"
+#include "storage/storage_writer.h"
+#include "support/test_main.h"
+
+#include <QTemporaryDir>
+
+using namespace preflab;
+
+namespace {
+
+std::vector<PairForJudging> pairs(int from, int count) {
+    std::vector<PairForJudging> out;
+    for (int i = from; i < from + count; ++i) {
+        PairForJudging p;
+        p.pairIndex = i;
+        p.prompt = "Tell me about the red fox.";
+        p.responseA = "The fox is friendly.";
+        p.responseB = "Ugh, fine. The cat is grumpy.";
+        out.push_back(p);
+    }
+    return out;
+}
+
+}  // namespace
+
+class TestHumanLabels : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void provideOnceThenCollect() {
+        HumanLabelQueue q;
+        int changes = 0;
+        q.setChangeListener([&] { ++changes; });
+        q.push(pairs(0, 3));
+        QCOMPARE(changes, 1);
+        QVERIFY(q.provide(1, Choice::B, "ada"));
+        QVERIFY(!q.provide(1, Choice::A, "ada"));  // already labeled
+        QVERIFY(!q.provide(9, Choice::A, "ada"));  // never queued
+        QCOMPARE(q.pendingCount(), size_t(2));
+        const auto judged = q.takeJudged();
+        QCOMPARE(judged.size(), size_t(1));
+        QVERIFY(judged[0].choice == Choice::B);
+        QVERIFY(judged[0].source == LabelSource::Human);
+        QCOMPARE(judged[0].annotator, std::string("ada"));
+        QVERIFY(judged[0].timeMs > 0);
+        QVERIFY(q.takeJudged().empty());
+    }
+
+    void retractPutsThePairBackFirst() {
+        HumanLabelQueue q;
+        q.push(pairs(0, 3));
+        QVERIFY(q.provide(1, Choice::A, "ada"));
+        QVERIFY(q.retract(1));
+        QCOMPARE(q.pending().front().pairIndex, int64_t(1));
+        QCOMPARE(q.pendingCount(), size_t(3));
+        QVERIFY(q.takeJudged().empty());
+        // Once collected, a label cannot be taken back.
+        QVERIFY(q.provide(1, Choice::A, "ada"));
+        QCOMPARE(q.takeJudged().size(), size_t(1));
+        QVERIFY(!q.retract(1));
+    }
+
+    void ratingsTravelWithTheJudgement() {
+        HumanLabelQueue q;
+        q.push(pairs(0, 1));
+        Judgement j;
+        j.pairIndex = 0;
+        j.choice = Choice::A;
+        j.annotator = "ada";
+        j.ratingA = 6;
+        j.ratingB = 2;
+        QVERIFY(q.provide(j));
+        const auto judged = q.takeJudged();
+        QCOMPARE(*judged[0].ratingA, 6.0);
+        QCOMPARE(*judged[0].ratingB, 2.0);
+    }
+
+    void mixedJudgeHandsTheBacklogToItsFallback() {
+        RunConfig c;
+        c.judge = "human+task";
+        c.annotator = "ada";
+        c.generationBatch = 2;  // the person keeps two pairs in view
+        auto queue = std::make_shared<HumanLabelQueue>();
+        auto judge = makeJudge(c, queue);
+        judge->submit(pairs(0, 5));
+        QVERIFY(queue->provide(4, Choice::Tie, "ada"));  // the newest one, by the person
+        const auto judged = judge->collect();
+        // Pairs 0..1 went to the task judge (oldest first), 2..3 wait for the person.
+        QCOMPARE(judged.size(), size_t(3));
+        int task = 0, human = 0;
+        for (const Judgement& j : judged) {
+            if (j.source == LabelSource::Task) {
+                ++task;
+                QVERIFY(j.pairIndex <= 1);
+                QVERIFY(j.choice == Choice::A);  // the kind, on-topic answer wins
+            } else {
+                ++human;
+                QCOMPARE(j.pairIndex, int64_t(4));
+            }
+        }
+        QCOMPARE(task, 2);
+        QCOMPARE(human, 1);
+        QCOMPARE(queue->pendingCount(), size_t(2));
+        QCOMPARE(judge->outstanding(), size_t(2));
+    }
+
+    void ratingRowsAreStored() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/r.db").toStdString();
+        int64_t runId = 0;
+        {
+            auto db = Database::open(path);
+            RunRow run;
+            run.createdMs = 1;
+            run.configJson = "{}";
+            run.codeVersion = "test";
+            runId = RunStore(*db).create(run);
+        }
+        StorageWriter writer(path);
+        PairRow p;
+        p.runId = runId;
+        p.runIndex = 0;
+        p.prompt = "x";
+        p.a.text = "a";
+        p.b.text = "b";
+        writer.enqueue(p);
+        writer.enqueue(RatingRow{std::nullopt, runId, 0, "b", 5.0, "human", "ada", 7});
+        QVERIFY(writer.flush());
+        // A rating for a pair that does not exist is an error naming the file, and is not stored.
+        std::string error;
+        StorageWriter failing(path, [&](const std::string& e) { error = e; });
+        failing.enqueue(RatingRow{std::nullopt, runId, 42, "a", 1.0, "human", "ada", 8});
+        QVERIFY(!failing.flush());
+        QVERIFY2(error.find("r.db") != std::string::npos && error.find("42") != std::string::npos, error.c_str());
+        auto db = Database::open(path);
+        SqliteStatement s(db->connection(),
+                          "SELECT r.value, r.annotator FROM ratings r JOIN pairs p ON p.response_b = r.response_id");
+        QVERIFY(s.step());
+        QCOMPARE(s.real(0), 5.0);
+        QCOMPARE(s.text(1), std::string("ada"));
+        QVERIFY(!s.step());
+    }
+};
+
+PREFLAB_TEST_MAIN(TestHumanLabels)
+#include "tst_human_labels.moc"

@@ -1,0 +1,221 @@
+// The workbench window, offscreen, driving real runs of a tiny model: keys
+// store the right labels (source "human", the annotator), undo takes a label
+// back, rating mode stores ratings, the plots get every point the worker
+// emits, and closing the window mid-run keeps every acknowledged label.
+#include "app/session/database_reader.h"
+#include "app/session/run_controller.h"
+#include "storage/database.h"
+#include "storage/sqlite_connection.h"
+#include "support/session_fixture.h"
+#include "support/gui_test_main.h"
+#include "ui/labeling_view.h"
+#include "ui/main_window.h"
+#include "ui/metric_plots.h"
+#include "ui/run_panel.h"
+
+#include <QSignalSpy>
+
+using namespace preflab;
+using namespace preflab::test;
+
+namespace {
+
+int64_t scalar(const std::string& db, const std::string& sql) {
+    auto d = Database::open(db);
+    SqliteStatement s(d->connection(), sql);
+    return s.step() ? s.int64(0) : -1;
+}
+
+std::string text(const std::string& db, const std::string& sql) {
+    auto d = Database::open(db);
+    SqliteStatement s(d->connection(), sql);
+    return s.step() ? s.text(0) : std::string();
+}
+
+// A window on a fresh database with a tiny model, as the app composes it.
+struct Bench {
+    QTemporaryDir dir;
+    SessionSetup setup;
+    std::unique_ptr<RunController> controller;
+    std::unique_ptr<DatabaseReader> reader;
+    std::unique_ptr<MainWindow> window;
+
+    explicit Bench(const std::string& judge) {
+        setup = tinySetup(dir, writeTinyModel(dir.path()));
+        setup.config.judge = judge;
+        setup.config.annotator = "ada";
+        setup.config.model = setup.modelPath;
+        controller = std::make_unique<RunController>(QString::fromStdString(setup.databasePath), dir.path());
+        reader = std::make_unique<DatabaseReader>(QString::fromStdString(setup.databasePath));
+        window = std::make_unique<MainWindow>(controller.get(), reader.get());
+        window->resize(1200, 800);
+        window->show();
+    }
+    LabelingView* view() const { return window->labelingView(); }
+    bool waitForPair() const {
+        return QTest::qWaitFor([&] { return view()->currentPairIndex() >= 0; }, 60000);
+    }
+    bool stopAndWait() const {
+        controller->stop();
+        return QTest::qWaitFor([&] { return !controller->hasActiveRun(); }, 60000);
+    }
+    std::string db() const { return setup.databasePath; }
+    // The stored choice a key for the left/right response must give.
+    std::string expected(bool left) const { return left != view()->shownSwapped() ? "a" : "b"; }
+};
+
+}  // namespace
+
+class TestWorkbenchGui : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { registerSessionMetaTypes(); }
+
+    void keysStoreLabelsWithAnnotator_data() {
+        QTest::addColumn<int>("key");
+        QTest::addColumn<QString>("expected");  // "left", "right" or a stored choice
+        QTest::newRow("1 = left") << int(Qt::Key_1) << "left";
+        QTest::newRow("A = left") << int(Qt::Key_A) << "left";
+        QTest::newRow("2 = right") << int(Qt::Key_2) << "right";
+        QTest::newRow("B = right") << int(Qt::Key_B) << "right";
+        QTest::newRow("T = tie") << int(Qt::Key_T) << "tie";
+        QTest::newRow("X = both bad") << int(Qt::Key_X) << "both_bad";
+        QTest::newRow("S = skip") << int(Qt::Key_S) << "skip";
+        QTest::newRow("Space = skip") << int(Qt::Key_Space) << "skip";
+    }
+
+    void keysStoreLabelsWithAnnotator() {
+        QFETCH(int, key);
+        QFETCH(QString, expected);
+        Bench b("human");
+        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(b.waitForPair());
+        const qint64 pair = b.view()->currentPairIndex();
+        const std::string want = expected == "left" ? b.expected(true) : expected == "right" ? b.expected(false) : expected.toStdString();
+        QTest::keyClick(b.view(), static_cast<Qt::Key>(key));
+        QCOMPARE(b.view()->labeledCount(), 1);
+        QVERIFY(b.view()->currentPairIndex() != pair);  // the next pair is on screen at once
+        QVERIFY(b.stopAndWait());
+        const std::string where = " FROM labels l JOIN pairs p ON p.id = l.pair_id WHERE p.run_index = " + std::to_string(pair);
+        QCOMPARE(scalar(b.db(), "SELECT count(*)" + where), int64_t(1));
+        QCOMPARE(text(b.db(), "SELECT l.choice" + where), want);
+        QCOMPARE(text(b.db(), "SELECT l.source" + where), std::string("human"));
+        QCOMPARE(text(b.db(), "SELECT l.annotator" + where), std::string("ada"));
+    }
+
+    void undoTakesTheLabelBack() {
+        Bench b("human");
+        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(b.waitForPair());
+        // Paused, the run collects nothing: the label is still in the queue when undone.
+        b.controller->pause();
+        QVERIFY(QTest::qWaitFor([&] { return b.controller->state() == RunState::Paused; }, 30000));
+        const qint64 pair = b.view()->currentPairIndex();
+        const std::string right = b.expected(false);
+        QTest::keyClick(b.view(), Qt::Key_1);
+        QVERIFY(b.view()->currentPairIndex() != pair);
+        QTest::keyClick(b.view(), Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(b.view()->currentPairIndex(), pair);  // back on screen
+        QCOMPARE(b.view()->labeledCount(), 0);
+        QTest::keyClick(b.view(), Qt::Key_2);
+        QVERIFY(b.stopAndWait());
+        const std::string where = " FROM labels l JOIN pairs p ON p.id = l.pair_id WHERE p.run_index = " + std::to_string(pair);
+        QCOMPARE(scalar(b.db(), "SELECT count(*)" + where), int64_t(1));  // the undone label never reached the database
+        QCOMPARE(text(b.db(), "SELECT l.choice" + where), right);
+    }
+
+    void undoAfterTheRunUsedTheLabelStoresACorrection() {
+        Bench b("human");
+        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(b.waitForPair());
+        const qint64 pair = b.view()->currentPairIndex();
+        const std::string where = " FROM labels l JOIN pairs p ON p.id = l.pair_id WHERE p.run_index = " + std::to_string(pair);
+        QTest::keyClick(b.view(), Qt::Key_T);
+        // Wait until the run has collected and stored it.
+        QVERIFY(QTest::qWaitFor([&] { return scalar(b.db(), "SELECT count(*)" + where) == 1; }, 30000));
+        QTest::keyClick(b.view(), Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(b.view()->currentPairIndex(), pair);  // shown again for correction
+        QTest::keyClick(b.view(), Qt::Key_X);
+        QVERIFY(b.stopAndWait());
+        QVERIFY(b.controller->flushWrites());
+        QCOMPARE(scalar(b.db(), "SELECT count(*)" + where), int64_t(2));
+        QCOMPARE(text(b.db(), "SELECT l.choice" + where + " ORDER BY l.id DESC LIMIT 1"), std::string("both_bad"));
+    }
+
+    void ratingModeStoresRatings() {
+        Bench b("human");
+        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(b.waitForPair());
+        const qint64 pair = b.view()->currentPairIndex();
+        const bool swapped = b.view()->shownSwapped();
+        QTest::keyClick(b.view(), Qt::Key_R);
+        QVERIFY(b.view()->ratingMode());
+        QTest::keyClick(b.view(), Qt::Key_6);  // left
+        QCOMPARE(b.view()->currentPairIndex(), pair);  // waits for the right one's rating
+        QTest::keyClick(b.view(), Qt::Key_3);  // right
+        QVERIFY(b.view()->currentPairIndex() != pair);
+        QVERIFY(b.stopAndWait());
+        const std::string pairSql = "(SELECT id FROM pairs WHERE run_index = " + std::to_string(pair) + ")";
+        const std::string ratingA = "SELECT r.value FROM ratings r JOIN pairs p ON p.response_a = r.response_id WHERE p.id = " + pairSql;
+        const std::string ratingB = "SELECT r.value FROM ratings r JOIN pairs p ON p.response_b = r.response_id WHERE p.id = " + pairSql;
+        QCOMPARE(scalar(b.db(), ratingA), int64_t(swapped ? 3 : 6));
+        QCOMPARE(scalar(b.db(), ratingB), int64_t(swapped ? 6 : 3));
+        QCOMPARE(text(b.db(), "SELECT choice FROM labels WHERE pair_id = " + pairSql), std::string(swapped ? "b" : "a"));
+        QCOMPARE(text(b.db(), "SELECT annotator FROM ratings LIMIT 1"), std::string("ada"));
+    }
+
+    void plotsReceiveEveryPointTheWorkerEmits() {
+        Bench b("task");
+        QSignalSpy metrics(b.controller.get(), &RunController::metricsReady);
+        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(QTest::qWaitFor([&] { return b.window->plots()->pointCount("loss") >= 5; }, 60000));
+        QVERIFY(b.stopAndWait());
+        QCoreApplication::processEvents();
+        int losses = 0;
+        double lastLoss = 0;
+        for (const auto& args : metrics) {
+            for (const MetricSample& s : args.at(0).value<QVector<MetricSample>>()) {
+                if (s.name == "loss") {
+                    ++losses;
+                    lastLoss = s.value;
+                }
+            }
+        }
+        QVERIFY(metrics.size() < losses);  // batched: fewer signals than steps
+        QCOMPARE(b.window->plots()->pointCount("loss"), losses);
+        QCOMPARE(b.window->plots()->lastValue("loss"), lastLoss);
+        QCOMPARE(int64_t(losses), scalar(b.db(), "SELECT count(*) FROM metrics WHERE name = 'loss'"));
+    }
+
+    void closingMidRunKeepsEveryAcknowledgedLabel() {
+        Bench b("human");
+        QVERIFY(b.window->startRun(b.setup.config));
+        int given = 0;
+        while (given < 5) {
+            QVERIFY(b.waitForPair());
+            QTest::keyClick(b.view(), given % 2 ? Qt::Key_1 : Qt::Key_2);
+            ++given;
+        }
+        QCOMPARE(b.view()->labeledCount(), 5);
+        b.window->close();  // mid-run: stops, saves, then closes
+        QVERIFY(QTest::qWaitFor([&] { return !b.controller->hasActiveRun(); }, 60000));
+        QVERIFY(QTest::qWaitFor([&] { return !b.window->isVisible(); }, 10000));
+        QCOMPARE(scalar(b.db(), "SELECT count(*) FROM labels WHERE source = 'human' AND annotator = 'ada'"), int64_t(5));
+        QCOMPARE(text(b.db(), "SELECT status FROM runs"), std::string("stopped"));
+    }
+
+    void refusedFieldShowsItsReason() {
+        Bench b("task");
+        RunPanel* panel = b.window->runPanel();
+        panel->setFieldText("beta", "-1");
+        QVERIFY(!panel->fieldError("beta").isEmpty());
+        QVERIFY(!panel->problems().isEmpty());
+        panel->setFieldText("beta", "0.2");
+        QVERIFY(panel->fieldError("beta").isEmpty());
+        panel->setFieldText("lr", "fast");
+        QVERIFY(panel->fieldError("lr").contains("lr"));
+    }
+};
+
+PREFLAB_GUI_TEST_MAIN(TestWorkbenchGui)
+#include "tst_workbench_gui.moc"

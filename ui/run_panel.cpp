@@ -59,8 +59,8 @@ QString judgeDisplay(const std::string& j) {
     if (j == "task") return QObject::tr("Task judge (true reward)");
     if (j == "self") return QObject::tr("Self judge (implicit reward)");
     if (j == "human") return QObject::tr("Person");
-    if (j == "human+task") return QObject::tr("Person + task judge for the rest");
-    if (j == "human+self") return QObject::tr("Person + self judge for the rest");
+    if (j == "human+task") return QObject::tr("Person + task judge");
+    if (j == "human+self") return QObject::tr("Person + self judge");
     return QString::fromStdString(j);
 }
 
@@ -86,7 +86,6 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
     auto* contentLayout = new QVBoxLayout(content);
     contentLayout->setContentsMargins(0, 0, 0, 0);
     QMap<QString, QFormLayout*> groups;
-    QGroupBox* advanced = nullptr;
     for (const FieldPlacement& place : placements()) {
         const ConfigField* f = findField(place.key);
         if (!f) continue;
@@ -97,12 +96,23 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
             form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
             form->setVerticalSpacing(4);
             groups[group] = form;
-            contentLayout->addWidget(box);
             if (group == QLatin1String("Advanced")) {
-                advanced = box;
-                box->setCheckable(true);
-                box->setChecked(false);
+                // Folded away until asked for: most runs never touch these.
+                auto* toggle = new QToolButton;
+                toggle->setText(tr("Advanced settings"));
+                toggle->setCheckable(true);
+                toggle->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+                toggle->setArrowType(Qt::RightArrow);
+                toggle->setAutoRaise(true);
+                connect(toggle, &QToolButton::toggled, box, [box, toggle](bool on) {
+                    box->setVisible(on);
+                    toggle->setArrowType(on ? Qt::DownArrow : Qt::RightArrow);
+                });
+                box->setTitle(QString());
+                box->setVisible(false);
+                contentLayout->addWidget(toggle);
             }
+            contentLayout->addWidget(box);
         }
         Field field;
         QWidget* editor = nullptr;
@@ -115,6 +125,10 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
             }
             connect(field.combo, &QComboBox::currentIndexChanged, this, &RunPanel::validate);
             editor = field.combo;
+            if (key == QLatin1String("judge")) {
+                field.combo->setToolTip(tr("With \"Person + ...\", you label what you can; pairs you have not reached "
+                                           "when the next round is ready go to the task or self judge, so training never waits."));
+            }
         } else {
             field.edit = new QLineEdit;
             connect(field.edit, &QLineEdit::textChanged, this, &RunPanel::validate);
@@ -137,7 +151,7 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
                 editor = row;
             }
         }
-        editor->setToolTip(QString::fromStdString(f->help));
+        if (editor->toolTip().isEmpty()) editor->setToolTip(QString::fromStdString(f->help));
         field.error = new QLabel;
         field.error->setWordWrap(true);
         field.error->setStyleSheet(QStringLiteral("color: #b00020; font-size: small;"));
@@ -152,13 +166,6 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
         label->setToolTip(QString::fromStdString(f->help));
         groups[group]->addRow(label, cell);
         m_fields.insert(key, field);
-    }
-    if (advanced) {
-        // A checkable group box hides its fields when unchecked: show only the title.
-        connect(advanced, &QGroupBox::toggled, this, [advanced](bool on) {
-            for (QWidget* w : advanced->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly)) w->setVisible(on);
-        });
-        for (QWidget* w : advanced->findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly)) w->setVisible(false);
     }
     contentLayout->addStretch(1);
 

@@ -93,6 +93,9 @@ int runGui(int argc, char** argv) {
     p.addOption({QStringLiteral("screenshot"),
                  QStringLiteral("Start a short demo run, render the window (1440x900) to FILE once the plots hold 20 steps, and exit."),
                  QStringLiteral("file")});
+    p.addOption({QStringLiteral("screenshot-judge"),
+                 QStringLiteral("The judge of the --screenshot run (task, or human+task to show the labeling view)."),
+                 QStringLiteral("judge"), QStringLiteral("task")});
     p.process(app);
 
     QSettings settings;
@@ -131,6 +134,8 @@ int runGui(int argc, char** argv) {
         w->resize(1440, 900);
         w->show();
         RunConfig demo = demoConfig();
+        demo.judge = p.value("screenshot-judge").toStdString();
+        if (demo.judge != "task") demo.annotator = "screenshot";
         demo.steps = 60;
         demo.evalEvery = 10;
         demo.evalSamples = 32;

@@ -70,15 +70,14 @@ std::string ImportReport::describe() const {
     return s.str();
 }
 
-ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBadLines, const std::string& annotator) {
-    ImportReport report;
+namespace {
+
+// Streams the file's lines through parseLine; `use` gets each good pair.
+void scanPairsJsonl(const std::string& path, ImportReport& report, const std::function<void(PairRow&)>& use) {
     report.file = path;
     std::ifstream in(path, std::ios::binary);
     if (!in) throw StorageError(path + ": cannot open the file for reading");
-    PreferenceStore store(db);
-    Transaction tx(db.connection());
     std::string line;
-    const int64_t now = nowMillis();
     while (std::getline(in, line)) {
         ++report.linesRead;
         if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -89,14 +88,32 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
             report.errors.push_back({report.linesRead, err});
             continue;
         }
-        if (!report.errors.empty() && !skipBadLines) continue;  // keep validating, store nothing
+        use(pair);
+    }
+    if (in.bad()) throw StorageError(path + ": read error after line " + std::to_string(report.linesRead));
+}
+
+}  // namespace
+
+ImportReport readPairsJsonl(const std::string& path, std::vector<PairRow>& pairs) {
+    ImportReport report;
+    scanPairsJsonl(path, report, [&](PairRow& p) { pairs.push_back(std::move(p)); });
+    return report;
+}
+
+ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBadLines, const std::string& annotator) {
+    ImportReport report;
+    PreferenceStore store(db);
+    Transaction tx(db.connection());
+    const int64_t now = nowMillis();
+    scanPairsJsonl(path, report, [&](PairRow& pair) {
+        if (!report.errors.empty() && !skipBadLines) return;  // keep validating, store nothing
         pair.source = "import";
         pair.createdMs = now;
         const int64_t id = store.insertPair(pair);
         store.insertLabel({id, std::nullopt, std::nullopt, "a", "import", annotator, now});
         ++report.pairsStored;
-    }
-    if (in.bad()) throw StorageError(path + ": read error after line " + std::to_string(report.linesRead));
+    });
     if (!report.errors.empty() && !skipBadLines) {
         report.pairsStored = 0;
         return report;  // the transaction rolls back

@@ -5,6 +5,7 @@
 // and stores in one transaction: all good lines, or (by default, if any line is
 // bad) nothing at all.
 #include "storage/database.h"
+#include "storage/records.h"
 
 #include <optional>
 #include <string>
@@ -25,6 +26,10 @@ struct ImportReport {
     bool stored = false;  // whether the transaction was committed
     std::string describe() const;  // one line per error, "file:line: message"
 };
+
+// Parses the file without storing anything (pair.a is the chosen response):
+// every good line lands in `pairs`, every bad one in the report's errors.
+ImportReport readPairsJsonl(const std::string& path, std::vector<PairRow>& pairs);
 
 // skipBadLines = false: any bad line means nothing is stored.
 ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBadLines = false,

@@ -31,6 +31,7 @@ const std::vector<FieldPlacement>& placements() {
         {"judge", "Judge", "Model and judge"},
         {"annotator", "Annotator", "Model and judge"},
         {"algorithm", "Algorithm", "Model and judge"},
+        {"pairs", "Offline pairs", "Model and judge"},
         {"beta", "\u03b2 (KL strength)", "Optimisation"},
         {"lr", "Learning rate", "Optimisation"},
         {"batch_size", "Batch size (pairs)", "Optimisation"},
@@ -51,6 +52,15 @@ const std::vector<FieldPlacement>& placements() {
         {"max_grad_norm", "Gradient clip norm", "Advanced"},
         {"compute_dtype", "Compute type", "Advanced"},
         {"threads", "Threads (0 = all cores)", "Advanced"},
+        {"label_smoothing", "cDPO / rDPO ε", "Advanced"},
+        {"ipo_token_mean", "IPO token-mean (0/1)", "Advanced"},
+        {"slic_delta", "SLiC-HF δ", "Advanced"},
+        {"slic_lambda", "SLiC-HF λ", "Advanced"},
+        {"sail_prob", "SAIL routing probability", "Advanced"},
+        {"sail_gamma", "SAIL-PR γ", "Advanced"},
+        {"sail_pi", "SAIL-PP π", "Advanced"},
+        {"exploration_form", "SAIL exploration form", "Advanced"},
+        {"exploration_baseline", "Exploration baseline (0/1)", "Advanced"},
     };
     return p;
 }
@@ -125,6 +135,13 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
             }
             connect(field.combo, &QComboBox::currentIndexChanged, this, &RunPanel::validate);
             editor = field.combo;
+            if (key == QLatin1String("algorithm")) {
+                QStringList lines;
+                for (const auto& [name, line] : algorithmDescriptions()) {
+                    lines << QStringLiteral("<b>%1</b>: %2").arg(QString::fromStdString(name), QString::fromStdString(line).toHtmlEscaped());
+                }
+                field.combo->setToolTip(lines.join(QStringLiteral("<br>")));
+            }
             if (key == QLatin1String("judge")) {
                 field.combo->setToolTip(tr("With \"Person + ...\", you label what you can; pairs you have not reached "
                                            "when the next round is ready go to the task or self judge, so training never waits."));
@@ -133,6 +150,9 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
             field.edit = new QLineEdit;
             connect(field.edit, &QLineEdit::textChanged, this, &RunPanel::validate);
             editor = field.edit;
+            if (key == QLatin1String("pairs")) {
+                field.edit->setPlaceholderText(tr("generate online"));
+            }
             if (key == QLatin1String("model")) {
                 field.edit->setPlaceholderText(QStringLiteral("starter"));
                 auto* browse = new QToolButton;

@@ -201,7 +201,13 @@ SessionSetup baseSetup(const QCommandLineParser& p) {
 
 int runRunCommand(const QStringList& args) {
     QCommandLineParser p;
-    p.setApplicationDescription("Run the online alignment loop: generate pairs, judge them, train, evaluate, store.");
+    QString description = "Run the alignment loop: generate pairs, judge them, train, evaluate, store.\n"
+                          "Offline methods train on --pairs (db, db:RUN or a TRL .jsonl file) instead.\n\n"
+                          "Algorithms (--algorithm):";
+    for (const auto& [name, line] : algorithmDescriptions()) {
+        description += QStringLiteral("\n  %1 %2").arg(QString::fromStdString(name), -11).arg(QString::fromStdString(line));
+    }
+    p.setApplicationDescription(description);
     p.addHelpOption();
     addRunOptions(p);
     p.process(QStringList{"preflab run"} + args);

@@ -1,20 +1,66 @@
 #include "core/algo/pairwise_loss.h"
 
+#include <stdexcept>
+
 namespace preflab {
+
+std::optional<PairwiseMethod> pairwiseMethodFromName(const std::string& n) {
+    if (n == "dpo") return PairwiseMethod::Dpo;
+    if (n == "ipo") return PairwiseMethod::Ipo;
+    if (n == "slic") return PairwiseMethod::Slic;
+    if (n == "slic-hf") return PairwiseMethod::SlicHf;
+    if (n == "cdpo") return PairwiseMethod::Cdpo;
+    if (n == "rdpo") return PairwiseMethod::Rdpo;
+    return std::nullopt;
+}
+
+std::optional<ExplorationForm> explorationFormFromName(const std::string& n) {
+    if (n == "score_function") return ExplorationForm::ScoreFunction;
+    if (n == "reference_code") return ExplorationForm::ReferenceCode;
+    return std::nullopt;
+}
 
 at::Tensor logRatioMargin(const PairLogps& p) {
     return (p.policyChosen - p.refChosen) - (p.policyRejected - p.refRejected);
 }
 
+at::Tensor pairwiseLossPerPair(const PairwiseOptions& o, const PairLogps& p) {
+    const double beta = o.beta;
+    const double eps = o.labelSmoothing;
+    switch (o.method) {
+    case PairwiseMethod::Dpo:
+        return -at::log_sigmoid(beta * logRatioMargin(p));
+    case PairwiseMethod::Ipo: {
+        at::Tensor h = logRatioMargin(p);
+        if (o.ipoTokenMean) {
+            if (!p.chosenTokens.defined() || !p.rejectedTokens.defined()) {
+                throw std::invalid_argument("IPO with token-mean log-probs needs the responses' token counts");
+            }
+            h = (p.policyChosen - p.refChosen) / p.chosenTokens - (p.policyRejected - p.refRejected) / p.rejectedTokens;
+        }
+        return (h - 1.0 / (2.0 * beta)).pow(2);
+    }
+    case PairwiseMethod::Slic:
+        return at::relu(1.0 - beta * logRatioMargin(p));
+    case PairwiseMethod::SlicHf:
+        return at::relu(o.slicDelta - p.policyChosen + p.policyRejected) - o.slicLambda * p.policyChosen;
+    case PairwiseMethod::Cdpo: {
+        const at::Tensor z = beta * logRatioMargin(p);
+        return -(1.0 - eps) * at::log_sigmoid(z) - eps * at::log_sigmoid(-z);
+    }
+    case PairwiseMethod::Rdpo: {
+        if (eps >= 0.5) throw std::invalid_argument("robust DPO needs label_smoothing < 0.5");
+        const at::Tensor z = beta * logRatioMargin(p);
+        return (-(1.0 - eps) * at::log_sigmoid(z) + eps * at::log_sigmoid(-z)) / (1.0 - 2.0 * eps);
+    }
+    }
+    throw std::logic_error("unknown pairwise method");
+}
+
 LossOutput pairwiseLoss(const PairwiseOptions& options, const PairLogps& p) {
     const double beta = options.beta;
-    const at::Tensor h = logRatioMargin(p);
     LossOutput out;
-    switch (options.method) {
-    case PairwiseMethod::Dpo:
-        out.loss = -at::log_sigmoid(beta * h).mean();
-        break;
-    }
+    out.loss = pairwiseLossPerPair(options, p).mean();
     // Implicit rewards r = beta (c - c_ref), detached: for logging only.
     const at::Tensor chosen = (beta * (p.policyChosen - p.refChosen)).detach();
     const at::Tensor rejected = (beta * (p.policyRejected - p.refRejected)).detach();
@@ -29,6 +75,21 @@ LossOutput pairwiseLoss(const PairwiseOptions& options, const PairLogps& p) {
         {"logps/rejected", p.policyRejected.detach().mean().item<double>()},
     };
     return out;
+}
+
+at::Tensor explorationSurrogate(ExplorationForm form, double coef, const at::Tensor& ell, const at::Tensor& c1,
+                                const at::Tensor& c2, const at::Tensor& mask, bool baseline) {
+    const at::Tensor l = ell.detach();
+    const at::Tensor m = mask.to(c1.scalar_type());
+    if (form == ExplorationForm::ScoreFunction) {
+        const at::Tensor centred = baseline ? l - l.mean() : l;
+        return -coef * (m * centred * (c1 + c2)).mean();
+    }
+    return -coef * (m * ((l / c1.detach()) * c1 + (l / c2.detach()) * c2)).sum();
+}
+
+at::Tensor selfJudgedSquare(double coef, const at::Tensor& ell, const at::Tensor& mask) {
+    return -coef * (mask.to(ell.scalar_type()) * 0.5 * ell.pow(2)).mean();
 }
 
 }  // namespace preflab

@@ -1,27 +1,36 @@
 #pragma once
 // Pairwise preference losses on sequence log-probabilities, with the metrics of
-// algorithms.md §0 under TRL's names. The one place pairwise methods live: the
-// algorithm suite adds its methods to PairwiseMethod and pairwiseLoss().
-// Core-private (torch).
+// algorithms.md §0 under TRL's names, and SAIL's extra terms (§2). The one
+// place pairwise methods live. Core-private (torch).
 #include <ATen/ATen.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace preflab {
 
-enum class PairwiseMethod { Dpo };
+// §1 of the spec. SlicHf needs no reference model.
+enum class PairwiseMethod { Dpo, Ipo, Slic, SlicHf, Cdpo, Rdpo };
+
+std::optional<PairwiseMethod> pairwiseMethodFromName(const std::string& name);  // "dpo", "ipo", "slic", ...
 
 struct PairwiseOptions {
     PairwiseMethod method = PairwiseMethod::Dpo;
     double beta = 0.1;
+    double labelSmoothing = 0.1;  // epsilon of conservative and robust DPO, 0 <= eps < 1/2
+    bool ipoTokenMean = false;    // IPO on per-token mean log-probs instead of sums
+    double slicDelta = 1.0;       // SLiC-HF hinge margin
+    double slicLambda = 0.1;      // SLiC-HF weight of -c(y_ref); y_ref is the chosen response here
 };
 
 // Sequence log-probabilities c(x,y), each [N]: policy and frozen reference, for
-// the chosen (y_w) and rejected (y_l) responses.
+// the chosen (y_w) and rejected (y_l) responses. Token counts [N] are needed
+// only for IPO's token-mean option.
 struct PairLogps {
     at::Tensor policyChosen, policyRejected, refChosen, refRejected;
+    at::Tensor chosenTokens, rejectedTokens;
 };
 
 using MetricList = std::vector<std::pair<std::string, double>>;
@@ -34,6 +43,24 @@ struct LossOutput {
 // h = [c(y_w) - c_ref(y_w)] - [c(y_l) - c_ref(y_l)]
 at::Tensor logRatioMargin(const PairLogps& p);
 
+// The per-pair loss [N] (differentiable), before the batch mean.
+at::Tensor pairwiseLossPerPair(const PairwiseOptions& options, const PairLogps& logps);
 LossOutput pairwiseLoss(const PairwiseOptions& options, const PairLogps& logps);
+
+// SAIL's exploration term (§2), as a surrogate whose gradient is the term.
+enum class ExplorationForm { ScoreFunction, ReferenceCode };
+std::optional<ExplorationForm> explorationFormFromName(const std::string& name);  // "score_function", "reference_code"
+
+// ell = log sigma(beta h) [N] (differentiable); c1, c2 the policy's sequence
+// log-probs of the pair's two responses [N]; mask [N] of 0/1 selects the routed
+// pairs. ScoreFunction: -coef * mean_i mask_i sg(ell_i - b)(c1_i + c2_i), b the
+// batch mean of ell when `baseline` (else 0). ReferenceCode (the authors' code):
+// -coef * sum_i mask_i [sg(ell_i/c1_i) c1_i + sg(ell_i/c2_i) c2_i], not divided
+// by the batch size.
+at::Tensor explorationSurrogate(ExplorationForm form, double coef, const at::Tensor& ell, const at::Tensor& c1,
+                                const at::Tensor& c2, const at::Tensor& mask, bool baseline);
+// The self-judged term: -coef * mean_i mask_i (1/2) ell_i^2; its gradient is
+// -coef * mean_i mask_i ell_i grad ell_i.
+at::Tensor selfJudgedSquare(double coef, const at::Tensor& ell, const at::Tensor& mask);
 
 }  // namespace preflab

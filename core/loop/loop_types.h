@@ -35,6 +35,11 @@ struct PairRecord {
     GeneratedResponse a, b;
 };
 
+// A stored or imported preference: the offline methods train on these.
+struct OfflinePair {
+    std::string prompt, chosen, rejected;
+};
+
 struct CheckpointRecord {
     int64_t step = 0;
     std::string path;

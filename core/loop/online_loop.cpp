@@ -21,6 +21,8 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <random>
+#include <algorithm>
 #include <stdexcept>
 
 namespace preflab {
@@ -85,6 +87,10 @@ struct OnlineLoop::Impl {
     double generationSeconds = 0;  // since the last training step
     int barrenRounds = 0;
     int64_t judgedSinceStep = 0, untrainableSinceStep = 0;
+    PairwiseOptions lossOptions;
+    std::vector<size_t> offlineOrder;  // a shuffled pass over setup.offlinePairs
+    size_t offlineCursor = 0;
+    int64_t offlineEpoch = 0;
 
     Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
         : setup(std::move(s)), judge(std::move(j)), observer(o) {
@@ -105,6 +111,13 @@ struct OnlineLoop::Impl {
         for (auto& p : reference->parameters()) p.set_requires_grad(false);
         bf16 = useBf16(cfg.computeDtype, policy->config().parameterCount());
         torch::manual_seed(seed);
+
+        lossOptions.method = pairwiseMethodFromName(cfg.algorithm).value_or(PairwiseMethod::Dpo);  // online-dpo, sail-*: DPO
+        lossOptions.beta = cfg.beta;
+        lossOptions.labelSmoothing = cfg.labelSmoothing;
+        lossOptions.ipoTokenMean = cfg.ipoTokenMean != 0;
+        lossOptions.slicDelta = cfg.slicDelta;
+        lossOptions.slicLambda = cfg.slicLambda;
 
         optimizer = std::make_unique<torch::optim::AdamW>(
             policy->parameters(), torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
@@ -278,10 +291,15 @@ struct OnlineLoop::Impl {
         const at::Tensor logps =
             sequenceLogprobs(computeLogits(policy, seqs.ids, seqs.attention, bf16).to(at::kFloat), seqs);
         const int64_t n = static_cast<int64_t>(N);
-        PairLogps lp{logps.narrow(0, 0, n), logps.narrow(0, n, n), at::tensor(refC), at::tensor(refR)};
-        PairwiseOptions opts;
-        opts.beta = cfg.beta;
-        LossOutput out = pairwiseLoss(opts, lp);
+        std::vector<float> tokC, tokR;
+        for (const TrainablePair& p : batch) {
+            tokC.push_back(static_cast<float>(std::max<size_t>(1, p.chosen.size())));
+            tokR.push_back(static_cast<float>(std::max<size_t>(1, p.rejected.size())));
+        }
+        PairLogps lp{logps.narrow(0, 0, n), logps.narrow(0, n, n), at::tensor(refC), at::tensor(refR),
+                     at::tensor(tokC), at::tensor(tokR)};
+        LossOutput out = pairwiseLoss(lossOptions, lp);
+        addSailTerms(lp, out);
         const double lossValue = out.metrics.front().second;
         if (!std::isfinite(lossValue)) {
             return halt("non-finite loss (" + std::to_string(lossValue) + ") at step " + std::to_string(step + 1) +
@@ -315,7 +333,8 @@ struct OnlineLoop::Impl {
         out.metrics.push_back({"time/step_seconds", stepSeconds});
         out.metrics.push_back({"time/generation_share", stepSeconds > 0 ? generationSeconds / stepSeconds : 0.0});
         generationSeconds = 0;
-        if (observer) observer->pairsTrained(step, indices);
+        // Offline pairs are not this run's pairs: there is nothing to mark.
+        if (observer && setup.offlinePairs.empty()) observer->pairsTrained(step, indices);
         report(out.metrics);
         lastMetrics = out.metrics;
 
@@ -324,11 +343,95 @@ struct OnlineLoop::Impl {
         return StepOutcome::Trained;
     }
 
+    // SAIL (spec §2): each pair is routed to the SAIL terms with probability
+    // sail_prob; with no pair routed the loss is exactly the DPO loss.
+    void addSailTerms(const PairLogps& lp, LossOutput& out) {
+        const bool pr = cfg.algorithm == "sail-pr", pp = cfg.algorithm == "sail-pp";
+        if (!pr && !pp) return;
+        const double coef = pr ? cfg.sailGamma : cfg.sailPi;
+        const int64_t n = lp.policyChosen.size(0);
+        std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x5A11, static_cast<uint64_t>(step)));
+        std::bernoulli_distribution route(cfg.sailProb);
+        std::vector<float> m(static_cast<size_t>(n));
+        double routed = 0;
+        for (float& v : m) {
+            v = route(rng) ? 1.0f : 0.0f;
+            routed += v;
+        }
+        out.metrics.push_back({"sail/routed", routed});
+        if (routed == 0 || coef == 0) return;
+        const at::Tensor mask = at::tensor(m);
+        const at::Tensor ell = at::log_sigmoid(cfg.beta * logRatioMargin(lp));
+        at::Tensor extra = explorationSurrogate(explorationFormFromName(cfg.explorationForm).value_or(ExplorationForm::ScoreFunction),
+                                                coef, ell, lp.policyChosen, lp.policyRejected, mask, cfg.explorationBaseline != 0);
+        if (pp) extra = extra + selfJudgedSquare(coef, ell, mask);
+        out.metrics.push_back({"sail/extra_loss", extra.item<double>()});
+        out.loss = out.loss + extra;
+    }
+
+    // Offline methods on stored pairs: the next batch, reference log-probs
+    // computed as the pairs are drawn.
+    void drawOfflineBatch() {
+        const auto& all = setup.offlinePairs;
+        std::vector<TokenIds> prompts, responses;
+        std::vector<size_t> picked;
+        const int32_t eos = tokenizer.special().eos;
+        const size_t maxLen = static_cast<size_t>(policy->config().maxSeqLen);
+        while (picked.size() < static_cast<size_t>(cfg.batchSize)) {
+            if (offlineCursor >= offlineOrder.size()) {
+                offlineOrder.resize(all.size());
+                for (size_t i = 0; i < all.size(); ++i) offlineOrder[i] = i;
+                std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x0FF1, static_cast<uint64_t>(offlineEpoch++)));
+                std::shuffle(offlineOrder.begin(), offlineOrder.end(), rng);
+                offlineCursor = 0;
+            }
+            picked.push_back(offlineOrder[offlineCursor++]);
+        }
+        auto responseIds = [&](const TokenIds& prompt, const std::string& text) {
+            TokenIds ids = tokenizer.encode(text);
+            ids.push_back(eos);
+            // Keep prompt + response within the model's context.
+            const size_t room = maxLen > prompt.size() + 1 ? maxLen - prompt.size() : 1;
+            if (ids.size() > room) ids.resize(room);
+            return ids;
+        };
+        std::vector<TrainablePair> pairs;
+        for (size_t i : picked) {
+            TrainablePair t;
+            t.index = static_cast<int64_t>(i);
+            t.prompt = tokenizer.promptIds(all[i].prompt);
+            if (t.prompt.size() + 2 > maxLen) t.prompt.resize(maxLen / 2);
+            t.chosen = responseIds(t.prompt, all[i].chosen);
+            t.rejected = responseIds(t.prompt, all[i].rejected);
+            t.generatedAt = step;
+            pairs.push_back(std::move(t));
+        }
+        for (int pass = 0; pass < 2; ++pass) {
+            for (const TrainablePair& t : pairs) {
+                prompts.push_back(t.prompt);
+                responses.push_back(pass == 0 ? t.chosen : t.rejected);
+            }
+        }
+        const at::Tensor ref = referenceLogprobs(prompts, responses);
+        const auto refA = ref.accessor<float, 1>();
+        const int64_t n = static_cast<int64_t>(pairs.size());
+        for (int64_t i = 0; i < n; ++i) {
+            pairs[static_cast<size_t>(i)].refChosen = refA[i];
+            pairs[static_cast<size_t>(i)].refRejected = refA[n + i];
+            ready.push_back(std::move(pairs[static_cast<size_t>(i)]));
+        }
+    }
+
     StepOutcome runStep(const std::atomic_bool& cancel) {
         if (step >= cfg.steps) return StepOutcome::Finished;
         if (!evaluatedAtStart) {
             evaluatedAtStart = true;
             if (cfg.evalEvery > 0) evaluate(cancel);
+        }
+        if (!setup.offlinePairs.empty()) {
+            if (cancel.load()) return StepOutcome::Cancelled;
+            drawOfflineBatch();
+            return trainStep(cancel);
         }
         const size_t maxOutstanding = static_cast<size_t>(2 * cfg.generationBatch);
         for (;;) {

@@ -20,6 +20,9 @@ struct LoopSetup {
     std::string checkpointDir;  // where checkpoints go
     std::string resumeFrom;     // a checkpoint to continue from (empty: start fresh)
     int64_t firstPairIndex = 0; // next pair index (continue numbering after a resume)
+    // When not empty, training cycles through these (reshuffled each epoch)
+    // instead of generating pairs; evaluation still samples fresh responses.
+    std::vector<OfflinePair> offlinePairs;
 };
 
 enum class StepOutcome {

@@ -13,7 +13,9 @@ const std::vector<ConfigField>& runConfigFields() {
     using R = RunConfig;
     static const std::vector<ConfigField> fields = {
         {"name", &R::name, 0, 0, false, {}, "a name for the run"},
-        {"algorithm", &R::algorithm, 0, 0, false, {"dpo"}, "preference-optimization method"},
+        {"algorithm", &R::algorithm, 0, 0, false,
+         {"dpo", "ipo", "slic", "slic-hf", "cdpo", "rdpo", "online-dpo", "sail-pr", "sail-pp"},
+         "preference-optimization method (preflab run --help lists them)"},
         {"judge", &R::judge, 0, 0, false, {"task", "self", "human", "human+task", "human+self"},
          "who labels pairs: task (true reward), self (implicit reward), human, or a person helped by task/self"},
         {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels"},
@@ -40,8 +42,39 @@ const std::vector<ConfigField>& runConfigFields() {
         {"compute_dtype", &R::computeDtype, 0, 0, false, {"auto", "fp32", "bf16"},
          "auto: bf16 only where the CPU has native bf16 and the model is large"},
         {"threads", &R::threads, 0, 256, false, {}, "intra-op threads (0 = all hardware threads)"},
+        {"pairs", &R::pairs, 0, 0, false, {},
+         "offline pairs to train on: db (every stored preference), db:RUN, or a TRL .jsonl file; empty = generate online"},
+        {"label_smoothing", &R::labelSmoothing, 0, 0.499, false, {}, "epsilon of cdpo / rdpo (assumed label-flip rate)"},
+        {"ipo_token_mean", &R::ipoTokenMean, 0, 1, false, {}, "ipo on per-token mean log-probs (1) or sums (0)"},
+        {"slic_delta", &R::slicDelta, 0, 1000, false, {}, "slic-hf hinge margin delta"},
+        {"slic_lambda", &R::slicLambda, 0, 1000, false, {}, "slic-hf weight of the chosen response's log-likelihood"},
+        {"sail_prob", &R::sailProb, 0, 1, false, {}, "SAIL: probability that a pair gets the SAIL terms (g or p)"},
+        {"sail_gamma", &R::sailGamma, 0, 100, false, {}, "sail-pr exploration coefficient gamma"},
+        {"sail_pi", &R::sailPi, 0, 100, false, {}, "sail-pp coefficient pi (self-judged term and exploration)"},
+        {"exploration_form", &R::explorationForm, 0, 0, false, {"score_function", "reference_code"},
+         "SAIL exploration term: score-function surrogate, or the authors' code (different sign and scale)"},
+        {"exploration_baseline", &R::explorationBaseline, 0, 1, false, {}, "subtract the batch-mean ell in score_function"},
     };
     return fields;
+}
+
+const std::vector<std::pair<std::string, std::string>>& algorithmDescriptions() {
+    static const std::vector<std::pair<std::string, std::string>> d = {
+        {"dpo", "DPO, -log s(beta h); online pairs, or offline ones with --pairs"},
+        {"ipo", "IPO, (h - 1/(2 beta))^2; --ipo-token-mean for per-token log-probs"},
+        {"slic", "SLiC hinge, max(0, 1 - beta h)"},
+        {"slic-hf", "SLiC-HF without a reference: max(0, delta - c(y_w) + c(y_l)) - lambda c(y_w)"},
+        {"cdpo", "conservative DPO: label smoothing epsilon (--label-smoothing)"},
+        {"rdpo", "robust DPO: unbiased under label-flip rate epsilon (--label-smoothing)"},
+        {"online-dpo", "online DPO: policy samples labeled by the judge (SAIL-PR with gamma = 0)"},
+        {"sail-pr", "SAIL-PR: online pairs from the judge + exploration term (gamma, --sail-prob)"},
+        {"sail-pp", "SAIL-PP: self-judged online pairs + -1/2 pi ell^2 + exploration (pi); judge = self"},
+    };
+    return d;
+}
+
+bool isOnlineAlgorithm(const std::string& a) {
+    return a == "online-dpo" || a == "sail-pr" || a == "sail-pp";
 }
 
 namespace {
@@ -138,6 +171,12 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
         if (!err.empty()) errors.push_back(err);
     }
     if (c.judge.rfind("human", 0) == 0 && c.annotator.empty()) errors.push_back("judge = " + c.judge + " needs an annotator name");
+    if (c.algorithm == "sail-pp" && c.judge != "self") {
+        errors.push_back("sail-pp labels its own pairs from its implicit reward: set judge = self");
+    }
+    if (!c.pairs.empty() && isOnlineAlgorithm(c.algorithm)) {
+        errors.push_back(c.algorithm + " generates its own pairs: leave 'pairs' empty, or pick an offline method (dpo, ipo, ...)");
+    }
     return errors;
 }
 

@@ -5,6 +5,7 @@
 // Plain C++ (JSON through QtCore); value type.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -37,7 +38,26 @@ struct RunConfig {
     int64_t prompts = 512;
     std::string computeDtype = "auto";  // auto | fp32 | bf16
     int64_t threads = 0;
+    // Offline data: "" generates pairs online; "db" trains on every stored
+    // preference, "db:ID" on run ID's, anything else is a TRL JSON Lines file.
+    std::string pairs;
+    // Pairwise method options (algorithms.md §1).
+    double labelSmoothing = 0.1;  // cdpo / rdpo epsilon
+    int64_t ipoTokenMean = 0;
+    double slicDelta = 1.0;
+    double slicLambda = 0.1;
+    // SAIL (§2): routing probability per pair, coefficients, exploration form.
+    double sailProb = 0.3;
+    double sailGamma = 0.3;  // SAIL-PR exploration
+    double sailPi = 0.2;     // SAIL-PP self-judged term and exploration
+    std::string explorationForm = "score_function";
+    int64_t explorationBaseline = 1;
 };
+
+// The --algorithm values with one line each (for --help and the GUI).
+const std::vector<std::pair<std::string, std::string>>& algorithmDescriptions();
+// True for the methods that generate their own pairs from the policy.
+bool isOnlineAlgorithm(const std::string& algorithm);
 
 struct ConfigField {
     using Member = std::variant<int64_t RunConfig::*, double RunConfig::*, std::string RunConfig::*>;

@@ -1,0 +1,293 @@
+// The algorithm suite's losses (algorithms.md §1, §2, §6): values on fixed
+// tensors against an independent computation (Python's math module, the
+// formulas of the spec), gradients against central finite differences in
+// double precision, SAIL's surrogates against the gradients they stand for,
+// SAIL with nothing routed equal to DPO to the last bit, and each offline
+// method lowering its own loss on a fixed dataset.
+#include "core/algo/pairwise_loss.h"
+#include "core/judges/task_judge.h"
+#include "core/loop/online_loop.h"
+#include "core/nn/model_file.h"
+#include "support/test_main.h"
+#include "support/tiny_model.h"
+
+#include <QTemporaryDir>
+
+#include <cmath>
+#include <map>
+
+using namespace preflab;
+using namespace preflab::test;
+
+namespace {
+
+at::Tensor vec(std::vector<double> v, bool grad = false) {
+    return at::tensor(v, at::kDouble).set_requires_grad(grad);
+}
+
+PairwiseMethod method(const QString& name) {
+    return *pairwiseMethodFromName(name.toStdString());
+}
+
+struct Collector : LoopObserver {
+    std::map<std::string, std::vector<double>> series;
+    void metricsLogged(const std::vector<MetricSample>& m) override {
+        for (const MetricSample& s : m) series[s.name].push_back(s.value);
+    }
+};
+
+std::vector<OfflinePair> smallDataset() {
+    std::vector<OfflinePair> d;
+    const char* animals[] = {"fox", "cat", "owl", "dog"};
+    for (int i = 0; i < 16; ++i) {
+        const std::string a = animals[i % 4];
+        d.push_back({"Tell me about the " + a + ".", "The " + a + " is friendly.", "Ugh, fine. The " + a + " is grumpy."});
+    }
+    return d;
+}
+
+// Runs `steps` steps of `config` on the tiny model; returns the metric series.
+Collector runLoop(const QTemporaryDir& dir, RunConfig config, int steps, std::vector<OfflinePair> offline = {},
+                  std::string* checkpoint = nullptr) {
+    const std::string model = (dir.path() + "/tiny.pt").toStdString();
+    if (!QFile::exists(QString::fromStdString(model))) {
+        ModelFileInfo info;
+        Transformer m = tinyModel(3);
+        info.config = m->config();
+        saveModelFile(model, m, info);
+    }
+    LoopSetup setup;
+    config.steps = steps;
+    config.evalEvery = 0;
+    config.checkpointEvery = 0;
+    config.warmupSteps = 0;
+    config.maxNewTokens = 8;
+    config.prompts = 16;
+    setup.config = config;
+    setup.modelPath = model;
+    setup.checkpointDir = (dir.path() + "/ck-" + QString::fromStdString(config.algorithm) + "-" +
+                           QString::number(config.sailProb)).toStdString();
+    setup.offlinePairs = std::move(offline);
+    Collector c;
+    OnlineLoop loop(setup, std::make_unique<TaskJudge>(), &c);
+    std::atomic_bool cancel{false};
+    StepOutcome o;
+    while ((o = loop.step(cancel)) == StepOutcome::Trained) {
+    }
+    if (o != StepOutcome::Finished) qFatal("loop ended with %d: %s", int(o), loop.lastError().c_str());
+    if (checkpoint) *checkpoint = loop.checkpoint();
+    return c;
+}
+
+}  // namespace
+
+class TestAlgorithmLosses : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { configureComputeThreads(); }
+
+    void handComputed_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<bool>("tokenMean");
+        QTest::addColumn<std::vector<double>>("in");  // pc, pr, rc, rr, beta
+        QTest::addColumn<double>("expected");
+        const std::vector<double> c1{-10, -12, -11, -11, 0.1}, c2{-20, -3, -10, -10, 0.5}, c3{-7.5, -9.25, -8, -8.5, 2.0};
+        const std::vector<std::pair<const char*, std::array<double, 3>>> table = {
+            {"dpo", {0.5981388693815918, 8.50020344767213, 0.07888973429254963}},
+            {"ipo", {9.0, 324.0, 1.0}},
+            {"slic", {0.8, 9.5, 0.0}},
+            {"slic-hf", {1.0, 20.0, 0.75}},
+            {"cdpo", {0.6181388693815918, 7.65020344767213, 0.32888973429254964}},
+            {"rdpo", {0.5731388693815918, 9.56270344767213, -0.23361026570745042}},
+        };
+        for (const auto& [name, values] : table) {
+            QTest::newRow(qPrintable(QString("%1 h=2").arg(name))) << QString(name) << false << c1 << values[0];
+            QTest::newRow(qPrintable(QString("%1 h=-17").arg(name))) << QString(name) << false << c2 << values[1];
+            QTest::newRow(qPrintable(QString("%1 h=1.25").arg(name))) << QString(name) << false << c3 << values[2];
+        }
+        // Token-mean IPO, chosen 4 tokens, rejected 2.
+        QTest::newRow("ipo token-mean h=2") << "ipo" << true << c1 << 18.0625;
+        QTest::newRow("ipo token-mean h=-17") << "ipo" << true << c2 << 49.0;
+        QTest::newRow("ipo token-mean h=1.25") << "ipo" << true << c3 << 0.0625;
+    }
+
+    void handComputed() {
+        QFETCH(QString, name);
+        QFETCH(bool, tokenMean);
+        QFETCH(std::vector<double>, in);
+        QFETCH(double, expected);
+        PairwiseOptions o;
+        o.method = method(name);
+        o.beta = in[4];
+        o.labelSmoothing = 0.1;
+        o.ipoTokenMean = tokenMean;
+        o.slicDelta = 1.0;
+        o.slicLambda = 0.1;
+        const LossOutput out = pairwiseLoss(o, {vec({in[0]}), vec({in[1]}), vec({in[2]}), vec({in[3]}), vec({4}), vec({2})});
+        QVERIFY2(std::abs(out.loss.item<double>() - expected) < 1e-12,
+                 qPrintable(QString("%1 vs %2").arg(out.loss.item<double>(), 0, 'g', 17).arg(expected, 0, 'g', 17)));
+        // Every method logs the shared metrics under TRL's names.
+        QCOMPARE(out.metrics.front().first, std::string("loss"));
+        QCOMPARE(out.metrics.size(), size_t(7));
+    }
+
+    void gradientsMatchFiniteDifferences_data() {
+        QTest::addColumn<QString>("name");
+        for (const char* n : {"dpo", "ipo", "slic", "slic-hf", "cdpo", "rdpo"}) QTest::newRow(n) << QString(n);
+    }
+
+    // d loss / d (c_w, c_l, c_ref,w, c_ref,l) by autograd = central differences, per input, batch of 3.
+    void gradientsMatchFiniteDifferences() {
+        QFETCH(QString, name);
+        PairwiseOptions o;
+        o.method = method(name);
+        o.beta = 0.3;
+        o.labelSmoothing = 0.2;
+        // Away from the hinges' kinks: slic's 1 - beta h and slic-hf's 1 - c_w + c_l stay nonzero.
+        const std::vector<std::vector<double>> base = {{-10.0, -12.5, -11.0, -10.0}, {-6.0, -4.0, -5.5, -5.0}, {-3.0, -9.0, -4.0, -4.5}};
+        auto loss = [&](const std::vector<std::vector<double>>& v) {
+            std::vector<double> cols[4];
+            for (const auto& row : v)
+                for (int k = 0; k < 4; ++k) cols[k].push_back(row[k]);
+            return pairwiseLoss(o, {vec(cols[0]), vec(cols[1]), vec(cols[2]), vec(cols[3])}).loss;
+        };
+        std::vector<double> cols[4];
+        for (const auto& row : base)
+            for (int k = 0; k < 4; ++k) cols[k].push_back(row[k]);
+        at::Tensor t[4];
+        for (int k = 0; k < 4; ++k) t[k] = vec(cols[k], true);
+        pairwiseLoss(o, {t[0], t[1], t[2], t[3]}).loss.backward();
+        const double h = 1e-6;
+        for (size_t i = 0; i < base.size(); ++i) {
+            for (int k = 0; k < 4; ++k) {
+                auto plus = base, minus = base;
+                plus[i][k] += h;
+                minus[i][k] -= h;
+                const double fd = (loss(plus).item<double>() - loss(minus).item<double>()) / (2 * h);
+                // No gradient at all (slic-hf ignores the reference) counts as zero.
+                const double ag = t[k].grad().defined() ? t[k].grad()[static_cast<int64_t>(i)].item<double>() : 0.0;
+                QVERIFY2(std::abs(fd - ag) < 1e-7, qPrintable(QString("pair %1 input %2: fd %3 autograd %4").arg(i).arg(k).arg(fd).arg(ag)));
+            }
+        }
+    }
+
+    // Each surrogate's gradient is the term it stands for (§2): score function
+    // -coef/N (ell_i - b) on c1_i and c2_i, reference code -coef ell_i / c_i,
+    // and no gradient through ell (stop-gradient).
+    void explorationSurrogates_data() {
+        QTest::addColumn<QString>("form");
+        QTest::addColumn<bool>("baseline");
+        QTest::newRow("score_function") << "score_function" << false;
+        QTest::newRow("score_function + baseline") << "score_function" << true;
+        QTest::newRow("reference_code") << "reference_code" << false;
+    }
+
+    void explorationSurrogates() {
+        QFETCH(QString, form);
+        QFETCH(bool, baseline);
+        const double coef = 0.3, beta = 0.5;
+        at::Tensor c1 = vec({-10, -6, -3}, true), c2 = vec({-12.5, -4, -9}, true);
+        const at::Tensor refs1 = vec({-11, -5.5, -4}), refs2 = vec({-10, -5, -4.5});
+        const at::Tensor ell = at::log_sigmoid(beta * ((c1 - refs1) - (c2 - refs2)));
+        const at::Tensor mask = vec({1, 0, 1});
+        const ExplorationForm f = *explorationFormFromName(form.toStdString());
+        explorationSurrogate(f, coef, ell, c1, c2, mask, baseline).backward();
+        const at::Tensor l = ell.detach();
+        const double b = baseline ? l.mean().item<double>() : 0.0;
+        for (int64_t i = 0; i < 3; ++i) {
+            const double m = mask[i].item<double>(), li = l[i].item<double>();
+            double want1, want2;
+            if (f == ExplorationForm::ScoreFunction) {
+                want1 = want2 = -coef / 3.0 * m * (li - b);
+            } else {
+                want1 = -coef * m * li / c1[i].item<double>();
+                want2 = -coef * m * li / c2[i].item<double>();
+            }
+            QVERIFY(std::abs(c1.grad()[i].item<double>() - want1) < 1e-14);
+            QVERIFY(std::abs(c2.grad()[i].item<double>() - want2) < 1e-14);
+        }
+    }
+
+    // -1/2 pi ell^2: its gradient is -pi/N ell grad ell (finite differences on c_w).
+    void selfJudgedSquareGradient() {
+        const double coef = 0.2, beta = 0.5;
+        const std::vector<double> cw{-10, -6}, cl{-12.5, -4};
+        auto value = [&](std::vector<double> w) {
+            const at::Tensor ell = at::log_sigmoid(beta * (vec(w) - vec(cl)));
+            return selfJudgedSquare(coef, ell, vec({1, 1})).item<double>();
+        };
+        at::Tensor w = vec(cw, true);
+        const at::Tensor ell = at::log_sigmoid(beta * (w - vec(cl)));
+        selfJudgedSquare(coef, ell, vec({1, 1})).backward();
+        for (size_t i = 0; i < cw.size(); ++i) {
+            auto p = cw, m = cw;
+            p[i] += 1e-6;
+            m[i] -= 1e-6;
+            const double fd = (value(p) - value(m)) / 2e-6;
+            const double li = ell[static_cast<int64_t>(i)].item<double>();
+            const double closed = -coef / 2.0 * li * beta / (1.0 + std::exp(beta * (cw[i] - cl[i])));  // d ell/dc_w = beta s(-beta h)
+            QVERIFY(std::abs(fd - w.grad()[static_cast<int64_t>(i)].item<double>()) < 1e-8);
+            QVERIFY(std::abs(closed - w.grad()[static_cast<int64_t>(i)].item<double>()) < 1e-12);
+        }
+    }
+
+    // SAIL-PR with routing probability 0 is DPO, to the last bit; with 1 it is not.
+    void sailWithNothingRoutedIsDpo() {
+        QTemporaryDir dir;
+        RunConfig dpo;
+        dpo.algorithm = "dpo";
+        dpo.batchSize = 4;
+        dpo.generationBatch = 2;
+        RunConfig sail = dpo;
+        sail.algorithm = "sail-pr";
+        sail.sailProb = 0.0;
+        RunConfig routed = sail;
+        routed.sailProb = 1.0;
+        std::string ckDpo, ckSail, ckRouted;
+        const Collector a = runLoop(dir, dpo, 4, {}, &ckDpo);
+        const Collector b = runLoop(dir, sail, 4, {}, &ckSail);
+        const Collector c = runLoop(dir, routed, 4, {}, &ckRouted);
+        QCOMPARE(a.series.at("loss"), b.series.at("loss"));
+        QCOMPARE(a.series.at("grad_norm"), b.series.at("grad_norm"));
+        Transformer ma = loadModelFile(ckDpo), mb = loadModelFile(ckSail), mc = loadModelFile(ckRouted);
+        const auto pa = ma->named_parameters(), pb = mb->named_parameters(), pc = mc->named_parameters();
+        bool anyDiffers = false;
+        for (const auto& item : pa) {
+            QVERIFY2(at::equal(item.value(), pb[item.key()]), item.key().c_str());
+            anyDiffers |= !at::equal(item.value(), pc[item.key()]);
+        }
+        QVERIFY(anyDiffers);
+        QVERIFY(c.series.at("sail/extra_loss").size() == 4);
+        for (double routedCount : c.series.at("sail/routed")) QCOMPARE(routedCount, 4.0);
+    }
+
+    // Each offline method lowers its own loss on a fixed dataset.
+    void offlineMethodsImproveTheirObjective_data() {
+        QTest::addColumn<QString>("name");
+        for (const char* n : {"dpo", "ipo", "slic", "slic-hf", "cdpo", "rdpo"}) QTest::newRow(n) << QString(n);
+    }
+
+    void offlineMethodsImproveTheirObjective() {
+        QFETCH(QString, name);
+        QTemporaryDir dir;
+        RunConfig c;
+        c.algorithm = name.toStdString();
+        c.batchSize = 8;
+        c.lr = 3e-3;
+        const Collector r = runLoop(dir, c, 30, smallDataset());
+        const auto& loss = r.series.at("loss");
+        QCOMPARE(loss.size(), size_t(30));
+        double first = 0, last = 0;
+        for (int i = 0; i < 5; ++i) {
+            first += loss[static_cast<size_t>(i)] / 5;
+            last += loss[loss.size() - 1 - static_cast<size_t>(i)] / 5;
+        }
+        QVERIFY2(last < first - 0.05 * std::abs(first) || last < first - 0.01,
+                 qPrintable(QString("%1: loss %2 -> %3").arg(name).arg(first).arg(last)));
+        // The chosen responses win more often than at the start.
+        QVERIFY(r.series.at("rewards/margins").back() > 0);
+    }
+};
+
+PREFLAB_TEST_MAIN(TestAlgorithmLosses)
+#include "tst_algorithm_losses.moc"

@@ -127,16 +127,20 @@ void StorageWriter::run() {
             } else {
                 // Keep the rows, in order, for retry(); nothing of this batch is on disk.
                 m_queue.insert(m_queue.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-                m_failed = true;
             }
             acked = m_acknowledged;
         }
-        m_done.notify_all();
+        // Report before flush() returns: a caller that sees `false` has had the message.
         if (error.empty()) {
             if (m_onAck) m_onAck(acked);
         } else if (m_onError) {
             m_onError(error);
         }
+        if (!error.empty()) {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_failed = true;
+        }
+        m_done.notify_all();
     }
 }
 

@@ -13,15 +13,6 @@
 using namespace preflab;
 using namespace preflab::test;
 
-namespace {
-
-int64_t countRows(const std::string& db, const std::string& sql) {
-    auto d = Database::open(db);
-    SqliteStatement s(d->connection(), sql);
-    return s.step() ? s.int64(0) : -1;
-}
-
-}  // namespace
 
 class TestTrainingSession : public QObject {
     Q_OBJECT
@@ -64,7 +55,7 @@ private Q_SLOTS:
         QCOMPARE(runs[0].latest.count("loss"), size_t(1));
         // Every generated pair has its task label, and the trained ones are marked.
         QCOMPARE(runs[0].labels, runs[0].pairs);
-        QVERIFY(countRows(setup.databasePath, "SELECT count(*) FROM pairs WHERE trained_step IS NOT NULL") >= 2 * step);
+        QVERIFY(queryInt64(setup.databasePath, "SELECT count(*) FROM pairs WHERE trained_step IS NOT NULL") >= 2 * step);
         // The stop wrote a checkpoint of the last step.
         QVERIFY(RunStore(*Database::open(setup.databasePath)).latestCheckpoint(runs[0].run.id)->step == step);
     }
@@ -93,10 +84,10 @@ private Q_SLOTS:
         session.wait();
         QVERIFY(labeled >= 4);
         // Every label given before the run ended is stored, with its annotator.
-        const int64_t stored = countRows(setup.databasePath, "SELECT count(*) FROM labels WHERE source = 'human'");
+        const int64_t stored = queryInt64(setup.databasePath, "SELECT count(*) FROM labels WHERE source = 'human'");
         QVERIFY(stored >= 4 && stored <= labeled);
-        QCOMPARE(countRows(setup.databasePath, "SELECT count(*) FROM labels WHERE annotator = 'ada'"), stored);
-        QVERIFY(countRows(setup.databasePath, "SELECT count(*) FROM labels WHERE choice = 'tie'") >= 1);
+        QCOMPARE(queryInt64(setup.databasePath, "SELECT count(*) FROM labels WHERE annotator = 'ada'"), stored);
+        QVERIFY(queryInt64(setup.databasePath, "SELECT count(*) FROM labels WHERE choice = 'tie'") >= 1);
         bool waited = false;
         for (const auto& s : states) waited |= s.at(0).value<RunState>() == RunState::WaitingForLabels;
         QVERIFY(waited);
@@ -118,7 +109,7 @@ private Q_SLOTS:
         // The stop after a halt saves the (unchanged) step-0 policy; no step was applied.
         const auto runs = RunStore(*Database::open(setup.databasePath)).list();
         QCOMPARE(runs[0].run.lastStep, int64_t(0));
-        QCOMPARE(countRows(setup.databasePath, "SELECT count(*) FROM metrics WHERE name = 'loss'"), int64_t(0));
+        QCOMPARE(queryInt64(setup.databasePath, "SELECT count(*) FROM metrics WHERE name = 'loss'"), int64_t(0));
     }
 };
 

@@ -20,18 +20,6 @@ using namespace preflab::test;
 
 namespace {
 
-int64_t scalar(const std::string& db, const std::string& sql) {
-    auto d = Database::open(db);
-    SqliteStatement s(d->connection(), sql);
-    return s.step() ? s.int64(0) : -1;
-}
-
-std::string text(const std::string& db, const std::string& sql) {
-    auto d = Database::open(db);
-    SqliteStatement s(d->connection(), sql);
-    return s.step() ? s.text(0) : std::string();
-}
-
 // A window on a fresh database with a tiny model, as the app composes it.
 struct Bench {
     QTemporaryDir dir;
@@ -97,10 +85,10 @@ private Q_SLOTS:
         QVERIFY(b.view()->currentPairIndex() != pair);  // the next pair is on screen at once
         QVERIFY(b.stopAndWait());
         const std::string where = " FROM labels l JOIN pairs p ON p.id = l.pair_id WHERE p.run_index = " + std::to_string(pair);
-        QCOMPARE(scalar(b.db(), "SELECT count(*)" + where), int64_t(1));
-        QCOMPARE(text(b.db(), "SELECT l.choice" + where), want);
-        QCOMPARE(text(b.db(), "SELECT l.source" + where), std::string("human"));
-        QCOMPARE(text(b.db(), "SELECT l.annotator" + where), std::string("ada"));
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*)" + where), int64_t(1));
+        QCOMPARE(queryText(b.db(), "SELECT l.choice" + where), want);
+        QCOMPARE(queryText(b.db(), "SELECT l.source" + where), std::string("human"));
+        QCOMPARE(queryText(b.db(), "SELECT l.annotator" + where), std::string("ada"));
     }
 
     void undoTakesTheLabelBack() {
@@ -120,8 +108,8 @@ private Q_SLOTS:
         QTest::keyClick(b.view(), Qt::Key_2);
         QVERIFY(b.stopAndWait());
         const std::string where = " FROM labels l JOIN pairs p ON p.id = l.pair_id WHERE p.run_index = " + std::to_string(pair);
-        QCOMPARE(scalar(b.db(), "SELECT count(*)" + where), int64_t(1));  // the undone label never reached the database
-        QCOMPARE(text(b.db(), "SELECT l.choice" + where), right);
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*)" + where), int64_t(1));  // the undone label never reached the database
+        QCOMPARE(queryText(b.db(), "SELECT l.choice" + where), right);
     }
 
     void undoAfterTheRunUsedTheLabelStoresACorrection() {
@@ -132,14 +120,14 @@ private Q_SLOTS:
         const std::string where = " FROM labels l JOIN pairs p ON p.id = l.pair_id WHERE p.run_index = " + std::to_string(pair);
         QTest::keyClick(b.view(), Qt::Key_T);
         // Wait until the run has collected and stored it.
-        QVERIFY(QTest::qWaitFor([&] { return scalar(b.db(), "SELECT count(*)" + where) == 1; }, 30000));
+        QVERIFY(QTest::qWaitFor([&] { return queryInt64(b.db(), "SELECT count(*)" + where) == 1; }, 30000));
         QTest::keyClick(b.view(), Qt::Key_Z, Qt::ControlModifier);
         QCOMPARE(b.view()->currentPairIndex(), pair);  // shown again for correction
         QTest::keyClick(b.view(), Qt::Key_X);
         QVERIFY(b.stopAndWait());
         QVERIFY(b.controller->flushWrites());
-        QCOMPARE(scalar(b.db(), "SELECT count(*)" + where), int64_t(2));
-        QCOMPARE(text(b.db(), "SELECT l.choice" + where + " ORDER BY l.id DESC LIMIT 1"), std::string("both_bad"));
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*)" + where), int64_t(2));
+        QCOMPARE(queryText(b.db(), "SELECT l.choice" + where + " ORDER BY l.id DESC LIMIT 1"), std::string("both_bad"));
     }
 
     void ratingModeStoresRatings() {
@@ -158,10 +146,10 @@ private Q_SLOTS:
         const std::string pairSql = "(SELECT id FROM pairs WHERE run_index = " + std::to_string(pair) + ")";
         const std::string ratingA = "SELECT r.value FROM ratings r JOIN pairs p ON p.response_a = r.response_id WHERE p.id = " + pairSql;
         const std::string ratingB = "SELECT r.value FROM ratings r JOIN pairs p ON p.response_b = r.response_id WHERE p.id = " + pairSql;
-        QCOMPARE(scalar(b.db(), ratingA), int64_t(swapped ? 3 : 6));
-        QCOMPARE(scalar(b.db(), ratingB), int64_t(swapped ? 6 : 3));
-        QCOMPARE(text(b.db(), "SELECT choice FROM labels WHERE pair_id = " + pairSql), std::string(swapped ? "b" : "a"));
-        QCOMPARE(text(b.db(), "SELECT annotator FROM ratings LIMIT 1"), std::string("ada"));
+        QCOMPARE(queryInt64(b.db(), ratingA), int64_t(swapped ? 3 : 6));
+        QCOMPARE(queryInt64(b.db(), ratingB), int64_t(swapped ? 6 : 3));
+        QCOMPARE(queryText(b.db(), "SELECT choice FROM labels WHERE pair_id = " + pairSql), std::string(swapped ? "b" : "a"));
+        QCOMPARE(queryText(b.db(), "SELECT annotator FROM ratings LIMIT 1"), std::string("ada"));
     }
 
     void plotsReceiveEveryPointTheWorkerEmits() {
@@ -184,7 +172,7 @@ private Q_SLOTS:
         QVERIFY(metrics.size() < losses);  // batched: fewer signals than steps
         QCOMPARE(b.window->plots()->pointCount("loss"), losses);
         QCOMPARE(b.window->plots()->lastValue("loss"), lastLoss);
-        QCOMPARE(int64_t(losses), scalar(b.db(), "SELECT count(*) FROM metrics WHERE name = 'loss'"));
+        QCOMPARE(int64_t(losses), queryInt64(b.db(), "SELECT count(*) FROM metrics WHERE name = 'loss'"));
     }
 
     void closingMidRunKeepsEveryAcknowledgedLabel() {
@@ -200,8 +188,8 @@ private Q_SLOTS:
         b.window->close();  // mid-run: stops, saves, then closes
         QVERIFY(QTest::qWaitFor([&] { return !b.controller->hasActiveRun(); }, 60000));
         QVERIFY(QTest::qWaitFor([&] { return !b.window->isVisible(); }, 10000));
-        QCOMPARE(scalar(b.db(), "SELECT count(*) FROM labels WHERE source = 'human' AND annotator = 'ada'"), int64_t(5));
-        QCOMPARE(text(b.db(), "SELECT status FROM runs"), std::string("stopped"));
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE source = 'human' AND annotator = 'ada'"), int64_t(5));
+        QCOMPARE(queryText(b.db(), "SELECT status FROM runs"), std::string("stopped"));
     }
 
     void refusedFieldShowsItsReason() {

@@ -214,26 +214,23 @@ void MetricPlots::resetView() {
 
 void MetricPlots::chooseExport() {
     QMenu menu;
-    menu.addAction(tr("Plots as PNG..."), this, [this] {
-        const QString f = QFileDialog::getSaveFileName(this, tr("Export plots"), QStringLiteral("preflab-plots.png"), tr("PNG images (*.png)"));
-        QString err;
-        if (!f.isEmpty() && !exportImage(f, &err)) m_title->setText(err);
-    });
-    menu.addAction(tr("Plots as SVG..."), this, [this] {
-        const QString f = QFileDialog::getSaveFileName(this, tr("Export plots"), QStringLiteral("preflab-plots.svg"), tr("SVG drawings (*.svg)"));
-        QString err;
-        if (!f.isEmpty() && !exportImage(f, &err)) m_title->setText(err);
-    });
-    menu.addAction(tr("Plots as PDF..."), this, [this] {
-        const QString f = QFileDialog::getSaveFileName(this, tr("Export plots"), QStringLiteral("preflab-plots.pdf"), tr("PDF documents (*.pdf)"));
-        QString err;
-        if (!f.isEmpty() && !exportImage(f, &err)) m_title->setText(err);
-    });
-    menu.addAction(tr("Data as CSV..."), this, [this] {
-        const QString f = QFileDialog::getSaveFileName(this, tr("Export data"), QStringLiteral("preflab-metrics.csv"), tr("CSV files (*.csv)"));
-        QString err;
-        if (!f.isEmpty() && !exportCsv(f, &err)) m_title->setText(err);
-    });
+    struct Format {
+        QString label, file, filter;
+        bool image;
+    };
+    const Format formats[] = {
+        {tr("Plots as PNG..."), QStringLiteral("preflab-plots.png"), tr("PNG images (*.png)"), true},
+        {tr("Plots as SVG..."), QStringLiteral("preflab-plots.svg"), tr("SVG drawings (*.svg)"), true},
+        {tr("Plots as PDF..."), QStringLiteral("preflab-plots.pdf"), tr("PDF documents (*.pdf)"), true},
+        {tr("Data as CSV..."), QStringLiteral("preflab-metrics.csv"), tr("CSV files (*.csv)"), false},
+    };
+    for (const Format& f : formats) {
+        menu.addAction(f.label, this, [this, f] {
+            const QString path = QFileDialog::getSaveFileName(this, tr("Export"), f.file, f.filter);
+            QString err;
+            if (!path.isEmpty() && !(f.image ? exportImage(path, &err) : exportCsv(path, &err))) m_title->setText(err);
+        });
+    }
     menu.exec(QCursor::pos());
 }
 

@@ -61,57 +61,48 @@ DatabaseReader::~DatabaseReader() {
     m_thread.wait();
 }
 
-quint64 DatabaseReader::listRuns() {
+template <typename Work>
+quint64 DatabaseReader::post(Work work) {
     const quint64 id = m_nextRequest++;
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, id] {
-        w->guarded(id, [&](Database& db) {
-            const auto runs = RunStore(db).list();
-            Q_EMIT w->runsListed(id, QVector<RunSummary>(runs.begin(), runs.end()));
-        });
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, id, work] {
+        w->guarded(id, [&](Database& db) { work(w, id, db); });
     }, Qt::QueuedConnection);
     return id;
+}
+
+quint64 DatabaseReader::listRuns() {
+    return post([](DatabaseReaderWorker* w, quint64 id, Database& db) {
+        const auto runs = RunStore(db).list();
+        Q_EMIT w->runsListed(id, QVector<RunSummary>(runs.begin(), runs.end()));
+    });
 }
 
 quint64 DatabaseReader::loadMetrics(qint64 runId) {
-    const quint64 id = m_nextRequest++;
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, id, runId] {
-        w->guarded(id, [&](Database& db) {
-            QVector<MetricSample> out;
-            for (const MetricRow& r : MetricStore(db).forRun(runId)) out.push_back({r.step, r.name, r.value, r.createdMs});
-            Q_EMIT w->metricsLoaded(id, runId, out);
-        });
-    }, Qt::QueuedConnection);
-    return id;
+    return post([runId](DatabaseReaderWorker* w, quint64 id, Database& db) {
+        QVector<MetricSample> out;
+        for (const MetricRow& r : MetricStore(db).forRun(runId)) out.push_back({r.step, r.name, r.value, r.createdMs});
+        Q_EMIT w->metricsLoaded(id, runId, out);
+    });
 }
 
 quint64 DatabaseReader::fetchPairs(const PairFilter& filter, qint64 afterPairId, int limit) {
-    const quint64 id = m_nextRequest++;
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, id, filter, afterPairId, limit] {
-        w->guarded(id, [&](Database& db) {
-            const auto rows = PairBrowserStore(db).page(filter, afterPairId, limit);
-            Q_EMIT w->pairsFetched(id, QVector<PairListRow>(rows.begin(), rows.end()));
-        });
-    }, Qt::QueuedConnection);
-    return id;
+    return post([filter, afterPairId, limit](DatabaseReaderWorker* w, quint64 id, Database& db) {
+        const auto rows = PairBrowserStore(db).page(filter, afterPairId, limit);
+        Q_EMIT w->pairsFetched(id, QVector<PairListRow>(rows.begin(), rows.end()));
+    });
 }
 
 quint64 DatabaseReader::countPairs(const PairFilter& filter) {
-    const quint64 id = m_nextRequest++;
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, id, filter] {
-        w->guarded(id, [&](Database& db) { Q_EMIT w->pairsCounted(id, PairBrowserStore(db).count(filter)); });
-    }, Qt::QueuedConnection);
-    return id;
+    return post([filter](DatabaseReaderWorker* w, quint64 id, Database& db) {
+        Q_EMIT w->pairsCounted(id, PairBrowserStore(db).count(filter));
+    });
 }
 
 quint64 DatabaseReader::findPair(qint64 pairId) {
-    const quint64 id = m_nextRequest++;
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, id, pairId] {
-        w->guarded(id, [&](Database& db) {
-            if (const auto row = PairBrowserStore(db).find(pairId)) Q_EMIT w->pairFound(id, *row);
-            else Q_EMIT w->failed(id, QStringLiteral("pair %1 is not in the database").arg(pairId));
-        });
-    }, Qt::QueuedConnection);
-    return id;
+    return post([pairId](DatabaseReaderWorker* w, quint64 id, Database& db) {
+        if (const auto row = PairBrowserStore(db).find(pairId)) Q_EMIT w->pairFound(id, *row);
+        else Q_EMIT w->failed(id, QStringLiteral("pair %1 is not in the database").arg(pairId));
+    });
 }
 
 }  // namespace preflab

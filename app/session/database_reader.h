@@ -38,6 +38,10 @@ Q_SIGNALS:
     void failed(quint64 request, const QString& message);
 
 private:
+    // Runs work(worker, requestId, database) on the reader thread.
+    template <typename Work>
+    quint64 post(Work work);
+
     quint64 m_nextRequest = 1;
     QThread m_thread;
     DatabaseReaderWorker* m_worker = nullptr;

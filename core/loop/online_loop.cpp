@@ -1,4 +1,5 @@
 #include "core/loop/online_loop.h"
+#include "core/loop/seed_mix.h"
 
 #include "core/algo/kl_estimators.h"
 #include "core/algo/pairwise_loss.h"
@@ -32,16 +33,6 @@ using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-// splitmix64: independent per-sequence seeds from (run seed, pair index, slot).
-uint64_t mixSeed(uint64_t a, uint64_t b, uint64_t c) {
-    uint64_t x = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xBF58476D1CE4E5B9ull ^ (c << 17);
-    x ^= x >> 30;
-    x *= 0xBF58476D1CE4E5B9ull;
-    x ^= x >> 27;
-    x *= 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
 }
 
 struct Candidate {  // a generated pair waiting for its judgement

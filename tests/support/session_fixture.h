@@ -4,6 +4,7 @@
 #include "app/session/session_types.h"
 #include "core/nn/model_file.h"
 #include "storage/database.h"
+#include "storage/sqlite_connection.h"
 #include "support/tiny_model.h"
 
 #include <QTemporaryDir>
@@ -21,6 +22,19 @@ inline std::string writeTinyModel(const QString& dir, uint64_t seed = 3, bool po
     const std::string path = (dir + "/tiny.pt").toStdString();
     saveModelFile(path, m, info);
     return path;
+}
+
+// The first column of the first row of `sql` (-1 when there is no row).
+inline int64_t queryInt64(const std::string& db, const std::string& sql) {
+    auto d = Database::open(db);
+    SqliteStatement s(d->connection(), sql);
+    return s.step() ? s.int64(0) : -1;
+}
+
+inline std::string queryText(const std::string& db, const std::string& sql) {
+    auto d = Database::open(db);
+    SqliteStatement s(d->connection(), sql);
+    return s.step() ? s.text(0) : std::string();
 }
 
 inline SessionSetup tinySetup(const QTemporaryDir& dir, const std::string& model) {

@@ -1,0 +1,237 @@
+// preflab-compare: the comparison experiment of algorithms.md §5 on the
+// built-in task. Each method trains the starter model across beta values and
+// seeds; every point's gold (true) reward and KL (k3) are measured on fresh
+// samples from the final policy. Writes compare.csv (one row per run),
+// compare.md (mean and 95% interval over seeds) and compare.png (gold reward
+// against KL) into the results folder. --quick takes a few minutes.
+#include "core/judges/self_judge.h"
+#include "core/judges/task_judge.h"
+#include "core/loop/dataset_sampler.h"
+#include "core/loop/online_loop.h"
+#include "core/loop/starter_model.h"
+#include "core/runtime/library_environment.h"
+#include "storage/data_paths.h"
+#include "ui/qcustomplot_include.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QTextStream>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+using namespace preflab;
+
+namespace {
+
+struct Method {
+    std::string name;       // as shown
+    std::string algorithm;  // --algorithm
+    std::string judge;
+    bool offline = false;
+};
+
+struct Point {
+    std::string method;
+    double beta = 0;
+    int64_t seed = 0;
+    double gold0 = 0, gold = 0, kl = 0, klExact = 0, seconds = 0;
+};
+
+struct Finals : LoopObserver {
+    std::map<std::string, std::vector<double>> series;
+    void metricsLogged(const std::vector<MetricSample>& m) override {
+        for (const MetricSample& s : m) series[s.name].push_back(s.value);
+    }
+};
+
+double mean(const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return v.empty() ? NAN : s / static_cast<double>(v.size());
+}
+
+// Half-width of a 95% interval of the mean (Student t for small n).
+double halfWidth(const std::vector<double>& v) {
+    if (v.size() < 2) return 0;
+    const double m = mean(v);
+    double ss = 0;
+    for (double x : v) ss += (x - m) * (x - m);
+    const double sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
+    static const double t[] = {0, 0, 12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26};
+    const double q = v.size() < 11 ? t[v.size()] : 1.96;
+    return q * sd / std::sqrt(static_cast<double>(v.size()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    applyLibraryEnvironment(argc, argv);
+    if (!qEnvironmentVariableIsSet("DISPLAY")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    bool quick = false;
+    QString out = QStringLiteral("compare-results");
+    for (int i = 1; i < argc; ++i) {
+        quick |= std::strcmp(argv[i], "--quick") == 0;
+        if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
+    }
+    QDir().mkpath(out);
+    const int64_t steps = quick ? 30 : 100;
+    const int64_t evalSamples = quick ? 256 : 512;
+    const std::vector<double> betas = quick ? std::vector<double>{0.1} : std::vector<double>{0.1, 0.3};
+    const std::vector<int64_t> seeds = quick ? std::vector<int64_t>{1, 2} : std::vector<int64_t>{1, 2, 3};
+    const std::vector<Method> methods = {
+        {"offline DPO", "dpo", "task", true},
+        {"online DPO", "online-dpo", "task", false},
+        {"SAIL-PR", "sail-pr", "task", false},
+        {"SAIL-PP", "sail-pp", "self", false},
+    };
+
+    const std::string dataDir = defaultDataDir();
+    const std::string starter = starterModelPath(dataDir);
+    if (!std::filesystem::exists(starter)) {
+        std::printf("pretraining the starter model (about 3 minutes)...\n");
+        std::fflush(stdout);
+        pretrainStarterModel({}, starter);
+    }
+    // The offline methods' data: sampled once from the reference, labeled by the true reward.
+    DatasetSpec dataset;
+    dataset.pairs = quick ? 128 : 512;
+    const std::vector<OfflinePair> fixedPairs = sampleTaskDataset(starter, dataset);
+    std::printf("offline dataset: %zu pairs sampled from the starter model, labeled by the true reward\n", fixedPairs.size());
+
+    QTemporaryDir scratch;
+    std::vector<Point> points;
+    QElapsedTimer total;
+    total.start();
+    for (const Method& m : methods) {
+        for (double beta : betas) {
+            for (int64_t seed : seeds) {
+                QElapsedTimer t;
+                t.start();
+                LoopSetup setup;
+                setup.modelPath = starter;
+                setup.checkpointDir = (scratch.path() + "/ck").toStdString();
+                RunConfig& c = setup.config;
+                c.algorithm = m.algorithm;
+                c.judge = m.judge;
+                c.beta = beta;
+                c.seed = seed;
+                c.steps = steps;
+                c.evalEvery = steps;  // at step 0 and at the end
+                c.evalSamples = evalSamples;
+                c.checkpointEvery = 0;
+                if (m.offline) setup.offlinePairs = fixedPairs;
+                std::unique_ptr<Judge> judge;
+                if (m.judge == "self") judge = std::make_unique<SelfJudge>(beta, static_cast<uint64_t>(seed) + 7);
+                else judge = std::make_unique<TaskJudge>();
+                Finals f;
+                OnlineLoop loop(setup, std::move(judge), &f);
+                std::atomic_bool cancel{false};
+                StepOutcome o;
+                while ((o = loop.step(cancel)) == StepOutcome::Trained) {
+                }
+                Point p;
+                p.method = m.name;
+                p.beta = beta;
+                p.seed = seed;
+                p.gold0 = f.series["gold/reward"].front();
+                p.gold = f.series["gold/reward"].back();
+                p.kl = f.series["kl/k3"].back();
+                p.klExact = f.series["kl/exact"].back();
+                p.seconds = t.elapsed() / 1000.0;
+                points.push_back(p);
+                std::printf("%-12s beta %.2f seed %lld: gold %+.3f -> %+.3f, KL(k3) %.3f (exact %.3f), %.0f s%s\n",
+                            m.name.c_str(), beta, static_cast<long long>(seed), p.gold0, p.gold, p.kl, p.klExact, p.seconds,
+                            o == StepOutcome::Finished ? "" : " (did not finish)");
+                std::fflush(stdout);
+            }
+        }
+    }
+
+    // compare.csv: one row per run.
+    QFile csv(out + "/compare.csv");
+    if (!csv.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        std::fprintf(stderr, "cannot write %s\n", qPrintable(csv.fileName()));
+        return 1;
+    }
+    QTextStream cs(&csv);
+    cs << "method,beta,seed,steps,gold_start,gold,kl_k3,kl_exact,seconds\n";
+    for (const Point& p : points) {
+        cs << QString::fromStdString(p.method) << ',' << p.beta << ',' << p.seed << ',' << steps << ',' << p.gold0 << ','
+           << p.gold << ',' << p.kl << ',' << p.klExact << ',' << p.seconds << '\n';
+    }
+    csv.close();
+
+    // compare.md: mean and 95% interval over seeds.
+    QFile md(out + "/compare.md");
+    if (!md.open(QIODevice::WriteOnly | QIODevice::Truncate)) return 1;
+    QTextStream ms(&md);
+    ms << "Built-in task, starter model, " << steps << " steps, batch 8, " << seeds.size() << " seeds, gold and KL (k3) on "
+       << evalSamples << " fresh samples of the final policy; mean ± 95% interval over seeds.\n\n";
+    ms << "| method | beta | gold reward | KL (k3, nats) | gold gain per nat of KL |\n|---|---|---|---|---|\n";
+    QCustomPlot plot;
+    plot.resize(900, 560);
+    plot.xAxis->setLabel(QStringLiteral("KL(policy || reference), k3, nats per response"));
+    plot.yAxis->setLabel(QStringLiteral("gold (true) reward per response"));
+    plot.legend->setVisible(true);
+    plot.plotLayout()->insertRow(0);
+    plot.plotLayout()->addElement(0, 0, new QCPTextElement(&plot, QStringLiteral("Gold reward against KL (mean ± 95% interval over seeds)"),
+                                                            QFont(QString(), 11, QFont::Bold)));
+    const QColor colors[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44), QColor(214, 39, 40)};
+    int colorIndex = 0;
+    double gold0 = 0;
+    for (const Method& m : methods) {
+        QCPGraph* g = plot.addGraph();
+        g->setName(QString::fromStdString(m.name));
+        g->setLineStyle(QCPGraph::lsNone);
+        const QColor col = colors[colorIndex++ % 4];
+        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, col, col, 9));
+        auto* xe = new QCPErrorBars(plot.xAxis, plot.yAxis);
+        auto* ye = new QCPErrorBars(plot.xAxis, plot.yAxis);
+        xe->setDataPlottable(g);
+        ye->setDataPlottable(g);
+        xe->setErrorType(QCPErrorBars::etKeyError);
+        xe->setPen(QPen(col));
+        ye->setPen(QPen(col));
+        xe->removeFromLegend();
+        ye->removeFromLegend();
+        QVector<double> xs, ys, xerr, yerr;
+        for (double beta : betas) {
+            std::vector<double> gold, kl, g0;
+            for (const Point& p : points) {
+                if (p.method != m.name || p.beta != beta) continue;
+                gold.push_back(p.gold);
+                kl.push_back(p.kl);
+                g0.push_back(p.gold0);
+            }
+            gold0 = mean(g0);
+            const double gain = (mean(gold) - gold0) / std::max(1e-9, mean(kl));
+            ms << "| " << QString::fromStdString(m.name) << " | " << beta << " | " << QString::number(mean(gold), 'f', 3)
+               << " ± " << QString::number(halfWidth(gold), 'f', 3) << " | " << QString::number(mean(kl), 'f', 3) << " ± "
+               << QString::number(halfWidth(kl), 'f', 3) << " | " << QString::number(gain, 'f', 3) << " |\n";
+            xs << mean(kl);
+            ys << mean(gold);
+            xerr << halfWidth(kl);
+            yerr << halfWidth(gold);
+        }
+        g->setData(xs, ys);
+        xe->setData(xerr);
+        ye->setData(yerr);
+    }
+    ms << "\nGold reward of the starter model (the reference) on the same prompts: " << QString::number(gold0, 'f', 3)
+       << ". Not measured yet: SAIL-DP, PPO, CPO / DR-CPO / OO-RLHF (not implemented).\n";
+    md.close();
+    plot.rescaleAxes();
+    plot.xAxis->scaleRange(1.15, plot.xAxis->range().center());
+    plot.yAxis->scaleRange(1.2, plot.yAxis->range().center());
+    const bool png = plot.savePng(out + "/compare.png", 900, 560, 1.0);
+    std::printf("wrote %s/compare.csv, compare.md%s in %.0f s\n", qPrintable(out), png ? ", compare.png" : "",
+                total.elapsed() / 1000.0);
+    return 0;
+}

@@ -1,0 +1,45 @@
+#include "core/loop/dataset_sampler.h"
+
+#include "core/loop/seed_mix.h"
+#include "core/nn/model_file.h"
+#include "core/nn/sampler.h"
+#include "core/task/toy_world_task.h"
+#include "core/text/byte_tokenizer.h"
+
+#include <torch/utils.h>
+
+namespace preflab {
+
+std::vector<OfflinePair> sampleTaskDataset(const std::string& modelPath, const DatasetSpec& spec) {
+    torch::NoGradGuard noGrad;
+    ByteTokenizer tokenizer;
+    ToyWorldTask task;
+    Transformer model = loadModelFile(modelPath);
+    model->eval();
+    SamplingParams params;
+    params.temperature = spec.temperature;
+    params.maxNewTokens = static_cast<int>(spec.maxNewTokens);
+    std::vector<OfflinePair> out;
+    const int64_t chunk = 32;
+    for (uint64_t round = 0; static_cast<int64_t>(out.size()) < spec.pairs && round < 1000; ++round) {
+        const std::vector<TaskPrompt> prompts = task.prompts(static_cast<int>(chunk), mixSeed(spec.seed, 0xDA7A, round));
+        std::vector<TokenIds> ids;
+        std::vector<uint64_t> seeds;
+        for (size_t i = 0; i < prompts.size(); ++i) {
+            for (uint64_t slot = 0; slot < 2; ++slot) {
+                ids.push_back(tokenizer.promptIds(prompts[i].text));
+                seeds.push_back(mixSeed(spec.seed, round * 1000 + i, slot));
+            }
+        }
+        const SampledSequences s = sampleBatch(model, ids, params, seeds, tokenizer.special().eos, tokenizer.special().pad);
+        for (size_t i = 0; i < prompts.size() && static_cast<int64_t>(out.size()) < spec.pairs; ++i) {
+            const std::string a = tokenizer.decode(s.tokens[2 * i]), b = tokenizer.decode(s.tokens[2 * i + 1]);
+            const double ra = task.score(prompts[i], a).total(), rb = task.score(prompts[i], b).total();
+            if (ra == rb) continue;  // a tie teaches a pairwise method nothing
+            out.push_back({prompts[i].text, ra > rb ? a : b, ra > rb ? b : a});
+        }
+    }
+    return out;
+}
+
+}  // namespace preflab

@@ -1,0 +1,22 @@
+#pragma once
+// A fixed preference dataset for offline methods: pairs sampled once from a
+// model (the reference) on the built-in task's prompts and labeled by its true
+// reward (ties dropped). Deterministic from the seed. No torch in this header.
+#include "core/loop/loop_types.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace preflab {
+
+struct DatasetSpec {
+    int64_t pairs = 256;
+    int64_t maxNewTokens = 80;
+    double temperature = 1.0;
+    uint64_t seed = 1;
+};
+
+std::vector<OfflinePair> sampleTaskDataset(const std::string& modelPath, const DatasetSpec& spec);
+
+}  // namespace preflab

@@ -1,6 +1,7 @@
 // The training worker on its QThread: start, pause, resume and stop answer
 // within one step; labels from a person are stored with their annotator;
 // a non-finite loss pauses the run without writing a checkpoint.
+#include "app/session/starter_model_job.h"
 #include "app/session/training_session.h"
 #include "storage/preference_store.h"
 #include "storage/run_store.h"
@@ -91,6 +92,32 @@ private Q_SLOTS:
         bool waited = false;
         for (const auto& s : states) waited |= s.at(0).value<RunState>() == RunState::WaitingForLabels;
         QVERIFY(waited);
+    }
+
+    // The GUI's first-run pretraining: progress arrives on the owner's thread,
+    // the model file appears; a cancelled job leaves no file behind.
+    void starterModelJobReportsProgressAndCancels() {
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/starter.pt";
+        StarterModelJob job(path, 6);
+        QSignalSpy progress(&job, &StarterModelJob::progress);
+        QSignalSpy finished(&job, &StarterModelJob::finished);
+        job.start();
+        QVERIFY(finished.wait(60000));
+        QVERIFY2(finished.first().at(0).toBool(), qPrintable(finished.first().at(1).toString()));
+        QVERIFY(!progress.isEmpty());
+        QCOMPARE(progress.last().at(0).toLongLong(), qint64(6));  // the last step is always reported
+        QCOMPARE(progress.last().at(1).toLongLong(), qint64(6));
+        QVERIFY(QFile::exists(path));
+
+        const QString cancelledPath = dir.path() + "/cancelled.pt";
+        StarterModelJob cancelled(cancelledPath, 100000);
+        QSignalSpy cancelledDone(&cancelled, &StarterModelJob::finished);
+        connect(&cancelled, &StarterModelJob::progress, &cancelled, &StarterModelJob::cancel);
+        cancelled.start();
+        QVERIFY(cancelledDone.wait(60000));
+        QVERIFY(!cancelledDone.first().at(0).toBool());
+        QVERIFY(!QFile::exists(cancelledPath));
     }
 
     void nonFiniteLossPausesWithoutCheckpoint() {

@@ -32,6 +32,7 @@ const std::vector<FieldPlacement>& placements() {
         {"annotator", "Annotator", "Model and judge"},
         {"algorithm", "Algorithm", "Model and judge"},
         {"pairs", "Offline pairs", "Model and judge"},
+        {"reward_model", "Reward model file", "Model and judge"},
         {"beta", "\u03b2 (KL strength)", "Optimisation"},
         {"lr", "Learning rate", "Optimisation"},
         {"batch_size", "Batch size (pairs)", "Optimisation"},
@@ -68,6 +69,7 @@ const std::vector<FieldPlacement>& placements() {
 QString judgeDisplay(const std::string& j) {
     if (j == "task") return QObject::tr("Task judge (true reward)");
     if (j == "self") return QObject::tr("Self judge (implicit reward)");
+    if (j == "reward_model") return QObject::tr("Reward model");
     if (j == "human") return QObject::tr("Person");
     if (j == "human+task") return QObject::tr("Person + task judge");
     if (j == "human+self") return QObject::tr("Person + self judge");

@@ -1,5 +1,6 @@
 #include "app/session/training_worker.h"
 
+#include "app/session/offline_pairs.h"
 #include "app/session/run_recorder.h"
 #include "core/judges/make_judge.h"
 #include "core/loop/online_loop.h"
@@ -22,37 +23,6 @@ constexpr auto kChunk = std::chrono::milliseconds(50);
 constexpr auto kMetricInterval = std::chrono::milliseconds(100);
 constexpr int kLabelPollMs = 25;
 
-// The offline methods' data: stored preferences ("db", "db:RUN") or a TRL
-// JSON Lines file (read, not imported: the run row keeps the path).
-std::vector<OfflinePair> loadOfflinePairs(const RunConfig& c, Database& db) {
-    std::vector<OfflinePair> out;
-    if (c.pairs == "db" || c.pairs.rfind("db:", 0) == 0) {
-        std::optional<int64_t> run;
-        if (c.pairs.size() > 3) {
-            try {
-                run = std::stoll(c.pairs.substr(3));
-            } catch (const std::exception&) {
-                throw std::runtime_error("pairs = '" + c.pairs + "': expected db or db:RUN with a run number");
-            }
-        }
-        PreferenceStore(db).forEachPreference(run, [&](const LabeledPair& p) {
-            const bool aWins = p.choice == "a";
-            out.push_back({p.prompt, aWins ? p.responseA : p.responseB, aWins ? p.responseB : p.responseA});
-        });
-        if (out.empty()) {
-            throw std::runtime_error(db.connection().path() + " holds no labeled preferences (A or B)" +
-                                     (run ? " for run " + std::to_string(*run) : std::string()) + " to train on");
-        }
-        return out;
-    }
-    std::vector<PairRow> rows;
-    const ImportReport report = readPairsJsonl(c.pairs, rows);
-    if (!report.errors.empty()) throw std::runtime_error(report.describe());
-    if (rows.empty()) throw std::runtime_error(c.pairs + ": no pairs in the file");
-    for (const PairRow& r : rows) out.push_back({r.prompt, r.a.text, r.b.text});
-    return out;
-}
-
 }  // namespace
 
 TrainingWorker::TrainingWorker(SessionSetup setup) : m_setup(std::move(setup)) {}
@@ -72,7 +42,7 @@ void TrainingWorker::start() {
         loopSetup.modelPath = m_setup.modelPath;
         {
             auto db = Database::open(m_setup.databasePath);
-            if (!m_setup.config.pairs.empty()) loopSetup.offlinePairs = loadOfflinePairs(m_setup.config, *db);
+            if (!m_setup.config.pairs.empty()) loopSetup.offlinePairs = loadOfflinePairs(m_setup.config.pairs, *db);
             RunStore runs(*db);
             if (m_setup.resumeRunId > 0) {
                 const auto run = runs.find(m_setup.resumeRunId);

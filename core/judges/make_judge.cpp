@@ -2,12 +2,14 @@
 
 #include "core/judges/self_judge.h"
 #include "core/judges/task_judge.h"
+#include "core/loop/reward_model.h"
 
 namespace preflab {
 namespace {
 
 std::unique_ptr<Judge> makeMachineJudge(const std::string& kind, const RunConfig& c) {
     if (kind == "self") return std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(c.seed) + 7);
+    if (kind == "reward_model") return std::make_unique<RewardModelJudge>(c.rewardModel);
     TaskJudgeOptions o;
     o.btTemperature = c.judgeNoise;
     o.flipRate = c.flipRate;

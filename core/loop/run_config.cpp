@@ -16,8 +16,9 @@ const std::vector<ConfigField>& runConfigFields() {
         {"algorithm", &R::algorithm, 0, 0, false,
          {"dpo", "ipo", "slic", "slic-hf", "cdpo", "rdpo", "online-dpo", "sail-pr", "sail-pp"},
          "preference-optimization method (preflab run --help lists them)"},
-        {"judge", &R::judge, 0, 0, false, {"task", "self", "human", "human+task", "human+self"},
-         "who labels pairs: task (true reward), self (implicit reward), human, or a person helped by task/self"},
+        {"judge", &R::judge, 0, 0, false, {"task", "self", "reward_model", "human", "human+task", "human+self"},
+         "who labels pairs: task (true reward), self (implicit reward), reward_model (--reward-model), human, or a person helped by task/self"},
+        {"reward_model", &R::rewardModel, 0, 0, false, {}, "reward model file for judge = reward_model (preflab train-rm makes one)"},
         {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels"},
         {"model", &R::model, 0, 0, false, {}, "'starter' (built-in, pretrained on first use) or a model file"},
         {"beta", &R::beta, 0, 100, true, {}, "DPO inverse temperature beta (> 0)"},
@@ -171,6 +172,9 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
         if (!err.empty()) errors.push_back(err);
     }
     if (c.judge.rfind("human", 0) == 0 && c.annotator.empty()) errors.push_back("judge = " + c.judge + " needs an annotator name");
+    if (c.judge == "reward_model" && c.rewardModel.empty()) {
+        errors.push_back("judge = reward_model needs a reward model file (reward_model; preflab train-rm makes one)");
+    }
     if (c.algorithm == "sail-pp" && c.judge != "self") {
         errors.push_back("sail-pp labels its own pairs from its implicit reward: set judge = self");
     }

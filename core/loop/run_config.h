@@ -52,6 +52,7 @@ struct RunConfig {
     double sailPi = 0.2;     // SAIL-PP self-judged term and exploration
     std::string explorationForm = "score_function";
     int64_t explorationBaseline = 1;
+    std::string rewardModel;  // a reward model file, for judge = reward_model
 };
 
 // The --algorithm values with one line each (for --help and the GUI).

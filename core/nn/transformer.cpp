@@ -66,6 +66,7 @@ TransformerImpl::TransformerImpl(const TransformerConfig& config) : m_config(con
         m_blocks.push_back(register_module("block" + std::to_string(i), TransformerBlock(config)));
     }
     m_lnFinal = register_module("ln_final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.dModel})));
+    if (config.scalarHead) m_scalarHead = register_module("scalar_head", torch::nn::Linear(config.dModel, 1));
     initWeights();
 }
 
@@ -171,6 +172,37 @@ Transformer cloneTransformer(Transformer& source) {
     auto dst = copy->named_parameters();
     for (const auto& item : source->named_parameters()) dst[item.key()].copy_(item.value());
     return copy;
+}
+
+}  // namespace preflab
+
+namespace preflab {
+
+at::Tensor TransformerImpl::scalarPerToken(const at::Tensor& ids, const at::Tensor& mask) {
+    if (!m_scalarHead) throw std::logic_error("this model has no scalar head");
+    return m_scalarHead->forward(hidden(ids, mask)).squeeze(-1);
+}
+
+at::Tensor TransformerImpl::scalar(const at::Tensor& ids, const at::Tensor& mask) {
+    const at::Tensor perToken = scalarPerToken(ids, mask);
+    // Right-padded rows: the last real token sits at (number of real tokens - 1).
+    const at::Tensor last = (mask.sum(1) - 1).clamp_min(0).to(at::kLong).unsqueeze(1);
+    return perToken.gather(1, last).squeeze(1);
+}
+
+Transformer withScalarHead(Transformer& base) {
+    TransformerConfig c = base->config();
+    c.scalarHead = 1;
+    Transformer model(c);
+    model->to(base->named_parameters().begin()->value().scalar_type());
+    torch::NoGradGuard noGrad;
+    auto dst = model->named_parameters();
+    for (const auto& item : base->named_parameters()) {
+        if (dst.contains(item.key())) dst[item.key()].copy_(item.value());
+    }
+    dst["scalar_head.weight"].zero_();
+    dst["scalar_head.bias"].zero_();
+    return model;
 }
 
 }  // namespace preflab

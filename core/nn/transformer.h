@@ -57,6 +57,13 @@ public:
     at::Tensor logitsFromHidden(const at::Tensor& h);
     at::Tensor forward(const at::Tensor& ids, const at::Tensor& mask) { return logitsFromHidden(hidden(ids, mask)); }
 
+    // The scalar head (config.scalarHead) on each row's last real token of a
+    // right-padded batch: [B]. A reward model's score, or a value.
+    at::Tensor scalar(const at::Tensor& ids, const at::Tensor& mask);
+    // The scalar head on every position's hidden state [B,T] (values per token).
+    at::Tensor scalarPerToken(const at::Tensor& ids, const at::Tensor& mask);
+    bool hasScalarHead() const { return m_config.scalarHead != 0; }
+
     KVCache newCache(int64_t batch, int64_t capacity) const;
     // Feeds new tokens ids [B,Tn] with mask [B,Tn]; returns logits [B,Tn,V].
     at::Tensor forwardCached(const at::Tensor& ids, const at::Tensor& mask, KVCache& cache);
@@ -69,8 +76,14 @@ private:
     torch::nn::Embedding m_tokens{nullptr}, m_positions{nullptr};
     std::vector<TransformerBlock> m_blocks;
     torch::nn::LayerNorm m_lnFinal{nullptr};
+    torch::nn::Linear m_scalarHead{nullptr};
 };
 TORCH_MODULE(Transformer);
+
+// A model with a scalar head whose other weights are copied from `base` (a
+// reward model or value function started from a language model); the head
+// starts at zero, so every score is 0 before training.
+Transformer withScalarHead(Transformer& base);
 
 // A copy with the same weights (the frozen reference at run start).
 Transformer cloneTransformer(Transformer& source);

@@ -10,13 +10,14 @@ int64_t TransformerConfig::parameterCount() const {
                              + 3 * dModel * dModel + 3 * dModel  // qkv
                              + dModel * dModel + dModel          // attention output
                              + dModel * dFF + dFF + dFF * dModel + dModel;
-    return vocabSize * dModel + maxSeqLen * dModel + nLayers * perLayer + 2 * dModel;
+    return vocabSize * dModel + maxSeqLen * dModel + nLayers * perLayer + 2 * dModel + (scalarHead ? dModel + 1 : 0);
 }
 
 std::string TransformerConfig::serialize() const {
     std::ostringstream s;
     s << "vocab=" << vocabSize << " d=" << dModel << " layers=" << nLayers << " heads=" << nHeads
       << " ff=" << dFF << " ctx=" << maxSeqLen;
+    if (scalarHead) s << " scalar=1";
     return s.str();
 }
 
@@ -40,6 +41,7 @@ TransformerConfig TransformerConfig::deserialize(const std::string& text) {
         else if (key == "heads") c.nHeads = value;
         else if (key == "ff") c.dFF = value;
         else if (key == "ctx") c.maxSeqLen = value;
+        else if (key == "scalar") c.scalarHead = value;
         else throw std::invalid_argument("model config: unknown key '" + key + "'");
     }
     const std::string err = c.validationError();
@@ -54,6 +56,7 @@ std::string TransformerConfig::validationError() const {
     if (nLayers < 1 || nLayers > 256) return "layer count out of range";
     if (dFF < 1 || dFF > 131072) return "feed-forward width out of range";
     if (maxSeqLen < 2 || maxSeqLen > 131072) return "context length out of range";
+    if (scalarHead != 0 && scalarHead != 1) return "scalar head must be 0 or 1";
     return {};
 }
 

@@ -12,6 +12,9 @@ struct TransformerConfig {
     int64_t nHeads = 4;
     int64_t dFF = 384;
     int64_t maxSeqLen = 160;
+    // 1: a scalar head on the last real token's hidden state (reward model,
+    // value function). Stored as "scalar=1"; files without it have none.
+    int64_t scalarHead = 0;
 
     int64_t headDim() const { return dModel / nHeads; }
     // Trainable parameters (head tied to the token embedding).

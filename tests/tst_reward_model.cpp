@@ -1,0 +1,118 @@
+// The reward model (algorithms.md §4): a scalar head on the last real token
+// that ignores padding, starts at zero, learns a clear preference with the
+// Bradley-Terry loss (held-out accuracy), and judges pairs; a language model
+// without a head is refused with a message saying what to do.
+#include "core/loop/reward_model.h"
+#include "core/nn/model_file.h"
+#include "core/nn/sequence_batch.h"
+#include "support/test_main.h"
+#include "support/tiny_model.h"
+
+#include <QTemporaryDir>
+
+using namespace preflab;
+using namespace preflab::test;
+
+namespace {
+
+std::string writeBase(const QTemporaryDir& dir) {
+    const std::string path = (dir.path() + "/base.pt").toStdString();
+    Transformer m = tinyModel(11);
+    ModelFileInfo info;
+    info.config = m->config();
+    saveModelFile(path, m, info);
+    return path;
+}
+
+// Kind answers beat unkind ones, over varied animals and wordings.
+std::vector<OfflinePair> kindBeatsUnkind(int n) {
+    const char* animals[] = {"fox", "cat", "owl", "dog", "duck", "frog"};
+    const char* kind[] = {"is friendly.", "is kind.", "is lovely."};
+    const char* unkind[] = {"is grumpy.", "is nasty.", "is rude."};
+    std::vector<OfflinePair> d;
+    for (int i = 0; i < n; ++i) {
+        const std::string a = animals[i % 6];
+        d.push_back({"Tell me about the " + a + ".", "The " + a + " " + kind[i % 3], "The " + a + " " + unkind[(i / 3) % 3]});
+    }
+    return d;
+}
+
+}  // namespace
+
+class TestRewardModel : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { configureComputeThreads(); }
+
+    void scalarHeadReadsTheLastRealToken() {
+        Transformer base = tinyModel(5);
+        Transformer rm = withScalarHead(base);
+        torch::NoGradGuard g;
+        const SequenceBatch alone = packSequences({{256, 10, 259}}, {{20, 21, 257}}, 258);
+        const SequenceBatch padded = packSequences({{256, 10, 259}, {256, 10, 11, 12, 259}}, {{20, 21, 257}, {30, 31, 32, 33, 257}}, 258);
+        QCOMPARE(rm->scalar(alone.ids, alone.attention)[0].item<double>(), 0.0);  // the head starts at zero
+        for (auto& p : rm->named_parameters()) {
+            if (p.key().rfind("scalar_head", 0) == 0) p.value().normal_(0, 1);
+        }
+        const double a = rm->scalar(alone.ids, alone.attention)[0].item<double>();
+        const double b = rm->scalar(padded.ids, padded.attention)[0].item<double>();
+        QVERIFY(std::abs(a - b) < 1e-5);  // padding after the sequence changes nothing
+        QVERIFY(a != 0.0);
+        // The backbone's weights are the base model's.
+        QVERIFY(at::equal(rm->named_parameters()["block0.fc.weight"], base->named_parameters()["block0.fc.weight"]));
+    }
+
+    void learnsAPreferenceAndJudges() {
+        QTemporaryDir dir;
+        RewardModelSpec spec;
+        spec.basePath = writeBase(dir);
+        spec.pairs = kindBeatsUnkind(120);
+        spec.steps = 80;
+        spec.batchSize = 16;
+        spec.lr = 3e-3;
+        spec.heldOutShare = 0.2;
+        spec.evalEvery = 40;
+        std::vector<double> losses, heldOut;
+        const std::string out = (dir.path() + "/rm.pt").toStdString();
+        const RewardModelReport r = trainRewardModel(spec, out, [&](const std::vector<MetricSample>& m) {
+            for (const MetricSample& s : m) {
+                if (s.name == "rm/loss") losses.push_back(s.value);
+                if (s.name == "eval/rm_accuracy") heldOut.push_back(s.value);
+            }
+        });
+        QVERIFY(r.completed);
+        QCOMPARE(r.heldOutPairs, int64_t(24));
+        QCOMPARE(losses.size(), size_t(80));
+        QVERIFY(std::abs(losses.front() - std::log(2.0)) < 1e-6);  // zero head: every pair scores a tie
+        QCOMPARE(heldOut.front(), 0.0);  // strict accuracy at the start
+        QVERIFY2(r.heldOutAccuracy >= 0.9, qPrintable(QString::number(r.heldOutAccuracy)));
+        QVERIFY(r.heldOutMargin > 0);
+
+        RewardModelJudge judge(out);
+        PairForJudging p;
+        p.pairIndex = 7;
+        p.prompt = "Tell me about the owl.";
+        p.responseA = "The owl is rude.";
+        p.responseB = "The owl is lovely.";
+        judge.submit({p});
+        const auto j = judge.collect();
+        QCOMPARE(j.size(), size_t(1));
+        QVERIFY(j[0].choice == Choice::B);
+        QVERIFY(j[0].source == LabelSource::RewardModel);
+    }
+
+    void aLanguageModelIsNotAJudge() {
+        QTemporaryDir dir;
+        const std::string base = writeBase(dir);
+        try {
+            RewardModelJudge judge(base);
+            QFAIL("a model without a scalar head was accepted");
+        } catch (const std::runtime_error& e) {
+            const QString m = e.what();
+            QVERIFY2(m.contains("base.pt") && m.contains("train-rm"), qPrintable(m));
+        }
+    }
+};
+
+PREFLAB_TEST_MAIN(TestRewardModel)
+#include "tst_reward_model.moc"

@@ -1,0 +1,29 @@
+#include "core/algo/causal_preference.h"
+
+namespace preflab {
+
+at::Tensor selfNormalizedWeights(const at::Tensor& logpPolicy, const at::Tensor& logpBehaviour) {
+    const double n = static_cast<double>(logpPolicy.size(0));
+    return n * at::softmax(logpPolicy - logpBehaviour, 0);
+}
+
+WeightDiagnostics weightDiagnostics(const at::Tensor& weights) {
+    const at::Tensor w = weights.detach().to(at::kDouble);
+    WeightDiagnostics d;
+    d.effectiveSampleSize = (w.sum().pow(2) / w.pow(2).sum()).item<double>();
+    d.maxWeight = w.max().item<double>();
+    return d;
+}
+
+at::Tensor cpoObjective(const at::Tensor& weights, const at::Tensor& outcomes, double clip) {
+    const at::Tensor plain = weights * outcomes;
+    if (clip <= 0) return plain.mean();
+    return at::minimum(plain, at::clamp(weights, 1.0 - clip, 1.0 + clip) * outcomes).mean();
+}
+
+at::Tensor drCpoObjective(const at::Tensor& weights, const at::Tensor& outcomes, const at::Tensor& outcomeModelAtData,
+                          const at::Tensor& outcomeModelAtFresh) {
+    return outcomeModelAtFresh.mean() + (weights * (outcomes - outcomeModelAtData)).mean();
+}
+
+}  // namespace preflab

@@ -11,7 +11,9 @@ at::Tensor maskedMean(const at::Tensor& x, const at::Tensor& mask) {
 
 at::Tensor shapedRewards(const at::Tensor& score, const at::Tensor& klPerToken, const at::Tensor& mask, double klCoef) {
     at::Tensor r = -klCoef * klPerToken * mask;
-    const at::Tensor last = (mask.sum(1) - 1).clamp_min(0).to(at::kLong).unsqueeze(1);
+    // The last masked position of each row (responses start after the prompt).
+    const at::Tensor positions = at::arange(1, mask.size(1) + 1, mask.options());
+    const at::Tensor last = ((mask > 0).to(mask.scalar_type()) * positions).argmax(1).unsqueeze(1);
     return r.scatter_add(1, last, score.to(r.scalar_type()).unsqueeze(1));
 }
 

@@ -8,7 +8,7 @@
 namespace preflab {
 
 // r_t = -klCoef * delta_t (delta = log pi - log pi_ref, k1) at every response
-// token, plus score[b] at each row's last real token.
+// token, plus score[b] at each row's last masked (response) position.
 at::Tensor shapedRewards(const at::Tensor& score, const at::Tensor& klPerToken, const at::Tensor& mask, double klCoef);
 
 // Generalised advantage estimation: delta_t = r_t + gamma V_{t+1} - V_t, with

@@ -14,7 +14,7 @@ const std::vector<ConfigField>& runConfigFields() {
     static const std::vector<ConfigField> fields = {
         {"name", &R::name, 0, 0, false, {}, "a name for the run"},
         {"algorithm", &R::algorithm, 0, 0, false,
-         {"dpo", "ipo", "slic", "slic-hf", "cdpo", "rdpo", "online-dpo", "sail-pr", "sail-pp"},
+         {"dpo", "ipo", "slic", "slic-hf", "cdpo", "rdpo", "online-dpo", "sail-pr", "sail-pp", "ppo"},
          "preference-optimization method (preflab run --help lists them)"},
         {"judge", &R::judge, 0, 0, false, {"task", "self", "reward_model", "human", "human+task", "human+self"},
          "who labels pairs: task (true reward), self (implicit reward), reward_model (--reward-model), human, or a person helped by task/self"},
@@ -55,6 +55,13 @@ const std::vector<ConfigField>& runConfigFields() {
         {"exploration_form", &R::explorationForm, 0, 0, false, {"score_function", "reference_code"},
          "SAIL exploration term: score-function surrogate, or the authors' code (different sign and scale)"},
         {"exploration_baseline", &R::explorationBaseline, 0, 1, false, {}, "subtract the batch-mean ell in score_function"},
+        {"ppo_kl_coef", &R::ppoKlCoef, 0, 100, false, {}, "PPO: per-token KL penalty in the reward (k1)"},
+        {"ppo_clip", &R::ppoClip, 0, 1, true, {}, "PPO: policy ratio clip"},
+        {"ppo_value_clip", &R::ppoValueClip, 0, 1000, true, {}, "PPO: value clip"},
+        {"ppo_value_coef", &R::ppoValueCoef, 0, 100, false, {}, "PPO: value loss coefficient"},
+        {"ppo_gamma", &R::ppoGamma, 0, 1, false, {}, "PPO: GAE discount gamma"},
+        {"ppo_lambda", &R::ppoLambda, 0, 1, false, {}, "PPO: GAE lambda"},
+        {"ppo_no_eos_penalty", &R::ppoNoEosPenalty, -1e6, 1e6, false, {}, "PPO: score of a response cut off before EOS"},
     };
     return fields;
 }
@@ -70,12 +77,13 @@ const std::vector<std::pair<std::string, std::string>>& algorithmDescriptions() 
         {"online-dpo", "online DPO: policy samples labeled by the judge (SAIL-PR with gamma = 0)"},
         {"sail-pr", "SAIL-PR: online pairs from the judge + exploration term (gamma, --sail-prob)"},
         {"sail-pp", "SAIL-PP: self-judged online pairs + -1/2 pi ell^2 + exploration (pi); judge = self"},
+        {"ppo", "PPO: one sample per prompt scored by --reward-model (else the task's true reward), GAE, clipping"},
     };
     return d;
 }
 
 bool isOnlineAlgorithm(const std::string& a) {
-    return a == "online-dpo" || a == "sail-pr" || a == "sail-pp";
+    return a == "online-dpo" || a == "sail-pr" || a == "sail-pp" || a == "ppo";
 }
 
 namespace {

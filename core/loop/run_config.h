@@ -52,7 +52,15 @@ struct RunConfig {
     double sailPi = 0.2;     // SAIL-PP self-judged term and exploration
     std::string explorationForm = "score_function";
     int64_t explorationBaseline = 1;
-    std::string rewardModel;  // a reward model file, for judge = reward_model
+    std::string rewardModel;  // a reward model file, for judge = reward_model, and PPO's reward
+    // PPO (§4)
+    double ppoKlCoef = 0.05;
+    double ppoClip = 0.2;
+    double ppoValueClip = 0.2;
+    double ppoValueCoef = 0.1;
+    double ppoGamma = 1.0;
+    double ppoLambda = 0.95;
+    double ppoNoEosPenalty = -10.0;
 };
 
 // The --algorithm values with one line each (for --help and the GUI).

@@ -261,6 +261,34 @@ private Q_SLOTS:
         for (double routedCount : c.series.at("sail/routed")) QCOMPARE(routedCount, 4.0);
     }
 
+    // SAIL-DP on dataset pairs: with r = 0 it is offline DPO to the last bit;
+    // with r = 1 preferences are re-drawn (some swapped) and -1/2 rho ell^2 is added.
+    void sailDpWithNothingRoutedIsOfflineDpo() {
+        QTemporaryDir dir;
+        RunConfig dpo;
+        dpo.algorithm = "dpo";
+        dpo.batchSize = 8;
+        dpo.pairs = "test";  // offline; the pairs come from the test
+        RunConfig dp = dpo;
+        dp.algorithm = "sail-dp";
+        dp.sailDpProb = 0.0;
+        RunConfig routed = dp;
+        routed.sailDpProb = 1.0;
+        const Collector a = runLoop(dir, dpo, 5, smallDataset());
+        const Collector b = runLoop(dir, dp, 5, smallDataset());
+        const Collector c = runLoop(dir, routed, 5, smallDataset());
+        QCOMPARE(a.series.at("loss"), b.series.at("loss"));
+        QCOMPARE(a.series.at("grad_norm"), b.series.at("grad_norm"));
+        for (double r : b.series.at("sail/routed")) QCOMPARE(r, 0.0);
+        for (double r : c.series.at("sail/routed")) QCOMPARE(r, 8.0);
+        double swapped = 0;
+        for (double s : c.series.at("sail/swapped")) swapped += s;
+        // At the start the policy is the reference: each routed pair swaps with probability 1/2.
+        QVERIFY2(swapped > 5 && swapped < 35, qPrintable(QString::number(swapped)));
+        QCOMPARE(c.series.at("sail/extra_loss").size(), size_t(5));
+        QVERIFY(a.series.at("loss") != c.series.at("loss"));
+    }
+
     // PPO on the tiny model: responses cut off before EOS score -10, so the
     // scores it maximises rise as it learns to end its answers; it logs the
     // spec's metric names.

@@ -80,6 +80,7 @@ struct OnlineLoop::Impl {
     double generationSeconds = 0;  // since the last training step
     int barrenRounds = 0;
     int64_t judgedSinceStep = 0, untrainableSinceStep = 0;
+    double lastDpRouted = 0, lastDpSwapped = 0;  // SAIL-DP, for the step's metrics
     PairwiseOptions lossOptions;
     // PPO: the value model (a scalar head, from the reward model when there is
     // one) and the reward model scoring rollouts (none: the task's true reward).
@@ -306,8 +307,15 @@ struct OnlineLoop::Impl {
         }
         PairLogps lp{logps.narrow(0, 0, n), logps.narrow(0, n, n), at::tensor(refC), at::tensor(refR),
                      at::tensor(tokC), at::tensor(tokR)};
+        at::Tensor dpMask;
+        if (cfg.algorithm == "sail-dp") dpMask = redrawDatasetPreferences(lp);
         LossOutput out = pairwiseLoss(lossOptions, lp);
         addSailTerms(lp, out);
+        if (dpMask.defined() && dpMask.sum().item<double>() > 0 && cfg.sailRho > 0) {
+            const at::Tensor extra = selfJudgedSquare(cfg.sailRho, at::log_sigmoid(cfg.beta * logRatioMargin(lp)), dpMask);
+            out.metrics.push_back({"sail/extra_loss", extra.item<double>()});
+            out.loss = out.loss + extra;
+        }
         const double lossValue = out.metrics.front().second;
         if (!std::isfinite(lossValue)) {
             return halt("non-finite loss (" + std::to_string(lossValue) + ") at step " + std::to_string(step + 1) +
@@ -330,6 +338,10 @@ struct OnlineLoop::Impl {
         out.metrics.push_back({"learning_rate", lr});
         if (agreeCount > 0) out.metrics.push_back({"gold/label_agreement", agree / agreeCount});
         out.metrics.push_back({"buffer/staleness", staleness / static_cast<double>(N)});
+        if (cfg.algorithm == "sail-dp") {
+            out.metrics.push_back({"sail/routed", lastDpRouted});
+            out.metrics.push_back({"sail/swapped", lastDpSwapped});
+        }
         // Ties, "both bad" and skips are stored but not trained on: when the
         // policy's two samples become equally good (or identical), this share
         // rises and each step needs more generation.
@@ -460,6 +472,42 @@ struct OnlineLoop::Impl {
         if (cfg.evalEvery > 0 && step % cfg.evalEvery == 0) evaluate(cancel);
         if ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery == 0) || step == cfg.steps) checkpoint();
         return StepOutcome::Trained;
+    }
+
+    // SAIL-DP (spec §2): each dataset pair is routed with probability r; a
+    // routed pair's preference is re-drawn from the policy, swapped with
+    // probability 1 - s(beta h). Returns the routing mask [N].
+    at::Tensor redrawDatasetPreferences(PairLogps& lp) {
+        const int64_t n = lp.policyChosen.size(0);
+        std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x5A1D, static_cast<uint64_t>(step)));
+        std::bernoulli_distribution route(cfg.sailDpProb);
+        std::uniform_real_distribution<double> u(0.0, 1.0);
+        const at::Tensor pChosen = at::sigmoid(cfg.beta * logRatioMargin(lp)).detach().to(at::kDouble);
+        std::vector<float> mask(static_cast<size_t>(n));
+        std::vector<uint8_t> swap(static_cast<size_t>(n));
+        double routed = 0, swapped = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            const bool r = route(rng);
+            const double draw = u(rng);
+            mask[static_cast<size_t>(i)] = r ? 1.0f : 0.0f;
+            swap[static_cast<size_t>(i)] = r && draw > pChosen[i].item<double>();
+            routed += r;
+            swapped += swap[static_cast<size_t>(i)];
+        }
+        lastDpRouted = routed;
+        lastDpSwapped = swapped;
+        if (swapped > 0) {
+            const at::Tensor s = at::tensor(std::vector<uint8_t>(swap)).to(at::kBool);
+            auto pick = [&](at::Tensor& a, at::Tensor& b) {
+                const at::Tensor na = at::where(s, b, a), nb = at::where(s, a, b);
+                a = na;
+                b = nb;
+            };
+            pick(lp.policyChosen, lp.policyRejected);
+            pick(lp.refChosen, lp.refRejected);
+            pick(lp.chosenTokens, lp.rejectedTokens);
+        }
+        return at::tensor(mask);
     }
 
     // SAIL (spec §2): each pair is routed to the SAIL terms with probability

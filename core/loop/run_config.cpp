@@ -14,7 +14,7 @@ const std::vector<ConfigField>& runConfigFields() {
     static const std::vector<ConfigField> fields = {
         {"name", &R::name, 0, 0, false, {}, "a name for the run"},
         {"algorithm", &R::algorithm, 0, 0, false,
-         {"dpo", "ipo", "slic", "slic-hf", "cdpo", "rdpo", "online-dpo", "sail-pr", "sail-pp", "ppo"},
+         {"dpo", "ipo", "slic", "slic-hf", "cdpo", "rdpo", "online-dpo", "sail-pr", "sail-pp", "ppo", "sail-dp"},
          "preference-optimization method (preflab run --help lists them)"},
         {"judge", &R::judge, 0, 0, false, {"task", "self", "reward_model", "human", "human+task", "human+self"},
          "who labels pairs: task (true reward), self (implicit reward), reward_model (--reward-model), human, or a person helped by task/self"},
@@ -52,6 +52,8 @@ const std::vector<ConfigField>& runConfigFields() {
         {"sail_prob", &R::sailProb, 0, 1, false, {}, "SAIL: probability that a pair gets the SAIL terms (g or p)"},
         {"sail_gamma", &R::sailGamma, 0, 100, false, {}, "sail-pr exploration coefficient gamma"},
         {"sail_pi", &R::sailPi, 0, 100, false, {}, "sail-pp coefficient pi (self-judged term and exploration)"},
+        {"sail_dp_prob", &R::sailDpProb, 0, 1, false, {}, "sail-dp: probability r that a dataset pair's preference is re-drawn"},
+        {"sail_rho", &R::sailRho, 0, 100, false, {}, "sail-dp coefficient rho of -1/2 rho ell^2"},
         {"exploration_form", &R::explorationForm, 0, 0, false, {"score_function", "reference_code"},
          "SAIL exploration term: score-function surrogate, or the authors' code (different sign and scale)"},
         {"exploration_baseline", &R::explorationBaseline, 0, 1, false, {}, "subtract the batch-mean ell in score_function"},
@@ -77,6 +79,7 @@ const std::vector<std::pair<std::string, std::string>>& algorithmDescriptions() 
         {"online-dpo", "online DPO: policy samples labeled by the judge (SAIL-PR with gamma = 0)"},
         {"sail-pr", "SAIL-PR: online pairs from the judge + exploration term (gamma, --sail-prob)"},
         {"sail-pp", "SAIL-PP: self-judged online pairs + -1/2 pi ell^2 + exploration (pi); judge = self"},
+        {"sail-dp", "SAIL-DP: dataset pairs (--pairs), preference re-drawn from the policy (r), -1/2 rho ell^2"},
         {"ppo", "PPO: one sample per prompt scored by --reward-model (else the task's true reward), GAE, clipping"},
     };
     return d;
@@ -185,6 +188,9 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
     }
     if (c.algorithm == "sail-pp" && c.judge != "self") {
         errors.push_back("sail-pp labels its own pairs from its implicit reward: set judge = self");
+    }
+    if (c.algorithm == "sail-dp" && c.pairs.empty()) {
+        errors.push_back("sail-dp trains on dataset pairs: set pairs (db, db:RUN or a .jsonl file)");
     }
     if (!c.pairs.empty() && isOnlineAlgorithm(c.algorithm)) {
         errors.push_back(c.algorithm + " generates its own pairs: leave 'pairs' empty, or pick an offline method (dpo, ipo, ...)");

@@ -50,6 +50,8 @@ struct RunConfig {
     double sailProb = 0.3;
     double sailGamma = 0.3;  // SAIL-PR exploration
     double sailPi = 0.2;     // SAIL-PP self-judged term and exploration
+    double sailDpProb = 0.4; // SAIL-DP routing probability r
+    double sailRho = 0.2;    // SAIL-DP self-judged term rho
     std::string explorationForm = "score_function";
     int64_t explorationBaseline = 1;
     std::string rewardModel;  // a reward model file, for judge = reward_model, and PPO's reward

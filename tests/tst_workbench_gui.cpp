@@ -10,6 +10,7 @@
 #include "support/gui_test_main.h"
 #include "ui/labeling_view.h"
 #include "ui/main_window.h"
+#include "ui/message_banner.h"
 #include "ui/metric_plots.h"
 #include "ui/run_panel.h"
 
@@ -28,8 +29,8 @@ struct Bench {
     std::unique_ptr<DatabaseReader> reader;
     std::unique_ptr<MainWindow> window;
 
-    explicit Bench(const std::string& judge) {
-        setup = tinySetup(dir, writeTinyModel(dir.path()));
+    explicit Bench(const std::string& judge, bool poisoned = false) {
+        setup = tinySetup(dir, writeTinyModel(dir.path(), 3, poisoned));
         setup.config.judge = judge;
         setup.config.annotator = "ada";
         setup.config.model = setup.modelPath;
@@ -190,6 +191,19 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitFor([&] { return !b.window->isVisible(); }, 10000));
         QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE source = 'human' AND annotator = 'ada'"), int64_t(5));
         QCOMPARE(queryText(b.db(), "SELECT status FROM runs"), std::string("stopped"));
+    }
+
+    // A training error shows as a banner (no dialog), the run pauses, and the
+    // labels and rows stored before it stay.
+    void trainingErrorShowsABannerAndPauses() {
+        Bench b("self", /*poisoned=*/true);
+        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(QTest::qWaitFor([&] { return !b.window->banner()->text().isEmpty(); }, 60000));
+        QVERIFY2(b.window->banner()->text().contains("non-finite"), qPrintable(b.window->banner()->text()));
+        QVERIFY(QTest::qWaitFor([&] { return b.controller->state() == RunState::Paused; }, 30000));
+        QVERIFY(QApplication::activeModalWidget() == nullptr);
+        QVERIFY(b.stopAndWait());
+        QVERIFY(queryInt64(b.db(), "SELECT count(*) FROM labels") > 0);
     }
 
     void refusedFieldShowsItsReason() {

@@ -1,680 +1,376 @@
-#include "core/loop/online_loop.h"
-#include "core/loop/seed_mix.h"
-
-#include "core/algo/kl_estimators.h"
-#include "core/algo/pairwise_loss.h"
-#include "core/algo/ppo_terms.h"
-#include "core/loop/reward_model.h"
-#include "core/nn/autocast_scope.h"
-#include "core/nn/model_file.h"
-#include "core/nn/sampler.h"
-#include "core/nn/sequence_batch.h"
-#include "core/runtime/compute_threads.h"
-#include "core/task/toy_world_task.h"
-#include "core/text/byte_tokenizer.h"
-
-#include <torch/nn/utils/clip_grad.h>
-#include <torch/optim/adamw.h>
-
-#include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <deque>
-#include <filesystem>
-#include <limits>
-#include <map>
-#include <numeric>
-#include <random>
-#include <algorithm>
-#include <stdexcept>
+#include "core/loop/online_loop_impl.h"
 
 namespace preflab {
-namespace {
 
-using Clock = std::chrono::steady_clock;
+OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
+    : setup(std::move(s)), judge(std::move(j)), observer(o) {
+    const std::vector<std::string> errors = validateRunConfig(cfg);
+    if (!errors.empty()) throw std::runtime_error("invalid run configuration: " + errors.front());
+    configureComputeThreads(static_cast<int>(cfg.threads));
+    const uint64_t seed = static_cast<uint64_t>(cfg.seed);
+    trainPrompts = task.prompts(static_cast<int>(cfg.prompts), mixSeed(seed, 1, 0));
+    evalPrompts = task.prompts(static_cast<int>(cfg.evalSamples), mixSeed(seed, 2, 0));
 
-double secondsSince(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
+    policy = loadModelFile(setup.modelPath, &modelInfo);
+    if (modelInfo.tokenizer != tokenizer.name()) {
+        throw std::runtime_error(setup.modelPath + ": tokenizer '" + modelInfo.tokenizer +
+                                 "' is not supported by the online loop yet (expected 'byte')");
+    }
+    reference = cloneTransformer(policy);
+    reference->eval();
+    for (auto& p : reference->parameters()) p.set_requires_grad(false);
+    bf16 = useBf16(cfg.computeDtype, policy->config().parameterCount());
+    torch::manual_seed(seed);
+
+    lossOptions.method = pairwiseMethodFromName(cfg.algorithm).value_or(PairwiseMethod::Dpo);  // online-dpo, sail-*: DPO
+    lossOptions.beta = cfg.beta;
+    lossOptions.labelSmoothing = cfg.labelSmoothing;
+    lossOptions.ipoTokenMean = cfg.ipoTokenMean != 0;
+    lossOptions.slicDelta = cfg.slicDelta;
+    lossOptions.slicLambda = cfg.slicLambda;
+
+    optimizer = std::make_unique<torch::optim::AdamW>(
+        policy->parameters(), torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
+    if (cfg.algorithm == "ppo") {
+        if (!cfg.rewardModel.empty()) {
+            ppoScorer = std::make_unique<RewardModelJudge>(cfg.rewardModel);
+            value = loadModelFile(cfg.rewardModel);  // value head initialised from the reward model
+        } else {
+            value = withScalarHead(policy);
+        }
+        valueOptimizer = std::make_unique<torch::optim::AdamW>(
+            value->parameters(), torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
+    }
+    nextPairIndex = setup.firstPairIndex;
+    if (!setup.resumeFrom.empty()) {
+        const ModelFileInfo ck = loadModelInto(setup.resumeFrom, policy, optimizer.get());
+        const auto it = ck.counters.find("step");
+        step = it == ck.counters.end() ? 0 : it->second;
+        const auto pi = ck.counters.find("next_pair_index");
+        if (pi != ck.counters.end()) nextPairIndex = std::max(nextPairIndex, pi->second);
+        evaluatedAtStart = true;
+    }
 }
 
-struct Candidate {  // a generated pair waiting for its judgement
-    TokenIds prompt, a, b;
-    double refA = 0, refB = 0, goldA = 0, goldB = 0;
-    int64_t generatedAt = 0;
-};
+const TaskPrompt& OnlineLoop::Impl::trainPrompt(int64_t pairIndex) const {
+    // A fixed pseudo-random walk over the prompt set, reproducible after a resume.
+    const uint64_t k = mixSeed(static_cast<uint64_t>(cfg.seed), 3, static_cast<uint64_t>(pairIndex));
+    return trainPrompts[k % trainPrompts.size()];
+}
 
-struct TrainablePair {
-    int64_t index = 0;
-    TokenIds prompt, chosen, rejected;
-    double refChosen = 0, refRejected = 0;
-    int64_t generatedAt = 0;
-    std::optional<bool> agreesWithGold;
-};
+SamplingParams OnlineLoop::Impl::samplingParams() const {
+    SamplingParams p;
+    p.temperature = cfg.temperature;
+    p.topK = static_cast<int>(cfg.topK);
+    p.topP = cfg.topP;
+    p.maxNewTokens = static_cast<int>(cfg.maxNewTokens);
+    return p;
+}
 
-constexpr int kMaxBarrenRounds = 50;
+at::Tensor OnlineLoop::Impl::referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses) {
+    torch::NoGradGuard noGrad;
+    const SequenceBatch batch = packSequences(prompts, responses, tokenizer.special().pad);
+    return sequenceLogprobs(computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
+}
 
-}  // namespace
-
-struct OnlineLoop::Impl {
-    LoopSetup setup;
-    const RunConfig& cfg = setup.config;
-    ByteTokenizer tokenizer;
-    ToyWorldTask task;
-    std::vector<TaskPrompt> trainPrompts;
-    std::vector<TaskPrompt> evalPrompts;
-    Transformer policy{nullptr};
-    Transformer reference{nullptr};
-    std::unique_ptr<torch::optim::AdamW> optimizer;
-    std::unique_ptr<Judge> judge;
-    LoopObserver* observer = nullptr;
-    ModelFileInfo modelInfo;
-    bool bf16 = false;
-
-    int64_t step = 0;
-    int64_t nextPairIndex = 0;
-    bool evaluatedAtStart = false;
-    std::map<int64_t, Candidate> awaiting;
-    std::deque<TrainablePair> ready;
-    std::string lastError;
-    std::vector<std::pair<std::string, double>> lastMetrics;
-    double generationSeconds = 0;  // since the last training step
-    int barrenRounds = 0;
-    int64_t judgedSinceStep = 0, untrainableSinceStep = 0;
-    double lastDpRouted = 0, lastDpSwapped = 0;  // SAIL-DP, for the step's metrics
-    PairwiseOptions lossOptions;
-    // PPO: the value model (a scalar head, from the reward model when there is
-    // one) and the reward model scoring rollouts (none: the task's true reward).
-    Transformer value{nullptr};
-    std::unique_ptr<torch::optim::AdamW> valueOptimizer;
-    std::unique_ptr<RewardModelJudge> ppoScorer;
-    std::vector<size_t> offlineOrder;  // a shuffled pass over setup.offlinePairs
-    size_t offlineCursor = 0;
-    int64_t offlineEpoch = 0;
-
-    Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
-        : setup(std::move(s)), judge(std::move(j)), observer(o) {
-        const std::vector<std::string> errors = validateRunConfig(cfg);
-        if (!errors.empty()) throw std::runtime_error("invalid run configuration: " + errors.front());
-        configureComputeThreads(static_cast<int>(cfg.threads));
-        const uint64_t seed = static_cast<uint64_t>(cfg.seed);
-        trainPrompts = task.prompts(static_cast<int>(cfg.prompts), mixSeed(seed, 1, 0));
-        evalPrompts = task.prompts(static_cast<int>(cfg.evalSamples), mixSeed(seed, 2, 0));
-
-        policy = loadModelFile(setup.modelPath, &modelInfo);
-        if (modelInfo.tokenizer != tokenizer.name()) {
-            throw std::runtime_error(setup.modelPath + ": tokenizer '" + modelInfo.tokenizer +
-                                     "' is not supported by the online loop yet (expected 'byte')");
-        }
-        reference = cloneTransformer(policy);
-        reference->eval();
-        for (auto& p : reference->parameters()) p.set_requires_grad(false);
-        bf16 = useBf16(cfg.computeDtype, policy->config().parameterCount());
-        torch::manual_seed(seed);
-
-        lossOptions.method = pairwiseMethodFromName(cfg.algorithm).value_or(PairwiseMethod::Dpo);  // online-dpo, sail-*: DPO
-        lossOptions.beta = cfg.beta;
-        lossOptions.labelSmoothing = cfg.labelSmoothing;
-        lossOptions.ipoTokenMean = cfg.ipoTokenMean != 0;
-        lossOptions.slicDelta = cfg.slicDelta;
-        lossOptions.slicLambda = cfg.slicLambda;
-
-        optimizer = std::make_unique<torch::optim::AdamW>(
-            policy->parameters(), torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
-        if (cfg.algorithm == "ppo") {
-            if (!cfg.rewardModel.empty()) {
-                ppoScorer = std::make_unique<RewardModelJudge>(cfg.rewardModel);
-                value = loadModelFile(cfg.rewardModel);  // value head initialised from the reward model
-            } else {
-                value = withScalarHead(policy);
-            }
-            valueOptimizer = std::make_unique<torch::optim::AdamW>(
-                value->parameters(), torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
-        }
-        nextPairIndex = setup.firstPairIndex;
-        if (!setup.resumeFrom.empty()) {
-            const ModelFileInfo ck = loadModelInto(setup.resumeFrom, policy, optimizer.get());
-            const auto it = ck.counters.find("step");
-            step = it == ck.counters.end() ? 0 : it->second;
-            const auto pi = ck.counters.find("next_pair_index");
-            if (pi != ck.counters.end()) nextPairIndex = std::max(nextPairIndex, pi->second);
-            evaluatedAtStart = true;
+bool OnlineLoop::Impl::generateRound(const std::atomic_bool& cancel) {
+    const auto t0 = Clock::now();
+    const int64_t G = cfg.generationBatch;
+    std::vector<TokenIds> prompts;
+    std::vector<uint64_t> seeds;
+    std::vector<const TaskPrompt*> taskPrompts;
+    for (int64_t i = 0; i < G; ++i) {
+        const int64_t index = nextPairIndex + i;
+        const TaskPrompt& p = trainPrompt(index);
+        taskPrompts.push_back(&p);
+        const TokenIds ids = tokenizer.promptIds(p.text);
+        for (uint64_t slot = 0; slot < 2; ++slot) {
+            prompts.push_back(ids);
+            seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(index), slot + 10));
         }
     }
+    const SampledSequences s =
+        sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer.special().eos, tokenizer.special().pad, &cancel);
+    if (s.cancelled) return false;
+    const at::Tensor ref = referenceLogprobs(prompts, s.tokens);
+    const auto refA = ref.accessor<float, 1>();
 
-    const TaskPrompt& trainPrompt(int64_t pairIndex) const {
-        // A fixed pseudo-random walk over the prompt set, reproducible after a resume.
-        const uint64_t k = mixSeed(static_cast<uint64_t>(cfg.seed), 3, static_cast<uint64_t>(pairIndex));
-        return trainPrompts[k % trainPrompts.size()];
-    }
-
-    SamplingParams samplingParams() const {
-        SamplingParams p;
-        p.temperature = cfg.temperature;
-        p.topK = static_cast<int>(cfg.topK);
-        p.topP = cfg.topP;
-        p.maxNewTokens = static_cast<int>(cfg.maxNewTokens);
-        return p;
-    }
-
-    at::Tensor referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses) {
-        torch::NoGradGuard noGrad;
-        const SequenceBatch batch = packSequences(prompts, responses, tokenizer.special().pad);
-        return sequenceLogprobs(computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
-    }
-
-    bool generateRound(const std::atomic_bool& cancel) {
-        const auto t0 = Clock::now();
-        const int64_t G = cfg.generationBatch;
-        std::vector<TokenIds> prompts;
-        std::vector<uint64_t> seeds;
-        std::vector<const TaskPrompt*> taskPrompts;
-        for (int64_t i = 0; i < G; ++i) {
-            const int64_t index = nextPairIndex + i;
-            const TaskPrompt& p = trainPrompt(index);
-            taskPrompts.push_back(&p);
-            const TokenIds ids = tokenizer.promptIds(p.text);
-            for (uint64_t slot = 0; slot < 2; ++slot) {
-                prompts.push_back(ids);
-                seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(index), slot + 10));
-            }
+    std::vector<PairRecord> records;
+    std::vector<PairForJudging> forJudge;
+    for (int64_t i = 0; i < G; ++i) {
+        const int64_t index = nextPairIndex + i;
+        PairRecord rec;
+        rec.pairIndex = index;
+        rec.generatedAtStep = step;
+        rec.prompt = taskPrompts[i]->text;
+        Candidate cand;
+        cand.prompt = prompts[2 * i];
+        cand.generatedAt = step;
+        for (int slot = 0; slot < 2; ++slot) {
+            const size_t k = static_cast<size_t>(2 * i + slot);
+            GeneratedResponse& r = slot == 0 ? rec.a : rec.b;
+            r.text = tokenizer.decode(s.tokens[k]);
+            r.tokenCount = static_cast<int64_t>(s.tokens[k].size());
+            r.endedWithEos = s.endedWithEos[k];
+            r.policyLogprob = s.policyLogprob[k];
+            r.samplingLogprob = s.samplingLogprob[k];
+            r.refLogprob = refA[static_cast<int64_t>(k)];
+            r.goldReward = task.score(*taskPrompts[i], r.text).total();
+            (slot == 0 ? cand.a : cand.b) = s.tokens[k];
+            (slot == 0 ? cand.refA : cand.refB) = r.refLogprob;
+            (slot == 0 ? cand.goldA : cand.goldB) = *r.goldReward;
         }
-        const SampledSequences s =
-            sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer.special().eos, tokenizer.special().pad, &cancel);
-        if (s.cancelled) return false;
-        const at::Tensor ref = referenceLogprobs(prompts, s.tokens);
-        const auto refA = ref.accessor<float, 1>();
+        forJudge.push_back({index, rec.prompt, rec.a.text, rec.b.text, rec.a.policyLogprob, rec.b.policyLogprob,
+                            rec.a.refLogprob, rec.b.refLogprob, step, rec.a.goldReward, rec.b.goldReward});
+        awaiting.emplace(index, std::move(cand));
+        records.push_back(std::move(rec));
+    }
+    nextPairIndex += G;
+    if (observer) observer->pairsGenerated(records);
+    judge->submit(forJudge);
+    generationSeconds += secondsSince(t0);
+    return true;
+}
 
-        std::vector<PairRecord> records;
-        std::vector<PairForJudging> forJudge;
-        for (int64_t i = 0; i < G; ++i) {
-            const int64_t index = nextPairIndex + i;
-            PairRecord rec;
-            rec.pairIndex = index;
-            rec.generatedAtStep = step;
-            rec.prompt = taskPrompts[i]->text;
-            Candidate cand;
-            cand.prompt = prompts[2 * i];
-            cand.generatedAt = step;
-            for (int slot = 0; slot < 2; ++slot) {
-                const size_t k = static_cast<size_t>(2 * i + slot);
-                GeneratedResponse& r = slot == 0 ? rec.a : rec.b;
-                r.text = tokenizer.decode(s.tokens[k]);
-                r.tokenCount = static_cast<int64_t>(s.tokens[k].size());
-                r.endedWithEos = s.endedWithEos[k];
-                r.policyLogprob = s.policyLogprob[k];
-                r.samplingLogprob = s.samplingLogprob[k];
-                r.refLogprob = refA[static_cast<int64_t>(k)];
-                r.goldReward = task.score(*taskPrompts[i], r.text).total();
-                (slot == 0 ? cand.a : cand.b) = s.tokens[k];
-                (slot == 0 ? cand.refA : cand.refB) = r.refLogprob;
-                (slot == 0 ? cand.goldA : cand.goldB) = *r.goldReward;
-            }
-            forJudge.push_back({index, rec.prompt, rec.a.text, rec.b.text, rec.a.policyLogprob, rec.b.policyLogprob,
-                                rec.a.refLogprob, rec.b.refLogprob, step, rec.a.goldReward, rec.b.goldReward});
-            awaiting.emplace(index, std::move(cand));
-            records.push_back(std::move(rec));
+// Moves judged pairs into the training buffer; returns how many are trainable.
+int OnlineLoop::Impl::absorbJudgements() {
+    std::vector<Judgement> judged = judge->collect();
+    if (judged.empty()) return 0;
+    if (observer) observer->pairsJudged(judged);
+    int trainable = 0;
+    for (const Judgement& j : judged) {
+        auto it = awaiting.find(j.pairIndex);
+        if (it == awaiting.end()) continue;
+        Candidate c = std::move(it->second);
+        awaiting.erase(it);
+        ++judgedSinceStep;
+        if (j.choice != Choice::A && j.choice != Choice::B) {
+            ++untrainableSinceStep;
+            continue;  // stored, not trained
         }
-        nextPairIndex += G;
-        if (observer) observer->pairsGenerated(records);
-        judge->submit(forJudge);
-        generationSeconds += secondsSince(t0);
-        return true;
+        const bool aWins = j.choice == Choice::A;
+        TrainablePair t;
+        t.index = j.pairIndex;
+        t.prompt = std::move(c.prompt);
+        t.chosen = aWins ? std::move(c.a) : std::move(c.b);
+        t.rejected = aWins ? std::move(c.b) : std::move(c.a);
+        t.refChosen = aWins ? c.refA : c.refB;
+        t.refRejected = aWins ? c.refB : c.refA;
+        t.generatedAt = c.generatedAt;
+        if (c.goldA != c.goldB) t.agreesWithGold = aWins == (c.goldA > c.goldB);
+        ready.push_back(std::move(t));
+        ++trainable;
     }
+    return trainable;
+}
 
-    // Moves judged pairs into the training buffer; returns how many are trainable.
-    int absorbJudgements() {
-        std::vector<Judgement> judged = judge->collect();
-        if (judged.empty()) return 0;
-        if (observer) observer->pairsJudged(judged);
-        int trainable = 0;
-        for (const Judgement& j : judged) {
-            auto it = awaiting.find(j.pairIndex);
-            if (it == awaiting.end()) continue;
-            Candidate c = std::move(it->second);
-            awaiting.erase(it);
-            ++judgedSinceStep;
-            if (j.choice != Choice::A && j.choice != Choice::B) {
-                ++untrainableSinceStep;
-                continue;  // stored, not trained
-            }
-            const bool aWins = j.choice == Choice::A;
-            TrainablePair t;
-            t.index = j.pairIndex;
-            t.prompt = std::move(c.prompt);
-            t.chosen = aWins ? std::move(c.a) : std::move(c.b);
-            t.rejected = aWins ? std::move(c.b) : std::move(c.a);
-            t.refChosen = aWins ? c.refA : c.refB;
-            t.refRejected = aWins ? c.refB : c.refA;
-            t.generatedAt = c.generatedAt;
-            if (c.goldA != c.goldB) t.agreesWithGold = aWins == (c.goldA > c.goldB);
-            ready.push_back(std::move(t));
-            ++trainable;
-        }
-        return trainable;
-    }
+void OnlineLoop::Impl::report(const std::vector<std::pair<std::string, double>>& metrics) {
+    const int64_t t = nowMs();
+    std::vector<MetricSample> samples;
+    samples.reserve(metrics.size());
+    for (const auto& [name, value] : metrics) samples.push_back({step, name, value, t});
+    if (observer) observer->metricsLogged(samples);
+}
 
-    void report(const std::vector<std::pair<std::string, double>>& metrics) {
-        const int64_t t = nowMs();
-        std::vector<MetricSample> samples;
-        samples.reserve(metrics.size());
-        for (const auto& [name, value] : metrics) samples.push_back({step, name, value, t});
-        if (observer) observer->metricsLogged(samples);
-    }
+StepOutcome OnlineLoop::Impl::halt(const std::string& message) {
+    lastError = message;
+    optimizer->zero_grad();
+    if (valueOptimizer) valueOptimizer->zero_grad();
+    return StepOutcome::Halted;
+}
 
-    StepOutcome halt(const std::string& message) {
-        lastError = message;
-        optimizer->zero_grad();
-        return StepOutcome::Halted;
-    }
+double OnlineLoop::Impl::clipGradients(Transformer& model) const {
+    const double maxNorm = cfg.maxGradNorm > 0 ? cfg.maxGradNorm : std::numeric_limits<double>::infinity();
+    return torch::nn::utils::clip_grad_norm_(model->parameters(), maxNorm);
+}
 
-    StepOutcome trainStep(const std::atomic_bool& cancel) {
-        const auto t0 = Clock::now();
-        const size_t N = static_cast<size_t>(cfg.batchSize);
-        std::vector<TrainablePair> batch(std::make_move_iterator(ready.begin()),
-                                         std::make_move_iterator(ready.begin() + static_cast<long>(N)));
-        ready.erase(ready.begin(), ready.begin() + static_cast<long>(N));
+double OnlineLoop::Impl::optimizerStep(torch::optim::AdamW& opt) const {
+    const double warmup = static_cast<double>(std::max<int64_t>(1, cfg.warmupSteps));
+    const double lr = cfg.lr * std::min(1.0, static_cast<double>(step + 1) / warmup);
+    for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    opt.step();
+    return lr;
+}
 
-        std::vector<TokenIds> prompts, responses;
-        std::vector<float> refC, refR;
-        std::vector<int64_t> indices;
-        double agree = 0, agreeCount = 0, staleness = 0;
-        for (int pass = 0; pass < 2; ++pass) {
-            for (const TrainablePair& p : batch) {
-                prompts.push_back(p.prompt);
-                responses.push_back(pass == 0 ? p.chosen : p.rejected);
-            }
-        }
+StepOutcome OnlineLoop::Impl::trainStep(const std::atomic_bool& cancel) {
+    const auto t0 = Clock::now();
+    const size_t N = static_cast<size_t>(cfg.batchSize);
+    std::vector<TrainablePair> batch(std::make_move_iterator(ready.begin()),
+                                     std::make_move_iterator(ready.begin() + static_cast<long>(N)));
+    ready.erase(ready.begin(), ready.begin() + static_cast<long>(N));
+
+    std::vector<TokenIds> prompts, responses;
+    std::vector<float> refC, refR;
+    std::vector<int64_t> indices;
+    double agree = 0, agreeCount = 0, staleness = 0;
+    for (int pass = 0; pass < 2; ++pass) {
         for (const TrainablePair& p : batch) {
-            refC.push_back(static_cast<float>(p.refChosen));
-            refR.push_back(static_cast<float>(p.refRejected));
-            indices.push_back(p.index);
-            staleness += static_cast<double>(step - p.generatedAt);
-            if (p.agreesWithGold) {
-                agree += *p.agreesWithGold ? 1.0 : 0.0;
-                agreeCount += 1.0;
-            }
+            prompts.push_back(p.prompt);
+            responses.push_back(pass == 0 ? p.chosen : p.rejected);
         }
-        const SequenceBatch seqs = packSequences(prompts, responses, tokenizer.special().pad);
-        policy->train();
-        optimizer->zero_grad();
-        const at::Tensor logps =
-            sequenceLogprobs(computeLogits(policy, seqs.ids, seqs.attention, bf16).to(at::kFloat), seqs);
-        const int64_t n = static_cast<int64_t>(N);
-        std::vector<float> tokC, tokR;
-        for (const TrainablePair& p : batch) {
-            tokC.push_back(static_cast<float>(std::max<size_t>(1, p.chosen.size())));
-            tokR.push_back(static_cast<float>(std::max<size_t>(1, p.rejected.size())));
-        }
-        PairLogps lp{logps.narrow(0, 0, n), logps.narrow(0, n, n), at::tensor(refC), at::tensor(refR),
-                     at::tensor(tokC), at::tensor(tokR)};
-        at::Tensor dpMask;
-        if (cfg.algorithm == "sail-dp") dpMask = redrawDatasetPreferences(lp);
-        LossOutput out = pairwiseLoss(lossOptions, lp);
-        addSailTerms(lp, out);
-        if (dpMask.defined() && dpMask.sum().item<double>() > 0 && cfg.sailRho > 0) {
-            const at::Tensor extra = selfJudgedSquare(cfg.sailRho, at::log_sigmoid(cfg.beta * logRatioMargin(lp)), dpMask);
-            out.metrics.push_back({"sail/extra_loss", extra.item<double>()});
-            out.loss = out.loss + extra;
-        }
-        const double lossValue = out.metrics.front().second;
-        if (!std::isfinite(lossValue)) {
-            return halt("non-finite loss (" + std::to_string(lossValue) + ") at step " + std::to_string(step + 1) +
-                        "; no update was applied and the last checkpoint is kept");
-        }
-        out.loss.backward();
-        const double maxNorm = cfg.maxGradNorm > 0 ? cfg.maxGradNorm : std::numeric_limits<double>::infinity();
-        const double gradNorm = torch::nn::utils::clip_grad_norm_(policy->parameters(), maxNorm);
-        if (!std::isfinite(gradNorm)) {
-            return halt("non-finite gradient norm at step " + std::to_string(step + 1) +
-                        "; no update was applied and the last checkpoint is kept");
-        }
-        const double lr = cfg.lr * std::min(1.0, static_cast<double>(step + 1) / static_cast<double>(std::max<int64_t>(1, cfg.warmupSteps)));
-        for (auto& group : optimizer->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-        optimizer->step();
-        ++step;
-
-        const double stepSeconds = secondsSince(t0) + generationSeconds;
-        out.metrics.push_back({"grad_norm", gradNorm});
-        out.metrics.push_back({"learning_rate", lr});
-        if (agreeCount > 0) out.metrics.push_back({"gold/label_agreement", agree / agreeCount});
-        out.metrics.push_back({"buffer/staleness", staleness / static_cast<double>(N)});
-        if (cfg.algorithm == "sail-dp") {
-            out.metrics.push_back({"sail/routed", lastDpRouted});
-            out.metrics.push_back({"sail/swapped", lastDpSwapped});
-        }
-        // Ties, "both bad" and skips are stored but not trained on: when the
-        // policy's two samples become equally good (or identical), this share
-        // rises and each step needs more generation.
-        if (judgedSinceStep > 0) {
-            out.metrics.push_back({"judge/untrainable_share",
-                                   static_cast<double>(untrainableSinceStep) / static_cast<double>(judgedSinceStep)});
-        }
-        judgedSinceStep = untrainableSinceStep = 0;
-        out.metrics.push_back({"time/step_seconds", stepSeconds});
-        out.metrics.push_back({"time/generation_share", stepSeconds > 0 ? generationSeconds / stepSeconds : 0.0});
-        generationSeconds = 0;
-        // Offline pairs are not this run's pairs: there is nothing to mark.
-        if (observer && setup.offlinePairs.empty()) observer->pairsTrained(step, indices);
-        report(out.metrics);
-        lastMetrics = out.metrics;
-
-        if (cfg.evalEvery > 0 && step % cfg.evalEvery == 0) evaluate(cancel);
-        if ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery == 0) || step == cfg.steps) checkpoint();
-        return StepOutcome::Trained;
     }
-
-    // PPO (spec §4): one response per prompt, scored at its end; per-token KL
-    // penalty; GAE; whitened advantages; clipped policy and value losses; one
-    // optimisation pass over the rollout batch.
-    StepOutcome ppoStep(const std::atomic_bool& cancel) {
-        const auto t0 = Clock::now();
-        const int64_t B = cfg.batchSize;
-        std::vector<TokenIds> prompts;
-        std::vector<uint64_t> seeds;
-        std::vector<const TaskPrompt*> taskPrompts;
-        for (int64_t i = 0; i < B; ++i) {
-            const TaskPrompt& p = trainPrompt(nextPairIndex + i);
-            taskPrompts.push_back(&p);
-            prompts.push_back(tokenizer.promptIds(p.text));
-            seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(nextPairIndex + i), 20));
+    for (const TrainablePair& p : batch) {
+        refC.push_back(static_cast<float>(p.refChosen));
+        refR.push_back(static_cast<float>(p.refRejected));
+        indices.push_back(p.index);
+        staleness += static_cast<double>(step - p.generatedAt);
+        if (p.agreesWithGold) {
+            agree += *p.agreesWithGold ? 1.0 : 0.0;
+            agreeCount += 1.0;
         }
-        nextPairIndex += B;
-        policy->eval();
-        const SampledSequences s =
-            sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer.special().eos, tokenizer.special().pad, &cancel);
-        if (s.cancelled) return StepOutcome::Cancelled;
-        std::vector<std::string> promptTexts, texts;
-        for (int64_t i = 0; i < B; ++i) {
-            promptTexts.push_back(taskPrompts[static_cast<size_t>(i)]->text);
-            texts.push_back(tokenizer.decode(s.tokens[static_cast<size_t>(i)]));
-        }
-        std::vector<double> scores = ppoScorer ? ppoScorer->score(promptTexts, texts) : std::vector<double>(static_cast<size_t>(B));
-        double gold = 0, eos = 0;
-        for (int64_t i = 0; i < B; ++i) {
-            const size_t k = static_cast<size_t>(i);
-            const double g = task.score(*taskPrompts[k], texts[k]).total();
-            gold += g / static_cast<double>(B);
-            if (!ppoScorer) scores[k] = g;
-            if (!s.endedWithEos[k]) scores[k] = cfg.ppoNoEosPenalty;
-            else eos += 1.0 / static_cast<double>(B);
-        }
-        const double generationTime = secondsSince(t0);
-
-        const SequenceBatch batch = packSequences(prompts, s.tokens, tokenizer.special().pad);
-        const int64_t T = batch.ids.size(1);
-        const at::Tensor mask = batch.responseMask.narrow(1, 1, T - 1).to(at::kFloat);
-        at::Tensor oldLogp, refLogp, oldValues;
-        {
-            torch::NoGradGuard noGrad;
-            oldLogp = responseTokenLogprobs(computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
-            refLogp = responseTokenLogprobs(computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
-            value->eval();
-            // The value of the state before token t+1 sits at position t.
-            oldValues = value->scalarPerToken(batch.ids, batch.attention).to(at::kFloat).narrow(1, 0, T - 1) * mask;
-        }
-        const at::Tensor delta = (oldLogp - refLogp) * mask;
-        const at::Tensor scoreTensor = at::tensor(std::vector<float>(scores.begin(), scores.end()));
-        const at::Tensor rewards = shapedRewards(scoreTensor, delta, mask, cfg.ppoKlCoef);
-        const at::Tensor advantages = generalizedAdvantages(rewards, oldValues, mask, cfg.ppoGamma, cfg.ppoLambda);
-        const at::Tensor returns = advantages + oldValues;
-        const at::Tensor whitened = whiten(advantages, mask);
-
-        policy->train();
-        value->train();
-        optimizer->zero_grad();
-        valueOptimizer->zero_grad();
-        const at::Tensor newLogp =
-            responseTokenLogprobs(computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
-        const at::Tensor newValues = value->scalarPerToken(batch.ids, batch.attention).to(at::kFloat).narrow(1, 0, T - 1);
-        const PolicyLoss pl = clippedPolicyLoss(newLogp, oldLogp, whitened, mask, cfg.ppoClip);
-        const ValueLoss vl = clippedValueLoss(newValues, oldValues, returns, mask, cfg.ppoValueClip);
-        const at::Tensor loss = pl.loss + cfg.ppoValueCoef * vl.loss;
-        const double lossValue = loss.item<double>();
-        if (!std::isfinite(lossValue)) {
-            valueOptimizer->zero_grad();
-            return halt("non-finite PPO loss (" + std::to_string(lossValue) + ") at step " + std::to_string(step + 1) +
-                        "; no update was applied and the last checkpoint is kept");
-        }
-        loss.backward();
-        const double maxNorm = cfg.maxGradNorm > 0 ? cfg.maxGradNorm : std::numeric_limits<double>::infinity();
-        const double gradNorm = torch::nn::utils::clip_grad_norm_(policy->parameters(), maxNorm);
-        torch::nn::utils::clip_grad_norm_(value->parameters(), maxNorm);
-        if (!std::isfinite(gradNorm)) {
-            valueOptimizer->zero_grad();
-            return halt("non-finite gradient norm at step " + std::to_string(step + 1) + "; no update was applied");
-        }
-        const double lr = cfg.lr * std::min(1.0, static_cast<double>(step + 1) / static_cast<double>(std::max<int64_t>(1, cfg.warmupSteps)));
-        for (auto* opt : {optimizer.get(), valueOptimizer.get()}) {
-            for (auto& group : opt->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-            opt->step();
-        }
-        ++step;
-        const double nonScore = (-cfg.ppoKlCoef * delta.sum(1)).mean().item<double>();
-        const double meanScore = scoreTensor.mean().item<double>();
-        const double stepSeconds = secondsSince(t0);
-        lastMetrics = {{"loss", lossValue},
-                       {"loss/policy_avg", pl.loss.item<double>()},
-                       {"loss/value_avg", vl.loss.item<double>()},
-                       {"policy/approxkl_avg", pl.approxKl},
-                       {"policy/clipfrac_avg", pl.clipFraction},
-                       {"val/ratio", pl.meanRatio},
-                       {"val/clipfrac_avg", vl.clipFraction},
-                       {"objective/scores", meanScore},
-                       {"objective/non_score_reward", nonScore},
-                       {"objective/rlhf_reward", meanScore + nonScore},
-                       {"gold/rollout_reward", gold},
-                       {"eval/rollout_eos_rate", eos},
-                       {"grad_norm", gradNorm},
-                       {"learning_rate", lr},
-                       {"time/step_seconds", stepSeconds},
-                       {"time/generation_share", stepSeconds > 0 ? generationTime / stepSeconds : 0.0}};
-        report(lastMetrics);
-        if (cfg.evalEvery > 0 && step % cfg.evalEvery == 0) evaluate(cancel);
-        if ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery == 0) || step == cfg.steps) checkpoint();
-        return StepOutcome::Trained;
     }
-
-    // SAIL-DP (spec §2): each dataset pair is routed with probability r; a
-    // routed pair's preference is re-drawn from the policy, swapped with
-    // probability 1 - s(beta h). Returns the routing mask [N].
-    at::Tensor redrawDatasetPreferences(PairLogps& lp) {
-        const int64_t n = lp.policyChosen.size(0);
-        std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x5A1D, static_cast<uint64_t>(step)));
-        std::bernoulli_distribution route(cfg.sailDpProb);
-        std::uniform_real_distribution<double> u(0.0, 1.0);
-        const at::Tensor pChosen = at::sigmoid(cfg.beta * logRatioMargin(lp)).detach().to(at::kDouble);
-        std::vector<float> mask(static_cast<size_t>(n));
-        std::vector<uint8_t> swap(static_cast<size_t>(n));
-        double routed = 0, swapped = 0;
-        for (int64_t i = 0; i < n; ++i) {
-            const bool r = route(rng);
-            const double draw = u(rng);
-            mask[static_cast<size_t>(i)] = r ? 1.0f : 0.0f;
-            swap[static_cast<size_t>(i)] = r && draw > pChosen[i].item<double>();
-            routed += r;
-            swapped += swap[static_cast<size_t>(i)];
-        }
-        lastDpRouted = routed;
-        lastDpSwapped = swapped;
-        if (swapped > 0) {
-            const at::Tensor s = at::tensor(std::vector<uint8_t>(swap)).to(at::kBool);
-            auto pick = [&](at::Tensor& a, at::Tensor& b) {
-                const at::Tensor na = at::where(s, b, a), nb = at::where(s, a, b);
-                a = na;
-                b = nb;
-            };
-            pick(lp.policyChosen, lp.policyRejected);
-            pick(lp.refChosen, lp.refRejected);
-            pick(lp.chosenTokens, lp.rejectedTokens);
-        }
-        return at::tensor(mask);
+    const SequenceBatch seqs = packSequences(prompts, responses, tokenizer.special().pad);
+    policy->train();
+    optimizer->zero_grad();
+    const at::Tensor logps =
+        sequenceLogprobs(computeLogits(policy, seqs.ids, seqs.attention, bf16).to(at::kFloat), seqs);
+    const int64_t n = static_cast<int64_t>(N);
+    std::vector<float> tokC, tokR;
+    for (const TrainablePair& p : batch) {
+        tokC.push_back(static_cast<float>(std::max<size_t>(1, p.chosen.size())));
+        tokR.push_back(static_cast<float>(std::max<size_t>(1, p.rejected.size())));
     }
-
-    // SAIL (spec §2): each pair is routed to the SAIL terms with probability
-    // sail_prob; with no pair routed the loss is exactly the DPO loss.
-    void addSailTerms(const PairLogps& lp, LossOutput& out) {
-        const bool pr = cfg.algorithm == "sail-pr", pp = cfg.algorithm == "sail-pp";
-        if (!pr && !pp) return;
-        const double coef = pr ? cfg.sailGamma : cfg.sailPi;
-        const int64_t n = lp.policyChosen.size(0);
-        std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x5A11, static_cast<uint64_t>(step)));
-        std::bernoulli_distribution route(cfg.sailProb);
-        std::vector<float> m(static_cast<size_t>(n));
-        double routed = 0;
-        for (float& v : m) {
-            v = route(rng) ? 1.0f : 0.0f;
-            routed += v;
-        }
-        out.metrics.push_back({"sail/routed", routed});
-        if (routed == 0 || coef == 0) return;
-        const at::Tensor mask = at::tensor(m);
-        const at::Tensor ell = at::log_sigmoid(cfg.beta * logRatioMargin(lp));
-        at::Tensor extra = explorationSurrogate(explorationFormFromName(cfg.explorationForm).value_or(ExplorationForm::ScoreFunction),
-                                                coef, ell, lp.policyChosen, lp.policyRejected, mask, cfg.explorationBaseline != 0);
-        if (pp) extra = extra + selfJudgedSquare(coef, ell, mask);
+    PairLogps lp{logps.narrow(0, 0, n), logps.narrow(0, n, n), at::tensor(refC), at::tensor(refR),
+                 at::tensor(tokC), at::tensor(tokR)};
+    at::Tensor dpMask;
+    if (cfg.algorithm == "sail-dp") dpMask = redrawDatasetPreferences(lp);
+    LossOutput out = pairwiseLoss(lossOptions, lp);
+    addSailTerms(lp, out);
+    if (dpMask.defined() && dpMask.sum().item<double>() > 0 && cfg.sailRho > 0) {
+        const at::Tensor extra = selfJudgedSquare(cfg.sailRho, at::log_sigmoid(cfg.beta * logRatioMargin(lp)), dpMask);
         out.metrics.push_back({"sail/extra_loss", extra.item<double>()});
         out.loss = out.loss + extra;
     }
-
-    // Offline methods on stored pairs: the next batch, reference log-probs
-    // computed as the pairs are drawn.
-    void drawOfflineBatch() {
-        const auto& all = setup.offlinePairs;
-        std::vector<TokenIds> prompts, responses;
-        std::vector<size_t> picked;
-        const int32_t eos = tokenizer.special().eos;
-        const size_t maxLen = static_cast<size_t>(policy->config().maxSeqLen);
-        while (picked.size() < static_cast<size_t>(cfg.batchSize)) {
-            if (offlineCursor >= offlineOrder.size()) {
-                offlineOrder.resize(all.size());
-                for (size_t i = 0; i < all.size(); ++i) offlineOrder[i] = i;
-                std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x0FF1, static_cast<uint64_t>(offlineEpoch++)));
-                std::shuffle(offlineOrder.begin(), offlineOrder.end(), rng);
-                offlineCursor = 0;
-            }
-            picked.push_back(offlineOrder[offlineCursor++]);
-        }
-        auto responseIds = [&](const TokenIds& prompt, const std::string& text) {
-            TokenIds ids = tokenizer.encode(text);
-            ids.push_back(eos);
-            // Keep prompt + response within the model's context.
-            const size_t room = maxLen > prompt.size() + 1 ? maxLen - prompt.size() : 1;
-            if (ids.size() > room) ids.resize(room);
-            return ids;
-        };
-        std::vector<TrainablePair> pairs;
-        for (size_t i : picked) {
-            TrainablePair t;
-            t.index = static_cast<int64_t>(i);
-            t.prompt = tokenizer.promptIds(all[i].prompt);
-            if (t.prompt.size() + 2 > maxLen) t.prompt.resize(maxLen / 2);
-            t.chosen = responseIds(t.prompt, all[i].chosen);
-            t.rejected = responseIds(t.prompt, all[i].rejected);
-            t.generatedAt = step;
-            pairs.push_back(std::move(t));
-        }
-        for (int pass = 0; pass < 2; ++pass) {
-            for (const TrainablePair& t : pairs) {
-                prompts.push_back(t.prompt);
-                responses.push_back(pass == 0 ? t.chosen : t.rejected);
-            }
-        }
-        const at::Tensor ref = referenceLogprobs(prompts, responses);
-        const auto refA = ref.accessor<float, 1>();
-        const int64_t n = static_cast<int64_t>(pairs.size());
-        for (int64_t i = 0; i < n; ++i) {
-            pairs[static_cast<size_t>(i)].refChosen = refA[i];
-            pairs[static_cast<size_t>(i)].refRejected = refA[n + i];
-            ready.push_back(std::move(pairs[static_cast<size_t>(i)]));
-        }
+    const double lossValue = out.metrics.front().second;
+    if (!std::isfinite(lossValue)) {
+        return halt("non-finite loss (" + std::to_string(lossValue) + ") at step " + std::to_string(step + 1) +
+                    "; no update was applied and the last checkpoint is kept");
     }
+    out.loss.backward();
+    const double gradNorm = clipGradients(policy);
+    if (!std::isfinite(gradNorm)) {
+        return halt("non-finite gradient norm at step " + std::to_string(step + 1) +
+                    "; no update was applied and the last checkpoint is kept");
+    }
+    const double lr = optimizerStep(*optimizer);
+    ++step;
 
-    StepOutcome runStep(const std::atomic_bool& cancel) {
-        if (step >= cfg.steps) return StepOutcome::Finished;
-        if (!evaluatedAtStart) {
-            evaluatedAtStart = true;
-            if (cfg.evalEvery > 0) evaluate(cancel);
-        }
-        if (cfg.algorithm == "ppo") return ppoStep(cancel);
-        if (!setup.offlinePairs.empty()) {
-            if (cancel.load()) return StepOutcome::Cancelled;
-            drawOfflineBatch();
-            return trainStep(cancel);
-        }
-        const size_t maxOutstanding = static_cast<size_t>(2 * cfg.generationBatch);
-        for (;;) {
-            if (cancel.load()) return StepOutcome::Cancelled;
-            const int trainable = absorbJudgements();
-            if (ready.size() >= static_cast<size_t>(cfg.batchSize)) break;
-            if (judge->outstanding() >= maxOutstanding) return StepOutcome::WaitingForLabels;
-            if (!generateRound(cancel)) return StepOutcome::Cancelled;
-            const int after = absorbJudgements();
-            barrenRounds = (trainable + after > 0 || judge->outstanding() > 0) ? 0 : barrenRounds + 1;
-            if (barrenRounds >= kMaxBarrenRounds) {
-                barrenRounds = 0;
-                return halt("the judge preferred neither response in " + std::to_string(kMaxBarrenRounds) +
-                            " rounds (identical or equally scored responses); try a higher temperature");
-            }
-            if (ready.size() >= static_cast<size_t>(cfg.batchSize)) break;
-        }
+    const double stepSeconds = secondsSince(t0) + generationSeconds;
+    out.metrics.push_back({"grad_norm", gradNorm});
+    out.metrics.push_back({"learning_rate", lr});
+    if (agreeCount > 0) out.metrics.push_back({"gold/label_agreement", agree / agreeCount});
+    out.metrics.push_back({"buffer/staleness", staleness / static_cast<double>(N)});
+    if (cfg.algorithm == "sail-dp") {
+        out.metrics.push_back({"sail/routed", lastDpRouted});
+        out.metrics.push_back({"sail/swapped", lastDpSwapped});
+    }
+    // Ties, "both bad" and skips are stored but not trained on: when the
+    // policy's two samples become equally good (or identical), this share
+    // rises and each step needs more generation.
+    if (judgedSinceStep > 0) {
+        out.metrics.push_back({"judge/untrainable_share",
+                               static_cast<double>(untrainableSinceStep) / static_cast<double>(judgedSinceStep)});
+    }
+    judgedSinceStep = untrainableSinceStep = 0;
+    out.metrics.push_back({"time/step_seconds", stepSeconds});
+    out.metrics.push_back({"time/generation_share", stepSeconds > 0 ? generationSeconds / stepSeconds : 0.0});
+    generationSeconds = 0;
+    // Offline pairs are not this run's pairs: there is nothing to mark.
+    if (observer && setup.offlinePairs.empty()) observer->pairsTrained(step, indices);
+    report(out.metrics);
+    lastMetrics = out.metrics;
+
+    if (cfg.evalEvery > 0 && step % cfg.evalEvery == 0) evaluate(cancel);
+    if ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery == 0) || step == cfg.steps) checkpoint();
+    return StepOutcome::Trained;
+}
+
+StepOutcome OnlineLoop::Impl::runStep(const std::atomic_bool& cancel) {
+    if (step >= cfg.steps) return StepOutcome::Finished;
+    if (!evaluatedAtStart) {
+        evaluatedAtStart = true;
+        if (cfg.evalEvery > 0) evaluate(cancel);
+    }
+    if (cfg.algorithm == "ppo") return ppoStep(cancel);
+    if (!setup.offlinePairs.empty()) {
+        if (cancel.load()) return StepOutcome::Cancelled;
+        drawOfflineBatch();
         return trainStep(cancel);
     }
-
-    void evaluate(const std::atomic_bool& cancel) {
-        torch::NoGradGuard noGrad;
-        const int64_t total = static_cast<int64_t>(evalPrompts.size());
-        const int64_t chunk = 64;
-        double k1 = 0, k3 = 0, exact = 0, entropy = 0, gold = 0, tokens = 0, eos = 0;
-        for (int64_t start = 0; start < total; start += chunk) {
-            if (cancel.load()) return;
-            const int64_t count = std::min(chunk, total - start);
-            std::vector<TokenIds> prompts;
-            std::vector<uint64_t> seeds;
-            for (int64_t i = start; i < start + count; ++i) {
-                prompts.push_back(tokenizer.promptIds(evalPrompts[i].text));
-                seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed) ^ 0xE7A1ull, static_cast<uint64_t>(step),
-                                        static_cast<uint64_t>(i)));
-            }
-            const SampledSequences s = sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer.special().eos,
-                                                   tokenizer.special().pad, &cancel);
-            if (s.cancelled) return;
-            const SequenceBatch batch = packSequences(prompts, s.tokens, tokenizer.special().pad);
-            const KlPerSequence kl =
-                klPerSequence(computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat),
-                              computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
-            k1 += kl.k1.sum().item<double>();
-            k3 += kl.k3.sum().item<double>();
-            exact += kl.exact.sum().item<double>();
-            entropy += kl.entropy.sum().item<double>();
-            for (int64_t i = 0; i < count; ++i) {
-                gold += task.score(evalPrompts[start + i], tokenizer.decode(s.tokens[i])).total();
-                tokens += static_cast<double>(s.tokens[i].size());
-                eos += s.endedWithEos[i] ? 1.0 : 0.0;
-            }
+    const size_t maxOutstanding = static_cast<size_t>(2 * cfg.generationBatch);
+    for (;;) {
+        if (cancel.load()) return StepOutcome::Cancelled;
+        const int trainable = absorbJudgements();
+        if (ready.size() >= static_cast<size_t>(cfg.batchSize)) break;
+        if (judge->outstanding() >= maxOutstanding) return StepOutcome::WaitingForLabels;
+        if (!generateRound(cancel)) return StepOutcome::Cancelled;
+        const int after = absorbJudgements();
+        barrenRounds = (trainable + after > 0 || judge->outstanding() > 0) ? 0 : barrenRounds + 1;
+        if (barrenRounds >= kMaxBarrenRounds) {
+            barrenRounds = 0;
+            return halt("the judge preferred neither response in " + std::to_string(kMaxBarrenRounds) +
+                        " rounds (identical or equally scored responses); try a higher temperature");
         }
-        const double n = static_cast<double>(total);
-        const double chosen = cfg.klEstimator == "k1" ? k1 : cfg.klEstimator == "exact" ? exact : k3;
-        report({{"objective/kl", chosen / n},
-                {"kl/k1", k1 / n},
-                {"kl/k3", k3 / n},
-                {"kl/exact", exact / n},
-                {"objective/entropy", entropy / n},
-                {"gold/reward", gold / n},
-                {"eval/response_tokens", tokens / n},
-                {"eval/eos_rate", eos / n}});
+        if (ready.size() >= static_cast<size_t>(cfg.batchSize)) break;
     }
+    return trainStep(cancel);
+}
 
-    std::string checkpoint() {
-        char name[64];
-        std::snprintf(name, sizeof name, "step-%08lld.pt", static_cast<long long>(step));
-        const std::string path = (std::filesystem::path(setup.checkpointDir) / name).string();
-        ModelFileInfo info = modelInfo;
-        info.counters = {{"step", step}, {"next_pair_index", nextPairIndex}};
-        saveModelFile(path, policy, info, optimizer.get());
-        if (observer) observer->checkpointSaved({step, path, lastMetrics});
-        return path;
+void OnlineLoop::Impl::evaluate(const std::atomic_bool& cancel) {
+    torch::NoGradGuard noGrad;
+    const int64_t total = static_cast<int64_t>(evalPrompts.size());
+    const int64_t chunk = 64;
+    double k1 = 0, k3 = 0, exact = 0, entropy = 0, gold = 0, tokens = 0, eos = 0;
+    for (int64_t start = 0; start < total; start += chunk) {
+        if (cancel.load()) return;
+        const int64_t count = std::min(chunk, total - start);
+        std::vector<TokenIds> prompts;
+        std::vector<uint64_t> seeds;
+        for (int64_t i = start; i < start + count; ++i) {
+            prompts.push_back(tokenizer.promptIds(evalPrompts[i].text));
+            seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed) ^ 0xE7A1ull, static_cast<uint64_t>(step),
+                                    static_cast<uint64_t>(i)));
+        }
+        const SampledSequences s = sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer.special().eos,
+                                               tokenizer.special().pad, &cancel);
+        if (s.cancelled) return;
+        const SequenceBatch batch = packSequences(prompts, s.tokens, tokenizer.special().pad);
+        const KlPerSequence kl =
+            klPerSequence(computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat),
+                          computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
+        k1 += kl.k1.sum().item<double>();
+        k3 += kl.k3.sum().item<double>();
+        exact += kl.exact.sum().item<double>();
+        entropy += kl.entropy.sum().item<double>();
+        for (int64_t i = 0; i < count; ++i) {
+            gold += task.score(evalPrompts[start + i], tokenizer.decode(s.tokens[i])).total();
+            tokens += static_cast<double>(s.tokens[i].size());
+            eos += s.endedWithEos[i] ? 1.0 : 0.0;
+        }
     }
-};
+    const double n = static_cast<double>(total);
+    const double chosen = cfg.klEstimator == "k1" ? k1 : cfg.klEstimator == "exact" ? exact : k3;
+    report({{"objective/kl", chosen / n},
+            {"kl/k1", k1 / n},
+            {"kl/k3", k3 / n},
+            {"kl/exact", exact / n},
+            {"objective/entropy", entropy / n},
+            {"gold/reward", gold / n},
+            {"eval/response_tokens", tokens / n},
+            {"eval/eos_rate", eos / n}});
+}
+
+std::string OnlineLoop::Impl::checkpoint() {
+    char name[64];
+    std::snprintf(name, sizeof name, "step-%08lld.pt", static_cast<long long>(step));
+    const std::string path = (std::filesystem::path(setup.checkpointDir) / name).string();
+    ModelFileInfo info = modelInfo;
+    info.counters = {{"step", step}, {"next_pair_index", nextPairIndex}};
+    saveModelFile(path, policy, info, optimizer.get());
+    if (observer) observer->checkpointSaved({step, path, lastMetrics});
+    return path;
+}
+
 
 OnlineLoop::OnlineLoop(LoopSetup setup, std::unique_ptr<Judge> judge, LoopObserver* observer)
     : d(std::make_unique<Impl>(std::move(setup), std::move(judge), observer)) {}

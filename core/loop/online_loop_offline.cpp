@@ -1,0 +1,121 @@
+// Offline pairs and SAIL terms of the online loop (algorithms.md §1, §2).
+#include "core/loop/online_loop_impl.h"
+
+namespace preflab {
+
+// SAIL-DP (spec §2): each dataset pair is routed with probability r; a
+// routed pair's preference is re-drawn from the policy, swapped with
+// probability 1 - s(beta h). Returns the routing mask [N].
+at::Tensor OnlineLoop::Impl::redrawDatasetPreferences(PairLogps& lp) {
+    const int64_t n = lp.policyChosen.size(0);
+    std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x5A1D, static_cast<uint64_t>(step)));
+    std::bernoulli_distribution route(cfg.sailDpProb);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    const at::Tensor pChosen = at::sigmoid(cfg.beta * logRatioMargin(lp)).detach().to(at::kDouble);
+    std::vector<float> mask(static_cast<size_t>(n));
+    std::vector<uint8_t> swap(static_cast<size_t>(n));
+    double routed = 0, swapped = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const bool r = route(rng);
+        const double draw = u(rng);
+        mask[static_cast<size_t>(i)] = r ? 1.0f : 0.0f;
+        swap[static_cast<size_t>(i)] = r && draw > pChosen[i].item<double>();
+        routed += r;
+        swapped += swap[static_cast<size_t>(i)];
+    }
+    lastDpRouted = routed;
+    lastDpSwapped = swapped;
+    if (swapped > 0) {
+        const at::Tensor s = at::tensor(std::vector<uint8_t>(swap)).to(at::kBool);
+        auto pick = [&](at::Tensor& a, at::Tensor& b) {
+            const at::Tensor na = at::where(s, b, a), nb = at::where(s, a, b);
+            a = na;
+            b = nb;
+        };
+        pick(lp.policyChosen, lp.policyRejected);
+        pick(lp.refChosen, lp.refRejected);
+        pick(lp.chosenTokens, lp.rejectedTokens);
+    }
+    return at::tensor(mask);
+}
+
+// SAIL (spec §2): each pair is routed to the SAIL terms with probability
+// sail_prob; with no pair routed the loss is exactly the DPO loss.
+void OnlineLoop::Impl::addSailTerms(const PairLogps& lp, LossOutput& out) {
+    const bool pr = cfg.algorithm == "sail-pr", pp = cfg.algorithm == "sail-pp";
+    if (!pr && !pp) return;
+    const double coef = pr ? cfg.sailGamma : cfg.sailPi;
+    const int64_t n = lp.policyChosen.size(0);
+    std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x5A11, static_cast<uint64_t>(step)));
+    std::bernoulli_distribution route(cfg.sailProb);
+    std::vector<float> m(static_cast<size_t>(n));
+    double routed = 0;
+    for (float& v : m) {
+        v = route(rng) ? 1.0f : 0.0f;
+        routed += v;
+    }
+    out.metrics.push_back({"sail/routed", routed});
+    if (routed == 0 || coef == 0) return;
+    const at::Tensor mask = at::tensor(m);
+    const at::Tensor ell = at::log_sigmoid(cfg.beta * logRatioMargin(lp));
+    at::Tensor extra = explorationSurrogate(explorationFormFromName(cfg.explorationForm).value_or(ExplorationForm::ScoreFunction),
+                                            coef, ell, lp.policyChosen, lp.policyRejected, mask, cfg.explorationBaseline != 0);
+    if (pp) extra = extra + selfJudgedSquare(coef, ell, mask);
+    out.metrics.push_back({"sail/extra_loss", extra.item<double>()});
+    out.loss = out.loss + extra;
+}
+
+// Offline methods on stored pairs: the next batch, reference log-probs
+// computed as the pairs are drawn.
+void OnlineLoop::Impl::drawOfflineBatch() {
+    const auto& all = setup.offlinePairs;
+    std::vector<TokenIds> prompts, responses;
+    std::vector<size_t> picked;
+    const int32_t eos = tokenizer.special().eos;
+    const size_t maxLen = static_cast<size_t>(policy->config().maxSeqLen);
+    while (picked.size() < static_cast<size_t>(cfg.batchSize)) {
+        if (offlineCursor >= offlineOrder.size()) {
+            offlineOrder.resize(all.size());
+            for (size_t i = 0; i < all.size(); ++i) offlineOrder[i] = i;
+            std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x0FF1, static_cast<uint64_t>(offlineEpoch++)));
+            std::shuffle(offlineOrder.begin(), offlineOrder.end(), rng);
+            offlineCursor = 0;
+        }
+        picked.push_back(offlineOrder[offlineCursor++]);
+    }
+    auto responseIds = [&](const TokenIds& prompt, const std::string& text) {
+        TokenIds ids = tokenizer.encode(text);
+        ids.push_back(eos);
+        // Keep prompt + response within the model's context.
+        const size_t room = maxLen > prompt.size() + 1 ? maxLen - prompt.size() : 1;
+        if (ids.size() > room) ids.resize(room);
+        return ids;
+    };
+    std::vector<TrainablePair> pairs;
+    for (size_t i : picked) {
+        TrainablePair t;
+        t.index = static_cast<int64_t>(i);
+        t.prompt = tokenizer.promptIds(all[i].prompt);
+        if (t.prompt.size() + 2 > maxLen) t.prompt.resize(maxLen / 2);
+        t.chosen = responseIds(t.prompt, all[i].chosen);
+        t.rejected = responseIds(t.prompt, all[i].rejected);
+        t.generatedAt = step;
+        pairs.push_back(std::move(t));
+    }
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const TrainablePair& t : pairs) {
+            prompts.push_back(t.prompt);
+            responses.push_back(pass == 0 ? t.chosen : t.rejected);
+        }
+    }
+    const at::Tensor ref = referenceLogprobs(prompts, responses);
+    const auto refA = ref.accessor<float, 1>();
+    const int64_t n = static_cast<int64_t>(pairs.size());
+    for (int64_t i = 0; i < n; ++i) {
+        pairs[static_cast<size_t>(i)].refChosen = refA[i];
+        pairs[static_cast<size_t>(i)].refRejected = refA[n + i];
+        ready.push_back(std::move(pairs[static_cast<size_t>(i)]));
+    }
+}
+
+}  // namespace preflab

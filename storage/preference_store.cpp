@@ -104,4 +104,22 @@ void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
     while (s.step()) visit({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
 }
 
+int64_t PreferenceStore::forEachRating(std::optional<int64_t> runId, const std::function<void(const StoredRating&)>& visit) {
+    SqliteStatement s(m_db.connection(),
+                      "SELECT p.text, r.text, coalesce(r.ended_with_eos, 1), ra.value, r.sampling_logprob FROM responses r "
+                      "JOIN prompts p ON p.id = r.prompt_id "
+                      "JOIN ratings ra ON ra.id = (SELECT max(id) FROM ratings WHERE response_id = r.id) "
+                      "WHERE (?1 IS NULL OR r.run_id = ?1) ORDER BY r.id");
+    s.bind(1, runId);
+    int64_t withoutPropensity = 0;
+    while (s.step()) {
+        if (s.isNull(4)) {
+            ++withoutPropensity;
+            continue;
+        }
+        visit({s.text(0), s.text(1), s.int64(2) != 0, s.real(3), s.real(4)});
+    }
+    return withoutPropensity;
+}
+
 }  // namespace preflab

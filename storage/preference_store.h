@@ -12,6 +12,13 @@ struct LabeledPair {  // a pair with its most recent label, for export
     std::string prompt, responseA, responseB, choice, source;
 };
 
+struct StoredRating {  // a rated response with its sampling log-probability, for CPO
+    std::string prompt, response;
+    bool endedWithEos = true;
+    double value = 0;
+    double samplingLogprob = 0;
+};
+
 class PreferenceStore {
 public:
     explicit PreferenceStore(Database& db) : m_db(db) {}
@@ -23,6 +30,10 @@ public:
     int64_t countLabels(const std::string& source = {});
     // Visits every pair whose latest label is 'a' or 'b' (optionally of one run).
     void forEachPreference(std::optional<int64_t> runId, const std::function<void(const LabeledPair&)>& visit);
+    // Visits every rated response's latest rating (optionally of one run);
+    // responses stored without a sampling log-probability (imports) are
+    // counted in the return value, not visited.
+    int64_t forEachRating(std::optional<int64_t> runId, const std::function<void(const StoredRating&)>& visit);
 
 private:
     int64_t promptId(const std::string& text);

@@ -9,7 +9,7 @@
 #include "core/loop/online_loop.h"
 #include "core/nn/model_file.h"
 #include "support/test_main.h"
-#include "support/tiny_model.h"
+#include "support/loop_runner.h"
 
 #include <QTemporaryDir>
 
@@ -29,13 +29,6 @@ PairwiseMethod method(const QString& name) {
     return *pairwiseMethodFromName(name.toStdString());
 }
 
-struct Collector : LoopObserver {
-    std::map<std::string, std::vector<double>> series;
-    void metricsLogged(const std::vector<MetricSample>& m) override {
-        for (const MetricSample& s : m) series[s.name].push_back(s.value);
-    }
-};
-
 std::vector<OfflinePair> smallDataset() {
     std::vector<OfflinePair> d;
     const char* animals[] = {"fox", "cat", "owl", "dog"};
@@ -44,39 +37,6 @@ std::vector<OfflinePair> smallDataset() {
         d.push_back({"Tell me about the " + a + ".", "The " + a + " is friendly.", "Ugh, fine. The " + a + " is grumpy."});
     }
     return d;
-}
-
-// Runs `steps` steps of `config` on the tiny model; returns the metric series.
-Collector runLoop(const QTemporaryDir& dir, RunConfig config, int steps, std::vector<OfflinePair> offline = {},
-                  std::string* checkpoint = nullptr) {
-    const std::string model = (dir.path() + "/tiny.pt").toStdString();
-    if (!QFile::exists(QString::fromStdString(model))) {
-        ModelFileInfo info;
-        Transformer m = tinyModel(3);
-        info.config = m->config();
-        saveModelFile(model, m, info);
-    }
-    LoopSetup setup;
-    config.steps = steps;
-    config.evalEvery = 0;
-    config.checkpointEvery = 0;
-    config.warmupSteps = 0;
-    config.maxNewTokens = 8;
-    config.prompts = 16;
-    setup.config = config;
-    setup.modelPath = model;
-    setup.checkpointDir = (dir.path() + "/ck-" + QString::fromStdString(config.algorithm) + "-" +
-                           QString::number(config.sailProb)).toStdString();
-    setup.offlinePairs = std::move(offline);
-    Collector c;
-    OnlineLoop loop(setup, std::make_unique<TaskJudge>(), &c);
-    std::atomic_bool cancel{false};
-    StepOutcome o;
-    while ((o = loop.step(cancel)) == StepOutcome::Trained) {
-    }
-    if (o != StepOutcome::Finished) qFatal("loop ended with %d: %s", int(o), loop.lastError().c_str());
-    if (checkpoint) *checkpoint = loop.checkpoint();
-    return c;
 }
 
 }  // namespace
@@ -261,6 +221,45 @@ private Q_SLOTS:
         for (double routedCount : c.series.at("sail/routed")) QCOMPARE(routedCount, 4.0);
     }
 
+    // SAIL-PP and SAIL-PR with a dataset (spec §2): each example is a policy
+    // pair with probability p (g), else a dataset pair with DPO alone. With
+    // p = 0 that is offline DPO to the last bit; with p = 1/2 about half of
+    // each batch is generated, and only those pairs get the SAIL terms.
+    void sailMixesDatasetPairs_data() {
+        QTest::addColumn<QString>("name");
+        QTest::newRow("sail-pp") << QString("sail-pp");
+        QTest::newRow("sail-pr") << QString("sail-pr");
+    }
+
+    void sailMixesDatasetPairs() {
+        QFETCH(QString, name);
+        QTemporaryDir dir;
+        RunConfig dpo;
+        dpo.algorithm = "dpo";
+        dpo.batchSize = 8;
+        dpo.generationBatch = 4;
+        dpo.pairs = "test";
+        RunConfig none = dpo;
+        none.algorithm = name.toStdString();
+        none.judge = name == "sail-pp" ? "self" : "task";
+        none.sailProb = 0.0;
+        RunConfig half = none;
+        half.sailProb = 0.5;
+        QVERIFY(validateRunConfig(half).empty());
+        const Collector a = runLoop(dir, dpo, 6, {smallDataset()});
+        const Collector b = runLoop(dir, none, 6, {smallDataset()});
+        QCOMPARE(a.series.at("loss"), b.series.at("loss"));
+        QCOMPARE(a.series.at("grad_norm"), b.series.at("grad_norm"));
+        const Collector c = runLoop(dir, half, 6, {smallDataset()});
+        double routed = 0;
+        for (double r : c.series.at("sail/routed")) {
+            QVERIFY(r >= 0 && r <= 8);
+            routed += r;
+        }
+        QVERIFY2(routed > 8 && routed < 40, qPrintable(QString::number(routed)));  // 24 expected of 48
+        QVERIFY(a.series.at("loss") != c.series.at("loss"));
+    }
+
     // SAIL-DP on dataset pairs: with r = 0 it is offline DPO to the last bit;
     // with r = 1 preferences are re-drawn (some swapped) and -1/2 rho ell^2 is added.
     void sailDpWithNothingRoutedIsOfflineDpo() {
@@ -274,9 +273,9 @@ private Q_SLOTS:
         dp.sailDpProb = 0.0;
         RunConfig routed = dp;
         routed.sailDpProb = 1.0;
-        const Collector a = runLoop(dir, dpo, 5, smallDataset());
-        const Collector b = runLoop(dir, dp, 5, smallDataset());
-        const Collector c = runLoop(dir, routed, 5, smallDataset());
+        const Collector a = runLoop(dir, dpo, 5, {smallDataset()});
+        const Collector b = runLoop(dir, dp, 5, {smallDataset()});
+        const Collector c = runLoop(dir, routed, 5, {smallDataset()});
         QCOMPARE(a.series.at("loss"), b.series.at("loss"));
         QCOMPARE(a.series.at("grad_norm"), b.series.at("grad_norm"));
         for (double r : b.series.at("sail/routed")) QCOMPARE(r, 0.0);
@@ -327,7 +326,7 @@ private Q_SLOTS:
         c.algorithm = name.toStdString();
         c.batchSize = 8;
         c.lr = 3e-3;
-        const Collector r = runLoop(dir, c, 30, smallDataset());
+        const Collector r = runLoop(dir, c, 30, {smallDataset()});
         const auto& loss = r.series.at("loss");
         QCOMPARE(loss.size(), size_t(30));
         double first = 0, last = 0;

@@ -190,6 +190,61 @@ private Q_SLOTS:
         QCOMPARE(runs.find(id)->status, std::string("paused"));
         QVERIFY(!runs.latestCheckpoint(id));
     }
+
+    // The CPO family's data: each rated response's latest rating with the
+    // sampling log-probability stored at generation; responses without one
+    // (imports) are counted, not visited; the run filter applies.
+    void ratingsWithPropensities() {
+        QTemporaryDir dir;
+        auto db = Database::open((dir.path() + "/r.db").toStdString());
+        RunStore runs(*db);
+        RunRow r;
+        r.name = "rated";
+        r.configJson = "{}";
+        r.codeVersion = "test";
+        const int64_t run = runs.create(r);
+        PreferenceStore store(*db);
+        PairRow generated = samplePair("Tell me about the fox.");
+        generated.runId = run;
+        generated.runIndex = 0;
+        generated.a.samplingLogprob = -3.5;
+        generated.a.endedWithEos = 1;
+        generated.b.samplingLogprob = -7.25;
+        generated.b.endedWithEos = 0;
+        store.insertPair(generated);
+        const int64_t imported = store.insertPair(samplePair("Where does the owl live?"));
+        auto rate = [&](std::optional<int64_t> pairId, std::string side, double value) {
+            RatingRow row;
+            if (pairId) row.pairId = pairId;
+            else {
+                row.runId = run;
+                row.runIndex = 0;
+            }
+            row.side = std::move(side);
+            row.value = value;
+            row.source = "human";
+            row.createdMs = 2;
+            store.insertRating(row);
+        };
+        rate(std::nullopt, "a", 2);
+        rate(std::nullopt, "a", 6);  // a correction: the latest counts
+        rate(std::nullopt, "b", 1);
+        rate(imported, "a", 5);
+        std::vector<StoredRating> seen;
+        const int64_t skipped = store.forEachRating(std::nullopt, [&](const StoredRating& s) { seen.push_back(s); });
+        QCOMPARE(skipped, int64_t(1));
+        QCOMPARE(seen.size(), size_t(2));
+        QCOMPARE(seen[0].response, std::string("first"));
+        QCOMPARE(seen[0].value, 6.0);
+        QCOMPARE(seen[0].samplingLogprob, -3.5);
+        QVERIFY(seen[0].endedWithEos);
+        QCOMPARE(seen[1].value, 1.0);
+        QCOMPARE(seen[1].samplingLogprob, -7.25);
+        QVERIFY(!seen[1].endedWithEos);
+        seen.clear();
+        store.forEachRating(run + 1, [&](const StoredRating& s) { seen.push_back(s); });
+        QVERIFY(seen.empty());
+    }
 };
 
 PREFLAB_TEST_MAIN(TestDatabase)

@@ -52,6 +52,34 @@ private Q_SLOTS:
         QVERIFY(validateRunConfig(c).empty());
     }
 
+    // Cross-field rules of the CPO family: numeric outcomes, full-distribution
+    // propensities, ratings rather than pairs.
+    void causalMethodRules_data() {
+        QTest::addColumn<QString>("json");
+        QTest::addColumn<QString>("mentions");  // empty: valid
+        QTest::newRow("cpo, task") << R"({"algorithm": "cpo"})" << "";
+        QTest::newRow("dr-cpo, stored ratings") << R"({"algorithm": "dr-cpo", "ratings": "db:3"})" << "";
+        QTest::newRow("self judge") << R"({"algorithm": "cpo", "judge": "self"})" << "numeric outcomes";
+        QTest::newRow("top-k") << R"({"algorithm": "oo-rlhf", "top_k": 5})" << "propensities";
+        QTest::newRow("top-p") << R"({"algorithm": "cpo", "top_p": 0.9})" << "propensities";
+        QTest::newRow("greedy") << R"({"algorithm": "cpo", "temperature": 0})" << "propensities";
+        QTest::newRow("pairs") << R"({"algorithm": "cpo", "pairs": "db"})" << "not pairs";
+        QTest::newRow("ratings for dpo") << R"({"algorithm": "dpo", "ratings": "db"})" << "trains on pairs";
+    }
+    void causalMethodRules() {
+        QFETCH(QString, json);
+        QFETCH(QString, mentions);
+        RunConfig c;
+        QVERIFY(parseRunConfigJson(json.toStdString(), c).empty());
+        const auto errors = validateRunConfig(c);
+        if (mentions.isEmpty()) {
+            QVERIFY2(errors.empty(), errors.empty() ? "" : errors.front().c_str());
+        } else {
+            QVERIFY(!errors.empty());
+            QVERIFY2(QString::fromStdString(errors.front()).contains(mentions), errors.front().c_str());
+        }
+    }
+
     void flagStyleSetter() {
         RunConfig c;
         QVERIFY(setRunConfigValue(c, "batch_size", "16").empty());

@@ -8,6 +8,7 @@
 #include "ui/run_panel.h"
 
 #include "core/judges/make_judge.h"
+#include "core/loop/run_config.h"
 #include "preflab_version.h"
 
 #include <QApplication>
@@ -174,6 +175,8 @@ bool MainWindow::startRun(const RunConfig& requested) {
     m_banner->hide();
     m_panel->setConfig(config);  // the panel shows what runs
     m_labeling->setAnnotator(QString::fromStdString(config.annotator));
+    // CPO, DR-CPO and OO-RLHF learn from numeric outcomes: a person rates.
+    if (isCausalAlgorithm(config.algorithm)) m_labeling->setRatingMode(true);
     m_panel->setRunState(true, RunState::Starting);
     m_tabs->setCurrentWidget(m_liveSplit);
     m_labeling->setFocus();

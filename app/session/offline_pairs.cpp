@@ -7,17 +7,30 @@
 
 namespace preflab {
 
+namespace {
+
+bool isDatabaseSource(const std::string& source) {
+    return source == "db" || source.rfind("db:", 0) == 0;
+}
+
+// "db" -> every run; "db:RUN" -> that run.
+std::optional<int64_t> runOfSource(const std::string& key, const std::string& source) {
+    if (source.size() <= 3) return std::nullopt;
+    try {
+        size_t used = 0;
+        const int64_t run = std::stoll(source.substr(3), &used);
+        if (used == source.size() - 3) return run;
+    } catch (const std::exception&) {
+    }
+    throw std::runtime_error(key + " = '" + source + "': expected db or db:RUN with a run number");
+}
+
+}  // namespace
+
 std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& db) {
     std::vector<OfflinePair> out;
-    if (source == "db" || source.rfind("db:", 0) == 0) {
-        std::optional<int64_t> run;
-        if (source.size() > 3) {
-            try {
-                run = std::stoll(source.substr(3));
-            } catch (const std::exception&) {
-                throw std::runtime_error("pairs = '" + source + "': expected db or db:RUN with a run number");
-            }
-        }
+    if (isDatabaseSource(source)) {
+        const std::optional<int64_t> run = runOfSource("pairs", source);
         PreferenceStore(db).forEachPreference(run, [&](const LabeledPair& p) {
             const bool aWins = p.choice == "a";
             out.push_back({p.prompt, aWins ? p.responseA : p.responseB, aWins ? p.responseB : p.responseA});
@@ -36,5 +49,26 @@ std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& d
     return out;
 }
 
+
+std::vector<RatedResponse> loadRatedResponses(const std::string& source, Database& db) {
+    if (!isDatabaseSource(source)) {
+        throw std::runtime_error("ratings = '" + source + "': expected db or db:RUN (ratings need the stored sampling "
+                                 "log-probabilities of their responses)");
+    }
+    const std::optional<int64_t> run = runOfSource("ratings", source);
+    std::vector<RatedResponse> out;
+    const int64_t skipped = PreferenceStore(db).forEachRating(run, [&](const StoredRating& r) {
+        out.push_back({r.prompt, r.response, r.endedWithEos, r.value, r.samplingLogprob});
+    });
+    if (out.empty()) {
+        throw std::runtime_error(db.connection().path() + " holds no rated responses" +
+                                 (run ? " for run " + std::to_string(*run) : std::string()) +
+                                 (skipped > 0 ? " with a stored sampling log-probability (" + std::to_string(skipped) +
+                                                    " rated responses have none: imported, not generated here)"
+                                              : std::string()) +
+                                 " to train cpo, dr-cpo or oo-rlhf on");
+    }
+    return out;
+}
 
 }  // namespace preflab

@@ -13,4 +13,9 @@ namespace preflab {
 
 std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& db);
 
+// The CPO family's stored ratings ("db" or "db:RUN"), each with the sampling
+// log-probability stored when its response was generated. Throws when there
+// are none, naming the database and how many lacked a log-probability.
+std::vector<RatedResponse> loadRatedResponses(const std::string& source, Database& db);
+
 }  // namespace preflab

@@ -43,6 +43,7 @@ void TrainingWorker::start() {
         {
             auto db = Database::open(m_setup.databasePath);
             if (!m_setup.config.pairs.empty()) loopSetup.offlinePairs = loadOfflinePairs(m_setup.config.pairs, *db);
+            if (!m_setup.config.ratings.empty()) loopSetup.ratedResponses = loadRatedResponses(m_setup.config.ratings, *db);
             RunStore runs(*db);
             if (m_setup.resumeRunId > 0) {
                 const auto run = runs.find(m_setup.resumeRunId);

@@ -40,6 +40,16 @@ struct OfflinePair {
     std::string prompt, chosen, rejected;
 };
 
+// A response with a numeric outcome (a 1-7 rating, or the task's true
+// reward) and the log-probability under which the presenting policy sampled
+// it: the CPO family's data (algorithms.md §3).
+struct RatedResponse {
+    std::string prompt, response;
+    bool endedWithEos = true;
+    double outcome = 0;
+    double behaviourLogprob = 0;  // log P^R(response | prompt), summed over tokens
+};
+
 struct CheckpointRecord {
     int64_t step = 0;
     std::string path;

@@ -31,6 +31,31 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
 
     optimizer = std::make_unique<torch::optim::AdamW>(
         policy->parameters(), torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
+    causal = isCausalAlgorithm(cfg.algorithm);
+    if (usesOutcomeModel(cfg.algorithm)) {
+        value = withScalarHead(policy);  // the outcome model g, a regression head; 0 before it is fitted
+        valueOptimizer = std::make_unique<torch::optim::AdamW>(
+            value->parameters(), torch::optim::AdamWOptions(cfg.outcomeLr).weight_decay(0.0));
+    }
+    for (size_t i = 0; i < setup.ratedResponses.size(); ++i) {
+        const RatedResponse& r = setup.ratedResponses[i];
+        RatedItem item;
+        item.prompt = tokenizer.promptIds(r.prompt);
+        item.response = tokenizer.encode(r.response);
+        if (r.endedWithEos) item.response.push_back(tokenizer.special().eos);
+        if (item.prompt.size() + item.response.size() > static_cast<size_t>(policy->config().maxSeqLen) ||
+            !std::isfinite(r.outcome) || !std::isfinite(r.behaviourLogprob)) {
+            throw std::runtime_error("rated response " + std::to_string(i + 1) +
+                                     (std::isfinite(r.outcome) && std::isfinite(r.behaviourLogprob)
+                                          ? " is longer than the model's context"
+                                          : " has a non-finite rating or sampling log-probability") +
+                                     ": it cannot be weighted against the policy that sampled it");
+        }
+        item.outcome = r.outcome;
+        item.behaviourLogprob = r.behaviourLogprob;
+        item.sentences = task.score(task.parsePrompt(r.prompt), r.response).sentences;
+        ratedData.push_back(std::move(item));
+    }
     if (cfg.algorithm == "ppo") {
         if (!cfg.rewardModel.empty()) {
             ppoScorer = std::make_unique<RewardModelJudge>(cfg.rewardModel);
@@ -44,6 +69,11 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
     nextPairIndex = setup.firstPairIndex;
     if (!setup.resumeFrom.empty()) {
         const ModelFileInfo ck = loadModelInto(setup.resumeFrom, policy, optimizer.get());
+        // PPO's value model and the outcome model travel beside the policy.
+        if (value && std::filesystem::exists(sideModelPath(setup.resumeFrom))) {
+            loadModelInto(sideModelPath(setup.resumeFrom), value, valueOptimizer.get());
+            outcomeFitted = true;
+        }
         const auto it = ck.counters.find("step");
         step = it == ck.counters.end() ? 0 : it->second;
         const auto pi = ck.counters.find("next_pair_index");
@@ -119,6 +149,7 @@ bool OnlineLoop::Impl::generateRound(const std::atomic_bool& cancel) {
             (slot == 0 ? cand.a : cand.b) = s.tokens[k];
             (slot == 0 ? cand.refA : cand.refB) = r.refLogprob;
             (slot == 0 ? cand.goldA : cand.goldB) = *r.goldReward;
+            (slot == 0 ? cand.samplingA : cand.samplingB) = r.samplingLogprob;
         }
         forJudge.push_back({index, rec.prompt, rec.a.text, rec.b.text, rec.a.policyLogprob, rec.b.policyLogprob,
                             rec.a.refLogprob, rec.b.refLogprob, step, rec.a.goldReward, rec.b.goldReward});
@@ -144,6 +175,28 @@ int OnlineLoop::Impl::absorbJudgements() {
         Candidate c = std::move(it->second);
         awaiting.erase(it);
         ++judgedSinceStep;
+        if (causal) {
+            // A person's ratings, or the task's true reward as the outcome.
+            const bool byTask = j.source == LabelSource::Task;
+            if (!(j.ratingA && j.ratingB) && !byTask) {
+                ++untrainableSinceStep;
+                continue;  // a choice without ratings: stored, no outcome to train on
+            }
+            const TaskPrompt tp = task.parsePrompt(tokenizer.decode(c.prompt));
+            for (int slot = 0; slot < 2; ++slot) {
+                RatedItem r;
+                r.prompt = c.prompt;
+                r.response = slot == 0 ? c.a : c.b;
+                r.outcome = slot == 0 ? (j.ratingA ? *j.ratingA : c.goldA) : (j.ratingB ? *j.ratingB : c.goldB);
+                r.behaviourLogprob = slot == 0 ? c.samplingA : c.samplingB;
+                r.sentences = task.score(tp, tokenizer.decode(r.response)).sentences;
+                r.generatedAt = c.generatedAt;
+                r.pairIndex = j.pairIndex;
+                ratedReady.push_back(std::move(r));
+            }
+            trainable += 2;
+            continue;
+        }
         if (j.choice != Choice::A && j.choice != Choice::B) {
             ++untrainableSinceStep;
             continue;  // stored, not trained
@@ -192,12 +245,9 @@ double OnlineLoop::Impl::optimizerStep(torch::optim::AdamW& opt) const {
     return lr;
 }
 
-StepOutcome OnlineLoop::Impl::trainStep(const std::atomic_bool& cancel) {
+StepOutcome OnlineLoop::Impl::trainStep(std::vector<TrainablePair> batch, const std::atomic_bool& cancel) {
     const auto t0 = Clock::now();
-    const size_t N = static_cast<size_t>(cfg.batchSize);
-    std::vector<TrainablePair> batch(std::make_move_iterator(ready.begin()),
-                                     std::make_move_iterator(ready.begin() + static_cast<long>(N)));
-    ready.erase(ready.begin(), ready.begin() + static_cast<long>(N));
+    const size_t N = batch.size();
 
     std::vector<TokenIds> prompts, responses;
     std::vector<float> refC, refR;
@@ -212,7 +262,7 @@ StepOutcome OnlineLoop::Impl::trainStep(const std::atomic_bool& cancel) {
     for (const TrainablePair& p : batch) {
         refC.push_back(static_cast<float>(p.refChosen));
         refR.push_back(static_cast<float>(p.refRejected));
-        indices.push_back(p.index);
+        if (p.online) indices.push_back(p.index);
         staleness += static_cast<double>(step - p.generatedAt);
         if (p.agreesWithGold) {
             agree += *p.agreesWithGold ? 1.0 : 0.0;
@@ -235,7 +285,7 @@ StepOutcome OnlineLoop::Impl::trainStep(const std::atomic_bool& cancel) {
     at::Tensor dpMask;
     if (cfg.algorithm == "sail-dp") dpMask = redrawDatasetPreferences(lp);
     LossOutput out = pairwiseLoss(lossOptions, lp);
-    addSailTerms(lp, out);
+    addSailTerms(lp, batch, out);
     if (dpMask.defined() && dpMask.sum().item<double>() > 0 && cfg.sailRho > 0) {
         const at::Tensor extra = selfJudgedSquare(cfg.sailRho, at::log_sigmoid(cfg.beta * logRatioMargin(lp)), dpMask);
         out.metrics.push_back({"sail/extra_loss", extra.item<double>()});
@@ -275,8 +325,8 @@ StepOutcome OnlineLoop::Impl::trainStep(const std::atomic_bool& cancel) {
     out.metrics.push_back({"time/step_seconds", stepSeconds});
     out.metrics.push_back({"time/generation_share", stepSeconds > 0 ? generationSeconds / stepSeconds : 0.0});
     generationSeconds = 0;
-    // Offline pairs are not this run's pairs: there is nothing to mark.
-    if (observer && setup.offlinePairs.empty()) observer->pairsTrained(step, indices);
+    // Dataset pairs are not this run's pairs: only generated ones are marked.
+    if (observer && !indices.empty()) observer->pairsTrained(step, indices);
     report(out.metrics);
     lastMetrics = out.metrics;
 
@@ -292,28 +342,54 @@ StepOutcome OnlineLoop::Impl::runStep(const std::atomic_bool& cancel) {
         if (cfg.evalEvery > 0) evaluate(cancel);
     }
     if (cfg.algorithm == "ppo") return ppoStep(cancel);
-    if (!setup.offlinePairs.empty()) {
-        if (cancel.load()) return StepOutcome::Cancelled;
-        drawOfflineBatch();
-        return trainStep(cancel);
+    if (causal) return causalStep(cancel);
+    std::vector<TrainablePair> batch;
+    size_t online = static_cast<size_t>(cfg.batchSize);
+    if (mixesDatasetPairs()) {
+        // Per example: a policy pair with probability p (g), else a dataset pair.
+        std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x5A12, static_cast<uint64_t>(step)));
+        std::binomial_distribution<int64_t> routed(cfg.batchSize, cfg.sailProb);
+        online = static_cast<size_t>(routed(rng));
+    } else if (!setup.offlinePairs.empty()) {
+        online = 0;
     }
+    if (const auto waiting = collectOnlinePairs(online, batch, cancel)) return *waiting;
+    if (cancel.load()) return StepOutcome::Cancelled;
+    std::vector<TrainablePair> dataset = drawOfflineBatch(static_cast<size_t>(cfg.batchSize) - online);
+    batch.insert(batch.end(), std::make_move_iterator(dataset.begin()), std::make_move_iterator(dataset.end()));
+    return trainStep(std::move(batch), cancel);
+}
+
+std::optional<StepOutcome> OnlineLoop::Impl::generateUntil(const std::function<size_t()>& readyCount, size_t count,
+                                                         const std::atomic_bool& cancel, const std::string& barrenMessage) {
     const size_t maxOutstanding = static_cast<size_t>(2 * cfg.generationBatch);
     for (;;) {
         if (cancel.load()) return StepOutcome::Cancelled;
-        const int trainable = absorbJudgements();
-        if (ready.size() >= static_cast<size_t>(cfg.batchSize)) break;
+        const int usable = absorbJudgements();
+        if (readyCount() >= count) return std::nullopt;
         if (judge->outstanding() >= maxOutstanding) return StepOutcome::WaitingForLabels;
         if (!generateRound(cancel)) return StepOutcome::Cancelled;
         const int after = absorbJudgements();
-        barrenRounds = (trainable + after > 0 || judge->outstanding() > 0) ? 0 : barrenRounds + 1;
+        barrenRounds = (usable + after > 0 || judge->outstanding() > 0) ? 0 : barrenRounds + 1;
         if (barrenRounds >= kMaxBarrenRounds) {
             barrenRounds = 0;
-            return halt("the judge preferred neither response in " + std::to_string(kMaxBarrenRounds) +
-                        " rounds (identical or equally scored responses); try a higher temperature");
+            return halt(barrenMessage);
         }
-        if (ready.size() >= static_cast<size_t>(cfg.batchSize)) break;
+        if (readyCount() >= count) return std::nullopt;
     }
-    return trainStep(cancel);
+}
+
+std::optional<StepOutcome> OnlineLoop::Impl::collectOnlinePairs(size_t count, std::vector<TrainablePair>& batch,
+                                                               const std::atomic_bool& cancel) {
+    if (count == 0) return std::nullopt;
+    if (const auto waiting = generateUntil([this] { return ready.size(); }, count, cancel,
+                                           "the judge preferred neither response in " + std::to_string(kMaxBarrenRounds) +
+                                               " rounds (identical or equally scored responses); try a higher temperature")) {
+        return waiting;
+    }
+    batch.assign(std::make_move_iterator(ready.begin()), std::make_move_iterator(ready.begin() + static_cast<long>(count)));
+    ready.erase(ready.begin(), ready.begin() + static_cast<long>(count));
+    return std::nullopt;
 }
 
 void OnlineLoop::Impl::evaluate(const std::atomic_bool& cancel) {
@@ -367,10 +443,20 @@ std::string OnlineLoop::Impl::checkpoint() {
     ModelFileInfo info = modelInfo;
     info.counters = {{"step", step}, {"next_pair_index", nextPairIndex}};
     saveModelFile(path, policy, info, optimizer.get());
+    if (value) {
+        ModelFileInfo side = modelInfo;
+        side.counters = info.counters;
+        saveModelFile(sideModelPath(path), value, side, valueOptimizer.get());
+    }
     if (observer) observer->checkpointSaved({step, path, lastMetrics});
     return path;
 }
 
+
+std::string OnlineLoop::Impl::sideModelPath(const std::string& checkpointPath) {
+    // step-00000100.pt -> step-00000100.pt.value: not matched by "*.pt" listings.
+    return checkpointPath + ".value";
+}
 
 OnlineLoop::OnlineLoop(LoopSetup setup, std::unique_ptr<Judge> judge, LoopObserver* observer)
     : d(std::make_unique<Impl>(std::move(setup), std::move(judge), observer)) {}

@@ -23,6 +23,10 @@ struct LoopSetup {
     // When not empty, training cycles through these (reshuffled each epoch)
     // instead of generating pairs; evaluation still samples fresh responses.
     std::vector<OfflinePair> offlinePairs;
+    // CPO / DR-CPO / OO-RLHF: when not empty, training cycles through these
+    // rated responses (a fixed dataset from a presenting policy) instead of
+    // rating fresh ones.
+    std::vector<RatedResponse> ratedResponses;
 };
 
 enum class StepOutcome {

@@ -5,6 +5,7 @@
 // online_loop_ppo.cpp (PPO). Core-private (torch); include nowhere else.
 #include "core/loop/online_loop.h"
 #include "core/loop/seed_mix.h"
+#include "core/algo/causal_preference.h"
 #include "core/algo/kl_estimators.h"
 #include "core/algo/pairwise_loss.h"
 #include "core/algo/ppo_terms.h"
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -43,7 +45,35 @@ inline double secondsSince(Clock::time_point t) {
 struct Candidate {  // a generated pair waiting for its judgement
     TokenIds prompt, a, b;
     double refA = 0, refB = 0, goldA = 0, goldB = 0;
+    double samplingA = 0, samplingB = 0;  // log-probability under the distribution sampled
     int64_t generatedAt = 0;
+};
+
+struct RatedItem {  // one response with its outcome: the CPO family's unit
+    TokenIds prompt, response;
+    double outcome = 0;
+    double behaviourLogprob = 0;  // log P^R: the presenting policy's sampling probability
+    double sentences = 0;         // for the confounded outcome model of the bench
+    int64_t generatedAt = 0;
+    int64_t pairIndex = -1;       // the generated pair it came from (-1: stored data)
+};
+
+// A pass over n items in a shuffled order, reshuffled every epoch from the
+// seed: the offline methods draw their batches from it.
+struct ShuffledCycle {
+    std::vector<size_t> order;
+    size_t cursor = 0;
+    uint64_t epoch = 0;
+    size_t next(size_t n, uint64_t seed, uint64_t salt) {
+        if (cursor >= order.size()) {
+            order.resize(n);
+            for (size_t i = 0; i < n; ++i) order[i] = i;
+            std::mt19937_64 rng(mixSeed(seed, salt, epoch++));
+            std::shuffle(order.begin(), order.end(), rng);
+            cursor = 0;
+        }
+        return order[cursor++];
+    }
 };
 
 struct TrainablePair {
@@ -52,6 +82,7 @@ struct TrainablePair {
     double refChosen = 0, refRejected = 0;
     int64_t generatedAt = 0;
     std::optional<bool> agreesWithGold;
+    bool online = true;  // false: a dataset pair (offline methods, SAIL's mixed-in share)
 };
 
 inline constexpr int kMaxBarrenRounds = 50;
@@ -77,6 +108,11 @@ struct OnlineLoop::Impl {
     bool evaluatedAtStart = false;
     std::map<int64_t, Candidate> awaiting;
     std::deque<TrainablePair> ready;
+    std::deque<RatedItem> ratedReady;   // CPO family, online: rated fresh responses
+    std::vector<RatedItem> ratedData;   // CPO family, offline: setup.ratedResponses tokenised
+    ShuffledCycle ratedCycle;
+    bool causal = false;                // cpo, dr-cpo, oo-rlhf
+    bool outcomeFitted = false;
     std::string lastError;
     std::vector<std::pair<std::string, double>> lastMetrics;
     double generationSeconds = 0;  // since the last training step
@@ -84,14 +120,13 @@ struct OnlineLoop::Impl {
     int64_t judgedSinceStep = 0, untrainableSinceStep = 0;
     double lastDpRouted = 0, lastDpSwapped = 0;  // SAIL-DP, for the step's metrics
     PairwiseOptions lossOptions;
-    // PPO: the value model (a scalar head, from the reward model when there is
-    // one) and the reward model scoring rollouts (none: the task's true reward).
+    // A scalar-head model trained beside the policy: PPO's value model (from
+    // the reward model when there is one), or DR-CPO's and OO-RLHF's outcome
+    // model. PPO's reward model scores rollouts (none: the task's true reward).
     Transformer value{nullptr};
     std::unique_ptr<torch::optim::AdamW> valueOptimizer;
     std::unique_ptr<RewardModelJudge> ppoScorer;
-    std::vector<size_t> offlineOrder;  // a shuffled pass over setup.offlinePairs
-    size_t offlineCursor = 0;
-    int64_t offlineEpoch = 0;
+    ShuffledCycle offlineCycle;  // over setup.offlinePairs
 
     Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o);
     const TaskPrompt& trainPrompt(int64_t pairIndex) const;
@@ -107,7 +142,18 @@ struct OnlineLoop::Impl {
     double clipGradients(Transformer& model) const;
     // Steps `opt` with this step's warmed-up learning rate; returns the rate.
     double optimizerStep(torch::optim::AdamW& opt) const;
-    StepOutcome trainStep(const std::atomic_bool& cancel);
+    StepOutcome trainStep(std::vector<TrainablePair> batch, const std::atomic_bool& cancel);
+    // Generates and judges rounds until readyCount() reaches count; returns
+    // why it stopped early (a person is behind, cancel, nothing usable).
+    std::optional<StepOutcome> generateUntil(const std::function<size_t()>& readyCount, size_t count,
+                                             const std::atomic_bool& cancel, const std::string& barrenMessage);
+    // Generates and judges until `count` trainable pairs are ready (or a
+    // person is behind, or cancel); then moves them into `batch`.
+    std::optional<StepOutcome> collectOnlinePairs(size_t count, std::vector<TrainablePair>& batch,
+                                                  const std::atomic_bool& cancel);
+    // SAIL-PP / SAIL-PR with a dataset (spec §2): each example is a policy
+    // pair with probability p (g), else a dataset pair trained with DPO alone.
+    bool mixesDatasetPairs() const;
     // PPO (spec §4): one response per prompt, scored at its end; per-token KL
     // penalty; GAE; whitened advantages; clipped policy and value losses; one
     // optimisation pass over the rollout batch.
@@ -116,12 +162,27 @@ struct OnlineLoop::Impl {
     // routed pair's preference is re-drawn from the policy, swapped with
     // probability 1 - s(beta h). Returns the routing mask [N].
     at::Tensor redrawDatasetPreferences(PairLogps& lp);
-    // SAIL (spec §2): each pair is routed to the SAIL terms with probability
-    // sail_prob; with no pair routed the loss is exactly the DPO loss.
-    void addSailTerms(const PairLogps& lp, LossOutput& out);
+    // SAIL (spec §2): the SAIL terms apply to the policy pairs of a mixed
+    // batch, or (no dataset) to each pair with probability sail_prob; with no
+    // pair routed the loss is exactly the DPO loss.
+    void addSailTerms(const PairLogps& lp, const std::vector<TrainablePair>& batch, LossOutput& out);
+    // CPO / DR-CPO / OO-RLHF (spec §3): self-normalised importance weights of
+    // rated responses; the outcome model's policy-gradient term on fresh samples.
+    StepOutcome causalStep(const std::atomic_bool& cancel);
+    // The CPO family's next batch: stored ratings in a shuffled cycle, or rated
+    // fresh responses (generating until enough are judged).
+    std::optional<StepOutcome> collectRatedBatch(std::vector<RatedItem>& batch, const std::atomic_bool& cancel);
+    // One regression step of the outcome model on `items`; returns its MSE.
+    double fitOutcomeModel(const std::vector<RatedItem>& items);
+    // Outcome-model fits on the stored ratings before the first policy step.
+    void warmUpOutcomeModel(const std::atomic_bool& cancel);
+    // Policy log-probabilities of responses under the tempered sampling distribution.
+    at::Tensor temperedLogprobs(const SequenceBatch& batch);
+    // Writes the side model (PPO value / outcome model) next to a policy checkpoint.
+    static std::string sideModelPath(const std::string& checkpointPath);
     // Offline methods on stored pairs: the next batch, reference log-probs
     // computed as the pairs are drawn.
-    void drawOfflineBatch();
+    std::vector<TrainablePair> drawOfflineBatch(size_t count);
     StepOutcome runStep(const std::atomic_bool& cancel);
     void evaluate(const std::atomic_bool& cancel);
     std::string checkpoint();

@@ -41,19 +41,21 @@ at::Tensor OnlineLoop::Impl::redrawDatasetPreferences(PairLogps& lp) {
 
 // SAIL (spec §2): each pair is routed to the SAIL terms with probability
 // sail_prob; with no pair routed the loss is exactly the DPO loss.
-void OnlineLoop::Impl::addSailTerms(const PairLogps& lp, LossOutput& out) {
+void OnlineLoop::Impl::addSailTerms(const PairLogps& lp, const std::vector<TrainablePair>& batch, LossOutput& out) {
     const bool pr = cfg.algorithm == "sail-pr", pp = cfg.algorithm == "sail-pp";
     if (!pr && !pp) return;
     const double coef = pr ? cfg.sailGamma : cfg.sailPi;
     const int64_t n = lp.policyChosen.size(0);
-    std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x5A11, static_cast<uint64_t>(step)));
-    std::bernoulli_distribution route(cfg.sailProb);
     std::vector<float> m(static_cast<size_t>(n));
     double routed = 0;
-    for (float& v : m) {
-        v = route(rng) ? 1.0f : 0.0f;
-        routed += v;
+    if (mixesDatasetPairs()) {
+        for (size_t i = 0; i < m.size(); ++i) m[i] = batch[i].online ? 1.0f : 0.0f;
+    } else {
+        std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x5A11, static_cast<uint64_t>(step)));
+        std::bernoulli_distribution route(cfg.sailProb);
+        for (float& v : m) v = route(rng) ? 1.0f : 0.0f;
     }
+    for (float v : m) routed += v;
     out.metrics.push_back({"sail/routed", routed});
     if (routed == 0 || coef == 0) return;
     const at::Tensor mask = at::tensor(m);
@@ -65,23 +67,21 @@ void OnlineLoop::Impl::addSailTerms(const PairLogps& lp, LossOutput& out) {
     out.loss = out.loss + extra;
 }
 
+bool OnlineLoop::Impl::mixesDatasetPairs() const {
+    return (cfg.algorithm == "sail-pp" || cfg.algorithm == "sail-pr") && !setup.offlinePairs.empty();
+}
+
 // Offline methods on stored pairs: the next batch, reference log-probs
 // computed as the pairs are drawn.
-void OnlineLoop::Impl::drawOfflineBatch() {
+std::vector<TrainablePair> OnlineLoop::Impl::drawOfflineBatch(size_t count) {
+    if (count == 0) return {};
     const auto& all = setup.offlinePairs;
     std::vector<TokenIds> prompts, responses;
     std::vector<size_t> picked;
     const int32_t eos = tokenizer.special().eos;
     const size_t maxLen = static_cast<size_t>(policy->config().maxSeqLen);
-    while (picked.size() < static_cast<size_t>(cfg.batchSize)) {
-        if (offlineCursor >= offlineOrder.size()) {
-            offlineOrder.resize(all.size());
-            for (size_t i = 0; i < all.size(); ++i) offlineOrder[i] = i;
-            std::mt19937_64 rng(mixSeed(static_cast<uint64_t>(cfg.seed), 0x0FF1, static_cast<uint64_t>(offlineEpoch++)));
-            std::shuffle(offlineOrder.begin(), offlineOrder.end(), rng);
-            offlineCursor = 0;
-        }
-        picked.push_back(offlineOrder[offlineCursor++]);
+    while (picked.size() < count) {
+        picked.push_back(offlineCycle.next(all.size(), static_cast<uint64_t>(cfg.seed), 0x0FF1));
     }
     auto responseIds = [&](const TokenIds& prompt, const std::string& text) {
         TokenIds ids = tokenizer.encode(text);
@@ -100,6 +100,7 @@ void OnlineLoop::Impl::drawOfflineBatch() {
         t.chosen = responseIds(t.prompt, all[i].chosen);
         t.rejected = responseIds(t.prompt, all[i].rejected);
         t.generatedAt = step;
+        t.online = false;
         pairs.push_back(std::move(t));
     }
     for (int pass = 0; pass < 2; ++pass) {
@@ -114,8 +115,8 @@ void OnlineLoop::Impl::drawOfflineBatch() {
     for (int64_t i = 0; i < n; ++i) {
         pairs[static_cast<size_t>(i)].refChosen = refA[i];
         pairs[static_cast<size_t>(i)].refRejected = refA[n + i];
-        ready.push_back(std::move(pairs[static_cast<size_t>(i)]));
     }
+    return pairs;
 }
 
 }  // namespace preflab

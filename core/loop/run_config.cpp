@@ -14,7 +14,8 @@ const std::vector<ConfigField>& runConfigFields() {
     static const std::vector<ConfigField> fields = {
         {"name", &R::name, 0, 0, false, {}, "a name for the run"},
         {"algorithm", &R::algorithm, 0, 0, false,
-         {"dpo", "ipo", "slic", "slic-hf", "cdpo", "rdpo", "online-dpo", "sail-pr", "sail-pp", "ppo", "sail-dp"},
+         {"dpo", "ipo", "slic", "slic-hf", "cdpo", "rdpo", "online-dpo", "sail-pr", "sail-pp", "ppo", "sail-dp",
+          "cpo", "dr-cpo", "oo-rlhf"},
          "preference-optimization method (preflab run --help lists them)"},
         {"judge", &R::judge, 0, 0, false, {"task", "self", "reward_model", "human", "human+task", "human+self"},
          "who labels pairs: task (true reward), self (implicit reward), reward_model (--reward-model), human, or a person helped by task/self"},
@@ -44,12 +45,14 @@ const std::vector<ConfigField>& runConfigFields() {
          "auto: bf16 only where the CPU has native bf16 and the model is large"},
         {"threads", &R::threads, 0, 256, false, {}, "intra-op threads (0 = all hardware threads)"},
         {"pairs", &R::pairs, 0, 0, false, {},
-         "offline pairs to train on: db (every stored preference), db:RUN, or a TRL .jsonl file; empty = generate online"},
+         "offline pairs to train on: db (every stored preference), db:RUN, or a TRL .jsonl file; empty = generate online. "
+         "sail-pp / sail-pr mix them in: each example is a policy pair with probability sail_prob, else a dataset pair"},
         {"label_smoothing", &R::labelSmoothing, 0, 0.499, false, {}, "epsilon of cdpo / rdpo (assumed label-flip rate)"},
         {"ipo_token_mean", &R::ipoTokenMean, 0, 1, false, {}, "ipo on per-token mean log-probs (1) or sums (0)"},
         {"slic_delta", &R::slicDelta, 0, 1000, false, {}, "slic-hf hinge margin delta"},
         {"slic_lambda", &R::slicLambda, 0, 1000, false, {}, "slic-hf weight of the chosen response's log-likelihood"},
-        {"sail_prob", &R::sailProb, 0, 1, false, {}, "SAIL: probability that a pair gets the SAIL terms (g or p)"},
+        {"sail_prob", &R::sailProb, 0, 1, false, {},
+         "SAIL p / g: with pairs, the share of policy pairs (the rest are dataset pairs); without, the share of pairs given the SAIL terms"},
         {"sail_gamma", &R::sailGamma, 0, 100, false, {}, "sail-pr exploration coefficient gamma"},
         {"sail_pi", &R::sailPi, 0, 100, false, {}, "sail-pp coefficient pi (self-judged term and exploration)"},
         {"sail_dp_prob", &R::sailDpProb, 0, 1, false, {}, "sail-dp: probability r that a dataset pair's preference is re-drawn"},
@@ -64,6 +67,14 @@ const std::vector<ConfigField>& runConfigFields() {
         {"ppo_gamma", &R::ppoGamma, 0, 1, false, {}, "PPO: GAE discount gamma"},
         {"ppo_lambda", &R::ppoLambda, 0, 1, false, {}, "PPO: GAE lambda"},
         {"ppo_no_eos_penalty", &R::ppoNoEosPenalty, -1e6, 1e6, false, {}, "PPO: score of a response cut off before EOS"},
+        {"ratings", &R::ratings, 0, 0, false, {},
+         "cpo / dr-cpo / oo-rlhf data: db (every stored rating), db:RUN; empty = rate fresh policy samples"},
+        {"cpo_clip", &R::cpoClip, 0, 1, false, {}, "CPO: pessimistic clipping of the weights to [1-c, 1+c] (0 = off)"},
+        {"outcome_lr", &R::outcomeLr, 0, 1, true, {}, "dr-cpo / oo-rlhf: outcome model learning rate"},
+        {"outcome_warmup_steps", &R::outcomeWarmupSteps, 0, 1'000'000, false, {},
+         "dr-cpo / oo-rlhf: outcome-model fits on stored ratings before the first policy step"},
+        {"outcome_length_bias", &R::outcomeLengthBias, -100, 100, false, {},
+         "confounds the outcome model on purpose: + bias per sentence in its targets (comparison bench)"},
     };
     return fields;
 }
@@ -77,16 +88,27 @@ const std::vector<std::pair<std::string, std::string>>& algorithmDescriptions() 
         {"cdpo", "conservative DPO: label smoothing epsilon (--label-smoothing)"},
         {"rdpo", "robust DPO: unbiased under label-flip rate epsilon (--label-smoothing)"},
         {"online-dpo", "online DPO: policy samples labeled by the judge (SAIL-PR with gamma = 0)"},
-        {"sail-pr", "SAIL-PR: online pairs from the judge + exploration term (gamma, --sail-prob)"},
-        {"sail-pp", "SAIL-PP: self-judged online pairs + -1/2 pi ell^2 + exploration (pi); judge = self"},
+        {"sail-pr", "SAIL-PR: policy pairs from the judge + exploration (gamma); --pairs mixes in dataset pairs (1 - g)"},
+        {"sail-pp", "SAIL-PP: self-judged policy pairs + -1/2 pi ell^2 + exploration (pi); --pairs mixes in dataset pairs"},
         {"sail-dp", "SAIL-DP: dataset pairs (--pairs), preference re-drawn from the policy (r), -1/2 rho ell^2"},
         {"ppo", "PPO: one sample per prompt scored by --reward-model (else the task's true reward), GAE, clipping"},
+        {"cpo", "CPO: self-normalised importance weights P^f/P^R on rated responses (--ratings or fresh ones)"},
+        {"dr-cpo", "DR-CPO: doubly robust CPO with an outcome model (regression head) on the ratings"},
+        {"oo-rlhf", "OO-RLHF: policy gradient on the outcome model alone (the baseline DR-CPO corrects)"},
     };
     return d;
 }
 
 bool isOnlineAlgorithm(const std::string& a) {
     return a == "online-dpo" || a == "sail-pr" || a == "sail-pp" || a == "ppo";
+}
+
+bool isCausalAlgorithm(const std::string& a) {
+    return a == "cpo" || a == "dr-cpo" || a == "oo-rlhf";
+}
+
+bool usesOutcomeModel(const std::string& a) {
+    return a == "dr-cpo" || a == "oo-rlhf";
 }
 
 namespace {
@@ -192,8 +214,21 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
     if (c.algorithm == "sail-dp" && c.pairs.empty()) {
         errors.push_back("sail-dp trains on dataset pairs: set pairs (db, db:RUN or a .jsonl file)");
     }
-    if (!c.pairs.empty() && isOnlineAlgorithm(c.algorithm)) {
+    if (!c.pairs.empty() && isOnlineAlgorithm(c.algorithm) && c.algorithm != "sail-pp" && c.algorithm != "sail-pr") {
         errors.push_back(c.algorithm + " generates its own pairs: leave 'pairs' empty, or pick an offline method (dpo, ipo, ...)");
+    }
+    if (isCausalAlgorithm(c.algorithm)) {
+        if (!c.pairs.empty()) errors.push_back(c.algorithm + " trains on ratings, not pairs: use 'ratings' (db or db:RUN)");
+        if (c.judge != "task" && c.judge != "human") {
+            errors.push_back(c.algorithm + " needs numeric outcomes: judge = task (true reward) or human (rating mode)");
+        }
+        // The weights P^f/P^R compare the policy's full tempered distribution
+        // with the one that was sampled; truncation would make them wrong.
+        if (c.topK != 0 || c.topP < 1.0 || c.temperature <= 0) {
+            errors.push_back(c.algorithm + " needs propensities of the full sampling distribution: top_k 0, top_p 1, temperature > 0");
+        }
+    } else if (!c.ratings.empty()) {
+        errors.push_back("'ratings' is the data of cpo, dr-cpo and oo-rlhf; " + c.algorithm + " trains on pairs");
     }
     return errors;
 }

@@ -63,12 +63,25 @@ struct RunConfig {
     double ppoGamma = 1.0;
     double ppoLambda = 0.95;
     double ppoNoEosPenalty = -10.0;
+    // CPO / DR-CPO / OO-RLHF (§3): rated responses "" (rate fresh policy
+    // samples: the task's true reward, or a person's ratings), "db", "db:RUN".
+    std::string ratings;
+    double cpoClip = 0.0;  // pessimistic clipping c of the weights to [1 - c, 1 + c] (0 = off)
+    double outcomeLr = 3e-4;
+    int64_t outcomeWarmupSteps = 100;  // outcome-model fits on the rated data before the first policy step
+    // A deliberately confounded outcome model (for the comparison bench):
+    // its regression targets get + bias per sentence of the response.
+    double outcomeLengthBias = 0.0;
 };
 
 // The --algorithm values with one line each (for --help and the GUI).
 const std::vector<std::pair<std::string, std::string>>& algorithmDescriptions();
 // True for the methods that generate their own pairs from the policy.
 bool isOnlineAlgorithm(const std::string& algorithm);
+// True for cpo, dr-cpo and oo-rlhf (numeric outcomes, not pairs).
+bool isCausalAlgorithm(const std::string& algorithm);
+// True for the methods with an outcome model (dr-cpo, oo-rlhf).
+bool usesOutcomeModel(const std::string& algorithm);
 
 struct ConfigField {
     using Member = std::variant<int64_t RunConfig::*, double RunConfig::*, std::string RunConfig::*>;

@@ -30,12 +30,25 @@ using namespace preflab;
 
 namespace {
 
+constexpr double kConfound = 1.0;
+
+enum class Data { Generated, Pairs, Ratings };
+
 struct Method {
     std::string name;       // as shown
     std::string algorithm;  // --algorithm
     std::string judge;
-    bool offline = false;
+    Data data = Data::Generated;
+    double lengthBias = 0;  // CPO family: the outcome model's confound (+ per sentence)
 };
+
+// The strength swept per method: beta for the pairwise methods, the KL
+// coefficient for PPO; the CPO family has neither (its KL is set by lr and steps).
+std::vector<double> strengths(const Method& m, bool quick) {
+    if (m.algorithm == "ppo") return quick ? std::vector<double>{0.05} : std::vector<double>{0.05, 0.2};
+    if (isCausalAlgorithm(m.algorithm)) return {0.0};
+    return quick ? std::vector<double>{0.1} : std::vector<double>{0.1, 0.3};
+}
 
 struct Point {
     std::string method;
@@ -84,14 +97,22 @@ int main(int argc, char** argv) {
     QDir().mkpath(out);
     const int64_t steps = quick ? 30 : 100;
     const int64_t evalSamples = quick ? 256 : 512;
-    const std::vector<double> betas = quick ? std::vector<double>{0.1} : std::vector<double>{0.1, 0.3};
     const std::vector<int64_t> seeds = quick ? std::vector<int64_t>{1, 2} : std::vector<int64_t>{1, 2, 3};
     const std::vector<Method> methods = {
-        {"offline DPO", "dpo", "task", true},
-        {"online DPO", "online-dpo", "task", false},
-        {"SAIL-PR", "sail-pr", "task", false},
-        {"SAIL-PP", "sail-pp", "self", false},
-        {"PPO", "ppo", "task", false},  // scored by a reward model trained on the offline dataset
+        {"offline DPO", "dpo", "task", Data::Pairs},
+        {"SAIL-DP", "sail-dp", "task", Data::Pairs},
+        {"online DPO", "online-dpo", "task", Data::Generated},
+        {"SAIL-PR", "sail-pr", "task", Data::Pairs},  // policy pairs with probability g, else dataset pairs
+        {"SAIL-PP", "sail-pp", "self", Data::Pairs},  // policy pairs with probability p, else dataset pairs
+        {"PPO", "ppo", "task", Data::Generated},      // scored by a reward model trained on the offline dataset
+        // Rating data from the reference, outcome = true reward; the outcome
+        // model is confounded on purpose (+1 per sentence: it believes long
+        // answers are better), and once unconfounded as a control.
+        {"CPO", "cpo", "task", Data::Ratings},
+        {"DR-CPO (confounded g)", "dr-cpo", "task", Data::Ratings, kConfound},
+        {"OO-RLHF (confounded g)", "oo-rlhf", "task", Data::Ratings, kConfound},
+        {"DR-CPO (unconfounded g)", "dr-cpo", "task", Data::Ratings, 0.0},
+        {"OO-RLHF (unconfounded g)", "oo-rlhf", "task", Data::Ratings, 0.0},
     };
 
     const std::string dataDir = defaultDataDir();
@@ -106,6 +127,13 @@ int main(int argc, char** argv) {
     dataset.pairs = quick ? 128 : 512;
     const std::vector<OfflinePair> fixedPairs = sampleTaskDataset(starter, dataset);
     std::printf("offline dataset: %zu pairs sampled from the starter model, labeled by the true reward\n", fixedPairs.size());
+    RatedDatasetSpec ratedSpec;
+    ratedSpec.responses = quick ? 256 : 512;
+    const std::vector<RatedResponse> ratedData = sampleRatedDataset(starter, ratedSpec);
+    double meanOutcome = 0;
+    for (const RatedResponse& r : ratedData) meanOutcome += r.outcome / static_cast<double>(ratedData.size());
+    std::printf("rating dataset: %zu responses sampled from the starter model, outcome = true reward (mean %.3f)\n",
+                ratedData.size(), meanOutcome);
 
     QTemporaryDir scratch;
     // PPO's learned reward model: Bradley-Terry on the same fixed dataset.
@@ -122,7 +150,7 @@ int main(int argc, char** argv) {
     QElapsedTimer total;
     total.start();
     for (const Method& m : methods) {
-        for (double beta : betas) {
+        for (double beta : strengths(m, quick)) {
             for (int64_t seed : seeds) {
                 QElapsedTimer t;
                 t.start();
@@ -132,27 +160,42 @@ int main(int argc, char** argv) {
                 RunConfig& c = setup.config;
                 c.algorithm = m.algorithm;
                 c.judge = m.judge;
-                c.beta = beta;
+                if (m.algorithm == "ppo") c.ppoKlCoef = beta;
+                else if (beta > 0) c.beta = beta;
                 c.seed = seed;
                 c.steps = steps;
                 c.evalEvery = steps;  // at step 0 and at the end
                 c.evalSamples = evalSamples;
                 c.checkpointEvery = 0;
-                if (m.offline) setup.offlinePairs = fixedPairs;
+                if (m.data == Data::Pairs) {
+                    setup.offlinePairs = fixedPairs;
+                    c.pairs = "the bench's fixed dataset";  // names the source; the pairs are given directly
+                }
+                if (m.data == Data::Ratings) {
+                    setup.ratedResponses = ratedData;
+                    c.outcomeLengthBias = m.lengthBias;
+                }
                 if (m.algorithm == "ppo") {
                     c.rewardModel = rewardModel;
                     c.generationBatch = 16;
                     c.batchSize = 16;  // rollouts per PPO step
                 }
                 std::unique_ptr<Judge> judge;
-                if (m.judge == "self") judge = std::make_unique<SelfJudge>(beta, static_cast<uint64_t>(seed) + 7);
+                if (m.judge == "self") judge = std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(seed) + 7);
                 else judge = std::make_unique<TaskJudge>();
                 Finals f;
-                OnlineLoop loop(setup, std::move(judge), &f);
-                std::atomic_bool cancel{false};
-                StepOutcome o;
-                while ((o = loop.step(cancel)) == StepOutcome::Trained) {
+                StepOutcome o = StepOutcome::Halted;
+                try {
+                    OnlineLoop loop(setup, std::move(judge), &f);
+                    std::atomic_bool cancel{false};
+                    while ((o = loop.step(cancel)) == StepOutcome::Trained) {
+                    }
+                    if (o == StepOutcome::Halted) std::printf("%s: %s\n", m.name.c_str(), loop.lastError().c_str());
+                } catch (const std::exception& e) {
+                    std::printf("%s could not run: %s\n", m.name.c_str(), e.what());
+                    continue;
                 }
+                if (f.series["gold/reward"].empty()) continue;
                 Point p;
                 p.method = m.name;
                 p.beta = beta;
@@ -163,7 +206,7 @@ int main(int argc, char** argv) {
                 p.klExact = f.series["kl/exact"].back();
                 p.seconds = t.elapsed() / 1000.0;
                 points.push_back(p);
-                std::printf("%-12s beta %.2f seed %lld: gold %+.3f -> %+.3f, KL(k3) %.3f (exact %.3f), %.0f s%s\n",
+                std::printf("%-24s strength %.2f seed %lld: gold %+.3f -> %+.3f, KL(k3) %.3f (exact %.3f), %.0f s%s\n",
                             m.name.c_str(), beta, static_cast<long long>(seed), p.gold0, p.gold, p.kl, p.klExact, p.seconds,
                             o == StepOutcome::Finished ? "" : " (did not finish)");
                 std::fflush(stdout);
@@ -191,7 +234,7 @@ int main(int argc, char** argv) {
     QTextStream ms(&md);
     ms << "Built-in task, starter model, " << steps << " steps, batch 8, " << seeds.size() << " seeds, gold and KL (k3) on "
        << evalSamples << " fresh samples of the final policy; mean ± 95% interval over seeds.\n\n";
-    ms << "| method | beta | gold reward | KL (k3, nats) | gold gain per nat of KL |\n|---|---|---|---|---|\n";
+    ms << "| method | beta (PPO: KL coef.) | gold reward | KL (k3, nats) | gold gain per nat of KL |\n|---|---|---|---|---|\n";
     QCustomPlot plot;
     plot.resize(900, 560);
     plot.xAxis->setLabel(QStringLiteral("KL(policy || reference), k3, nats per response"));
@@ -200,16 +243,18 @@ int main(int argc, char** argv) {
     plot.plotLayout()->insertRow(0);
     plot.plotLayout()->addElement(0, 0, new QCPTextElement(&plot, QStringLiteral("Gold reward against KL (mean ± 95% interval over seeds)"),
                                                             QFont(QString(), 11, QFont::Bold)));
-    const QColor colors[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44), QColor(214, 39, 40),
-                             QColor(148, 103, 189)};
+    const QColor colors[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),  QColor(214, 39, 40),
+                             QColor(148, 103, 189), QColor(140, 86, 75),  QColor(227, 119, 194), QColor(127, 127, 127),
+                             QColor(188, 189, 34),  QColor(23, 190, 207), QColor(0, 0, 0)};
     int colorIndex = 0;
     double gold0 = 0;
     for (const Method& m : methods) {
         QCPGraph* g = plot.addGraph();
         g->setName(QString::fromStdString(m.name));
         g->setLineStyle(QCPGraph::lsNone);
-        const QColor col = colors[colorIndex++ % 5];
-        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, col, col, 9));
+        const QColor col = colors[colorIndex++ % 11];
+        const bool causal = isCausalAlgorithm(m.algorithm);
+        g->setScatterStyle(QCPScatterStyle(causal ? QCPScatterStyle::ssDiamond : QCPScatterStyle::ssDisc, col, col, causal ? 11 : 9));
         auto* xe = new QCPErrorBars(plot.xAxis, plot.yAxis);
         auto* ye = new QCPErrorBars(plot.xAxis, plot.yAxis);
         xe->setDataPlottable(g);
@@ -220,7 +265,7 @@ int main(int argc, char** argv) {
         xe->removeFromLegend();
         ye->removeFromLegend();
         QVector<double> xs, ys, xerr, yerr;
-        for (double beta : betas) {
+        for (double beta : strengths(m, quick)) {
             std::vector<double> gold, kl, g0;
             for (const Point& p : points) {
                 if (p.method != m.name || p.beta != beta) continue;
@@ -230,7 +275,7 @@ int main(int argc, char** argv) {
             }
             gold0 = mean(g0);
             const double gain = (mean(gold) - gold0) / std::max(1e-9, mean(kl));
-            ms << "| " << QString::fromStdString(m.name) << " | " << beta << " | " << QString::number(mean(gold), 'f', 3)
+            ms << "| " << QString::fromStdString(m.name) << " | " << (beta > 0 ? QString::number(beta) : QStringLiteral("-")) << " | " << QString::number(mean(gold), 'f', 3)
                << " ± " << QString::number(halfWidth(gold), 'f', 3) << " | " << QString::number(mean(kl), 'f', 3) << " ± "
                << QString::number(halfWidth(kl), 'f', 3) << " | " << QString::number(gain, 'f', 3) << " |\n";
             xs << mean(kl);
@@ -244,7 +289,10 @@ int main(int argc, char** argv) {
     }
     ms << "\nGold reward of the starter model (the reference) on the same prompts: " << QString::number(gold0, 'f', 3)
        << ". PPO's reward model (trained on the offline dataset) reached held-out accuracy "
-       << QString::number(rm.heldOutAccuracy, 'f', 3) << ". Not measured yet: SAIL-DP, CPO / DR-CPO / OO-RLHF (no training loop yet).\n";
+       << QString::number(rm.heldOutAccuracy, 'f', 3) << ". SAIL-PR and SAIL-PP mix dataset pairs in (1 - g, 1 - p = 0.7 of each batch). "
+       << "The CPO family trains on " << ratedData.size() << " responses rated by the true reward (mean "
+       << QString::number(meanOutcome, 'f', 3) << "); a confounded outcome model g is fitted to targets with +" << kConfound
+       << " per sentence.\n";
     md.close();
     plot.rescaleAxes();
     plot.xAxis->scaleRange(1.15, plot.xAxis->range().center());

@@ -1,4 +1,5 @@
 #pragma once
+// Fixed datasets for the offline methods.
 // A fixed preference dataset for offline methods: pairs sampled once from a
 // model (the reference) on the built-in task's prompts and labeled by its true
 // reward (ties dropped). Deterministic from the seed. No torch in this header.
@@ -18,5 +19,16 @@ struct DatasetSpec {
 };
 
 std::vector<OfflinePair> sampleTaskDataset(const std::string& modelPath, const DatasetSpec& spec);
+
+// Rating data for the CPO family: one response per prompt sampled once from
+// a model (the presenting policy, full distribution at temperature 1), its
+// outcome the task's true reward, its sampling log-probability kept.
+struct RatedDatasetSpec {
+    int64_t responses = 512;
+    int64_t maxNewTokens = 80;
+    uint64_t seed = 1;
+};
+
+std::vector<RatedResponse> sampleRatedDataset(const std::string& modelPath, const RatedDatasetSpec& spec);
 
 }  // namespace preflab

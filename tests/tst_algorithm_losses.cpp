@@ -153,7 +153,8 @@ private Q_SLOTS:
         const ExplorationForm f = *explorationFormFromName(form.toStdString());
         explorationSurrogate(f, coef, ell, c1, c2, mask, baseline).backward();
         const at::Tensor l = ell.detach();
-        const double b = baseline ? l.mean().item<double>() : 0.0;
+        // The baseline: mean ell over the routed pairs (0 and 2).
+        const double b = baseline ? (l[0].item<double>() + l[2].item<double>()) / 2.0 : 0.0;
         for (int64_t i = 0; i < 3; ++i) {
             const double m = mask[i].item<double>(), li = l[i].item<double>();
             double want1, want2;

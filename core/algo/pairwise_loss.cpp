@@ -82,7 +82,11 @@ at::Tensor explorationSurrogate(ExplorationForm form, double coef, const at::Ten
     const at::Tensor l = ell.detach();
     const at::Tensor m = mask.to(c1.scalar_type());
     if (form == ExplorationForm::ScoreFunction) {
-        const at::Tensor centred = baseline ? l - l.mean() : l;
+        // The baseline is the mean over the routed pairs only: in a batch
+        // that mixes dataset pairs in (SAIL with a dataset), their ell comes
+        // from another distribution and would bias the policy's own samples.
+        const at::Tensor routedMean = (m * l).sum() / m.sum().clamp_min(1.0);
+        const at::Tensor centred = baseline ? l - routedMean : l;
         return -coef * (m * centred * (c1 + c2)).mean();
     }
     return -coef * (m * ((l / c1.detach()) * c1 + (l / c2.detach()) * c2)).sum();

@@ -12,6 +12,11 @@ PACKAGES=(
   xvfb xauth
 )
 
+# The tokenizer tests compare with reference encoders from the npm registry:
+# they need node and npm. These machines ship them (Node.js 20); elsewhere
+# Debian's packages do.
+command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

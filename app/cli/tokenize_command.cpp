@@ -1,0 +1,58 @@
+// preflab tokenize --model PATH: reads text on standard input and prints the
+// token ids of each line (space-separated, one output line per input line),
+// so prompts can be debugged and tokenizers compared by script. PATH is a
+// Hugging Face model folder (its tokenizer.json), a tokenizer.json file, or
+// "starter" (the built-in byte tokenizer).
+#include "app/cli/commands.h"
+#include "core/hf/bpe_tokenizer.h"
+#include "core/text/byte_tokenizer.h"
+
+#include <QCommandLineParser>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+namespace preflab {
+
+int runTokenizeCommand(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "Prints the token ids of each line read on standard input, space-separated, one line per input line.");
+    p.addHelpOption();
+    p.addOption({"model", "a Hugging Face model folder, a tokenizer.json file, or 'starter'", "PATH"});
+    p.process(QStringList{"preflab tokenize"} + args);
+    if (!p.isSet("model")) {
+        std::fprintf(stderr, "preflab tokenize: --model PATH is required\n");
+        return 2;
+    }
+    const std::string model = p.value("model").toStdString();
+    std::unique_ptr<Tokenizer> tokenizer;
+    try {
+        if (model == "starter") {
+            tokenizer = std::make_unique<ByteTokenizer>();
+        } else if (std::filesystem::is_directory(model)) {
+            tokenizer = loadFolderTokenizer(model);
+        } else {
+            tokenizer = std::make_unique<BpeTokenizer>(model);
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "preflab tokenize: %s\n", e.what());
+        return 1;
+    }
+    std::string line;
+    std::string out;
+    while (std::getline(std::cin, line)) {
+        out.clear();
+        for (int32_t id : tokenizer->encode(line)) {
+            if (!out.empty()) out.push_back(' ');
+            out += std::to_string(id);
+        }
+        out.push_back('\n');
+        std::fwrite(out.data(), 1, out.size(), stdout);
+    }
+    return 0;
+}
+
+}  // namespace preflab

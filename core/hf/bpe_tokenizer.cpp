@@ -24,11 +24,15 @@ const char* const kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?
     throw std::runtime_error(file + ": " + what);
 }
 
-QJsonObject readJsonObject(const std::string& path) {
+std::string readText(const std::string& path) {
     QFile f(QString::fromStdString(path));
     if (!f.open(QIODevice::ReadOnly)) fail(path, "cannot open: " + f.errorString().toStdString());
+    return f.readAll().toStdString();
+}
+
+QJsonObject parseJsonObject(const std::string& text, const std::string& path) {
     QJsonParseError err;
-    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(text), &err);
     if (doc.isNull()) fail(path, "not valid JSON: " + err.errorString().toStdString() + " at offset " + std::to_string(err.offset));
     if (!doc.isObject()) fail(path, "expected a JSON object");
     return doc.object();
@@ -214,10 +218,22 @@ struct BpeTokenizer::Impl {
     }
 };
 
+BpeTokenizer::BpeTokenizer() : d(std::make_unique<Impl>()) {}
+
 BpeTokenizer::BpeTokenizer(const std::string& tokenizerJson, const std::string& tokenizerConfigJson)
     : d(std::make_unique<Impl>()) {
+    init(readText(tokenizerJson), tokenizerJson, tokenizerConfigJson);
+}
+
+std::unique_ptr<BpeTokenizer> BpeTokenizer::fromJsonText(const std::string& json, const std::string& name) {
+    std::unique_ptr<BpeTokenizer> t(new BpeTokenizer());
+    t->init(json, name, {});
+    return t;
+}
+
+void BpeTokenizer::init(const std::string& jsonText, const std::string& tokenizerJson, const std::string& tokenizerConfigJson) {
     d->path = tokenizerJson;
-    const QJsonObject root = readJsonObject(tokenizerJson);
+    const QJsonObject root = parseJsonObject(jsonText, tokenizerJson);
     const QJsonObject model = root.value(QStringLiteral("model")).toObject();
     const QString type = model.value(QStringLiteral("type")).toString();
     if (type != QStringLiteral("BPE")) {
@@ -262,6 +278,12 @@ BpeTokenizer::BpeTokenizer(const std::string& tokenizerJson, const std::string& 
         d->isSpecial[static_cast<size_t>(id)] = o.value(QStringLiteral("special")).toBool(false);
     }
     std::sort(d->added.begin(), d->added.end(), [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
+    // Real vocabularies number their tokens 0..N-1 (a few holes at most); a
+    // far larger id would make the id table absurdly large.
+    const size_t entries = d->vocab.size();
+    if (static_cast<size_t>(maxId) >= 2 * entries + 1024) {
+        fail(tokenizerJson, "token ids are not dense: id " + std::to_string(maxId) + " among " + std::to_string(entries) + " tokens");
+    }
     d->idToToken.resize(static_cast<size_t>(maxId) + 1);
     d->isSpecial.resize(static_cast<size_t>(maxId) + 1, false);
     for (const auto& [token, id] : d->vocab) d->idToToken[static_cast<size_t>(id)] = token;
@@ -286,7 +308,7 @@ BpeTokenizer::BpeTokenizer(const std::string& tokenizerJson, const std::string& 
     };
     std::string bos, eos, pad;
     if (!tokenizerConfigJson.empty()) {
-        const QJsonObject cfg = readJsonObject(tokenizerConfigJson);
+        const QJsonObject cfg = parseJsonObject(readText(tokenizerConfigJson), tokenizerConfigJson);
         bos = tokenName(cfg.value(QStringLiteral("bos_token")));
         eos = tokenName(cfg.value(QStringLiteral("eos_token")));
         pad = tokenName(cfg.value(QStringLiteral("pad_token")));

@@ -22,6 +22,8 @@ public:
     // BOS/EOS/PAD names). Throws std::runtime_error naming the file and what
     // is wrong or unsupported.
     explicit BpeTokenizer(const std::string& tokenizerJson, const std::string& tokenizerConfigJson = {});
+    // From the text of a tokenizer.json; `name` stands for the file in errors.
+    static std::unique_ptr<BpeTokenizer> fromJsonText(const std::string& json, const std::string& name);
     ~BpeTokenizer() override;
 
     TokenIds encode(std::string_view text) const override;
@@ -33,6 +35,8 @@ public:
     std::string tokenText(int32_t id) const;
 
 private:
+    BpeTokenizer();
+    void init(const std::string& jsonText, const std::string& name, const std::string& configPath);
     struct Impl;
     std::unique_ptr<Impl> d;
 };

@@ -1,0 +1,207 @@
+#include "core/hf/hf_model.h"
+
+#include "core/hf/safetensors_tensors.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+namespace preflab {
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+    throw std::runtime_error(where + ": " + what);
+}
+
+QJsonObject readJson(const std::string& path) {
+    QFile f(QString::fromStdString(path));
+    if (!f.open(QIODevice::ReadOnly)) fail(path, "cannot open: " + f.errorString().toStdString());
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
+    if (doc.isNull() || !doc.isObject()) fail(path, "not a JSON object: " + err.errorString().toStdString());
+    return doc.object();
+}
+
+int64_t positiveInt(const QJsonObject& o, const char* key, const std::string& file) {
+    const QJsonValue v = o.value(QLatin1String(key));
+    const double d = v.toDouble(-1);
+    if (!v.isDouble() || d < 1 || d != static_cast<double>(static_cast<int64_t>(d))) {
+        fail(file, std::string("'") + key + "' is missing or not a positive integer");
+    }
+    return static_cast<int64_t>(d);
+}
+
+// Every tensor of the checkpoint, by name, with the file that holds it.
+class WeightSet {
+public:
+    explicit WeightSet(const std::string& folder) {
+        const fs::path dir(folder);
+        const fs::path single = dir / "model.safetensors", index = dir / "model.safetensors.index.json";
+        std::vector<std::string> files;
+        if (fs::exists(index)) {
+            const QJsonObject map = readJson(index.string()).value(QStringLiteral("weight_map")).toObject();
+            if (map.isEmpty()) fail(index.string(), "weight_map is missing or empty");
+            std::set<std::string> unique;
+            for (auto it = map.begin(); it != map.end(); ++it) {
+                const std::string file = it.value().toString().toStdString();
+                if (file.empty() || file.find('/') != std::string::npos || file.find("..") != std::string::npos) {
+                    fail(index.string(), "weight_map entry '" + it.key().toStdString() + "' names no file in the folder");
+                }
+                unique.insert(file);
+            }
+            files.assign(unique.begin(), unique.end());
+        } else if (fs::exists(single)) {
+            files.push_back("model.safetensors");
+        } else {
+            fail(folder, "no model.safetensors or model.safetensors.index.json (PrefLab reads safetensors weights only)");
+        }
+        for (const std::string& f : files) {
+            m_files.push_back(std::make_unique<SafetensorsFile>((dir / f).string()));
+            for (const StTensorInfo& t : m_files.back()->tensors()) m_where[t.name] = {m_files.back().get(), &t};
+        }
+    }
+
+    std::vector<std::string> paths() const {
+        std::vector<std::string> out;
+        for (const auto& f : m_files) out.push_back(f->path());
+        return out;
+    }
+    bool has(const std::string& name) const { return m_where.count(name) != 0; }
+    std::vector<std::string> names() const {
+        std::vector<std::string> out;
+        for (const auto& [name, where] : m_where) out.push_back(name);
+        return out;
+    }
+
+    // The tensor, checked against the expected shape, converted to dtype.
+    at::Tensor load(const std::string& name, const std::vector<int64_t>& shape, at::ScalarType dtype) const {
+        const auto it = m_where.find(name);
+        if (it == m_where.end()) fail(m_files.front()->path(), "tensor '" + name + "' is missing from the checkpoint");
+        const auto& [file, info] = it->second;
+        if (info->shape != shape) {
+            std::string want, got;
+            for (int64_t d : shape) want += (want.empty() ? "" : ", ") + std::to_string(d);
+            for (int64_t d : info->shape) got += (got.empty() ? "" : ", ") + std::to_string(d);
+            fail(file->path(), "tensor '" + name + "' has shape [" + got + "], config.json implies [" + want + "]");
+        }
+        if (info->dtype != StDtype::F32 && info->dtype != StDtype::F16 && info->dtype != StDtype::BF16) {
+            fail(file->path(), "tensor '" + name + "' is " + dtypeName(info->dtype) + "; weights must be F32, F16 or BF16");
+        }
+        return loadTensor(*file, *info, dtype);
+    }
+
+private:
+    std::vector<std::unique_ptr<SafetensorsFile>> m_files;
+    std::map<std::string, std::pair<const SafetensorsFile*, const StTensorInfo*>> m_where;
+};
+
+}  // namespace
+
+const std::vector<std::string>& supportedHfModelTypes() {
+    static const std::vector<std::string> types = {"gpt2"};
+    return types;
+}
+
+HfModelInfo readHfModelConfig(const std::string& folder) {
+    const std::string path = (fs::path(folder) / "config.json").string();
+    if (!fs::exists(path)) fail(folder, "no config.json: not a Hugging Face model folder");
+    const QJsonObject c = readJson(path);
+    HfModelInfo info;
+    info.folder = folder;
+    info.modelType = c.value(QStringLiteral("model_type")).toString().toStdString();
+    const auto& supported = supportedHfModelTypes();
+    if (std::find(supported.begin(), supported.end(), info.modelType) == supported.end()) {
+        std::string list;
+        for (const auto& t : supported) list += (list.empty() ? "" : ", ") + t;
+        fail(path, "model_type '" + info.modelType + "' is not supported (supported: " + list + ")");
+    }
+    TransformerConfig& t = info.config;
+    t.vocabSize = positiveInt(c, "vocab_size", path);
+    t.dModel = positiveInt(c, "n_embd", path);
+    t.nLayers = positiveInt(c, "n_layer", path);
+    t.nHeads = positiveInt(c, "n_head", path);
+    t.maxSeqLen = positiveInt(c, "n_positions", path);
+    t.dFF = c.contains(QStringLiteral("n_inner")) && !c.value(QStringLiteral("n_inner")).isNull()
+                ? positiveInt(c, "n_inner", path)
+                : 4 * t.dModel;
+    const QString activation = c.value(QStringLiteral("activation_function")).toString(QStringLiteral("gelu_new"));
+    if (activation != QStringLiteral("gelu_new") && activation != QStringLiteral("gelu_pytorch_tanh")) {
+        fail(path, "activation_function '" + activation.toStdString() + "' is not supported (gelu_new is)");
+    }
+    const double eps = c.value(QStringLiteral("layer_norm_epsilon")).toDouble(1e-5);
+    if (std::abs(eps - 1e-5) > 1e-12) fail(path, "layer_norm_epsilon " + std::to_string(eps) + " is not supported (1e-5 is)");
+    if (!c.value(QStringLiteral("tie_word_embeddings")).toBool(true)) fail(path, "an untied GPT-2 head is not supported");
+    const std::string err = t.validationError();
+    if (!err.empty()) fail(path, err);
+    return info;
+}
+
+Transformer loadHfModel(const std::string& folder, at::ScalarType dtype, HfModelInfo* infoOut,
+                        const std::function<void(int64_t, int64_t)>& progress, const std::atomic_bool* cancel) {
+    HfModelInfo info = readHfModelConfig(folder);
+    const WeightSet weights(folder);
+    info.weightFiles = weights.paths();
+    const TransformerConfig& c = info.config;
+    // Checkpoints saved from GPT2LMHeadModel prefix the names with "transformer.".
+    const std::string prefix = weights.has("transformer.wte.weight") ? "transformer." : "";
+    const int64_t D = c.dModel, F = c.dFF;
+
+    Transformer model(c);
+    model->to(dtype);
+    auto params = model->named_parameters();
+    // (PrefLab name, HF name, HF shape, transpose: Conv1D stores [in, out]).
+    struct Mapping {
+        std::string ours, theirs;
+        std::vector<int64_t> shape;
+        bool transpose;
+    };
+    std::vector<Mapping> map = {{"tokens.weight", "wte.weight", {c.vocabSize, D}, false},
+                                {"positions.weight", "wpe.weight", {c.maxSeqLen, D}, false},
+                                {"ln_final.weight", "ln_f.weight", {D}, false},
+                                {"ln_final.bias", "ln_f.bias", {D}, false}};
+    for (int64_t i = 0; i < c.nLayers; ++i) {
+        const std::string b = "block" + std::to_string(i) + ".", h = "h." + std::to_string(i) + ".";
+        map.push_back({b + "ln1.weight", h + "ln_1.weight", {D}, false});
+        map.push_back({b + "ln1.bias", h + "ln_1.bias", {D}, false});
+        map.push_back({b + "qkv.weight", h + "attn.c_attn.weight", {D, 3 * D}, true});
+        map.push_back({b + "qkv.bias", h + "attn.c_attn.bias", {3 * D}, false});
+        map.push_back({b + "attn_out.weight", h + "attn.c_proj.weight", {D, D}, true});
+        map.push_back({b + "attn_out.bias", h + "attn.c_proj.bias", {D}, false});
+        map.push_back({b + "ln2.weight", h + "ln_2.weight", {D}, false});
+        map.push_back({b + "ln2.bias", h + "ln_2.bias", {D}, false});
+        map.push_back({b + "fc.weight", h + "mlp.c_fc.weight", {D, F}, true});
+        map.push_back({b + "fc.bias", h + "mlp.c_fc.bias", {F}, false});
+        map.push_back({b + "proj.weight", h + "mlp.c_proj.weight", {F, D}, true});
+        map.push_back({b + "proj.bias", h + "mlp.c_proj.bias", {D}, false});
+    }
+    torch::NoGradGuard noGrad;
+    const int64_t total = static_cast<int64_t>(map.size());
+    for (int64_t k = 0; k < total; ++k) {
+        if (cancel && cancel->load()) throw std::runtime_error("cancelled");
+        const Mapping& m = map[static_cast<size_t>(k)];
+        at::Tensor t = weights.load(prefix + m.theirs, m.shape, dtype);
+        if (m.transpose) t = t.t();
+        params[m.ours].copy_(t);
+        if (progress) progress(k + 1, total);
+    }
+    // A stored lm_head must be the tied embedding: PrefLab's GPT-2 has no separate head.
+    if (weights.has("lm_head.weight")) {
+        const at::Tensor head = weights.load("lm_head.weight", {c.vocabSize, D}, dtype);
+        if (!at::equal(head, params["tokens.weight"])) {
+            fail(info.weightFiles.front(), "lm_head.weight differs from the token embedding; an untied GPT-2 head is not supported");
+        }
+    }
+    info.tensorsRead = total;
+    if (infoOut) *infoOut = info;
+    return model;
+}
+
+}  // namespace preflab

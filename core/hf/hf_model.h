@@ -1,0 +1,41 @@
+#pragma once
+// Loading Hugging Face model folders (a snapshot on disk: config.json, one
+// model.safetensors or shards listed in model.safetensors.index.json, and the
+// tokenizer files) into PrefLab's transformer, so that sampling, the KV cache
+// and every algorithm work on them unchanged.
+//
+// Supported so far: GPT-2 (model_type "gpt2": learned positions, pre-LN,
+// tanh-GELU, fused c_attn stored in Conv1D layout [in, out], head tied to the
+// token embedding), which is PrefLab's own architecture. An unsupported
+// model_type is an error listing the supported ones. Core-private (torch).
+#include "core/nn/transformer.h"
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace preflab {
+
+struct HfModelInfo {
+    std::string folder;
+    std::string modelType;               // config.json's model_type
+    TransformerConfig config;            // PrefLab's shape for it
+    std::vector<std::string> weightFiles;  // the safetensors files read
+    int64_t tensorsRead = 0;
+};
+
+// The model types loadHfModel reads.
+const std::vector<std::string>& supportedHfModelTypes();
+
+// Reads config.json; throws std::runtime_error naming the file and the field.
+HfModelInfo readHfModelConfig(const std::string& folder);
+
+// Loads the weights (validated: every expected tensor present, with its
+// shape) converted to `dtype`. progress(done, total) is called per tensor;
+// a raised cancel flag stops with std::runtime_error("cancelled").
+Transformer loadHfModel(const std::string& folder, at::ScalarType dtype = at::kFloat, HfModelInfo* info = nullptr,
+                        const std::function<void(int64_t, int64_t)>& progress = {},
+                        const std::atomic_bool* cancel = nullptr);
+
+}  // namespace preflab

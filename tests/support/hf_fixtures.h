@@ -1,0 +1,92 @@
+#pragma once
+// Tiny random Hugging Face checkpoints written in the exact HF layout
+// (config.json + model.safetensors, or shards with an index), for the model
+// loader's tests.
+#include "core/hf/safetensors_tensors.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <torch/utils.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace preflab::test {
+
+struct TinyGpt2 {
+    int64_t vocab = 64, d = 16, layers = 2, heads = 2, positions = 32;
+    std::vector<std::pair<std::string, at::Tensor>> tensors;  // HF names, Conv1D layout
+
+    explicit TinyGpt2(uint64_t seed = 5) {
+        torch::manual_seed(seed);
+        auto add = [&](const std::string& name, std::vector<int64_t> shape, double scale, double shift = 0.0) {
+            tensors.emplace_back(name, at::randn(shape) * scale + shift);
+        };
+        add("wte.weight", {vocab, d}, 0.5);
+        add("wpe.weight", {positions, d}, 0.2);
+        for (int64_t i = 0; i < layers; ++i) {
+            const std::string h = "h." + std::to_string(i) + ".";
+            add(h + "ln_1.weight", {d}, 0.1, 1.0);
+            add(h + "ln_1.bias", {d}, 0.1);
+            add(h + "attn.c_attn.weight", {d, 3 * d}, 0.3);
+            add(h + "attn.c_attn.bias", {3 * d}, 0.1);
+            add(h + "attn.c_proj.weight", {d, d}, 0.3);
+            add(h + "attn.c_proj.bias", {d}, 0.1);
+            add(h + "ln_2.weight", {d}, 0.1, 1.0);
+            add(h + "ln_2.bias", {d}, 0.1);
+            add(h + "mlp.c_fc.weight", {d, 4 * d}, 0.3);
+            add(h + "mlp.c_fc.bias", {4 * d}, 0.1);
+            add(h + "mlp.c_proj.weight", {4 * d, d}, 0.3);
+            add(h + "mlp.c_proj.bias", {d}, 0.1);
+        }
+        add("ln_f.weight", {d}, 0.1, 1.0);
+        add("ln_f.bias", {d}, 0.1);
+    }
+
+    at::Tensor get(const std::string& name) const {
+        for (const auto& [n, t] : tensors) {
+            if (n == name) return t;
+        }
+        throw std::runtime_error("no " + name);
+    }
+
+    QJsonObject config() const {
+        return {{"model_type", "gpt2"},          {"architectures", QJsonArray{"GPT2LMHeadModel"}},
+                {"vocab_size", double(vocab)},    {"n_embd", double(d)},
+                {"n_layer", double(layers)},      {"n_head", double(heads)},
+                {"n_positions", double(positions)}, {"n_inner", QJsonValue()},
+                {"activation_function", "gelu_new"}, {"layer_norm_epsilon", 1e-5}};
+    }
+
+    // layout: "single", "prefixed" (names under "transformer."), "sharded" (two files + index).
+    void write(const QString& folder, const std::string& layout = "single", at::ScalarType dtype = at::kFloat) const {
+        QDir().mkpath(folder);
+        QFile cfg(folder + "/config.json");
+        cfg.open(QIODevice::WriteOnly);
+        cfg.write(QJsonDocument(config()).toJson());
+        std::vector<std::pair<std::string, at::Tensor>> named;
+        for (const auto& [n, t] : tensors) named.emplace_back(layout == "prefixed" ? "transformer." + n : n, t.to(dtype));
+        if (layout != "sharded") {
+            saveTensors((folder + "/model.safetensors").toStdString(), named, {{"format", "pt"}});
+            return;
+        }
+        const size_t half = named.size() / 2;
+        const std::vector<std::pair<std::string, at::Tensor>> a(named.begin(), named.begin() + static_cast<long>(half)),
+            b(named.begin() + static_cast<long>(half), named.end());
+        saveTensors((folder + "/model-00001-of-00002.safetensors").toStdString(), a);
+        saveTensors((folder + "/model-00002-of-00002.safetensors").toStdString(), b);
+        QJsonObject map;
+        for (const auto& [n, t] : a) map[QString::fromStdString(n)] = "model-00001-of-00002.safetensors";
+        for (const auto& [n, t] : b) map[QString::fromStdString(n)] = "model-00002-of-00002.safetensors";
+        QFile index(folder + "/model.safetensors.index.json");
+        index.open(QIODevice::WriteOnly);
+        index.write(QJsonDocument(QJsonObject{{"metadata", QJsonObject{}}, {"weight_map", map}}).toJson());
+    }
+};
+
+}  // namespace preflab::test

@@ -1,0 +1,182 @@
+// Hugging Face model folders (core/hf/hf_model.h): a tiny random GPT-2
+// checkpoint in the exact HF layout (single file, "transformer."-prefixed
+// names, two shards with an index) loads, and its logits equal a naive GPT-2
+// written here from the formulas in double precision (Conv1D: x W + b;
+// LayerNorm; causal softmax attention; tanh-GELU; head tied to wte). It
+// generates; bad folders give errors naming the file and the tensor.
+#include "core/hf/hf_model.h"
+#include "core/nn/sampler.h"
+#include "support/hf_fixtures.h"
+#include "support/test_main.h"
+
+#include <QJsonArray>
+#include <QTemporaryDir>
+
+#include <cmath>
+
+using namespace preflab;
+using namespace preflab::test;
+
+namespace {
+
+at::Tensor layerNorm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+    const at::Tensor mean = x.mean(-1, true);
+    const at::Tensor var = (x - mean).pow(2).mean(-1, true);
+    return (x - mean) / (var + 1e-5).sqrt() * w + b;
+}
+
+at::Tensor geluTanh(const at::Tensor& x) {
+    return 0.5 * x * (1.0 + at::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x.pow(3))));
+}
+
+// GPT-2 on one unpadded sequence, in double, head by head.
+at::Tensor naiveGpt2Logits(const TinyGpt2& m, const std::vector<int64_t>& ids) {
+    auto W = [&](const std::string& n) { return m.get(n).to(at::kDouble); };
+    const int64_t T = static_cast<int64_t>(ids.size()), D = m.d, H = m.heads, Dh = D / H;
+    const at::Tensor idx = at::tensor(ids, at::kLong);
+    at::Tensor h = W("wte.weight").index_select(0, idx) + W("wpe.weight").narrow(0, 0, T);
+    for (int64_t l = 0; l < m.layers; ++l) {
+        const std::string p = "h." + std::to_string(l) + ".";
+        const at::Tensor a = layerNorm(h, W(p + "ln_1.weight"), W(p + "ln_1.bias"));
+        const at::Tensor qkv = at::matmul(a, W(p + "attn.c_attn.weight")) + W(p + "attn.c_attn.bias");
+        std::vector<at::Tensor> heads;
+        for (int64_t hd = 0; hd < H; ++hd) {
+            const at::Tensor q = qkv.narrow(1, hd * Dh, Dh), k = qkv.narrow(1, D + hd * Dh, Dh),
+                             v = qkv.narrow(1, 2 * D + hd * Dh, Dh);
+            at::Tensor s = at::matmul(q, k.t()) / std::sqrt(static_cast<double>(Dh));
+            for (int64_t i = 0; i < T; ++i) {
+                for (int64_t j = i + 1; j < T; ++j) s[i][j] = -INFINITY;
+            }
+            heads.push_back(at::matmul(at::softmax(s, 1), v));
+        }
+        h = h + at::matmul(at::cat(heads, 1), W(p + "attn.c_proj.weight")) + W(p + "attn.c_proj.bias");
+        const at::Tensor f = geluTanh(at::matmul(layerNorm(h, W(p + "ln_2.weight"), W(p + "ln_2.bias")), W(p + "mlp.c_fc.weight")) +
+                                      W(p + "mlp.c_fc.bias"));
+        h = h + at::matmul(f, W(p + "mlp.c_proj.weight")) + W(p + "mlp.c_proj.bias");
+    }
+    return at::matmul(layerNorm(h, W("ln_f.weight"), W("ln_f.bias")), W("wte.weight").t());
+}
+
+QString loadError(const QString& folder) {
+    try {
+        loadHfModel(folder.toStdString());
+    } catch (const std::exception& e) {
+        return QString::fromUtf8(e.what());
+    }
+    return {};
+}
+
+void writeJson(const QString& path, const QJsonObject& o) {
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write(QJsonDocument(o).toJson());
+}
+
+}  // namespace
+
+class TestHfModels : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void gpt2MatchesNaiveReference_data() {
+        QTest::addColumn<QString>("layout");
+        QTest::newRow("single file") << "single";
+        QTest::newRow("transformer. prefix") << "prefixed";
+        QTest::newRow("two shards + index") << "sharded";
+    }
+
+    void gpt2MatchesNaiveReference() {
+        QFETCH(QString, layout);
+        QTemporaryDir dir;
+        const TinyGpt2 ref;
+        ref.write(dir.path() + "/gpt2", layout.toStdString());
+        HfModelInfo info;
+        int64_t lastProgress = 0, progressTotal = 0;
+        Transformer model = loadHfModel((dir.path() + "/gpt2").toStdString(), at::kFloat, &info,
+                                        [&](int64_t done, int64_t total) {
+                                            QVERIFY(done == lastProgress + 1);
+                                            lastProgress = done;
+                                            progressTotal = total;
+                                        });
+        QCOMPARE(info.modelType, std::string("gpt2"));
+        QCOMPARE(info.weightFiles.size(), size_t(layout == "sharded" ? 2 : 1));
+        QCOMPARE(lastProgress, progressTotal);
+        QCOMPARE(info.tensorsRead, int64_t(4 + 12 * ref.layers));
+        model->eval();
+        torch::NoGradGuard noGrad;
+        const std::vector<int64_t> ids = {3, 17, 42, 5, 63, 0, 9, 9, 31, 12};
+        const at::Tensor ours = model->forward(at::tensor(ids, at::kLong).view({1, -1}), at::ones({1, 10}, at::kLong))[0];
+        const at::Tensor want = naiveGpt2Logits(ref, ids);
+        const double diff = (ours.to(at::kDouble) - want).abs().max().item<double>();
+        const double scale = want.abs().max().item<double>();
+        qInfo("max |logit diff| %.3g, logits up to %.3g", diff, scale);
+        QVERIFY2(diff < 1e-4 * std::max(1.0, scale), qPrintable(QString("max |diff| %1 (logits up to %2)").arg(diff).arg(scale)));
+    }
+
+    // Stored in bf16, loaded for fp32 compute: the bf16 values exactly.
+    void bf16CheckpointLoads() {
+        QTemporaryDir dir;
+        const TinyGpt2 ref;
+        ref.write(dir.path() + "/gpt2", "single", at::kBFloat16);
+        Transformer model = loadHfModel((dir.path() + "/gpt2").toStdString(), at::kFloat);
+        const at::Tensor wte = model->named_parameters()["tokens.weight"];
+        QVERIFY(at::equal(wte, ref.get("wte.weight").to(at::kBFloat16).to(at::kFloat)));
+    }
+
+    void loadedModelGenerates() {
+        QTemporaryDir dir;
+        const TinyGpt2 ref;
+        ref.write(dir.path() + "/gpt2");
+        Transformer model = loadHfModel((dir.path() + "/gpt2").toStdString());
+        model->eval();
+        SamplingParams greedy;
+        greedy.temperature = 0;
+        greedy.maxNewTokens = 6;
+        const SampledSequences s = sampleBatch(model, {{3, 17, 42}}, greedy, {1}, /*eos=*/-1, /*pad=*/0);
+        QCOMPARE(s.tokens[0].size(), size_t(6));
+        // The first greedy token is the reference's argmax after the prompt.
+        const at::Tensor logits = naiveGpt2Logits(ref, {3, 17, 42});
+        QCOMPARE(int64_t(s.tokens[0][0]), logits[2].argmax().item<int64_t>());
+    }
+
+    void badFolders_data() {
+        QTest::addColumn<QString>("damage");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("unsupported model_type") << "llama_type" << "model_type 'mamba' is not supported (supported: gpt2)";
+        QTest::newRow("missing tensor") << "missing" << "tensor 'h.1.mlp.c_fc.bias' is missing";
+        QTest::newRow("wrong shape") << "shape" << "tensor 'wpe.weight' has shape [16, 16], config.json implies [32, 16]";
+        QTest::newRow("no weights") << "no_weights" << "no model.safetensors";
+        QTest::newRow("no config") << "no_config" << "no config.json";
+        QTest::newRow("bad config field") << "bad_field" << "'n_head' is missing or not a positive integer";
+    }
+
+    void badFolders() {
+        QFETCH(QString, damage);
+        QFETCH(QString, mentions);
+        QTemporaryDir dir;
+        const QString folder = dir.path() + "/m";
+        TinyGpt2 ref;
+        if (damage == "missing") {
+            ref.tensors.erase(std::remove_if(ref.tensors.begin(), ref.tensors.end(),
+                                             [](const auto& t) { return t.first == "h.1.mlp.c_fc.bias"; }),
+                              ref.tensors.end());
+        }
+        if (damage == "shape") {
+            for (auto& [n, t] : ref.tensors) {
+                if (n == "wpe.weight") t = t.narrow(0, 0, 16).clone();
+            }
+        }
+        ref.write(folder);
+        QJsonObject cfg = ref.config();
+        if (damage == "llama_type") cfg["model_type"] = "mamba";
+        if (damage == "bad_field") cfg["n_head"] = "two";
+        writeJson(folder + "/config.json", cfg);
+        if (damage == "no_weights") QFile::remove(folder + "/model.safetensors");
+        if (damage == "no_config") QFile::remove(folder + "/config.json");
+        const QString error = loadError(folder);
+        QVERIFY2(error.contains(mentions), qPrintable(error));
+        QVERIFY2(error.contains(folder), qPrintable(error));  // names the file or the folder
+    }
+};
+
+PREFLAB_TEST_MAIN(TestHfModels)
+#include "tst_hf_models.moc"

@@ -5,6 +5,8 @@
 // LayerNorm; causal softmax attention; tanh-GELU; head tied to wte). It
 // generates; bad folders give errors naming the file and the tensor.
 #include "core/hf/hf_model.h"
+#include "core/judges/task_judge.h"
+#include "core/loop/online_loop.h"
 #include "core/nn/sampler.h"
 #include "support/hf_fixtures.h"
 #include "support/test_main.h"
@@ -138,12 +140,53 @@ private Q_SLOTS:
         QCOMPARE(int64_t(s.tokens[0][0]), logits[2].argmax().item<int64_t>());
     }
 
+    // The online loop on a Hugging Face folder: its tokenizer and weights, a
+    // few online DPO steps, evaluation and a checkpoint.
+    void onlineLoopRunsOnAFolder() {
+        QTemporaryDir dir;
+        const QString folder = dir.path() + "/gpt2";
+        const TinyGpt2 ref;
+        ref.write(folder);
+        TinyGpt2::writeTokenizer(folder);
+        struct Names : LoopObserver {
+            std::map<std::string, int> count;
+            std::vector<std::string> checkpoints;
+            void metricsLogged(const std::vector<MetricSample>& m) override {
+                for (const MetricSample& s : m) ++count[s.name];
+            }
+            void checkpointSaved(const CheckpointRecord& r) override { checkpoints.push_back(r.path); }
+        } seen;
+        LoopSetup setup;
+        setup.modelPath = folder.toStdString();
+        setup.checkpointDir = (dir.path() + "/ck").toStdString();
+        RunConfig& c = setup.config;
+        c.algorithm = "online-dpo";
+        c.steps = 3;
+        c.batchSize = 4;
+        c.generationBatch = 4;
+        c.maxNewTokens = 12;
+        c.evalEvery = 3;
+        c.evalSamples = 8;
+        c.prompts = 16;
+        OnlineLoop loop(setup, std::make_unique<TaskJudge>(), &seen);
+        QVERIFY(loop.parameterCount() > 0);
+        std::atomic_bool cancel{false};
+        StepOutcome o;
+        while ((o = loop.step(cancel)) == StepOutcome::Trained) {
+        }
+        QVERIFY2(o == StepOutcome::Finished, loop.lastError().c_str());
+        QCOMPARE(seen.count["loss"], 3);
+        QCOMPARE(seen.count["objective/kl"], 2);  // at the start and the end
+        QCOMPARE(seen.checkpoints.size(), size_t(1));
+        QVERIFY(QFile::exists(QString::fromStdString(seen.checkpoints[0])));
+    }
+
     void badFolders_data() {
         QTest::addColumn<QString>("damage");
         QTest::addColumn<QString>("mentions");
         QTest::newRow("unsupported model_type") << "llama_type" << "model_type 'mamba' is not supported (supported: gpt2)";
         QTest::newRow("missing tensor") << "missing" << "tensor 'h.1.mlp.c_fc.bias' is missing";
-        QTest::newRow("wrong shape") << "shape" << "tensor 'wpe.weight' has shape [16, 16], config.json implies [32, 16]";
+        QTest::newRow("wrong shape") << "shape" << "tensor 'wpe.weight' has shape [16, 16], config.json implies [128, 16]";
         QTest::newRow("no weights") << "no_weights" << "no model.safetensors";
         QTest::newRow("no config") << "no_config" << "no config.json";
         QTest::newRow("bad config field") << "bad_field" << "'n_head' is missing or not a positive integer";

@@ -11,10 +11,25 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
     trainPrompts = task.prompts(static_cast<int>(cfg.prompts), mixSeed(seed, 1, 0));
     evalPrompts = task.prompts(static_cast<int>(cfg.evalSamples), mixSeed(seed, 2, 0));
 
-    policy = loadModelFile(setup.modelPath, &modelInfo);
-    if (modelInfo.tokenizer != tokenizer.name()) {
-        throw std::runtime_error(setup.modelPath + ": tokenizer '" + modelInfo.tokenizer +
-                                 "' is not supported by the online loop yet (expected 'byte')");
+    if (std::filesystem::is_directory(setup.modelPath)) {
+        // A Hugging Face model folder: its weights and its tokenizer.
+        HfModelInfo hf;
+        policy = loadHfModel(setup.modelPath, at::kFloat, &hf);
+        tokenizer = loadFolderTokenizer(setup.modelPath);
+        if (tokenizer->vocabSize() > policy->config().vocabSize) {
+            throw std::runtime_error(setup.modelPath + ": tokenizer.json has " + std::to_string(tokenizer->vocabSize()) +
+                                     " tokens but the model only " + std::to_string(policy->config().vocabSize));
+        }
+        if (tokenizer->special().eos < 0) throw std::runtime_error(setup.modelPath + ": the tokenizer names no EOS token");
+        modelInfo.config = hf.config;
+        modelInfo.tokenizer = "hf:" + setup.modelPath;
+    } else {
+        tokenizer = std::make_shared<ByteTokenizer>();
+        policy = loadModelFile(setup.modelPath, &modelInfo);
+        if (modelInfo.tokenizer != tokenizer->name()) {
+            throw std::runtime_error(setup.modelPath + ": tokenizer '" + modelInfo.tokenizer +
+                                     "' is not supported by the online loop yet (expected 'byte')");
+        }
     }
     reference = cloneTransformer(policy);
     reference->eval();
@@ -40,9 +55,9 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
     for (size_t i = 0; i < setup.ratedResponses.size(); ++i) {
         const RatedResponse& r = setup.ratedResponses[i];
         RatedItem item;
-        item.prompt = tokenizer.promptIds(r.prompt);
-        item.response = tokenizer.encode(r.response);
-        if (r.endedWithEos) item.response.push_back(tokenizer.special().eos);
+        item.prompt = tokenizer->promptIds(r.prompt);
+        item.response = tokenizer->encode(r.response);
+        if (r.endedWithEos) item.response.push_back(tokenizer->special().eos);
         if (item.prompt.size() + item.response.size() > static_cast<size_t>(policy->config().maxSeqLen) ||
             !std::isfinite(r.outcome) || !std::isfinite(r.behaviourLogprob)) {
             throw std::runtime_error("rated response " + std::to_string(i + 1) +
@@ -99,7 +114,7 @@ SamplingParams OnlineLoop::Impl::samplingParams() const {
 
 at::Tensor OnlineLoop::Impl::referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses) {
     torch::NoGradGuard noGrad;
-    const SequenceBatch batch = packSequences(prompts, responses, tokenizer.special().pad);
+    const SequenceBatch batch = packSequences(prompts, responses, tokenizer->special().pad);
     return sequenceLogprobs(computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
 }
 
@@ -113,14 +128,14 @@ bool OnlineLoop::Impl::generateRound(const std::atomic_bool& cancel) {
         const int64_t index = nextPairIndex + i;
         const TaskPrompt& p = trainPrompt(index);
         taskPrompts.push_back(&p);
-        const TokenIds ids = tokenizer.promptIds(p.text);
+        const TokenIds ids = tokenizer->promptIds(p.text);
         for (uint64_t slot = 0; slot < 2; ++slot) {
             prompts.push_back(ids);
             seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(index), slot + 10));
         }
     }
     const SampledSequences s =
-        sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer.special().eos, tokenizer.special().pad, &cancel);
+        sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer->special().eos, tokenizer->special().pad, &cancel);
     if (s.cancelled) return false;
     const at::Tensor ref = referenceLogprobs(prompts, s.tokens);
     const auto refA = ref.accessor<float, 1>();
@@ -139,7 +154,7 @@ bool OnlineLoop::Impl::generateRound(const std::atomic_bool& cancel) {
         for (int slot = 0; slot < 2; ++slot) {
             const size_t k = static_cast<size_t>(2 * i + slot);
             GeneratedResponse& r = slot == 0 ? rec.a : rec.b;
-            r.text = tokenizer.decode(s.tokens[k]);
+            r.text = tokenizer->decode(s.tokens[k]);
             r.tokenCount = static_cast<int64_t>(s.tokens[k].size());
             r.endedWithEos = s.endedWithEos[k];
             r.policyLogprob = s.policyLogprob[k];
@@ -182,14 +197,14 @@ int OnlineLoop::Impl::absorbJudgements() {
                 ++untrainableSinceStep;
                 continue;  // a choice without ratings: stored, no outcome to train on
             }
-            const TaskPrompt tp = task.parsePrompt(tokenizer.decode(c.prompt));
+            const TaskPrompt tp = task.parsePrompt(tokenizer->decode(c.prompt));
             for (int slot = 0; slot < 2; ++slot) {
                 RatedItem r;
                 r.prompt = c.prompt;
                 r.response = slot == 0 ? c.a : c.b;
                 r.outcome = slot == 0 ? (j.ratingA ? *j.ratingA : c.goldA) : (j.ratingB ? *j.ratingB : c.goldB);
                 r.behaviourLogprob = slot == 0 ? c.samplingA : c.samplingB;
-                r.sentences = task.score(tp, tokenizer.decode(r.response)).sentences;
+                r.sentences = task.score(tp, tokenizer->decode(r.response)).sentences;
                 r.generatedAt = c.generatedAt;
                 r.pairIndex = j.pairIndex;
                 ratedReady.push_back(std::move(r));
@@ -269,7 +284,7 @@ StepOutcome OnlineLoop::Impl::trainStep(std::vector<TrainablePair> batch, const 
             agreeCount += 1.0;
         }
     }
-    const SequenceBatch seqs = packSequences(prompts, responses, tokenizer.special().pad);
+    const SequenceBatch seqs = packSequences(prompts, responses, tokenizer->special().pad);
     policy->train();
     optimizer->zero_grad();
     const at::Tensor logps =
@@ -403,14 +418,14 @@ void OnlineLoop::Impl::evaluate(const std::atomic_bool& cancel) {
         std::vector<TokenIds> prompts;
         std::vector<uint64_t> seeds;
         for (int64_t i = start; i < start + count; ++i) {
-            prompts.push_back(tokenizer.promptIds(evalPrompts[i].text));
+            prompts.push_back(tokenizer->promptIds(evalPrompts[i].text));
             seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed) ^ 0xE7A1ull, static_cast<uint64_t>(step),
                                     static_cast<uint64_t>(i)));
         }
-        const SampledSequences s = sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer.special().eos,
-                                               tokenizer.special().pad, &cancel);
+        const SampledSequences s = sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer->special().eos,
+                                               tokenizer->special().pad, &cancel);
         if (s.cancelled) return;
-        const SequenceBatch batch = packSequences(prompts, s.tokens, tokenizer.special().pad);
+        const SequenceBatch batch = packSequences(prompts, s.tokens, tokenizer->special().pad);
         const KlPerSequence kl =
             klPerSequence(computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat),
                           computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
@@ -419,7 +434,7 @@ void OnlineLoop::Impl::evaluate(const std::atomic_bool& cancel) {
         exact += kl.exact.sum().item<double>();
         entropy += kl.entropy.sum().item<double>();
         for (int64_t i = 0; i < count; ++i) {
-            gold += task.score(evalPrompts[start + i], tokenizer.decode(s.tokens[i])).total();
+            gold += task.score(evalPrompts[start + i], tokenizer->decode(s.tokens[i])).total();
             tokens += static_cast<double>(s.tokens[i].size());
             eos += s.endedWithEos[i] ? 1.0 : 0.0;
         }

@@ -47,7 +47,7 @@ double OnlineLoop::Impl::fitOutcomeModel(const std::vector<RatedItem>& items) {
         responses.push_back(r.response);
         targets.push_back(static_cast<float>(r.outcome + cfg.outcomeLengthBias * r.sentences));
     }
-    const SequenceBatch seqs = packSequences(prompts, responses, tokenizer.special().pad);
+    const SequenceBatch seqs = packSequences(prompts, responses, tokenizer->special().pad);
     value->train();
     valueOptimizer->zero_grad();
     const at::Tensor mse = (value->scalar(seqs.ids, seqs.attention).to(at::kFloat) - at::tensor(targets)).pow(2).mean();
@@ -97,7 +97,7 @@ StepOutcome OnlineLoop::Impl::causalStep(const std::atomic_bool& cancel) {
         behaviour.push_back(static_cast<float>(r.behaviourLogprob));
         staleness += static_cast<double>(step - r.generatedAt);
     }
-    const SequenceBatch seqs = packSequences(prompts, responses, tokenizer.special().pad);
+    const SequenceBatch seqs = packSequences(prompts, responses, tokenizer->special().pad);
     const at::Tensor Y = at::tensor(outcomes);
 
     // The outcome model at the data and on fresh samples from the policy.
@@ -113,20 +113,20 @@ StepOutcome OnlineLoop::Impl::causalStep(const std::atomic_bool& cancel) {
         for (int64_t i = 0; i < n; ++i) {
             const TaskPrompt& p = trainPrompt(nextPairIndex + i);
             taskPrompts.push_back(&p);
-            freshPrompts.push_back(tokenizer.promptIds(p.text));
+            freshPrompts.push_back(tokenizer->promptIds(p.text));
             seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(nextPairIndex + i), 30));
         }
         nextPairIndex += n;
         policy->eval();
-        const SampledSequences s = sampleBatch(policy, freshPrompts, samplingParams(), seeds, tokenizer.special().eos,
-                                               tokenizer.special().pad, &cancel);
+        const SampledSequences s = sampleBatch(policy, freshPrompts, samplingParams(), seeds, tokenizer->special().eos,
+                                               tokenizer->special().pad, &cancel);
         if (s.cancelled) return StepOutcome::Cancelled;
         for (int64_t i = 0; i < n; ++i) {
-            freshGold += task.score(*taskPrompts[static_cast<size_t>(i)], tokenizer.decode(s.tokens[static_cast<size_t>(i)])).total() /
+            freshGold += task.score(*taskPrompts[static_cast<size_t>(i)], tokenizer->decode(s.tokens[static_cast<size_t>(i)])).total() /
                          static_cast<double>(n);
         }
         generationTime = secondsSince(tg);
-        const SequenceBatch fresh = packSequences(freshPrompts, s.tokens, tokenizer.special().pad);
+        const SequenceBatch fresh = packSequences(freshPrompts, s.tokens, tokenizer->special().pad);
         at::Tensor gFresh;
         {
             torch::NoGradGuard noGrad;

@@ -16,6 +16,8 @@
 #include "core/nn/sequence_batch.h"
 #include "core/runtime/compute_threads.h"
 #include "core/task/toy_world_task.h"
+#include "core/hf/bpe_tokenizer.h"
+#include "core/hf/hf_model.h"
 #include "core/text/byte_tokenizer.h"
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
@@ -91,7 +93,7 @@ inline constexpr int kMaxBarrenRounds = 50;
 struct OnlineLoop::Impl {
     LoopSetup setup;
     const RunConfig& cfg = setup.config;
-    ByteTokenizer tokenizer;
+    std::shared_ptr<const Tokenizer> tokenizer;  // the byte tokenizer, or a Hugging Face folder's
     ToyWorldTask task;
     std::vector<TaskPrompt> trainPrompts;
     std::vector<TaskPrompt> evalPrompts;

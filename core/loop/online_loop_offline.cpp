@@ -78,13 +78,13 @@ std::vector<TrainablePair> OnlineLoop::Impl::drawOfflineBatch(size_t count) {
     const auto& all = setup.offlinePairs;
     std::vector<TokenIds> prompts, responses;
     std::vector<size_t> picked;
-    const int32_t eos = tokenizer.special().eos;
+    const int32_t eos = tokenizer->special().eos;
     const size_t maxLen = static_cast<size_t>(policy->config().maxSeqLen);
     while (picked.size() < count) {
         picked.push_back(offlineCycle.next(all.size(), static_cast<uint64_t>(cfg.seed), 0x0FF1));
     }
     auto responseIds = [&](const TokenIds& prompt, const std::string& text) {
-        TokenIds ids = tokenizer.encode(text);
+        TokenIds ids = tokenizer->encode(text);
         ids.push_back(eos);
         // Keep prompt + response within the model's context.
         const size_t room = maxLen > prompt.size() + 1 ? maxLen - prompt.size() : 1;
@@ -95,7 +95,7 @@ std::vector<TrainablePair> OnlineLoop::Impl::drawOfflineBatch(size_t count) {
     for (size_t i : picked) {
         TrainablePair t;
         t.index = static_cast<int64_t>(i);
-        t.prompt = tokenizer.promptIds(all[i].prompt);
+        t.prompt = tokenizer->promptIds(all[i].prompt);
         if (t.prompt.size() + 2 > maxLen) t.prompt.resize(maxLen / 2);
         t.chosen = responseIds(t.prompt, all[i].chosen);
         t.rejected = responseIds(t.prompt, all[i].rejected);

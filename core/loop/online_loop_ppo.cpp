@@ -15,18 +15,18 @@ StepOutcome OnlineLoop::Impl::ppoStep(const std::atomic_bool& cancel) {
     for (int64_t i = 0; i < B; ++i) {
         const TaskPrompt& p = trainPrompt(nextPairIndex + i);
         taskPrompts.push_back(&p);
-        prompts.push_back(tokenizer.promptIds(p.text));
+        prompts.push_back(tokenizer->promptIds(p.text));
         seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(nextPairIndex + i), 20));
     }
     nextPairIndex += B;
     policy->eval();
     const SampledSequences s =
-        sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer.special().eos, tokenizer.special().pad, &cancel);
+        sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer->special().eos, tokenizer->special().pad, &cancel);
     if (s.cancelled) return StepOutcome::Cancelled;
     std::vector<std::string> promptTexts, texts;
     for (int64_t i = 0; i < B; ++i) {
         promptTexts.push_back(taskPrompts[static_cast<size_t>(i)]->text);
-        texts.push_back(tokenizer.decode(s.tokens[static_cast<size_t>(i)]));
+        texts.push_back(tokenizer->decode(s.tokens[static_cast<size_t>(i)]));
     }
     std::vector<double> scores = ppoScorer ? ppoScorer->score(promptTexts, texts) : std::vector<double>(static_cast<size_t>(B));
     double gold = 0, eos = 0;
@@ -40,7 +40,7 @@ StepOutcome OnlineLoop::Impl::ppoStep(const std::atomic_bool& cancel) {
     }
     const double generationTime = secondsSince(t0);
 
-    const SequenceBatch batch = packSequences(prompts, s.tokens, tokenizer.special().pad);
+    const SequenceBatch batch = packSequences(prompts, s.tokens, tokenizer->special().pad);
     const int64_t T = batch.ids.size(1);
     const at::Tensor mask = batch.responseMask.narrow(1, 1, T - 1).to(at::kFloat);
     at::Tensor oldLogp, refLogp, oldValues;

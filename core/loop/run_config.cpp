@@ -21,7 +21,7 @@ const std::vector<ConfigField>& runConfigFields() {
          "who labels pairs: task (true reward), self (implicit reward), reward_model (--reward-model), human, or a person helped by task/self"},
         {"reward_model", &R::rewardModel, 0, 0, false, {}, "reward model file for judge = reward_model (preflab train-rm makes one)"},
         {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels"},
-        {"model", &R::model, 0, 0, false, {}, "'starter' (built-in, pretrained on first use) or a model file"},
+        {"model", &R::model, 0, 0, false, {}, "'starter' (built-in, pretrained on first use), a model file, or a Hugging Face model folder (GPT-2)"},
         {"beta", &R::beta, 0, 100, true, {}, "DPO inverse temperature beta (> 0)"},
         {"lr", &R::lr, 0, 1, true, {}, "learning rate (AdamW)"},
         {"batch_size", &R::batchSize, 1, 1024, false, {}, "preference pairs per gradient step"},

@@ -19,7 +19,7 @@
 namespace preflab::test {
 
 struct TinyGpt2 {
-    int64_t vocab = 64, d = 16, layers = 2, heads = 2, positions = 32;
+    int64_t vocab = 260, d = 16, layers = 2, heads = 2, positions = 128;
     std::vector<std::pair<std::string, at::Tensor>> tensors;  // HF names, Conv1D layout
 
     explicit TinyGpt2(uint64_t seed = 5) {
@@ -61,6 +61,26 @@ struct TinyGpt2 {
                 {"n_layer", double(layers)},      {"n_head", double(heads)},
                 {"n_positions", double(positions)}, {"n_inner", QJsonValue()},
                 {"activation_function", "gelu_new"}, {"layer_norm_epsilon", 1e-5}};
+    }
+
+    // A byte-level tokenizer.json (GPT-2's byte symbols, no merges) with
+    // <|endoftext|> at 256, and a tokenizer_config.json naming it.
+    static void writeTokenizer(const QString& folder) {
+        QJsonObject vocab;
+        int next = 256;
+        for (int b = 0; b < 256; ++b) {
+            const bool direct = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            vocab[QString(QChar(direct ? b : next++))] = b;
+        }
+        QJsonObject model{{"type", "BPE"}, {"vocab", vocab}, {"merges", QJsonArray{}}};
+        QJsonArray added{QJsonObject{{"id", 256}, {"content", "<|endoftext|>"}, {"special", true}}};
+        QJsonObject pre{{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+        QFile t(folder + "/tokenizer.json");
+        t.open(QIODevice::WriteOnly);
+        t.write(QJsonDocument(QJsonObject{{"model", model}, {"added_tokens", added}, {"pre_tokenizer", pre}}).toJson());
+        QFile c(folder + "/tokenizer_config.json");
+        c.open(QIODevice::WriteOnly);
+        c.write(QJsonDocument(QJsonObject{{"eos_token", "<|endoftext|>"}, {"bos_token", "<|endoftext|>"}}).toJson());
     }
 
     // layout: "single", "prefixed" (names under "transformer."), "sharded" (two files + index).

@@ -59,6 +59,62 @@ at::Tensor naiveGpt2Logits(const TinyGpt2& m, const std::vector<int64_t>& ids) {
     return at::matmul(layerNorm(h, W("ln_f.weight"), W("ln_f.bias")), W("wte.weight").t());
 }
 
+at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w, double eps) {
+    return x / (x.pow(2).mean(-1, true) + eps).sqrt() * w;
+}
+
+// Rotates each (i, i + Dh/2) pair of the rows of x [T,Dh] by position p's
+// angle (p / scale) * theta^(-2i/Dh), one element at a time.
+at::Tensor rotate(const at::Tensor& x, double theta, double scale) {
+    const int64_t T = x.size(0), Dh = x.size(1), half = Dh / 2;
+    at::Tensor out = x.clone();
+    for (int64_t p = 0; p < T; ++p) {
+        for (int64_t i = 0; i < half; ++i) {
+            const double angle = (static_cast<double>(p) / scale) * std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(Dh));
+            const double a = x[p][i].item<double>(), b = x[p][i + half].item<double>();
+            out[p][i] = a * std::cos(angle) - b * std::sin(angle);
+            out[p][i + half] = b * std::cos(angle) + a * std::sin(angle);
+        }
+    }
+    return out;
+}
+
+// A Llama-family forward on one unpadded sequence, in double, head by head.
+at::Tensor naiveLlamaLogits(const TinyLlama& m, const std::vector<int64_t>& ids) {
+    auto W = [&](const std::string& n) { return m.get(n).to(at::kDouble); };
+    const int64_t T = static_cast<int64_t>(ids.size()), H = m.heads, Dh = m.d / m.heads, group = m.heads / m.kvHeads;
+    at::Tensor h = W("model.embed_tokens.weight").index_select(0, at::tensor(ids, at::kLong));
+    for (int64_t l = 0; l < m.layers; ++l) {
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        const at::Tensor a = rmsNorm(h, W(p + "input_layernorm.weight"), 1e-6);
+        at::Tensor q = at::matmul(a, W(p + "self_attn.q_proj.weight").t()), k = at::matmul(a, W(p + "self_attn.k_proj.weight").t()),
+                   v = at::matmul(a, W(p + "self_attn.v_proj.weight").t());
+        if (m.biases()) {
+            q = q + W(p + "self_attn.q_proj.bias");
+            k = k + W(p + "self_attn.k_proj.bias");
+            v = v + W(p + "self_attn.v_proj.bias");
+        }
+        std::vector<at::Tensor> heads;
+        for (int64_t hd = 0; hd < H; ++hd) {
+            const int64_t g = hd / group;  // the key/value head this query head reads
+            const at::Tensor qh = rotate(q.narrow(1, hd * Dh, Dh), m.theta, m.ropeScale);
+            const at::Tensor kh = rotate(k.narrow(1, g * Dh, Dh), m.theta, m.ropeScale);
+            at::Tensor s = at::matmul(qh, kh.t()) / std::sqrt(static_cast<double>(Dh));
+            for (int64_t i = 0; i < T; ++i) {
+                for (int64_t j = i + 1; j < T; ++j) s[i][j] = -INFINITY;
+            }
+            heads.push_back(at::matmul(at::softmax(s, 1), v.narrow(1, g * Dh, Dh)));
+        }
+        h = h + at::matmul(at::cat(heads, 1), W(p + "self_attn.o_proj.weight").t());
+        const at::Tensor x = rmsNorm(h, W(p + "post_attention_layernorm.weight"), 1e-6);
+        const at::Tensor gate = at::matmul(x, W(p + "mlp.gate_proj.weight").t());
+        const at::Tensor up = at::matmul(x, W(p + "mlp.up_proj.weight").t());
+        h = h + at::matmul(gate * at::sigmoid(gate) * up, W(p + "mlp.down_proj.weight").t());
+    }
+    const at::Tensor head = m.tied ? W("model.embed_tokens.weight") : W("lm_head.weight");
+    return at::matmul(rmsNorm(h, W("model.norm.weight"), 1e-6), head.t());
+}
+
 QString loadError(const QString& folder) {
     try {
         loadHfModel(folder.toStdString());
@@ -112,6 +168,54 @@ private Q_SLOTS:
         const double scale = want.abs().max().item<double>();
         qInfo("max |logit diff| %.3g, logits up to %.3g", diff, scale);
         QVERIFY2(diff < 1e-4 * std::max(1.0, scale), qPrintable(QString("max |diff| %1 (logits up to %2)").arg(diff).arg(scale)));
+    }
+
+    // Llama, Qwen2 (q/k/v biases, tied head) and linear rope scaling against
+    // the naive reference; the cached decoding path (the sampler's) agrees
+    // with the full forward, and a left-padded row with the unpadded one.
+    void llamaFamilyMatchesNaiveReference_data() {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<bool>("tied");
+        QTest::addColumn<double>("scale");
+        QTest::newRow("llama, untied head") << "llama" << false << 1.0;
+        QTest::newRow("qwen2, biases, tied head") << "qwen2" << true << 1.0;
+        QTest::newRow("llama, linear rope scaling x2") << "llama" << false << 2.0;
+    }
+
+    void llamaFamilyMatchesNaiveReference() {
+        QFETCH(QString, type);
+        QFETCH(bool, tied);
+        QFETCH(double, scale);
+        QTemporaryDir dir;
+        const TinyLlama ref(type.toStdString(), tied, scale);
+        ref.write(dir.path() + "/m");
+        HfModelInfo info;
+        Transformer model = loadHfModel((dir.path() + "/m").toStdString(), at::kFloat, &info);
+        QCOMPARE(info.config.keyValueHeads(), int64_t(2));
+        model->eval();
+        torch::NoGradGuard noGrad;
+        const std::vector<int64_t> ids = {3, 17, 42, 5, 200, 0, 9, 9, 31, 12, 259};
+        const int64_t T = static_cast<int64_t>(ids.size());
+        const at::Tensor ours = model->forward(at::tensor(ids, at::kLong).view({1, -1}), at::ones({1, T}, at::kLong))[0];
+        const at::Tensor want = naiveLlamaLogits(ref, ids);
+        const double diff = (ours.to(at::kDouble) - want).abs().max().item<double>();
+        qInfo("max |logit diff| %.3g, logits up to %.3g", diff, want.abs().max().item<double>());
+        QVERIFY2(diff < 1e-4 * std::max(1.0, want.abs().max().item<double>()), qPrintable(QString::number(diff)));
+        // Cached decoding: the prompt, then one token at a time.
+        KVCache cache = model->newCache(1, T);
+        std::vector<at::Tensor> steps{model->forwardCached(at::tensor(std::vector<int64_t>(ids.begin(), ids.begin() + 4), at::kLong).view({1, -1}),
+                                                           at::ones({1, 4}, at::kLong), cache)[0]};
+        for (int64_t t = 4; t < T; ++t) {
+            steps.push_back(model->forwardCached(at::full({1, 1}, ids[static_cast<size_t>(t)], at::kLong), at::ones({1, 1}, at::kLong), cache)[0]);
+        }
+        QVERIFY((at::cat(steps, 0) - ours).abs().max().item<double>() < 1e-4);
+        // Left padding (as the sampler pads prompts) changes nothing for the real tokens.
+        std::vector<int64_t> padded(3, 0);
+        padded.insert(padded.end(), ids.begin(), ids.end());
+        at::Tensor mask = at::ones({1, T + 3}, at::kLong);
+        mask.narrow(1, 0, 3).zero_();
+        const at::Tensor withPad = model->forward(at::tensor(padded, at::kLong).view({1, -1}), mask)[0].narrow(0, 3, T);
+        QVERIFY((withPad - ours).abs().max().item<double>() < 1e-4);
     }
 
     // Stored in bf16, loaded for fp32 compute: the bf16 values exactly.
@@ -184,7 +288,7 @@ private Q_SLOTS:
     void badFolders_data() {
         QTest::addColumn<QString>("damage");
         QTest::addColumn<QString>("mentions");
-        QTest::newRow("unsupported model_type") << "llama_type" << "model_type 'mamba' is not supported (supported: gpt2)";
+        QTest::newRow("unsupported model_type") << "llama_type" << "model_type 'mamba' is not supported (supported: gpt2, llama, qwen2, mistral)";
         QTest::newRow("missing tensor") << "missing" << "tensor 'h.1.mlp.c_fc.bias' is missing";
         QTest::newRow("wrong shape") << "shape" << "tensor 'wpe.weight' has shape [16, 16], config.json implies [128, 16]";
         QTest::newRow("no weights") << "no_weights" << "no model.safetensors";

@@ -106,24 +106,13 @@ private:
 }  // namespace
 
 const std::vector<std::string>& supportedHfModelTypes() {
-    static const std::vector<std::string> types = {"gpt2"};
+    static const std::vector<std::string> types = {"gpt2", "llama", "qwen2", "mistral"};
     return types;
 }
 
-HfModelInfo readHfModelConfig(const std::string& folder) {
-    const std::string path = (fs::path(folder) / "config.json").string();
-    if (!fs::exists(path)) fail(folder, "no config.json: not a Hugging Face model folder");
-    const QJsonObject c = readJson(path);
-    HfModelInfo info;
-    info.folder = folder;
-    info.modelType = c.value(QStringLiteral("model_type")).toString().toStdString();
-    const auto& supported = supportedHfModelTypes();
-    if (std::find(supported.begin(), supported.end(), info.modelType) == supported.end()) {
-        std::string list;
-        for (const auto& t : supported) list += (list.empty() ? "" : ", ") + t;
-        fail(path, "model_type '" + info.modelType + "' is not supported (supported: " + list + ")");
-    }
-    TransformerConfig& t = info.config;
+namespace {
+
+void readGpt2Config(const QJsonObject& c, const std::string& path, TransformerConfig& t) {
     t.vocabSize = positiveInt(c, "vocab_size", path);
     t.dModel = positiveInt(c, "n_embd", path);
     t.nLayers = positiveInt(c, "n_layer", path);
@@ -139,7 +128,64 @@ HfModelInfo readHfModelConfig(const std::string& folder) {
     const double eps = c.value(QStringLiteral("layer_norm_epsilon")).toDouble(1e-5);
     if (std::abs(eps - 1e-5) > 1e-12) fail(path, "layer_norm_epsilon " + std::to_string(eps) + " is not supported (1e-5 is)");
     if (!c.value(QStringLiteral("tie_word_embeddings")).toBool(true)) fail(path, "an untied GPT-2 head is not supported");
-    const std::string err = t.validationError();
+}
+
+// Llama, Mistral (without sliding windows) and Qwen2 (q/k/v biases).
+void readLlamaConfig(const QJsonObject& c, const std::string& path, const std::string& type, TransformerConfig& t) {
+    t.llama = 1;
+    t.vocabSize = positiveInt(c, "vocab_size", path);
+    t.dModel = positiveInt(c, "hidden_size", path);
+    t.nLayers = positiveInt(c, "num_hidden_layers", path);
+    t.nHeads = positiveInt(c, "num_attention_heads", path);
+    t.kvHeads = c.contains(QStringLiteral("num_key_value_heads")) ? positiveInt(c, "num_key_value_heads", path) : t.nHeads;
+    t.dFF = positiveInt(c, "intermediate_size", path);
+    // PrefLab's context limit; longer configured contexts are cut to it.
+    t.maxSeqLen = std::min<int64_t>(positiveInt(c, "max_position_embeddings", path), 131072);
+    t.normEps = c.value(QStringLiteral("rms_norm_eps")).toDouble(1e-6);
+    t.ropeTheta = c.value(QStringLiteral("rope_theta")).toDouble(10000.0);
+    t.tiedHead = c.value(QStringLiteral("tie_word_embeddings")).toBool(false) ? 1 : 0;
+    t.qkvBias = type == "qwen2" || c.value(QStringLiteral("attention_bias")).toBool(false) ? 1 : 0;
+    if (c.value(QStringLiteral("mlp_bias")).toBool(false)) fail(path, "mlp_bias = true is not supported");
+    const QString act = c.value(QStringLiteral("hidden_act")).toString(QStringLiteral("silu"));
+    if (act != QStringLiteral("silu")) fail(path, "hidden_act '" + act.toStdString() + "' is not supported (silu is)");
+    if (c.contains(QStringLiteral("head_dim")) && !c.value(QStringLiteral("head_dim")).isNull() &&
+        positiveInt(c, "head_dim", path) * t.nHeads != t.dModel) {
+        fail(path, "head_dim x num_attention_heads differs from hidden_size; not supported");
+    }
+    const QJsonValue scaling = c.value(QStringLiteral("rope_scaling"));
+    if (scaling.isObject()) {
+        const QJsonObject o = scaling.toObject();
+        const QString kind = o.value(QStringLiteral("rope_type")).toString(o.value(QStringLiteral("type")).toString());
+        if (kind != QStringLiteral("linear")) {
+            fail(path, "rope_scaling of type '" + kind.toStdString() + "' is not supported (none or linear are)");
+        }
+        t.ropeScale = o.value(QStringLiteral("factor")).toDouble(1.0);
+    }
+    const QJsonValue window = c.value(QStringLiteral("sliding_window"));
+    if (type == "mistral" && window.isDouble() && window.toDouble() < static_cast<double>(t.maxSeqLen) &&
+        !c.value(QStringLiteral("use_sliding_window")).isUndefined() && c.value(QStringLiteral("use_sliding_window")).toBool()) {
+        fail(path, "sliding-window attention is not supported");
+    }
+}
+
+}  // namespace
+
+HfModelInfo readHfModelConfig(const std::string& folder) {
+    const std::string path = (fs::path(folder) / "config.json").string();
+    if (!fs::exists(path)) fail(folder, "no config.json: not a Hugging Face model folder");
+    const QJsonObject c = readJson(path);
+    HfModelInfo info;
+    info.folder = folder;
+    info.modelType = c.value(QStringLiteral("model_type")).toString().toStdString();
+    const auto& supported = supportedHfModelTypes();
+    if (std::find(supported.begin(), supported.end(), info.modelType) == supported.end()) {
+        std::string list;
+        for (const auto& t : supported) list += (list.empty() ? "" : ", ") + t;
+        fail(path, "model_type '" + info.modelType + "' is not supported (supported: " + list + ")");
+    }
+    if (info.modelType == "gpt2") readGpt2Config(c, path, info.config);
+    else readLlamaConfig(c, path, info.modelType, info.config);
+    const std::string err = info.config.validationError();
     if (!err.empty()) fail(path, err);
     return info;
 }
@@ -157,43 +203,71 @@ Transformer loadHfModel(const std::string& folder, at::ScalarType dtype, HfModel
     Transformer model(c);
     model->to(dtype);
     auto params = model->named_parameters();
-    // (PrefLab name, HF name, HF shape, transpose: Conv1D stores [in, out]).
+    // PrefLab's tensor from HF tensors (concatenated along dim 0 when several:
+    // fused q/k/v, fused gate/up), each with its expected HF shape; GPT-2's
+    // Conv1D weights are stored [in, out] and are transposed.
     struct Mapping {
-        std::string ours, theirs;
-        std::vector<int64_t> shape;
-        bool transpose;
+        std::string ours;
+        std::vector<std::pair<std::string, std::vector<int64_t>>> theirs;
+        bool transpose = false;
     };
-    std::vector<Mapping> map = {{"tokens.weight", "wte.weight", {c.vocabSize, D}, false},
-                                {"positions.weight", "wpe.weight", {c.maxSeqLen, D}, false},
-                                {"ln_final.weight", "ln_f.weight", {D}, false},
-                                {"ln_final.bias", "ln_f.bias", {D}, false}};
-    for (int64_t i = 0; i < c.nLayers; ++i) {
-        const std::string b = "block" + std::to_string(i) + ".", h = "h." + std::to_string(i) + ".";
-        map.push_back({b + "ln1.weight", h + "ln_1.weight", {D}, false});
-        map.push_back({b + "ln1.bias", h + "ln_1.bias", {D}, false});
-        map.push_back({b + "qkv.weight", h + "attn.c_attn.weight", {D, 3 * D}, true});
-        map.push_back({b + "qkv.bias", h + "attn.c_attn.bias", {3 * D}, false});
-        map.push_back({b + "attn_out.weight", h + "attn.c_proj.weight", {D, D}, true});
-        map.push_back({b + "attn_out.bias", h + "attn.c_proj.bias", {D}, false});
-        map.push_back({b + "ln2.weight", h + "ln_2.weight", {D}, false});
-        map.push_back({b + "ln2.bias", h + "ln_2.bias", {D}, false});
-        map.push_back({b + "fc.weight", h + "mlp.c_fc.weight", {D, F}, true});
-        map.push_back({b + "fc.bias", h + "mlp.c_fc.bias", {F}, false});
-        map.push_back({b + "proj.weight", h + "mlp.c_proj.weight", {F, D}, true});
-        map.push_back({b + "proj.bias", h + "mlp.c_proj.bias", {D}, false});
+    std::vector<Mapping> map;
+    if (!c.llama) {
+        map = {{"tokens.weight", {{"wte.weight", {c.vocabSize, D}}}},
+               {"positions.weight", {{"wpe.weight", {c.maxSeqLen, D}}}},
+               {"ln_final.weight", {{"ln_f.weight", {D}}}},
+               {"ln_final.bias", {{"ln_f.bias", {D}}}}};
+        for (int64_t i = 0; i < c.nLayers; ++i) {
+            const std::string b = "block" + std::to_string(i) + ".", h = "h." + std::to_string(i) + ".";
+            map.push_back({b + "ln1.weight", {{h + "ln_1.weight", {D}}}});
+            map.push_back({b + "ln1.bias", {{h + "ln_1.bias", {D}}}});
+            map.push_back({b + "qkv.weight", {{h + "attn.c_attn.weight", {D, 3 * D}}}, true});
+            map.push_back({b + "qkv.bias", {{h + "attn.c_attn.bias", {3 * D}}}});
+            map.push_back({b + "attn_out.weight", {{h + "attn.c_proj.weight", {D, D}}}, true});
+            map.push_back({b + "attn_out.bias", {{h + "attn.c_proj.bias", {D}}}});
+            map.push_back({b + "ln2.weight", {{h + "ln_2.weight", {D}}}});
+            map.push_back({b + "ln2.bias", {{h + "ln_2.bias", {D}}}});
+            map.push_back({b + "fc.weight", {{h + "mlp.c_fc.weight", {D, F}}}, true});
+            map.push_back({b + "fc.bias", {{h + "mlp.c_fc.bias", {F}}}});
+            map.push_back({b + "proj.weight", {{h + "mlp.c_proj.weight", {F, D}}}, true});
+            map.push_back({b + "proj.bias", {{h + "mlp.c_proj.bias", {D}}}});
+        }
+    } else {
+        const int64_t kv = c.keyValueHeads() * c.headDim();
+        map = {{"tokens.weight", {{"model.embed_tokens.weight", {c.vocabSize, D}}}},
+               {"ln_final.weight", {{"model.norm.weight", {D}}}}};
+        if (!c.tiedHead) map.push_back({"lm_head.weight", {{"lm_head.weight", {c.vocabSize, D}}}});
+        for (int64_t i = 0; i < c.nLayers; ++i) {
+            const std::string b = "block" + std::to_string(i) + ".", h = "model.layers." + std::to_string(i) + ".";
+            map.push_back({b + "ln1.weight", {{h + "input_layernorm.weight", {D}}}});
+            map.push_back({b + "qkv.weight",
+                           {{h + "self_attn.q_proj.weight", {D, D}}, {h + "self_attn.k_proj.weight", {kv, D}},
+                            {h + "self_attn.v_proj.weight", {kv, D}}}});
+            if (c.qkvBias) {
+                map.push_back({b + "qkv.bias",
+                               {{h + "self_attn.q_proj.bias", {D}}, {h + "self_attn.k_proj.bias", {kv}},
+                                {h + "self_attn.v_proj.bias", {kv}}}});
+            }
+            map.push_back({b + "attn_out.weight", {{h + "self_attn.o_proj.weight", {D, D}}}});
+            map.push_back({b + "ln2.weight", {{h + "post_attention_layernorm.weight", {D}}}});
+            map.push_back({b + "fc.weight", {{h + "mlp.gate_proj.weight", {F, D}}, {h + "mlp.up_proj.weight", {F, D}}}});
+            map.push_back({b + "proj.weight", {{h + "mlp.down_proj.weight", {D, F}}}});
+        }
     }
     torch::NoGradGuard noGrad;
     const int64_t total = static_cast<int64_t>(map.size());
     for (int64_t k = 0; k < total; ++k) {
         if (cancel && cancel->load()) throw std::runtime_error("cancelled");
         const Mapping& m = map[static_cast<size_t>(k)];
-        at::Tensor t = weights.load(prefix + m.theirs, m.shape, dtype);
+        std::vector<at::Tensor> parts;
+        for (const auto& [name, shape] : m.theirs) parts.push_back(weights.load(prefix + name, shape, dtype));
+        at::Tensor t = parts.size() == 1 ? parts.front() : at::cat(parts, 0);
         if (m.transpose) t = t.t();
         params[m.ours].copy_(t);
         if (progress) progress(k + 1, total);
     }
-    // A stored lm_head must be the tied embedding: PrefLab's GPT-2 has no separate head.
-    if (weights.has("lm_head.weight")) {
+    // GPT-2: a stored lm_head must be the tied embedding.
+    if (!c.llama && weights.has("lm_head.weight")) {
         const at::Tensor head = weights.load("lm_head.weight", {c.vocabSize, D}, dtype);
         if (!at::equal(head, params["tokens.weight"])) {
             fail(info.weightFiles.front(), "lm_head.weight differs from the token embedding; an untied GPT-2 head is not supported");

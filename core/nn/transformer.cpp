@@ -14,8 +14,29 @@ constexpr double kMasked = -1e9;
 
 }  // namespace
 
+RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : m_eps(eps) {
+    m_weight = register_parameter("weight", at::ones({dim}));
+}
+
+at::Tensor RmsNormImpl::forward(const at::Tensor& x) {
+    const at::Tensor xf = x.to(at::kFloat);
+    const at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, true) + m_eps);
+    return m_weight * normed.to(x.scalar_type());
+}
+
 TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& c)
-    : m_heads(c.nHeads), m_headDim(c.headDim()) {
+    : m_llama(c.llama != 0), m_heads(c.nHeads), m_kvHeads(c.keyValueHeads()), m_headDim(c.headDim()) {
+    const int64_t kv = m_kvHeads * m_headDim;
+    if (m_llama) {
+        m_rms1 = register_module("ln1", RmsNorm(c.dModel, c.normEps));
+        m_qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(c.dModel, c.dModel + 2 * kv).bias(c.qkvBias != 0)));
+        m_attnOut = register_module("attn_out", torch::nn::Linear(torch::nn::LinearOptions(c.dModel, c.dModel).bias(false)));
+        m_rms2 = register_module("ln2", RmsNorm(c.dModel, c.normEps));
+        // gate and up projections fused: [gate; up].
+        m_fc = register_module("fc", torch::nn::Linear(torch::nn::LinearOptions(c.dModel, 2 * c.dFF).bias(false)));
+        m_proj = register_module("proj", torch::nn::Linear(torch::nn::LinearOptions(c.dFF, c.dModel).bias(false)));
+        return;
+    }
     m_ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.dModel})));
     m_qkv = register_module("qkv", torch::nn::Linear(c.dModel, 3 * c.dModel));
     m_attnOut = register_module("attn_out", torch::nn::Linear(c.dModel, c.dModel));
@@ -24,35 +45,70 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& c)
     m_proj = register_module("proj", torch::nn::Linear(c.dFF, c.dModel));
 }
 
+at::Tensor TransformerBlockImpl::norm1(const at::Tensor& x) {
+    return m_llama ? m_rms1(x) : m_ln1(x);
+}
+
 at::Tensor TransformerBlockImpl::mlp(const at::Tensor& x) {
+    if (m_llama) {
+        const auto gateUp = m_fc(m_rms2(x)).chunk(2, -1);
+        return m_proj(at::silu(gateUp[0]) * gateUp[1]);
+    }
     // tanh-GELU (as GPT-2): cheaper than the exact erf form, which was ~10 % of a step.
     return m_proj(at::gelu(m_fc(m_ln2(x)), "tanh"));
+}
+
+namespace {
+
+// Rotates pairs (i, i + Dh/2) by the position's angles (HF's rotate_half form).
+at::Tensor applyRotary(const at::Tensor& x, const Rotary& rope) {
+    const int64_t half = x.size(-1) / 2;
+    const at::Tensor rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+    return (x * rope.cos + rotated * rope.sin).to(x.scalar_type());
+}
+
+}  // namespace
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> TransformerBlockImpl::project(const at::Tensor& x, const Rotary& rope) {
+    const int64_t B = x.size(0), T = x.size(1);
+    const at::Tensor qkv = m_qkv(norm1(x));
+    if (!m_llama) {
+        const at::Tensor parts = qkv.view({B, T, 3, m_heads, m_headDim}).permute({2, 0, 3, 1, 4});
+        return {parts[0], parts[1], parts[2]};
+    }
+    const int64_t q = m_heads * m_headDim, kv = m_kvHeads * m_headDim;
+    at::Tensor qh = qkv.narrow(-1, 0, q).view({B, T, m_heads, m_headDim}).transpose(1, 2);
+    at::Tensor kh = qkv.narrow(-1, q, kv).view({B, T, m_kvHeads, m_headDim}).transpose(1, 2);
+    const at::Tensor vh = qkv.narrow(-1, q + kv, kv).view({B, T, m_kvHeads, m_headDim}).transpose(1, 2);
+    return {applyRotary(qh, rope), applyRotary(kh, rope), vh};
 }
 
 at::Tensor TransformerBlockImpl::attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                         const at::Tensor& bias) {
     const double scale = 1.0 / std::sqrt(static_cast<double>(m_headDim));
-    at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(scale);
+    // Grouped-query attention: query head h reads key/value head h / (H / Hkv).
+    const at::Tensor keys = m_kvHeads == m_heads ? k : k.repeat_interleave(m_heads / m_kvHeads, 1);
+    const at::Tensor values = m_kvHeads == m_heads ? v : v.repeat_interleave(m_heads / m_kvHeads, 1);
+    at::Tensor scores = at::matmul(q, keys.transpose(-2, -1)).mul_(scale);
     scores = scores + bias.to(scores.scalar_type());
-    return at::matmul(at::softmax(scores, -1), v);
+    return at::matmul(at::softmax(scores, -1), values);
 }
 
-at::Tensor TransformerBlockImpl::forward(const at::Tensor& x, const at::Tensor& bias) {
+at::Tensor TransformerBlockImpl::forward(const at::Tensor& x, const at::Tensor& bias, const Rotary& rope) {
     const int64_t B = x.size(0), T = x.size(1), D = x.size(2);
-    const at::Tensor qkv = m_qkv(m_ln1(x)).view({B, T, 3, m_heads, m_headDim}).permute({2, 0, 3, 1, 4});
-    const at::Tensor att = attend(qkv[0], qkv[1], qkv[2], bias);
+    const auto [q, k, v] = project(x, rope);
+    const at::Tensor att = attend(q, k, v, bias);
     const at::Tensor h = x + m_attnOut(att.transpose(1, 2).reshape({B, T, D}));
     return h + mlp(h);
 }
 
 at::Tensor TransformerBlockImpl::forwardCached(const at::Tensor& x, const at::Tensor& bias, at::Tensor& cacheK,
-                                               at::Tensor& cacheV, int64_t offset) {
+                                               at::Tensor& cacheV, int64_t offset, const Rotary& rope) {
     const int64_t B = x.size(0), T = x.size(1), D = x.size(2);
-    const at::Tensor qkv = m_qkv(m_ln1(x)).view({B, T, 3, m_heads, m_headDim}).permute({2, 0, 3, 1, 4});
-    cacheK.narrow(2, offset, T).copy_(qkv[1]);
-    cacheV.narrow(2, offset, T).copy_(qkv[2]);
-    const at::Tensor att =
-        attend(qkv[0], cacheK.narrow(2, 0, offset + T), cacheV.narrow(2, 0, offset + T), bias);
+    const auto [q, k, v] = project(x, rope);
+    cacheK.narrow(2, offset, T).copy_(k);
+    cacheV.narrow(2, offset, T).copy_(v);
+    const at::Tensor att = attend(q, cacheK.narrow(2, 0, offset + T), cacheV.narrow(2, 0, offset + T), bias);
     const at::Tensor h = x + m_attnOut(att.transpose(1, 2).reshape({B, T, D}));
     return h + mlp(h);
 }
@@ -61,11 +117,18 @@ TransformerImpl::TransformerImpl(const TransformerConfig& config) : m_config(con
     const std::string err = config.validationError();
     if (!err.empty()) throw std::invalid_argument("transformer config: " + err);
     m_tokens = register_module("tokens", torch::nn::Embedding(config.vocabSize, config.dModel));
-    m_positions = register_module("positions", torch::nn::Embedding(config.maxSeqLen, config.dModel));
+    if (!config.llama) m_positions = register_module("positions", torch::nn::Embedding(config.maxSeqLen, config.dModel));
     for (int64_t i = 0; i < config.nLayers; ++i) {
         m_blocks.push_back(register_module("block" + std::to_string(i), TransformerBlock(config)));
     }
-    m_lnFinal = register_module("ln_final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.dModel})));
+    if (config.llama) {
+        m_rmsFinal = register_module("ln_final", RmsNorm(config.dModel, config.normEps));
+        if (!config.tiedHead) {
+            m_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.dModel, config.vocabSize).bias(false)));
+        }
+    } else {
+        m_lnFinal = register_module("ln_final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.dModel})));
+    }
     if (config.scalarHead) m_scalarHead = register_module("scalar_head", torch::nn::Linear(config.dModel, 1));
     initWeights();
 }
@@ -92,7 +155,24 @@ at::Tensor TransformerImpl::embed(const at::Tensor& ids, const at::Tensor& posit
         throw std::out_of_range("sequence longer than the model's context (" + std::to_string(m_config.maxSeqLen) +
                                 " tokens)");
     }
-    return m_tokens(ids) + m_positions(positions);
+    return m_positions ? m_tokens(ids) + m_positions(positions) : m_tokens(ids);
+}
+
+Rotary TransformerImpl::rotary(const at::Tensor& positions) const {
+    if (!m_config.llama) return {};
+    const int64_t dh = m_config.headDim();
+    const at::Tensor invFreq =
+        at::pow(m_config.ropeTheta, at::arange(0, dh, 2, positions.options().dtype(at::kDouble)) / static_cast<double>(dh))
+            .reciprocal()
+            .to(at::kFloat);
+    const at::Tensor pos = positions.to(at::kFloat) / m_config.ropeScale;              // linear scaling
+    const at::Tensor freqs = pos.unsqueeze(-1) * invFreq;                              // [B,T,Dh/2]
+    const at::Tensor angles = at::cat({freqs, freqs}, -1).unsqueeze(1);                // [B,1,T,Dh]
+    return {angles.cos(), angles.sin()};
+}
+
+at::Tensor TransformerImpl::finalNorm(const at::Tensor& x) {
+    return m_rmsFinal ? m_rmsFinal(x) : m_lnFinal(x);
 }
 
 at::Tensor TransformerImpl::hidden(const at::Tensor& ids, const at::Tensor& mask) {
@@ -108,12 +188,13 @@ at::Tensor TransformerImpl::hidden(const at::Tensor& ids, const at::Tensor& mask
     const at::Tensor bias =
         at::zeros({B, 1, T, T}, ids.options().dtype(at::kFloat)).masked_fill_(allowed.logical_not(), kMasked);
     at::Tensor x = embed(ids, positions);
-    for (auto& block : m_blocks) x = block->forward(x, bias);
-    return m_lnFinal(x);
+    const Rotary rope = rotary(positions);
+    for (auto& block : m_blocks) x = block->forward(x, bias, rope);
+    return finalNorm(x);
 }
 
 at::Tensor TransformerImpl::logitsFromHidden(const at::Tensor& h) {
-    return at::linear(h, m_tokens->weight);
+    return m_head ? m_head(h) : at::linear(h, m_tokens->weight);
 }
 
 KVCache TransformerImpl::newCache(int64_t batch, int64_t capacity) const {
@@ -121,8 +202,8 @@ KVCache TransformerImpl::newCache(int64_t batch, int64_t capacity) const {
     KVCache cache;
     const auto opts = m_tokens->weight.options().requires_grad(false);
     for (int64_t i = 0; i < m_config.nLayers; ++i) {
-        cache.keys.push_back(at::zeros({batch, m_config.nHeads, capacity, m_config.headDim()}, opts));
-        cache.values.push_back(at::zeros({batch, m_config.nHeads, capacity, m_config.headDim()}, opts));
+        cache.keys.push_back(at::zeros({batch, m_config.keyValueHeads(), capacity, m_config.headDim()}, opts));
+        cache.values.push_back(at::zeros({batch, m_config.keyValueHeads(), capacity, m_config.headDim()}, opts));
     }
     cache.keyBias = at::zeros({batch, capacity}, opts.dtype(at::kFloat));
     cache.realCount = at::zeros({batch}, opts.dtype(at::kLong));
@@ -158,11 +239,12 @@ at::Tensor TransformerImpl::forwardCached(const at::Tensor& ids, const at::Tenso
     }
 
     at::Tensor x = embed(ids, positions);
+    const Rotary rope = rotary(positions);
     for (size_t i = 0; i < m_blocks.size(); ++i) {
-        x = m_blocks[i]->forwardCached(x, bias, cache.keys[i], cache.values[i], L);
+        x = m_blocks[i]->forwardCached(x, bias, cache.keys[i], cache.values[i], L, rope);
     }
     cache.length = L + Tn;
-    return logitsFromHidden(m_lnFinal(x));
+    return logitsFromHidden(finalNorm(x));
 }
 
 Transformer cloneTransformer(Transformer& source) {

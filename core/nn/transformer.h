@@ -1,6 +1,9 @@
 #pragma once
 // Decoder-only transformer (pre-LN, learned positions, causal attention, tanh-GELU
-// MLP, head tied to the token embedding) with a KV cache for batched sampling.
+// MLP, head tied to the token embedding: GPT-2's layout) with a KV cache for
+// batched sampling; with config.llama the Llama family's layout instead
+// (RMSNorm, rotary positions, grouped-query attention, SwiGLU, optional
+// untied head and q/k/v biases).
 // Core-private: includes torch. Not thread-safe; one thread uses a model at a time.
 //
 // Padding: a batch may be padded on either side. Positions are counted over real
@@ -13,6 +16,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include <tuple>
 #include <vector>
 
 namespace preflab {
@@ -27,22 +31,47 @@ struct KVCache {
     int64_t capacity = 0;
 };
 
+// Root-mean-square norm (Llama): x / sqrt(mean(x^2) + eps) * weight, computed
+// in fp32. LibTorch 1.13 has no RMSNorm module.
+class RmsNormImpl : public torch::nn::Module {
+public:
+    RmsNormImpl(int64_t dim, double eps);
+    at::Tensor forward(const at::Tensor& x);
+
+private:
+    at::Tensor m_weight;
+    double m_eps;
+};
+TORCH_MODULE(RmsNorm);
+
+// Rotary position tables for a batch: cos and sin [B,1,T,Dh] (undefined for
+// learned positions).
+struct Rotary {
+    at::Tensor cos, sin;
+};
+
 class TransformerBlockImpl : public torch::nn::Module {
 public:
     explicit TransformerBlockImpl(const TransformerConfig& c);
     // x [B,T,D]; bias [B,1,T,T] additive attention bias.
-    at::Tensor forward(const at::Tensor& x, const at::Tensor& bias);
+    at::Tensor forward(const at::Tensor& x, const at::Tensor& bias, const Rotary& rope = {});
     // x [B,Tn,D] new positions; keys/values are written into the cache at `offset`.
     at::Tensor forwardCached(const at::Tensor& x, const at::Tensor& bias, at::Tensor& cacheK, at::Tensor& cacheV,
-                             int64_t offset);
+                             int64_t offset, const Rotary& rope = {});
 
 private:
+    at::Tensor norm1(const at::Tensor& x);
     at::Tensor mlp(const at::Tensor& x);
+    // q [B,H,T,Dh], k and v [B,Hkv,S,Dh].
     at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& bias);
+    // q, k, v [B,H|Hkv,T,Dh] of x (rotated when rope is set).
+    std::tuple<at::Tensor, at::Tensor, at::Tensor> project(const at::Tensor& x, const Rotary& rope);
 
-    int64_t m_heads;
+    bool m_llama;
+    int64_t m_heads, m_kvHeads;
     int64_t m_headDim;
     torch::nn::LayerNorm m_ln1{nullptr}, m_ln2{nullptr};
+    RmsNorm m_rms1{nullptr}, m_rms2{nullptr};
     torch::nn::Linear m_qkv{nullptr}, m_attnOut{nullptr}, m_fc{nullptr}, m_proj{nullptr};
 };
 TORCH_MODULE(TransformerBlock);
@@ -70,12 +99,16 @@ public:
 
 private:
     at::Tensor embed(const at::Tensor& ids, const at::Tensor& positions);
+    Rotary rotary(const at::Tensor& positions) const;
+    at::Tensor finalNorm(const at::Tensor& x);
     void initWeights();
 
     TransformerConfig m_config;
     torch::nn::Embedding m_tokens{nullptr}, m_positions{nullptr};
     std::vector<TransformerBlock> m_blocks;
     torch::nn::LayerNorm m_lnFinal{nullptr};
+    RmsNorm m_rmsFinal{nullptr};
+    torch::nn::Linear m_head{nullptr};  // untied output head (Llama without tie_word_embeddings)
     torch::nn::Linear m_scalarHead{nullptr};
 };
 TORCH_MODULE(Transformer);

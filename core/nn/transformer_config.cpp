@@ -6,6 +6,14 @@
 namespace preflab {
 
 int64_t TransformerConfig::parameterCount() const {
+    if (llama) {
+        const int64_t kv = keyValueHeads() * headDim();
+        const int64_t perLayer = 2 * dModel                                   // two RMSNorms
+                                 + dModel * (dModel + 2 * kv) + (qkvBias ? dModel + 2 * kv : 0)  // q, k, v
+                                 + dModel * dModel                            // attention output
+                                 + 3 * dModel * dFF;                          // gate, up, down
+        return vocabSize * dModel * (tiedHead ? 1 : 2) + nLayers * perLayer + dModel + (scalarHead ? dModel + 1 : 0);
+    }
     const int64_t perLayer = 2 * 2 * dModel                 // two layer norms
                              + 3 * dModel * dModel + 3 * dModel  // qkv
                              + dModel * dModel + dModel          // attention output
@@ -18,6 +26,11 @@ std::string TransformerConfig::serialize() const {
     s << "vocab=" << vocabSize << " d=" << dModel << " layers=" << nLayers << " heads=" << nHeads
       << " ff=" << dFF << " ctx=" << maxSeqLen;
     if (scalarHead) s << " scalar=1";
+    if (llama) {
+        s.precision(17);
+        s << " llama=1 kv_heads=" << keyValueHeads() << " qkv_bias=" << qkvBias << " tied=" << tiedHead
+          << " rope_theta=" << ropeTheta << " rope_scale=" << ropeScale << " norm_eps=" << normEps;
+    }
     return s.str();
 }
 
@@ -29,6 +42,16 @@ TransformerConfig TransformerConfig::deserialize(const std::string& text) {
         const auto eq = item.find('=');
         if (eq == std::string::npos) throw std::invalid_argument("model config: expected key=value, got '" + item + "'");
         const std::string key = item.substr(0, eq);
+        if (key == "rope_theta" || key == "rope_scale" || key == "norm_eps") {
+            double real = 0;
+            try {
+                real = std::stod(item.substr(eq + 1));
+            } catch (const std::exception&) {
+                throw std::invalid_argument("model config: '" + key + "' is not a number");
+            }
+            (key == "rope_theta" ? c.ropeTheta : key == "rope_scale" ? c.ropeScale : c.normEps) = real;
+            continue;
+        }
         int64_t value = 0;
         try {
             value = std::stoll(item.substr(eq + 1));
@@ -42,6 +65,10 @@ TransformerConfig TransformerConfig::deserialize(const std::string& text) {
         else if (key == "ff") c.dFF = value;
         else if (key == "ctx") c.maxSeqLen = value;
         else if (key == "scalar") c.scalarHead = value;
+        else if (key == "llama") c.llama = value;
+        else if (key == "kv_heads") c.kvHeads = value;
+        else if (key == "qkv_bias") c.qkvBias = value;
+        else if (key == "tied") c.tiedHead = value;
         else throw std::invalid_argument("model config: unknown key '" + key + "'");
     }
     const std::string err = c.validationError();
@@ -57,6 +84,10 @@ std::string TransformerConfig::validationError() const {
     if (dFF < 1 || dFF > 131072) return "feed-forward width out of range";
     if (maxSeqLen < 2 || maxSeqLen > 131072) return "context length out of range";
     if (scalarHead != 0 && scalarHead != 1) return "scalar head must be 0 or 1";
+    if (llama != 0 && llama != 1) return "llama must be 0 or 1";
+    if (kvHeads < 0 || nHeads % keyValueHeads() != 0) return "the head count must be a multiple of the key/value head count";
+    if (llama && headDim() % 2 != 0) return "rotary positions need an even head dimension";
+    if (!(ropeTheta > 0) || !(ropeScale > 0) || !(normEps > 0) || normEps > 1) return "rope theta, rope scale and norm epsilon must be positive";
     return {};
 }
 

@@ -15,8 +15,21 @@ struct TransformerConfig {
     // 1: a scalar head on the last real token's hidden state (reward model,
     // value function). Stored as "scalar=1"; files without it have none.
     int64_t scalarHead = 0;
+    // The Llama family (1): RMSNorm, rotary positions (ropeTheta, linear
+    // ropeScale), SwiGLU MLP (dFF = the gate's width), grouped-query attention
+    // (kvHeads), biases on q/k/v only when qkvBias (Qwen2), a separate output
+    // head unless tiedHead. 0: PrefLab's GPT-2 layout (LayerNorm, learned
+    // positions, tanh-GELU, biases everywhere, tied head).
+    int64_t llama = 0;
+    int64_t kvHeads = 0;  // 0: as many as nHeads
+    int64_t qkvBias = 0;
+    int64_t tiedHead = 1;
+    double ropeTheta = 10000.0;
+    double ropeScale = 1.0;
+    double normEps = 1e-5;
 
     int64_t headDim() const { return dModel / nHeads; }
+    int64_t keyValueHeads() const { return kvHeads > 0 ? kvHeads : nHeads; }
     // Trainable parameters (head tied to the token embedding).
     int64_t parameterCount() const;
     // "vocab=260 d=128 layers=4 heads=4 ff=512 ctx=192": stored in model files.

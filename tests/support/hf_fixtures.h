@@ -109,4 +109,85 @@ struct TinyGpt2 {
     }
 };
 
+// A tiny Llama-family checkpoint: grouped-query attention (4 heads, 2 key/
+// value heads), SwiGLU, RMSNorm; Qwen2 adds q/k/v biases; optional tied head
+// and linear rope scaling.
+struct TinyLlama {
+    std::string type = "llama";
+    bool tied = false;
+    double ropeScale = 1.0;
+    double theta = 500000.0;
+    int64_t vocab = 260, d = 16, layers = 2, heads = 4, kvHeads = 2, ff = 24, positions = 128;
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+
+    bool biases() const { return type == "qwen2"; }
+    int64_t kv() const { return kvHeads * (d / heads); }
+
+    explicit TinyLlama(std::string modelType = "llama", bool tiedHead = false, double scale = 1.0, uint64_t seed = 9)
+        : type(std::move(modelType)), tied(tiedHead), ropeScale(scale) {
+        torch::manual_seed(seed);
+        auto add = [&](const std::string& name, std::vector<int64_t> shape, double sd, double shift = 0.0) {
+            tensors.emplace_back(name, at::randn(shape) * sd + shift);
+        };
+        add("model.embed_tokens.weight", {vocab, d}, 0.5);
+        for (int64_t i = 0; i < layers; ++i) {
+            const std::string h = "model.layers." + std::to_string(i) + ".";
+            add(h + "input_layernorm.weight", {d}, 0.1, 1.0);
+            add(h + "self_attn.q_proj.weight", {d, d}, 0.3);
+            add(h + "self_attn.k_proj.weight", {kv(), d}, 0.3);
+            add(h + "self_attn.v_proj.weight", {kv(), d}, 0.3);
+            if (biases()) {
+                add(h + "self_attn.q_proj.bias", {d}, 0.1);
+                add(h + "self_attn.k_proj.bias", {kv()}, 0.1);
+                add(h + "self_attn.v_proj.bias", {kv()}, 0.1);
+            }
+            add(h + "self_attn.o_proj.weight", {d, d}, 0.3);
+            add(h + "post_attention_layernorm.weight", {d}, 0.1, 1.0);
+            add(h + "mlp.gate_proj.weight", {ff, d}, 0.3);
+            add(h + "mlp.up_proj.weight", {ff, d}, 0.3);
+            add(h + "mlp.down_proj.weight", {d, ff}, 0.3);
+        }
+        add("model.norm.weight", {d}, 0.1, 1.0);
+        if (!tied) add("lm_head.weight", {vocab, d}, 0.5);
+    }
+
+    bool has(const std::string& name) const {
+        for (const auto& [n, t] : tensors) {
+            if (n == name) return true;
+        }
+        return false;
+    }
+    at::Tensor get(const std::string& name) const {
+        for (const auto& [n, t] : tensors) {
+            if (n == name) return t;
+        }
+        throw std::runtime_error("no " + name);
+    }
+
+    QJsonObject config() const {
+        QJsonObject c{{"model_type", QString::fromStdString(type)},
+                      {"vocab_size", double(vocab)},
+                      {"hidden_size", double(d)},
+                      {"intermediate_size", double(ff)},
+                      {"num_hidden_layers", double(layers)},
+                      {"num_attention_heads", double(heads)},
+                      {"num_key_value_heads", double(kvHeads)},
+                      {"max_position_embeddings", double(positions)},
+                      {"rms_norm_eps", 1e-6},
+                      {"rope_theta", theta},
+                      {"hidden_act", "silu"},
+                      {"tie_word_embeddings", tied}};
+        if (ropeScale != 1.0) c["rope_scaling"] = QJsonObject{{"type", "linear"}, {"factor", ropeScale}};
+        return c;
+    }
+
+    void write(const QString& folder) const {
+        QDir().mkpath(folder);
+        QFile cfg(folder + "/config.json");
+        cfg.open(QIODevice::WriteOnly);
+        cfg.write(QJsonDocument(config()).toJson());
+        saveTensors((folder + "/model.safetensors").toStdString(), tensors, {{"format", "pt"}});
+    }
+};
+
 }  // namespace preflab::test

@@ -218,6 +218,40 @@ private Q_SLOTS:
         QVERIFY((withPad - ours).abs().max().item<double>() < 1e-4);
     }
 
+    // Load -> change the weights (as training does) -> export -> reload:
+    // identical logits, HF names and layout in the file, config copied.
+    void exportRoundTrip_data() {
+        QTest::addColumn<QString>("arch");
+        QTest::newRow("gpt2") << "gpt2";
+        QTest::newRow("llama") << "llama";
+        QTest::newRow("qwen2") << "qwen2";
+    }
+
+    void exportRoundTrip() {
+        QFETCH(QString, arch);
+        QTemporaryDir dir;
+        const QString src = dir.path() + "/src", out = dir.path() + "/exported";
+        if (arch == "gpt2") TinyGpt2().write(src);
+        else TinyLlama(arch.toStdString(), arch == "qwen2").write(src);
+        TinyGpt2::writeTokenizer(src);
+        Transformer model = loadHfModel(src.toStdString());
+        {
+            torch::NoGradGuard noGrad;
+            for (auto& p : model->parameters()) p.add_(at::randn_like(p) * 0.01);
+        }
+        exportHfFolder(model, src.toStdString(), out.toStdString());
+        QVERIFY(QFile::exists(out + "/config.json") && QFile::exists(out + "/tokenizer.json"));
+        SafetensorsFile file((out + "/model.safetensors").toStdString());
+        QVERIFY(file.find(arch == "gpt2" ? "h.1.attn.c_attn.weight" : "model.layers.1.self_attn.k_proj.weight"));
+        Transformer reloaded = loadHfModel(out.toStdString());
+        model->eval();
+        reloaded->eval();
+        torch::NoGradGuard noGrad;
+        const at::Tensor ids = at::tensor(std::vector<int64_t>{1, 50, 200, 7, 7, 255}, at::kLong).view({1, -1});
+        const at::Tensor mask = at::ones({1, 6}, at::kLong);
+        QVERIFY(at::equal(model->forward(ids, mask), reloaded->forward(ids, mask)));
+    }
+
     // Stored in bf16, loaded for fp32 compute: the bf16 values exactly.
     void bf16CheckpointLoads() {
         QTemporaryDir dir;

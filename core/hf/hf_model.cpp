@@ -103,6 +103,63 @@ private:
     std::map<std::string, std::pair<const SafetensorsFile*, const StTensorInfo*>> m_where;
 };
 
+// PrefLab's tensors and the HF tensors they come from (concatenated along
+// dim 0 when several: fused q/k/v, fused gate/up), each with its HF shape;
+// GPT-2's Conv1D weights are stored [in, out] and are transposed.
+struct HfTensorMapping {
+    std::string ours;
+    std::vector<std::pair<std::string, std::vector<int64_t>>> theirs;
+    bool transpose = false;
+};
+
+std::vector<HfTensorMapping> hfTensorMap(const TransformerConfig& c) {
+    const int64_t D = c.dModel, F = c.dFF;
+    std::vector<HfTensorMapping> map;
+    if (!c.llama) {
+        map = {{"tokens.weight", {{"wte.weight", {c.vocabSize, D}}}},
+               {"positions.weight", {{"wpe.weight", {c.maxSeqLen, D}}}},
+               {"ln_final.weight", {{"ln_f.weight", {D}}}},
+               {"ln_final.bias", {{"ln_f.bias", {D}}}}};
+        for (int64_t i = 0; i < c.nLayers; ++i) {
+            const std::string b = "block" + std::to_string(i) + ".", h = "h." + std::to_string(i) + ".";
+            map.push_back({b + "ln1.weight", {{h + "ln_1.weight", {D}}}});
+            map.push_back({b + "ln1.bias", {{h + "ln_1.bias", {D}}}});
+            map.push_back({b + "qkv.weight", {{h + "attn.c_attn.weight", {D, 3 * D}}}, true});
+            map.push_back({b + "qkv.bias", {{h + "attn.c_attn.bias", {3 * D}}}});
+            map.push_back({b + "attn_out.weight", {{h + "attn.c_proj.weight", {D, D}}}, true});
+            map.push_back({b + "attn_out.bias", {{h + "attn.c_proj.bias", {D}}}});
+            map.push_back({b + "ln2.weight", {{h + "ln_2.weight", {D}}}});
+            map.push_back({b + "ln2.bias", {{h + "ln_2.bias", {D}}}});
+            map.push_back({b + "fc.weight", {{h + "mlp.c_fc.weight", {D, F}}}, true});
+            map.push_back({b + "fc.bias", {{h + "mlp.c_fc.bias", {F}}}});
+            map.push_back({b + "proj.weight", {{h + "mlp.c_proj.weight", {F, D}}}, true});
+            map.push_back({b + "proj.bias", {{h + "mlp.c_proj.bias", {D}}}});
+        }
+    } else {
+        const int64_t kv = c.keyValueHeads() * c.headDim();
+        map = {{"tokens.weight", {{"model.embed_tokens.weight", {c.vocabSize, D}}}},
+               {"ln_final.weight", {{"model.norm.weight", {D}}}}};
+        if (!c.tiedHead) map.push_back({"lm_head.weight", {{"lm_head.weight", {c.vocabSize, D}}}});
+        for (int64_t i = 0; i < c.nLayers; ++i) {
+            const std::string b = "block" + std::to_string(i) + ".", h = "model.layers." + std::to_string(i) + ".";
+            map.push_back({b + "ln1.weight", {{h + "input_layernorm.weight", {D}}}});
+            map.push_back({b + "qkv.weight",
+                           {{h + "self_attn.q_proj.weight", {D, D}}, {h + "self_attn.k_proj.weight", {kv, D}},
+                            {h + "self_attn.v_proj.weight", {kv, D}}}});
+            if (c.qkvBias) {
+                map.push_back({b + "qkv.bias",
+                               {{h + "self_attn.q_proj.bias", {D}}, {h + "self_attn.k_proj.bias", {kv}},
+                                {h + "self_attn.v_proj.bias", {kv}}}});
+            }
+            map.push_back({b + "attn_out.weight", {{h + "self_attn.o_proj.weight", {D, D}}}});
+            map.push_back({b + "ln2.weight", {{h + "post_attention_layernorm.weight", {D}}}});
+            map.push_back({b + "fc.weight", {{h + "mlp.gate_proj.weight", {F, D}}, {h + "mlp.up_proj.weight", {F, D}}}});
+            map.push_back({b + "proj.weight", {{h + "mlp.down_proj.weight", {D, F}}}});
+        }
+    }
+    return map;
+}
+
 }  // namespace
 
 const std::vector<std::string>& supportedHfModelTypes() {
@@ -198,67 +255,16 @@ Transformer loadHfModel(const std::string& folder, at::ScalarType dtype, HfModel
     const TransformerConfig& c = info.config;
     // Checkpoints saved from GPT2LMHeadModel prefix the names with "transformer.".
     const std::string prefix = weights.has("transformer.wte.weight") ? "transformer." : "";
-    const int64_t D = c.dModel, F = c.dFF;
 
     Transformer model(c);
     model->to(dtype);
     auto params = model->named_parameters();
-    // PrefLab's tensor from HF tensors (concatenated along dim 0 when several:
-    // fused q/k/v, fused gate/up), each with its expected HF shape; GPT-2's
-    // Conv1D weights are stored [in, out] and are transposed.
-    struct Mapping {
-        std::string ours;
-        std::vector<std::pair<std::string, std::vector<int64_t>>> theirs;
-        bool transpose = false;
-    };
-    std::vector<Mapping> map;
-    if (!c.llama) {
-        map = {{"tokens.weight", {{"wte.weight", {c.vocabSize, D}}}},
-               {"positions.weight", {{"wpe.weight", {c.maxSeqLen, D}}}},
-               {"ln_final.weight", {{"ln_f.weight", {D}}}},
-               {"ln_final.bias", {{"ln_f.bias", {D}}}}};
-        for (int64_t i = 0; i < c.nLayers; ++i) {
-            const std::string b = "block" + std::to_string(i) + ".", h = "h." + std::to_string(i) + ".";
-            map.push_back({b + "ln1.weight", {{h + "ln_1.weight", {D}}}});
-            map.push_back({b + "ln1.bias", {{h + "ln_1.bias", {D}}}});
-            map.push_back({b + "qkv.weight", {{h + "attn.c_attn.weight", {D, 3 * D}}}, true});
-            map.push_back({b + "qkv.bias", {{h + "attn.c_attn.bias", {3 * D}}}});
-            map.push_back({b + "attn_out.weight", {{h + "attn.c_proj.weight", {D, D}}}, true});
-            map.push_back({b + "attn_out.bias", {{h + "attn.c_proj.bias", {D}}}});
-            map.push_back({b + "ln2.weight", {{h + "ln_2.weight", {D}}}});
-            map.push_back({b + "ln2.bias", {{h + "ln_2.bias", {D}}}});
-            map.push_back({b + "fc.weight", {{h + "mlp.c_fc.weight", {D, F}}}, true});
-            map.push_back({b + "fc.bias", {{h + "mlp.c_fc.bias", {F}}}});
-            map.push_back({b + "proj.weight", {{h + "mlp.c_proj.weight", {F, D}}}, true});
-            map.push_back({b + "proj.bias", {{h + "mlp.c_proj.bias", {D}}}});
-        }
-    } else {
-        const int64_t kv = c.keyValueHeads() * c.headDim();
-        map = {{"tokens.weight", {{"model.embed_tokens.weight", {c.vocabSize, D}}}},
-               {"ln_final.weight", {{"model.norm.weight", {D}}}}};
-        if (!c.tiedHead) map.push_back({"lm_head.weight", {{"lm_head.weight", {c.vocabSize, D}}}});
-        for (int64_t i = 0; i < c.nLayers; ++i) {
-            const std::string b = "block" + std::to_string(i) + ".", h = "model.layers." + std::to_string(i) + ".";
-            map.push_back({b + "ln1.weight", {{h + "input_layernorm.weight", {D}}}});
-            map.push_back({b + "qkv.weight",
-                           {{h + "self_attn.q_proj.weight", {D, D}}, {h + "self_attn.k_proj.weight", {kv, D}},
-                            {h + "self_attn.v_proj.weight", {kv, D}}}});
-            if (c.qkvBias) {
-                map.push_back({b + "qkv.bias",
-                               {{h + "self_attn.q_proj.bias", {D}}, {h + "self_attn.k_proj.bias", {kv}},
-                                {h + "self_attn.v_proj.bias", {kv}}}});
-            }
-            map.push_back({b + "attn_out.weight", {{h + "self_attn.o_proj.weight", {D, D}}}});
-            map.push_back({b + "ln2.weight", {{h + "post_attention_layernorm.weight", {D}}}});
-            map.push_back({b + "fc.weight", {{h + "mlp.gate_proj.weight", {F, D}}, {h + "mlp.up_proj.weight", {F, D}}}});
-            map.push_back({b + "proj.weight", {{h + "mlp.down_proj.weight", {D, F}}}});
-        }
-    }
+    const std::vector<HfTensorMapping> map = hfTensorMap(c);
     torch::NoGradGuard noGrad;
     const int64_t total = static_cast<int64_t>(map.size());
     for (int64_t k = 0; k < total; ++k) {
         if (cancel && cancel->load()) throw std::runtime_error("cancelled");
-        const Mapping& m = map[static_cast<size_t>(k)];
+        const HfTensorMapping& m = map[static_cast<size_t>(k)];
         std::vector<at::Tensor> parts;
         for (const auto& [name, shape] : m.theirs) parts.push_back(weights.load(prefix + name, shape, dtype));
         at::Tensor t = parts.size() == 1 ? parts.front() : at::cat(parts, 0);
@@ -268,7 +274,7 @@ Transformer loadHfModel(const std::string& folder, at::ScalarType dtype, HfModel
     }
     // GPT-2: a stored lm_head must be the tied embedding.
     if (!c.llama && weights.has("lm_head.weight")) {
-        const at::Tensor head = weights.load("lm_head.weight", {c.vocabSize, D}, dtype);
+        const at::Tensor head = weights.load("lm_head.weight", {c.vocabSize, c.dModel}, dtype);
         if (!at::equal(head, params["tokens.weight"])) {
             fail(info.weightFiles.front(), "lm_head.weight differs from the token embedding; an untied GPT-2 head is not supported");
         }
@@ -276,6 +282,39 @@ Transformer loadHfModel(const std::string& folder, at::ScalarType dtype, HfModel
     info.tensorsRead = total;
     if (infoOut) *infoOut = info;
     return model;
+}
+
+void exportHfFolder(Transformer& model, const std::string& sourceFolder, const std::string& outFolder, at::ScalarType dtype) {
+    const HfModelInfo info = readHfModelConfig(sourceFolder);
+    const TransformerConfig& c = model->config();
+    if (c.serialize() != info.config.serialize()) {
+        fail(sourceFolder, "the model's shape (" + c.serialize() + ") is not this folder's (" + info.config.serialize() + ")");
+    }
+    std::error_code ec;
+    fs::create_directories(outFolder, ec);
+    if (ec) fail(outFolder, "cannot create the folder: " + ec.message());
+    auto params = model->named_parameters();
+    std::vector<std::pair<std::string, at::Tensor>> out;
+    torch::NoGradGuard noGrad;
+    for (const HfTensorMapping& m : hfTensorMap(c)) {
+        at::Tensor t = params[m.ours].detach();
+        if (m.transpose) t = t.t();
+        int64_t row = 0;
+        for (const auto& [name, shape] : m.theirs) {
+            const int64_t rows = shape.front();
+            out.emplace_back(name, t.narrow(0, row, rows).to(dtype).contiguous());
+            row += rows;
+        }
+    }
+    saveTensors((fs::path(outFolder) / "model.safetensors").string(), out, {{"format", "pt"}});
+    // config.json and the tokenizer files are the source's: the shape is unchanged.
+    for (const char* name : {"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+                             "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model"}) {
+        const fs::path from = fs::path(sourceFolder) / name;
+        if (!fs::exists(from)) continue;
+        fs::copy_file(from, fs::path(outFolder) / name, fs::copy_options::overwrite_existing, ec);
+        if (ec) fail((fs::path(outFolder) / name).string(), "cannot copy: " + ec.message());
+    }
 }
 
 }  // namespace preflab

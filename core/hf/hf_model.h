@@ -38,4 +38,11 @@ Transformer loadHfModel(const std::string& folder, at::ScalarType dtype = at::kF
                         const std::function<void(int64_t, int64_t)>& progress = {},
                         const std::atomic_bool* cancel = nullptr);
 
+// Writes `model` (loaded from, or trained on, `sourceFolder`'s architecture)
+// as a Hugging Face folder other tools load: model.safetensors in the HF
+// names and layout, stored in `dtype`, with config.json, generation_config.json
+// and the tokenizer files copied from the source. Throws when the shapes differ.
+void exportHfFolder(Transformer& model, const std::string& sourceFolder, const std::string& outFolder,
+                    at::ScalarType dtype = at::kFloat);
+
 }  // namespace preflab

@@ -27,6 +27,7 @@ void printUsage() {
         "  export     export labeled pairs (JSONL) and metrics (CSV)\n"
         "  runs       list runs with headline metrics (--json for scripts)\n"
         "  train-rm   train a reward model on stored or JSONL preferences\n"
+        "  export-model  write a checkpoint of a Hugging Face model as a Hugging Face folder\n"
         "  tokenize   print the token ids of each line on stdin (--model FOLDER|tokenizer.json|starter)\n"
         "  version    print the version and the runtime settings\n",
         PREFLAB_CODE_VERSION);
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     if (command == "runs") return preflab::runRunsCommand(args.mid(1));
     if (command == "train-rm") return preflab::runTrainRewardModelCommand(args.mid(1));
     if (command == "tokenize") return preflab::runTokenizeCommand(args.mid(1));
+    if (command == "export-model") return preflab::runExportModelCommand(args.mid(1));
     if (!command.isEmpty() && !command.startsWith('-')) {
         std::fprintf(stderr, "preflab: unknown command '%s'\n\n", qPrintable(command));
         printUsage();

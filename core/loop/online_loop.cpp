@@ -22,6 +22,7 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
         }
         if (tokenizer->special().eos < 0) throw std::runtime_error(setup.modelPath + ": the tokenizer names no EOS token");
         modelInfo.config = hf.config;
+        chat = readFolderChatTemplate(setup.modelPath);
         modelInfo.tokenizer = "hf:" + setup.modelPath;
     } else {
         tokenizer = std::make_shared<ByteTokenizer>();
@@ -55,7 +56,7 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
     for (size_t i = 0; i < setup.ratedResponses.size(); ++i) {
         const RatedResponse& r = setup.ratedResponses[i];
         RatedItem item;
-        item.prompt = tokenizer->promptIds(r.prompt);
+        item.prompt = promptIds(r.prompt);
         item.response = tokenizer->encode(r.response);
         if (r.endedWithEos) item.response.push_back(tokenizer->special().eos);
         if (item.prompt.size() + item.response.size() > static_cast<size_t>(policy->config().maxSeqLen) ||
@@ -103,6 +104,16 @@ const TaskPrompt& OnlineLoop::Impl::trainPrompt(int64_t pairIndex) const {
     return trainPrompts[k % trainPrompts.size()];
 }
 
+TokenIds OnlineLoop::Impl::promptIds(const std::string& prompt) const {
+    if (!chat) return tokenizer->promptIds(prompt);
+    TokenIds ids;
+    // Templates that name their BOS carry it as text; the plain format gets the tokenizer's.
+    if (chat->format == ChatFormat::Plain && tokenizer->special().bos >= 0) ids.push_back(tokenizer->special().bos);
+    const TokenIds body = tokenizer->encode(chat->apply(prompt));
+    ids.insert(ids.end(), body.begin(), body.end());
+    return ids;
+}
+
 SamplingParams OnlineLoop::Impl::samplingParams() const {
     SamplingParams p;
     p.temperature = cfg.temperature;
@@ -128,7 +139,7 @@ bool OnlineLoop::Impl::generateRound(const std::atomic_bool& cancel) {
         const int64_t index = nextPairIndex + i;
         const TaskPrompt& p = trainPrompt(index);
         taskPrompts.push_back(&p);
-        const TokenIds ids = tokenizer->promptIds(p.text);
+        const TokenIds ids = promptIds(p.text);
         for (uint64_t slot = 0; slot < 2; ++slot) {
             prompts.push_back(ids);
             seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(index), slot + 10));
@@ -418,7 +429,7 @@ void OnlineLoop::Impl::evaluate(const std::atomic_bool& cancel) {
         std::vector<TokenIds> prompts;
         std::vector<uint64_t> seeds;
         for (int64_t i = start; i < start + count; ++i) {
-            prompts.push_back(tokenizer->promptIds(evalPrompts[i].text));
+            prompts.push_back(promptIds(evalPrompts[i].text));
             seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed) ^ 0xE7A1ull, static_cast<uint64_t>(step),
                                     static_cast<uint64_t>(i)));
         }

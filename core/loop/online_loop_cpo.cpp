@@ -113,7 +113,7 @@ StepOutcome OnlineLoop::Impl::causalStep(const std::atomic_bool& cancel) {
         for (int64_t i = 0; i < n; ++i) {
             const TaskPrompt& p = trainPrompt(nextPairIndex + i);
             taskPrompts.push_back(&p);
-            freshPrompts.push_back(tokenizer->promptIds(p.text));
+            freshPrompts.push_back(promptIds(p.text));
             seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(nextPairIndex + i), 30));
         }
         nextPairIndex += n;

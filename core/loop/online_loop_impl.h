@@ -17,6 +17,7 @@
 #include "core/runtime/compute_threads.h"
 #include "core/task/toy_world_task.h"
 #include "core/hf/bpe_tokenizer.h"
+#include "core/hf/chat_template.h"
 #include "core/hf/hf_model.h"
 #include "core/text/byte_tokenizer.h"
 #include <torch/nn/utils/clip_grad.h>
@@ -94,6 +95,7 @@ struct OnlineLoop::Impl {
     LoopSetup setup;
     const RunConfig& cfg = setup.config;
     std::shared_ptr<const Tokenizer> tokenizer;  // the byte tokenizer, or a Hugging Face folder's
+    std::optional<ChatTemplate> chat;            // a Hugging Face model's prompt format
     ToyWorldTask task;
     std::vector<TaskPrompt> trainPrompts;
     std::vector<TaskPrompt> evalPrompts;
@@ -132,6 +134,9 @@ struct OnlineLoop::Impl {
 
     Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o);
     const TaskPrompt& trainPrompt(int64_t pairIndex) const;
+    // The ids the model sees before its response: the built-in model's
+    // BOS + prompt + SEP, or a Hugging Face model's chat template.
+    TokenIds promptIds(const std::string& prompt) const;
     SamplingParams samplingParams() const;
     at::Tensor referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses);
     bool generateRound(const std::atomic_bool& cancel);

@@ -95,7 +95,7 @@ std::vector<TrainablePair> OnlineLoop::Impl::drawOfflineBatch(size_t count) {
     for (size_t i : picked) {
         TrainablePair t;
         t.index = static_cast<int64_t>(i);
-        t.prompt = tokenizer->promptIds(all[i].prompt);
+        t.prompt = promptIds(all[i].prompt);
         if (t.prompt.size() + 2 > maxLen) t.prompt.resize(maxLen / 2);
         t.chosen = responseIds(t.prompt, all[i].chosen);
         t.rejected = responseIds(t.prompt, all[i].rejected);

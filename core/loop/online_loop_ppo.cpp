@@ -15,7 +15,7 @@ StepOutcome OnlineLoop::Impl::ppoStep(const std::atomic_bool& cancel) {
     for (int64_t i = 0; i < B; ++i) {
         const TaskPrompt& p = trainPrompt(nextPairIndex + i);
         taskPrompts.push_back(&p);
-        prompts.push_back(tokenizer->promptIds(p.text));
+        prompts.push_back(promptIds(p.text));
         seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(nextPairIndex + i), 20));
     }
     nextPairIndex += B;

@@ -1,0 +1,33 @@
+#pragma once
+// Chat templates of the common model families, recognised in
+// tokenizer_config.json's Jinja chat_template by their markers and applied by
+// hand (PrefLab has no Jinja engine; these formats are fixed strings):
+//   ChatML  (Qwen2, SmolLM-Instruct):  <|im_start|>user\n…<|im_end|>\n<|im_start|>assistant\n
+//   Llama 3:  <|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n…<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n
+//   Llama 2:  <s>[INST] … [/INST]
+//   Zephyr  (TinyLlama-Chat):  <|user|>\n…</s>\n<|assistant|>\n
+// Anything else (or no template) falls back to the plain format "…\n", and
+// describe() says so, so the user sees which format was used. Plain C++.
+#include <string>
+
+namespace preflab {
+
+enum class ChatFormat { Plain, ChatMl, Llama3, Llama2, Zephyr };
+
+struct ChatTemplate {
+    ChatFormat format = ChatFormat::Plain;
+    std::string bos = "<s>", eos = "</s>";  // the tokenizer's token texts (Llama 2 and Zephyr use them)
+    bool recognised = false;                // false: a template was present but not recognised
+    // "ChatML", "Llama 3", ..., or "plain (template not recognised)".
+    std::string describe() const;
+    // The prompt text for one user message, ending where the model's answer begins.
+    std::string apply(const std::string& userMessage) const;
+};
+
+// From the chat_template text ("" when the model has none).
+ChatTemplate detectChatTemplate(const std::string& jinja, const std::string& bos, const std::string& eos);
+
+// From a model folder's tokenizer_config.json (plain when absent).
+ChatTemplate readFolderChatTemplate(const std::string& folder);
+
+}  // namespace preflab

@@ -1,0 +1,46 @@
+// Chat templates (core/hf/chat_template.h): each family recognised from
+// (abridged) chat_template texts as the models ship them, and the prompt it
+// produces written out by hand; anything else is plain and says so.
+#include "core/hf/chat_template.h"
+#include "support/test_main.h"
+
+using namespace preflab;
+
+class TestChatTemplate : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void families_data() {
+        QTest::addColumn<QString>("jinja");
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QString>("prompt");
+        QTest::newRow("Qwen2 / SmolLM (ChatML)")
+            << "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+               "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+            << "ChatML" << "<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n";
+        QTest::newRow("Llama 3")
+            << "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}"
+            << "Llama 3"
+            << "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
+        QTest::newRow("Llama 2") << "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}" << "Llama 2"
+                                 << "<s>[INST] Hi there [/INST]";
+        QTest::newRow("Zephyr (TinyLlama-Chat)")
+            << "{% if message['role'] == 'user' %}{{ '<|user|>\\n' + message['content'] + eos_token }}{% endif %}"
+               "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}"
+            << "Zephyr" << "<|user|>\nHi there</s>\n<|assistant|>\n";
+        QTest::newRow("none") << "" << "plain" << "Hi there\n";
+        QTest::newRow("unknown") << "{{ messages[0]['content'] }}" << "plain (the model's chat template was not recognised)"
+                                 << "Hi there\n";
+    }
+
+    void families() {
+        QFETCH(QString, jinja);
+        QFETCH(QString, name);
+        QFETCH(QString, prompt);
+        const ChatTemplate t = detectChatTemplate(jinja.toStdString(), "<s>", "</s>");
+        QCOMPARE(QString::fromStdString(t.describe()), name);
+        QCOMPARE(QString::fromStdString(t.apply("Hi there")), prompt);
+    }
+};
+
+PREFLAB_TEST_MAIN(TestChatTemplate)
+#include "tst_chat_template.moc"

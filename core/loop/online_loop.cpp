@@ -123,6 +123,22 @@ SamplingParams OnlineLoop::Impl::samplingParams() const {
     return p;
 }
 
+PolicySamples OnlineLoop::Impl::samplePolicy(int64_t count, uint64_t salt, const std::atomic_bool& cancel) {
+    PolicySamples out;
+    std::vector<uint64_t> seeds;
+    for (int64_t i = 0; i < count; ++i) {
+        const TaskPrompt& p = trainPrompt(nextPairIndex + i);
+        out.taskPrompts.push_back(&p);
+        out.prompts.push_back(promptIds(p.text));
+        seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(nextPairIndex + i), salt));
+    }
+    nextPairIndex += count;
+    policy->eval();
+    out.sampled = sampleBatch(policy, out.prompts, samplingParams(), seeds, tokenizer->special().eos,
+                              tokenizer->special().pad, &cancel);
+    return out;
+}
+
 at::Tensor OnlineLoop::Impl::referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses) {
     torch::NoGradGuard noGrad;
     const SequenceBatch batch = packSequences(prompts, responses, tokenizer->special().pad);

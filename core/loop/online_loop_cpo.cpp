@@ -107,19 +107,10 @@ StepOutcome OnlineLoop::Impl::causalStep(const std::atomic_bool& cancel) {
     double generationTime = 0;
     if (withOutcome) {
         const auto tg = Clock::now();
-        std::vector<TokenIds> freshPrompts;
-        std::vector<uint64_t> seeds;
-        std::vector<const TaskPrompt*> taskPrompts;
-        for (int64_t i = 0; i < n; ++i) {
-            const TaskPrompt& p = trainPrompt(nextPairIndex + i);
-            taskPrompts.push_back(&p);
-            freshPrompts.push_back(promptIds(p.text));
-            seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(nextPairIndex + i), 30));
-        }
-        nextPairIndex += n;
-        policy->eval();
-        const SampledSequences s = sampleBatch(policy, freshPrompts, samplingParams(), seeds, tokenizer->special().eos,
-                                               tokenizer->special().pad, &cancel);
+        const PolicySamples freshSamples = samplePolicy(n, 30, cancel);
+        const std::vector<TokenIds>& freshPrompts = freshSamples.prompts;
+        const std::vector<const TaskPrompt*>& taskPrompts = freshSamples.taskPrompts;
+        const SampledSequences& s = freshSamples.sampled;
         if (s.cancelled) return StepOutcome::Cancelled;
         for (int64_t i = 0; i < n; ++i) {
             freshGold += task.score(*taskPrompts[static_cast<size_t>(i)], tokenizer->decode(s.tokens[static_cast<size_t>(i)])).total() /

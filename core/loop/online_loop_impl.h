@@ -52,6 +52,12 @@ struct Candidate {  // a generated pair waiting for its judgement
     int64_t generatedAt = 0;
 };
 
+struct PolicySamples {  // one response per prompt, sampled from the policy
+    std::vector<const TaskPrompt*> taskPrompts;
+    std::vector<TokenIds> prompts;
+    SampledSequences sampled;
+};
+
 struct RatedItem {  // one response with its outcome: the CPO family's unit
     TokenIds prompt, response;
     double outcome = 0;
@@ -138,6 +144,9 @@ struct OnlineLoop::Impl {
     // BOS + prompt + SEP, or a Hugging Face model's chat template.
     TokenIds promptIds(const std::string& prompt) const;
     SamplingParams samplingParams() const;
+    // The next `count` training prompts, one policy sample each (seed salt
+    // `salt`); advances the pair index. sampled.cancelled when cancelled.
+    PolicySamples samplePolicy(int64_t count, uint64_t salt, const std::atomic_bool& cancel);
     at::Tensor referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses);
     bool generateRound(const std::atomic_bool& cancel);
     // Moves judged pairs into the training buffer; returns how many are trainable.

@@ -9,19 +9,10 @@ namespace preflab {
 StepOutcome OnlineLoop::Impl::ppoStep(const std::atomic_bool& cancel) {
     const auto t0 = Clock::now();
     const int64_t B = cfg.batchSize;
-    std::vector<TokenIds> prompts;
-    std::vector<uint64_t> seeds;
-    std::vector<const TaskPrompt*> taskPrompts;
-    for (int64_t i = 0; i < B; ++i) {
-        const TaskPrompt& p = trainPrompt(nextPairIndex + i);
-        taskPrompts.push_back(&p);
-        prompts.push_back(promptIds(p.text));
-        seeds.push_back(mixSeed(static_cast<uint64_t>(cfg.seed), static_cast<uint64_t>(nextPairIndex + i), 20));
-    }
-    nextPairIndex += B;
-    policy->eval();
-    const SampledSequences s =
-        sampleBatch(policy, prompts, samplingParams(), seeds, tokenizer->special().eos, tokenizer->special().pad, &cancel);
+    const PolicySamples rollout = samplePolicy(B, 20, cancel);
+    const std::vector<TokenIds>& prompts = rollout.prompts;
+    const std::vector<const TaskPrompt*>& taskPrompts = rollout.taskPrompts;
+    const SampledSequences& s = rollout.sampled;
     if (s.cancelled) return StepOutcome::Cancelled;
     std::vector<std::string> promptTexts, texts;
     for (int64_t i = 0; i < B; ++i) {

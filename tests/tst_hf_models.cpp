@@ -319,6 +319,35 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(QString::fromStdString(seen.checkpoints[0])));
     }
 
+    // The loop reports loading progress, and a raised flag stops the load.
+    void loopLoadReportsProgressAndCancels() {
+        QTemporaryDir dir;
+        const QString folder = dir.path() + "/gpt2";
+        TinyGpt2().write(folder);
+        TinyGpt2::writeTokenizer(folder);
+        LoopSetup setup;
+        setup.modelPath = folder.toStdString();
+        setup.checkpointDir = (dir.path() + "/ck").toStdString();
+        int64_t calls = 0, last = 0, total = 0;
+        setup.loadProgress = [&](int64_t done, int64_t all) {
+            ++calls;
+            last = done;
+            total = all;
+        };
+        OnlineLoop loop(setup, std::make_unique<TaskJudge>(), nullptr);
+        QCOMPARE(last, total);
+        QCOMPARE(calls, total);
+        std::atomic_bool cancel{true};
+        setup.cancel = &cancel;
+        QString error;
+        try {
+            OnlineLoop stopped(setup, std::make_unique<TaskJudge>(), nullptr);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        QCOMPARE(error, QString("cancelled"));
+    }
+
     void badFolders_data() {
         QTest::addColumn<QString>("damage");
         QTest::addColumn<QString>("mentions");

@@ -147,7 +147,8 @@ int executeRun(const SessionSetup& setup, bool quiet) {
         std::fprintf(stderr, "preflab: %s\n", qPrintable(message));
         exitCode = 1;
     });
-    QObject::connect(&session, &TrainingSession::stateChanged, [&](RunState state, const QString&) {
+    QObject::connect(&session, &TrainingSession::stateChanged, [&](RunState state, const QString& message) {
+        if (state == RunState::Starting && !message.isEmpty()) printer.line.show(message);  // model loading
         // Without a GUI, a halted (paused) run ends here; it can be resumed with --resume.
         if (state == RunState::Paused) session.stop();
     });

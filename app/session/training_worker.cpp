@@ -88,10 +88,18 @@ void TrainingWorker::start() {
                                                 p.b.policyLogprob, p.a.refLogprob, p.b.refLogprob, p.generatedAtStep,
                                                 p.a.goldReward, p.b.goldReward});
         };
+        loopSetup.cancel = &m_cancel;
+        loopSetup.loadProgress = [this](int64_t done, int64_t total) {
+            // About twenty updates per load, as plain values through a queued signal.
+            if (done == total || done % std::max<int64_t>(1, total / 20) == 0) {
+                Q_EMIT stateChanged(RunState::Starting, QStringLiteral("loading the model: %1 of %2 tensors").arg(done).arg(total));
+            }
+        };
         m_loop = std::make_unique<OnlineLoop>(loopSetup, makeJudge(m_setup.config, m_setup.humanQueue), m_recorder.get());
         m_writer->enqueue(RunStatusUpdate{m_runId, "running", m_loop->currentStep(), {}});
     } catch (const std::exception& e) {
-        finish(RunState::Failed, QString::fromStdString(e.what()));
+        if (m_cancel) finish(RunState::Stopped, QStringLiteral("stopped while starting"));
+        else finish(RunState::Failed, QString::fromStdString(e.what()));
         return;
     }
     m_lastEmit = std::chrono::steady_clock::now();

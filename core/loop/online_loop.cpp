@@ -14,7 +14,7 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
     if (std::filesystem::is_directory(setup.modelPath)) {
         // A Hugging Face model folder: its weights and its tokenizer.
         HfModelInfo hf;
-        policy = loadHfModel(setup.modelPath, at::kFloat, &hf);
+        policy = loadHfModel(setup.modelPath, at::kFloat, &hf, setup.loadProgress, setup.cancel);
         tokenizer = loadFolderTokenizer(setup.modelPath);
         if (tokenizer->vocabSize() > policy->config().vocabSize) {
             throw std::runtime_error(setup.modelPath + ": tokenizer.json has " + std::to_string(tokenizer->vocabSize()) +

@@ -9,6 +9,7 @@
 #include "core/loop/run_config.h"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,10 @@ struct LoopSetup {
     // rated responses (a fixed dataset from a presenting policy) instead of
     // rating fresh ones.
     std::vector<RatedResponse> ratedResponses;
+    // Loading a Hugging Face folder: progress(tensors done, total), and a
+    // raised flag stops the load (the constructor throws "cancelled").
+    std::function<void(int64_t, int64_t)> loadProgress;
+    const std::atomic_bool* cancel = nullptr;
 };
 
 enum class StepOutcome {

@@ -176,6 +176,23 @@ private Q_SLOTS:
         QCOMPARE(int64_t(losses), queryInt64(b.db(), "SELECT count(*) FROM metrics WHERE name = 'loss'"));
     }
 
+    // A CPO run plots its own quantities (value estimate, effective sample
+    // size, largest weight) under their own titles, and rates, not chooses.
+    void causalRunPlotsItsOwnMetrics() {
+        Bench b("task");
+        b.setup.config.algorithm = "cpo";
+        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(QTest::qWaitFor([&] { return b.window->plots()->pointCount("cpo/value_estimate") >= 3; }, 60000));
+        QVERIFY(b.stopAndWait());
+        const QStringList titles = b.window->plots()->plotTitles();
+        QVERIFY2(titles.contains("Value estimate") && titles.contains("Effective sample size") &&
+                     titles.contains("Largest importance weight") && !titles.contains("Reward margin"),
+                 qPrintable(titles.join(", ")));
+        QVERIFY(b.window->plots()->pointCount("cpo/ess") >= 3);
+        QCOMPARE(b.window->plots()->pointCount("rewards/margins"), 0);
+        QVERIFY(b.view()->ratingMode());
+    }
+
     void closingMidRunKeepsEveryAcknowledgedLabel() {
         Bench b("human");
         QVERIFY(b.window->startRun(b.setup.config));

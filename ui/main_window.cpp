@@ -191,7 +191,7 @@ void MainWindow::onRunStarted(qint64 runId, const QString& configJson) {
                        .arg(runId)
                        .arg(c.value(QStringLiteral("algorithm")).toString().toUpper(), c.value(QStringLiteral("judge")).toString())
                        .arg(c.value(QStringLiteral("beta")).toDouble()),
-                   c.value(QStringLiteral("kl_estimator")).toString());
+                   c.value(QStringLiteral("kl_estimator")).toString(), c.value(QStringLiteral("algorithm")).toString());
     m_labeling->runChanged();
     m_lastStep = -1;
     m_stepsPerSecond = 0;
@@ -240,7 +240,7 @@ void MainWindow::openStoredRun(qint64 runId, const QString& configJson, const QS
     m_plots->reset(tr("Run %1 \u00b7 %2 \u00b7 judge: %3 \u00b7 %4 (read-only)")
                        .arg(runId)
                        .arg(c.value(QStringLiteral("algorithm")).toString().toUpper(), c.value(QStringLiteral("judge")).toString(), status),
-                   c.value(QStringLiteral("kl_estimator")).toString());
+                   c.value(QStringLiteral("kl_estimator")).toString(), c.value(QStringLiteral("algorithm")).toString());
     m_metricsRequest = m_reader->loadMetrics(runId);
 }
 

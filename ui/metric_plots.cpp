@@ -22,6 +22,15 @@ namespace {
 constexpr int kReplotDelayMs = 40;
 constexpr double kEmaWeight = 0.9;  // smoothing of noisy per-step metrics
 
+// Plot families: which metrics a run of each kind of method reports.
+constexpr int kPairwise = 1, kPpo = 2, kCausal = 3;
+
+int familyOf(const QString& algorithm) {
+    if (algorithm == QLatin1String("ppo")) return kPpo;
+    if (algorithm == QLatin1String("cpo") || algorithm == QLatin1String("dr-cpo") || algorithm == QLatin1String("oo-rlhf")) return kCausal;
+    return kPairwise;
+}
+
 const QColor kBlue(31, 119, 180), kOrange(255, 127, 14), kGreen(44, 160, 44), kRed(214, 39, 40),
     kPurple(148, 103, 189), kBrown(140, 86, 75);
 
@@ -61,22 +70,38 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
            "rejected one) is a common way to do it.");
 
     QCustomPlot* margin = makePlot(tr("Reward margin"), tr("beta * log-ratio (nats)"), marginHelp);
-    addSeries(margin, QStringLiteral("rewards/margins"), tr("chosen - rejected"), kBlue, true);
+    addSeries(margin, QStringLiteral("rewards/margins"), tr("chosen - rejected"), kBlue, true, kPairwise);
+    addSeries(margin, QStringLiteral("objective/scores"), tr("reward-model score"), kBlue, true, kPpo);
+    addSeries(margin, QStringLiteral("objective/rlhf_reward"), tr("score - KL penalty"), kOrange, true, kPpo);
+    addSeries(margin, QStringLiteral("cpo/value_estimate"), tr("estimated value of the policy"), kBlue, true, kCausal);
+    setFamilyTitles(margin, {tr("Reward margin"), tr("Rollout scores"), tr("Value estimate")},
+                    {tr("beta * log-ratio (nats)"), tr("score per response"), tr("outcome per response")});
     QCustomPlot* kl = makePlot(tr("KL to reference"), tr("nats per response"), klHelp);
     addSeries(kl, QStringLiteral("objective/kl"), tr("KL (k3 estimator)"), kPurple, false);
     QCustomPlot* loss = makePlot(tr("Loss"), tr("nats per pair"), tr("The preference loss of each step (ln 2 = 0.693 at the start of DPO)."));
     addSeries(loss, QStringLiteral("loss"), tr("loss"), kRed, true);
+    setFamilyTitles(loss, {tr("Loss"), tr("Loss"), tr("Loss")},
+                    {tr("nats per pair"), tr("policy + 0.1 x value loss"), tr("minus the objective (outcome units)")});
     QCustomPlot* accuracy = makePlot(tr("Reward accuracy"), tr("fraction of pairs"),
                                      tr("Share of the batch's pairs whose chosen response has the higher implicit reward."));
-    addSeries(accuracy, QStringLiteral("rewards/accuracies"), tr("accuracy"), kGreen, true);
+    addSeries(accuracy, QStringLiteral("rewards/accuracies"), tr("accuracy"), kGreen, true, kPairwise);
+    addSeries(accuracy, QStringLiteral("policy/clipfrac_avg"), tr("clipped share of tokens"), kGreen, true, kPpo);
+    addSeries(accuracy, QStringLiteral("cpo/ess"), tr("effective sample size"), kGreen, true, kCausal);
+    setFamilyTitles(accuracy, {tr("Reward accuracy"), tr("Clip fraction"), tr("Effective sample size")},
+                    {tr("fraction of pairs"), tr("fraction of tokens"), tr("responses (1 / sum w^2)")});
     accuracy->yAxis->setRange(0, 1.05);
+    m_fractionPlot = accuracy;
     QCustomPlot* gold = makePlot(tr("Gold reward (true task reward)"), tr("task points per response"),
                                  tr("Mean true reward of fresh samples, scored by the built-in task's rules "
                                     "(on topic, answers, kind, concise, no repetition, well formed)."));
     addSeries(gold, QStringLiteral("gold/reward"), tr("mean true reward"), kBrown, false);
     QCustomPlot* rewards = makePlot(tr("Implicit rewards"), tr("beta * log-ratio (nats)"), rewardsHelp);
-    addSeries(rewards, QStringLiteral("rewards/chosen"), tr("chosen"), kGreen, true);
-    addSeries(rewards, QStringLiteral("rewards/rejected"), tr("rejected"), kRed, true);
+    addSeries(rewards, QStringLiteral("rewards/chosen"), tr("chosen"), kGreen, true, kPairwise);
+    addSeries(rewards, QStringLiteral("rewards/rejected"), tr("rejected"), kRed, true, kPairwise);
+    addSeries(rewards, QStringLiteral("loss/value_avg"), tr("value loss"), kRed, true, kPpo);
+    addSeries(rewards, QStringLiteral("cpo/max_weight"), tr("largest weight"), kRed, true, kCausal);
+    setFamilyTitles(rewards, {tr("Implicit rewards"), tr("Value loss"), tr("Largest importance weight")},
+                    {tr("beta * log-ratio (nats)"), tr("squared error"), tr("w = n softmax(log P^f - log P^R)")});
 
     auto* grid = new QGridLayout;
     grid->setSpacing(6);
@@ -127,9 +152,19 @@ QCustomPlot* MetricPlots::makePlot(const QString& title, const QString& yLabel, 
     return p;
 }
 
-void MetricPlots::addSeries(QCustomPlot* plot, const QString& metric, const QString& legend, const QColor& color, bool smooth) {
+void MetricPlots::setFamilyTitles(QCustomPlot* plot, const QStringList& titles, const QStringList& axes) {
+    PlotTitles t;
+    t.element = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0));
+    t.titles = titles;
+    t.axes = axes;
+    m_familyTitles.insert(plot, t);
+}
+
+void MetricPlots::addSeries(QCustomPlot* plot, const QString& metric, const QString& legend, const QColor& color, bool smooth,
+                            int family) {
     Series s;
     s.plot = plot;
+    s.family = family;
     s.raw = plot->addGraph();
     s.raw->setName(legend);
     if (smooth) {
@@ -150,12 +185,25 @@ void MetricPlots::addSeries(QCustomPlot* plot, const QString& metric, const QStr
     m_series.insert(metric, s);
 }
 
-void MetricPlots::reset(const QString& title, const QString& klEstimator) {
+void MetricPlots::reset(const QString& title, const QString& klEstimator, const QString& algorithm) {
     m_title->setText(title);
+    m_family = familyOf(algorithm);
     for (auto it = m_series.begin(); it != m_series.end(); ++it) {
         it->raw->data()->clear();
         if (it->smooth) it->smooth->data()->clear();
         it->hasEma = false;
+        // Only this family's curves are drawn and listed in the legend.
+        const bool shown = it->family == 0 || it->family == m_family;
+        for (QCPGraph* g : {it->raw, it->smooth}) {
+            if (!g) continue;
+            g->setVisible(shown);
+            if (shown) g->addToLegend();
+            else g->removeFromLegend();
+        }
+    }
+    for (auto it = m_familyTitles.begin(); it != m_familyTitles.end(); ++it) {
+        if (it->element) it->element->setText(it->titles.value(m_family - 1));
+        it.key()->yAxis->setLabel(it->axes.value(m_family - 1));
     }
     m_series[QStringLiteral("objective/kl")].raw->setName(tr("KL, %1 estimator").arg(klEstimator));
     m_maxStep = 0;
@@ -190,6 +238,15 @@ double MetricPlots::lastValue(const QString& metric) const {
     return (it->raw->data()->constEnd() - 1)->value;
 }
 
+QStringList MetricPlots::plotTitles() const {
+    QStringList out;
+    for (QCustomPlot* p : m_plots) {
+        auto* t = qobject_cast<QCPTextElement*>(p->plotLayout()->element(0, 0));
+        out << (t ? t->text() : QString());
+    }
+    return out;
+}
+
 void MetricPlots::scheduleReplot() {
     if (!m_replotTimer->isActive()) m_replotTimer->start();
 }
@@ -197,9 +254,9 @@ void MetricPlots::scheduleReplot() {
 void MetricPlots::replotNow() {
     for (QCustomPlot* p : m_plots) {
         if (!m_userView.value(p)) {
-            p->rescaleAxes();
-            const bool accuracy = p == m_series[QStringLiteral("rewards/accuracies")].plot;
-            if (accuracy) p->yAxis->setRange(-0.02, 1.02);
+            p->rescaleAxes(/*onlyVisiblePlottables=*/true);
+            const bool fraction = p == m_fractionPlot && m_family != kCausal;
+            if (fraction) p->yAxis->setRange(-0.02, 1.02);
             else p->yAxis->scaleRange(1.12, p->yAxis->range().center());  // a margin around the data
             if (p->xAxis->range().size() < 1) p->xAxis->setRange(0, std::max(10.0, static_cast<double>(m_maxStep)));
         }

@@ -16,6 +16,8 @@ class QCPGraph;
 class QLabel;
 class QTimer;
 
+class QCPTextElement;
+
 namespace preflab {
 
 class MetricPlots : public QWidget {
@@ -24,11 +26,17 @@ public:
     explicit MetricPlots(QWidget* parent = nullptr);
 
     // Starts a fresh set of curves (a new run, or a stored run being opened).
-    void reset(const QString& title, const QString& klEstimator);
+    // Clears the plots for a run of `algorithm`: pairwise methods plot reward
+    // margin, accuracy and implicit rewards; PPO its scores, clip fraction and
+    // value loss; CPO, DR-CPO and OO-RLHF their value estimate, effective
+    // sample size and largest weight. Loss, KL and gold reward always.
+    void reset(const QString& title, const QString& klEstimator, const QString& algorithm = QStringLiteral("dpo"));
     void addSamples(const QVector<preflab::MetricSample>& samples);
     // Points held by the curve of one metric (for tests and the screenshot).
     int pointCount(const QString& metric) const;
     double lastValue(const QString& metric) const;
+    // The plots' titles, in grid order (for tests and the screenshot).
+    QStringList plotTitles() const;
     // The largest training step shown so far.
     qint64 maxStep() const { return m_maxStep; }
 
@@ -48,15 +56,26 @@ private:
         QCPGraph* smooth = nullptr;  // exponential moving average of a noisy per-step metric
         double ema = 0;
         bool hasEma = false;
+        int family = 0;  // 0: every run; else the plot family (kPairwise, kPpo, kCausal) that shows it
+    };
+    struct PlotTitles {  // a plot's title and axis label in each family
+        QCPTextElement* element = nullptr;
+        QStringList titles, axes;
     };
     QCustomPlot* makePlot(const QString& title, const QString& yLabel, const QString& help);
-    void addSeries(QCustomPlot* plot, const QString& metric, const QString& legend, const QColor& color, bool smooth);
+    void addSeries(QCustomPlot* plot, const QString& metric, const QString& legend, const QColor& color, bool smooth,
+                   int family = 0);
+    // Titles and y-axis labels of `plot` for the pairwise, PPO and CPO families.
+    void setFamilyTitles(QCustomPlot* plot, const QStringList& titles, const QStringList& axes);
     void scheduleReplot();
     void replotNow();
     void chooseExport();
 
     QVector<QCustomPlot*> m_plots;
     QMap<QString, Series> m_series;
+    QMap<QCustomPlot*, PlotTitles> m_familyTitles;
+    int m_family = 1;
+    QCustomPlot* m_fractionPlot = nullptr;  // accuracy / clip fraction: y from 0 to 1
     QMap<QCustomPlot*, bool> m_userView;  // the person zoomed or panned: stop autoscaling
     QTimer* m_replotTimer;
     QLabel* m_title;

@@ -96,6 +96,8 @@ int runGui(int argc, char** argv) {
     p.addOption({QStringLiteral("screenshot-judge"),
                  QStringLiteral("The judge of the --screenshot run (task, or human+task to show the labeling view)."),
                  QStringLiteral("judge"), QStringLiteral("task")});
+    p.addOption({QStringLiteral("screenshot-algorithm"), QStringLiteral("The method of the --screenshot run (e.g. cpo, ppo)."),
+                 QStringLiteral("algorithm"), QStringLiteral("online-dpo")});
     p.process(app);
 
     QSettings settings;
@@ -135,6 +137,7 @@ int runGui(int argc, char** argv) {
         w->show();
         RunConfig demo = demoConfig();
         demo.judge = p.value("screenshot-judge").toStdString();
+        if (p.isSet("screenshot-algorithm")) demo.algorithm = p.value("screenshot-algorithm").toStdString();
         if (demo.judge != "task") demo.annotator = "screenshot";
         demo.steps = 60;
         demo.evalEvery = 10;

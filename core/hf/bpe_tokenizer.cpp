@@ -1,8 +1,8 @@
 #include "core/hf/bpe_tokenizer.h"
 
-#include <QFile>
+#include "core/hf/json_file.h"
+
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
 
@@ -23,20 +23,6 @@ const char* const kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?
 
 [[noreturn]] void fail(const std::string& file, const std::string& what) {
     throw std::runtime_error(file + ": " + what);
-}
-
-std::string readText(const std::string& path) {
-    QFile f(QString::fromStdString(path));
-    if (!f.open(QIODevice::ReadOnly)) fail(path, "cannot open: " + f.errorString().toStdString());
-    return f.readAll().toStdString();
-}
-
-QJsonObject parseJsonObject(const std::string& text, const std::string& path) {
-    QJsonParseError err;
-    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(text), &err);
-    if (doc.isNull()) fail(path, "not valid JSON: " + err.errorString().toStdString() + " at offset " + std::to_string(err.offset));
-    if (!doc.isObject()) fail(path, "expected a JSON object");
-    return doc.object();
 }
 
 // GPT-2's reversible map from bytes to printable unicode characters: bytes
@@ -267,18 +253,17 @@ BpeTokenizer::BpeTokenizer() : d(std::make_unique<Impl>()) {}
 
 BpeTokenizer::BpeTokenizer(const std::string& tokenizerJson, const std::string& tokenizerConfigJson)
     : d(std::make_unique<Impl>()) {
-    init(readText(tokenizerJson), tokenizerJson, tokenizerConfigJson);
+    init(readJsonObjectFile(tokenizerJson), tokenizerJson, tokenizerConfigJson);
 }
 
 std::unique_ptr<BpeTokenizer> BpeTokenizer::fromJsonText(const std::string& json, const std::string& name) {
     std::unique_ptr<BpeTokenizer> t(new BpeTokenizer());
-    t->init(json, name, {});
+    t->init(parseJsonObject(json, name), name, {});
     return t;
 }
 
-void BpeTokenizer::init(const std::string& jsonText, const std::string& tokenizerJson, const std::string& tokenizerConfigJson) {
+void BpeTokenizer::init(const QJsonObject& root, const std::string& tokenizerJson, const std::string& tokenizerConfigJson) {
     d->path = tokenizerJson;
-    const QJsonObject root = parseJsonObject(jsonText, tokenizerJson);
     const QJsonObject model = root.value(QStringLiteral("model")).toObject();
     const QString type = model.value(QStringLiteral("type")).toString();
     if (type != QStringLiteral("BPE")) {
@@ -369,15 +354,12 @@ void BpeTokenizer::init(const std::string& jsonText, const std::string& tokenize
     }
 
     // BOS / EOS / PAD from tokenizer_config.json where it names them.
-    auto tokenName = [](const QJsonValue& v) {
-        return v.isObject() ? v.toObject().value(QStringLiteral("content")).toString().toStdString() : v.toString().toStdString();
-    };
     std::string bos, eos, pad;
     if (!tokenizerConfigJson.empty()) {
-        const QJsonObject cfg = parseJsonObject(readText(tokenizerConfigJson), tokenizerConfigJson);
-        bos = tokenName(cfg.value(QStringLiteral("bos_token")));
-        eos = tokenName(cfg.value(QStringLiteral("eos_token")));
-        pad = tokenName(cfg.value(QStringLiteral("pad_token")));
+        const QJsonObject cfg = readJsonObjectFile(tokenizerConfigJson);
+        bos = tokenContent(cfg.value(QStringLiteral("bos_token")));
+        eos = tokenContent(cfg.value(QStringLiteral("eos_token")));
+        pad = tokenContent(cfg.value(QStringLiteral("pad_token")));
     }
     if (eos.empty()) eos = "<|endoftext|>";
     d->specials.bos = bos.empty() ? -1 : d->idOf(bos);

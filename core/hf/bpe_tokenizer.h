@@ -15,6 +15,8 @@
 #include <memory>
 #include <string>
 
+class QJsonObject;
+
 namespace preflab {
 
 class BpeTokenizer final : public Tokenizer {
@@ -37,7 +39,7 @@ public:
 
 private:
     BpeTokenizer();
-    void init(const std::string& jsonText, const std::string& name, const std::string& configPath);
+    void init(const QJsonObject& root, const std::string& name, const std::string& configPath);
     struct Impl;
     std::unique_ptr<Impl> d;
 };

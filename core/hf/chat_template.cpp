@@ -1,8 +1,6 @@
 #include "core/hf/chat_template.h"
 
-#include <QFile>
-#include <QJsonDocument>
-#include <QJsonObject>
+#include "core/hf/json_file.h"
 
 #include <filesystem>
 
@@ -47,14 +45,11 @@ ChatTemplate detectChatTemplate(const std::string& jinja, const std::string& bos
 }
 
 ChatTemplate readFolderChatTemplate(const std::string& folder) {
-    QFile f(QString::fromStdString((std::filesystem::path(folder) / "tokenizer_config.json").string()));
-    if (!f.open(QIODevice::ReadOnly)) return detectChatTemplate({}, {}, {});
-    const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
-    auto text = [&](const char* key) {
-        const QJsonValue v = o.value(QLatin1String(key));
-        return (v.isObject() ? v.toObject().value(QStringLiteral("content")).toString() : v.toString()).toStdString();
-    };
-    return detectChatTemplate(text("chat_template"), text("bos_token"), text("eos_token"));
+    const std::filesystem::path path = std::filesystem::path(folder) / "tokenizer_config.json";
+    if (!std::filesystem::exists(path)) return detectChatTemplate({}, {}, {});
+    const QJsonObject o = readJsonObjectFile(path.string());
+    return detectChatTemplate(tokenContent(o.value(QStringLiteral("chat_template"))), tokenContent(o.value(QStringLiteral("bos_token"))),
+                              tokenContent(o.value(QStringLiteral("eos_token"))));
 }
 
 }  // namespace preflab

@@ -1,9 +1,8 @@
 #include "core/hf/hf_model.h"
 
+#include "core/hf/json_file.h"
 #include "core/hf/safetensors_tensors.h"
 
-#include <QFile>
-#include <QJsonDocument>
 #include <QJsonObject>
 
 #include <filesystem>
@@ -19,15 +18,6 @@ namespace fs = std::filesystem;
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) {
     throw std::runtime_error(where + ": " + what);
-}
-
-QJsonObject readJson(const std::string& path) {
-    QFile f(QString::fromStdString(path));
-    if (!f.open(QIODevice::ReadOnly)) fail(path, "cannot open: " + f.errorString().toStdString());
-    QJsonParseError err;
-    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
-    if (doc.isNull() || !doc.isObject()) fail(path, "not a JSON object: " + err.errorString().toStdString());
-    return doc.object();
 }
 
 int64_t positiveInt(const QJsonObject& o, const char* key, const std::string& file) {
@@ -47,7 +37,7 @@ public:
         const fs::path single = dir / "model.safetensors", index = dir / "model.safetensors.index.json";
         std::vector<std::string> files;
         if (fs::exists(index)) {
-            const QJsonObject map = readJson(index.string()).value(QStringLiteral("weight_map")).toObject();
+            const QJsonObject map = readJsonObjectFile(index.string()).value(QStringLiteral("weight_map")).toObject();
             if (map.isEmpty()) fail(index.string(), "weight_map is missing or empty");
             std::set<std::string> unique;
             for (auto it = map.begin(); it != map.end(); ++it) {
@@ -230,7 +220,7 @@ void readLlamaConfig(const QJsonObject& c, const std::string& path, const std::s
 HfModelInfo readHfModelConfig(const std::string& folder) {
     const std::string path = (fs::path(folder) / "config.json").string();
     if (!fs::exists(path)) fail(folder, "no config.json: not a Hugging Face model folder");
-    const QJsonObject c = readJson(path);
+    const QJsonObject c = readJsonObjectFile(path);
     HfModelInfo info;
     info.folder = folder;
     info.modelType = c.value(QStringLiteral("model_type")).toString().toStdString();

@@ -176,6 +176,7 @@ bool OnlineLoop::Impl::generateRound(const std::atomic_bool& cancel) {
         rec.generatedAtStep = step;
         rec.prompt = taskPrompts[i]->text;
         Candidate cand;
+        cand.taskPrompt = taskPrompts[i];
         cand.prompt = prompts[2 * i];
         cand.generatedAt = step;
         for (int slot = 0; slot < 2; ++slot) {
@@ -224,14 +225,13 @@ int OnlineLoop::Impl::absorbJudgements() {
                 ++untrainableSinceStep;
                 continue;  // a choice without ratings: stored, no outcome to train on
             }
-            const TaskPrompt tp = task.parsePrompt(tokenizer->decode(c.prompt));
             for (int slot = 0; slot < 2; ++slot) {
                 RatedItem r;
                 r.prompt = c.prompt;
                 r.response = slot == 0 ? c.a : c.b;
                 r.outcome = slot == 0 ? (j.ratingA ? *j.ratingA : c.goldA) : (j.ratingB ? *j.ratingB : c.goldB);
                 r.behaviourLogprob = slot == 0 ? c.samplingA : c.samplingB;
-                r.sentences = task.score(tp, tokenizer->decode(r.response)).sentences;
+                r.sentences = task.score(*c.taskPrompt, tokenizer->decode(r.response)).sentences;
                 r.generatedAt = c.generatedAt;
                 r.pairIndex = j.pairIndex;
                 ratedReady.push_back(std::move(r));

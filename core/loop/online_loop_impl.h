@@ -46,6 +46,7 @@ inline double secondsSince(Clock::time_point t) {
 }
 
 struct Candidate {  // a generated pair waiting for its judgement
+    const TaskPrompt* taskPrompt = nullptr;  // in trainPrompts
     TokenIds prompt, a, b;
     double refA = 0, refB = 0, goldA = 0, goldB = 0;
     double samplingA = 0, samplingB = 0;  // log-probability under the distribution sampled
@@ -194,7 +195,7 @@ struct OnlineLoop::Impl {
     void warmUpOutcomeModel(const std::atomic_bool& cancel);
     // Policy log-probabilities of responses under the tempered sampling distribution.
     at::Tensor temperedLogprobs(const SequenceBatch& batch);
-    // Writes the side model (PPO value / outcome model) next to a policy checkpoint.
+    // Where the side model (PPO value / outcome model) is kept beside a policy checkpoint.
     static std::string sideModelPath(const std::string& checkpointPath);
     // Offline methods on stored pairs: the next batch, reference log-probs
     // computed as the pairs are drawn.

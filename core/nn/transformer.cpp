@@ -122,6 +122,8 @@ TransformerImpl::TransformerImpl(const TransformerConfig& config) : m_config(con
         m_blocks.push_back(register_module("block" + std::to_string(i), TransformerBlock(config)));
     }
     if (config.llama) {
+        const int64_t dh = config.headDim();
+        m_ropeInvFreq = at::pow(config.ropeTheta, at::arange(0, dh, 2, at::kDouble) / static_cast<double>(dh)).reciprocal().to(at::kFloat);
         m_rmsFinal = register_module("ln_final", RmsNorm(config.dModel, config.normEps));
         if (!config.tiedHead) {
             m_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.dModel, config.vocabSize).bias(false)));
@@ -160,13 +162,8 @@ at::Tensor TransformerImpl::embed(const at::Tensor& ids, const at::Tensor& posit
 
 Rotary TransformerImpl::rotary(const at::Tensor& positions) const {
     if (!m_config.llama) return {};
-    const int64_t dh = m_config.headDim();
-    const at::Tensor invFreq =
-        at::pow(m_config.ropeTheta, at::arange(0, dh, 2, positions.options().dtype(at::kDouble)) / static_cast<double>(dh))
-            .reciprocal()
-            .to(at::kFloat);
     const at::Tensor pos = positions.to(at::kFloat) / m_config.ropeScale;              // linear scaling
-    const at::Tensor freqs = pos.unsqueeze(-1) * invFreq;                              // [B,T,Dh/2]
+    const at::Tensor freqs = pos.unsqueeze(-1) * m_ropeInvFreq;                        // [B,T,Dh/2]
     const at::Tensor angles = at::cat({freqs, freqs}, -1).unsqueeze(1);                // [B,1,T,Dh]
     return {angles.cos(), angles.sin()};
 }

@@ -108,6 +108,7 @@ private:
     std::vector<TransformerBlock> m_blocks;
     torch::nn::LayerNorm m_lnFinal{nullptr};
     RmsNorm m_rmsFinal{nullptr};
+    at::Tensor m_ropeInvFreq;  // [Dh/2] theta^(-2i/Dh), fp32; not a parameter (Llama layout only)
     torch::nn::Linear m_head{nullptr};  // untied output head (Llama without tie_word_embeddings)
     torch::nn::Linear m_scalarHead{nullptr};
 };

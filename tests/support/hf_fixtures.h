@@ -18,9 +18,25 @@
 
 namespace preflab::test {
 
-struct TinyGpt2 {
-    int64_t vocab = 260, d = 16, layers = 2, heads = 2, positions = 128;
-    std::vector<std::pair<std::string, at::Tensor>> tensors;  // HF names, Conv1D layout
+// A checkpoint's tensors by HF name, as a fixture writes them.
+struct NamedTensors {
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    bool has(const std::string& name) const {
+        for (const auto& [n, t] : tensors) {
+            if (n == name) return true;
+        }
+        return false;
+    }
+    at::Tensor get(const std::string& name) const {
+        for (const auto& [n, t] : tensors) {
+            if (n == name) return t;
+        }
+        throw std::runtime_error("no " + name);
+    }
+};
+
+struct TinyGpt2 : NamedTensors {
+    int64_t vocab = 260, d = 16, layers = 2, heads = 2, positions = 128;  // tensors: HF names, Conv1D layout
 
     explicit TinyGpt2(uint64_t seed = 5) {
         torch::manual_seed(seed);
@@ -46,13 +62,6 @@ struct TinyGpt2 {
         }
         add("ln_f.weight", {d}, 0.1, 1.0);
         add("ln_f.bias", {d}, 0.1);
-    }
-
-    at::Tensor get(const std::string& name) const {
-        for (const auto& [n, t] : tensors) {
-            if (n == name) return t;
-        }
-        throw std::runtime_error("no " + name);
     }
 
     QJsonObject config() const {
@@ -112,13 +121,12 @@ struct TinyGpt2 {
 // A tiny Llama-family checkpoint: grouped-query attention (4 heads, 2 key/
 // value heads), SwiGLU, RMSNorm; Qwen2 adds q/k/v biases; optional tied head
 // and linear rope scaling.
-struct TinyLlama {
+struct TinyLlama : NamedTensors {
     std::string type = "llama";
     bool tied = false;
     double ropeScale = 1.0;
     double theta = 500000.0;
     int64_t vocab = 260, d = 16, layers = 2, heads = 4, kvHeads = 2, ff = 24, positions = 128;
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
 
     bool biases() const { return type == "qwen2"; }
     int64_t kv() const { return kvHeads * (d / heads); }
@@ -149,19 +157,6 @@ struct TinyLlama {
         }
         add("model.norm.weight", {d}, 0.1, 1.0);
         if (!tied) add("lm_head.weight", {vocab, d}, 0.5);
-    }
-
-    bool has(const std::string& name) const {
-        for (const auto& [n, t] : tensors) {
-            if (n == name) return true;
-        }
-        return false;
-    }
-    at::Tensor get(const std::string& name) const {
-        for (const auto& [n, t] : tensors) {
-            if (n == name) return t;
-        }
-        throw std::runtime_error("no " + name);
     }
 
     QJsonObject config() const {

@@ -5,6 +5,7 @@
 // "starter" (the built-in byte tokenizer).
 #include "app/cli/commands.h"
 #include "core/hf/bpe_tokenizer.h"
+#include "core/hf/hf_cache.h"
 #include "core/text/byte_tokenizer.h"
 
 #include <QCommandLineParser>
@@ -21,15 +22,15 @@ int runTokenizeCommand(const QStringList& args) {
     p.setApplicationDescription(
         "Prints the token ids of each line read on standard input, space-separated, one line per input line.");
     p.addHelpOption();
-    p.addOption({"model", "a Hugging Face model folder, a tokenizer.json file, or 'starter'", "PATH"});
+    p.addOption({"model", "a Hugging Face model folder, a cached model id (org/name), a tokenizer.json file, or 'starter'", "PATH"});
     p.process(QStringList{"preflab tokenize"} + args);
     if (!p.isSet("model")) {
         std::fprintf(stderr, "preflab tokenize: --model PATH is required\n");
         return 2;
     }
-    const std::string model = p.value("model").toStdString();
     std::unique_ptr<Tokenizer> tokenizer;
     try {
+        const std::string model = resolveModelPath(p.value("model").toStdString());
         if (model == "starter") {
             tokenizer = std::make_unique<ByteTokenizer>();
         } else if (std::filesystem::is_directory(model)) {

@@ -283,7 +283,9 @@ void exportHfFolder(Transformer& model, const std::string& sourceFolder, const s
     std::error_code ec;
     fs::create_directories(outFolder, ec);
     if (ec) fail(outFolder, "cannot create the folder: " + ec.message());
-    auto params = model->named_parameters();
+    // A LoRA model is exported with its adapters merged into the weights.
+    Transformer merged = model->hasLora() ? mergeLora(model) : model;
+    auto params = merged->named_parameters();
     std::vector<std::pair<std::string, at::Tensor>> out;
     torch::NoGradGuard noGrad;
     for (const HfTensorMapping& m : hfTensorMap(c)) {

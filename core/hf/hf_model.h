@@ -4,10 +4,12 @@
 // tokenizer files) into PrefLab's transformer, so that sampling, the KV cache
 // and every algorithm work on them unchanged.
 //
-// Supported so far: GPT-2 (model_type "gpt2": learned positions, pre-LN,
-// tanh-GELU, fused c_attn stored in Conv1D layout [in, out], head tied to the
-// token embedding), which is PrefLab's own architecture. An unsupported
-// model_type is an error listing the supported ones. Core-private (torch).
+// Supported: GPT-2 (model_type "gpt2": learned positions, pre-LN, tanh-GELU,
+// fused c_attn stored in Conv1D layout [in, out], head tied to the token
+// embedding: PrefLab's own layout) and the Llama family (llama, mistral
+// without sliding windows, qwen2 with its q/k/v biases: RMSNorm, rotary
+// positions, grouped-query attention, SwiGLU). An unsupported model_type is
+// an error listing the supported ones. Core-private (torch).
 #include "core/nn/transformer.h"
 
 #include <atomic>
@@ -38,8 +40,9 @@ Transformer loadHfModel(const std::string& folder, at::ScalarType dtype = at::kF
                         const std::function<void(int64_t, int64_t)>& progress = {},
                         const std::atomic_bool* cancel = nullptr);
 
-// Writes `model` (loaded from, or trained on, `sourceFolder`'s architecture)
-// as a Hugging Face folder other tools load: model.safetensors in the HF
+// Writes `model` (loaded from, or trained on, `sourceFolder`'s architecture;
+// LoRA adapters merged into the weights) as a Hugging Face folder other
+// tools load: model.safetensors in the HF
 // names and layout, stored in `dtype`, with config.json, generation_config.json
 // and the tokenizer files copied from the source. Throws when the shapes differ.
 void exportHfFolder(Transformer& model, const std::string& sourceFolder, const std::string& outFolder,

@@ -11,6 +11,7 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
     trainPrompts = task.prompts(static_cast<int>(cfg.prompts), mixSeed(seed, 1, 0));
     evalPrompts = task.prompts(static_cast<int>(cfg.evalSamples), mixSeed(seed, 2, 0));
 
+    setup.modelPath = resolveModelPath(setup.modelPath);  // a repository id: its cached snapshot
     if (std::filesystem::is_directory(setup.modelPath)) {
         // A Hugging Face model folder: its weights and its tokenizer.
         HfModelInfo hf;
@@ -32,9 +33,26 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
                                      "' is not supported by the online loop yet (expected 'byte')");
         }
     }
-    reference = cloneTransformer(policy);
-    reference->eval();
-    for (auto& p : reference->parameters()) p.set_requires_grad(false);
+    if (cfg.loraRank > 0) {
+        // The adapters' A starts random (from the run's seed); B starts at zero.
+        torch::manual_seed(mixSeed(seed, 7, 0));
+        LoraConfig lora;
+        lora.rank = cfg.loraRank;
+        lora.alpha = cfg.loraAlpha;
+        lora.dropout = cfg.loraDropout;
+        lora.targets = splitLoraTargets(cfg.loraTargets);
+        try {
+            policy->addLora(lora);
+        } catch (const std::invalid_argument& e) {
+            throw std::runtime_error(setup.modelPath + ": " + e.what());
+        }
+        // The reference is the same weights with the adapters off (referenceLogits).
+    } else {
+        reference = cloneTransformer(policy);
+        reference->eval();
+        for (auto& p : reference->parameters()) p.set_requires_grad(false);
+    }
+    policy->setGradientCheckpointing(cfg.gradientCheckpointing != 0);
     bf16 = useBf16(cfg.computeDtype, policy->config().parameterCount());
     torch::manual_seed(seed);
 
@@ -46,7 +64,7 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
     lossOptions.slicLambda = cfg.slicLambda;
 
     optimizer = std::make_unique<torch::optim::AdamW>(
-        policy->parameters(), torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
+        policy->trainableParameters(), torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
     causal = isCausalAlgorithm(cfg.algorithm);
     if (usesOutcomeModel(cfg.algorithm)) {
         value = withScalarHead(policy);  // the outcome model g, a regression head; 0 before it is fitted
@@ -139,10 +157,22 @@ PolicySamples OnlineLoop::Impl::samplePolicy(int64_t count, uint64_t salt, const
     return out;
 }
 
+at::Tensor OnlineLoop::Impl::referenceLogits(const SequenceBatch& batch) {
+    torch::NoGradGuard noGrad;
+    if (reference) return computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat);
+    // LoRA: the base model is the policy with its adapters switched off.
+    struct AdaptersOff {
+        Transformer& model;
+        explicit AdaptersOff(Transformer& m) : model(m) { model->setLoraEnabled(false); }
+        ~AdaptersOff() { model->setLoraEnabled(true); }
+    } off(policy);
+    return computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat);
+}
+
 at::Tensor OnlineLoop::Impl::referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses) {
     torch::NoGradGuard noGrad;
     const SequenceBatch batch = packSequences(prompts, responses, tokenizer->special().pad);
-    return sequenceLogprobs(computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
+    return sequenceLogprobs(referenceLogits(batch), batch);
 }
 
 bool OnlineLoop::Impl::generateRound(const std::atomic_bool& cancel) {
@@ -455,7 +485,7 @@ void OnlineLoop::Impl::evaluate(const std::atomic_bool& cancel) {
         const SequenceBatch batch = packSequences(prompts, s.tokens, tokenizer->special().pad);
         const KlPerSequence kl =
             klPerSequence(computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat),
-                          computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
+                          referenceLogits(batch), batch);
         k1 += kl.k1.sum().item<double>();
         k3 += kl.k3.sum().item<double>();
         exact += kl.exact.sum().item<double>();

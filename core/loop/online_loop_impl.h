@@ -18,6 +18,7 @@
 #include "core/task/toy_world_task.h"
 #include "core/hf/bpe_tokenizer.h"
 #include "core/hf/chat_template.h"
+#include "core/hf/hf_cache.h"
 #include "core/hf/hf_model.h"
 #include "core/text/byte_tokenizer.h"
 #include <torch/nn/utils/clip_grad.h>
@@ -107,7 +108,7 @@ struct OnlineLoop::Impl {
     std::vector<TaskPrompt> trainPrompts;
     std::vector<TaskPrompt> evalPrompts;
     Transformer policy{nullptr};
-    Transformer reference{nullptr};
+    Transformer reference{nullptr};  // null with LoRA: the base is the policy without adapters
     std::unique_ptr<torch::optim::AdamW> optimizer;
     std::unique_ptr<Judge> judge;
     LoopObserver* observer = nullptr;
@@ -148,6 +149,9 @@ struct OnlineLoop::Impl {
     // The next `count` training prompts, one policy sample each (seed salt
     // `salt`); advances the pair index. sampled.cancelled when cancelled.
     PolicySamples samplePolicy(int64_t count, uint64_t salt, const std::atomic_bool& cancel);
+    // The reference policy's logits [B,T,V] (fp32, no gradient): the frozen
+    // copy, or with LoRA the policy with its adapters off.
+    at::Tensor referenceLogits(const SequenceBatch& batch);
     at::Tensor referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses);
     bool generateRound(const std::atomic_bool& cancel);
     // Moves judged pairs into the training buffer; returns how many are trainable.

@@ -38,7 +38,7 @@ StepOutcome OnlineLoop::Impl::ppoStep(const std::atomic_bool& cancel) {
     {
         torch::NoGradGuard noGrad;
         oldLogp = responseTokenLogprobs(computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
-        refLogp = responseTokenLogprobs(computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat), batch);
+        refLogp = responseTokenLogprobs(referenceLogits(batch), batch);
         value->eval();
         // The value of the state before token t+1 sits at position t.
         oldValues = value->scalarPerToken(batch.ids, batch.attention).to(at::kFloat).narrow(1, 0, T - 1) * mask;

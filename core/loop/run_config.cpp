@@ -21,7 +21,7 @@ const std::vector<ConfigField>& runConfigFields() {
          "who labels pairs: task (true reward), self (implicit reward), reward_model (--reward-model), human, or a person helped by task/self"},
         {"reward_model", &R::rewardModel, 0, 0, false, {}, "reward model file for judge = reward_model (preflab train-rm makes one)"},
         {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels"},
-        {"model", &R::model, 0, 0, false, {}, "'starter' (built-in, pretrained on first use), a model file, or a Hugging Face model folder (GPT-2)"},
+        {"model", &R::model, 0, 0, false, {}, "'starter' (built-in, pretrained on first use), a model file, a Hugging Face model folder (GPT-2, Llama, Qwen2, Mistral), or a model id in the local Hugging Face cache (org/name)"},
         {"beta", &R::beta, 0, 100, true, {}, "DPO inverse temperature beta (> 0)"},
         {"lr", &R::lr, 0, 1, true, {}, "learning rate (AdamW)"},
         {"batch_size", &R::batchSize, 1, 1024, false, {}, "preference pairs per gradient step"},
@@ -44,6 +44,13 @@ const std::vector<ConfigField>& runConfigFields() {
         {"compute_dtype", &R::computeDtype, 0, 0, false, {"auto", "fp32", "bf16"},
          "auto: bf16 only where the CPU has native bf16 and the model is large"},
         {"threads", &R::threads, 0, 256, false, {}, "intra-op threads (0 = all hardware threads)"},
+        {"lora_rank", &R::loraRank, 0, 4096, false, {}, "LoRA adapter rank (0 = train every weight)"},
+        {"lora_alpha", &R::loraAlpha, 0, 1e6, true, {}, "LoRA alpha: adapters are scaled by alpha / rank"},
+        {"lora_dropout", &R::loraDropout, 0, 0.95, false, {}, "dropout on the adapters' input while training"},
+        {"lora_targets", &R::loraTargets, 0, 0, false, {},
+         "projections with adapters, HF names (q_proj,v_proj / c_attn / all-linear ...); empty = PEFT's default"},
+        {"gradient_checkpointing", &R::gradientCheckpointing, 0, 1, false, {},
+         "recompute activations in the backward pass: less memory, about a third more time"},
         {"pairs", &R::pairs, 0, 0, false, {},
          "offline pairs to train on: db (every stored preference), db:RUN, or a TRL .jsonl file; empty = generate online. "
          "sail-pp / sail-pr mix them in: each example is a policy pair with probability sail_prob, else a dataset pair"},
@@ -230,6 +237,7 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
     } else if (!c.ratings.empty()) {
         errors.push_back("'ratings' is the data of cpo, dr-cpo and oo-rlhf; " + c.algorithm + " trains on pairs");
     }
+    if (c.loraRank == 0 && !c.loraTargets.empty()) errors.push_back("lora_targets needs lora_rank > 0");
     return errors;
 }
 

@@ -63,6 +63,14 @@ struct RunConfig {
     double ppoGamma = 1.0;
     double ppoLambda = 0.95;
     double ppoNoEosPenalty = -10.0;
+    // LoRA (Hu et al. 2021): rank 0 trains every weight; otherwise adapters on
+    // lora_targets (HF module names, comma-separated; empty = PEFT's default
+    // for the architecture) and the base is frozen and doubles as the reference.
+    int64_t loraRank = 0;
+    double loraAlpha = 16.0;
+    double loraDropout = 0.05;
+    std::string loraTargets;
+    int64_t gradientCheckpointing = 0;  // recompute block activations in backward (less memory)
     // CPO / DR-CPO / OO-RLHF (§3): rated responses "" (rate fresh policy
     // samples: the task's true reward, or a person's ratings), "db", "db:RUN".
     std::string ratings;

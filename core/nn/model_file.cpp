@@ -31,6 +31,14 @@ ModelFileInfo readInfo(torch::serialize::InputArchive& archive, const std::strin
         fail(path, e.what());
     }
     if (archive.try_read("tokenizer", tokenizer) && tokenizer.isString()) info.tokenizer = tokenizer.toStringRef();
+    c10::IValue lora;
+    if (archive.try_read("lora", lora) && lora.isString()) {
+        try {
+            info.lora = LoraConfig::deserialize(lora.toStringRef());
+        } catch (const std::exception& e) {
+            fail(path, e.what());
+        }
+    }
     torch::serialize::InputArchive countersArchive;
     if (archive.try_read("counters", countersArchive)) {
         for (const std::string& key : countersArchive.keys()) {
@@ -61,11 +69,18 @@ void saveModelFile(const std::string& path, Transformer& model, const ModelFileI
     archive.write("format", c10::IValue(std::string(kFormat)));
     archive.write("config", c10::IValue(info.config.serialize()));
     archive.write("tokenizer", c10::IValue(info.tokenizer));
+    if (model->hasLora()) archive.write("lora", c10::IValue(model->lora().serialize()));
     torch::serialize::OutputArchive counters;
     for (const auto& [key, value] : info.counters) counters.write(key, c10::IValue(value));
     archive.write("counters", counters);
     torch::serialize::OutputArchive weights;
-    model->save(weights);
+    if (model->hasLora()) {
+        for (const auto& item : model->named_parameters()) {
+            if (item.value().requires_grad()) weights.write(item.key(), item.value());
+        }
+    } else {
+        model->save(weights);
+    }
     archive.write("model", weights);
     if (optimizer) {
         torch::serialize::OutputArchive opt;
@@ -100,10 +115,26 @@ ModelFileInfo loadModelInto(const std::string& path, Transformer& model, torch::
         fail(path, "model shape differs: file has " + info.config.serialize() + ", expected " +
                        model->config().serialize());
     }
+    if (info.lora.rank > 0 && !model->hasLora()) model->addLora(info.lora);
+    if (info.lora.rank > 0 && !(model->lora() == info.lora)) {
+        fail(path, "LoRA settings differ: file has " + info.lora.serialize() + ", the run " + model->lora().serialize());
+    }
+    if (info.lora.rank == 0 && model->hasLora()) fail(path, "holds a whole model, not LoRA adapters");
     try {
         torch::serialize::InputArchive weights;
         if (!archive.try_read("model", weights)) fail(path, "weights missing");
-        model->load(weights);
+        if (info.lora.rank > 0) {
+            torch::NoGradGuard noGrad;
+            for (auto& item : model->named_parameters()) {
+                if (!item.value().requires_grad()) continue;
+                at::Tensor stored;
+                if (!weights.try_read(item.key(), stored)) fail(path, "adapter " + item.key() + " missing");
+                if (stored.sizes() != item.value().sizes()) fail(path, "adapter " + item.key() + " has the wrong shape");
+                item.value().copy_(stored);
+            }
+        } else {
+            model->load(weights);
+        }
         if (optimizer) {
             torch::serialize::InputArchive opt;
             if (!archive.try_read("optimizer", opt)) fail(path, "optimizer state missing (not a checkpoint)");
@@ -117,6 +148,9 @@ ModelFileInfo loadModelInto(const std::string& path, Transformer& model, torch::
 
 Transformer loadModelFile(const std::string& path, ModelFileInfo* infoOut, torch::optim::Optimizer* optimizer) {
     const ModelFileInfo info = readModelInfo(path);
+    if (info.lora.rank > 0) {
+        fail(path, "holds LoRA adapters only; load it onto the model it was trained from (" + info.tokenizer + ")");
+    }
     Transformer model(info.config);
     loadModelInto(path, model, optimizer);
     if (infoOut) *infoOut = info;

@@ -1,5 +1,7 @@
 #include "core/nn/transformer.h"
 
+#include "core/nn/block_checkpoint.h"
+
 #include <ATen/ATen.h>
 #include <torch/nn/init.h>
 
@@ -19,7 +21,7 @@ RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : m_eps(eps) {
 }
 
 at::Tensor RmsNormImpl::forward(const at::Tensor& x) {
-    const at::Tensor xf = x.to(at::kFloat);
+    const at::Tensor xf = x.scalar_type() == at::kDouble ? x : x.to(at::kFloat);  // at least fp32
     const at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, true) + m_eps);
     return m_weight * normed.to(x.scalar_type());
 }
@@ -45,17 +47,53 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& c)
     m_proj = register_module("proj", torch::nn::Linear(c.dFF, c.dModel));
 }
 
+at::Tensor TransformerBlockImpl::linear(torch::nn::Linear& layer, LoraAdapter& adapter, const at::Tensor& x) {
+    const at::Tensor y = layer(x);
+    return adapter && m_loraEnabled ? y + adapter(x) : y;
+}
+
+void TransformerBlockImpl::addLora(const std::vector<LoraSite>& sites, const LoraConfig& config) {
+    const std::pair<const char*, std::pair<torch::nn::Linear*, LoraAdapter*>> layers[] = {
+        {"qkv", {&m_qkv, &m_qkvLora}}, {"attn_out", {&m_attnOut, &m_attnOutLora}},
+        {"fc", {&m_fc, &m_fcLora}}, {"proj", {&m_proj, &m_projLora}}};
+    for (const auto& [name, pair] : layers) {
+        std::vector<LoraSite> mine;
+        for (const LoraSite& s : sites) {
+            if (s.linear == name) mine.push_back(s);
+        }
+        if (mine.empty()) continue;
+        const int64_t out = (*pair.first)->weight.size(0);
+        *pair.second = register_module(std::string("lora_") + name, LoraAdapter(mine, out, config));
+    }
+}
+
+LoraAdapter TransformerBlockImpl::adapter(const std::string& linear) const {
+    if (linear == "qkv") return m_qkvLora;
+    if (linear == "attn_out") return m_attnOutLora;
+    if (linear == "fc") return m_fcLora;
+    if (linear == "proj") return m_projLora;
+    throw std::invalid_argument("no linear layer '" + linear + "'");
+}
+
+at::Tensor TransformerBlockImpl::baseWeight(const std::string& linear) const {
+    if (linear == "qkv") return m_qkv->weight;
+    if (linear == "attn_out") return m_attnOut->weight;
+    if (linear == "fc") return m_fc->weight;
+    if (linear == "proj") return m_proj->weight;
+    throw std::invalid_argument("no linear layer '" + linear + "'");
+}
+
 at::Tensor TransformerBlockImpl::norm1(const at::Tensor& x) {
     return m_llama ? m_rms1(x) : m_ln1(x);
 }
 
 at::Tensor TransformerBlockImpl::mlp(const at::Tensor& x) {
     if (m_llama) {
-        const auto gateUp = m_fc(m_rms2(x)).chunk(2, -1);
-        return m_proj(at::silu(gateUp[0]) * gateUp[1]);
+        const auto gateUp = linear(m_fc, m_fcLora, m_rms2(x)).chunk(2, -1);
+        return linear(m_proj, m_projLora, at::silu(gateUp[0]) * gateUp[1]);
     }
     // tanh-GELU (as GPT-2): cheaper than the exact erf form, which was ~10 % of a step.
-    return m_proj(at::gelu(m_fc(m_ln2(x)), "tanh"));
+    return linear(m_proj, m_projLora, at::gelu(linear(m_fc, m_fcLora, m_ln2(x)), "tanh"));
 }
 
 namespace {
@@ -71,7 +109,7 @@ at::Tensor applyRotary(const at::Tensor& x, const Rotary& rope) {
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> TransformerBlockImpl::project(const at::Tensor& x, const Rotary& rope) {
     const int64_t B = x.size(0), T = x.size(1);
-    const at::Tensor qkv = m_qkv(norm1(x));
+    const at::Tensor qkv = linear(m_qkv, m_qkvLora, norm1(x));
     if (!m_llama) {
         const at::Tensor parts = qkv.view({B, T, 3, m_heads, m_headDim}).permute({2, 0, 3, 1, 4});
         return {parts[0], parts[1], parts[2]};
@@ -98,7 +136,7 @@ at::Tensor TransformerBlockImpl::forward(const at::Tensor& x, const at::Tensor& 
     const int64_t B = x.size(0), T = x.size(1), D = x.size(2);
     const auto [q, k, v] = project(x, rope);
     const at::Tensor att = attend(q, k, v, bias);
-    const at::Tensor h = x + m_attnOut(att.transpose(1, 2).reshape({B, T, D}));
+    const at::Tensor h = x + linear(m_attnOut, m_attnOutLora, att.transpose(1, 2).reshape({B, T, D}));
     return h + mlp(h);
 }
 
@@ -109,7 +147,7 @@ at::Tensor TransformerBlockImpl::forwardCached(const at::Tensor& x, const at::Te
     cacheK.narrow(2, offset, T).copy_(k);
     cacheV.narrow(2, offset, T).copy_(v);
     const at::Tensor att = attend(q, cacheK.narrow(2, 0, offset + T), cacheV.narrow(2, 0, offset + T), bias);
-    const at::Tensor h = x + m_attnOut(att.transpose(1, 2).reshape({B, T, D}));
+    const at::Tensor h = x + linear(m_attnOut, m_attnOutLora, att.transpose(1, 2).reshape({B, T, D}));
     return h + mlp(h);
 }
 
@@ -186,7 +224,8 @@ at::Tensor TransformerImpl::hidden(const at::Tensor& ids, const at::Tensor& mask
         at::zeros({B, 1, T, T}, ids.options().dtype(at::kFloat)).masked_fill_(allowed.logical_not(), kMasked);
     at::Tensor x = embed(ids, positions);
     const Rotary rope = rotary(positions);
-    for (auto& block : m_blocks) x = block->forward(x, bias, rope);
+    const bool checkpoint = m_checkpointing && at::GradMode::is_enabled();
+    for (auto& block : m_blocks) x = checkpoint ? checkpointedBlock(block, x, bias, rope) : block->forward(x, bias, rope);
     return finalNorm(x);
 }
 
@@ -244,13 +283,65 @@ at::Tensor TransformerImpl::forwardCached(const at::Tensor& ids, const at::Tenso
     return logitsFromHidden(finalNorm(x));
 }
 
+void TransformerImpl::addLora(const LoraConfig& config) {
+    if (hasLora()) throw std::invalid_argument("this model already has LoRA adapters");
+    if (config.rank <= 0) throw std::invalid_argument("LoRA rank must be positive");
+    if (!(config.dropout >= 0 && config.dropout < 1)) throw std::invalid_argument("LoRA dropout must be in [0, 1)");
+    const std::vector<LoraSite> sites = selectLoraSites(m_config, config.targets);
+    for (auto& p : parameters()) p.set_requires_grad(false);
+    m_lora = config;
+    if (m_lora.targets.empty()) m_lora.targets = defaultLoraTargets(m_config);
+    // Adapters train in fp32 even on a bf16/fp16 base (or in fp64 on an fp64 one).
+    const at::ScalarType dtype = m_tokens->weight.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+    for (auto& block : m_blocks) {
+        block->addLora(sites, m_lora);
+        for (const char* linear : {"qkv", "attn_out", "fc", "proj"}) {
+            if (LoraAdapter a = block->adapter(linear)) a->to(dtype);
+        }
+    }
+}
+
+void TransformerImpl::setLoraEnabled(bool on) {
+    for (auto& block : m_blocks) block->setLoraEnabled(on);
+}
+
+std::vector<at::Tensor> TransformerImpl::trainableParameters() {
+    std::vector<at::Tensor> out;
+    for (const auto& p : parameters()) {
+        if (p.requires_grad()) out.push_back(p);
+    }
+    return out;
+}
+
 Transformer cloneTransformer(Transformer& source) {
     Transformer copy(source->config());
     copy->to(source->named_parameters().begin()->value().scalar_type());
+    if (source->hasLora()) copy->addLora(source->lora());
     torch::NoGradGuard noGrad;
     auto dst = copy->named_parameters();
     for (const auto& item : source->named_parameters()) dst[item.key()].copy_(item.value());
     return copy;
+}
+
+Transformer mergeLora(Transformer& source) {
+    Transformer merged(source->config());
+    const at::ScalarType dtype = source->named_parameters().begin()->value().scalar_type();
+    merged->to(dtype);
+    torch::NoGradGuard noGrad;
+    auto dst = merged->named_parameters();
+    for (const auto& item : source->named_parameters()) {
+        if (dst.contains(item.key())) dst[item.key()].copy_(item.value());
+    }
+    for (size_t i = 0; i < source->blocks().size(); ++i) {
+        for (const char* linear : {"qkv", "attn_out", "fc", "proj"}) {
+            const LoraAdapter adapter = source->blocks()[i]->adapter(linear);
+            if (!adapter) continue;
+            at::Tensor w = merged->blocks()[i]->baseWeight(linear);
+            const at::ScalarType sum = dtype == at::kDouble ? at::kDouble : at::kFloat;
+            w.copy_((w.to(sum) + adapter->deltaWeight().to(sum)).to(dtype));
+        }
+    }
+    return merged;
 }
 
 }  // namespace preflab

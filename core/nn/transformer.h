@@ -9,6 +9,8 @@
 // Padding: a batch may be padded on either side. Positions are counted over real
 // tokens only (cumsum of the mask), and padded keys are masked, so a padded
 // sequence gets the same logits as the same sequence alone.
+#include "core/nn/lora_adapter.h"
+#include "core/nn/lora_config.h"
 #include "core/nn/transformer_config.h"
 
 #include <torch/nn/module.h>
@@ -32,7 +34,7 @@ struct KVCache {
 };
 
 // Root-mean-square norm (Llama): x / sqrt(mean(x^2) + eps) * weight, computed
-// in fp32. LibTorch 1.13 has no RMSNorm module.
+// in fp32 (fp64 for an fp64 model). LibTorch 1.13 has no RMSNorm module.
 class RmsNormImpl : public torch::nn::Module {
 public:
     RmsNormImpl(int64_t dim, double eps);
@@ -59,7 +61,17 @@ public:
     at::Tensor forwardCached(const at::Tensor& x, const at::Tensor& bias, at::Tensor& cacheK, at::Tensor& cacheV,
                              int64_t offset, const Rotary& rope = {});
 
+    // Adds LoRA adapters on `sites` (base weights are frozen by the model).
+    void addLora(const std::vector<LoraSite>& sites, const LoraConfig& config);
+    void setLoraEnabled(bool on) { m_loraEnabled = on; }
+    // The adapter of linear layer "qkv", "attn_out", "fc" or "proj" (null when none).
+    LoraAdapter adapter(const std::string& linear) const;
+    // The base weight of one of those layers.
+    at::Tensor baseWeight(const std::string& linear) const;
+
 private:
+    // layer(x), plus its adapters' contribution when it has them and they are on.
+    at::Tensor linear(torch::nn::Linear& layer, LoraAdapter& adapter, const at::Tensor& x);
     at::Tensor norm1(const at::Tensor& x);
     at::Tensor mlp(const at::Tensor& x);
     // q [B,H,T,Dh], k and v [B,Hkv,S,Dh].
@@ -73,6 +85,8 @@ private:
     torch::nn::LayerNorm m_ln1{nullptr}, m_ln2{nullptr};
     RmsNorm m_rms1{nullptr}, m_rms2{nullptr};
     torch::nn::Linear m_qkv{nullptr}, m_attnOut{nullptr}, m_fc{nullptr}, m_proj{nullptr};
+    LoraAdapter m_qkvLora{nullptr}, m_attnOutLora{nullptr}, m_fcLora{nullptr}, m_projLora{nullptr};
+    bool m_loraEnabled = true;
 };
 TORCH_MODULE(TransformerBlock);
 
@@ -97,6 +111,23 @@ public:
     // Feeds new tokens ids [B,Tn] with mask [B,Tn]; returns logits [B,Tn,V].
     at::Tensor forwardCached(const at::Tensor& ids, const at::Tensor& mask, KVCache& cache);
 
+    // LoRA: adapters on the projections config.targets selects (throws
+    // std::invalid_argument for a bad target or a second call), A and B
+    // initialised as PEFT does (from torch's generator: seed it first), every
+    // other weight frozen. With adapters off the model is its base, so one
+    // copy of the weights serves as both policy and reference.
+    void addLora(const LoraConfig& config);
+    bool hasLora() const { return m_lora.rank > 0; }
+    const LoraConfig& lora() const { return m_lora; }
+    void setLoraEnabled(bool on);
+    std::vector<TransformerBlock>& blocks() { return m_blocks; }
+    // The parameters a run trains: the adapters with LoRA, else all.
+    std::vector<at::Tensor> trainableParameters();
+    // Recompute each block's activations in the backward pass instead of
+    // keeping them (less memory, about one more forward pass of time).
+    void setGradientCheckpointing(bool on) { m_checkpointing = on; }
+    bool gradientCheckpointing() const { return m_checkpointing; }
+
 private:
     at::Tensor embed(const at::Tensor& ids, const at::Tensor& positions);
     Rotary rotary(const at::Tensor& positions) const;
@@ -111,6 +142,8 @@ private:
     at::Tensor m_ropeInvFreq;  // [Dh/2] theta^(-2i/Dh), fp32; not a parameter (Llama layout only)
     torch::nn::Linear m_head{nullptr};  // untied output head (Llama without tie_word_embeddings)
     torch::nn::Linear m_scalarHead{nullptr};
+    LoraConfig m_lora;  // rank 0: none
+    bool m_checkpointing = false;
 };
 TORCH_MODULE(Transformer);
 
@@ -119,7 +152,11 @@ TORCH_MODULE(Transformer);
 // starts at zero, so every score is 0 before training.
 Transformer withScalarHead(Transformer& base);
 
-// A copy with the same weights (the frozen reference at run start).
+// A copy with the same weights and adapters (the frozen reference at run start).
 Transformer cloneTransformer(Transformer& source);
+
+// A model without adapters whose weights are `source`'s with its LoRA deltas
+// merged in (W + scale B A), in the source's dtype: what an exported model holds.
+Transformer mergeLora(Transformer& source);
 
 }  // namespace preflab

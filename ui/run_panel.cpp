@@ -1,5 +1,7 @@
 #include "ui/run_panel.h"
 
+#include "core/hf/hf_cache.h"
+
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -40,6 +42,11 @@ const std::vector<FieldPlacement>& placements() {
         {"steps", "Steps", "Optimisation"},
         {"warmup_steps", "Warm-up steps", "Optimisation"},
         {"seed", "Seed", "Optimisation"},
+        {"lora_rank", "LoRA rank (0 = all weights)", "Adapters (LoRA)"},
+        {"lora_alpha", "LoRA α", "Adapters (LoRA)"},
+        {"lora_dropout", "LoRA dropout", "Adapters (LoRA)"},
+        {"lora_targets", "LoRA targets", "Adapters (LoRA)"},
+        {"gradient_checkpointing", "Gradient checkpointing (0/1)", "Adapters (LoRA)"},
         {"temperature", "Temperature", "Generation"},
         {"top_k", "Top-k (0 = off)", "Generation"},
         {"top_p", "Top-p", "Generation"},
@@ -153,6 +160,9 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
             field.edit = new QLineEdit;
             connect(field.edit, &QLineEdit::textChanged, this, &RunPanel::validate);
             editor = field.edit;
+            if (key == QLatin1String("lora_targets")) {
+                field.edit->setPlaceholderText(tr("PEFT default (q_proj,v_proj / c_attn)"));
+            }
             if (key == QLatin1String("pairs")) {
                 field.edit->setPlaceholderText(tr("generate online"));
             }
@@ -172,6 +182,19 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
                 menu->addAction(tr("Hugging Face model folder..."), this, [this, edit] {
                     const QString dir = QFileDialog::getExistingDirectory(this, tr("Hugging Face model folder"));
                     if (!dir.isEmpty()) edit->setText(dir);
+                });
+                // Models already downloaded by huggingface_hub, found offline ($HF_HOME).
+                QMenu* cached = menu->addMenu(tr("Hugging Face cache"));
+                connect(cached, &QMenu::aboutToShow, this, [cached, edit] {
+                    cached->clear();
+                    const std::vector<CachedModel> models = listCachedModels();
+                    if (models.empty()) {
+                        cached->addAction(tr("(no models in %1)").arg(QString::fromStdString(hfHubCacheDir())))->setEnabled(false);
+                    }
+                    for (const CachedModel& m : models) {
+                        const QString id = QString::fromStdString(m.repoId);
+                        cached->addAction(id, edit, [edit, id] { edit->setText(id); });
+                    }
                 });
                 browse->setMenu(menu);
                 auto* row = new QWidget;

@@ -294,25 +294,11 @@ private Q_SLOTS:
             }
             void checkpointSaved(const CheckpointRecord& r) override { checkpoints.push_back(r.path); }
         } seen;
-        LoopSetup setup;
-        setup.modelPath = folder.toStdString();
-        setup.checkpointDir = (dir.path() + "/ck").toStdString();
-        RunConfig& c = setup.config;
-        c.algorithm = "online-dpo";
-        c.steps = 3;
-        c.batchSize = 4;
-        c.generationBatch = 4;
-        c.maxNewTokens = 12;
-        c.evalEvery = 3;
-        c.evalSamples = 8;
-        c.prompts = 16;
+        LoopSetup setup = smallFolderRun(folder, dir.path() + "/ck", 3);
+        setup.config.evalEvery = 3;
         OnlineLoop loop(setup, std::make_unique<TaskJudge>(), &seen);
         QVERIFY(loop.parameterCount() > 0);
-        std::atomic_bool cancel{false};
-        StepOutcome o;
-        while ((o = loop.step(cancel)) == StepOutcome::Trained) {
-        }
-        QVERIFY2(o == StepOutcome::Finished, loop.lastError().c_str());
+        QVERIFY2(runToEnd(loop), loop.lastError().c_str());
         QCOMPARE(seen.count["loss"], 3);
         QCOMPARE(seen.count["objective/kl"], 2);  // at the start and the end
         QCOMPARE(seen.checkpoints.size(), size_t(1));

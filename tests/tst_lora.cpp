@@ -325,29 +325,17 @@ private Q_SLOTS:
                 }
             }
         } seen;
-        LoopSetup setup;
-        setup.modelPath = folder.toStdString();
-        setup.checkpointDir = (dir.path() + "/ck").toStdString();
+        LoopSetup setup = smallFolderRun(folder, dir.path() + "/ck", 4);
         RunConfig& c = setup.config;
-        c.algorithm = "online-dpo";
-        c.steps = 4;
-        c.batchSize = 4;
-        c.generationBatch = 4;
         c.maxNewTokens = 10;
         c.evalEvery = 4;
-        c.evalSamples = 8;
-        c.prompts = 16;
         c.lr = 5e-3;
         c.warmupSteps = 0;
         c.loraRank = 4;
         c.loraTargets = llama ? "q_proj,v_proj,down_proj" : "c_attn,mlp.c_proj";
         c.gradientCheckpointing = 1;
         OnlineLoop loop(setup, std::make_unique<TaskJudge>(), &seen);
-        std::atomic_bool cancel{false};
-        StepOutcome o;
-        while ((o = loop.step(cancel)) == StepOutcome::Trained) {
-        }
-        QVERIFY2(o == StepOutcome::Finished, loop.lastError().c_str());
+        QVERIFY2(runToEnd(loop), loop.lastError().c_str());
         const std::string ck = loop.checkpoint();
         // The reference is the base with the adapters off: KL 0 at the start.
         QCOMPARE(seen.kl.size(), size_t(2));
@@ -410,25 +398,14 @@ private Q_SLOTS:
     void resumeRestoresAdapters() {
         QTemporaryDir dir;
         const QString folder = writeFolder(dir.path() + "/model", true);
-        LoopSetup setup;
-        setup.modelPath = folder.toStdString();
-        setup.checkpointDir = (dir.path() + "/ck").toStdString();
-        RunConfig& c = setup.config;
-        c.algorithm = "online-dpo";
-        c.steps = 2;
-        c.batchSize = 4;
-        c.generationBatch = 4;
-        c.maxNewTokens = 8;
-        c.evalEvery = 0;
-        c.prompts = 16;
-        c.lr = 5e-3;
-        c.loraRank = 2;
+        LoopSetup setup = smallFolderRun(folder, dir.path() + "/ck", 2);
+        setup.config.maxNewTokens = 8;
+        setup.config.lr = 5e-3;
+        setup.config.loraRank = 2;
         std::string ck;
         {
             OnlineLoop loop(setup, std::make_unique<TaskJudge>(), nullptr);
-            std::atomic_bool cancel{false};
-            while (loop.step(cancel) == StepOutcome::Trained) {
-            }
+            QVERIFY2(runToEnd(loop), loop.lastError().c_str());
             ck = loop.checkpoint();
         }
         QVERIFY(QFileInfo(QString::fromStdString(ck)).size() < 64 * 1024);  // adapters, not the model

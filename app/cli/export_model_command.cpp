@@ -48,9 +48,8 @@ int runExportModelCommand(const QStringList& args) {
         if (p.isSet("adapter")) loadPeftAdapter(model, p.value("adapter").toStdString());
         if (p.isSet("peft")) {
             exportPeftAdapter(model, folder, p.value("peft").toStdString());
-            std::printf("wrote %s (adapter_config.json, adapter_model.safetensors: LoRA rank %lld: %s)\n",
-                        qPrintable(p.value("peft")), static_cast<long long>(model->lora().rank),
-                        model->lora().serialize().c_str());
+            std::printf("wrote %s (adapter_config.json, adapter_model.safetensors: LoRA %s)\n",
+                        qPrintable(p.value("peft")), model->lora().serialize().c_str());
         }
         if (p.isSet("out")) {
             exportHfFolder(model, folder, p.value("out").toStdString(), dtype);

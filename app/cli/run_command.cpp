@@ -16,6 +16,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -187,6 +188,20 @@ int executeRun(const SessionSetup& setup, bool quiet) {
     if (runId > 0) {
         std::printf("Export: preflab export --db %s --run %lld --metrics run.csv --pairs pairs.jsonl\n",
                     setup.databasePath.c_str(), static_cast<long long>(runId));
+        // A Hugging Face model leaves as a Hugging Face folder (and, with LoRA, a PEFT adapter).
+        const std::filesystem::path runDir = std::filesystem::path(setup.dataDir) / "runs" / std::to_string(runId);
+        std::string newest;
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator(runDir, ec)) {
+            const std::string name = entry.path().filename().string();
+            if (name.rfind("step-", 0) == 0 && entry.path().extension() == ".pt" && entry.path().string() > newest) {
+                newest = entry.path().string();
+            }
+        }
+        if (!newest.empty() && setup.modelPath.size() > 3 && setup.modelPath.substr(setup.modelPath.size() - 3) != ".pt") {
+            std::printf("Model:  preflab export-model --model %s --checkpoint %s --out aligned-model%s\n",
+                        setup.modelPath.c_str(), newest.c_str(), setup.config.loraRank > 0 ? " --peft aligned-adapter" : "");
+        }
     }
     return exitCode;
 }

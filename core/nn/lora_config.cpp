@@ -8,7 +8,7 @@ namespace preflab {
 
 std::string LoraConfig::serialize() const {
     std::ostringstream s;
-    s.precision(17);
+    s.precision(15);  // "0.05", not "0.050000000000000003"; both sides of a comparison format alike
     s << "rank=" << rank << " alpha=" << alpha << " dropout=" << dropout << " targets=";
     for (size_t i = 0; i < targets.size(); ++i) s << (i ? "," : "") << targets[i];
     return s.str();

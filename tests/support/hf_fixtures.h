@@ -3,6 +3,7 @@
 // (config.json + model.safetensors, or shards with an index), for the model
 // loader's tests.
 #include "core/hf/safetensors_tensors.h"
+#include "core/loop/online_loop.h"
 
 #include <QDir>
 #include <QFile>
@@ -184,5 +185,32 @@ struct TinyLlama : NamedTensors {
         saveTensors((folder + "/model.safetensors").toStdString(), tensors, {{"format", "pt"}});
     }
 };
+
+// A short online DPO run on a model folder: small batches, short responses,
+// no evaluation (evalEvery 0), checkpoints into checkpointDir.
+inline LoopSetup smallFolderRun(const QString& folder, const QString& checkpointDir, int64_t steps) {
+    LoopSetup setup;
+    setup.modelPath = folder.toStdString();
+    setup.checkpointDir = checkpointDir.toStdString();
+    RunConfig& c = setup.config;
+    c.algorithm = "online-dpo";
+    c.steps = steps;
+    c.batchSize = 4;
+    c.generationBatch = 4;
+    c.maxNewTokens = 12;
+    c.evalEvery = 0;
+    c.evalSamples = 8;
+    c.prompts = 16;
+    return setup;
+}
+
+// Steps `loop` until it stops training; true when it finished its steps.
+inline bool runToEnd(OnlineLoop& loop) {
+    std::atomic_bool cancel{false};
+    StepOutcome o;
+    while ((o = loop.step(cancel)) == StepOutcome::Trained) {
+    }
+    return o == StepOutcome::Finished;
+}
 
 }  // namespace preflab::test

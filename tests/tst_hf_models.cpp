@@ -63,14 +63,28 @@ at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w, double eps) {
     return x / (x.pow(2).mean(-1, true) + eps).sqrt() * w;
 }
 
+// The rotary frequency of pair i: theta^(-2i/Dh), divided by the linear
+// scale; or, with Llama 3 scaling, as Meta's reference code
+// (apply_scaling in llama/model.py) computes it, one frequency at a time.
+double ropeFrequency(const TinyLlama& m, int64_t i, int64_t Dh) {
+    const double base = std::pow(m.theta, -2.0 * static_cast<double>(i) / static_cast<double>(Dh));
+    if (!m.llama3) return base / m.ropeScale;
+    const double oldContext = 16, low = 1, high = 4;
+    const double wavelen = 2 * M_PI / base;
+    if (wavelen < oldContext / high) return base;
+    if (wavelen > oldContext / low) return base / m.ropeScale;
+    const double smooth = (oldContext / wavelen - low) / (high - low);
+    return (1 - smooth) * base / m.ropeScale + smooth * base;
+}
+
 // Rotates each (i, i + Dh/2) pair of the rows of x [T,Dh] by position p's
-// angle (p / scale) * theta^(-2i/Dh), one element at a time.
-at::Tensor rotate(const at::Tensor& x, double theta, double scale) {
+// angle p * frequency(i), one element at a time.
+at::Tensor rotate(const at::Tensor& x, const TinyLlama& m) {
     const int64_t T = x.size(0), Dh = x.size(1), half = Dh / 2;
     at::Tensor out = x.clone();
     for (int64_t p = 0; p < T; ++p) {
         for (int64_t i = 0; i < half; ++i) {
-            const double angle = (static_cast<double>(p) / scale) * std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(Dh));
+            const double angle = static_cast<double>(p) * ropeFrequency(m, i, Dh);
             const double a = x[p][i].item<double>(), b = x[p][i + half].item<double>();
             out[p][i] = a * std::cos(angle) - b * std::sin(angle);
             out[p][i + half] = b * std::cos(angle) + a * std::sin(angle);
@@ -97,8 +111,8 @@ at::Tensor naiveLlamaLogits(const TinyLlama& m, const std::vector<int64_t>& ids)
         std::vector<at::Tensor> heads;
         for (int64_t hd = 0; hd < H; ++hd) {
             const int64_t g = hd / group;  // the key/value head this query head reads
-            const at::Tensor qh = rotate(q.narrow(1, hd * Dh, Dh), m.theta, m.ropeScale);
-            const at::Tensor kh = rotate(k.narrow(1, g * Dh, Dh), m.theta, m.ropeScale);
+            const at::Tensor qh = rotate(q.narrow(1, hd * Dh, Dh), m);
+            const at::Tensor kh = rotate(k.narrow(1, g * Dh, Dh), m);
             at::Tensor s = at::matmul(qh, kh.t()) / std::sqrt(static_cast<double>(Dh));
             for (int64_t i = 0; i < T; ++i) {
                 for (int64_t j = i + 1; j < T; ++j) s[i][j] = -INFINITY;
@@ -170,7 +184,7 @@ private Q_SLOTS:
         QVERIFY2(diff < 1e-4 * std::max(1.0, scale), qPrintable(QString("max |diff| %1 (logits up to %2)").arg(diff).arg(scale)));
     }
 
-    // Llama, Qwen2 (q/k/v biases, tied head) and linear rope scaling against
+    // Llama, Qwen2 (q/k/v biases, tied head), linear and Llama 3 rope scaling against
     // the naive reference; the cached decoding path (the sampler's) agrees
     // with the full forward, and a left-padded row with the unpadded one.
     void llamaFamilyMatchesNaiveReference_data() {
@@ -180,6 +194,7 @@ private Q_SLOTS:
         QTest::newRow("llama, untied head") << "llama" << false << 1.0;
         QTest::newRow("qwen2, biases, tied head") << "qwen2" << true << 1.0;
         QTest::newRow("llama, linear rope scaling x2") << "llama" << false << 2.0;
+        QTest::newRow("llama, Llama 3 rope scaling x8") << "llama3" << false << 8.0;
     }
 
     void llamaFamilyMatchesNaiveReference() {
@@ -187,7 +202,8 @@ private Q_SLOTS:
         QFETCH(bool, tied);
         QFETCH(double, scale);
         QTemporaryDir dir;
-        const TinyLlama ref(type.toStdString(), tied, scale);
+        TinyLlama ref(type == "llama3" ? "llama" : type.toStdString(), tied, scale);
+        ref.llama3 = type == "llama3";
         ref.write(dir.path() + "/m");
         HfModelInfo info;
         Transformer model = loadHfModel((dir.path() + "/m").toStdString(), at::kFloat, &info);

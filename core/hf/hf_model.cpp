@@ -203,10 +203,15 @@ void readLlamaConfig(const QJsonObject& c, const std::string& path, const std::s
     if (scaling.isObject()) {
         const QJsonObject o = scaling.toObject();
         const QString kind = o.value(QStringLiteral("rope_type")).toString(o.value(QStringLiteral("type")).toString());
-        if (kind != QStringLiteral("linear")) {
-            fail(path, "rope_scaling of type '" + kind.toStdString() + "' is not supported (none or linear are)");
+        if (kind != QStringLiteral("linear") && kind != QStringLiteral("llama3")) {
+            fail(path, "rope_scaling of type '" + kind.toStdString() + "' is not supported (none, linear or llama3 are)");
         }
         t.ropeScale = o.value(QStringLiteral("factor")).toDouble(1.0);
+        if (kind == QStringLiteral("llama3")) {
+            t.ropeOriginalContext = positiveInt(o, "original_max_position_embeddings", path);
+            t.ropeLowFreqFactor = o.value(QStringLiteral("low_freq_factor")).toDouble(1.0);
+            t.ropeHighFreqFactor = o.value(QStringLiteral("high_freq_factor")).toDouble(4.0);
+        }
     }
     const QJsonValue window = c.value(QStringLiteral("sliding_window"));
     if (type == "mistral" && window.isDouble() && window.toDouble() < static_cast<double>(t.maxSeqLen) &&

@@ -161,7 +161,18 @@ TransformerImpl::TransformerImpl(const TransformerConfig& config) : m_config(con
     }
     if (config.llama) {
         const int64_t dh = config.headDim();
-        m_ropeInvFreq = at::pow(config.ropeTheta, at::arange(0, dh, 2, at::kDouble) / static_cast<double>(dh)).reciprocal().to(at::kFloat);
+        at::Tensor invFreq = at::pow(config.ropeTheta, at::arange(0, dh, 2, at::kDouble) / static_cast<double>(dh)).reciprocal();
+        if (config.ropeOriginalContext > 0) {
+            // Llama 3 scaling (HF _compute_llama3_parameters): wavelengths above
+            // ctx / low_freq_factor slowed by the factor, below ctx / high_freq_factor
+            // kept, a linear blend in ctx / wavelength between.
+            const double ctx = static_cast<double>(config.ropeOriginalContext);
+            const double lo = config.ropeLowFreqFactor, hi = config.ropeHighFreqFactor, factor = config.ropeScale;
+            const at::Tensor wavelen = 2.0 * M_PI / invFreq;
+            const at::Tensor smooth = ((ctx / wavelen - lo) / (hi - lo)).clamp(0.0, 1.0);
+            invFreq = (1.0 - smooth) * invFreq / factor + smooth * invFreq;
+        }
+        m_ropeInvFreq = invFreq.to(at::kFloat);
         m_rmsFinal = register_module("ln_final", RmsNorm(config.dModel, config.normEps));
         if (!config.tiedHead) {
             m_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.dModel, config.vocabSize).bias(false)));
@@ -200,7 +211,9 @@ at::Tensor TransformerImpl::embed(const at::Tensor& ids, const at::Tensor& posit
 
 Rotary TransformerImpl::rotary(const at::Tensor& positions) const {
     if (!m_config.llama) return {};
-    const at::Tensor pos = positions.to(at::kFloat) / m_config.ropeScale;              // linear scaling
+    // Linear scaling divides positions; Llama 3 scaling is in the frequencies.
+    const double scale = m_config.ropeOriginalContext > 0 ? 1.0 : m_config.ropeScale;
+    const at::Tensor pos = positions.to(at::kFloat) / scale;
     const at::Tensor freqs = pos.unsqueeze(-1) * m_ropeInvFreq;                        // [B,T,Dh/2]
     const at::Tensor angles = at::cat({freqs, freqs}, -1).unsqueeze(1);                // [B,1,T,Dh]
     return {angles.cos(), angles.sin()};

@@ -30,6 +30,10 @@ std::string TransformerConfig::serialize() const {
         s.precision(17);
         s << " llama=1 kv_heads=" << keyValueHeads() << " qkv_bias=" << qkvBias << " tied=" << tiedHead
           << " rope_theta=" << ropeTheta << " rope_scale=" << ropeScale << " norm_eps=" << normEps;
+        if (ropeOriginalContext > 0) {
+            s << " rope_orig_ctx=" << ropeOriginalContext << " rope_low=" << ropeLowFreqFactor
+              << " rope_high=" << ropeHighFreqFactor;
+        }
     }
     return s.str();
 }
@@ -42,14 +46,18 @@ TransformerConfig TransformerConfig::deserialize(const std::string& text) {
         const auto eq = item.find('=');
         if (eq == std::string::npos) throw std::invalid_argument("model config: expected key=value, got '" + item + "'");
         const std::string key = item.substr(0, eq);
-        if (key == "rope_theta" || key == "rope_scale" || key == "norm_eps") {
+        if (key == "rope_theta" || key == "rope_scale" || key == "norm_eps" || key == "rope_low" || key == "rope_high") {
             double real = 0;
             try {
                 real = std::stod(item.substr(eq + 1));
             } catch (const std::exception&) {
                 throw std::invalid_argument("model config: '" + key + "' is not a number");
             }
-            (key == "rope_theta" ? c.ropeTheta : key == "rope_scale" ? c.ropeScale : c.normEps) = real;
+            (key == "rope_theta"  ? c.ropeTheta
+             : key == "rope_scale" ? c.ropeScale
+             : key == "rope_low"   ? c.ropeLowFreqFactor
+             : key == "rope_high"  ? c.ropeHighFreqFactor
+                                   : c.normEps) = real;
             continue;
         }
         int64_t value = 0;
@@ -69,6 +77,7 @@ TransformerConfig TransformerConfig::deserialize(const std::string& text) {
         else if (key == "kv_heads") c.kvHeads = value;
         else if (key == "qkv_bias") c.qkvBias = value;
         else if (key == "tied") c.tiedHead = value;
+        else if (key == "rope_orig_ctx") c.ropeOriginalContext = value;
         else throw std::invalid_argument("model config: unknown key '" + key + "'");
     }
     const std::string err = c.validationError();
@@ -88,6 +97,10 @@ std::string TransformerConfig::validationError() const {
     if (kvHeads < 0 || nHeads % keyValueHeads() != 0) return "the head count must be a multiple of the key/value head count";
     if (llama && headDim() % 2 != 0) return "rotary positions need an even head dimension";
     if (!(ropeTheta > 0) || !(ropeScale > 0) || !(normEps > 0) || normEps > 1) return "rope theta, rope scale and norm epsilon must be positive";
+    if (ropeOriginalContext < 0 ||
+        (ropeOriginalContext > 0 && !(ropeLowFreqFactor > 0 && ropeHighFreqFactor > ropeLowFreqFactor))) {
+        return "Llama 3 rope scaling needs 0 < low_freq_factor < high_freq_factor";
+    }
     return {};
 }
 

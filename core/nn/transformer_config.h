@@ -25,7 +25,12 @@ struct TransformerConfig {
     int64_t qkvBias = 0;
     int64_t tiedHead = 1;
     double ropeTheta = 10000.0;
-    double ropeScale = 1.0;
+    double ropeScale = 1.0;      // linear scaling: positions / ropeScale (unless Llama 3 scaling)
+    // Llama 3 rope scaling (ropeOriginalContext > 0): low frequencies divided
+    // by ropeScale, high ones kept, a smooth blend between (HF "llama3").
+    int64_t ropeOriginalContext = 0;
+    double ropeLowFreqFactor = 1.0;
+    double ropeHighFreqFactor = 4.0;
     double normEps = 1e-5;
 
     int64_t headDim() const { return dModel / nHeads; }

@@ -126,6 +126,7 @@ struct TinyLlama : NamedTensors {
     std::string type = "llama";
     bool tied = false;
     double ropeScale = 1.0;
+    bool llama3 = false;  // Llama 3 rope scaling (factor ropeScale, original context 16) instead of linear
     double theta = 500000.0;
     int64_t vocab = 260, d = 16, layers = 2, heads = 4, kvHeads = 2, ff = 24, positions = 128;
 
@@ -173,7 +174,12 @@ struct TinyLlama : NamedTensors {
                       {"rope_theta", theta},
                       {"hidden_act", "silu"},
                       {"tie_word_embeddings", tied}};
-        if (ropeScale != 1.0) c["rope_scaling"] = QJsonObject{{"type", "linear"}, {"factor", ropeScale}};
+        if (llama3) {
+            c["rope_scaling"] = QJsonObject{{"rope_type", "llama3"}, {"factor", ropeScale}, {"low_freq_factor", 1.0},
+                                            {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 16}};
+        } else if (ropeScale != 1.0) {
+            c["rope_scaling"] = QJsonObject{{"type", "linear"}, {"factor", ropeScale}};
+        }
         return c;
     }
 

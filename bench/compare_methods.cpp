@@ -10,6 +10,7 @@
 #include "core/loop/online_loop.h"
 #include "core/loop/reward_model.h"
 #include "core/loop/starter_model.h"
+#include "core/method/method_registry.h"
 #include "core/runtime/library_environment.h"
 #include "storage/data_paths.h"
 #include "ui/qcustomplot_include.h"
@@ -34,9 +35,9 @@ constexpr double kConfound = 1.0;
 
 enum class Data { Generated, Pairs, Ratings };
 
-struct Method {
-    std::string name;       // as shown
-    std::string algorithm;  // --algorithm
+struct Contender {
+    std::string name;  // as shown
+    Method method;
     std::string judge;
     Data data = Data::Generated;
     double lengthBias = 0;  // CPO family: the outcome model's confound (+ per sentence)
@@ -45,10 +46,10 @@ struct Method {
 // The strength swept per method: beta for the pairwise methods, the KL
 // coefficient for PPO; the CPO family has neither (its KL is set by lr and steps).
 // SAIL-DP and SAIL-PP run at one beta in the full run to keep it under an hour.
-std::vector<double> strengths(const Method& m, bool quick) {
-    if (m.algorithm == "ppo") return quick ? std::vector<double>{0.05} : std::vector<double>{0.05, 0.2};
-    if (isCausalAlgorithm(m.algorithm)) return {0.0};
-    if (quick || m.algorithm == "sail-dp" || m.algorithm == "sail-pp") return {0.1};
+std::vector<double> strengths(const Contender& m, bool quick) {
+    if (m.method == Method::Ppo) return quick ? std::vector<double>{0.05} : std::vector<double>{0.05, 0.2};
+    if (methodInfo(m.method).family == MethodFamily::Causal) return {0.0};
+    if (quick || m.method == Method::SailDp || m.method == Method::SailPp) return {0.1};
     return {0.1, 0.3};
 }
 
@@ -100,21 +101,21 @@ int main(int argc, char** argv) {
     const int64_t steps = quick ? 30 : 60;
     const int64_t evalSamples = quick ? 256 : 512;
     const std::vector<int64_t> seeds = quick ? std::vector<int64_t>{1, 2} : std::vector<int64_t>{1, 2, 3};
-    const std::vector<Method> methods = {
-        {"offline DPO", "dpo", "task", Data::Pairs},
-        {"SAIL-DP", "sail-dp", "task", Data::Pairs},
-        {"online DPO", "online-dpo", "task", Data::Generated},
-        {"SAIL-PR", "sail-pr", "task", Data::Pairs},  // policy pairs with probability g, else dataset pairs
-        {"SAIL-PP", "sail-pp", "self", Data::Pairs},  // policy pairs with probability p, else dataset pairs
-        {"PPO", "ppo", "task", Data::Generated},      // scored by a reward model trained on the offline dataset
+    const std::vector<Contender> contenders = {
+        {"offline DPO", Method::Dpo, "task", Data::Pairs},
+        {"SAIL-DP", Method::SailDp, "task", Data::Pairs},
+        {"online DPO", Method::OnlineDpo, "task", Data::Generated},
+        {"SAIL-PR", Method::SailPr, "task", Data::Pairs},  // policy pairs with probability g, else dataset pairs
+        {"SAIL-PP", Method::SailPp, "self", Data::Pairs},  // policy pairs with probability p, else dataset pairs
+        {"PPO", Method::Ppo, "task", Data::Generated},      // scored by a reward model trained on the offline dataset
         // Rating data from the reference, outcome = true reward; the outcome
         // model is confounded on purpose (+1 per sentence: it believes long
         // answers are better), and once unconfounded as a control.
-        {"CPO", "cpo", "task", Data::Ratings},
-        {"DR-CPO (confounded g)", "dr-cpo", "task", Data::Ratings, kConfound},
-        {"OO-RLHF (confounded g)", "oo-rlhf", "task", Data::Ratings, kConfound},
-        {"DR-CPO (unconfounded g)", "dr-cpo", "task", Data::Ratings, 0.0},
-        {"OO-RLHF (unconfounded g)", "oo-rlhf", "task", Data::Ratings, 0.0},
+        {"CPO", Method::Cpo, "task", Data::Ratings},
+        {"DR-CPO (confounded g)", Method::DrCpo, "task", Data::Ratings, kConfound},
+        {"OO-RLHF (confounded g)", Method::OoRlhf, "task", Data::Ratings, kConfound},
+        {"DR-CPO (unconfounded g)", Method::DrCpo, "task", Data::Ratings, 0.0},
+        {"OO-RLHF (unconfounded g)", Method::OoRlhf, "task", Data::Ratings, 0.0},
     };
 
     const std::string dataDir = defaultDataDir();
@@ -151,7 +152,7 @@ int main(int argc, char** argv) {
     std::vector<Point> points;
     QElapsedTimer total;
     total.start();
-    for (const Method& m : methods) {
+    for (const Contender& m : contenders) {
         for (double beta : strengths(m, quick)) {
             for (int64_t seed : seeds) {
                 QElapsedTimer t;
@@ -160,9 +161,9 @@ int main(int argc, char** argv) {
                 setup.modelPath = starter;
                 setup.checkpointDir = (scratch.path() + "/ck").toStdString();
                 RunConfig& c = setup.config;
-                c.algorithm = m.algorithm;
+                c.algorithm = methodName(m.method);
                 c.judge = m.judge;
-                if (m.algorithm == "ppo") c.ppoKlCoef = beta;
+                if (m.method == Method::Ppo) c.ppoKlCoef = beta;
                 else if (beta > 0) c.beta = beta;
                 c.seed = seed;
                 c.steps = steps;
@@ -178,7 +179,7 @@ int main(int argc, char** argv) {
                     c.outcomeLengthBias = m.lengthBias;
                     c.lr = 5e-5;  // the CPO authors' default (algorithms.md §3); 2e-4 ran to KL 6-97 in 30 steps
                 }
-                if (m.algorithm == "ppo") {
+                if (m.method == Method::Ppo) {
                     c.rewardModel = rewardModel;
                     c.generationBatch = 16;
                     c.batchSize = 16;  // rollouts per PPO step
@@ -251,12 +252,12 @@ int main(int argc, char** argv) {
                              QColor(188, 189, 34),  QColor(23, 190, 207), QColor(0, 0, 0)};
     int colorIndex = 0;
     double gold0 = 0;
-    for (const Method& m : methods) {
+    for (const Contender& m : contenders) {
         QCPGraph* g = plot.addGraph();
         g->setName(QString::fromStdString(m.name));
         g->setLineStyle(QCPGraph::lsNone);
         const QColor col = colors[colorIndex++ % 11];
-        const bool causal = isCausalAlgorithm(m.algorithm);
+        const bool causal = methodInfo(m.method).family == MethodFamily::Causal;
         g->setScatterStyle(QCPScatterStyle(causal ? QCPScatterStyle::ssDiamond : QCPScatterStyle::ssDisc, col, col, causal ? 11 : 9));
         auto* xe = new QCPErrorBars(plot.xAxis, plot.yAxis);
         auto* ye = new QCPErrorBars(plot.xAxis, plot.yAxis);

@@ -70,7 +70,7 @@ void loadAll(PairTableModel& model) {
 class TestPairTableModel : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() { registerSessionMetaTypes(); }
+    void initTestCase() { registerRunValueMetaTypes(); }
 
     void loadsLazilyAndPassesTheModelTester() {
         QTemporaryDir dir;

@@ -18,7 +18,7 @@ using namespace preflab::test;
 class TestTrainingSession : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() { registerSessionMetaTypes(); }
+    void initTestCase() { registerRunValueMetaTypes(); }
 
     void pauseResumeStopWithinOneStep() {
         QTemporaryDir dir;

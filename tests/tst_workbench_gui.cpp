@@ -58,7 +58,7 @@ struct Bench {
 class TestWorkbenchGui : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() { registerSessionMetaTypes(); }
+    void initTestCase() { registerRunValueMetaTypes(); }
 
     void keysStoreLabelsWithAnnotator_data() {
         QTest::addColumn<int>("key");

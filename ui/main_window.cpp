@@ -1,5 +1,6 @@
 #include "ui/main_window.h"
 
+#include "core/method/method_registry.h"
 #include "ui/data_browser.h"
 #include "ui/labeling_view.h"
 #include "ui/message_banner.h"
@@ -176,7 +177,7 @@ bool MainWindow::startRun(const RunConfig& requested) {
     m_panel->setConfig(config);  // the panel shows what runs
     m_labeling->setAnnotator(QString::fromStdString(config.annotator));
     // CPO, DR-CPO and OO-RLHF learn from numeric outcomes: a person rates.
-    if (isCausalAlgorithm(config.algorithm)) m_labeling->setRatingMode(true);
+    if (methodFamily(config.algorithm) == MethodFamily::Causal) m_labeling->setRatingMode(true);
     m_panel->setRunState(true, RunState::Starting);
     m_tabs->setCurrentWidget(m_liveSplit);
     m_labeling->setFocus();

@@ -14,6 +14,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "core/method/method_registry.h"
 #include "ui/qcustomplot_include.h"
 
 namespace preflab {
@@ -26,8 +27,11 @@ constexpr double kEmaWeight = 0.9;  // smoothing of noisy per-step metrics
 constexpr int kPairwise = 1, kPpo = 2, kCausal = 3;
 
 int familyOf(const QString& algorithm) {
-    if (algorithm == QLatin1String("ppo")) return kPpo;
-    if (algorithm == QLatin1String("cpo") || algorithm == QLatin1String("dr-cpo") || algorithm == QLatin1String("oo-rlhf")) return kCausal;
+    switch (methodFamily(algorithm.toStdString())) {
+    case MethodFamily::Ppo: return kPpo;
+    case MethodFamily::Causal: return kCausal;
+    case MethodFamily::Pairwise: break;
+    }
     return kPairwise;
 }
 

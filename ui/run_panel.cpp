@@ -1,5 +1,6 @@
 #include "ui/run_panel.h"
 
+#include "core/method/method_registry.h"
 #include "core/hf/hf_cache.h"
 
 #include <QComboBox>
@@ -147,8 +148,8 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
             editor = field.combo;
             if (key == QLatin1String("algorithm")) {
                 QStringList lines;
-                for (const auto& [name, line] : algorithmDescriptions()) {
-                    lines << QStringLiteral("<b>%1</b>: %2").arg(QString::fromStdString(name), QString::fromStdString(line).toHtmlEscaped());
+                for (const MethodInfo& m : methods()) {
+                    lines << QStringLiteral("<b>%1</b>: %2").arg(QString::fromUtf8(m.name), QString::fromUtf8(m.help).toHtmlEscaped());
                 }
                 field.combo->setToolTip(lines.join(QStringLiteral("<br>")));
             }

@@ -1,4 +1,5 @@
 // `preflab run` and the built-in demonstration.
+#include "core/method/method_registry.h"
 #include "app/cli/commands.h"
 #include "app/cli/starter_cache.h"
 #include "app/cli/terminal_progress.h"
@@ -220,8 +221,8 @@ int runRunCommand(const QStringList& args) {
     QString description = "Run the alignment loop: generate pairs, judge them, train, evaluate, store.\n"
                           "Offline methods train on --pairs (db, db:RUN or a TRL .jsonl file) instead.\n\n"
                           "Algorithms (--algorithm):";
-    for (const auto& [name, line] : algorithmDescriptions()) {
-        description += QStringLiteral("\n  %1 %2").arg(QString::fromStdString(name), -11).arg(QString::fromStdString(line));
+    for (const MethodInfo& m : methods()) {
+        description += QStringLiteral("\n  %1 %2").arg(QString::fromUtf8(m.name), -11).arg(QString::fromUtf8(m.help));
     }
     p.setApplicationDescription(description);
     p.addHelpOption();

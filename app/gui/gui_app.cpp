@@ -1,5 +1,6 @@
 #include "app/gui/gui_app.h"
 
+#include "core/method/method_registry.h"
 #include "app/session/database_reader.h"
 #include "app/session/run_controller.h"
 #include "app/session/starter_model_job.h"
@@ -97,7 +98,7 @@ int runGui(int argc, char** argv) {
                  QStringLiteral("The judge of the --screenshot run (task, or human+task to show the labeling view)."),
                  QStringLiteral("judge"), QStringLiteral("task")});
     p.addOption({QStringLiteral("screenshot-algorithm"), QStringLiteral("The method of the --screenshot run (e.g. cpo, ppo)."),
-                 QStringLiteral("algorithm"), QStringLiteral("online-dpo")});
+                 QStringLiteral("algorithm"), QString::fromUtf8(methodName(Method::OnlineDpo))});
     p.process(app);
 
     QSettings settings;

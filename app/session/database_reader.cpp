@@ -38,7 +38,7 @@ private:
 };
 
 DatabaseReader::DatabaseReader(const QString& databasePath, QObject* parent) : QObject(parent) {
-    registerSessionMetaTypes();
+    registerRunValueMetaTypes();
     qRegisterMetaType<preflab::RunSummary>();
     qRegisterMetaType<QVector<preflab::RunSummary>>();
     qRegisterMetaType<preflab::PairListRow>();

@@ -12,7 +12,7 @@ namespace preflab {
 
 RunController::RunController(QString databasePath, QString dataDir, QObject* parent)
     : QObject(parent), m_databasePath(std::move(databasePath)), m_dataDir(std::move(dataDir)) {
-    registerSessionMetaTypes();
+    registerRunValueMetaTypes();
 }
 
 RunController::~RunController() {

@@ -3,7 +3,7 @@
 namespace preflab {
 
 TrainingSession::TrainingSession(SessionSetup setup, QObject* parent) : QObject(parent) {
-    registerSessionMetaTypes();
+    registerRunValueMetaTypes();
     m_worker = new TrainingWorker(std::move(setup));
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);

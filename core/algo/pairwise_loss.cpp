@@ -4,14 +4,21 @@
 
 namespace preflab {
 
-std::optional<PairwiseMethod> pairwiseMethodFromName(const std::string& n) {
-    if (n == "dpo") return PairwiseMethod::Dpo;
-    if (n == "ipo") return PairwiseMethod::Ipo;
-    if (n == "slic") return PairwiseMethod::Slic;
-    if (n == "slic-hf") return PairwiseMethod::SlicHf;
-    if (n == "cdpo") return PairwiseMethod::Cdpo;
-    if (n == "rdpo") return PairwiseMethod::Rdpo;
-    return std::nullopt;
+PairwiseMethod pairwiseLossOf(Method m) {
+    switch (m) {
+    case Method::Ipo: return PairwiseMethod::Ipo;
+    case Method::Slic: return PairwiseMethod::Slic;
+    case Method::SlicHf: return PairwiseMethod::SlicHf;
+    case Method::Cdpo: return PairwiseMethod::Cdpo;
+    case Method::Rdpo: return PairwiseMethod::Rdpo;
+    default: return PairwiseMethod::Dpo;  // dpo, online-dpo and the SAIL family train with the DPO loss
+    }
+}
+
+std::optional<PairwiseMethod> pairwiseMethodFromName(const std::string& name) {
+    const MethodInfo* m = findMethod(name);
+    if (!m || m->family != MethodFamily::Pairwise) return std::nullopt;
+    return pairwiseLossOf(m->id);
 }
 
 std::optional<ExplorationForm> explorationFormFromName(const std::string& n) {

@@ -2,6 +2,8 @@
 // Pairwise preference losses on sequence log-probabilities, with the metrics of
 // algorithms.md §0 under TRL's names, and SAIL's extra terms (§2). The one
 // place pairwise methods live. Core-private (torch).
+#include "core/method/method_registry.h"
+
 #include <ATen/ATen.h>
 
 #include <optional>
@@ -14,7 +16,10 @@ namespace preflab {
 // §1 of the spec. SlicHf needs no reference model.
 enum class PairwiseMethod { Dpo, Ipo, Slic, SlicHf, Cdpo, Rdpo };
 
-std::optional<PairwiseMethod> pairwiseMethodFromName(const std::string& name);  // "dpo", "ipo", "slic", ...
+// The loss a pairwise method trains with: dpo, online-dpo and the SAIL family use DPO's.
+PairwiseMethod pairwiseLossOf(Method m);
+// The same by the method's name; nullopt for a name that is not a pairwise method.
+std::optional<PairwiseMethod> pairwiseMethodFromName(const std::string& name);
 
 struct PairwiseOptions {
     PairwiseMethod method = PairwiseMethod::Dpo;

@@ -2,10 +2,19 @@
 
 namespace preflab {
 
-OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
-    : setup(std::move(s)), judge(std::move(j)), observer(o) {
+namespace {
+
+// The config's method, after the whole config is checked (throws before any work).
+const MethodInfo& validatedMethod(const RunConfig& cfg) {
     const std::vector<std::string> errors = validateRunConfig(cfg);
     if (!errors.empty()) throw std::runtime_error("invalid run configuration: " + errors.front());
+    return *findMethod(cfg.algorithm);
+}
+
+}  // namespace
+
+OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
+    : setup(std::move(s)), method(validatedMethod(setup.config)), judge(std::move(j)), observer(o) {
     configureComputeThreads(static_cast<int>(cfg.threads));
     const uint64_t seed = static_cast<uint64_t>(cfg.seed);
     trainPrompts = task.prompts(static_cast<int>(cfg.prompts), mixSeed(seed, 1, 0));
@@ -56,7 +65,7 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
     bf16 = useBf16(cfg.computeDtype, policy->config().parameterCount());
     torch::manual_seed(seed);
 
-    lossOptions.method = pairwiseMethodFromName(cfg.algorithm).value_or(PairwiseMethod::Dpo);  // online-dpo, sail-*: DPO
+    lossOptions.method = pairwiseLossOf(method.id);
     lossOptions.beta = cfg.beta;
     lossOptions.labelSmoothing = cfg.labelSmoothing;
     lossOptions.ipoTokenMean = cfg.ipoTokenMean != 0;
@@ -65,8 +74,8 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
 
     optimizer = std::make_unique<torch::optim::AdamW>(
         policy->trainableParameters(), torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
-    causal = isCausalAlgorithm(cfg.algorithm);
-    if (usesOutcomeModel(cfg.algorithm)) {
+    causal = method.family == MethodFamily::Causal;
+    if (method.outcomeModel) {
         value = withScalarHead(policy);  // the outcome model g, a regression head; 0 before it is fitted
         valueOptimizer = std::make_unique<torch::optim::AdamW>(
             value->parameters(), torch::optim::AdamWOptions(cfg.outcomeLr).weight_decay(0.0));
@@ -90,7 +99,7 @@ OnlineLoop::Impl::Impl(LoopSetup s, std::unique_ptr<Judge> j, LoopObserver* o)
         item.sentences = task.score(task.parsePrompt(r.prompt), r.response).sentences;
         ratedData.push_back(std::move(item));
     }
-    if (cfg.algorithm == "ppo") {
+    if (method.family == MethodFamily::Ppo) {
         if (!cfg.rewardModel.empty()) {
             ppoScorer = std::make_unique<RewardModelJudge>(cfg.rewardModel);
             value = loadModelFile(cfg.rewardModel);  // value head initialised from the reward model
@@ -355,7 +364,7 @@ StepOutcome OnlineLoop::Impl::trainStep(std::vector<TrainablePair> batch, const 
     PairLogps lp{logps.narrow(0, 0, n), logps.narrow(0, n, n), at::tensor(refC), at::tensor(refR),
                  at::tensor(tokC), at::tensor(tokR)};
     at::Tensor dpMask;
-    if (cfg.algorithm == "sail-dp") dpMask = redrawDatasetPreferences(lp);
+    if (method.id == Method::SailDp) dpMask = redrawDatasetPreferences(lp);
     LossOutput out = pairwiseLoss(lossOptions, lp);
     addSailTerms(lp, batch, out);
     if (dpMask.defined() && dpMask.sum().item<double>() > 0 && cfg.sailRho > 0) {
@@ -382,7 +391,7 @@ StepOutcome OnlineLoop::Impl::trainStep(std::vector<TrainablePair> batch, const 
     out.metrics.push_back({"learning_rate", lr});
     if (agreeCount > 0) out.metrics.push_back({"gold/label_agreement", agree / agreeCount});
     out.metrics.push_back({"buffer/staleness", staleness / static_cast<double>(N)});
-    if (cfg.algorithm == "sail-dp") {
+    if (method.id == Method::SailDp) {
         out.metrics.push_back({"sail/routed", lastDpRouted});
         out.metrics.push_back({"sail/swapped", lastDpSwapped});
     }
@@ -413,7 +422,7 @@ StepOutcome OnlineLoop::Impl::runStep(const std::atomic_bool& cancel) {
         evaluatedAtStart = true;
         if (cfg.evalEvery > 0) evaluate(cancel);
     }
-    if (cfg.algorithm == "ppo") return ppoStep(cancel);
+    if (method.family == MethodFamily::Ppo) return ppoStep(cancel);
     if (causal) return causalStep(cancel);
     std::vector<TrainablePair> batch;
     size_t online = static_cast<size_t>(cfg.batchSize);
@@ -509,9 +518,7 @@ void OnlineLoop::Impl::evaluate(const std::atomic_bool& cancel) {
 }
 
 std::string OnlineLoop::Impl::checkpoint() {
-    char name[64];
-    std::snprintf(name, sizeof name, "step-%08lld.pt", static_cast<long long>(step));
-    const std::string path = (std::filesystem::path(setup.checkpointDir) / name).string();
+    const std::string path = checkpointPath(setup.checkpointDir, step);
     ModelFileInfo info = modelInfo;
     info.counters = {{"step", step}, {"next_pair_index", nextPairIndex}};
     saveModelFile(path, policy, info, optimizer.get());
@@ -522,12 +529,6 @@ std::string OnlineLoop::Impl::checkpoint() {
     }
     if (observer) observer->checkpointSaved({step, path, lastMetrics});
     return path;
-}
-
-
-std::string OnlineLoop::Impl::sideModelPath(const std::string& checkpointPath) {
-    // step-00000100.pt -> step-00000100.pt.value: not matched by "*.pt" listings.
-    return checkpointPath + ".value";
 }
 
 OnlineLoop::OnlineLoop(LoopSetup setup, std::unique_ptr<Judge> judge, LoopObserver* observer)

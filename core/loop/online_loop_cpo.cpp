@@ -81,7 +81,7 @@ void OnlineLoop::Impl::warmUpOutcomeModel(const std::atomic_bool& cancel) {
 
 StepOutcome OnlineLoop::Impl::causalStep(const std::atomic_bool& cancel) {
     const auto t0 = Clock::now();
-    const bool withOutcome = usesOutcomeModel(cfg.algorithm);
+    const bool withOutcome = method.outcomeModel;
     if (withOutcome && !outcomeFitted) warmUpOutcomeModel(cancel);
     std::vector<RatedItem> batch;
     if (const auto waiting = collectRatedBatch(batch, cancel)) return *waiting;
@@ -138,10 +138,10 @@ StepOutcome OnlineLoop::Impl::causalStep(const std::atomic_bool& cancel) {
     const WeightDiagnostics diag = weightDiagnostics(weights);
     at::Tensor objective;
     double valueEstimate = 0;
-    if (cfg.algorithm == "cpo") {
+    if (method.id == Method::Cpo) {
         objective = cpoObjective(weights, Y - Y.mean(), cfg.cpoClip);
         valueEstimate = (weights.detach() * Y).mean().item<double>();
-    } else if (cfg.algorithm == "dr-cpo") {
+    } else if (method.id == Method::DrCpo) {
         const at::Tensor residual = Y - gData;
         objective = freshTerm + cpoObjective(weights, residual - residual.mean(), cfg.cpoClip);
         valueEstimate = gFreshMean + (weights.detach() * residual).mean().item<double>();

@@ -5,6 +5,8 @@
 // online_loop_ppo.cpp (PPO). Core-private (torch); include nowhere else.
 #include "core/loop/online_loop.h"
 #include "core/loop/seed_mix.h"
+#include "core/loop/checkpoint_paths.h"
+#include "core/method/method_registry.h"
 #include "core/algo/causal_preference.h"
 #include "core/algo/kl_estimators.h"
 #include "core/algo/pairwise_loss.h"
@@ -102,6 +104,7 @@ inline constexpr int kMaxBarrenRounds = 50;
 struct OnlineLoop::Impl {
     LoopSetup setup;
     const RunConfig& cfg = setup.config;
+    const MethodInfo& method;  // cfg.algorithm's registry entry
     std::shared_ptr<const Tokenizer> tokenizer;  // the byte tokenizer, or a Hugging Face folder's
     std::optional<ChatTemplate> chat;            // a Hugging Face model's prompt format
     ToyWorldTask task;
@@ -199,8 +202,6 @@ struct OnlineLoop::Impl {
     void warmUpOutcomeModel(const std::atomic_bool& cancel);
     // Policy log-probabilities of responses under the tempered sampling distribution.
     at::Tensor temperedLogprobs(const SequenceBatch& batch);
-    // Where the side model (PPO value / outcome model) is kept beside a policy checkpoint.
-    static std::string sideModelPath(const std::string& checkpointPath);
     // Offline methods on stored pairs: the next batch, reference log-probs
     // computed as the pairs are drawn.
     std::vector<TrainablePair> drawOfflineBatch(size_t count);

@@ -42,7 +42,7 @@ at::Tensor OnlineLoop::Impl::redrawDatasetPreferences(PairLogps& lp) {
 // SAIL (spec §2): each pair is routed to the SAIL terms with probability
 // sail_prob; with no pair routed the loss is exactly the DPO loss.
 void OnlineLoop::Impl::addSailTerms(const PairLogps& lp, const std::vector<TrainablePair>& batch, LossOutput& out) {
-    const bool pr = cfg.algorithm == "sail-pr", pp = cfg.algorithm == "sail-pp";
+    const bool pr = method.id == Method::SailPr, pp = method.id == Method::SailPp;
     if (!pr && !pp) return;
     const double coef = pr ? cfg.sailGamma : cfg.sailPi;
     const int64_t n = lp.policyChosen.size(0);
@@ -68,7 +68,7 @@ void OnlineLoop::Impl::addSailTerms(const PairLogps& lp, const std::vector<Train
 }
 
 bool OnlineLoop::Impl::mixesDatasetPairs() const {
-    return (cfg.algorithm == "sail-pp" || cfg.algorithm == "sail-pr") && !setup.offlinePairs.empty();
+    return method.data == MethodData::PolicyPairsMixable && !setup.offlinePairs.empty();
 }
 
 // Offline methods on stored pairs: the next batch, reference log-probs

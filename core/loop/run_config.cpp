@@ -1,5 +1,7 @@
 #include "core/loop/run_config.h"
 
+#include "core/method/method_registry.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -8,14 +10,21 @@
 #include <sstream>
 
 namespace preflab {
+namespace {
+
+std::vector<std::string> methodNames() {
+    std::vector<std::string> names;
+    for (const MethodInfo& m : methods()) names.push_back(m.name);
+    return names;
+}
+
+}  // namespace
 
 const std::vector<ConfigField>& runConfigFields() {
     using R = RunConfig;
     static const std::vector<ConfigField> fields = {
         {"name", &R::name, 0, 0, false, {}, "a name for the run"},
-        {"algorithm", &R::algorithm, 0, 0, false,
-         {"dpo", "ipo", "slic", "slic-hf", "cdpo", "rdpo", "online-dpo", "sail-pr", "sail-pp", "ppo", "sail-dp",
-          "cpo", "dr-cpo", "oo-rlhf"},
+        {"algorithm", &R::algorithm, 0, 0, false, methodNames(),
          "preference-optimization method (preflab run --help lists them)"},
         {"judge", &R::judge, 0, 0, false, {"task", "self", "reward_model", "human", "human+task", "human+self"},
          "who labels pairs: task (true reward), self (implicit reward), reward_model (--reward-model), human, or a person helped by task/self"},
@@ -84,38 +93,6 @@ const std::vector<ConfigField>& runConfigFields() {
          "confounds the outcome model on purpose: + bias per sentence in its targets (comparison bench)"},
     };
     return fields;
-}
-
-const std::vector<std::pair<std::string, std::string>>& algorithmDescriptions() {
-    static const std::vector<std::pair<std::string, std::string>> d = {
-        {"dpo", "DPO, -log s(beta h); online pairs, or offline ones with --pairs"},
-        {"ipo", "IPO, (h - 1/(2 beta))^2; --ipo-token-mean for per-token log-probs"},
-        {"slic", "SLiC hinge, max(0, 1 - beta h)"},
-        {"slic-hf", "SLiC-HF without a reference: max(0, delta - c(y_w) + c(y_l)) - lambda c(y_w)"},
-        {"cdpo", "conservative DPO: label smoothing epsilon (--label-smoothing)"},
-        {"rdpo", "robust DPO: unbiased under label-flip rate epsilon (--label-smoothing)"},
-        {"online-dpo", "online DPO: policy samples labeled by the judge (SAIL-PR with gamma = 0)"},
-        {"sail-pr", "SAIL-PR: policy pairs from the judge + exploration (gamma); --pairs mixes in dataset pairs (1 - g)"},
-        {"sail-pp", "SAIL-PP: self-judged policy pairs + -1/2 pi ell^2 + exploration (pi); --pairs mixes in dataset pairs"},
-        {"sail-dp", "SAIL-DP: dataset pairs (--pairs), preference re-drawn from the policy (r), -1/2 rho ell^2"},
-        {"ppo", "PPO: one sample per prompt scored by --reward-model (else the task's true reward), GAE, clipping"},
-        {"cpo", "CPO: self-normalised importance weights P^f/P^R on rated responses (--ratings or fresh ones)"},
-        {"dr-cpo", "DR-CPO: doubly robust CPO with an outcome model (regression head) on the ratings"},
-        {"oo-rlhf", "OO-RLHF: policy gradient on the outcome model alone (the baseline DR-CPO corrects)"},
-    };
-    return d;
-}
-
-bool isOnlineAlgorithm(const std::string& a) {
-    return a == "online-dpo" || a == "sail-pr" || a == "sail-pp" || a == "ppo";
-}
-
-bool isCausalAlgorithm(const std::string& a) {
-    return a == "cpo" || a == "dr-cpo" || a == "oo-rlhf";
-}
-
-bool usesOutcomeModel(const std::string& a) {
-    return a == "dr-cpo" || a == "oo-rlhf";
 }
 
 namespace {
@@ -215,27 +192,32 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
     if (c.judge == "reward_model" && c.rewardModel.empty()) {
         errors.push_back("judge = reward_model needs a reward model file (reward_model; preflab train-rm makes one)");
     }
-    if (c.algorithm == "sail-pp" && c.judge != "self") {
-        errors.push_back("sail-pp labels its own pairs from its implicit reward: set judge = self");
-    }
-    if (c.algorithm == "sail-dp" && c.pairs.empty()) {
-        errors.push_back("sail-dp trains on dataset pairs: set pairs (db, db:RUN or a .jsonl file)");
-    }
-    if (!c.pairs.empty() && isOnlineAlgorithm(c.algorithm) && c.algorithm != "sail-pp" && c.algorithm != "sail-pr") {
-        errors.push_back(c.algorithm + " generates its own pairs: leave 'pairs' empty, or pick an offline method (dpo, ipo, ...)");
-    }
-    if (isCausalAlgorithm(c.algorithm)) {
-        if (!c.pairs.empty()) errors.push_back(c.algorithm + " trains on ratings, not pairs: use 'ratings' (db or db:RUN)");
-        if (c.judge != "task" && c.judge != "human") {
-            errors.push_back(c.algorithm + " needs numeric outcomes: judge = task (true reward) or human (rating mode)");
+    // What the method needs (method_registry.h); an unknown method was refused above.
+    if (const MethodInfo* m = findMethod(c.algorithm)) {
+        if (m->requiredJudge && c.judge != m->requiredJudge) {
+            errors.push_back(c.algorithm + " needs judge = " + m->requiredJudge +
+                             " (it labels its own pairs from its implicit reward)");
         }
-        // The weights P^f/P^R compare the policy's full tempered distribution
-        // with the one that was sampled; truncation would make them wrong.
-        if (c.topK != 0 || c.topP < 1.0 || c.temperature <= 0) {
-            errors.push_back(c.algorithm + " needs propensities of the full sampling distribution: top_k 0, top_p 1, temperature > 0");
+        if (m->data == MethodData::DatasetPairs && c.pairs.empty()) {
+            errors.push_back(c.algorithm + " trains on dataset pairs: set pairs (db, db:RUN or a .jsonl file)");
         }
-    } else if (!c.ratings.empty()) {
-        errors.push_back("'ratings' is the data of cpo, dr-cpo and oo-rlhf; " + c.algorithm + " trains on pairs");
+        if (!c.pairs.empty() && (m->data == MethodData::PolicyPairs || m->data == MethodData::PolicySamples)) {
+            errors.push_back(c.algorithm + " generates its own pairs: leave 'pairs' empty, or pick an offline method (dpo, ipo, ...)");
+        }
+        if (m->data == MethodData::Ratings) {
+            if (!c.pairs.empty()) errors.push_back(c.algorithm + " trains on ratings, not pairs: use 'ratings' (db or db:RUN)");
+            if (c.judge != "task" && c.judge != "human") {
+                errors.push_back(c.algorithm + " needs numeric outcomes: judge = task (true reward) or human (rating mode)");
+            }
+            // The weights P^f/P^R compare the policy's full tempered distribution
+            // with the one that was sampled; truncation would make them wrong.
+            if (c.topK != 0 || c.topP < 1.0 || c.temperature <= 0) {
+                errors.push_back(c.algorithm + " needs propensities of the full sampling distribution: top_k 0, top_p 1, temperature > 0");
+            }
+        } else if (!c.ratings.empty()) {
+            errors.push_back("'ratings' is the data of the methods that train on rated responses; " + c.algorithm +
+                             " trains on pairs");
+        }
     }
     if (c.loraRank == 0 && !c.loraTargets.empty()) errors.push_back("lora_targets needs lora_rank > 0");
     return errors;

@@ -82,15 +82,6 @@ struct RunConfig {
     double outcomeLengthBias = 0.0;
 };
 
-// The --algorithm values with one line each (for --help and the GUI).
-const std::vector<std::pair<std::string, std::string>>& algorithmDescriptions();
-// True for the methods that generate their own pairs from the policy.
-bool isOnlineAlgorithm(const std::string& algorithm);
-// True for cpo, dr-cpo and oo-rlhf (numeric outcomes, not pairs).
-bool isCausalAlgorithm(const std::string& algorithm);
-// True for the methods with an outcome model (dr-cpo, oo-rlhf).
-bool usesOutcomeModel(const std::string& algorithm);
-
 struct ConfigField {
     using Member = std::variant<int64_t RunConfig::*, double RunConfig::*, std::string RunConfig::*>;
     std::string key;  // JSON key; the CLI flag is the key with '-' for '_'

@@ -1,4 +1,4 @@
-#include "app/session/session_types.h"
+#include "core/loop/run_state.h"
 
 namespace preflab {
 
@@ -15,11 +15,12 @@ QString toDisplayString(RunState s) {
     return {};
 }
 
-void registerSessionMetaTypes() {
+void registerRunValueMetaTypes() {
     qRegisterMetaType<preflab::MetricSample>();
     qRegisterMetaType<QVector<preflab::MetricSample>>();
     qRegisterMetaType<preflab::RunState>();
     qRegisterMetaType<preflab::PairForJudging>();
+    qRegisterMetaType<QVector<preflab::PairForJudging>>();
 }
 
 }  // namespace preflab

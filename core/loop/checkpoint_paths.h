@@ -1,0 +1,20 @@
+#pragma once
+// Where a run's checkpoints live on disk: the one place their paths are
+// spelled. A run's folder is keyed by the identity of its database (a UUID
+// stored in the database when it is created) and the run id, because run ids
+// are only unique within one database. Lookups of a run's checkpoints go
+// through the database's checkpoint rows, never a folder scan. No torch.
+#include <cstdint>
+#include <string>
+
+namespace preflab {
+
+// <dataDir>/runs/<databaseId>/<runId>
+std::string runCheckpointDir(const std::string& dataDir, const std::string& databaseId, int64_t runId);
+// The policy checkpoint of `step` inside a run's folder: step-00000100.pt.
+std::string checkpointPath(const std::string& runDir, int64_t step);
+// Where the side model (PPO's value model, the CPO family's outcome model) is
+// kept beside a policy checkpoint: step-00000100.pt.value.
+std::string sideModelPath(const std::string& checkpointPath);
+
+}  // namespace preflab

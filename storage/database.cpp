@@ -86,6 +86,12 @@ int Database::schemaVersion() {
     return userVersion(*m_conn);
 }
 
+std::string Database::identity() {
+    SqliteStatement s(*m_conn, "SELECT uuid FROM database_identity WHERE singleton = 1");
+    if (!s.step()) throw StorageError(path() + ": the database has no identity row (database_identity is empty)");
+    return s.text(0);
+}
+
 void Database::migrateTo(int target) {
     const int from = userVersion(*m_conn);
     if (from >= target) return;

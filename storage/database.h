@@ -21,6 +21,9 @@ public:
 
     SqliteConnection& connection() { return *m_conn; }
     int schemaVersion();
+    // The database's identity: a UUID stored in it when it was created
+    // (checkpoint folders are keyed by it; checkpoint_paths.h).
+    std::string identity();
     const std::string& path() const { return m_conn->path(); }
 
 private:

@@ -84,6 +84,19 @@ CREATE INDEX labels_by_pair ON labels(pair_id);
 CREATE INDEX pairs_by_run ON pairs(run_id, trained_step);
 CREATE INDEX responses_by_prompt ON responses(prompt_id);
 )sql",
+        // v2: the database's identity, a random UUID made once when the
+        // database is created (or migrated). Checkpoint folders are keyed by it,
+        // since run ids are only unique within one database. Existing
+        // checkpoint rows keep their paths, so nothing already saved moves.
+        R"sql(
+CREATE TABLE database_identity(
+  singleton INTEGER PRIMARY KEY CHECK(singleton = 1),
+  uuid TEXT NOT NULL
+);
+INSERT INTO database_identity(singleton, uuid)
+SELECT 1, lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
+                substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));
+)sql",
     };
     return steps;
 }

@@ -1,10 +1,12 @@
 #include "storage/database.h"
 #include "storage/preference_store.h"
+#include "storage/metric_store.h"
 #include "storage/run_store.h"
 #include "storage/schema_migrations.h"
 #include "support/test_main.h"
 
 #include <QFile>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 
 using namespace preflab;
@@ -54,6 +56,41 @@ private Q_SLOTS:
         QCOMPARE(migrated->schemaVersion(), latestSchemaVersion());
         auto reference = Database::open(fresh);
         QCOMPARE(schemaOf(*migrated), schemaOf(*reference));
+    }
+
+    // Each database has its own identity (checkpoint folders are keyed by
+    // it), made once and stable across openings.
+    void identityIsMadeOnceAndDiffersAcrossDatabases() {
+        QTemporaryDir dir;
+        const std::string one = (dir.path() + "/one.db").toStdString(), two = (dir.path() + "/two.db").toStdString();
+        const std::string id1 = Database::open(one)->identity();
+        QCOMPARE(Database::open(one)->identity(), id1);
+        QVERIFY(id1 != Database::open(two)->identity());
+        // A UUID's shape: 8-4-4-4-12 lower-case hex digits, version 4.
+        const QRegularExpression uuid("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+        QVERIFY2(uuid.match(QString::fromStdString(id1)).hasMatch(), id1.c_str());
+    }
+
+    // A version-1 database (before identities) keeps its checkpoint rows and
+    // their paths when it is migrated: nothing already saved moves.
+    void migrationKeepsCheckpointRows() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/v1.db").toStdString();
+        {
+            auto v1 = Database::openAtVersion(path, 1);
+            RunRow r;
+            r.configJson = "{}";
+            r.codeVersion = "test";
+            const int64_t id = RunStore(*v1).create(r);
+            MetricStore(*v1).insertCheckpoint({id, 100, "/data/runs/1/step-00000100.pt", "{}", 5});
+        }
+        auto db = Database::open(path);
+        QCOMPARE(db->schemaVersion(), latestSchemaVersion());
+        QVERIFY(!db->identity().empty());
+        const auto ck = RunStore(*db).latestCheckpoint(1);
+        QVERIFY(ck.has_value());
+        QCOMPARE(ck->path, std::string("/data/runs/1/step-00000100.pt"));
+        QCOMPARE(ck->step, int64_t(100));
     }
 
     void emptyFileBecomesDatabase() {

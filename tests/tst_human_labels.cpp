@@ -36,7 +36,7 @@ private Q_SLOTS:
     void provideOnceThenCollect() {
         HumanLabelQueue q;
         int changes = 0;
-        q.setChangeListener([&] { ++changes; });
+        q.setChangeListener([&](const LabelQueueSnapshot&) { ++changes; });
         q.push(pairs(0, 3));
         QCOMPARE(changes, 1);
         QVERIFY(q.provide(1, Choice::B, "ada"));

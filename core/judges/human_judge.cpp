@@ -30,12 +30,13 @@ bool HumanLabelQueue::provide(int64_t pairIndex, Choice choice, const std::strin
     return provide(j);
 }
 
-bool HumanLabelQueue::provide(const Judgement& judgement) {
+bool HumanLabelQueue::provide(const Judgement& judgement, PairForJudging* labeled) {
     std::lock_guard<std::mutex> lock(m_mutex);
     const auto it = std::find_if(m_pending.begin(), m_pending.end(),
                                  [&](const PairForJudging& p) { return p.pairIndex == judgement.pairIndex; });
     if (it == m_pending.end()) return false;
     m_judgedPairs.push_back(*it);
+    if (labeled) *labeled = *it;
     m_pending.erase(it);
     Judgement j = judgement;
     j.source = LabelSource::Human;
@@ -80,18 +81,22 @@ std::vector<PairForJudging> HumanLabelQueue::withdrawOldest(size_t count) {
     return out;
 }
 
-void HumanLabelQueue::setChangeListener(std::function<void()> listener) {
+void HumanLabelQueue::setChangeListener(std::function<void(const LabelQueueSnapshot&)> listener) {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_listener = std::move(listener);
 }
 
 void HumanLabelQueue::notify() {
-    std::function<void()> listener;
+    std::function<void(const LabelQueueSnapshot&)> listener;
+    LabelQueueSnapshot snapshot;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
+        if (!m_listener) return;
         listener = m_listener;
+        snapshot.version = ++m_version;
+        snapshot.waiting.assign(m_pending.begin(), m_pending.end());
     }
-    if (listener) listener();
+    listener(snapshot);
 }
 
 MixedJudge::MixedJudge(std::shared_ptr<HumanLabelQueue> queue, std::unique_ptr<Judge> fallback, size_t keepForPerson)

@@ -4,12 +4,25 @@
 // thread only submits and collects. Any thread may call any member.
 #include "core/judges/judge.h"
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 
 namespace preflab {
+
+// What taking back the last label did: nothing to take back; Retracted, the
+// pair waits again and the label never reaches the run; AlreadyUsed, the run
+// had collected it, so the person corrects it with a newer label instead.
+enum class UndoResult { Nothing, Retracted, AlreadyUsed };
+
+// The pairs waiting for a person at one moment. `version` grows with every
+// change, so a reader that receives snapshots out of order keeps the newest.
+struct LabelQueueSnapshot {
+    uint64_t version = 0;
+    std::vector<PairForJudging> waiting;  // oldest first
+};
 
 class HumanLabelQueue {
 public:
@@ -20,16 +33,18 @@ public:
     // Labels a waiting pair; false when the pair is not waiting (already
     // labeled, or withdrawn for another judge).
     bool provide(int64_t pairIndex, Choice choice, const std::string& annotator);
-    // The same with the person's ratings of A and B (rating mode).
-    bool provide(const Judgement& judgement);
+    // The same with the person's ratings of A and B (rating mode); *labeled
+    // receives the pair that was labeled.
+    bool provide(const Judgement& judgement, PairForJudging* labeled = nullptr);
     // Takes back a label the training thread has not collected yet and puts the
     // pair back at the front of the queue. False once the label was collected.
     bool retract(int64_t pairIndex);
     std::vector<Judgement> takeJudged();
     // Removes up to `count` of the oldest waiting pairs (for a fallback judge).
     std::vector<PairForJudging> withdrawOldest(size_t count);
-    // Called (on the pushing thread, outside the lock) after pairs arrive or leave.
-    void setChangeListener(std::function<void()> listener);
+    // Called (on the changing thread, outside the lock) with the waiting pairs
+    // after pairs arrive, are withdrawn or are put back by retract().
+    void setChangeListener(std::function<void(const LabelQueueSnapshot&)> listener);
 
 private:
     void notify();
@@ -37,7 +52,8 @@ private:
     std::deque<PairForJudging> m_pending;
     std::vector<Judgement> m_judged;
     std::vector<PairForJudging> m_judgedPairs;  // parallel to m_judged, for retract()
-    std::function<void()> m_listener;
+    std::function<void(const LabelQueueSnapshot&)> m_listener;
+    uint64_t m_version = 0;
 };
 
 class HumanJudge final : public Judge {

@@ -19,10 +19,6 @@ std::unique_ptr<Judge> makeMachineJudge(const std::string& kind, const RunConfig
 
 }  // namespace
 
-bool judgeNeedsPerson(const std::string& judge) {
-    return judge.rfind("human", 0) == 0;
-}
-
 std::unique_ptr<Judge> makeJudge(const RunConfig& c, std::shared_ptr<HumanLabelQueue> queue) {
     if (!judgeNeedsPerson(c.judge)) return makeMachineJudge(c.judge, c);
     if (!queue) queue = std::make_shared<HumanLabelQueue>();

@@ -9,7 +9,5 @@
 namespace preflab {
 
 std::unique_ptr<Judge> makeJudge(const RunConfig& config, std::shared_ptr<HumanLabelQueue> queue);
-// True when the judge needs a person (a label queue and an annotator).
-bool judgeNeedsPerson(const std::string& judge);
 
 }  // namespace preflab

@@ -23,85 +23,158 @@ std::vector<std::string> methodNames() {
 const std::vector<ConfigField>& runConfigFields() {
     using R = RunConfig;
     static const std::vector<ConfigField> fields = {
-        {"name", &R::name, 0, 0, false, {}, "a name for the run"},
+        {"name", &R::name, 0, 0, false, {}, "a name for the run",
+         "Model and judge", "Run name", FieldEditor::Auto},
         {"algorithm", &R::algorithm, 0, 0, false, methodNames(),
-         "preference-optimization method (preflab run --help lists them)"},
+         "preference-optimization method (preflab run --help lists them)",
+         "Model and judge", "Algorithm", FieldEditor::Auto},
         {"judge", &R::judge, 0, 0, false, {"task", "self", "reward_model", "human", "human+task", "human+self"},
-         "who labels pairs: task (true reward), self (implicit reward), reward_model (--reward-model), human, or a person helped by task/self"},
-        {"reward_model", &R::rewardModel, 0, 0, false, {}, "reward model file for judge = reward_model (preflab train-rm makes one)"},
-        {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels"},
-        {"model", &R::model, 0, 0, false, {}, "'starter' (built-in, pretrained on first use), a model file, a Hugging Face model folder (GPT-2, Llama, Qwen2, Mistral), or a model id in the local Hugging Face cache (org/name)"},
-        {"beta", &R::beta, 0, 100, true, {}, "DPO inverse temperature beta (> 0)"},
-        {"lr", &R::lr, 0, 1, true, {}, "learning rate (AdamW)"},
-        {"batch_size", &R::batchSize, 1, 1024, false, {}, "preference pairs per gradient step"},
-        {"generation_batch", &R::generationBatch, 1, 1024, false, {}, "prompts per generation round (2 samples each)"},
-        {"steps", &R::steps, 1, 10'000'000, false, {}, "gradient steps to run"},
-        {"temperature", &R::temperature, 0, 10, false, {}, "sampling temperature (0 = greedy)"},
-        {"top_k", &R::topK, 0, 1'000'000, false, {}, "top-k sampling (0 = off)"},
-        {"top_p", &R::topP, 0, 1, true, {}, "nucleus sampling mass (1 = off)"},
-        {"max_new_tokens", &R::maxNewTokens, 1, 4096, false, {}, "longest response in tokens"},
-        {"seed", &R::seed, 0, 9.0e15, false, {}, "random seed (prompts, sampling, judges)"},
-        {"eval_every", &R::evalEvery, 0, 1'000'000, false, {}, "evaluate on fresh samples every N steps (0 = off)"},
-        {"eval_samples", &R::evalSamples, 1, 100'000, false, {}, "fresh samples per evaluation"},
-        {"kl_estimator", &R::klEstimator, 0, 0, false, {"k1", "k3", "exact"}, "estimator logged as objective/kl"},
-        {"checkpoint_every", &R::checkpointEvery, 0, 1'000'000, false, {}, "checkpoint every N steps (0 = at the end only)"},
-        {"judge_noise", &R::judgeNoise, 0, 100, false, {}, "task judge Bradley-Terry temperature (0 = noiseless)"},
-        {"flip_rate", &R::flipRate, 0, 0.5, false, {}, "task judge label-flip probability"},
-        {"max_grad_norm", &R::maxGradNorm, 0, 1e6, false, {}, "gradient clipping norm (0 = off)"},
-        {"warmup_steps", &R::warmupSteps, 0, 1'000'000, false, {}, "linear learning-rate warm-up steps"},
-        {"prompts", &R::prompts, 1, 1'000'000, false, {}, "size of the training prompt set"},
+         "who labels pairs: task (true reward), self (implicit reward), reward_model (--reward-model), human, or a person helped by task/self",
+         "Model and judge", "Judge", FieldEditor::Auto},
+        {"reward_model", &R::rewardModel, 0, 0, false, {}, "reward model file for judge = reward_model (preflab train-rm makes one)",
+         "Model and judge", "Reward model file", FieldEditor::File},
+        {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels",
+         "Model and judge", "Annotator", FieldEditor::Auto},
+        {"model", &R::model, 0, 0, false, {}, "'starter' (built-in, pretrained on first use), a model file, a Hugging Face model folder (GPT-2, Llama, Qwen2, Mistral), or a model id in the local Hugging Face cache (org/name)",
+         "Model and judge", "Model", FieldEditor::Model},
+        {"beta", &R::beta, 0, 100, true, {}, "DPO inverse temperature beta (> 0)",
+         "Optimisation", "\u03b2 (KL strength)", FieldEditor::Auto},
+        {"lr", &R::lr, 0, 1, true, {}, "learning rate (AdamW)",
+         "Optimisation", "Learning rate", FieldEditor::Auto},
+        {"batch_size", &R::batchSize, 1, 1024, false, {}, "preference pairs per gradient step",
+         "Optimisation", "Batch size (pairs)", FieldEditor::Auto},
+        {"generation_batch", &R::generationBatch, 1, 1024, false, {}, "prompts per generation round (2 samples each)",
+         "Generation", "Prompts per round", FieldEditor::Auto},
+        {"steps", &R::steps, 1, 10'000'000, false, {}, "gradient steps to run",
+         "Optimisation", "Steps", FieldEditor::Auto},
+        {"temperature", &R::temperature, 0, 10, false, {}, "sampling temperature (0 = greedy)",
+         "Generation", "Temperature", FieldEditor::Auto},
+        {"top_k", &R::topK, 0, 1'000'000, false, {}, "top-k sampling (0 = off)",
+         "Generation", "Top-k (0 = off)", FieldEditor::Auto},
+        {"top_p", &R::topP, 0, 1, true, {}, "nucleus sampling mass (1 = off)",
+         "Generation", "Top-p", FieldEditor::Auto},
+        {"max_new_tokens", &R::maxNewTokens, 1, 4096, false, {}, "longest response in tokens",
+         "Generation", "Max new tokens", FieldEditor::Auto},
+        {"seed", &R::seed, 0, 9.0e15, false, {}, "random seed (prompts, sampling, judges)",
+         "Optimisation", "Seed", FieldEditor::Auto},
+        {"eval_every", &R::evalEvery, 0, 1'000'000, false, {}, "evaluate on fresh samples every N steps (0 = off)",
+         "Evaluation", "Evaluate every (steps)", FieldEditor::Auto},
+        {"eval_samples", &R::evalSamples, 1, 100'000, false, {}, "fresh samples per evaluation",
+         "Evaluation", "Samples per evaluation", FieldEditor::Auto},
+        {"kl_estimator", &R::klEstimator, 0, 0, false, {"k1", "k3", "exact"}, "estimator logged as objective/kl",
+         "Evaluation", "KL estimator", FieldEditor::Auto},
+        {"checkpoint_every", &R::checkpointEvery, 0, 1'000'000, false, {}, "checkpoint every N steps (0 = at the end only)",
+         "Evaluation", "Checkpoint every (steps)", FieldEditor::Auto},
+        {"judge_noise", &R::judgeNoise, 0, 100, false, {}, "task judge Bradley-Terry temperature (0 = noiseless)",
+         "Task judge", "Task judge noise", FieldEditor::Auto},
+        {"flip_rate", &R::flipRate, 0, 0.5, false, {}, "task judge label-flip probability",
+         "Task judge", "Task judge flip rate", FieldEditor::Auto},
+        {"max_grad_norm", &R::maxGradNorm, 0, 1e6, false, {}, "gradient clipping norm (0 = off)",
+         "Optimisation", "Gradient clip norm", FieldEditor::Auto},
+        {"warmup_steps", &R::warmupSteps, 0, 1'000'000, false, {}, "linear learning-rate warm-up steps",
+         "Optimisation", "Warm-up steps", FieldEditor::Auto},
+        {"prompts", &R::prompts, 1, 1'000'000, false, {}, "size of the training prompt set",
+         "Data", "Training prompts", FieldEditor::Auto},
         {"compute_dtype", &R::computeDtype, 0, 0, false, {"auto", "fp32", "bf16"},
-         "auto: bf16 only where the CPU has native bf16 and the model is large"},
-        {"threads", &R::threads, 0, 256, false, {}, "intra-op threads (0 = all hardware threads)"},
-        {"lora_rank", &R::loraRank, 0, 4096, false, {}, "LoRA adapter rank (0 = train every weight)"},
-        {"lora_alpha", &R::loraAlpha, 0, 1e6, true, {}, "LoRA alpha: adapters are scaled by alpha / rank"},
-        {"lora_dropout", &R::loraDropout, 0, 0.95, false, {}, "dropout on the adapters' input while training"},
+         "auto: bf16 only where the CPU has native bf16 and the model is large",
+         "Compute", "Compute type", FieldEditor::Auto},
+        {"threads", &R::threads, 0, 256, false, {}, "intra-op threads (0 = all hardware threads)",
+         "Compute", "Threads (0 = all cores)", FieldEditor::Auto},
+        {"lora_rank", &R::loraRank, 0, 4096, false, {}, "LoRA adapter rank (0 = train every weight)",
+         "Adapters (LoRA)", "LoRA rank (0 = all weights)", FieldEditor::Auto},
+        {"lora_alpha", &R::loraAlpha, 0, 1e6, true, {}, "LoRA alpha: adapters are scaled by alpha / rank",
+         "Adapters (LoRA)", "LoRA \u03b1", FieldEditor::Auto},
+        {"lora_dropout", &R::loraDropout, 0, 0.95, false, {}, "dropout on the adapters' input while training",
+         "Adapters (LoRA)", "LoRA dropout", FieldEditor::Auto},
         {"lora_targets", &R::loraTargets, 0, 0, false, {},
-         "projections with adapters, HF names (q_proj,v_proj / c_attn / all-linear ...); empty = PEFT's default"},
+         "projections with adapters, HF names (q_proj,v_proj / c_attn / all-linear ...); empty = PEFT's default",
+         "Adapters (LoRA)", "LoRA targets", FieldEditor::Auto},
         {"gradient_checkpointing", &R::gradientCheckpointing, 0, 1, false, {},
-         "recompute activations in the backward pass: less memory, about a third more time"},
+         "recompute activations in the backward pass: less memory, about a third more time",
+         "Adapters (LoRA)", "Gradient checkpointing", FieldEditor::Auto},
         {"pairs", &R::pairs, 0, 0, false, {},
          "offline pairs to train on: db (every stored preference), db:RUN, or a TRL .jsonl file; empty = generate online. "
-         "sail-pp / sail-pr mix them in: each example is a policy pair with probability sail_prob, else a dataset pair"},
-        {"label_smoothing", &R::labelSmoothing, 0, 0.499, false, {}, "epsilon of cdpo / rdpo (assumed label-flip rate)"},
-        {"ipo_token_mean", &R::ipoTokenMean, 0, 1, false, {}, "ipo on per-token mean log-probs (1) or sums (0)"},
-        {"slic_delta", &R::slicDelta, 0, 1000, false, {}, "slic-hf hinge margin delta"},
-        {"slic_lambda", &R::slicLambda, 0, 1000, false, {}, "slic-hf weight of the chosen response's log-likelihood"},
+         "sail-pp / sail-pr mix them in: each example is a policy pair with probability sail_prob, else a dataset pair",
+         "Data", "Offline pairs", FieldEditor::File},
+        {"label_smoothing", &R::labelSmoothing, 0, 0.499, false, {}, "epsilon of cdpo / rdpo (assumed label-flip rate)",
+         "DPO family", "cDPO / rDPO \u03b5", FieldEditor::Auto},
+        {"ipo_token_mean", &R::ipoTokenMean, 0, 1, false, {}, "ipo on per-token mean log-probs (1) or sums (0)",
+         "DPO family", "IPO on token means", FieldEditor::Auto},
+        {"slic_delta", &R::slicDelta, 0, 1000, false, {}, "slic-hf hinge margin delta",
+         "DPO family", "SLiC-HF \u03b4", FieldEditor::Auto},
+        {"slic_lambda", &R::slicLambda, 0, 1000, false, {}, "slic-hf weight of the chosen response's log-likelihood",
+         "DPO family", "SLiC-HF \u03bb", FieldEditor::Auto},
         {"sail_prob", &R::sailProb, 0, 1, false, {},
-         "SAIL p / g: with pairs, the share of policy pairs (the rest are dataset pairs); without, the share of pairs given the SAIL terms"},
-        {"sail_gamma", &R::sailGamma, 0, 100, false, {}, "sail-pr exploration coefficient gamma"},
-        {"sail_pi", &R::sailPi, 0, 100, false, {}, "sail-pp coefficient pi (self-judged term and exploration)"},
-        {"sail_dp_prob", &R::sailDpProb, 0, 1, false, {}, "sail-dp: probability r that a dataset pair's preference is re-drawn"},
-        {"sail_rho", &R::sailRho, 0, 100, false, {}, "sail-dp coefficient rho of -1/2 rho ell^2"},
+         "SAIL p / g: with pairs, the share of policy pairs (the rest are dataset pairs); without, the share of pairs given the SAIL terms",
+         "SAIL", "SAIL p / g (policy share)", FieldEditor::Auto},
+        {"sail_gamma", &R::sailGamma, 0, 100, false, {}, "sail-pr exploration coefficient gamma",
+         "SAIL", "SAIL-PR \u03b3", FieldEditor::Auto},
+        {"sail_pi", &R::sailPi, 0, 100, false, {}, "sail-pp coefficient pi (self-judged term and exploration)",
+         "SAIL", "SAIL-PP \u03c0", FieldEditor::Auto},
+        {"sail_dp_prob", &R::sailDpProb, 0, 1, false, {}, "sail-dp: probability r that a dataset pair's preference is re-drawn",
+         "SAIL", "SAIL-DP r", FieldEditor::Auto},
+        {"sail_rho", &R::sailRho, 0, 100, false, {}, "sail-dp coefficient rho of -1/2 rho ell^2",
+         "SAIL", "SAIL-DP \u03c1", FieldEditor::Auto},
         {"exploration_form", &R::explorationForm, 0, 0, false, {"score_function", "reference_code"},
-         "SAIL exploration term: score-function surrogate, or the authors' code (different sign and scale)"},
-        {"exploration_baseline", &R::explorationBaseline, 0, 1, false, {}, "subtract the batch-mean ell in score_function"},
-        {"ppo_kl_coef", &R::ppoKlCoef, 0, 100, false, {}, "PPO: per-token KL penalty in the reward (k1)"},
-        {"ppo_clip", &R::ppoClip, 0, 1, true, {}, "PPO: policy ratio clip"},
-        {"ppo_value_clip", &R::ppoValueClip, 0, 1000, true, {}, "PPO: value clip"},
-        {"ppo_value_coef", &R::ppoValueCoef, 0, 100, false, {}, "PPO: value loss coefficient"},
-        {"ppo_gamma", &R::ppoGamma, 0, 1, false, {}, "PPO: GAE discount gamma"},
-        {"ppo_lambda", &R::ppoLambda, 0, 1, false, {}, "PPO: GAE lambda"},
-        {"ppo_no_eos_penalty", &R::ppoNoEosPenalty, -1e6, 1e6, false, {}, "PPO: score of a response cut off before EOS"},
+         "SAIL exploration term: score-function surrogate, or the authors' code (different sign and scale)",
+         "SAIL", "Exploration form", FieldEditor::Auto},
+        {"exploration_baseline", &R::explorationBaseline, 0, 1, false, {}, "subtract the batch-mean ell in score_function",
+         "SAIL", "Exploration baseline", FieldEditor::Auto},
+        {"ppo_kl_coef", &R::ppoKlCoef, 0, 100, false, {}, "PPO: per-token KL penalty in the reward (k1)",
+         "PPO", "KL coefficient", FieldEditor::Auto},
+        {"ppo_clip", &R::ppoClip, 0, 1, true, {}, "PPO: policy ratio clip",
+         "PPO", "Policy clip", FieldEditor::Auto},
+        {"ppo_value_clip", &R::ppoValueClip, 0, 1000, true, {}, "PPO: value clip",
+         "PPO", "Value clip", FieldEditor::Auto},
+        {"ppo_value_coef", &R::ppoValueCoef, 0, 100, false, {}, "PPO: value loss coefficient",
+         "PPO", "Value coefficient", FieldEditor::Auto},
+        {"ppo_gamma", &R::ppoGamma, 0, 1, false, {}, "PPO: GAE discount gamma",
+         "PPO", "GAE \u03b3", FieldEditor::Auto},
+        {"ppo_lambda", &R::ppoLambda, 0, 1, false, {}, "PPO: GAE lambda",
+         "PPO", "GAE \u03bb", FieldEditor::Auto},
+        {"ppo_no_eos_penalty", &R::ppoNoEosPenalty, -1e6, 1e6, false, {}, "PPO: score of a response cut off before EOS",
+         "PPO", "Score without EOS", FieldEditor::Auto},
         {"ratings", &R::ratings, 0, 0, false, {},
-         "cpo / dr-cpo / oo-rlhf data: db (every stored rating), db:RUN; empty = rate fresh policy samples"},
-        {"cpo_clip", &R::cpoClip, 0, 1, false, {}, "CPO: pessimistic clipping of the weights to [1-c, 1+c] (0 = off)"},
-        {"outcome_lr", &R::outcomeLr, 0, 1, true, {}, "dr-cpo / oo-rlhf: outcome model learning rate"},
+         "cpo / dr-cpo / oo-rlhf data: db (every stored rating), db:RUN; empty = rate fresh policy samples",
+         "Data", "Ratings (CPO family)", FieldEditor::Auto},
+        {"cpo_clip", &R::cpoClip, 0, 1, false, {}, "CPO: pessimistic clipping of the weights to [1-c, 1+c] (0 = off)",
+         "CPO family", "Weight clip c", FieldEditor::Auto},
+        {"outcome_lr", &R::outcomeLr, 0, 1, true, {}, "dr-cpo / oo-rlhf: outcome model learning rate",
+         "CPO family", "Outcome model lr", FieldEditor::Auto},
         {"outcome_warmup_steps", &R::outcomeWarmupSteps, 0, 1'000'000, false, {},
-         "dr-cpo / oo-rlhf: outcome-model fits on stored ratings before the first policy step"},
+         "dr-cpo / oo-rlhf: outcome-model fits on stored ratings before the first policy step",
+         "CPO family", "Outcome warm-up fits", FieldEditor::Auto},
         {"outcome_length_bias", &R::outcomeLengthBias, -100, 100, false, {},
-         "confounds the outcome model on purpose: + bias per sentence in its targets (comparison bench)"},
+         "confounds the outcome model on purpose: + bias per sentence in its targets (comparison bench)",
+         "CPO family", "Outcome confound per sentence", FieldEditor::Auto},
     };
     return fields;
 }
 
-namespace {
+bool judgeNeedsPerson(const std::string& judge) {
+    return judge.rfind("human", 0) == 0;
+}
 
-const ConfigField* findField(const std::string& key) {
+bool ConfigField::isFlag() const {
+    return std::holds_alternative<int64_t RunConfig::*>(member) && min == 0 && max == 1;
+}
+
+const ConfigField* findConfigField(const std::string& key) {
     const auto& fields = runConfigFields();
     const auto it = std::find_if(fields.begin(), fields.end(), [&](const ConfigField& f) { return f.key == key; });
     return it == fields.end() ? nullptr : &*it;
 }
+
+std::string configValueText(const RunConfig& c, const ConfigField& f) {
+    if (auto p = std::get_if<std::string RunConfig::*>(&f.member)) return c.*(*p);
+    if (auto p = std::get_if<int64_t RunConfig::*>(&f.member)) return std::to_string(c.*(*p));
+    std::ostringstream s;
+    s.precision(17);
+    s << c.*std::get<double RunConfig::*>(f.member);
+    return s.str();
+}
+
+namespace {
 
 std::string rangeError(const ConfigField& f, double v) {
     const bool low = f.minExclusive ? v <= f.min : v < f.min;
@@ -125,7 +198,7 @@ std::string setString(RunConfig& c, const ConfigField& f, const std::string& val
 }  // namespace
 
 std::string setRunConfigValue(RunConfig& c, const std::string& key, const std::string& value) {
-    const ConfigField* f = findField(key);
+    const ConfigField* f = findConfigField(key);
     if (!f) return "unknown setting '" + key + "'";
     if (std::holds_alternative<std::string RunConfig::*>(f->member)) return setString(c, *f, value);
     char* end = nullptr;
@@ -176,19 +249,10 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
     RunConfig probe = c;
     // Re-apply every field through the setter so ranges and choices are checked once, in one place.
     for (const ConfigField& f : runConfigFields()) {
-        std::string text;
-        if (auto p = std::get_if<std::string RunConfig::*>(&f.member)) text = c.*(*p);
-        else if (auto p = std::get_if<int64_t RunConfig::*>(&f.member)) text = std::to_string(c.*(*p));
-        else {
-            std::ostringstream s;
-            s.precision(17);
-            s << c.*std::get<double RunConfig::*>(f.member);
-            text = s.str();
-        }
-        const std::string err = setRunConfigValue(probe, f.key, text);
+        const std::string err = setRunConfigValue(probe, f.key, configValueText(c, f));
         if (!err.empty()) errors.push_back(err);
     }
-    if (c.judge.rfind("human", 0) == 0 && c.annotator.empty()) errors.push_back("judge = " + c.judge + " needs an annotator name");
+    if (judgeNeedsPerson(c.judge) && c.annotator.empty()) errors.push_back("judge = " + c.judge + " needs an annotator name");
     if (c.judge == "reward_model" && c.rewardModel.empty()) {
         errors.push_back("judge = reward_model needs a reward model file (reward_model; preflab train-rm makes one)");
     }

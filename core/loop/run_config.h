@@ -82,6 +82,14 @@ struct RunConfig {
     double outcomeLengthBias = 0.0;
 };
 
+// How the run panel edits a field beyond what its type says (choices: a
+// list; a whole number in [0, 1]: a check box; anything else: a text field).
+enum class FieldEditor {
+    Auto,
+    Model,  // a model file or folder, or a cached Hugging Face model id, with a chooser
+    File,   // a file name (or db / db:RUN), with a file chooser
+};
+
 struct ConfigField {
     using Member = std::variant<int64_t RunConfig::*, double RunConfig::*, std::string RunConfig::*>;
     std::string key;  // JSON key; the CLI flag is the key with '-' for '_'
@@ -90,9 +98,22 @@ struct ConfigField {
     bool minExclusive = false;
     std::vector<std::string> choices;  // allowed strings; empty = free text
     std::string help;
+    std::string group;  // the run panel's section
+    std::string label;  // the run panel's name for it
+    FieldEditor editor = FieldEditor::Auto;
+    bool isFlag() const;  // a whole number that is 0 or 1
 };
 
+// The field named `key`, or nullptr.
+const ConfigField* findConfigField(const std::string& key);
+// A field's value in `config` as text (what setRunConfigValue accepts back).
+std::string configValueText(const RunConfig& config, const ConfigField& field);
+
 const std::vector<ConfigField>& runConfigFields();
+
+// True when the judge needs a person (a label queue and an annotator):
+// human, human+task, human+self.
+bool judgeNeedsPerson(const std::string& judge);
 
 // Sets one field from text; returns an error message, empty on success.
 std::string setRunConfigValue(RunConfig& config, const std::string& key, const std::string& value);

@@ -21,6 +21,7 @@ void registerRunValueMetaTypes() {
     qRegisterMetaType<preflab::RunState>();
     qRegisterMetaType<preflab::PairForJudging>();
     qRegisterMetaType<QVector<preflab::PairForJudging>>();
+    qRegisterMetaType<preflab::RunConfig>();
 }
 
 }  // namespace preflab

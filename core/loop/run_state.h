@@ -4,6 +4,7 @@
 // through queued signals (metrics, pairs waiting for a person). No torch.
 #include "core/judges/label.h"
 #include "core/loop/loop_types.h"
+#include "core/loop/run_config.h"
 
 #include <QMetaType>
 #include <QString>
@@ -26,3 +27,4 @@ Q_DECLARE_METATYPE(QVector<preflab::MetricSample>)
 Q_DECLARE_METATYPE(preflab::RunState)
 Q_DECLARE_METATYPE(preflab::PairForJudging)
 Q_DECLARE_METATYPE(QVector<preflab::PairForJudging>)
+Q_DECLARE_METATYPE(preflab::RunConfig)

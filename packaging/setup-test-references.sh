@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs, once, the reference encoders the tokenizer tests compare against:
+# pinned npm packages in a folder outside the source tree (the tests read them
+# from there and never download). Idempotent: does nothing when both pinned
+# versions are present. PREFLAB_NPM_REFERENCE_DIR overrides the folder (the
+# test build reads the same variable, with the same default).
+set -euo pipefail
+dir="${PREFLAB_NPM_REFERENCE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/preflab/npm-reference}"
+packages=(gpt-3-encoder@1.1.4 llama-tokenizer-js@1.2.2)
+
+have() {  # NAME@VERSION installed?
+  local name=${1%@*} version=${1##*@}
+  grep -q "\"version\": *\"$version\"" "$dir/node_modules/$name/package.json" 2>/dev/null
+}
+missing=()
+for p in "${packages[@]}"; do have "$p" || missing+=("$p"); done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: reference encoders present in $dir"
+  exit 0
+fi
+command -v npm >/dev/null || { echo "setup: npm is missing (packaging/setup-debian.sh installs it)" >&2; exit 1; }
+mkdir -p "$dir"
+echo "setup: installing ${missing[*]} into $dir"
+npm install --prefix "$dir" --no-audit --no-fund --no-save --silent "${missing[@]}"
+for p in "${packages[@]}"; do have "$p" || { echo "setup: $p did not install into $dir" >&2; exit 1; }; done

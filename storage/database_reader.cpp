@@ -1,6 +1,5 @@
-#include "app/session/database_reader.h"
+#include "storage/database_reader.h"
 
-#include "app/session/session_types.h"
 #include "storage/metric_store.h"
 
 #include <memory>
@@ -26,7 +25,7 @@ public:
 
 Q_SIGNALS:
     void runsListed(quint64 request, const QVector<preflab::RunSummary>& runs);
-    void metricsLoaded(quint64 request, qint64 runId, const QVector<preflab::MetricSample>& samples);
+    void metricsLoaded(quint64 request, qint64 runId, const QVector<preflab::MetricRow>& rows);
     void pairsFetched(quint64 request, const QVector<preflab::PairListRow>& rows);
     void pairsCounted(quint64 request, qint64 count);
     void pairFound(quint64 request, const preflab::PairListRow& row);
@@ -38,7 +37,8 @@ private:
 };
 
 DatabaseReader::DatabaseReader(const QString& databasePath, QObject* parent) : QObject(parent) {
-    registerRunValueMetaTypes();
+    qRegisterMetaType<preflab::MetricRow>();
+    qRegisterMetaType<QVector<preflab::MetricRow>>();
     qRegisterMetaType<preflab::RunSummary>();
     qRegisterMetaType<QVector<preflab::RunSummary>>();
     qRegisterMetaType<preflab::PairListRow>();
@@ -79,9 +79,8 @@ quint64 DatabaseReader::listRuns() {
 
 quint64 DatabaseReader::loadMetrics(qint64 runId) {
     return post([runId](DatabaseReaderWorker* w, quint64 id, Database& db) {
-        QVector<MetricSample> out;
-        for (const MetricRow& r : MetricStore(db).forRun(runId)) out.push_back({r.step, r.name, r.value, r.createdMs});
-        Q_EMIT w->metricsLoaded(id, runId, out);
+        const auto rows = MetricStore(db).forRun(runId);
+        Q_EMIT w->metricsLoaded(id, runId, QVector<MetricRow>(rows.begin(), rows.end()));
     });
 }
 

@@ -4,8 +4,8 @@
 // (they return at once); results come back as queued signals carrying value
 // types, tagged with the request's id so a view can drop stale answers.
 // Create and use it on the UI thread; the destructor joins the thread.
-#include "app/session/session_types.h"
 #include "storage/pair_browser_store.h"
+#include "storage/records.h"
 #include "storage/run_store.h"
 
 #include <QObject>
@@ -31,7 +31,7 @@ public:
 
 Q_SIGNALS:
     void runsListed(quint64 request, const QVector<preflab::RunSummary>& runs);
-    void metricsLoaded(quint64 request, qint64 runId, const QVector<preflab::MetricSample>& samples);
+    void metricsLoaded(quint64 request, qint64 runId, const QVector<preflab::MetricRow>& rows);
     void pairsFetched(quint64 request, const QVector<preflab::PairListRow>& rows);
     void pairsCounted(quint64 request, qint64 count);
     void pairFound(quint64 request, const preflab::PairListRow& row);
@@ -49,6 +49,8 @@ private:
 
 }  // namespace preflab
 
+Q_DECLARE_METATYPE(preflab::MetricRow)
+Q_DECLARE_METATYPE(QVector<preflab::MetricRow>)
 Q_DECLARE_METATYPE(preflab::RunSummary)
 Q_DECLARE_METATYPE(QVector<preflab::RunSummary>)
 Q_DECLARE_METATYPE(preflab::PairListRow)

@@ -2,7 +2,7 @@
 // QAbstractItemModelTester while pages arrive from the reader thread, loads
 // every row lazily (page by page, keyset paging), filters by source, label and
 // trained step, and shows a relabel at once.
-#include "app/session/database_reader.h"
+#include "storage/database_reader.h"
 #include "storage/preference_store.h"
 #include "storage/run_store.h"
 #include "support/gui_test_main.h"
@@ -70,7 +70,6 @@ void loadAll(PairTableModel& model) {
 class TestPairTableModel : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() { registerRunValueMetaTypes(); }
 
     void loadsLazilyAndPassesTheModelTester() {
         QTemporaryDir dir;

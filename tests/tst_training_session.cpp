@@ -3,6 +3,7 @@
 // a non-finite loss pauses the run without writing a checkpoint.
 #include "app/session/starter_model_job.h"
 #include "app/session/training_session.h"
+#include "core/loop/checkpoint_paths.h"
 #include "storage/preference_store.h"
 #include "storage/run_store.h"
 #include "support/session_fixture.h"
@@ -10,6 +11,8 @@
 
 #include <QDir>
 #include <QSignalSpy>
+
+#include <filesystem>
 
 using namespace preflab;
 using namespace preflab::test;
@@ -25,16 +28,14 @@ private Q_SLOTS:
         SessionSetup setup = tinySetup(dir, writeTinyModel(dir.path()));
         TrainingSession session(setup);
         qint64 step = 0;
-        connect(&session, &TrainingSession::progress, this, [&](qint64 s, qint64) { step = s; });
-        QSignalSpy states(&session, &TrainingSession::stateChanged);
-        QSignalSpy finished(&session, &TrainingSession::finished);
-        QSignalSpy metrics(&session, &TrainingSession::metricsReady);
+        connect(session.worker(), &TrainingWorker::progress, this, [&](qint64 s, qint64) { step = s; });
+        RunEvents events(session.worker(), this);
         session.start();
         QTRY_VERIFY_WITH_TIMEOUT(step >= 3, 60000);
 
         const qint64 atPause = step;
         session.pause();
-        QTRY_VERIFY_WITH_TIMEOUT(!states.isEmpty() && states.last().at(0).value<RunState>() == RunState::Paused, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(!events.states.isEmpty() && events.states.last() == RunState::Paused, 30000);
         QVERIFY2(step <= atPause + 1, qPrintable(QString("paused at %1, requested at %2").arg(step).arg(atPause)));
         const qint64 paused = step;
         QTest::qWait(200);  // while paused, nothing advances (the event loop keeps running)
@@ -44,9 +45,9 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(step >= paused + 2, 60000);
         const qint64 atStop = step;
         session.stop();
-        QVERIFY(finished.wait(30000));
+        QTRY_VERIFY_WITH_TIMEOUT(events.finished, 30000);
         QVERIFY(step <= atStop + 1);
-        QVERIFY(!metrics.isEmpty());
+        QVERIFY(events.metricBatches > 0);
 
         session.wait();
         const auto runs = RunStore(*Database::open(setup.databasePath)).list();
@@ -69,8 +70,7 @@ private Q_SLOTS:
         setup.config.steps = 2;
         setup.humanQueue = std::make_shared<HumanLabelQueue>();
         TrainingSession session(setup);
-        QSignalSpy states(&session, &TrainingSession::stateChanged);
-        QSignalSpy finished(&session, &TrainingSession::finished);
+        RunEvents events(session.worker(), this);
         session.start();
         int labeled = 0;
         // Label whatever is waiting (A), as the GUI would, until the run ends.
@@ -79,7 +79,7 @@ private Q_SLOTS:
                 for (const PairForJudging& p : setup.humanQueue->pending()) {
                     labeled += setup.humanQueue->provide(p.pairIndex, labeled % 3 == 2 ? Choice::Tie : Choice::A, "ada");
                 }
-                return !finished.isEmpty();
+                return events.finished;
             }(),
             60000);
         session.wait();
@@ -90,8 +90,56 @@ private Q_SLOTS:
         QCOMPARE(queryInt64(setup.databasePath, "SELECT count(*) FROM labels WHERE annotator = 'ada'"), stored);
         QVERIFY(queryInt64(setup.databasePath, "SELECT count(*) FROM labels WHERE choice = 'tie'") >= 1);
         bool waited = false;
-        for (const auto& s : states) waited |= s.at(0).value<RunState>() == RunState::WaitingForLabels;
+        for (RunState s : events.states) waited |= s == RunState::WaitingForLabels;
         QVERIFY(waited);
+    }
+
+    // Run ids are per database: two databases sharing one data folder each
+    // have a run 1, and each keeps, resumes from and reports its own checkpoints.
+    void checkpointsBelongToTheirDatabase() {
+        QTemporaryDir dir;
+        const std::string model = writeTinyModel(dir.path());
+        std::vector<SessionSetup> setups;
+        for (int i = 0; i < 2; ++i) {
+            SessionSetup s = tinySetup(dir, model);
+            s.databasePath = (dir.path() + QStringLiteral("/db%1.db").arg(i)).toStdString();
+            Database::open(s.databasePath);
+            s.config.steps = 3;
+            s.config.seed = 1 + i;  // different training, so different weights
+            setups.push_back(s);
+        }
+        auto runToEnd = [this](const SessionSetup& s) {
+            TrainingSession session(s);
+            RunEvents events(session.worker(), this);
+            session.start();
+            const bool done = QTest::qWaitFor([&] { return events.finished; }, 120000);
+            session.wait();
+            return done && events.failures.isEmpty();
+        };
+        std::vector<std::string> paths;
+        for (const SessionSetup& s : setups) {
+            QVERIFY(runToEnd(s));
+            const auto ck = RunStore(*Database::open(s.databasePath)).latestCheckpoint(1);
+            QVERIFY(ck.has_value());
+            QCOMPARE(ck->step, int64_t(3));
+            QVERIFY(std::filesystem::exists(ck->path));
+            paths.push_back(ck->path);
+        }
+        QVERIFY2(paths[0] != paths[1], paths[0].c_str());
+        // Neither overwrote the other: the two step-3 policies differ.
+        Transformer a = loadModelFile(paths[0]), b = loadModelFile(paths[1]);
+        QVERIFY(!torch::equal(a->named_parameters()["block0.fc.weight"], b->named_parameters()["block0.fc.weight"]));
+        // Each resumes from its own: two more steps, saved in its own folder.
+        for (size_t i = 0; i < setups.size(); ++i) {
+            SessionSetup s = setups[i];
+            s.resumeRunId = 1;
+            s.config.steps = 5;
+            QVERIFY(runToEnd(s));
+            const auto ck = RunStore(*Database::open(s.databasePath)).latestCheckpoint(1);
+            QCOMPARE(ck->step, int64_t(5));
+            QCOMPARE(std::filesystem::path(ck->path).parent_path(), std::filesystem::path(paths[i]).parent_path());
+            QCOMPARE(queryInt64(s.databasePath, "SELECT max(step) FROM metrics WHERE name = 'loss'"), int64_t(5));
+        }
     }
 
     // The GUI's first-run pretraining: progress arrives on the owner's thread,
@@ -120,23 +168,45 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(cancelledPath));
     }
 
+    // A non-finite loss halts the step: nothing is applied, the run pauses,
+    // and no checkpoint is written for the halted step. Stopping afterwards
+    // saves the unchanged step-0 policy.
     void nonFiniteLossPausesWithoutCheckpoint() {
         QTemporaryDir dir;
-        SessionSetup setup = tinySetup(dir, writeTinyModel(dir.path(), 3, /*poison=*/true));
+        const std::string model = writeTinyModel(dir.path(), 3, /*poison=*/true);
+        SessionSetup setup = tinySetup(dir, model);
         setup.config.judge = "self";  // labels every pair A or B, so the NaN reaches the loss
         TrainingSession session(setup);
-        QSignalSpy failed(&session, &TrainingSession::failed);
-        QSignalSpy states(&session, &TrainingSession::stateChanged);
+        qint64 runId = 0;
+        connect(session.worker(), &TrainingWorker::runCreated, this, [&](qint64 id) { runId = id; });
+        RunEvents events(session.worker(), this);
         session.start();
-        QVERIFY(failed.wait(60000));
-        QVERIFY2(failed.first().at(0).toString().contains("non-finite"), qPrintable(failed.first().at(0).toString()));
-        QTRY_VERIFY(states.last().at(0).value<RunState>() == RunState::Paused);
+        QTRY_VERIFY_WITH_TIMEOUT(!events.failures.isEmpty(), 60000);
+        QVERIFY2(events.failures.first().contains("non-finite"), qPrintable(events.failures.first()));
+        QTRY_VERIFY(!events.states.isEmpty() && events.states.last() == RunState::Paused);
+        // Paused by the halt: the loop wrote no checkpoint file (it writes them
+        // on the training thread before it reports a state).
+        const std::string runDir = runCheckpointDir(setup.dataDir, Database::open(setup.databasePath)->identity(), runId);
+        QVERIFY(runId > 0);
+        QVERIFY2(!std::filesystem::exists(runDir) || std::filesystem::is_empty(runDir), runDir.c_str());
+
         session.stop();
         session.wait();
-        // The stop after a halt saves the (unchanged) step-0 policy; no step was applied.
         const auto runs = RunStore(*Database::open(setup.databasePath)).list();
         QCOMPARE(runs[0].run.lastStep, int64_t(0));
         QCOMPARE(queryInt64(setup.databasePath, "SELECT count(*) FROM metrics WHERE name = 'loss'"), int64_t(0));
+        // The stop saved step 0, and its weights are the starting ones, bit for bit (NaN where the poison is).
+        const auto ck = RunStore(*Database::open(setup.databasePath)).latestCheckpoint(runId);
+        QVERIFY(ck.has_value());
+        QCOMPARE(ck->step, int64_t(0));
+        QCOMPARE(queryInt64(setup.databasePath, "SELECT count(*) FROM checkpoints"), int64_t(1));
+        Transformer start = loadModelFile(model), saved = loadModelFile(ck->path);
+        auto a = start->named_parameters(), b = saved->named_parameters();
+        QCOMPARE(a.size(), b.size());
+        for (const auto& item : a) {
+            const at::Tensor x = item.value(), y = b[item.key()];
+            QVERIFY2(((x == y) | (x.isnan() & y.isnan())).all().item<bool>(), item.key().c_str());
+        }
     }
 };
 

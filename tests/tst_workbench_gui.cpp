@@ -2,10 +2,10 @@
 // store the right labels (source "human", the annotator), undo takes a label
 // back, rating mode stores ratings, the plots get every point the worker
 // emits, and closing the window mid-run keeps every acknowledged label.
-#include "app/session/database_reader.h"
-#include "app/session/run_controller.h"
+#include "app/gui/workbench.h"
 #include "storage/database.h"
 #include "storage/sqlite_connection.h"
+#include "support/hf_fixtures.h"
 #include "support/session_fixture.h"
 #include "support/gui_test_main.h"
 #include "ui/labeling_view.h"
@@ -25,21 +25,22 @@ namespace {
 struct Bench {
     QTemporaryDir dir;
     SessionSetup setup;
-    std::unique_ptr<RunController> controller;
-    std::unique_ptr<DatabaseReader> reader;
-    std::unique_ptr<MainWindow> window;
+    std::unique_ptr<Workbench> workbench;
+    RunController* controller = nullptr;
+    MainWindow* window = nullptr;
 
     explicit Bench(const std::string& judge, bool poisoned = false) {
         setup = tinySetup(dir, writeTinyModel(dir.path(), 3, poisoned));
         setup.config.judge = judge;
         setup.config.annotator = "ada";
         setup.config.model = setup.modelPath;
-        controller = std::make_unique<RunController>(QString::fromStdString(setup.databasePath), dir.path());
-        reader = std::make_unique<DatabaseReader>(QString::fromStdString(setup.databasePath));
-        window = std::make_unique<MainWindow>(controller.get(), reader.get());
+        workbench = std::make_unique<Workbench>(QString::fromStdString(setup.databasePath), dir.path());
+        controller = workbench->controller();
+        window = workbench->window();
         window->resize(1200, 800);
         window->show();
     }
+    bool start() const { return workbench->startRun(setup.config); }
     LabelingView* view() const { return window->labelingView(); }
     bool waitForPair() const {
         return QTest::qWaitFor([&] { return view()->currentPairIndex() >= 0; }, 60000);
@@ -77,7 +78,7 @@ private Q_SLOTS:
         QFETCH(int, key);
         QFETCH(QString, expected);
         Bench b("human");
-        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(b.start());
         QVERIFY(b.waitForPair());
         const qint64 pair = b.view()->currentPairIndex();
         const std::string want = expected == "left" ? b.expected(true) : expected == "right" ? b.expected(false) : expected.toStdString();
@@ -94,7 +95,7 @@ private Q_SLOTS:
 
     void undoTakesTheLabelBack() {
         Bench b("human");
-        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(b.start());
         QVERIFY(b.waitForPair());
         // Paused, the run collects nothing: the label is still in the queue when undone.
         b.controller->pause();
@@ -115,7 +116,7 @@ private Q_SLOTS:
 
     void undoAfterTheRunUsedTheLabelStoresACorrection() {
         Bench b("human");
-        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(b.start());
         QVERIFY(b.waitForPair());
         const qint64 pair = b.view()->currentPairIndex();
         const std::string where = " FROM labels l JOIN pairs p ON p.id = l.pair_id WHERE p.run_index = " + std::to_string(pair);
@@ -133,7 +134,7 @@ private Q_SLOTS:
 
     void ratingModeStoresRatings() {
         Bench b("human");
-        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(b.start());
         QVERIFY(b.waitForPair());
         const qint64 pair = b.view()->currentPairIndex();
         const bool swapped = b.view()->shownSwapped();
@@ -155,15 +156,19 @@ private Q_SLOTS:
 
     void plotsReceiveEveryPointTheWorkerEmits() {
         Bench b("task");
-        QSignalSpy metrics(b.controller.get(), &RunController::metricsReady);
-        QVERIFY(b.window->startRun(b.setup.config));
+        // Every batch the worker emits, recorded on this thread.
+        QVector<QVector<MetricSample>> metrics;
+        connect(b.controller, &RunController::runStarting, this, [&](TrainingWorker* w) {
+            connect(w, &TrainingWorker::metricsReady, this, [&](const QVector<MetricSample>& s) { metrics.push_back(s); });
+        });
+        QVERIFY(b.start());
         QVERIFY(QTest::qWaitFor([&] { return b.window->plots()->pointCount("loss") >= 5; }, 60000));
         QVERIFY(b.stopAndWait());
         QCoreApplication::processEvents();
         int losses = 0;
         double lastLoss = 0;
-        for (const auto& args : metrics) {
-            for (const MetricSample& s : args.at(0).value<QVector<MetricSample>>()) {
+        for (const auto& batch : metrics) {
+            for (const MetricSample& s : batch) {
                 if (s.name == "loss") {
                     ++losses;
                     lastLoss = s.value;
@@ -181,7 +186,7 @@ private Q_SLOTS:
     void causalRunPlotsItsOwnMetrics() {
         Bench b("task");
         b.setup.config.algorithm = "cpo";
-        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(b.start());
         QVERIFY(QTest::qWaitFor([&] { return b.window->plots()->pointCount("cpo/value_estimate") >= 3; }, 60000));
         QVERIFY(b.stopAndWait());
         const QStringList titles = b.window->plots()->plotTitles();
@@ -195,7 +200,7 @@ private Q_SLOTS:
 
     void closingMidRunKeepsEveryAcknowledgedLabel() {
         Bench b("human");
-        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(b.start());
         int given = 0;
         while (given < 5) {
             QVERIFY(b.waitForPair());
@@ -214,13 +219,41 @@ private Q_SLOTS:
     // labels and rows stored before it stay.
     void trainingErrorShowsABannerAndPauses() {
         Bench b("self", /*poisoned=*/true);
-        QVERIFY(b.window->startRun(b.setup.config));
+        QVERIFY(b.start());
         QVERIFY(QTest::qWaitFor([&] { return !b.window->banner()->text().isEmpty(); }, 60000));
         QVERIFY2(b.window->banner()->text().contains("non-finite"), qPrintable(b.window->banner()->text()));
         QVERIFY(QTest::qWaitFor([&] { return b.controller->state() == RunState::Paused; }, 30000));
         QVERIFY(QApplication::activeModalWidget() == nullptr);
         QVERIFY(b.stopAndWait());
         QVERIFY(queryInt64(b.db(), "SELECT count(*) FROM labels") > 0);
+    }
+
+    // The Hugging Face cache menu puts a model id into the model field; a run
+    // started from the panel with it resolves the id offline and trains.
+    void cachedModelIdStartsARun() {
+        Bench b("task");
+        const QString repo = b.dir.path() + "/hub/models--tiny-org--tiny-gpt2";
+        TinyGpt2().write(repo + "/snapshots/0123abcd");
+        TinyGpt2::writeTokenizer(repo + "/snapshots/0123abcd");
+        const QByteArray saved = qgetenv("HF_HUB_CACHE");
+        qputenv("HF_HUB_CACHE", (b.dir.path() + "/hub").toUtf8());
+        RunPanel* panel = b.window->runPanel();
+        RunConfig c = b.setup.config;
+        c.model = "tiny-org/tiny-gpt2";
+        c.steps = 2;
+        c.maxNewTokens = 6;
+        panel->setConfig(c);
+        QVERIFY2(panel->problems().isEmpty(), qPrintable(panel->problems().join("; ")));
+        QSignalSpy accepted(b.controller, &RunController::runStarted);
+        b.window->requestStart(panel->config());  // as the Start button does
+        QVERIFY(b.controller->hasActiveRun());
+        QVERIFY(QTest::qWaitFor([&] { return !b.controller->hasActiveRun(); }, 120000));
+        if (saved.isEmpty()) qunsetenv("HF_HUB_CACHE");
+        else qputenv("HF_HUB_CACHE", saved);
+        QCOMPARE(accepted.size(), 1);
+        QCOMPARE(b.controller->state(), RunState::Finished);
+        QCOMPARE(queryInt64(b.db(), "SELECT last_step FROM runs"), int64_t(2));
+        QVERIFY(queryText(b.db(), "SELECT model FROM runs").find("snapshots/0123abcd") != std::string::npos);
     }
 
     void refusedFieldShowsItsReason() {

@@ -12,8 +12,7 @@
 
 namespace preflab {
 
-DataBrowser::DataBrowser(DatabaseReader* reader, RunController* controller, QWidget* parent)
-    : QWidget(parent), m_reader(reader), m_controller(controller) {
+DataBrowser::DataBrowser(DatabaseReader* reader, QWidget* parent) : QWidget(parent), m_reader(reader) {
     m_model = new PairTableModel(reader, this);
     m_view = new QTableView;
     m_view->setModel(m_model);
@@ -31,8 +30,10 @@ DataBrowser::DataBrowser(DatabaseReader* reader, RunController* controller, QWid
     connect(m_view, &QTableView::doubleClicked, this, &DataBrowser::openPair);
 
     m_run = new QComboBox;
+    m_run->setObjectName(QStringLiteral("run"));
     m_run->addItem(tr("All runs"), QVariant());
     m_source = new QComboBox;
+    m_source->setObjectName(QStringLiteral("source"));
     m_source->addItem(tr("Any source"), QString());
     m_source->addItem(tr("Person"), QStringLiteral("human"));
     m_source->addItem(tr("Task judge"), QStringLiteral("task"));
@@ -40,6 +41,7 @@ DataBrowser::DataBrowser(DatabaseReader* reader, RunController* controller, QWid
     m_source->addItem(tr("Imported"), QStringLiteral("import"));
     m_source->addItem(tr("Unlabeled"), QStringLiteral("none"));
     m_choice = new QComboBox;
+    m_choice->setObjectName(QStringLiteral("choice"));
     m_choice->addItem(tr("Any label"), QString());
     for (const char* c : {"a", "b", "tie", "both_bad", "skip"}) m_choice->addItem(QString::fromLatin1(c), QString::fromLatin1(c));
     m_stepChip = new QPushButton;
@@ -117,9 +119,10 @@ void DataBrowser::openPair(const QModelIndex& index) {
     const PairListRow* row = m_model->rowAt(index.row());
     if (!row) return;
     auto* dialog = new PairDialog(*row, m_keys, this);
+    m_openDialog = dialog;
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &PairDialog::relabel, this, [this](qint64 pairId, Choice c) {
-        m_controller->relabel(pairId, c, m_annotator);
+        Q_EMIT relabelRequested(pairId, c, m_annotator);
         m_model->updateLabel(pairId, QString::fromStdString(toString(c)), QStringLiteral("human"), m_annotator);
     });
     dialog->open();

@@ -2,10 +2,13 @@
 // The samples and data browser: every stored pair with its label, source,
 // annotator and steps, filtered by run, source and label; double-click opens a
 // pair to read and relabel it. UI thread.
-#include "app/session/run_controller.h"
+#include "core/judges/label.h"
+#include "storage/database_reader.h"
 #include "ui/key_bindings.h"
+#include "ui/pair_dialog.h"
 #include "ui/pair_table_model.h"
 
+#include <QPointer>
 #include <QWidget>
 
 class QComboBox;
@@ -18,7 +21,7 @@ namespace preflab {
 class DataBrowser : public QWidget {
     Q_OBJECT
 public:
-    DataBrowser(DatabaseReader* reader, RunController* controller, QWidget* parent = nullptr);
+    explicit DataBrowser(DatabaseReader* reader, QWidget* parent = nullptr);
 
     PairTableModel* model() const { return m_model; }
     QTableView* view() const { return m_view; }
@@ -28,14 +31,21 @@ public:
     // Shows the pairs a run's gradient step trained on (from a plot click).
     void showTrainedAt(qint64 runId, qint64 step);
 
+    // The dialog of the pair opened last (nullptr before any; for tests).
+    PairDialog* openDialog() const { return m_openDialog; }
+    // Opens the pair in `row` of the table to read and relabel (double-click).
+    void openPair(const QModelIndex& index);
+
 public Q_SLOTS:
     void applyFilter();
 
-private:
-    void openPair(const QModelIndex& index);
+Q_SIGNALS:
+    // A person relabeled a stored pair; the table shows the new label at once.
+    void relabelRequested(qint64 pairId, preflab::Choice choice, const QString& annotator);
 
+private:
     DatabaseReader* m_reader;
-    RunController* m_controller;
+    QPointer<PairDialog> m_openDialog;
     PairTableModel* m_model;
     QTableView* m_view;
     QComboBox* m_run;

@@ -1,6 +1,7 @@
 #include "ui/labeling_view.h"
 
-#include "core/judges/make_judge.h"
+#include "core/loop/run_config.h"
+#include "core/method/method_registry.h"
 
 #include <QButtonGroup>
 #include <QDateTime>
@@ -47,7 +48,8 @@ QTextBrowser* makeResponsePane() {
 
 }  // namespace
 
-LabelingView::LabelingView(RunController* controller, QWidget* parent) : QWidget(parent), m_controller(controller) {
+LabelingView::LabelingView(QWidget* parent)
+    : QWidget(parent), m_state(QRandomGenerator::global()->generate64()) {
     setFocusPolicy(Qt::StrongFocus);
     m_clock.start();
 
@@ -90,11 +92,11 @@ LabelingView::LabelingView(RunController* controller, QWidget* parent) : QWidget
     m_ratingHint = new QLabel;
     ratingLayout->addWidget(m_ratingHint, 1, 0, 1, 2);
     connect(m_ratingLeft, &QButtonGroup::idClicked, this, [this](int v) {
-        m_leftRating = v;
-        m_ratingHint->setText(tr("Now rate B: press 1-7."));
+        m_state.clearRating();
+        rate(v);
     });
     connect(m_ratingRight, &QButtonGroup::idClicked, this, [this](int v) {
-        if (m_leftRating) rate(v);
+        if (m_state.leftRating()) rate(v);
     });
     m_ratingRow->setVisible(false);
 
@@ -137,7 +139,7 @@ LabelingView::LabelingView(RunController* controller, QWidget* parent) : QWidget
     layout->addLayout(footer);
 
     updateCaptions();
-    runChanged();
+    clearActiveRun();
 }
 
 void LabelingView::setKeyBindings(const KeyBindings& keys) {
@@ -155,9 +157,13 @@ void LabelingView::setMonospace(bool on) {
 
 void LabelingView::setRatingMode(bool on) {
     m_ratingMode = on;
-    m_leftRating.reset();
     m_ratingRow->setVisible(on);
     m_buttons[LabelAction::ToggleRating]->setChecked(on);
+    resetRatingButtons();
+}
+
+void LabelingView::resetRatingButtons() {
+    m_state.clearRating();
     m_ratingHint->setText(tr("Rating mode: press 1-7 for A, then 1-7 for B (1 = very bad, 7 = excellent). "
                              "The ratings are stored, and the higher one becomes the preference."));
     for (QButtonGroup* g : {m_ratingLeft, m_ratingRight}) {
@@ -182,58 +188,47 @@ QString LabelingView::rightText() const {
 }
 
 qint64 LabelingView::currentPairIndex() const {
-    if (m_correcting) return m_correcting->pairIndex;
-    return m_queue.empty() ? -1 : m_queue.front().pairIndex;
+    const PairForJudging* p = m_state.current();
+    return p ? p->pairIndex : -1;
 }
 
-bool LabelingView::swapped(qint64 pairIndex) const {
-    // A fixed coin per pair (so a redraw never flips a pair on screen), random
-    // across sessions through the salt.
-    static const quint64 salt = QRandomGenerator::global()->generate64();
-    quint64 x = static_cast<quint64>(pairIndex) ^ salt;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return (x & 1u) != 0;
+bool LabelingView::personRun() const {
+    return m_run && judgeNeedsPerson(m_run->judge);
 }
 
-Choice LabelingView::unswap(Choice c, qint64 pairIndex) const {
-    if (!swapped(pairIndex)) return c;
-    if (c == Choice::A) return Choice::B;
-    if (c == Choice::B) return Choice::A;
-    return c;
-}
-
-void LabelingView::runChanged() {
-    m_queue.clear();
-    m_correcting.reset();
-    m_labeled = 0;
-    m_labelTimesMs.clear();
+void LabelingView::setActiveRun(const RunConfig& config) {
+    m_run = config;
+    m_state.reset();
     m_reveal->clear();
-    refreshQueue();
-}
-
-void LabelingView::refreshQueue() {
-    const std::vector<PairForJudging> pending = m_controller->pendingPairs();
-    const qint64 onScreen = m_queue.empty() ? -1 : m_queue.front().pairIndex;
-    m_queue.assign(pending.begin(), pending.end());
-    // Keep the pair the person is reading in front if it still waits; a pair
-    // handed to a fallback judge simply disappears.
-    const auto it = std::find_if(m_queue.begin(), m_queue.end(),
-                                 [&](const PairForJudging& p) { return p.pairIndex == onScreen; });
-    if (it != m_queue.end() && it != m_queue.begin()) std::rotate(m_queue.begin(), it, it + 1);
-    if (!m_correcting && (m_queue.empty() || m_queue.front().pairIndex != onScreen)) {
-        showPair(m_queue.empty() ? nullptr : &m_queue.front(), true);
-    }
+    // CPO, DR-CPO and OO-RLHF learn from numeric outcomes: a person rates.
+    if (methodFamily(config.algorithm) == MethodFamily::Causal) setRatingMode(true);
+    showCurrent();
     updateCounter();
 }
 
+void LabelingView::clearActiveRun() {
+    m_run.reset();
+    m_state.reset();
+    m_reveal->clear();
+    showCurrent();
+    updateCounter();
+}
+
+void LabelingView::setLabelQueue(const QVector<PairForJudging>& waiting) {
+    if (m_state.setWaiting(waiting) || !m_state.current()) showCurrent();
+    updateCounter();
+}
+
+void LabelingView::showCurrent() {
+    showPair(m_state.current(), true);
+}
+
 void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
-    const bool personRun = m_controller->hasActiveRun() && judgeNeedsPerson(m_controller->activeConfig().judge);
+    const bool personRun = this->personRun();
     for (auto* b : m_buttons) b->setEnabled(forLabeling && pair);
     m_buttons[LabelAction::Undo]->setEnabled(personRun);
     m_buttons[LabelAction::ToggleRating]->setEnabled(true);
-    if (m_ratingMode) setRatingMode(true);  // clears half-given ratings
+    if (m_ratingMode) resetRatingButtons();  // clears half-given ratings
     if (!pair) {
         m_headLeft->setText(tr("<b>A</b>"));
         m_headRight->setText(tr("<b>B</b>"));
@@ -249,7 +244,7 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
         }
         return;
     }
-    const bool swap = forLabeling && swapped(pair->pairIndex);
+    const bool swap = forLabeling && m_state.swapped(pair->pairIndex);
     const QString a = QString::fromStdString(pair->responseA), b = QString::fromStdString(pair->responseB);
     m_left->setPlainText(swap ? b : a);
     m_right->setPlainText(swap ? a : b);
@@ -257,7 +252,7 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
     if (forLabeling) {
         m_headLeft->setText(tr("<b>A</b>"));
         m_headRight->setText(tr("<b>B</b>"));
-        m_title->setText(m_correcting ? tr("Correcting pair #%1: the run already used your earlier label; the new one is "
+        m_title->setText(m_state.correcting() ? tr("Correcting pair #%1: the run already used your earlier label; the new one is "
                                            "stored as the latest and is the one exports and the browser use.")
                                             .arg(pair->pairIndex)
                                       : tr("Pair #%1, sampled at step %2. Which response is better?")
@@ -272,13 +267,13 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
         m_headRight->setText(head(tr("B"), pair->goldB));
         m_title->setText(tr("Watching: the newest pair, sampled at step %1. The %2 judge labels this run.")
                              .arg(pair->generatedAtStep)
-                             .arg(QString::fromStdString(m_controller->activeConfig().judge)));
+                             .arg(QString::fromStdString(m_run ? m_run->judge : std::string())));
     }
 }
 
 void LabelingView::showWatchedPair(const PairForJudging& pair) {
-    if (!m_queue.empty() || m_correcting) return;  // a person is labeling: never replace their pair
-    if (judgeNeedsPerson(m_controller->activeConfig().judge)) return;
+    if (m_state.current()) return;  // a person is labeling: never replace their pair
+    if (!m_run || personRun()) return;
     showPair(&pair, false);
 }
 
@@ -309,66 +304,65 @@ void LabelingView::trigger(LabelAction action) {
 }
 
 void LabelingView::rate(int value) {
-    if (currentPairIndex() < 0) return;
-    if (!m_leftRating) {
-        m_leftRating = value;
+    const std::optional<LabelingState::Rated> r = m_state.rate(value);
+    if (!r) {
+        if (!m_state.leftRating()) return;  // nothing on screen
         if (auto* b = m_ratingLeft->button(value)) b->setChecked(true);
         m_ratingHint->setText(tr("A: %1. Now rate B: press 1-7.").arg(value));
         return;
     }
-    const int left = *m_leftRating;
-    const Choice onScreen = left > value ? Choice::A : value > left ? Choice::B : left <= 2 ? Choice::BothBad : Choice::Tie;
-    submit(onScreen, left, value);
+    submit(r->onScreen, r->left, r->right);
 }
 
 void LabelingView::submit(Choice onScreen, std::optional<double> ratingLeft, std::optional<double> ratingRight) {
-    const PairForJudging* pair = m_correcting ? &*m_correcting : m_queue.empty() ? nullptr : &m_queue.front();
+    const PairForJudging* pair = m_state.current();
     if (!pair) return;
-    const bool swap = swapped(pair->pairIndex);
-    Judgement j;
-    j.pairIndex = pair->pairIndex;
-    j.choice = unswap(onScreen, pair->pairIndex);
-    j.annotator = m_annotator.toStdString();
-    j.source = LabelSource::Human;
-    j.timeMs = nowMs();
-    j.ratingA = swap ? ratingRight : ratingLeft;
-    j.ratingB = swap ? ratingLeft : ratingRight;
     const PairForJudging done = *pair;
-    if (m_correcting) {
-        m_controller->correct(done, j);
-        m_correcting.reset();
-    } else if (!m_controller->label(j)) {
-        Q_EMIT statusMessage(tr("Pair #%1 was handed to the fallback judge before your label; showing the next one.")
-                                 .arg(done.pairIndex));
-        refreshQueue();
-        return;
+    const Judgement j = m_state.judgementFor(onScreen, ratingLeft, ratingRight, m_annotator.toStdString(), nowMs());
+    if (m_state.correcting()) {
+        m_state.labelAccepted(m_clock.elapsed());
+        Q_EMIT correctionGiven(done, j);
     } else {
-        m_queue.pop_front();
+        m_refused = false;
+        Q_EMIT labelGiven(j);  // a receiver that cannot take it calls refuseLabel() now
+        if (m_refused) {
+            Q_EMIT statusMessage(tr("Pair #%1 was handed to the fallback judge before your label; showing the next one.")
+                                     .arg(done.pairIndex));
+            showCurrent();
+            updateCounter();
+            return;
+        }
+        m_state.labelAccepted(m_clock.elapsed());
     }
-    ++m_labeled;
-    m_labelTimesMs.push_back(m_clock.elapsed());
-    showPair(m_queue.empty() ? nullptr : &m_queue.front(), true);
+    showCurrent();
     showReveal(done, j);
     updateCounter();
     Q_EMIT labeled(done.pairIndex);
 }
 
+void LabelingView::refuseLabel(qint64 pairIndex) {
+    m_refused = true;
+    m_state.labelRefused(pairIndex);
+}
+
 void LabelingView::undo() {
-    PairForJudging pair;
-    switch (m_controller->undoLastLabel(&pair)) {
-    case RunController::UndoResult::Nothing:
+    Q_EMIT undoRequested();  // answered through answerUndo()
+}
+
+void LabelingView::answerUndo(UndoResult result, const PairForJudging& pair) {
+    switch (result) {
+    case UndoResult::Nothing:
         Q_EMIT statusMessage(tr("Nothing to undo."));
         return;
-    case RunController::UndoResult::Retracted:
-        --m_labeled;
-        if (!m_labelTimesMs.empty()) m_labelTimesMs.pop_back();
+    case UndoResult::Retracted:
+        m_state.labelRetracted(pair);
         m_reveal->setText(tr("Label taken back: pair #%1 is on screen again.").arg(pair.pairIndex));
-        m_queue.clear();  // the retracted pair is first in the run's queue now
-        refreshQueue();
+        showCurrent();
+        updateCounter();
         return;
-    case RunController::UndoResult::AlreadyUsed:
-        m_correcting = pair;
-        showPair(&*m_correcting, true);
+    case UndoResult::AlreadyUsed:
+        m_state.beginCorrection(pair);
+        showCurrent();
         return;
     }
 }
@@ -377,7 +371,7 @@ void LabelingView::showReveal(const PairForJudging& p, const Judgement& j) {
     QString text = tr("Previous pair #%1: you chose <b>%2</b>").arg(p.pairIndex).arg(choiceText(j.choice));
     if (j.ratingA && j.ratingB) text += tr(" (ratings A %1, B %2)").arg(*j.ratingA).arg(*j.ratingB);
     if (m_revealOpinions) {
-        const double beta = m_controller->activeConfig().beta;
+        const double beta = m_run ? m_run->beta : 0.0;
         const double ra = beta * (p.policyLogpA - p.refLogpA), rb = beta * (p.policyLogpB - p.refLogpB);
         text += tr(" &middot; model's implicit reward A %1, B %2").arg(signedNumber(ra), signedNumber(rb));
         if (p.goldA && p.goldB) {
@@ -390,14 +384,10 @@ void LabelingView::showReveal(const PairForJudging& p, const Judgement& j) {
 }
 
 void LabelingView::updateCounter() {
-    const qint64 now = m_clock.elapsed();
-    while (!m_labelTimesMs.empty() && now - m_labelTimesMs.front() > 60000) m_labelTimesMs.pop_front();
-    const double window = std::max<double>(10000.0, std::min<double>(60000.0, static_cast<double>(now)));
-    const double perMinute = static_cast<double>(m_labelTimesMs.size()) * 60000.0 / window;
     m_counter->setText(tr("labeled <b>%1</b> &middot; waiting %2 &middot; %3 per minute")
-                           .arg(m_labeled)
-                           .arg(m_queue.size())
-                           .arg(perMinute, 0, 'f', 1));
+                           .arg(m_state.labeledCount())
+                           .arg(m_state.waitingCount())
+                           .arg(m_state.labelsPerMinute(m_clock.elapsed()), 0, 'f', 1));
 }
 
 }  // namespace preflab

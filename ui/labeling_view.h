@@ -5,8 +5,16 @@
 // once. The policy's two samples are shown in a random left-right order, and
 // the model's and the judges' opinions stay hidden until the person has
 // labeled (they appear for the previous pair). UI thread.
-#include "app/session/run_controller.h"
+//
+// It knows no run: labels leave as signals (labelGiven, correctionGiven,
+// undoRequested) and the answers come back through slots (refuseLabel,
+// answerUndo) from whoever wired it (app/gui/workbench.cpp). The queue,
+// the left-right order and rating in progress live in LabelingState.
+#include "core/judges/human_judge.h"
+#include "core/loop/run_config.h"
+#include "core/loop/run_state.h"
 #include "ui/key_bindings.h"
+#include "ui/labeling_state.h"
 
 #include <QElapsedTimer>
 #include <QWidget>
@@ -24,7 +32,7 @@ namespace preflab {
 class LabelingView : public QWidget {
     Q_OBJECT
 public:
-    explicit LabelingView(RunController* controller, QWidget* parent = nullptr);
+    explicit LabelingView(QWidget* parent = nullptr);
 
     void setKeyBindings(const KeyBindings& keys);
     const KeyBindings& keyBindings() const { return m_keys; }
@@ -36,9 +44,10 @@ public:
 
     // The pair on screen (its run index), or -1.
     qint64 currentPairIndex() const;
-    int labeledCount() const { return m_labeled; }
+    int labeledCount() const { return m_state.labeledCount(); }
+    const LabelingState& state() const { return m_state; }
     // Whether the pair on screen shows B on the left (its order is randomised).
-    bool shownSwapped() const { return currentPairIndex() >= 0 && swapped(currentPairIndex()); }
+    bool shownSwapped() const { return currentPairIndex() >= 0 && m_state.swapped(currentPairIndex()); }
     // The texts on screen, left and right.
     QString leftText() const;
     QString rightText() const;
@@ -46,11 +55,25 @@ public:
     void trigger(LabelAction action);
 
 public Q_SLOTS:
-    void refreshQueue();                        // the run's label queue changed
-    void showWatchedPair(const preflab::PairForJudging& pair);  // newest pair of a machine-judged run
-    void runChanged();                          // a run started or ended
+    // The run's pairs waiting for a person, oldest first.
+    void setLabelQueue(const QVector<preflab::PairForJudging>& waiting);
+    // The newest pair of a machine-judged run (shown to watch, not to label).
+    void showWatchedPair(const preflab::PairForJudging& pair);
+    void setActiveRun(const preflab::RunConfig& config);  // a run started
+    void clearActiveRun();                                 // the run ended
+    // Answer to labelGiven: the run no longer had the pair (a fallback judge took it).
+    void refuseLabel(qint64 pairIndex);
+    // Answer to undoRequested.
+    void answerUndo(preflab::UndoResult result, const preflab::PairForJudging& pair);
 
 Q_SIGNALS:
+    // A label for a waiting pair; a receiver that cannot take it calls
+    // refuseLabel() before returning.
+    void labelGiven(const preflab::Judgement& judgement);
+    // A newer label for a pair the run had already used (after an undo).
+    void correctionGiven(const preflab::PairForJudging& pair, const preflab::Judgement& judgement);
+    // Ctrl+Z: the receiver answers with answerUndo() before returning.
+    void undoRequested();
     void statusMessage(const QString& message);
     void labeled(qint64 pairIndex);
 
@@ -59,25 +82,23 @@ protected:
 
 private:
     void showPair(const PairForJudging* pair, bool forLabeling);
+    void showCurrent();
     void submit(Choice choice, std::optional<double> ratingLeft = {}, std::optional<double> ratingRight = {});
     void rate(int value);
+    void resetRatingButtons();
     void undo();
     void updateCaptions();
     void updateCounter();
     void showReveal(const PairForJudging& pair, const Judgement& j);
-    bool swapped(qint64 pairIndex) const;
-    Choice unswap(Choice onScreen, qint64 pairIndex) const;
+    bool personRun() const;
 
-    RunController* m_controller;
+    LabelingState m_state;
+    std::optional<RunConfig> m_run;  // the active run's settings (judge, beta)
     KeyBindings m_keys;
     QString m_annotator;
     bool m_revealOpinions = true;
     bool m_ratingMode = false;
-    std::optional<int> m_leftRating;  // rating mode: the left response's score, waiting for the right's
-    std::deque<PairForJudging> m_queue;  // local copy, oldest first; front is on screen
-    std::optional<PairForJudging> m_correcting;  // a collected pair being relabeled after undo
-    int m_labeled = 0;
-    std::deque<qint64> m_labelTimesMs;  // for the per-minute rate
+    bool m_refused = false;  // set by refuseLabel() while labelGiven is being delivered
     QElapsedTimer m_clock;
 
     QLabel* m_title;

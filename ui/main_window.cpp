@@ -1,6 +1,5 @@
 #include "ui/main_window.h"
 
-#include "core/method/method_registry.h"
 #include "ui/data_browser.h"
 #include "ui/labeling_view.h"
 #include "ui/message_banner.h"
@@ -8,7 +7,7 @@
 #include "ui/run_history.h"
 #include "ui/run_panel.h"
 
-#include "core/judges/make_judge.h"
+#include "core/loop/run_config.h"
 #include "core/loop/run_config.h"
 #include "preflab_version.h"
 
@@ -16,8 +15,6 @@
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileInfo>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -30,13 +27,13 @@
 
 namespace preflab {
 
-MainWindow::MainWindow(RunController* controller, DatabaseReader* reader, QWidget* parent)
-    : QMainWindow(parent), m_controller(controller), m_reader(reader) {
+MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dataDir, QWidget* parent)
+    : QMainWindow(parent), m_reader(reader), m_databasePath(std::move(databasePath)), m_dataDir(std::move(dataDir)) {
     setObjectName(QStringLiteral("PrefLabMainWindow"));
     m_panel = new RunPanel;
-    m_labeling = new LabelingView(controller);
+    m_labeling = new LabelingView;
     m_plots = new MetricPlots;
-    m_data = new DataBrowser(reader, controller);
+    m_data = new DataBrowser(reader);
     m_history = new RunHistory(reader);
     m_banner = new MessageBanner;
 
@@ -67,7 +64,7 @@ MainWindow::MainWindow(RunController* controller, DatabaseReader* reader, QWidge
     dock->setObjectName(QStringLiteral("RunDock"));
     dock->setWidget(m_panel);
     dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    m_panel->setMinimumWidth(300);
+    m_panel->setMinimumWidth(340);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
 
     m_stateLabel = new QLabel(tr("No run"));
@@ -86,46 +83,26 @@ MainWindow::MainWindow(RunController* controller, DatabaseReader* reader, QWidge
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     QMenu* run = menuBar()->addMenu(tr("&Run"));
-    run->addAction(tr("&Start"), this, [this] { startRun(m_panel->config()); });
+    run->addAction(tr("&Start"), this, [this] { requestStart(m_panel->config()); });
     run->addAction(tr("&Pause / resume"), this, [this] {
-        if (m_controller->state() == RunState::Paused) m_controller->resume();
-        else m_controller->pause();
+        if (m_state == RunState::Paused) Q_EMIT resumeRequested();
+        else Q_EMIT pauseRequested();
     });
-    run->addAction(tr("S&top"), m_controller, &RunController::stop);
+    run->addAction(tr("S&top"), this, &MainWindow::stopRequested);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Labeling keys"), this, &MainWindow::showShortcuts);
     help->addAction(tr("&About PrefLab"), this, [this] {
         QMessageBox::about(this, tr("About PrefLab"),
                            tr("<b>PrefLab %1</b><p>A workbench for aligning language models with preferences.</p>"
                               "<p>Database: %2<br>Data: %3</p>")
-                               .arg(QStringLiteral(PREFLAB_CODE_VERSION), m_controller->databasePath().toHtmlEscaped(),
-                                    m_controller->dataDir().toHtmlEscaped()));
+                               .arg(QStringLiteral(PREFLAB_CODE_VERSION), m_databasePath.toHtmlEscaped(), m_dataDir.toHtmlEscaped()));
     });
 
-    connect(m_panel, &RunPanel::startRequested, this, [this](const RunConfig& c) { startRun(c); });
-    connect(m_panel, &RunPanel::pauseRequested, m_controller, &RunController::pause);
-    connect(m_panel, &RunPanel::resumeRequested, m_controller, &RunController::resume);
-    connect(m_panel, &RunPanel::stopRequested, m_controller, &RunController::stop);
+    connect(m_panel, &RunPanel::startRequested, this, &MainWindow::requestStart);
+    connect(m_panel, &RunPanel::pauseRequested, this, &MainWindow::pauseRequested);
+    connect(m_panel, &RunPanel::resumeRequested, this, &MainWindow::resumeRequested);
+    connect(m_panel, &RunPanel::stopRequested, this, &MainWindow::stopRequested);
     connect(m_panel, &RunPanel::openRunsRequested, this, [this] { m_tabs->setCurrentWidget(m_history); });
-
-    connect(m_controller, &RunController::runStarted, this, &MainWindow::onRunStarted);
-    connect(m_controller, &RunController::metricsReady, this, [this](const QVector<MetricSample>& s) {
-        if (m_shownRun == m_controller->activeRunId()) m_plots->addSamples(s);
-    });
-    connect(m_controller, &RunController::pairGenerated, m_labeling, &LabelingView::showWatchedPair);
-    connect(m_controller, &RunController::progress, this, &MainWindow::onProgress);
-    connect(m_controller, &RunController::stateChanged, this, &MainWindow::onStateChanged);
-    connect(m_controller, &RunController::failed, this, [this](const QString& m) {
-        m_banner->showMessage(tr("<b>Training stopped:</b> %1<br>The run is paused; everything stored so far is kept. "
-                                 "Change a setting and start a new run, or stop this one.")
-                                  .arg(m.toHtmlEscaped()),
-                              MessageBanner::Kind::Error);
-    });
-    connect(m_controller, &RunController::writeFailed, this, [this](const QString& m) {
-        m_banner->showMessage(tr("<b>Saving failed:</b> %1").arg(m.toHtmlEscaped()), MessageBanner::Kind::Error);
-    });
-    connect(m_controller, &RunController::runEnded, this, &MainWindow::onRunEnded);
-    connect(m_controller, &RunController::labelQueueChanged, m_labeling, &LabelingView::refreshQueue);
     connect(m_labeling, &LabelingView::statusMessage, this, [this](const QString& m) { statusBar()->showMessage(m, 4000); });
 
     connect(m_plots, &MetricPlots::stepClicked, this, [this](qint64 step) {
@@ -136,8 +113,12 @@ MainWindow::MainWindow(RunController* controller, DatabaseReader* reader, QWidge
     connect(m_history, &RunHistory::openRun, this, &MainWindow::openStoredRun);
     connect(m_history, &RunHistory::runsChanged, m_data, &DataBrowser::setRuns);
     connect(m_reader, &DatabaseReader::metricsLoaded, this,
-            [this](quint64 request, qint64, const QVector<MetricSample>& samples) {
-                if (request == m_metricsRequest) m_plots->addSamples(samples);
+            [this](quint64 request, qint64, const QVector<MetricRow>& rows) {
+                if (request != m_metricsRequest) return;
+                QVector<MetricSample> samples;
+                samples.reserve(rows.size());
+                for (const MetricRow& r : rows) samples.push_back({r.step, r.name, r.value, r.createdMs});
+                m_plots->addSamples(samples);
             });
 
     setPreferences(m_prefs);
@@ -146,7 +127,7 @@ MainWindow::MainWindow(RunController* controller, DatabaseReader* reader, QWidge
 }
 
 void MainWindow::updateTitle() {
-    setWindowTitle(tr("PrefLab \u2014 %1").arg(QFileInfo(m_controller->databasePath()).fileName()));
+    setWindowTitle(tr("PrefLab \u2014 %1").arg(QFileInfo(m_databasePath).fileName()));
 }
 
 void MainWindow::setPreferences(const UiPreferences& prefs) {
@@ -161,53 +142,74 @@ void MainWindow::setPreferences(const UiPreferences& prefs) {
     if (c.annotator.empty() && !prefs.annotator.isEmpty()) m_panel->setFieldText(QStringLiteral("annotator"), prefs.annotator);
 }
 
-bool MainWindow::startRun(const RunConfig& requested) {
+void MainWindow::requestStart(const RunConfig& requested) {
     RunConfig config = requested;
     if (config.annotator.empty() && judgeNeedsPerson(config.judge)) config.annotator = m_prefs.annotator.toStdString();
-    if (config.model == "starter" && !m_controller->starterModelReady()) {
-        Q_EMIT starterModelNeeded(config);
-        return false;
-    }
-    QString error;
-    if (!m_controller->startRun(config, &error)) {
-        m_banner->showMessage(tr("<b>The run did not start:</b> %1").arg(error.toHtmlEscaped()), MessageBanner::Kind::Error);
-        return false;
-    }
+    Q_EMIT startRequested(config);
+}
+
+void MainWindow::runRefused(const QString& reason) {
+    m_banner->showMessage(tr("<b>The run did not start:</b> %1").arg(reason.toHtmlEscaped()), MessageBanner::Kind::Error);
+}
+
+void MainWindow::runAccepted(const RunConfig& config) {
+    m_activeConfig = config;
+    m_activeRun = 0;
+    m_state = RunState::Starting;
     m_banner->hide();
     m_panel->setConfig(config);  // the panel shows what runs
     m_labeling->setAnnotator(QString::fromStdString(config.annotator));
-    // CPO, DR-CPO and OO-RLHF learn from numeric outcomes: a person rates.
-    if (methodFamily(config.algorithm) == MethodFamily::Causal) m_labeling->setRatingMode(true);
+    m_labeling->setActiveRun(config);
     m_panel->setRunState(true, RunState::Starting);
     m_tabs->setCurrentWidget(m_liveSplit);
     m_labeling->setFocus();
-    return true;
 }
 
-void MainWindow::onRunStarted(qint64 runId, const QString& configJson) {
-    const QJsonObject c = QJsonDocument::fromJson(configJson.toUtf8()).object();
+void MainWindow::resetPlots(qint64 runId, const RunConfig& c, const QString& status) {
+    m_plots->reset(tr("Run %1 \u00b7 %2 \u00b7 judge: %3 \u00b7 \u03b2 %4 \u00b7 %5")
+                       .arg(runId)
+                       .arg(QString::fromStdString(c.algorithm).toUpper(), QString::fromStdString(c.judge))
+                       .arg(c.beta)
+                       .arg(status),
+                   QString::fromStdString(c.klEstimator), QString::fromStdString(c.algorithm));
+}
+
+void MainWindow::runStarted(qint64 runId, const RunConfig& config) {
+    m_activeRun = runId;
+    m_activeConfig = config;
     m_shownRun = runId;
     m_metricsRequest = 0;
-    m_plots->reset(tr("Run %1 \u00b7 %2 \u00b7 judge: %3 \u00b7 \u03b2 %4 \u00b7 live")
-                       .arg(runId)
-                       .arg(c.value(QStringLiteral("algorithm")).toString().toUpper(), c.value(QStringLiteral("judge")).toString())
-                       .arg(c.value(QStringLiteral("beta")).toDouble()),
-                   c.value(QStringLiteral("kl_estimator")).toString(), c.value(QStringLiteral("algorithm")).toString());
-    m_labeling->runChanged();
+    resetPlots(runId, config, tr("live"));
     m_lastStep = -1;
     m_stepsPerSecond = 0;
     m_history->refresh();
 }
 
-void MainWindow::onStateChanged(RunState state, const QString& message) {
-    m_panel->setRunState(m_controller->hasActiveRun(), state);
-    QString text = tr("Run %1: %2").arg(m_controller->activeRunId()).arg(toDisplayString(state));
+void MainWindow::addLiveMetrics(const QVector<MetricSample>& samples) {
+    if (m_activeConfig && m_shownRun == m_activeRun) m_plots->addSamples(samples);
+}
+
+void MainWindow::showTrainingError(const QString& m) {
+    m_banner->showMessage(tr("<b>Training stopped:</b> %1<br>The run is paused; everything stored so far is kept. "
+                             "Change a setting and start a new run, or stop this one.")
+                              .arg(m.toHtmlEscaped()),
+                          MessageBanner::Kind::Error);
+}
+
+void MainWindow::showWriteError(const QString& m) {
+    m_banner->showMessage(tr("<b>Saving failed:</b> %1").arg(m.toHtmlEscaped()), MessageBanner::Kind::Error);
+}
+
+void MainWindow::showRunState(RunState state, const QString& message) {
+    m_state = state;
+    m_panel->setRunState(m_activeConfig.has_value(), state);
+    QString text = tr("Run %1: %2").arg(m_activeRun).arg(toDisplayString(state));
     if (state == RunState::WaitingForLabels) text += tr(" \u2014 label pairs to continue training");
     if (!message.isEmpty()) text += QStringLiteral(" (%1)").arg(message);
     m_stateLabel->setText(text);
 }
 
-void MainWindow::onProgress(qint64 step, qint64 total) {
+void MainWindow::showProgress(qint64 step, qint64 total) {
     m_progress->setRange(0, static_cast<int>(std::max<qint64>(1, total)));
     m_progress->setValue(static_cast<int>(step));
     if (m_lastStep < 0 || step < m_lastStep) {
@@ -224,24 +226,25 @@ void MainWindow::onProgress(qint64 step, qint64 total) {
     }
 }
 
-void MainWindow::onRunEnded(qint64 runId, RunState state) {
+void MainWindow::runEnded(qint64 runId, RunState state) {
+    m_activeConfig.reset();
+    m_state = state;
     m_panel->setRunState(false, state);
     m_stateLabel->setText(tr("Run %1 %2").arg(runId).arg(toDisplayString(state)));
     m_speedLabel->clear();
-    m_labeling->runChanged();
+    m_labeling->clearActiveRun();
     m_history->refresh();
     if (m_closeWhenEnded) close();
 }
 
 void MainWindow::openStoredRun(qint64 runId, const QString& configJson, const QString& status) {
     m_tabs->setCurrentWidget(m_liveSplit);
-    if (runId == m_controller->activeRunId() && m_controller->hasActiveRun()) return;  // already live
-    const QJsonObject c = QJsonDocument::fromJson(configJson.toUtf8()).object();
+    if (m_activeConfig && runId == m_activeRun) return;  // already live
+    // A stored run's settings as a value; keys this version does not know are left at their defaults.
+    RunConfig c;
+    parseRunConfigJson(configJson.toStdString(), c);
     m_shownRun = runId;
-    m_plots->reset(tr("Run %1 \u00b7 %2 \u00b7 judge: %3 \u00b7 %4 (read-only)")
-                       .arg(runId)
-                       .arg(c.value(QStringLiteral("algorithm")).toString().toUpper(), c.value(QStringLiteral("judge")).toString(), status),
-                   c.value(QStringLiteral("kl_estimator")).toString(), c.value(QStringLiteral("algorithm")).toString());
+    resetPlots(runId, c, tr("%1 (read-only)").arg(status));
     m_metricsRequest = m_reader->loadMetrics(runId);
 }
 
@@ -290,15 +293,14 @@ void MainWindow::saveSettings(QSettings& s) const {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-    if (m_controller->hasActiveRun()) {
+    if (m_activeConfig) {
         // Stop, and close once the run has saved its last step and every label.
         m_closeWhenEnded = true;
         m_stateLabel->setText(tr("Stopping the run and saving before closing..."));
-        m_controller->stop();
+        Q_EMIT stopRequested();
         event->ignore();
         return;
     }
-    m_controller->flushWrites();
     event->accept();
 }
 

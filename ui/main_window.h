@@ -1,15 +1,20 @@
 #pragma once
 // The workbench window. It only composes: the run panel (left), the labeling
 // view above the live plots, the data browser and the run history (tabs), a
-// message banner and the status bar; and it routes the run controller's
-// signals to them. Closing mid-run stops the run and closes once its last
-// writes are on disk. UI thread.
-#include "app/session/database_reader.h"
-#include "app/session/run_controller.h"
+// message banner and the status bar. It knows no run: requests leave as
+// signals (start, pause, resume, stop) and what a run does comes in through
+// slots, as plain values; app/gui/workbench.cpp wires both to the run
+// controller. Closing mid-run asks to stop and closes once the run has ended
+// (its last writes on disk). UI thread.
+#include "core/loop/run_config.h"
+#include "core/loop/run_state.h"
+#include "storage/database_reader.h"
 #include "ui/preferences_dialog.h"
 
 #include <QElapsedTimer>
 #include <QMainWindow>
+
+#include <optional>
 
 class QLabel;
 class QProgressBar;
@@ -29,7 +34,7 @@ class RunPanel;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    MainWindow(RunController* controller, DatabaseReader* reader, QWidget* parent = nullptr);
+    MainWindow(DatabaseReader* reader, QString databasePath, QString dataDir, QWidget* parent = nullptr);
 
     LabelingView* labelingView() const { return m_labeling; }
     MetricPlots* plots() const { return m_plots; }
@@ -43,30 +48,48 @@ public:
     void saveSettings(QSettings& settings) const;
     void setPreferences(const UiPreferences& prefs);
     const UiPreferences& preferences() const { return m_prefs; }
-    // Starts a run as the Start button does; false (with the reason shown) if refused.
-    bool startRun(const RunConfig& config);
+    // Asks for a run as the Start button does: the annotator from the
+    // preferences is filled in, then startRequested() is emitted; the
+    // receiver answers with runAccepted() or runRefused().
+    void requestStart(const RunConfig& config);
     // The run whose curves the plots show (0: none).
     qint64 shownRunId() const { return m_shownRun; }
+    // The active run's settings, as a value (nullopt: no run).
+    const std::optional<RunConfig>& activeConfig() const { return m_activeConfig; }
+    RunState runState() const { return m_state; }
+
+public Q_SLOTS:
+    void runAccepted(const preflab::RunConfig& config);  // the run is starting with these settings
+    void runRefused(const QString& reason);
+    void runStarted(qint64 runId, const preflab::RunConfig& config);  // the run has its id
+    void showRunState(preflab::RunState state, const QString& message);
+    void showProgress(qint64 step, qint64 total);
+    void addLiveMetrics(const QVector<preflab::MetricSample>& samples);
+    void showTrainingError(const QString& message);
+    void showWriteError(const QString& message);
+    void runEnded(qint64 runId, preflab::RunState state);
 
 Q_SIGNALS:
-    // A run needs the starter model, which is not pretrained yet.
-    void starterModelNeeded(const preflab::RunConfig& config);
+    void startRequested(const preflab::RunConfig& config);
+    void pauseRequested();
+    void resumeRequested();
+    void stopRequested();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
-    void onRunStarted(qint64 runId, const QString& configJson);
-    void onStateChanged(RunState state, const QString& message);
-    void onProgress(qint64 step, qint64 total);
-    void onRunEnded(qint64 runId, RunState state);
     void openStoredRun(qint64 runId, const QString& configJson, const QString& status);
+    void resetPlots(qint64 runId, const RunConfig& config, const QString& status);
     void editPreferences();
     void showShortcuts();
     void updateTitle();
 
-    RunController* m_controller;
     DatabaseReader* m_reader;
+    QString m_databasePath, m_dataDir;
+    std::optional<RunConfig> m_activeConfig;
+    qint64 m_activeRun = 0;
+    RunState m_state = RunState::Finished;
     UiPreferences m_prefs;
     RunPanel* m_panel;
     LabelingView* m_labeling;

@@ -6,6 +6,7 @@
 // pan with the mouse; clicking a point asks for the pairs trained at that step.
 // UI thread.
 #include "core/loop/loop_types.h"
+#include "core/loop/run_state.h"
 
 #include <QMap>
 #include <QVector>

@@ -3,7 +3,7 @@
 // rows arrive a page at a time from the DatabaseReader's thread when the view
 // scrolls near the end (canFetchMore/fetchMore), so 100 k rows scroll smoothly
 // and the UI thread never waits on disk. UI thread.
-#include "app/session/database_reader.h"
+#include "storage/database_reader.h"
 
 #include <QAbstractTableModel>
 #include <QVector>

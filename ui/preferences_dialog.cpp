@@ -16,6 +16,7 @@ namespace preflab {
 PreferencesDialog::PreferencesDialog(const UiPreferences& prefs, QWidget* parent) : QDialog(parent) {
     setWindowTitle(tr("Preferences"));
     m_annotator = new QLineEdit(prefs.annotator);
+    m_annotator->setObjectName(QStringLiteral("annotator"));
     m_annotator->setPlaceholderText(tr("stored with every label you give"));
     m_reveal = new QCheckBox(tr("After I label a pair, show the model's implicit rewards and the task judge's verdict"));
     m_reveal->setChecked(prefs.revealOpinions);
@@ -33,6 +34,9 @@ PreferencesDialog::PreferencesDialog(const UiPreferences& prefs, QWidget* parent
         const QList<QKeySequence> current = prefs.keys.keys(a);
         auto* first = new QKeySequenceEdit(current.value(0));
         auto* second = new QKeySequenceEdit(current.value(1));
+        // Named for tests and accessibility tools: "key:choose_a:0" and ":1".
+        first->setObjectName(QStringLiteral("key:%1:0").arg(KeyBindings::settingsKey(a).section('/', 1)));
+        second->setObjectName(QStringLiteral("key:%1:1").arg(KeyBindings::settingsKey(a).section('/', 1)));
         auto* row = new QHBoxLayout;
         row->addWidget(first);
         row->addWidget(second);
@@ -50,6 +54,7 @@ PreferencesDialog::PreferencesDialog(const UiPreferences& prefs, QWidget* parent
     keys->addRow(defaults);
 
     m_error = new QLabel;
+    m_error->setObjectName(QStringLiteral("error"));
     m_error->setStyleSheet(QStringLiteral("color: #b00020;"));
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     connect(buttons, &QDialogButtonBox::accepted, this, &PreferencesDialog::accept);

@@ -2,7 +2,7 @@
 // The runs of this database with their configuration and headline metrics;
 // opening one shows its curves (read-only unless it is the active run).
 // UI thread.
-#include "app/session/database_reader.h"
+#include "storage/database_reader.h"
 
 #include <QWidget>
 

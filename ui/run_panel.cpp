@@ -3,6 +3,7 @@
 #include "core/method/method_registry.h"
 #include "core/hf/hf_cache.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -21,58 +22,10 @@
 namespace preflab {
 namespace {
 
-struct FieldPlacement {
-    const char* key;
-    const char* label;
-    const char* group;
-};
-
-// Which config fields the panel shows, in which group, under which name.
-const std::vector<FieldPlacement>& placements() {
-    static const std::vector<FieldPlacement> p = {
-        {"name", "Run name", "Model and judge"},
-        {"model", "Model", "Model and judge"},
-        {"judge", "Judge", "Model and judge"},
-        {"annotator", "Annotator", "Model and judge"},
-        {"algorithm", "Algorithm", "Model and judge"},
-        {"pairs", "Offline pairs", "Model and judge"},
-        {"reward_model", "Reward model file", "Model and judge"},
-        {"beta", "\u03b2 (KL strength)", "Optimisation"},
-        {"lr", "Learning rate", "Optimisation"},
-        {"batch_size", "Batch size (pairs)", "Optimisation"},
-        {"steps", "Steps", "Optimisation"},
-        {"warmup_steps", "Warm-up steps", "Optimisation"},
-        {"seed", "Seed", "Optimisation"},
-        {"lora_rank", "LoRA rank (0 = all weights)", "Adapters (LoRA)"},
-        {"lora_alpha", "LoRA α", "Adapters (LoRA)"},
-        {"lora_dropout", "LoRA dropout", "Adapters (LoRA)"},
-        {"lora_targets", "LoRA targets", "Adapters (LoRA)"},
-        {"gradient_checkpointing", "Gradient checkpointing (0/1)", "Adapters (LoRA)"},
-        {"temperature", "Temperature", "Generation"},
-        {"top_k", "Top-k (0 = off)", "Generation"},
-        {"top_p", "Top-p", "Generation"},
-        {"max_new_tokens", "Max new tokens", "Generation"},
-        {"generation_batch", "Prompts per round", "Generation"},
-        {"eval_every", "Evaluate every (steps)", "Evaluation"},
-        {"eval_samples", "Samples per evaluation", "Evaluation"},
-        {"kl_estimator", "KL estimator", "Evaluation"},
-        {"checkpoint_every", "Checkpoint every (steps)", "Advanced"},
-        {"judge_noise", "Task judge noise", "Advanced"},
-        {"flip_rate", "Task judge flip rate", "Advanced"},
-        {"max_grad_norm", "Gradient clip norm", "Advanced"},
-        {"compute_dtype", "Compute type", "Advanced"},
-        {"threads", "Threads (0 = all cores)", "Advanced"},
-        {"label_smoothing", "cDPO / rDPO ε", "Advanced"},
-        {"ipo_token_mean", "IPO token-mean (0/1)", "Advanced"},
-        {"slic_delta", "SLiC-HF δ", "Advanced"},
-        {"slic_lambda", "SLiC-HF λ", "Advanced"},
-        {"sail_prob", "SAIL routing probability", "Advanced"},
-        {"sail_gamma", "SAIL-PR γ", "Advanced"},
-        {"sail_pi", "SAIL-PP π", "Advanced"},
-        {"exploration_form", "SAIL exploration form", "Advanced"},
-        {"exploration_baseline", "Exploration baseline (0/1)", "Advanced"},
-    };
-    return p;
+// Sections open when the panel is first shown: what most runs change. The
+// rest (adapters, method settings, compute) fold away until asked for.
+bool openByDefault(const std::string& group) {
+    return group == "Model and judge" || group == "Optimisation";
 }
 
 QString judgeDisplay(const std::string& j) {
@@ -85,54 +38,74 @@ QString judgeDisplay(const std::string& j) {
     return QString::fromStdString(j);
 }
 
-const ConfigField* findField(const std::string& key) {
-    for (const ConfigField& f : runConfigFields()) {
-        if (f.key == key) return &f;
-    }
-    return nullptr;
+// An editor with a chooser button to its right.
+QWidget* withButton(QWidget* editor, QWidget* button) {
+    auto* row = new QWidget;
+    auto* h = new QHBoxLayout(row);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->setSpacing(2);
+    h->addWidget(editor, 1);
+    h->addWidget(button);
+    return row;
 }
 
-std::string valueText(const RunConfig& c, const ConfigField& f) {
-    if (auto p = std::get_if<std::string RunConfig::*>(&f.member)) return c.*(*p);
-    if (auto p = std::get_if<int64_t RunConfig::*>(&f.member)) return std::to_string(c.*(*p));
-    std::ostringstream s;
-    s << c.*std::get<double RunConfig::*>(f.member);
-    return s.str();
+// The section of a method family's own settings.
+std::string familySection(MethodFamily family, Method m) {
+    switch (family) {
+    case MethodFamily::Ppo: return "PPO";
+    case MethodFamily::Causal: return "CPO family";
+    case MethodFamily::Pairwise: break;
+    }
+    const MethodInfo& info = methodInfo(m);
+    return info.data == MethodData::PairsOnlineOrOffline ? "DPO family" : "SAIL";
 }
 
 }  // namespace
 
+void RunPanel::openMethodSection() {
+    // Choosing a method opens the section with its own settings.
+    const MethodInfo* m = findMethod(fieldText(QStringLiteral("algorithm")).toStdString());
+    if (!m) return;
+    if (QToolButton* t = m_sections.value(QString::fromStdString(familySection(m->family, m->id)))) t->setChecked(true);
+}
+
 RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
     auto* content = new QWidget;
     auto* contentLayout = new QVBoxLayout(content);
-    contentLayout->setContentsMargins(0, 0, 0, 0);
+    contentLayout->setContentsMargins(0, 0, 4, 0);
     QMap<QString, QFormLayout*> groups;
-    for (const FieldPlacement& place : placements()) {
-        const ConfigField* f = findField(place.key);
-        if (!f) continue;
-        const QString group = QString::fromLatin1(place.group);
+    // Every run setting, from the config's field table (run_config.h): its
+    // section, name, editor and help all come from there.
+    for (const ConfigField& fieldSpec : runConfigFields()) {
+        const ConfigField* f = &fieldSpec;
+        const QString group = QString::fromStdString(f->group);
         if (!groups.contains(group)) {
-            auto* box = new QGroupBox(tr(place.group));
+            auto* box = new QGroupBox;
             auto* form = new QFormLayout(box);
             form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+            form->setRowWrapPolicy(QFormLayout::WrapLongRows);
             form->setVerticalSpacing(4);
             groups[group] = form;
-            if (group == QLatin1String("Advanced")) {
-                // Folded away until asked for: most runs never touch these.
-                auto* toggle = new QToolButton;
-                toggle->setText(tr("Advanced settings"));
-                toggle->setCheckable(true);
-                toggle->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-                toggle->setArrowType(Qt::RightArrow);
-                toggle->setAutoRaise(true);
-                connect(toggle, &QToolButton::toggled, box, [box, toggle](bool on) {
-                    box->setVisible(on);
-                    toggle->setArrowType(on ? Qt::DownArrow : Qt::RightArrow);
-                });
-                box->setTitle(QString());
-                box->setVisible(false);
-                contentLayout->addWidget(toggle);
-            }
+            // A section header that folds the section.
+            auto* toggle = new QToolButton;
+            toggle->setText(tr(f->group.c_str()));
+            toggle->setObjectName(QStringLiteral("section:") + group);
+            toggle->setCheckable(true);
+            toggle->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+            toggle->setAutoRaise(true);
+            QFont bold = toggle->font();
+            bold.setBold(true);
+            toggle->setFont(bold);
+            connect(toggle, &QToolButton::toggled, box, [box, toggle](bool on) {
+                box->setVisible(on);
+                toggle->setArrowType(on ? Qt::DownArrow : Qt::RightArrow);
+            });
+            const bool open = openByDefault(f->group);
+            toggle->setChecked(open);
+            box->setVisible(open);
+            toggle->setArrowType(open ? Qt::DownArrow : Qt::RightArrow);
+            m_sections.insert(group, toggle);
+            contentLayout->addWidget(toggle);
             contentLayout->addWidget(box);
         }
         Field field;
@@ -152,27 +125,47 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
                     lines << QStringLiteral("<b>%1</b>: %2").arg(QString::fromUtf8(m.name), QString::fromUtf8(m.help).toHtmlEscaped());
                 }
                 field.combo->setToolTip(lines.join(QStringLiteral("<br>")));
+                connect(field.combo, &QComboBox::currentIndexChanged, this, &RunPanel::openMethodSection);
             }
             if (key == QLatin1String("judge")) {
                 field.combo->setToolTip(tr("With \"Person + ...\", you label what you can; pairs you have not reached "
                                            "when the next round is ready go to the task or self judge, so training never waits."));
             }
+        } else if (f->isFlag()) {
+            field.check = new QCheckBox;
+            connect(field.check, &QCheckBox::toggled, this, &RunPanel::validate);
+            editor = field.check;
         } else {
             field.edit = new QLineEdit;
             connect(field.edit, &QLineEdit::textChanged, this, &RunPanel::validate);
             editor = field.edit;
             if (key == QLatin1String("lora_targets")) {
-                field.edit->setPlaceholderText(tr("PEFT default (q_proj,v_proj / c_attn)"));
+                field.edit->setPlaceholderText(tr("PEFT default"));
             }
             if (key == QLatin1String("pairs")) {
                 field.edit->setPlaceholderText(tr("generate online"));
             }
-            if (key == QLatin1String("model")) {
+            if (key == QLatin1String("ratings")) {
+                field.edit->setPlaceholderText(tr("rate fresh samples"));
+            }
+            if (f->editor == FieldEditor::File) {
+                auto* browse = new QToolButton;
+                browse->setText(QStringLiteral("..."));
+                browse->setToolTip(tr("Choose a file"));
+                QLineEdit* edit = field.edit;
+                connect(browse, &QToolButton::clicked, this, [this, edit, f] {
+                    const QString file = QFileDialog::getOpenFileName(this, QString::fromStdString(f->label));
+                    if (!file.isEmpty()) edit->setText(file);
+                });
+                editor = withButton(field.edit, browse);
+            }
+            if (f->editor == FieldEditor::Model) {
                 field.edit->setPlaceholderText(QStringLiteral("starter"));
                 auto* browse = new QToolButton;
                 browse->setText(QStringLiteral("..."));
-                browse->setToolTip(tr("Choose a PrefLab model file (.pt) or a Hugging Face model folder "
-                                      "(config.json, safetensors, tokenizer.json: GPT-2, Llama, Qwen2, Mistral)"));
+                browse->setToolTip(tr("Choose a PrefLab model file (.pt), a Hugging Face model folder "
+                                      "(config.json, safetensors, tokenizer.json: GPT-2, Llama, Qwen2, Mistral), "
+                                      "or a model in the local Hugging Face cache"));
                 browse->setPopupMode(QToolButton::InstantPopup);
                 QLineEdit* edit = field.edit;
                 auto* menu = new QMenu(browse);
@@ -198,15 +191,10 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
                     }
                 });
                 browse->setMenu(menu);
-                auto* row = new QWidget;
-                auto* h = new QHBoxLayout(row);
-                h->setContentsMargins(0, 0, 0, 0);
-                h->addWidget(field.edit, 1);
-                h->addWidget(browse);
-                editor = row;
+                editor = withButton(field.edit, browse);
             }
         }
-        if (editor->toolTip().isEmpty()) editor->setToolTip(QString::fromStdString(f->help));
+    if (editor->toolTip().isEmpty()) editor->setToolTip(QString::fromStdString(f->help));
         field.error = new QLabel;
         field.error->setWordWrap(true);
         field.error->setStyleSheet(QStringLiteral("color: #b00020; font-size: small;"));
@@ -217,10 +205,12 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
         v->setSpacing(1);
         v->addWidget(editor);
         v->addWidget(field.error);
-        auto* label = new QLabel(tr(place.label));
+        auto* label = new QLabel(tr(f->label.c_str()));
+        label->setWordWrap(true);
         label->setToolTip(QString::fromStdString(f->help));
         groups[group]->addRow(label, cell);
         m_fields.insert(key, field);
+        m_fieldOrder << key;
     }
     contentLayout->addStretch(1);
 
@@ -272,6 +262,7 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
 QString RunPanel::fieldText(const QString& key) const {
     const Field& f = m_fields[key];
     if (f.combo) return f.combo->currentData().toString();
+    if (f.check) return f.check->isChecked() ? QStringLiteral("1") : QStringLiteral("0");
     QString text = f.edit->text().trimmed();
     if (key == QLatin1String("model") && text.isEmpty()) text = QStringLiteral("starter");
     return text;
@@ -283,6 +274,8 @@ void RunPanel::setFieldText(const QString& key, const QString& text) {
     if (it->combo) {
         const int i = it->combo->findData(text);
         if (i >= 0) it->combo->setCurrentIndex(i);
+    } else if (it->check) {
+        it->check->setChecked(text == QLatin1String("1"));
     } else {
         it->edit->setText(text);
     }
@@ -304,10 +297,12 @@ RunConfig RunPanel::config() const {
 
 void RunPanel::setConfig(const RunConfig& c) {
     for (auto it = m_fields.begin(); it != m_fields.end(); ++it) {
-        const ConfigField* f = findField(it.key().toStdString());
-        const QString text = QString::fromStdString(valueText(c, *f));
-        QSignalBlocker block(it->combo ? static_cast<QObject*>(it->combo) : it->edit);
+        const ConfigField* f = findConfigField(it.key().toStdString());
+        const QString text = QString::fromStdString(configValueText(c, *f));
+        QObject* editor = it->combo ? static_cast<QObject*>(it->combo) : it->check ? static_cast<QObject*>(it->check) : it->edit;
+        QSignalBlocker block(editor);
         if (it->combo) it->combo->setCurrentIndex(std::max(0, it->combo->findData(text)));
+        else if (it->check) it->check->setChecked(text == QLatin1String("1"));
         else it->edit->setText(it.key() == QLatin1String("model") && text == QLatin1String("starter") ? QString() : text);
     }
     validate();
@@ -351,6 +346,7 @@ void RunPanel::setRunState(bool active, RunState state) {
     for (auto& f : m_fields) {
         if (f.edit) f.edit->setReadOnly(active);
         if (f.combo) f.combo->setEnabled(!active);
+        if (f.check) f.check->setEnabled(!active);
     }
     validate();
 }

@@ -1,15 +1,18 @@
 #pragma once
-// The run panel: a new run's settings (model, judge, algorithm, beta, learning
-// rate, batch size, generation, evaluation, seed) and Start / Pause / Stop.
-// Fields come from the run config's field table, so the GUI, the CLI flags and
-// JSON configs accept and refuse exactly the same values; a refused value is
-// marked at its field with the reason. UI thread.
-#include "app/session/session_types.h"
+// The run panel: every setting of a new run, in folding sections, and
+// Start / Pause / Stop. The panel is generated from the run config's field
+// table (section, name, editor, help), so the GUI, the CLI flags and JSON
+// configs offer, accept and refuse exactly the same values; a refused value
+// is marked at its field with the reason. UI thread.
+#include "core/loop/run_config.h"
+#include "core/loop/run_state.h"
 
 #include <QMap>
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
+class QToolButton;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -29,6 +32,10 @@ public:
     void setFieldText(const QString& key, const QString& text);
     QString fieldError(const QString& key) const;
     void setRunState(bool active, RunState state);
+    // The settings the panel edits, in table order (every run config field).
+    const QStringList& fieldKeys() const { return m_fieldOrder; }
+    // The folding header of a section (tests, screenshots).
+    QToolButton* sectionToggle(const QString& group) const { return m_sections.value(group); }
 
 Q_SIGNALS:
     void startRequested(const preflab::RunConfig& config);
@@ -41,12 +48,16 @@ private:
     struct Field {
         QLineEdit* edit = nullptr;
         QComboBox* combo = nullptr;
+        QCheckBox* check = nullptr;
         QLabel* error = nullptr;
     };
     void validate();
+    void openMethodSection();
     QString fieldText(const QString& key) const;
 
     QMap<QString, Field> m_fields;
+    QStringList m_fieldOrder;
+    QMap<QString, QToolButton*> m_sections;
     QPushButton* m_start;
     QPushButton* m_pause;
     QPushButton* m_stop;

@@ -126,11 +126,15 @@ int executeRun(const SessionSetup& setup, bool quiet) {
     qint64 runId = 0;
     int exitCode = 0;
     TrainingSession session(setup);
-    QObject::connect(&session, &TrainingSession::runCreated, [&](qint64 id) {
+    const TrainingWorker* worker = session.worker();
+    // The worker runs on its own thread; `context` makes these connections
+    // queued, so the handlers run here, on the main thread.
+    QObject context;
+    QObject::connect(worker, &TrainingWorker::runCreated, &context, [&](qint64 id) {
         runId = id;
         if (!quiet) std::printf("Run %lld in %s\n", static_cast<long long>(id), setup.databasePath.c_str());
     });
-    QObject::connect(&session, &TrainingSession::metricsReady, [&](const QVector<MetricSample>& samples) {
+    QObject::connect(worker, &TrainingWorker::metricsReady, &context, [&](const QVector<MetricSample>& samples) {
         for (const MetricSample& s : samples) {
             printer.latest[s.name] = s.value;
             auto it = firstLast.find(s.name);
@@ -139,22 +143,22 @@ int executeRun(const SessionSetup& setup, bool quiet) {
         }
         printer.redraw();
     });
-    QObject::connect(&session, &TrainingSession::progress, [&](qint64 step, qint64 total) {
+    QObject::connect(worker, &TrainingWorker::progress, &context, [&](qint64 step, qint64 total) {
         if (printer.startStep < 0) printer.startStep = step;
         printer.step = step;
         printer.total = total;
     });
-    QObject::connect(&session, &TrainingSession::failed, [&](const QString& message) {
+    QObject::connect(worker, &TrainingWorker::failed, &context, [&](const QString& message) {
         printer.line.done();
         std::fprintf(stderr, "preflab: %s\n", qPrintable(message));
         exitCode = 1;
     });
-    QObject::connect(&session, &TrainingSession::stateChanged, [&](RunState state, const QString& message) {
+    QObject::connect(worker, &TrainingWorker::stateChanged, &context, [&](RunState state, const QString& message) {
         if (state == RunState::Starting && !message.isEmpty()) printer.line.show(message);  // model loading
         // Without a GUI, a halted (paused) run ends here; it can be resumed with --resume.
         if (state == RunState::Paused) session.stop();
     });
-    QObject::connect(&session, &TrainingSession::finished, [&] { QCoreApplication::quit(); });
+    QObject::connect(worker, &TrainingWorker::finished, &context, [&] { QCoreApplication::quit(); });
 
     std::signal(SIGINT, onSigint);
     QTimer poll;
@@ -190,18 +194,16 @@ int executeRun(const SessionSetup& setup, bool quiet) {
         std::printf("Export: preflab export --db %s --run %lld --metrics run.csv --pairs pairs.jsonl\n",
                     setup.databasePath.c_str(), static_cast<long long>(runId));
         // A Hugging Face model leaves as a Hugging Face folder (and, with LoRA, a PEFT adapter).
-        const std::filesystem::path runDir = std::filesystem::path(setup.dataDir) / "runs" / std::to_string(runId);
-        std::string newest;
-        std::error_code ec;
-        for (const auto& entry : std::filesystem::directory_iterator(runDir, ec)) {
-            const std::string name = entry.path().filename().string();
-            if (name.rfind("step-", 0) == 0 && entry.path().extension() == ".pt" && entry.path().string() > newest) {
-                newest = entry.path().string();
-            }
+        // The run's newest checkpoint, as its database records it.
+        std::optional<CheckpointRow> newest;
+        try {
+            newest = RunStore(*Database::open(setup.databasePath, Database::Mode::OpenExisting)).latestCheckpoint(runId);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "preflab: %s\n", e.what());
         }
-        if (!newest.empty() && setup.modelPath.size() > 3 && setup.modelPath.substr(setup.modelPath.size() - 3) != ".pt") {
+        if (newest && setup.modelPath.size() > 3 && setup.modelPath.substr(setup.modelPath.size() - 3) != ".pt") {
             std::printf("Model:  preflab export-model --model %s --checkpoint %s --out aligned-model%s\n",
-                        setup.modelPath.c_str(), newest.c_str(), setup.config.loraRank > 0 ? " --peft aligned-adapter" : "");
+                        setup.modelPath.c_str(), newest->path.c_str(), setup.config.loraRank > 0 ? " --peft aligned-adapter" : "");
         }
     }
     return exitCode;

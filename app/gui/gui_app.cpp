@@ -1,8 +1,7 @@
 #include "app/gui/gui_app.h"
 
 #include "core/method/method_registry.h"
-#include "app/session/database_reader.h"
-#include "app/session/run_controller.h"
+#include "app/gui/workbench.h"
 #include "app/session/starter_model_job.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
@@ -92,11 +91,13 @@ int runGui(int argc, char** argv) {
     p.addOption({QStringLiteral("db"), QStringLiteral("The database file."), QStringLiteral("file")});
     p.addOption({QStringLiteral("data-dir"), QStringLiteral("Where models and checkpoints go."), QStringLiteral("dir")});
     p.addOption({QStringLiteral("screenshot"),
-                 QStringLiteral("Start a short demo run, render the window (1440x900) to FILE once the plots hold 20 steps, and exit."),
+                 QStringLiteral("Start a short demo run, render the window (--screenshot-size) to FILE once the plots hold 20 steps, and exit."),
                  QStringLiteral("file")});
     p.addOption({QStringLiteral("screenshot-judge"),
                  QStringLiteral("The judge of the --screenshot run (task, or human+task to show the labeling view)."),
                  QStringLiteral("judge"), QStringLiteral("task")});
+    p.addOption({QStringLiteral("screenshot-size"), QStringLiteral("The window's size for --screenshot (WIDTHxHEIGHT)."),
+                 QStringLiteral("size"), QStringLiteral("1440x900")});
     p.addOption({QStringLiteral("screenshot-algorithm"), QStringLiteral("The method of the --screenshot run (e.g. cpo, ppo)."),
                  QStringLiteral("algorithm"), QString::fromUtf8(methodName(Method::OnlineDpo))});
     p.process(app);
@@ -120,21 +121,27 @@ int runGui(int argc, char** argv) {
         return 1;
     }
 
-    auto controller = std::make_unique<RunController>(dbPath, dataDir);
-    auto reader = std::make_unique<DatabaseReader>(dbPath);
-    auto window = std::make_unique<MainWindow>(controller.get(), reader.get());
-    MainWindow* w = window.get();
-    RunController* c = controller.get();
+    auto workbench = std::make_unique<Workbench>(dbPath, dataDir);
+    Workbench* wb = workbench.get();
+    MainWindow* w = wb->window();
+    RunController* c = wb->controller();
 
-    QObject::connect(w, &MainWindow::starterModelNeeded, w, [w, c](const RunConfig& config) {
-        pretrainWithDialog(w, c, [w, config](bool ok) {
-            if (ok) w->startRun(config);
+    QObject::connect(wb, &Workbench::starterModelNeeded, w, [wb, w, c](const RunConfig& config) {
+        pretrainWithDialog(w, c, [wb, config](bool ok) {
+            if (ok) wb->startRun(config);
         });
     });
 
     if (screenshot) {
         const QString file = p.value("screenshot");
-        w->resize(1440, 900);
+        const QStringList size = p.value("screenshot-size").split(QLatin1Char('x'));
+        const int width = size.value(0).toInt(), height = size.value(1).toInt();
+        if (size.size() != 2 || width < 320 || height < 240) {
+            std::fprintf(stderr, "preflab: --screenshot-size %s: expected WIDTHxHEIGHT, at least 320x240\n",
+                         qPrintable(p.value("screenshot-size")));
+            return 2;
+        }
+        w->resize(width, height);
         w->show();
         RunConfig demo = demoConfig();
         demo.judge = p.value("screenshot-judge").toStdString();
@@ -143,7 +150,7 @@ int runGui(int argc, char** argv) {
         demo.steps = 60;
         demo.evalEvery = 10;
         demo.evalSamples = 32;
-        auto start = [w, demo] { w->startRun(demo); };
+        auto start = [wb, demo] { wb->startRun(demo); };
         if (c->starterModelReady()) {
             QTimer::singleShot(0, w, start);
         } else {
@@ -180,8 +187,8 @@ int runGui(int argc, char** argv) {
     w->show();
     if (!c->starterModelReady()) {
         // First run: pretrain, then offer the demonstration.
-        QTimer::singleShot(0, w, [w, c] {
-            pretrainWithDialog(w, c, [w](bool ok) {
+        QTimer::singleShot(0, w, [wb, w, c] {
+            pretrainWithDialog(w, c, [wb, w](bool ok) {
                 if (!ok) return;
                 QMessageBox box(QMessageBox::Question, QObject::tr("PrefLab"),
                                 QObject::tr("The starter model is ready. Start a demo run? The task judge labels the pairs "
@@ -190,18 +197,14 @@ int runGui(int argc, char** argv) {
                 QPushButton* yes = box.addButton(QObject::tr("Start a demo run"), QMessageBox::AcceptRole);
                 box.addButton(QObject::tr("Not now"), QMessageBox::RejectRole);
                 box.exec();
-                if (box.clickedButton() == yes) w->startRun(demoConfig());
+                if (box.clickedButton() == yes) wb->startRun(demoConfig());
             });
         });
     }
     const int code = app.exec();
     w->saveSettings(settings);
     settings.setValue(QStringLiteral("last_database"), dbPath);
-    // Ordered shutdown: the window goes first, then the run (joined, writes
-    // flushed), then the reader thread.
-    window.reset();
-    controller.reset();
-    reader.reset();
+    workbench.reset();  // ordered shutdown: the window, then the run (writes flushed), then the reader
     return code;
 }
 

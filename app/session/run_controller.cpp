@@ -1,10 +1,10 @@
 #include "app/session/run_controller.h"
 
+#include "core/hf/hf_cache.h"
 #include "core/judges/make_judge.h"
 #include "core/loop/starter_model.h"
 #include "storage/storage_writer.h"
 
-#include <QDir>
 #include <QFileInfo>
 #include <QPointer>
 
@@ -33,8 +33,14 @@ bool RunController::starterModelReady() const {
     return QFileInfo::exists(starterModelPath());
 }
 
-QString RunController::resolveModelPath(const RunConfig& config) const {
-    return config.model == "starter" ? starterModelPath() : QString::fromStdString(config.model);
+QString RunController::resolveModelPath(const RunConfig& config, QString* error) const {
+    if (config.model == "starter") return starterModelPath();
+    try {
+        return QString::fromStdString(preflab::resolveModelPath(config.model));  // a cached model id: its snapshot
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromUtf8(e.what());  // says where it looked
+        return {};
+    }
 }
 
 bool RunController::startRun(const RunConfig& config, QString* error) {
@@ -45,52 +51,56 @@ bool RunController::startRun(const RunConfig& config, QString* error) {
     if (m_session) return fail(tr("A run is already active: stop it first."));
     const auto problems = validateRunConfig(config);
     if (!problems.empty()) return fail(QString::fromStdString(problems.front()));
-    const QString model = resolveModelPath(config);
-    if (!QFileInfo::exists(model)) {
-        return fail(config.model == "starter" ? tr("The starter model is not pretrained yet.")
-                                              : tr("Model file %1 does not exist.").arg(model));
-    }
+    QString notFound;
+    const QString model = resolveModelPath(config, &notFound);
+    if (model.isEmpty()) return fail(notFound);
+    if (!QFileInfo::exists(model)) return fail(tr("The starter model is not pretrained yet."));
     SessionSetup setup;
     setup.config = config;
     setup.modelPath = model.toStdString();
     setup.databasePath = m_databasePath.toStdString();
     setup.dataDir = m_dataDir.toStdString();
+    writer();  // opened on first use
+    setup.writer = m_writer;
     if (m_queue) m_queue->setChangeListener({});
     m_queue.reset();
     if (judgeNeedsPerson(config.judge)) {
         m_queue = std::make_shared<HumanLabelQueue>();
         QPointer<RunController> self(this);
-        // Called on the training thread: hop to ours.
-        m_queue->setChangeListener([self] {
-            QMetaObject::invokeMethod(self, [self] { if (self) Q_EMIT self->labelQueueChanged(); }, Qt::QueuedConnection);
+        // Called on the changing thread (mostly the training thread): hop to ours.
+        m_queue->setChangeListener([self](const LabelQueueSnapshot& snapshot) {
+            QMetaObject::invokeMethod(self, [self, snapshot] { if (self) self->onQueueSnapshot(snapshot); },
+                                      Qt::QueuedConnection);
         });
         setup.humanQueue = m_queue;
     }
     m_config = config;
     m_runId = 0;
+    m_queueVersion = 0;
     m_labeledThisRun.clear();
     m_state = RunState::Starting;
     m_session = std::make_unique<TrainingSession>(setup);
-    TrainingSession* s = m_session.get();
-    connect(s, &TrainingSession::runCreated, this, [this](qint64 id) {
+    TrainingWorker* w = m_session->worker();
+    connect(w, &TrainingWorker::runCreated, this, [this](qint64 id) {
         m_runId = id;
-        Q_EMIT runStarted(id, QString::fromStdString(runConfigToJson(m_config)));
+        Q_EMIT runStarted(id, m_config);
     });
-    connect(s, &TrainingSession::metricsReady, this, &RunController::metricsReady);
-    connect(s, &TrainingSession::pairGenerated, this, &RunController::pairGenerated);
-    connect(s, &TrainingSession::progress, this, &RunController::progress);
-    connect(s, &TrainingSession::failed, this, &RunController::failed);
-    connect(s, &TrainingSession::stateChanged, this, [this](RunState st, const QString& m) {
-        m_state = st;
-        Q_EMIT stateChanged(st, m);
-    });
-    connect(s, &TrainingSession::finished, this, [this] {
+    connect(w, &TrainingWorker::stateChanged, this, [this](RunState st, const QString&) { m_state = st; });
+    connect(w, &TrainingWorker::finished, this, [this] {
         // Queued: the session object is not destroyed inside its own signal.
         QMetaObject::invokeMethod(this, [this] { endSession(); }, Qt::QueuedConnection);
     });
-    s->start();
-    Q_EMIT labelQueueChanged();
+    Q_EMIT runStarting(w);
+    m_session->start();
+    Q_EMIT labelQueueChanged({});
     return true;
+}
+
+void RunController::onQueueSnapshot(const LabelQueueSnapshot& snapshot) {
+    // Snapshots taken on different threads can arrive out of order: keep the newest.
+    if (!m_session || snapshot.version <= m_queueVersion) return;
+    m_queueVersion = snapshot.version;
+    Q_EMIT labelQueueChanged(QVector<PairForJudging>(snapshot.waiting.begin(), snapshot.waiting.end()));
 }
 
 void RunController::endSession() {
@@ -99,7 +109,7 @@ void RunController::endSession() {
     m_session.reset();
     const qint64 id = m_runId;
     Q_EMIT runEnded(id, m_state);
-    Q_EMIT labelQueueChanged();
+    Q_EMIT labelQueueChanged({});
 }
 
 void RunController::pause() {
@@ -114,30 +124,26 @@ void RunController::stop() {
     if (m_session) m_session->stop();
 }
 
-std::vector<PairForJudging> RunController::pendingPairs() const {
-    return m_queue && m_session ? m_queue->pending() : std::vector<PairForJudging>{};
-}
-
 bool RunController::label(const Judgement& judgement) {
     if (!m_queue || !m_session) return false;
-    std::vector<PairForJudging> waiting = m_queue->pending();
-    const auto it = std::find_if(waiting.begin(), waiting.end(),
-                                 [&](const PairForJudging& p) { return p.pairIndex == judgement.pairIndex; });
-    if (it == waiting.end() || !m_queue->provide(judgement)) return false;
-    m_labeledThisRun.push_back(*it);
+    PairForJudging labeled;
+    if (!m_queue->provide(judgement, &labeled)) return false;
+    m_labeledThisRun.push_back(std::move(labeled));
     return true;
 }
 
-RunController::UndoResult RunController::undoLastLabel(PairForJudging* pair) {
+UndoResult RunController::undoLastLabel(PairForJudging* pair) {
     if (m_labeledThisRun.empty()) return UndoResult::Nothing;
     const PairForJudging last = m_labeledThisRun.back();
     m_labeledThisRun.pop_back();
-    if (m_queue && m_queue->retract(last.pairIndex)) return UndoResult::Retracted;
     if (pair) *pair = last;
+    if (m_queue && m_queue->retract(last.pairIndex)) return UndoResult::Retracted;
     return UndoResult::AlreadyUsed;
 }
 
 void RunController::correct(const PairForJudging& pair, const Judgement& j) {
+    // Through the run's own writer: the pair's row was queued before the pair
+    // was shown, so the correction lands after it.
     std::vector<WriteOp> ops;
     ops.emplace_back(LabelRow{std::nullopt, m_runId, pair.pairIndex, toString(j.choice), "human", j.annotator, nowMs()});
     if (j.ratingA) ops.emplace_back(RatingRow{std::nullopt, m_runId, pair.pairIndex, "a", *j.ratingA, "human", j.annotator, nowMs()});
@@ -156,9 +162,18 @@ bool RunController::flushWrites() {
 StorageWriter& RunController::writer() {
     if (!m_writer) {
         QPointer<RunController> self(this);
-        m_writer = std::make_unique<StorageWriter>(m_databasePath.toStdString(), [self](const std::string& err) {
+        m_writer = std::make_shared<StorageWriter>(m_databasePath.toStdString(), [self](const std::string& err) {
+            // Called on the writer's thread. The rows stay queued; an active
+            // run pauses (resuming retries them).
             QMetaObject::invokeMethod(self, [self, err] {
-                if (self) Q_EMIT self->writeFailed(QString::fromStdString(err));
+                if (!self) return;
+                const QString message = QString::fromStdString(err);
+                if (self->m_session) {
+                    TrainingWorker* w = self->m_session->worker();
+                    QMetaObject::invokeMethod(w, [w, message] { w->writeFailed(message); }, Qt::QueuedConnection);
+                } else {
+                    Q_EMIT self->writeFailed(message);
+                }
             }, Qt::QueuedConnection);
         });
     }

@@ -1,8 +1,13 @@
 #pragma once
 // What the GUI drives: starts one run at a time on its training thread,
 // passes pause/resume/stop on, carries a person's labels to the run (and takes
-// the last one back on undo), and writes relabels from the data browser on a
-// writer thread. Lives on the UI thread; every call returns at once.
+// the last one back on undo), and owns the database's one writer, through
+// which the run's rows, corrections after undo and the data browser's
+// relabels all go, in order. Lives on the UI thread; every call returns at once.
+//
+// The run's own signals (metrics, progress, state, the newest pair, errors)
+// are the worker's: runStarting() hands it over before it starts, so a caller
+// connects to it directly.
 #include "app/session/training_session.h"
 
 #include <QObject>
@@ -12,8 +17,6 @@
 
 namespace preflab {
 
-class StorageWriter;
-
 class RunController : public QObject {
     Q_OBJECT
 public:
@@ -22,8 +25,10 @@ public:
 
     const QString& databasePath() const { return m_databasePath; }
     const QString& dataDir() const { return m_dataDir; }
-    // The model file a config's "model" names (the cached starter for "starter").
-    QString resolveModelPath(const RunConfig& config) const;
+    // The model a config's "model" names: the cached starter for "starter", a
+    // file or folder as given, or a model id's snapshot in the local Hugging
+    // Face cache. Empty, with *error saying where it looked, when none exists.
+    QString resolveModelPath(const RunConfig& config, QString* error = nullptr) const;
     bool starterModelReady() const;
     QString starterModelPath() const;
 
@@ -38,14 +43,10 @@ public:
     const RunConfig& activeConfig() const { return m_config; }
     RunState state() const { return m_state; }
 
-    // Pairs waiting for the person, oldest first (empty unless the judge is a person).
-    std::vector<PairForJudging> pendingPairs() const;
     // Labels a waiting pair (choice, and ratings in rating mode). False when the
-    // pair is no longer waiting.
+    // pair is no longer waiting (a fallback judge took it).
     bool label(const Judgement& judgement);
-    enum class UndoResult { Nothing, Retracted, AlreadyUsed };
-    // Takes back the last label this session gave. Retracted: the pair waits
-    // again and the label never reaches the database. AlreadyUsed: the run had
+    // Takes back the last label this session gave. AlreadyUsed: the run had
     // collected it; *pair is filled so the person can correct it (correct()).
     UndoResult undoLastLabel(PairForJudging* pair);
     // Stores a corrected label for a pair of the active run that the run already
@@ -53,31 +54,31 @@ public:
     void correct(const PairForJudging& pair, const Judgement& judgement);
     // Relabels any stored pair (the data browser).
     void relabel(qint64 pairId, Choice choice, const QString& annotator);
-    // Blocks until the UI's own writes are on disk (for shutdown and tests).
+    // Blocks until every write queued so far is on disk (for shutdown and tests).
     bool flushWrites();
 
 Q_SIGNALS:
-    void runStarted(qint64 runId, const QString& configJson);
-    void metricsReady(const QVector<preflab::MetricSample>& samples);
-    void pairGenerated(const preflab::PairForJudging& pair);
-    void progress(qint64 step, qint64 totalSteps);
-    void stateChanged(preflab::RunState state, const QString& message);
-    void failed(const QString& message);
+    // A run's worker exists and is about to start: connect to its signals now.
+    void runStarting(preflab::TrainingWorker* worker);
+    void runStarted(qint64 runId, const preflab::RunConfig& config);
     void runEnded(qint64 runId, preflab::RunState state);
-    void labelQueueChanged();
+    // The pairs waiting for a person, oldest first (empty when none or no run).
+    void labelQueueChanged(const QVector<preflab::PairForJudging>& waiting);
     void writeFailed(const QString& message);
 
 private:
     StorageWriter& writer();
     void endSession();
+    void onQueueSnapshot(const LabelQueueSnapshot& snapshot);
 
     QString m_databasePath, m_dataDir;
     std::unique_ptr<TrainingSession> m_session;
     std::shared_ptr<HumanLabelQueue> m_queue;
-    std::unique_ptr<StorageWriter> m_writer;
+    std::shared_ptr<StorageWriter> m_writer;
     RunConfig m_config;
     qint64 m_runId = 0;
     RunState m_state = RunState::Finished;
+    uint64_t m_queueVersion = 0;
     std::vector<PairForJudging> m_labeledThisRun;  // for undo, newest last
 };
 

@@ -5,6 +5,7 @@
 #include "core/judges/human_judge.h"
 #include "core/loop/run_config.h"
 #include "core/loop/run_state.h"
+#include "storage/storage_writer.h"
 
 #include <memory>
 #include <string>
@@ -18,6 +19,10 @@ struct SessionSetup {
     std::string dataDir;           // checkpoints go under the database's folder in dataDir (checkpoint_paths.h)
     int64_t resumeRunId = 0;       // > 0: continue that run from its last checkpoint
     std::shared_ptr<HumanLabelQueue> humanQueue;  // used when config.judge == "human"
+    // The database's one writer, shared with the owner (the GUI's labels and
+    // corrections go through it too, so they are ordered after the run's
+    // rows). Null: the worker opens its own and pauses the run when a write fails.
+    std::shared_ptr<StorageWriter> writer;
 };
 
 }  // namespace preflab

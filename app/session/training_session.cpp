@@ -2,21 +2,14 @@
 
 namespace preflab {
 
-TrainingSession::TrainingSession(SessionSetup setup, QObject* parent) : QObject(parent) {
+TrainingSession::TrainingSession(SessionSetup setup) {
     registerRunValueMetaTypes();
     m_worker = new TrainingWorker(std::move(setup));
     m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    connect(m_worker, &TrainingWorker::runCreated, this, &TrainingSession::runCreated);
-    connect(m_worker, &TrainingWorker::metricsReady, this, &TrainingSession::metricsReady);
-    connect(m_worker, &TrainingWorker::pairGenerated, this, &TrainingSession::pairGenerated);
-    connect(m_worker, &TrainingWorker::progress, this, &TrainingSession::progress);
-    connect(m_worker, &TrainingWorker::stateChanged, this, &TrainingSession::stateChanged);
-    connect(m_worker, &TrainingWorker::failed, this, &TrainingSession::failed);
-    connect(m_worker, &TrainingWorker::finished, this, &TrainingSession::finished);
+    QObject::connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     // Direct: quit() is thread-safe, and a queued call would sit in the owner's
     // queue while the owner blocks in wait() — the thread would never end.
-    connect(m_worker, &TrainingWorker::finished, &m_thread, &QThread::quit, Qt::DirectConnection);
+    QObject::connect(m_worker, &TrainingWorker::finished, &m_thread, &QThread::quit, Qt::DirectConnection);
     m_thread.setObjectName(QStringLiteral("preflab-training"));
 }
 

@@ -1,19 +1,21 @@
 #pragma once
 // Owns the training thread of one run: starts the worker on a QThread, passes
 // pause/resume/stop to it, and shuts down in order (stop, wait for the worker
-// to flush its writes, join). Lives on the thread that created it.
+// to flush its writes, join). Lives on the thread that created it. The run's
+// signals are the worker's own (TrainingWorker): connect to worker() before
+// start(); connections made with a receiver on this thread are queued.
 #include "app/session/training_worker.h"
 
-#include <QObject>
 #include <QThread>
 
 namespace preflab {
 
-class TrainingSession : public QObject {
-    Q_OBJECT
+class TrainingSession {
 public:
-    explicit TrainingSession(SessionSetup setup, QObject* parent = nullptr);
-    ~TrainingSession() override;  // stops and joins
+    explicit TrainingSession(SessionSetup setup);
+    ~TrainingSession();  // stops and joins
+    TrainingSession(const TrainingSession&) = delete;
+    TrainingSession& operator=(const TrainingSession&) = delete;
 
     void start();
     void pause();
@@ -22,16 +24,8 @@ public:
     // Blocks until the worker thread has ended (after stop() or the end of the run).
     void wait();
     bool isRunning() const { return m_thread.isRunning(); }
+    // The worker, for connecting to its signals; it lives on the training thread.
     TrainingWorker* worker() const { return m_worker; }
-
-Q_SIGNALS:
-    void runCreated(qint64 runId);
-    void metricsReady(const QVector<preflab::MetricSample>& samples);
-    void pairGenerated(const preflab::PairForJudging& pair);
-    void progress(qint64 step, qint64 totalSteps);
-    void stateChanged(preflab::RunState state, const QString& message);
-    void failed(const QString& message);
-    void finished();
 
 private:
     QThread m_thread;

@@ -3,6 +3,7 @@
 #include "app/session/offline_pairs.h"
 #include "app/session/run_recorder.h"
 #include "core/judges/make_judge.h"
+#include "core/loop/checkpoint_paths.h"
 #include "core/loop/online_loop.h"
 #include "preflab_version.h"
 #include "storage/database.h"
@@ -14,7 +15,6 @@
 #include <QMetaObject>
 #include <QTimer>
 
-#include <filesystem>
 
 namespace preflab {
 namespace {
@@ -38,12 +38,14 @@ void TrainingWorker::start() {
     setState(RunState::Starting);
     try {
         LoopSetup loopSetup;
+        std::string databaseId;
         loopSetup.config = m_setup.config;
         loopSetup.modelPath = m_setup.modelPath;
         {
             auto db = Database::open(m_setup.databasePath);
             if (!m_setup.config.pairs.empty()) loopSetup.offlinePairs = loadOfflinePairs(m_setup.config.pairs, *db);
             if (!m_setup.config.ratings.empty()) loopSetup.ratedResponses = loadRatedResponses(m_setup.config.ratings, *db);
+            databaseId = db->identity();
             RunStore runs(*db);
             if (m_setup.resumeRunId > 0) {
                 const auto run = runs.find(m_setup.resumeRunId);
@@ -63,18 +65,17 @@ void TrainingWorker::start() {
                 m_runId = runs.create(row);
             }
         }
-        loopSetup.checkpointDir =
-            (std::filesystem::path(m_setup.dataDir) / "runs" / std::to_string(m_runId)).string();
+        loopSetup.checkpointDir = runCheckpointDir(m_setup.dataDir, databaseId, m_runId);
         Q_EMIT runCreated(m_runId);
 
-        m_writer = std::make_unique<StorageWriter>(m_setup.databasePath, [this](const std::string& err) {
-            // Called on the writer's thread: hand the message to ours.
-            QMetaObject::invokeMethod(this, [this, err] {
-                m_pauseRequested = true;
-                Q_EMIT failed(QString::fromStdString("Saving to the database failed: " + err +
-                                                     ". The run is paused; nothing stored earlier is lost."));
-            }, Qt::QueuedConnection);
-        });
+        m_writer = m_setup.writer;
+        if (!m_writer) {
+            m_writer = std::make_shared<StorageWriter>(m_setup.databasePath, [this](const std::string& err) {
+                // Called on the writer's thread: hand the message to ours.
+                QMetaObject::invokeMethod(this, [this, err] { writeFailed(QString::fromStdString(err)); },
+                                          Qt::QueuedConnection);
+            });
+        }
         m_recorder = std::make_unique<RunRecorder>(m_runId, *m_writer);
         m_recorder->onMetrics = [this](const std::vector<MetricSample>& samples) {
             for (const MetricSample& s : samples) m_pendingMetrics.push_back(s);
@@ -106,6 +107,12 @@ void TrainingWorker::start() {
     setState(RunState::Running);
     Q_EMIT progress(m_loop->currentStep(), m_loop->totalSteps());
     runChunk();
+}
+
+void TrainingWorker::writeFailed(const QString& error) {
+    m_pauseRequested = true;
+    Q_EMIT failed(QStringLiteral("Saving to the database failed: %1. The run is paused; nothing stored earlier is lost.")
+                      .arg(error));
 }
 
 void TrainingWorker::resume() {

@@ -30,6 +30,9 @@ public:
 public Q_SLOTS:
     void start();
     void resume();
+    // A write of this run's rows failed (the writer keeps them for retry on
+    // resume): pauses the run and reports it.
+    void writeFailed(const QString& error);
 
 Q_SIGNALS:
     void runCreated(qint64 runId);
@@ -49,7 +52,7 @@ private:
 
     SessionSetup m_setup;
     int64_t m_runId = 0;
-    std::unique_ptr<StorageWriter> m_writer;
+    std::shared_ptr<StorageWriter> m_writer;
     std::unique_ptr<RunRecorder> m_recorder;
     std::unique_ptr<OnlineLoop> m_loop;
     std::atomic_bool m_cancel{false};

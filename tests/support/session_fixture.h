@@ -2,12 +2,15 @@
 // Helpers for tests that run the training session: a tiny model file and a
 // setup pointing at temporary storage.
 #include "app/session/session_types.h"
+#include "app/session/training_worker.h"
 #include "core/nn/model_file.h"
 #include "storage/database.h"
 #include "storage/sqlite_connection.h"
 #include "support/tiny_model.h"
 
+#include <QStringList>
 #include <QTemporaryDir>
+#include <QVector>
 
 namespace preflab::test {
 
@@ -53,5 +56,23 @@ inline SessionSetup tinySetup(const QTemporaryDir& dir, const std::string& model
     s.config.prompts = 16;
     return s;
 }
+
+// Records a run's signals on the test's thread: the worker emits them on the
+// training thread, and `context` (an object of the test's thread) makes the
+// connections queued, so the test reads these fields without races.
+struct RunEvents {
+    QVector<RunState> states;
+    QStringList failures;
+    int metricBatches = 0;
+    bool finished = false;
+
+    RunEvents(TrainingWorker* worker, QObject* context) {
+        QObject::connect(worker, &TrainingWorker::stateChanged, context,
+                         [this](RunState s, const QString&) { states.push_back(s); });
+        QObject::connect(worker, &TrainingWorker::failed, context, [this](const QString& m) { failures << m; });
+        QObject::connect(worker, &TrainingWorker::metricsReady, context, [this](const QVector<MetricSample>&) { ++metricBatches; });
+        QObject::connect(worker, &TrainingWorker::finished, context, [this] { finished = true; });
+    }
+};
 
 }  // namespace preflab::test

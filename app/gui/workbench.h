@@ -1,0 +1,44 @@
+#pragma once
+// The workbench as the app composes it: the run controller (the session
+// tier), the database reader and the main window (the UI tier), and the
+// wiring between them. The widgets know no run and the controller knows no
+// widget: this file is where a request from a widget becomes a call on the
+// controller, and where what a run does reaches the widgets. UI thread.
+#include "app/session/run_controller.h"
+#include "storage/database_reader.h"
+#include "ui/main_window.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace preflab {
+
+class Workbench : public QObject {
+    Q_OBJECT
+public:
+    Workbench(const QString& databasePath, const QString& dataDir, QObject* parent = nullptr);
+    ~Workbench() override;  // the window first, then the run (joined, writes flushed), then the reader
+
+    MainWindow* window() const { return m_window.get(); }
+    RunController* controller() const { return m_controller.get(); }
+    DatabaseReader* reader() const { return m_reader.get(); }
+
+    // Starts a run as the window's Start does; false (with the reason shown in
+    // the window) when refused, or when the starter model must be pretrained
+    // first (starterModelNeeded).
+    bool startRun(const RunConfig& config);
+
+Q_SIGNALS:
+    // A run needs the starter model, which is not pretrained yet.
+    void starterModelNeeded(const preflab::RunConfig& config);
+
+private:
+    void wireRun(TrainingWorker* worker);
+
+    std::unique_ptr<RunController> m_controller;
+    std::unique_ptr<DatabaseReader> m_reader;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+}  // namespace preflab

@@ -1,0 +1,201 @@
+// The labeling view's state without widgets (ui/labeling_state.h): the pair
+// on screen stays in front while it waits, undo puts a pair back or opens it
+// for correction, rating mode turns two numbers into a choice, and the
+// left-right swap maps on-screen choices and ratings back to A and B.
+#include "support/test_main.h"
+#include "ui/labeling_state.h"
+
+using namespace preflab;
+
+namespace {
+
+PairForJudging pair(qint64 index) {
+    PairForJudging p;
+    p.pairIndex = index;
+    p.prompt = "prompt " + std::to_string(index);
+    p.responseA = "a" + std::to_string(index);
+    p.responseB = "b" + std::to_string(index);
+    return p;
+}
+
+QVector<PairForJudging> pairs(std::initializer_list<qint64> indices) {
+    QVector<PairForJudging> out;
+    for (qint64 i : indices) out.push_back(pair(i));
+    return out;
+}
+
+// A salt under which pair `swappedIndex` is shown swapped and `plainIndex` is not.
+quint64 saltWith(qint64 swappedIndex, qint64 plainIndex) {
+    for (quint64 salt = 1;; ++salt) {
+        LabelingState s(salt);
+        if (s.swapped(swappedIndex) && !s.swapped(plainIndex)) return salt;
+    }
+}
+
+}  // namespace
+
+class TestLabelingState : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void pairOnScreenStaysInFront() {
+        LabelingState s(1);
+        QVERIFY(!s.current());
+        QVERIFY(s.setWaiting(pairs({4, 5, 6})));
+        QCOMPARE(s.current()->pairIndex, qint64(4));
+        // The run's next snapshot lists the pairs in another order: 4 stays on screen.
+        QVERIFY(!s.setWaiting(pairs({5, 6, 4, 7})));
+        QCOMPARE(s.current()->pairIndex, qint64(4));
+        QCOMPARE(s.waitingCount(), 4);
+        // A fallback judge took pair 4: the next one shows.
+        QVERIFY(s.setWaiting(pairs({5, 6, 7})));
+        QCOMPARE(s.current()->pairIndex, qint64(5));
+        QVERIFY(s.setWaiting({}));
+        QVERIFY(!s.current());
+    }
+
+    void acceptedLabelShowsTheNextPairAndCounts() {
+        LabelingState s(1);
+        s.setWaiting(pairs({1, 2}));
+        s.labelAccepted(1000);
+        QCOMPARE(s.current()->pairIndex, qint64(2));
+        QCOMPARE(s.labeledCount(), 1);
+        s.labelAccepted(2000);
+        QVERIFY(!s.current());
+        QCOMPARE(s.labeledCount(), 2);
+        // Two labels in the first 10 s: the rate is over a 10 s window at least.
+        QCOMPARE(s.labelsPerMinute(3000), 12.0);
+        // A minute later they have left the window.
+        QCOMPARE(s.labelsPerMinute(70000), 0.0);
+    }
+
+    void refusedLabelDropsThePair() {
+        LabelingState s(1);
+        s.setWaiting(pairs({1, 2}));
+        s.labelRefused(1);
+        QCOMPARE(s.current()->pairIndex, qint64(2));
+        QCOMPARE(s.labeledCount(), 0);
+    }
+
+    void undoRetractedPutsThePairBackInFront() {
+        LabelingState s(1);
+        s.setWaiting(pairs({1, 2, 3}));
+        s.labelAccepted(100);
+        QCOMPARE(s.current()->pairIndex, qint64(2));
+        s.labelRetracted(pair(1));
+        QCOMPARE(s.current()->pairIndex, qint64(1));
+        QCOMPARE(s.labeledCount(), 0);
+        QCOMPARE(s.waitingCount(), 3);
+        // The run's own snapshot agrees: nothing moves.
+        QVERIFY(!s.setWaiting(pairs({1, 2, 3})));
+        QCOMPARE(s.current()->pairIndex, qint64(1));
+    }
+
+    void undoAfterUseOpensACorrection() {
+        LabelingState s(1);
+        s.setWaiting(pairs({2, 3}));
+        s.beginCorrection(pair(1));
+        QVERIFY(s.correcting());
+        QCOMPARE(s.current()->pairIndex, qint64(1));
+        // A snapshot while correcting does not replace the pair being corrected.
+        QVERIFY(!s.setWaiting(pairs({3, 2})));
+        QCOMPARE(s.current()->pairIndex, qint64(1));
+        s.labelAccepted(500);
+        QVERIFY(!s.correcting());
+        QCOMPARE(s.current()->pairIndex, qint64(2));  // the queue is untouched by the correction
+        QCOMPARE(s.labeledCount(), 1);
+    }
+
+    void swapMapsChoicesAndRatingsBack_data() {
+        QTest::addColumn<bool>("swapped");
+        QTest::addColumn<int>("onScreen");
+        QTest::addColumn<int>("stored");
+        QTest::newRow("plain left") << false << int(Choice::A) << int(Choice::A);
+        QTest::newRow("plain right") << false << int(Choice::B) << int(Choice::B);
+        QTest::newRow("swapped left") << true << int(Choice::A) << int(Choice::B);
+        QTest::newRow("swapped right") << true << int(Choice::B) << int(Choice::A);
+        QTest::newRow("swapped tie") << true << int(Choice::Tie) << int(Choice::Tie);
+        QTest::newRow("swapped both bad") << true << int(Choice::BothBad) << int(Choice::BothBad);
+        QTest::newRow("swapped skip") << true << int(Choice::Skip) << int(Choice::Skip);
+    }
+
+    void swapMapsChoicesAndRatingsBack() {
+        QFETCH(bool, swapped);
+        QFETCH(int, onScreen);
+        QFETCH(int, stored);
+        LabelingState s(saltWith(7, 8));
+        s.setWaiting(pairs({swapped ? 7 : 8}));
+        QCOMPARE(s.swapped(s.current()->pairIndex), swapped);
+        const Judgement j = s.judgementFor(static_cast<Choice>(onScreen), 6.0, 3.0, "ada", 42);
+        QCOMPARE(int(j.choice), stored);
+        QCOMPARE(j.pairIndex, s.current()->pairIndex);
+        QCOMPARE(j.annotator, std::string("ada"));
+        QCOMPARE(int(j.source), int(LabelSource::Human));
+        QCOMPARE(j.timeMs, int64_t(42));
+        // The left rating belongs to whichever response is on the left.
+        QCOMPARE(*j.ratingA, swapped ? 3.0 : 6.0);
+        QCOMPARE(*j.ratingB, swapped ? 6.0 : 3.0);
+    }
+
+    void swapIsFixedPerPairAndVariesAcrossPairs() {
+        LabelingState s(12345);
+        int swaps = 0;
+        for (qint64 i = 0; i < 200; ++i) {
+            QCOMPARE(s.swapped(i), s.swapped(i));
+            swaps += s.swapped(i) ? 1 : 0;
+        }
+        QVERIFY2(swaps > 70 && swaps < 130, qPrintable(QString::number(swaps)));  // about half
+    }
+
+    void ratingTurnsTwoNumbersIntoAChoice_data() {
+        QTest::addColumn<int>("left");
+        QTest::addColumn<int>("right");
+        QTest::addColumn<int>("choice");
+        QTest::newRow("left higher") << 6 << 3 << int(Choice::A);
+        QTest::newRow("right higher") << 2 << 5 << int(Choice::B);
+        QTest::newRow("equal and good") << 4 << 4 << int(Choice::Tie);
+        QTest::newRow("equal and bad") << 2 << 2 << int(Choice::BothBad);
+        QTest::newRow("both 1") << 1 << 1 << int(Choice::BothBad);
+        QTest::newRow("equal at 3") << 3 << 3 << int(Choice::Tie);
+    }
+
+    void ratingTurnsTwoNumbersIntoAChoice() {
+        QFETCH(int, left);
+        QFETCH(int, right);
+        QFETCH(int, choice);
+        LabelingState s(1);
+        QVERIFY(!s.rate(left));  // nothing on screen: ignored
+        QVERIFY(!s.leftRating());
+        s.setWaiting(pairs({1}));
+        QVERIFY(!s.rate(left));
+        QCOMPARE(*s.leftRating(), left);
+        const auto r = s.rate(right);
+        QVERIFY(r.has_value());
+        QCOMPARE(int(r->onScreen), choice);
+        QCOMPARE(r->left, left);
+        QCOMPARE(r->right, right);
+        QVERIFY(!s.leftRating());
+    }
+
+    void newPairClearsAHalfGivenRating() {
+        LabelingState s(1);
+        s.setWaiting(pairs({1, 2}));
+        s.rate(5);
+        QVERIFY(s.leftRating());
+        s.setWaiting(pairs({2}));  // pair 1 went to the fallback judge
+        QVERIFY(!s.leftRating());
+    }
+
+    void resetForgetsEverything() {
+        LabelingState s(1);
+        s.setWaiting(pairs({1, 2}));
+        s.labelAccepted(10);
+        s.beginCorrection(pair(1));
+        s.reset();
+        QVERIFY(!s.current());
+        QCOMPARE(s.labeledCount(), 0);
+        QCOMPARE(s.waitingCount(), 0);
+    }
+};
+
+PREFLAB_TEST_MAIN(TestLabelingState)
+#include "tst_labeling_state.moc"

@@ -1,0 +1,307 @@
+// The workbench's widgets on their own, offscreen, over a real database and
+// without any run or torch: the data browser (filter, open, relabel), the run
+// history, the pair dialog's keys, the preferences dialog (what it returns and
+// what it refuses), key-binding conflicts, and the run panel, which must carry
+// every run setting through unchanged.
+#include "storage/database.h"
+#include "storage/database_reader.h"
+#include "storage/preference_store.h"
+#include "storage/run_store.h"
+#include "support/gui_test_main.h"
+#include "ui/data_browser.h"
+#include "ui/key_bindings.h"
+#include "ui/pair_dialog.h"
+#include "ui/preferences_dialog.h"
+#include "ui/run_history.h"
+#include "ui/run_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QKeySequenceEdit>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QStandardItemModel>
+#include <QTableView>
+#include <QTemporaryDir>
+
+#include <cmath>
+#include <sstream>
+
+using namespace preflab;
+
+namespace {
+
+// Two runs (dpo by task judge, ppo), six pairs in run 1: pairs 0-2 labeled
+// by the task judge ('a'), 3-4 by ada ('b'), 5 unlabeled.
+std::string makeDatabase(const QTemporaryDir& dir) {
+    const std::string path = (dir.path() + "/widgets.db").toStdString();
+    auto db = Database::open(path);
+    RunStore runs(*db);
+    RunRow first;
+    first.name = "first";
+    first.createdMs = 1000;
+    first.configJson = R"({"algorithm":"dpo","judge":"task","beta":0.1})";
+    first.codeVersion = "test";
+    first.status = "finished";
+    const int64_t runId = runs.create(first);
+    RunRow second = first;
+    second.name = "second";
+    second.configJson = R"({"algorithm":"ppo","judge":"task","beta":0.1})";
+    runs.create(second);
+    PreferenceStore prefs(*db);
+    for (int i = 0; i < 6; ++i) {
+        PairRow p;
+        p.runId = runId;
+        p.runIndex = i;
+        p.prompt = "prompt " + std::to_string(i);
+        p.a.text = "answer a " + std::to_string(i);
+        p.b.text = "answer b " + std::to_string(i);
+        p.createdMs = i;
+        prefs.insertPair(p);
+        if (i < 3) prefs.insertLabel({std::nullopt, runId, i, "a", "task", "", i});
+        else if (i < 5) prefs.insertLabel({std::nullopt, runId, i, "b", "human", "ada", i});
+    }
+    return path;
+}
+
+void press(QWidget* w, Qt::Key key, Qt::KeyboardModifiers mods = Qt::NoModifier) {
+    QTest::keyClick(w, key, mods);
+}
+
+// A config in which every field differs from its default and stays valid.
+RunConfig everyFieldChanged() {
+    RunConfig c;
+    const RunConfig defaults;
+    for (const ConfigField& f : runConfigFields()) {
+        std::string value;
+        const std::string now = configValueText(defaults, f);
+        if (!f.choices.empty()) {
+            value = f.choices.back() == now ? f.choices.front() : f.choices.back();
+        } else if (std::holds_alternative<std::string RunConfig::*>(f.member)) {
+            value = "text-" + f.key;
+        } else if (f.isFlag()) {
+            value = now == "0" ? "1" : "0";
+        } else {
+            const double d = std::stod(now);
+            double v = d + 1;
+            if (v > f.max) v = (f.min + d) / 2;  // stays in range, differs from the default
+            if (std::holds_alternative<int64_t RunConfig::*>(f.member)) v = std::floor(v);
+            std::ostringstream s;
+            s.precision(17);
+            s << v;
+            value = s.str();
+        }
+        const std::string err = setRunConfigValue(c, f.key, value);
+        if (!err.empty()) qFatal("%s", err.c_str());
+    }
+    return c;
+}
+
+}  // namespace
+
+class TestWidgets : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void dataBrowserFiltersOpensAndRelabels() {
+        QTemporaryDir dir;
+        DatabaseReader reader(QString::fromStdString(makeDatabase(dir)));
+        DataBrowser browser(&reader);
+        browser.setAnnotator("bea");
+        browser.resize(1000, 600);
+        browser.show();
+        browser.applyFilter();
+        QVERIFY(QTest::qWaitFor([&] { return browser.model()->totalCount() == 6 && browser.model()->rowCount() == 6; }, 10000));
+
+        // Only ada's labels.
+        auto* source = browser.findChild<QComboBox*>("source");
+        QVERIFY(source);
+        const int human = source->findData(QStringLiteral("human"));
+        QVERIFY(human >= 0);
+        source->setCurrentIndex(human);
+        browser.applyFilter();
+        QVERIFY(QTest::qWaitFor([&] { return browser.model()->totalCount() == 2 && browser.model()->rowCount() == 2; }, 10000));
+        QCOMPARE(browser.model()->rowAt(0)->annotator, std::string("ada"));
+
+        // Open the first row and relabel it with the keyboard: the signal
+        // names the pair, the choice and the browser's annotator.
+        QSignalSpy relabels(&browser, &DataBrowser::relabelRequested);
+        const qint64 pairId = browser.model()->rowAt(0)->pairId;
+        browser.openPair(browser.model()->index(0, 0));
+        PairDialog* dialog = browser.openDialog();
+        QVERIFY(dialog);
+        QCOMPARE(dialog->pairId(), pairId);
+        press(dialog, Qt::Key_T);
+        QCOMPARE(relabels.size(), 1);
+        QCOMPARE(relabels.first().at(0).toLongLong(), pairId);
+        QCOMPARE(relabels.first().at(1).value<Choice>(), Choice::Tie);
+        QCOMPARE(relabels.first().at(2).toString(), QStringLiteral("bea"));
+        // The table shows the new label at once.
+        QCOMPARE(browser.model()->rowAt(0)->choice, std::string("tie"));
+        QCOMPARE(browser.model()->rowAt(0)->annotator, std::string("bea"));
+        dialog->close();
+    }
+
+    void pairDialogKeysAndButtons_data() {
+        QTest::addColumn<int>("key");
+        QTest::addColumn<int>("choice");
+        QTest::newRow("1") << int(Qt::Key_1) << int(Choice::A);
+        QTest::newRow("B") << int(Qt::Key_B) << int(Choice::B);
+        QTest::newRow("X") << int(Qt::Key_X) << int(Choice::BothBad);
+        QTest::newRow("Space") << int(Qt::Key_Space) << int(Choice::Skip);
+    }
+
+    void pairDialogKeysAndButtons() {
+        QFETCH(int, key);
+        QFETCH(int, choice);
+        PairListRow row;
+        row.pairId = 42;
+        row.prompt = "Which animal?";
+        row.responseA = "fox";
+        row.responseB = "owl";
+        row.choice = "a";
+        row.source = "task";
+        PairDialog dialog(row, KeyBindings{});
+        dialog.show();
+        QSignalSpy relabel(&dialog, &PairDialog::relabel);
+        press(&dialog, static_cast<Qt::Key>(key));
+        QCOMPARE(relabel.size(), 1);
+        QCOMPARE(relabel.first().at(0).toLongLong(), qint64(42));
+        QCOMPARE(int(relabel.first().at(1).value<Choice>()), choice);
+        // Undo and rating keys mean nothing here.
+        press(&dialog, Qt::Key_Z, Qt::ControlModifier);
+        press(&dialog, Qt::Key_R);
+        QCOMPARE(relabel.size(), 1);
+    }
+
+    void runHistoryListsRunsAndOpensOne() {
+        QTemporaryDir dir;
+        DatabaseReader reader(QString::fromStdString(makeDatabase(dir)));
+        RunHistory history(&reader);
+        history.show();
+        QSignalSpy listed(&history, &RunHistory::runsChanged);
+        history.refresh();
+        QVERIFY(listed.wait(10000));
+        QCOMPARE(history.model()->rowCount(), 2);
+        QCOMPARE(history.runs().size(), 2);
+        QStringList algorithms;
+        for (int r = 0; r < 2; ++r) algorithms << history.model()->item(r, 2)->text();
+        algorithms.sort();
+        QCOMPARE(algorithms, (QStringList{"dpo", "ppo"}));
+        // Pairs and labels per run: run 1 has 6 pairs and 5 labels.
+        for (int r = 0; r < 2; ++r) {
+            if (history.model()->item(r, 0)->text() != "1") continue;
+            QCOMPARE(history.model()->item(r, 6)->text(), QStringLiteral("6"));
+            QCOMPARE(history.model()->item(r, 7)->text(), QStringLiteral("5"));
+        }
+        // Double-click opens the run with its stored config and status.
+        QSignalSpy opened(&history, &RunHistory::openRun);
+        auto* view = history.findChild<QTableView*>();
+        QVERIFY(view);
+        const QModelIndex cell = history.model()->index(0, 1);
+        view->setCurrentIndex(cell);
+        Q_EMIT view->doubleClicked(cell);
+        QCOMPARE(opened.size(), 1);
+        const qint64 id = opened.first().at(0).toLongLong();
+        QCOMPARE(history.model()->item(0, 0)->text().toLongLong(), id);
+        QVERIFY(opened.first().at(1).toString().contains("\"algorithm\""));
+        QCOMPARE(opened.first().at(2).toString(), QStringLiteral("finished"));
+    }
+
+    void keyBindingConflicts() {
+        KeyBindings keys;
+        QVERIFY(keys.conflict().isEmpty());  // the defaults are consistent
+        keys.setKeys(LabelAction::Tie, {QKeySequence(Qt::Key_A)});  // A already prefers A
+        const QString c = keys.conflict();
+        QVERIFY2(c.contains(KeyBindings::actionName(LabelAction::ChooseA)) && c.contains(KeyBindings::actionName(LabelAction::Tie)),
+                 qPrintable(c));
+        // The same key twice for one action is no conflict.
+        KeyBindings same;
+        same.setKeys(LabelAction::Skip, {QKeySequence(Qt::Key_S), QKeySequence(Qt::Key_S)});
+        QVERIFY(same.conflict().isEmpty());
+        // Remapped keys match; the old ones no longer do.
+        KeyBindings remapped;
+        remapped.setKeys(LabelAction::ChooseA, {QKeySequence(Qt::Key_J)});
+        QKeyEvent j(QEvent::KeyPress, Qt::Key_J, Qt::NoModifier, "j"), one(QEvent::KeyPress, Qt::Key_1, Qt::NoModifier, "1");
+        LabelAction a;
+        QVERIFY(remapped.match(&j, &a));
+        QCOMPARE(a, LabelAction::ChooseA);
+        QVERIFY(!remapped.match(&one, &a));
+    }
+
+    void preferencesReturnWhatWasEnteredAndRefuseConflicts() {
+        UiPreferences start;
+        start.annotator = "ada";
+        PreferencesDialog dialog(start);
+        dialog.show();
+        auto* annotator = dialog.findChild<QLineEdit*>("annotator");
+        QVERIFY(annotator);
+        QCOMPARE(annotator->text(), QStringLiteral("ada"));
+        annotator->setText("  bea  ");
+        auto* tieKey = dialog.findChild<QKeySequenceEdit*>("key:tie:0");
+        QVERIFY(tieKey);
+        tieKey->setKeySequence(QKeySequence(Qt::Key_Y));
+        const UiPreferences p = dialog.preferences();
+        QCOMPARE(p.annotator, QStringLiteral("bea"));  // trimmed
+        QCOMPARE(p.keys.keys(LabelAction::Tie).value(0), QKeySequence(Qt::Key_Y));
+
+        // A key on two actions is refused with the reason; the dialog stays open.
+        tieKey->setKeySequence(QKeySequence(Qt::Key_2));  // 2 prefers B
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Rejected));
+        QVERIFY(dialog.isVisible());
+        auto* error = dialog.findChild<QLabel*>("error");
+        QVERIFY(error && error->text().contains("Not saved"));
+        // An action without any key is refused too.
+        tieKey->clear();
+        dialog.findChild<QKeySequenceEdit*>("key:tie:1")->clear();
+        dialog.accept();
+        QVERIFY(dialog.isVisible());
+        QVERIFY(error->text().contains(KeyBindings::actionName(LabelAction::Tie)));
+        // Fixed: accepted.
+        tieKey->setKeySequence(QKeySequence(Qt::Key_T));
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    }
+
+    // Every run setting has a field, and a config goes through the panel and
+    // comes back unchanged.
+    void runPanelCarriesEverySettingUnchanged() {
+        RunPanel panel;
+        QStringList keys;
+        for (const ConfigField& f : runConfigFields()) keys << QString::fromStdString(f.key);
+        QCOMPARE(panel.fieldKeys(), keys);
+        const RunConfig changed = everyFieldChanged();
+        QVERIFY(runConfigToJson(changed) != runConfigToJson(RunConfig{}));
+        panel.setConfig(changed);
+        QCOMPARE(QString::fromStdString(runConfigToJson(panel.config())), QString::fromStdString(runConfigToJson(changed)));
+        // And the defaults too (an empty model field means the starter).
+        panel.setConfig(RunConfig{});
+        QCOMPARE(QString::fromStdString(runConfigToJson(panel.config())), QString::fromStdString(runConfigToJson(RunConfig{})));
+    }
+
+    void runPanelOpensTheSectionOfTheChosenMethod() {
+        RunPanel panel;
+        panel.show();
+        QVERIFY(panel.sectionToggle("Model and judge")->isChecked());
+        QVERIFY(!panel.sectionToggle("PPO")->isChecked());
+        panel.setFieldText("algorithm", "ppo");
+        QVERIFY(panel.sectionToggle("PPO")->isChecked());
+        panel.setFieldText("algorithm", "dr-cpo");
+        QVERIFY(panel.sectionToggle("CPO family")->isChecked());
+    }
+
+    void runPanelFlagsAreCheckBoxes() {
+        RunPanel panel;
+        RunConfig c;
+        c.gradientCheckpointing = 1;
+        panel.setConfig(c);
+        QCOMPARE(panel.config().gradientCheckpointing, int64_t(1));
+        int boxes = 0;
+        for (const ConfigField& f : runConfigFields()) boxes += f.isFlag() ? 1 : 0;
+        QCOMPARE(panel.findChildren<QCheckBox*>().size(), boxes);
+    }
+};
+
+PREFLAB_GUI_TEST_MAIN(TestWidgets)
+#include "tst_widgets.moc"

@@ -1,0 +1,40 @@
+#include "core/loop/checkpoints.h"
+
+#include "core/loop/checkpoint_paths.h"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace preflab {
+
+bool Checkpoints::resume(SideModel* side) {
+    const std::string& from = m_ctx.setup.resumeFrom;
+    if (from.empty()) return false;
+    const ModelFileInfo ck = loadModelInto(from, m_models.policy, m_models.optimizer.get());
+    // PPO's value model and the outcome model travel beside the policy.
+    if (side && std::filesystem::exists(sideModelPath(from))) {
+        loadModelInto(sideModelPath(from), side->model, side->optimizer.get());
+        side->resumed = true;
+    }
+    const auto it = ck.counters.find("step");
+    m_ctx.step = it == ck.counters.end() ? 0 : it->second;
+    const auto pi = ck.counters.find("next_pair_index");
+    if (pi != ck.counters.end()) m_ctx.nextPairIndex = std::max(m_ctx.nextPairIndex, pi->second);
+    return true;
+}
+
+std::string Checkpoints::save(SideModel* side) {
+    const std::string path = checkpointPath(m_ctx.setup.checkpointDir, m_ctx.step);
+    ModelFileInfo info = m_models.modelInfo;
+    info.counters = {{"step", m_ctx.step}, {"next_pair_index", m_ctx.nextPairIndex}};
+    saveModelFile(path, m_models.policy, info, m_models.optimizer.get());
+    if (side) {
+        ModelFileInfo sideInfo = m_models.modelInfo;
+        sideInfo.counters = info.counters;
+        saveModelFile(sideModelPath(path), side->model, sideInfo, side->optimizer.get());
+    }
+    if (m_ctx.observer) m_ctx.observer->checkpointSaved({m_ctx.step, path, m_ctx.lastMetrics});
+    return path;
+}
+
+}  // namespace preflab

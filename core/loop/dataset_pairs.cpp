@@ -1,0 +1,49 @@
+#include "core/loop/dataset_pairs.h"
+
+namespace preflab {
+
+std::vector<TrainablePair> DatasetPairs::draw(size_t count) {
+    if (count == 0) return {};
+    const auto& all = m_ctx.setup.offlinePairs;
+    std::vector<TokenIds> prompts, responses;
+    std::vector<size_t> picked;
+    const int32_t eos = m_models.eos();
+    const size_t maxLen = static_cast<size_t>(m_models.policy->config().maxSeqLen);
+    while (picked.size() < count) picked.push_back(m_cycle.next(all.size(), m_ctx.seed(), 0x0FF1));
+    auto responseIds = [&](const TokenIds& prompt, const std::string& text) {
+        TokenIds ids = m_models.tokenizer->encode(text);
+        ids.push_back(eos);
+        // Keep prompt + response within the model's context.
+        const size_t room = maxLen > prompt.size() + 1 ? maxLen - prompt.size() : 1;
+        if (ids.size() > room) ids.resize(room);
+        return ids;
+    };
+    std::vector<TrainablePair> pairs;
+    for (size_t i : picked) {
+        TrainablePair t;
+        t.index = static_cast<int64_t>(i);
+        t.prompt = m_models.promptIds(all[i].prompt);
+        if (t.prompt.size() + 2 > maxLen) t.prompt.resize(maxLen / 2);
+        t.chosen = responseIds(t.prompt, all[i].chosen);
+        t.rejected = responseIds(t.prompt, all[i].rejected);
+        t.generatedAt = m_ctx.step;
+        t.online = false;
+        pairs.push_back(std::move(t));
+    }
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const TrainablePair& t : pairs) {
+            prompts.push_back(t.prompt);
+            responses.push_back(pass == 0 ? t.chosen : t.rejected);
+        }
+    }
+    const at::Tensor ref = m_models.referenceLogprobs(prompts, responses);
+    const auto refA = ref.accessor<float, 1>();
+    const int64_t n = static_cast<int64_t>(pairs.size());
+    for (int64_t i = 0; i < n; ++i) {
+        pairs[static_cast<size_t>(i)].refChosen = refA[i];
+        pairs[static_cast<size_t>(i)].refRejected = refA[n + i];
+    }
+    return pairs;
+}
+
+}  // namespace preflab

@@ -1,0 +1,53 @@
+#include "core/loop/evaluator.h"
+
+#include "core/algo/kl_estimators.h"
+#include "core/loop/seed_mix.h"
+
+#include <algorithm>
+
+namespace preflab {
+
+void Evaluator::run(const std::atomic_bool& cancel) {
+    torch::NoGradGuard noGrad;
+    const std::vector<TaskPrompt>& evalPrompts = m_ctx.evalPrompts;
+    const int64_t total = static_cast<int64_t>(evalPrompts.size());
+    const int64_t chunk = 64;
+    double k1 = 0, k3 = 0, exact = 0, entropy = 0, gold = 0, tokens = 0, eos = 0;
+    for (int64_t start = 0; start < total; start += chunk) {
+        if (cancel.load()) return;
+        const int64_t count = std::min(chunk, total - start);
+        std::vector<TokenIds> prompts;
+        std::vector<uint64_t> seeds;
+        for (int64_t i = start; i < start + count; ++i) {
+            prompts.push_back(m_models.promptIds(evalPrompts[i].text));
+            seeds.push_back(mixSeed(m_ctx.seed() ^ 0xE7A1ull, static_cast<uint64_t>(m_ctx.step), static_cast<uint64_t>(i)));
+        }
+        const SampledSequences s =
+            sampleBatch(m_models.policy, prompts, m_models.sampling, seeds, m_models.eos(), m_models.pad(), &cancel);
+        if (s.cancelled) return;
+        const SequenceBatch batch = packSequences(prompts, s.tokens, m_models.pad());
+        const KlPerSequence kl = klPerSequence(m_models.policyLogits(batch), m_models.referenceLogits(batch), batch);
+        k1 += kl.k1.sum().item<double>();
+        k3 += kl.k3.sum().item<double>();
+        exact += kl.exact.sum().item<double>();
+        entropy += kl.entropy.sum().item<double>();
+        for (int64_t i = 0; i < count; ++i) {
+            gold += m_ctx.task.score(evalPrompts[start + i], m_models.tokenizer->decode(s.tokens[i])).total();
+            tokens += static_cast<double>(s.tokens[i].size());
+            eos += s.endedWithEos[i] ? 1.0 : 0.0;
+        }
+    }
+    const double n = static_cast<double>(total);
+    const std::string& estimator = m_ctx.cfg.klEstimator;
+    const double chosen = estimator == "k1" ? k1 : estimator == "exact" ? exact : k3;
+    m_ctx.report({{"objective/kl", chosen / n},
+                  {"kl/k1", k1 / n},
+                  {"kl/k3", k3 / n},
+                  {"kl/exact", exact / n},
+                  {"objective/entropy", entropy / n},
+                  {"gold/reward", gold / n},
+                  {"eval/response_tokens", tokens / n},
+                  {"eval/eos_rate", eos / n}});
+}
+
+}  // namespace preflab

@@ -1,0 +1,24 @@
+#pragma once
+// Periodic evaluation: fresh samples from the policy on the evaluation
+// prompts, their KL to the reference (k1, k3, exact), entropy, true reward,
+// length and EOS rate, logged as metrics at the current step.
+// Core-private (torch); used on the training thread.
+#include "core/loop/loop_context.h"
+#include "core/loop/loop_models.h"
+
+#include <atomic>
+
+namespace preflab {
+
+class Evaluator {
+public:
+    Evaluator(LoopContext& ctx, LoopModels& models) : m_ctx(ctx), m_models(models) {}
+    // Samples, scores and reports; reports nothing when cancelled.
+    void run(const std::atomic_bool& cancel);
+
+private:
+    LoopContext& m_ctx;
+    LoopModels& m_models;
+};
+
+}  // namespace preflab

@@ -1,0 +1,56 @@
+#pragma once
+// The state every part of the online loop shares: the run's setup and
+// config, its method's registry entry, the task and its prompt sets, the step
+// and pair counters, the observer and the last step's metrics and error.
+// Core-private; no torch. The training thread owns it.
+#include "core/judges/label.h"
+#include "core/loop/online_loop.h"
+#include "core/method/method_registry.h"
+#include "core/task/toy_world_task.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace preflab {
+
+using Clock = std::chrono::steady_clock;
+
+inline double secondsSince(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Named metric values of one step or evaluation, in the order they are logged.
+using Metrics = std::vector<std::pair<std::string, double>>;
+
+struct LoopContext {
+    // Checks the config (throws std::runtime_error before any work), sets the
+    // compute threads and draws the training and evaluation prompts.
+    LoopContext(LoopSetup setup, LoopObserver* observer);
+    LoopContext(const LoopContext&) = delete;
+    LoopContext& operator=(const LoopContext&) = delete;
+
+    LoopSetup setup;
+    const RunConfig& cfg = setup.config;
+    const MethodInfo& method;  // cfg.algorithm's registry entry
+    LoopObserver* observer = nullptr;
+    ToyWorldTask task;
+    std::vector<TaskPrompt> trainPrompts;
+    std::vector<TaskPrompt> evalPrompts;
+
+    int64_t step = 0;           // gradient steps done
+    int64_t nextPairIndex = 0;  // the next generated pair's (or sample's) index
+    std::string lastError;      // why the last step halted
+    Metrics lastMetrics;        // the last step's metrics, stored with its checkpoint
+
+    uint64_t seed() const { return static_cast<uint64_t>(cfg.seed); }
+    // The training prompt of a pair index: a fixed pseudo-random walk over the
+    // prompt set, reproducible after a resume.
+    const TaskPrompt& trainPrompt(int64_t pairIndex) const;
+    // Logs `metrics` at the current step.
+    void report(const Metrics& metrics) const;
+};
+
+}  // namespace preflab

@@ -1,0 +1,53 @@
+#pragma once
+// The models of a run and the forward passes every family shares: the
+// tokenizer and prompt format, the policy and its optimizer, and the
+// reference it is held near (a frozen copy, or with LoRA the policy with its
+// adapters off). Core-private (torch).
+#include "core/hf/chat_template.h"
+#include "core/loop/loop_context.h"
+#include "core/nn/model_file.h"
+#include "core/nn/sampler.h"
+#include "core/nn/sequence_batch.h"
+#include "core/text/tokenizer.h"
+
+#include <torch/optim/adamw.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace preflab {
+
+struct LoopModels {
+    // Loads setup.modelPath (a PrefLab model file, a Hugging Face folder or a
+    // cached repository id; resolves it in ctx.setup), adds the LoRA adapters
+    // or snapshots the reference, reseeds torch with the run's seed and makes
+    // the policy's optimizer. Throws std::runtime_error naming the file.
+    explicit LoopModels(LoopContext& ctx);
+    LoopModels(const LoopModels&) = delete;
+    LoopModels& operator=(const LoopModels&) = delete;
+
+    std::shared_ptr<const Tokenizer> tokenizer;  // the byte tokenizer, or a Hugging Face folder's
+    std::optional<ChatTemplate> chat;            // a Hugging Face model's prompt format
+    Transformer policy{nullptr};
+    Transformer reference{nullptr};  // null with LoRA: the base is the policy without adapters
+    std::unique_ptr<torch::optim::AdamW> optimizer;
+    ModelFileInfo modelInfo;  // what checkpoints record about the model
+    bool bf16 = false;
+    SamplingParams sampling;  // the run's temperature, top-k/p and response length
+
+    int32_t eos() const { return tokenizer->special().eos; }
+    int32_t pad() const { return tokenizer->special().pad; }
+    // The ids the model sees before its response: the built-in model's
+    // BOS + prompt + SEP, or a Hugging Face model's chat template.
+    TokenIds promptIds(const std::string& prompt) const;
+    // The policy's logits [B,T,V] in fp32 (with gradient when enabled).
+    at::Tensor policyLogits(const SequenceBatch& batch);
+    // The reference policy's logits [B,T,V] (fp32, no gradient).
+    at::Tensor referenceLogits(const SequenceBatch& batch);
+    // The reference's log-probabilities of `responses` after `prompts` [N].
+    at::Tensor referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses);
+};
+
+}  // namespace preflab

@@ -1,0 +1,115 @@
+#include "core/loop/pairwise_step.h"
+
+#include "core/loop/sail_terms.h"
+#include "core/loop/seed_mix.h"
+
+#include <iterator>
+#include <random>
+
+namespace preflab {
+
+PairwiseStep::PairwiseStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update, PairPipeline& pipeline)
+    : m_ctx(ctx), m_models(models), m_update(update), m_pipeline(pipeline), m_dataset(ctx, models) {
+    const RunConfig& cfg = ctx.cfg;
+    m_lossOptions.method = pairwiseLossOf(ctx.method.id);
+    m_lossOptions.beta = cfg.beta;
+    m_lossOptions.labelSmoothing = cfg.labelSmoothing;
+    m_lossOptions.ipoTokenMean = cfg.ipoTokenMean != 0;
+    m_lossOptions.slicDelta = cfg.slicDelta;
+    m_lossOptions.slicLambda = cfg.slicLambda;
+}
+
+bool PairwiseStep::mixesDatasetPairs() const {
+    return m_ctx.method.data == MethodData::PolicyPairsMixable && !m_dataset.empty();
+}
+
+size_t PairwiseStep::onlineShare() const {
+    const RunConfig& cfg = m_ctx.cfg;
+    if (mixesDatasetPairs()) {
+        // Per example: a policy pair with probability p (g), else a dataset pair.
+        std::mt19937_64 rng(mixSeed(m_ctx.seed(), 0x5A12, static_cast<uint64_t>(m_ctx.step)));
+        std::binomial_distribution<int64_t> routed(cfg.batchSize, cfg.sailProb);
+        return static_cast<size_t>(routed(rng));
+    }
+    return m_dataset.empty() ? static_cast<size_t>(cfg.batchSize) : 0;
+}
+
+StepOutcome PairwiseStep::run(const std::atomic_bool& cancel) {
+    const size_t online = onlineShare();
+    std::vector<TrainablePair> batch;
+    if (const auto waiting = m_pipeline.takePairs(online, batch, cancel)) return *waiting;
+    if (cancel.load()) return StepOutcome::Cancelled;
+    std::vector<TrainablePair> dataset = m_dataset.draw(static_cast<size_t>(m_ctx.cfg.batchSize) - online);
+    batch.insert(batch.end(), std::make_move_iterator(dataset.begin()), std::make_move_iterator(dataset.end()));
+    return train(std::move(batch));
+}
+
+StepOutcome PairwiseStep::train(std::vector<TrainablePair> batch) {
+    const auto t0 = Clock::now();
+    const size_t N = batch.size();
+    const bool sailDp = m_ctx.method.id == Method::SailDp;
+
+    std::vector<TokenIds> prompts, responses;
+    std::vector<float> refC, refR;
+    std::vector<int64_t> indices;
+    double agree = 0, agreeCount = 0, staleness = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const TrainablePair& p : batch) {
+            prompts.push_back(p.prompt);
+            responses.push_back(pass == 0 ? p.chosen : p.rejected);
+        }
+    }
+    for (const TrainablePair& p : batch) {
+        refC.push_back(static_cast<float>(p.refChosen));
+        refR.push_back(static_cast<float>(p.refRejected));
+        if (p.online) indices.push_back(p.index);
+        staleness += static_cast<double>(m_ctx.step - p.generatedAt);
+        if (p.agreesWithGold) {
+            agree += *p.agreesWithGold ? 1.0 : 0.0;
+            agreeCount += 1.0;
+        }
+    }
+    const SequenceBatch seqs = packSequences(prompts, responses, m_models.pad());
+    m_models.policy->train();
+    m_models.optimizer->zero_grad();
+    const at::Tensor logps = sequenceLogprobs(m_models.policyLogits(seqs), seqs);
+    const int64_t n = static_cast<int64_t>(N);
+    std::vector<float> tokC, tokR;
+    for (const TrainablePair& p : batch) {
+        tokC.push_back(static_cast<float>(std::max<size_t>(1, p.chosen.size())));
+        tokR.push_back(static_cast<float>(std::max<size_t>(1, p.rejected.size())));
+    }
+    PairLogps lp{logps.narrow(0, 0, n), logps.narrow(0, n, n), at::tensor(refC), at::tensor(refR),
+                 at::tensor(tokC), at::tensor(tokR)};
+    DatasetRedraw redraw;
+    if (sailDp) redraw = redrawDatasetPreferences(m_ctx, lp);
+    LossOutput out = pairwiseLoss(m_lossOptions, lp);
+    addSailTerms(m_ctx, mixesDatasetPairs(), lp, batch, out);
+    if (sailDp) addRedrawSquare(m_ctx, lp, redraw, out);
+    // The reported loss (the pairwise loss without SAIL's terms) is the one checked.
+    const UpdateResult update =
+        m_update.apply(out.loss, out.metrics.front().second, {{&m_models.policy, m_models.optimizer.get()}});
+    if (!update.applied) return StepOutcome::Halted;
+    ++m_ctx.step;
+
+    const double generationSeconds = m_pipeline.takeGenerationSeconds();
+    const double stepSeconds = secondsSince(t0) + generationSeconds;
+    out.metrics.push_back({"grad_norm", update.gradNorm});
+    out.metrics.push_back({"learning_rate", update.learningRate});
+    if (agreeCount > 0) out.metrics.push_back({"gold/label_agreement", agree / agreeCount});
+    out.metrics.push_back({"buffer/staleness", staleness / static_cast<double>(N)});
+    if (sailDp) {
+        out.metrics.push_back({"sail/routed", redraw.routed});
+        out.metrics.push_back({"sail/swapped", redraw.swapped});
+    }
+    m_pipeline.appendUntrainableShare(out.metrics);
+    out.metrics.push_back({"time/step_seconds", stepSeconds});
+    out.metrics.push_back({"time/generation_share", stepSeconds > 0 ? generationSeconds / stepSeconds : 0.0});
+    // Dataset pairs are not this run's pairs: only generated ones are marked.
+    if (m_ctx.observer && !indices.empty()) m_ctx.observer->pairsTrained(m_ctx.step, indices);
+    m_ctx.report(out.metrics);
+    m_ctx.lastMetrics = out.metrics;
+    return StepOutcome::Trained;
+}
+
+}  // namespace preflab

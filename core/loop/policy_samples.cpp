@@ -1,0 +1,23 @@
+#include "core/loop/policy_samples.h"
+
+#include "core/loop/seed_mix.h"
+
+namespace preflab {
+
+PolicySamples samplePolicy(LoopContext& ctx, LoopModels& models, int64_t count, uint64_t salt,
+                           const std::atomic_bool& cancel) {
+    PolicySamples out;
+    std::vector<uint64_t> seeds;
+    for (int64_t i = 0; i < count; ++i) {
+        const TaskPrompt& p = ctx.trainPrompt(ctx.nextPairIndex + i);
+        out.taskPrompts.push_back(&p);
+        out.prompts.push_back(models.promptIds(p.text));
+        seeds.push_back(mixSeed(ctx.seed(), static_cast<uint64_t>(ctx.nextPairIndex + i), salt));
+    }
+    ctx.nextPairIndex += count;
+    models.policy->eval();
+    out.sampled = sampleBatch(models.policy, out.prompts, models.sampling, seeds, models.eos(), models.pad(), &cancel);
+    return out;
+}
+
+}  // namespace preflab

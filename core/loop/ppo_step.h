@@ -1,0 +1,33 @@
+#pragma once
+// PPO's step (algorithms.md §4): one response per prompt, scored at its end
+// by the reward model (none: the task's true reward); per-token KL penalty;
+// GAE; whitened advantages; clipped policy and value losses; one
+// optimisation pass over the rollout batch. Owns the value model and the
+// reward model's scorer. Core-private (torch).
+#include "core/loop/family_step.h"
+#include "core/loop/loop_context.h"
+#include "core/loop/loop_models.h"
+#include "core/loop/parameter_update.h"
+#include "core/loop/reward_model.h"
+
+#include <memory>
+
+namespace preflab {
+
+class PpoStep : public FamilyStep {
+public:
+    // The value model starts from the reward model when there is one, else
+    // from the policy with a new scalar head.
+    PpoStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update);
+    StepOutcome run(const std::atomic_bool& cancel) override;
+    SideModel* sideModel() override { return &m_value; }
+
+private:
+    LoopContext& m_ctx;
+    LoopModels& m_models;
+    ParameterUpdate& m_update;
+    std::unique_ptr<RewardModelJudge> m_scorer;  // null: the task's true reward
+    SideModel m_value;
+};
+
+}  // namespace preflab

@@ -174,6 +174,16 @@ private Q_SLOTS:
         runLoop(dir, c, 2, {{}, name == "ppo" ? std::vector<RatedResponse>{} : ratedByLength(dir, 32)}, &checkpoint);
         QVERIFY(std::filesystem::exists(checkpoint));
         QCOMPARE(std::filesystem::exists(checkpoint + ".value"), name != "cpo");
+        // And a resume loads it back (the side model's own settings, with its
+        // scalar head, are stored with it) and trains on from step 2.
+        LoopData resume{{}, name == "ppo" ? std::vector<RatedResponse>{} : ratedByLength(dir, 32)};
+        resume.resumeFrom = checkpoint;
+        try {
+            const Collector more = runLoop(dir, c, 4, resume);
+            QCOMPARE(more.series.at("loss").size(), size_t(2));
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
     }
 };
 

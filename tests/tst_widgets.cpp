@@ -24,6 +24,7 @@
 #include <QStandardItemModel>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QToolButton>
 
 #include <cmath>
 #include <sstream>
@@ -134,7 +135,7 @@ private Q_SLOTS:
         press(dialog, Qt::Key_T);
         QCOMPARE(relabels.size(), 1);
         QCOMPARE(relabels.first().at(0).toLongLong(), pairId);
-        QCOMPARE(relabels.first().at(1).value<Choice>(), Choice::Tie);
+        QCOMPARE(int(relabels.first().at(1).value<Choice>()), int(Choice::Tie));
         QCOMPARE(relabels.first().at(2).toString(), QStringLiteral("bea"));
         // The table shows the new label at once.
         QCOMPARE(browser.model()->rowAt(0)->choice, std::string("tie"));
@@ -225,7 +226,7 @@ private Q_SLOTS:
         QKeyEvent j(QEvent::KeyPress, Qt::Key_J, Qt::NoModifier, "j"), one(QEvent::KeyPress, Qt::Key_1, Qt::NoModifier, "1");
         LabelAction a;
         QVERIFY(remapped.match(&j, &a));
-        QCOMPARE(a, LabelAction::ChooseA);
+        QCOMPARE(int(a), int(LabelAction::ChooseA));
         QVERIFY(!remapped.match(&one, &a));
     }
 

@@ -66,7 +66,7 @@ RunHistory::RunHistory(DatabaseReader* reader, QWidget* parent) : QWidget(parent
         }
     });
     connect(reader, &DatabaseReader::runsListed, this, [this](quint64 request, const QVector<RunSummary>& runs) {
-        if (request == m_request) show(runs);
+        if (request == m_request) showRuns(runs);
     });
 
     auto* buttons = new QHBoxLayout;
@@ -92,7 +92,7 @@ qint64 RunHistory::selectedRun() const {
     return i.isValid() ? m_model->item(i.row(), 0)->data(Qt::UserRole + 1).toLongLong() : 0;
 }
 
-void RunHistory::show(const QVector<RunSummary>& runs) {
+void RunHistory::showRuns(const QVector<RunSummary>& runs) {
     m_runs = runs;
     m_model->setRowCount(0);
     for (const RunSummary& r : runs) {

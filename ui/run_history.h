@@ -27,7 +27,7 @@ Q_SIGNALS:
     void runsChanged(const QVector<preflab::RunSummary>& runs);
 
 private:
-    void show(const QVector<preflab::RunSummary>& runs);
+    void showRuns(const QVector<preflab::RunSummary>& runs);
     qint64 selectedRun() const;
 
     DatabaseReader* m_reader;

@@ -17,8 +17,6 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
-#include <sstream>
-
 namespace preflab {
 namespace {
 

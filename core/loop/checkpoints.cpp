@@ -30,6 +30,7 @@ std::string Checkpoints::save(SideModel* side) {
     saveModelFile(path, m_models.policy, info, m_models.optimizer.get());
     if (side) {
         ModelFileInfo sideInfo = m_models.modelInfo;
+        sideInfo.config = side->model->config();  // its own settings: the scalar head
         sideInfo.counters = info.counters;
         saveModelFile(sideModelPath(path), side->model, sideInfo, side->optimizer.get());
     }

@@ -6,6 +6,7 @@
 #include <QJsonObject>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -168,10 +169,10 @@ const ConfigField* findConfigField(const std::string& key) {
 std::string configValueText(const RunConfig& c, const ConfigField& f) {
     if (auto p = std::get_if<std::string RunConfig::*>(&f.member)) return c.*(*p);
     if (auto p = std::get_if<int64_t RunConfig::*>(&f.member)) return std::to_string(c.*(*p));
-    std::ostringstream s;
-    s.precision(17);
-    s << c.*std::get<double RunConfig::*>(f.member);
-    return s.str();
+    // The shortest text that reads back as the same double: 0.1, not 0.10000000000000001.
+    char text[64];
+    const auto r = std::to_chars(text, text + sizeof text, c.*std::get<double RunConfig::*>(f.member));
+    return std::string(text, r.ptr);
 }
 
 namespace {

@@ -106,7 +106,8 @@ struct ConfigField {
 
 // The field named `key`, or nullptr.
 const ConfigField* findConfigField(const std::string& key);
-// A field's value in `config` as text (what setRunConfigValue accepts back).
+// A field's value in `config` as text that setRunConfigValue reads back
+// exactly (numbers in their shortest exact form).
 std::string configValueText(const RunConfig& config, const ConfigField& field);
 
 const std::vector<ConfigField>& runConfigFields();

@@ -25,6 +25,7 @@ struct LoopData {
     std::vector<OfflinePair> offline;
     std::vector<RatedResponse> rated;
     int64_t evalEvery = 0;  // 0: no evaluation
+    std::string resumeFrom;  // a checkpoint to continue from
 };
 
 // The tiny model as a model file in `dir` (written once).
@@ -55,6 +56,7 @@ inline Collector runLoop(const QTemporaryDir& dir, RunConfig config, int steps, 
                            QString::number(config.sailProb)).toStdString();
     setup.offlinePairs = std::move(data.offline);
     setup.ratedResponses = std::move(data.rated);
+    setup.resumeFrom = data.resumeFrom;
     Collector c;
     OnlineLoop loop(setup, std::make_unique<TaskJudge>(), &c);
     std::atomic_bool cancel{false};

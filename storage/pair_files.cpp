@@ -19,8 +19,43 @@ int64_t nowMillis() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// The byte offset of the first byte that is not valid UTF-8 (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF), or -1. Written by
+// hand because Qt's public API can tell that a text is invalid UTF-8 but not
+// where, and a person fixing a file needs the place.
+int64_t invalidUtf8Offset(const std::string& s) {
+    const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+    const size_t n = s.size();
+    for (size_t i = 0; i < n;) {
+        const unsigned char c = b[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t len = 0;
+        unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+        if (c >= 0xC2 && c <= 0xDF) len = 2;
+        else if (c == 0xE0) len = 3, lo = 0xA0;
+        else if (c == 0xED) len = 3, hi = 0x9F;
+        else if (c >= 0xE1 && c <= 0xEF) len = 3;
+        else if (c == 0xF0) len = 4, lo = 0x90;
+        else if (c == 0xF4) len = 4, hi = 0x8F;
+        else if (c >= 0xF1 && c <= 0xF3) len = 4;
+        else return static_cast<int64_t>(i);
+        if (i + len > n || b[i + 1] < lo || b[i + 1] > hi) return static_cast<int64_t>(i);
+        for (size_t k = 2; k < len; ++k) {
+            if (b[i + k] < 0x80 || b[i + k] > 0xBF) return static_cast<int64_t>(i);
+        }
+        i += len;
+    }
+    return -1;
+}
+
 // Validates one line; returns the error message, empty when the pair is good.
 std::string parseLine(const std::string& line, PairRow& pair) {
+    if (const int64_t at = invalidUtf8Offset(line); at >= 0) {
+        return "not valid UTF-8 (byte " + std::to_string(at + 1) + " of the line)";
+    }
     QJsonParseError err;
     const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(line), &err);
     if (doc.isNull()) return "not valid JSON (" + err.errorString().toStdString() + " at column " + std::to_string(err.offset + 1) + ")";
@@ -35,6 +70,7 @@ std::string parseLine(const std::string& line, PairRow& pair) {
     pair.a.text = o["chosen"].toString().toStdString();
     pair.b.text = o["rejected"].toString().toStdString();
     if (pair.a.text.empty() || pair.b.text.empty()) return "chosen and rejected must not be empty";
+    if (pair.a.text == pair.b.text) return "chosen and rejected are identical: there is nothing to learn from the pair";
     return {};
 }
 

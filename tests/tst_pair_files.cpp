@@ -61,6 +61,37 @@ private Q_SLOTS:
         QCOMPARE(r.errors.size(), size_t(5));
     }
 
+    // Input hygiene: invalid UTF-8 is a bad line with its byte offset, and a
+    // pair whose two texts are identical teaches nothing.
+    void invalidUtf8AndIdenticalTextsAreBadLines_data() {
+        QTest::addColumn<QByteArray>("line");
+        QTest::addColumn<QString>("message");
+        const QByteArray head = "{\"prompt\": \"p\", \"chosen\": \"";
+        QTest::newRow("lone continuation byte") << head + "ab\x80\", \"rejected\": \"r\"}" << "not valid UTF-8 (byte 30 ";
+        QTest::newRow("overlong slash") << head + "\xC0\xAF\", \"rejected\": \"r\"}" << "not valid UTF-8 (byte 28 ";
+        QTest::newRow("surrogate") << head + "\xED\xA0\x80\", \"rejected\": \"r\"}" << "not valid UTF-8 (byte 28 ";
+        QTest::newRow("above U+10FFFF") << head + "\xF4\x90\x80\x80\", \"rejected\": \"r\"}" << "not valid UTF-8 (byte 28 ";
+        QTest::newRow("cut short") << head + "\xE2\x82\", \"rejected\": \"r\"}" << "not valid UTF-8 (byte 28 ";
+        QTest::newRow("identical") << QByteArray("{\"prompt\": \"p\", \"chosen\": \"same\", \"rejected\": \"same\"}")
+                                   << "identical";
+    }
+
+    void invalidUtf8AndIdenticalTextsAreBadLines() {
+        QFETCH(QByteArray, line);
+        QFETCH(QString, message);
+        QTemporaryDir dir;
+        // A good line with multi-byte characters (é, €, 😀) before the bad one: valid UTF-8 passes.
+        const QString path = write(dir, "bad.jsonl",
+                                   "{\"prompt\": \"caf\xC3\xA9\", \"chosen\": \"5 \xE2\x82\xAC \xF0\x9F\x98\x80\", \"rejected\": \"no\"}\n" +
+                                       line + "\n");
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        const ImportReport r = importPairsJsonl(*db, path.toStdString());
+        QCOMPARE(r.errors.size(), size_t(1));
+        QCOMPARE(r.errors[0].line, int64_t(2));
+        QVERIFY2(QString::fromStdString(r.errors[0].message).contains(message), r.errors[0].message.c_str());
+        QCOMPARE(PreferenceStore(*db).countPairs(), int64_t(0));
+    }
+
     void exportRoundTrip() {
         QTemporaryDir dir;
         const QByteArray good =

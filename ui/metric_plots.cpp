@@ -14,6 +14,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "core/loop/run_config.h"
 #include "core/method/method_registry.h"
 #include "ui/qcustomplot_include.h"
 
@@ -123,7 +124,7 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
     layout->addLayout(header);
     layout->addLayout(grid, 1);
     layout->addWidget(hint);
-    reset(tr("No run yet"), QStringLiteral("k3"));
+    reset(tr("No run yet"), QStringLiteral("k3"), QString::fromStdString(RunConfig{}.algorithm));
 }
 
 QCustomPlot* MetricPlots::makePlot(const QString& title, const QString& yLabel, const QString& help) {

@@ -31,7 +31,7 @@ public:
     // margin, accuracy and implicit rewards; PPO its scores, clip fraction and
     // value loss; CPO, DR-CPO and OO-RLHF their value estimate, effective
     // sample size and largest weight. Loss, KL and gold reward always.
-    void reset(const QString& title, const QString& klEstimator, const QString& algorithm = QStringLiteral("dpo"));
+    void reset(const QString& title, const QString& klEstimator, const QString& algorithm);
     void addSamples(const QVector<preflab::MetricSample>& samples);
     // Points held by the curve of one metric (for tests and the screenshot).
     int pointCount(const QString& metric) const;

@@ -143,6 +143,11 @@ void TrainingWorker::runChunk() {
             outcome = m_loop->step(m_cancel);
             Q_EMIT progress(m_loop->currentStep(), m_loop->totalSteps());
         } while (outcome == StepOutcome::Trained && std::chrono::steady_clock::now() < deadline);
+    } catch (const CheckpointWriteError& e) {
+        // The step was applied and stored; only its checkpoint is missing.
+        flushMetrics(true);
+        pauseWithError(e.what());
+        return;
     } catch (const std::exception& e) {
         flushMetrics(true);
         finish(RunState::Failed, QString::fromStdString(e.what()));
@@ -152,14 +157,7 @@ void TrainingWorker::runChunk() {
     switch (outcome) {
     case StepOutcome::Finished: finish(RunState::Finished, {}); return;
     case StepOutcome::Cancelled: finish(RunState::Stopped, {}); return;
-    case StepOutcome::Halted: {
-        m_pauseRequested = true;
-        const QString msg = QString::fromStdString(m_loop->lastError());
-        m_writer->enqueue(RunStatusUpdate{m_runId, "paused", m_loop->currentStep(), m_loop->lastError()});
-        setState(RunState::Paused, msg);
-        Q_EMIT failed(msg);
-        return;
-    }
+    case StepOutcome::Halted: pauseWithError(m_loop->lastError()); return;
     case StepOutcome::WaitingForLabels:
         if (m_state != RunState::WaitingForLabels) setState(RunState::WaitingForLabels);
         m_chunkPosted = true;
@@ -179,6 +177,13 @@ void TrainingWorker::runChunk() {
     if (m_state != RunState::Running) setState(RunState::Running);
     m_chunkPosted = true;
     QMetaObject::invokeMethod(this, [this] { runChunk(); }, Qt::QueuedConnection);
+}
+
+void TrainingWorker::pauseWithError(const std::string& message) {
+    m_pauseRequested = true;
+    m_writer->enqueue(RunStatusUpdate{m_runId, "paused", m_loop->currentStep(), message});
+    setState(RunState::Paused, QString::fromStdString(message));
+    Q_EMIT failed(QString::fromStdString(message));
 }
 
 void TrainingWorker::finish(RunState state, const QString& message) {

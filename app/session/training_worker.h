@@ -47,6 +47,9 @@ Q_SIGNALS:
 private:
     void runChunk();
     void finish(RunState state, const QString& message);
+    // A halted step or a checkpoint that could not be written: the run pauses
+    // (resume goes on), the message is stored with the run and reported.
+    void pauseWithError(const std::string& message);
     void flushMetrics(bool force);
     void setState(RunState state, const QString& message = {});
 

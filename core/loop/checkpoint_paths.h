@@ -5,9 +5,18 @@
 // are only unique within one database. Lookups of a run's checkpoints go
 // through the database's checkpoint rows, never a folder scan. No torch.
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 namespace preflab {
+
+// A checkpoint could not be written (a full disk, a file size limit, a
+// folder that is not writable). The step it belongs to was applied; the
+// previous checkpoint is untouched. The message names the file.
+class CheckpointWriteError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
 
 // <dataDir>/runs/<databaseId>/<runId>
 std::string runCheckpointDir(const std::string& dataDir, const std::string& databaseId, int64_t runId);

@@ -27,12 +27,17 @@ std::string Checkpoints::save(SideModel* side) {
     const std::string path = checkpointPath(m_ctx.setup.checkpointDir, m_ctx.step);
     ModelFileInfo info = m_models.modelInfo;
     info.counters = {{"step", m_ctx.step}, {"next_pair_index", m_ctx.nextPairIndex}};
-    saveModelFile(path, m_models.policy, info, m_models.optimizer.get());
-    if (side) {
-        ModelFileInfo sideInfo = m_models.modelInfo;
-        sideInfo.config = side->model->config();  // its own settings: the scalar head
-        sideInfo.counters = info.counters;
-        saveModelFile(sideModelPath(path), side->model, sideInfo, side->optimizer.get());
+    try {
+        saveModelFile(path, m_models.policy, info, m_models.optimizer.get());
+        if (side) {
+            ModelFileInfo sideInfo = m_models.modelInfo;
+            sideInfo.config = side->model->config();  // its own settings: the scalar head
+            sideInfo.counters = info.counters;
+            saveModelFile(sideModelPath(path), side->model, sideInfo, side->optimizer.get());
+        }
+    } catch (const ModelFileError& e) {
+        throw CheckpointWriteError("the checkpoint of step " + std::to_string(m_ctx.step) + " was not written: " +
+                                   e.what() + "; the previous checkpoint is kept");
     }
     if (m_ctx.observer) m_ctx.observer->checkpointSaved({m_ctx.step, path, m_ctx.lastMetrics});
     return path;

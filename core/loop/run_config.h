@@ -3,6 +3,8 @@
 // row. One table of fields (runConfigFields) drives the JSON config file, the
 // CLI flags (--batch-size for batch_size), validation and help text.
 // Plain C++ (JSON through QtCore); value type.
+#include "core/method/method_registry.h"
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -13,7 +15,7 @@ namespace preflab {
 
 struct RunConfig {
     std::string name;
-    std::string algorithm = "dpo";
+    std::string algorithm = methodName(Method::Dpo);
     std::string judge = "task";  // task | self | human
     std::string annotator;
     std::string model = "starter";  // "starter" or a PrefLab model file

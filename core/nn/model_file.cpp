@@ -2,8 +2,10 @@
 
 #include <torch/serialize.h>
 
-#include <cstdio>
+#include <QSaveFile>
+
 #include <filesystem>
+#include <sstream>
 
 namespace preflab {
 namespace {
@@ -87,19 +89,31 @@ void saveModelFile(const std::string& path, Transformer& model, const ModelFileI
         optimizer->save(opt);
         archive.write("optimizer", opt);
     }
-    const std::string tmp = path + ".partial";
+    // LibTorch's archive writer reports a failed write (a full disk, a file
+    // size limit) by throwing from its destructor, which terminates the
+    // process. So the archive is serialised to memory, where writing cannot
+    // fail, and the bytes go to disk through QSaveFile, whose every write and
+    // final rename is checked: a failure is an error naming the file, the new
+    // file's temporary is removed, and the previous file at `path` is untouched.
+    std::ostringstream bytes(std::ios::binary);
     try {
-        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-        archive.save_to(tmp);
+        archive.save_to(bytes);
     } catch (const std::exception& e) {
-        std::remove(tmp.c_str());
-        fail(path, std::string("cannot write (disk full or not writable?): ") + firstLine(e.what()));
+        fail(path, std::string("cannot serialise the model: ") + firstLine(e.what()));
     }
+    const std::string data = bytes.str();
     std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::remove(tmp.c_str());
-        fail(path, "cannot move the new file into place: " + ec.message());
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    QSaveFile file(QString::fromStdString(path));
+    if (!file.open(QIODevice::WriteOnly)) fail(path, "cannot write: " + file.errorString().toStdString());
+    if (file.write(data.data(), static_cast<qint64>(data.size())) != static_cast<qint64>(data.size())) {
+        const std::string why = file.errorString().toStdString();
+        file.cancelWriting();
+        fail(path, "cannot write " + std::to_string(data.size()) + " bytes (disk full or file too large?): " + why);
+    }
+    if (!file.commit()) {
+        fail(path, "cannot write " + std::to_string(data.size()) + " bytes (disk full or file too large?): " +
+                       file.errorString().toStdString());
     }
 }
 

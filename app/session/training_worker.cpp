@@ -145,6 +145,8 @@ void TrainingWorker::runChunk() {
         } while (outcome == StepOutcome::Trained && std::chrono::steady_clock::now() < deadline);
     } catch (const CheckpointWriteError& e) {
         // The step was applied and stored; only its checkpoint is missing.
+        m_checkpointFailedAt = m_loop->currentStep();
+        m_checkpointError = QString::fromUtf8(e.what());
         flushMetrics(true);
         pauseWithError(e.what());
         return;
@@ -190,9 +192,13 @@ void TrainingWorker::finish(RunState state, const QString& message) {
     m_done = true;
     QString error = message;
     if (m_loop) m_loop->collectJudgements();
-    if (m_loop && state == RunState::Stopped) {
+    // Keep the work done since the last checkpoint; not again for a step whose
+    // checkpoint just failed (that error stands).
+    if (m_loop && state == RunState::Stopped && m_loop->currentStep() == m_checkpointFailedAt) {
+        error = m_checkpointError;
+    } else if (m_loop && state == RunState::Stopped) {
         try {
-            m_loop->checkpoint();  // keep the work done since the last checkpoint
+            m_loop->checkpoint();
         } catch (const std::exception& e) {
             error = QString::fromStdString(e.what());
         }
@@ -203,7 +209,8 @@ void TrainingWorker::finish(RunState state, const QString& message) {
         m_writer->flush();
     }
     flushMetrics(true);
-    if (state == RunState::Failed || !error.isEmpty()) Q_EMIT failed(error);
+    // (A checkpoint error was reported when it happened: not twice.)
+    if (state == RunState::Failed || (!error.isEmpty() && error != m_checkpointError)) Q_EMIT failed(error);
     setState(state, error);
     Q_EMIT finished();
 }

@@ -62,6 +62,8 @@ private:
     std::atomic_bool m_pauseRequested{false};
     bool m_chunkPosted = false;
     bool m_done = false;
+    int64_t m_checkpointFailedAt = -1;  // the step whose checkpoint could not be written
+    QString m_checkpointError;
     RunState m_state = RunState::Starting;
     QVector<MetricSample> m_pendingMetrics;
     std::chrono::steady_clock::time_point m_lastEmit, m_lastPairEmit;

@@ -105,16 +105,18 @@ void saveModelFile(const std::string& path, Transformer& model, const ModelFileI
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
     QSaveFile file(QString::fromStdString(path));
-    if (!file.open(QIODevice::WriteOnly)) fail(path, "cannot write: " + file.errorString().toStdString());
-    if (file.write(data.data(), static_cast<qint64>(data.size())) != static_cast<qint64>(data.size())) {
-        const std::string why = file.errorString().toStdString();
+    // Unbuffered: a failed write reports the system's reason (file too large, no space left).
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Unbuffered)) fail(path, "cannot write: " + file.errorString().toStdString());
+    auto writeFailed = [&] {
+        // Qt's reason, where it has one ("No space left on device", ...).
+        const QString why = file.errorString();
+        const bool known = !why.isEmpty() && why != QLatin1String("Unknown error");
         file.cancelWriting();
-        fail(path, "cannot write " + std::to_string(data.size()) + " bytes (disk full or file too large?): " + why);
-    }
-    if (!file.commit()) {
-        fail(path, "cannot write " + std::to_string(data.size()) + " bytes (disk full or file too large?): " +
-                       file.errorString().toStdString());
-    }
+        fail(path, "cannot write " + std::to_string(data.size()) + " bytes (disk full or file size limit?)" +
+                       (known ? ": " + why.toStdString() : std::string()));
+    };
+    if (file.write(data.data(), static_cast<qint64>(data.size())) != static_cast<qint64>(data.size())) writeFailed();
+    if (!file.commit()) writeFailed();
 }
 
 ModelFileInfo readModelInfo(const std::string& path) {

@@ -10,9 +10,12 @@
 
 #include <QCryptographicHash>
 #include <QDirIterator>
+#include <QElapsedTimer>
 #include <QProcess>
 
 #include <csignal>
+#include <random>
+#include <signal.h>
 #include <sys/resource.h>
 
 using namespace preflab;
@@ -26,10 +29,9 @@ struct Result {
     QString output;
 };
 
-// `preflab run` on the tiny model; fileSizeLimit > 0 caps every file the
-// process writes at that many bytes.
-Result runPreflab(const QTemporaryDir& dir, const std::string& model, QStringList extra, qint64 fileSizeLimit = 0) {
-    QProcess p;
+// Starts `preflab ARGS` with every file it writes capped at fileSizeLimit
+// bytes (0: no limit).
+void startPreflab(QProcess& p, const QStringList& args, qint64 fileSizeLimit) {
     p.setProcessChannelMode(QProcess::MergedChannels);
     if (fileSizeLimit > 0) {
         p.setChildProcessModifier([fileSizeLimit] {
@@ -38,10 +40,10 @@ Result runPreflab(const QTemporaryDir& dir, const std::string& model, QStringLis
             std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead of killing
         });
     }
-    QStringList args{"run", "--model", QString::fromStdString(model), "--db", dir.path() + "/faults.db", "--data-dir",
-                     dir.path() + "/data", "--batch-size", "2", "--generation-batch", "2", "--max-new-tokens", "8",
-                     "--eval-every", "0", "--prompts", "16", "--checkpoint-every", "1", "--warmup-steps", "0", "--quiet"};
-    p.start(QStringLiteral(PREFLAB_CLI), args + extra);
+    p.start(QStringLiteral(PREFLAB_CLI), args);
+}
+
+Result finish(QProcess& p) {
     Result r;
     if (!p.waitForFinished(180000)) {
         p.kill();
@@ -51,6 +53,28 @@ Result runPreflab(const QTemporaryDir& dir, const std::string& model, QStringLis
     r.exitCode = p.exitCode();
     r.output = QString::fromUtf8(p.readAll());
     return r;
+}
+
+// `preflab ARGS` to its end.
+Result runCommand(const QStringList& args, qint64 fileSizeLimit = 0) {
+    QProcess p;
+    startPreflab(p, args, fileSizeLimit);
+    return finish(p);
+}
+
+QStringList runArgs(const QTemporaryDir& dir, const std::string& model) {
+    return {"run", "--model", QString::fromStdString(model), "--db", dir.path() + "/faults.db", "--data-dir",
+            dir.path() + "/data", "--batch-size", "2", "--generation-batch", "2", "--max-new-tokens", "8",
+            "--eval-every", "0", "--prompts", "16", "--checkpoint-every", "1", "--warmup-steps", "0", "--quiet"};
+}
+
+// `preflab run` on `model` with a database and data folder in `dir`.
+Result runPreflab(const QTemporaryDir& dir, const std::string& model, QStringList extra, qint64 fileSizeLimit = 0) {
+    return runCommand(runArgs(dir, model) + extra, fileSizeLimit);
+}
+
+std::string dbPath(const QTemporaryDir& dir) {
+    return dir.path().toStdString() + "/faults.db";
 }
 
 // A model whose checkpoint (weights and AdamW state, about 5 MB) is far
@@ -132,6 +156,115 @@ private Q_SLOTS:
         QVERIFY2(!resumed.crashed && resumed.exitCode == 0, qPrintable(resumed.output));
         QCOMPARE(queryInt64(dir.path().toStdString() + "/faults.db", "SELECT max(step) FROM checkpoints"), int64_t(4));
         QCOMPARE(filesUnder(dir.path() + "/data/runs").size(), 4);
+    }
+
+    // The database cannot grow (its writer fails): the run pauses and the
+    // command ends non-zero saying so; what was stored before stays, intact.
+    void databaseOnAFullDiskStopsTheRunAndKeepsWhatWasStored() {
+        QTemporaryDir dir;
+        const std::string model = writeTinyModel(dir.path());
+        const Result first = runPreflab(dir, model, {"--steps", "2"});
+        QVERIFY2(!first.crashed && first.exitCode == 0, qPrintable(first.output));
+        const int64_t pairs = queryInt64(dbPath(dir), "SELECT count(*) FROM pairs");
+        const int64_t losses = queryInt64(dbPath(dir), "SELECT count(*) FROM metrics WHERE name = 'loss'");
+        QVERIFY(pairs > 0 && losses == 2);
+        // No room for a second run's rows (the database file as it is, plus a little).
+        const qint64 limit = QFileInfo(QString::fromStdString(dbPath(dir))).size() + 4096;
+        const Result full = runPreflab(dir, model, {"--steps", "50"}, limit);
+        QVERIFY2(!full.crashed, qPrintable(full.output));
+        QVERIFY2(full.exitCode != 0, qPrintable(full.output));
+        QVERIFY2(full.output.contains("preflab:"), qPrintable(full.output));
+        QCOMPARE(queryText(dbPath(dir), "PRAGMA integrity_check"), std::string("ok"));
+        QVERIFY(queryInt64(dbPath(dir), "SELECT count(*) FROM pairs WHERE run_id = 1") == pairs);
+        QCOMPARE(queryInt64(dbPath(dir), "SELECT count(*) FROM metrics WHERE run_id = 1 AND name = 'loss'"), losses);
+    }
+
+    // An export that cannot be written fails with the file's name and leaves
+    // neither a partial file nor a changed earlier export.
+    void exportOnAFullDiskLeavesNoPartialFile() {
+        QTemporaryDir dir;
+        const std::string model = writeTinyModel(dir.path());
+        // Enough metric rows that the CSV outgrows a limit the database's own
+        // files (its 32 KB shared-memory index) stay under.
+        QVERIFY(runPreflab(dir, model, {"--steps", "60", "--eval-every", "2", "--eval-samples", "8"}).exitCode == 0);
+        const QString csv = dir.path() + "/metrics.csv";
+        const QStringList exportArgs{"export", "--db", dir.path() + "/faults.db", "--run", "1", "--metrics", csv};
+        const Result good = runCommand(exportArgs);
+        QVERIFY2(good.exitCode == 0, qPrintable(good.output));
+        const QByteArray before = sha256(csv);
+        const qint64 size = QFileInfo(csv).size();
+        const qint64 limit = 40000;
+        QVERIFY2(size > limit + 4096, qPrintable(QString::number(size)));
+        const Result full = runCommand(exportArgs, limit);
+        QVERIFY2(!full.crashed && full.exitCode != 0, qPrintable(full.output));
+        QVERIFY2(full.output.contains(csv), qPrintable(full.output));
+        QCOMPARE(sha256(csv), before);
+        QCOMPARE(QDir(dir.path()).entryList({"metrics.csv*"}, QDir::Files), QStringList{"metrics.csv"});
+    }
+
+    // kill -9 at seeded random moments of a run (generation, database writes,
+    // checkpoint writes all happen within the first seconds): afterwards the
+    // database is intact, every checkpoint row names a complete, loadable
+    // checkpoint, and --resume goes on from the last one to the end. (The
+    // random-weight model and the self judge, which always prefers one of two
+    // different samples, keep a resumed run from halting on ties: a reason
+    // that is not the fault.)
+    void killAtRandomMomentsLosesNothing() {
+        QTemporaryDir dir;
+        const std::string model = writeMidsizeModel(dir.path());
+        const QStringList args = QStringList{"--steps", "30", "--checkpoint-every", "3", "--judge", "self"};
+        // The kill moments spread over a whole run on this machine, timed once.
+        QElapsedTimer clock;
+        clock.start();
+        {
+            QTemporaryDir t;
+            QVERIFY(runCommand(runArgs(t, model) + args).exitCode == 0);
+        }
+        const int runMs = static_cast<int>(clock.elapsed());
+        std::mt19937 rng(20261127);
+        std::uniform_int_distribution<int> delayMs(runMs / 20, runMs * 19 / 20);
+        int killed = 0, finishedFirst = 0, leftovers = 0;
+        for (int trial = 0; trial < 20; ++trial) {
+            QTemporaryDir t;
+            const int delay = delayMs(rng);
+            QProcess p;
+            startPreflab(p, runArgs(t, model) + args, 0);
+            QVERIFY(p.waitForStarted(10000));
+            if (p.waitForFinished(delay)) {
+                ++finishedFirst;
+            } else {
+                ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
+                QVERIFY(p.waitForFinished(10000));
+                ++killed;
+            }
+            const std::string db = dbPath(t);
+            // A checkpoint being written when the kill came leaves its
+            // temporary file (QSaveFile's step-N.pt.XXXXXX); no lookup reads it.
+            for (const QString& f : filesUnder(t.path() + "/data")) leftovers += f.endsWith(".pt") ? 0 : 1;
+            if (!QFile::exists(QString::fromStdString(db))) continue;  // killed before the database existed
+            QCOMPARE(queryText(db, "PRAGMA integrity_check"), std::string("ok"));
+            // Each checkpoint row's file is complete: it loads.
+            const int64_t rows = queryInt64(db, "SELECT count(*) FROM checkpoints");
+            if (rows > 0) {
+                const std::string last = queryText(db, "SELECT path FROM checkpoints ORDER BY step DESC LIMIT 1");
+                try {
+                    (void)readModelInfo(last);
+                } catch (const std::exception& e) {
+                    QFAIL(qPrintable(QString("trial %1 (kill after %2 ms): %3").arg(trial).arg(delay).arg(e.what())));
+                }
+            }
+            if (queryInt64(db, "SELECT count(*) FROM runs") < 1) continue;  // killed before the run's row
+            const int64_t from = rows > 0 ? queryInt64(db, "SELECT max(step) FROM checkpoints") : 0;
+            const Result resumed = runCommand(runArgs(t, model) + args + QStringList{"--resume", "1"});
+            QVERIFY2(!resumed.crashed && resumed.exitCode == 0,
+                     qPrintable(QString("trial %1: %2").arg(trial).arg(resumed.output)));
+            QCOMPARE(queryInt64(db, "SELECT max(step) FROM checkpoints"), int64_t(30));
+            QCOMPARE(queryText(db, "SELECT status FROM runs WHERE id = 1"), std::string("finished"));
+            QVERIFY(from <= 30);
+        }
+        qInfo("20 trials over a %d ms run: %d killed mid-run, %d finished before the kill, %d temporary files left",
+              runMs, killed, finishedFirst, leftovers);
+        QVERIFY(killed >= 15);
     }
 };
 

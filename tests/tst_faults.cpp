@@ -202,6 +202,42 @@ private Q_SLOTS:
         QCOMPARE(QDir(dir.path()).entryList({"metrics.csv*"}, QDir::Files), QStringList{"metrics.csv"});
     }
 
+    // A checkpoint cut short (a copy interrupted, a disk error) is refused by
+    // --resume with an error naming the file; nothing in the database changes.
+    void truncatedCheckpointIsRefusedByName() {
+        QTemporaryDir dir;
+        const std::string model = writeTinyModel(dir.path());
+        QVERIFY(runPreflab(dir, model, {"--steps", "2"}).exitCode == 0);
+        const QString last = QString::fromStdString(queryText(dbPath(dir), "SELECT path FROM checkpoints ORDER BY step DESC LIMIT 1"));
+        QVERIFY(QFile::resize(last, QFileInfo(last).size() / 2));
+        const int64_t metrics = queryInt64(dbPath(dir), "SELECT count(*) FROM metrics");
+        const Result resumed = runPreflab(dir, model, {"--resume", "1", "--steps", "4"});
+        QVERIFY2(!resumed.crashed && resumed.exitCode != 0, qPrintable(resumed.output));
+        QVERIFY2(resumed.output.contains(last) && resumed.output.contains("truncated"), qPrintable(resumed.output));
+        QCOMPARE(queryText(dbPath(dir), "PRAGMA integrity_check"), std::string("ok"));
+        QCOMPARE(queryInt64(dbPath(dir), "SELECT count(*) FROM metrics"), metrics);
+    }
+
+    // Two processes training into one database at once: both finish, each
+    // run keeps its own rows, the file stays intact.
+    void twoProcessesOnOneDatabase() {
+        QTemporaryDir dir;
+        const std::string model = writeTinyModel(dir.path());
+        QProcess a, b;
+        startPreflab(a, runArgs(dir, model) + QStringList{"--steps", "6", "--seed", "1"}, 0);
+        startPreflab(b, runArgs(dir, model) + QStringList{"--steps", "6", "--seed", "2"}, 0);
+        const Result ra = finish(a), rb = finish(b);
+        QVERIFY2(!ra.crashed && ra.exitCode == 0, qPrintable(ra.output));
+        QVERIFY2(!rb.crashed && rb.exitCode == 0, qPrintable(rb.output));
+        QCOMPARE(queryText(dbPath(dir), "PRAGMA integrity_check"), std::string("ok"));
+        QCOMPARE(queryInt64(dbPath(dir), "SELECT count(*) FROM runs WHERE status = 'finished'"), int64_t(2));
+        for (int run = 1; run <= 2; ++run) {
+            const std::string where = " WHERE run_id = " + std::to_string(run);
+            QCOMPARE(queryInt64(dbPath(dir), "SELECT count(*) FROM metrics" + where + " AND name = 'loss'"), int64_t(6));
+            QCOMPARE(queryInt64(dbPath(dir), "SELECT max(step) FROM checkpoints" + where), int64_t(6));
+        }
+    }
+
     // kill -9 at seeded random moments of a run (generation, database writes,
     // checkpoint writes all happen within the first seconds): afterwards the
     // database is intact, every checkpoint row names a complete, loadable

@@ -74,7 +74,6 @@ std::unique_ptr<Database> Database::openAtVersion(const std::string& path, int t
 }
 
 void Database::configure() {
-    m_conn->exec("PRAGMA busy_timeout = 10000");
     m_conn->exec("PRAGMA journal_mode = WAL");
     // FULL: a commit is on disk when it returns, so an acknowledged label
     // survives a crash of the process or of the machine.

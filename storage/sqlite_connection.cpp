@@ -14,6 +14,9 @@ SqliteConnection::SqliteConnection(const std::string& path, bool create) : m_pat
         throw StorageError(path + ": cannot open database: " + msg, rc);
     }
     sqlite3_extended_result_codes(m_db, 0);
+    // Another process may be writing: wait for its lock (up to 10 s) from the
+    // very first statement, the integrity check at open included.
+    sqlite3_busy_timeout(m_db, 10000);
 }
 
 SqliteConnection::~SqliteConnection() {

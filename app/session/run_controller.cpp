@@ -68,8 +68,9 @@ bool RunController::startRun(const RunConfig& config, QString* error) {
         m_queue = std::make_shared<HumanLabelQueue>();
         QPointer<RunController> self(this);
         // Called on the changing thread (mostly the training thread): hop to ours.
-        m_queue->setChangeListener([self](const LabelQueueSnapshot& snapshot) {
-            QMetaObject::invokeMethod(self, [self, snapshot] { if (self) self->onQueueSnapshot(snapshot); },
+        const HumanLabelQueue* queue = m_queue.get();
+        m_queue->setChangeListener([self, queue](const LabelQueueSnapshot& snapshot) {
+            QMetaObject::invokeMethod(self, [self, queue, snapshot] { if (self) self->onQueueSnapshot(queue, snapshot); },
                                       Qt::QueuedConnection);
         });
         setup.humanQueue = m_queue;
@@ -96,9 +97,10 @@ bool RunController::startRun(const RunConfig& config, QString* error) {
     return true;
 }
 
-void RunController::onQueueSnapshot(const LabelQueueSnapshot& snapshot) {
-    // Snapshots taken on different threads can arrive out of order: keep the newest.
-    if (!m_session || snapshot.version <= m_queueVersion) return;
+void RunController::onQueueSnapshot(const HumanLabelQueue* queue, const LabelQueueSnapshot& snapshot) {
+    // A snapshot still in flight from an earlier run's queue is dropped, and
+    // snapshots taken on different threads can arrive out of order: keep the newest.
+    if (!m_session || queue != m_queue.get() || snapshot.version <= m_queueVersion) return;
     m_queueVersion = snapshot.version;
     Q_EMIT labelQueueChanged(QVector<PairForJudging>(snapshot.waiting.begin(), snapshot.waiting.end()));
 }

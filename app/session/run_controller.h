@@ -69,7 +69,7 @@ Q_SIGNALS:
 private:
     StorageWriter& writer();
     void endSession();
-    void onQueueSnapshot(const LabelQueueSnapshot& snapshot);
+    void onQueueSnapshot(const HumanLabelQueue* queue, const LabelQueueSnapshot& snapshot);
 
     QString m_databasePath, m_dataDir;
     std::unique_ptr<TrainingSession> m_session;

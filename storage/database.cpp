@@ -92,9 +92,12 @@ std::string Database::identity() {
 }
 
 void Database::migrateTo(int target) {
+    if (userVersion(*m_conn) >= target) return;
+    // Read the version again under the write lock: another process creating
+    // the same database may have migrated it in the meantime.
+    Transaction tx(*m_conn);
     const int from = userVersion(*m_conn);
     if (from >= target) return;
-    Transaction tx(*m_conn);
     for (int v = from; v < target; ++v) m_conn->exec(schemaMigrations()[static_cast<size_t>(v)]);
     m_conn->exec("PRAGMA user_version = " + std::to_string(target));
     tx.commit();

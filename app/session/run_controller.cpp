@@ -8,6 +8,8 @@
 #include <QFileInfo>
 #include <QPointer>
 
+#include <unordered_set>
+
 namespace preflab {
 
 RunController::RunController(QString databasePath, QString dataDir, QObject* parent)
@@ -102,7 +104,15 @@ void RunController::onQueueSnapshot(const HumanLabelQueue* queue, const LabelQue
     // snapshots taken on different threads can arrive out of order: keep the newest.
     if (!m_session || queue != m_queue.get() || snapshot.version <= m_queueVersion) return;
     m_queueVersion = snapshot.version;
-    Q_EMIT labelQueueChanged(QVector<PairForJudging>(snapshot.waiting.begin(), snapshot.waiting.end()));
+    // A snapshot taken before a label was given still lists that pair: leave
+    // out what this session labeled (an undone label left the list).
+    std::unordered_set<int64_t> labeled;
+    for (const PairForJudging& p : m_labeledThisRun) labeled.insert(p.pairIndex);
+    QVector<PairForJudging> waiting;
+    for (const PairForJudging& p : snapshot.waiting) {
+        if (!labeled.count(p.pairIndex)) waiting.push_back(p);
+    }
+    Q_EMIT labelQueueChanged(waiting);
 }
 
 void RunController::endSession() {

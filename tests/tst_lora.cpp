@@ -13,6 +13,8 @@
 #include "core/hf/peft_adapter.h"
 #include "core/hf/safetensors.h"
 #include "core/judges/task_judge.h"
+#include "core/algo/kl_estimators.h"
+#include "core/loop/loop_models.h"
 #include "core/loop/online_loop.h"
 #include "core/nn/model_file.h"
 #include "support/hf_fixtures.h"
@@ -395,6 +397,34 @@ private Q_SLOTS:
     }
 
     // A resumed LoRA run continues from its adapters and keeps the base.
+    // Evaluation measures the policy with dropout off: the exact KL of a
+    // policy with adapters (dropout 0.3) against itself is then 0, while two
+    // passes in training mode see two dropout masks and a KL above 0.
+    void exactKlAgainstItselfIsZeroWithDropoutOff() {
+        torch::manual_seed(5);
+        Transformer m(tinyConfig(false));
+        m->addLora(loraConfig(4, {"all-linear"}, 0.3));
+        randomiseAdapters(m);
+        m->train();
+        const std::vector<TokenIds> prompts{{1, 10, 11, 2}, {1, 12, 2}};  // ids below the tiny vocabulary's 40
+        const std::vector<TokenIds> responses{{20, 21, 22, 3}, {23, 24, 3}};
+        const SequenceBatch b = packSequences(prompts, responses, 0);
+        torch::NoGradGuard g;
+        auto exactKl = [&] {
+            const at::Tensor a = m->forward(b.ids, b.attention), c = m->forward(b.ids, b.attention);
+            return klPerSequence(a, c, b).exact.abs().max().item<double>();
+        };
+        const double withDropout = exactKl();
+        double withoutDropout = 0;
+        {
+            const DropoutOff off(m);
+            withoutDropout = exactKl();
+        }
+        QCOMPARE(withoutDropout, 0.0);
+        QVERIFY2(withDropout > 1e-4, qPrintable(QString::number(withDropout)));
+        QVERIFY(m->is_training());  // the scope restores the mode
+    }
+
     void resumeRestoresAdapters() {
         QTemporaryDir dir;
         const QString folder = writeFolder(dir.path() + "/model", true);

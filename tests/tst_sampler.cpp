@@ -69,6 +69,27 @@ private Q_SLOTS:
         }
     }
 
+    // The distribution sampled at temperature T is softmax(logits / T): the
+    // log-probability recorded while sampling equals a full forward's
+    // sequence log-probability of logits / T (LoopModels::sampledLogits).
+    void samplingLogprobIsTheTemperedForward() {
+        Transformer m = tinyModel(8);
+        SamplingParams sp;
+        sp.maxNewTokens = 15;
+        sp.temperature = 0.7;
+        std::vector<TokenIds> prompts{{256, 65, 259}, {256, 66, 67, 68, 259}, {256, 69, 259}};
+        const SampledSequences s = sampleBatch(m, prompts, sp, {4, 5, 6}, 257, 258);
+        torch::NoGradGuard g;
+        const SequenceBatch b = packSequences(prompts, s.tokens, 258);
+        const at::Tensor lp = sequenceLogprobs(m->forward(b.ids, b.attention) / 0.7, b);
+        for (int i = 0; i < 3; ++i) {
+            QVERIFY2(std::abs(lp[i].item<double>() - s.samplingLogprob[i]) < 1e-3,
+                     qPrintable(QString("%1 vs %2").arg(lp[i].item<double>()).arg(s.samplingLogprob[i])));
+            // And it is not the untempered one (the test would pass vacuously otherwise).
+            QVERIFY(std::abs(s.samplingLogprob[i] - s.policyLogprob[i]) > 1e-2);
+        }
+    }
+
     void stopsAtEosAndHonoursCancel() {
         Transformer m = tinyModel(9);
         SamplingParams sp;

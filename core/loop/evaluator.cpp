@@ -9,6 +9,15 @@ namespace preflab {
 
 void Evaluator::run(const std::atomic_bool& cancel) {
     torch::NoGradGuard noGrad;
+    // Evaluation measures the policy without dropout (adapters' included).
+    const DropoutOff off(m_models.policy);
+    // Fresh samples from the full tempered distribution (top-k/top-p are not
+    // applied here: under truncation the reference could give a sampled token
+    // probability 0 and the KL would be infinite); KL is that of the tempered
+    // policy to the tempered reference, the pair the run's samples come from.
+    SamplingParams sampling = m_models.sampling;
+    sampling.topK = 0;
+    sampling.topP = 1.0;
     const std::vector<TaskPrompt>& evalPrompts = m_ctx.evalPrompts;
     const int64_t total = static_cast<int64_t>(evalPrompts.size());
     const int64_t chunk = 64;
@@ -23,10 +32,11 @@ void Evaluator::run(const std::atomic_bool& cancel) {
             seeds.push_back(mixSeed(m_ctx.seed() ^ 0xE7A1ull, static_cast<uint64_t>(m_ctx.step), static_cast<uint64_t>(i)));
         }
         const SampledSequences s =
-            sampleBatch(m_models.policy, prompts, m_models.sampling, seeds, m_models.eos(), m_models.pad(), &cancel);
+            sampleBatch(m_models.policy, prompts, sampling, seeds, m_models.eos(), m_models.pad(), &cancel);
         if (s.cancelled) return;
         const SequenceBatch batch = packSequences(prompts, s.tokens, m_models.pad());
-        const KlPerSequence kl = klPerSequence(m_models.policyLogits(batch), m_models.referenceLogits(batch), batch);
+        const KlPerSequence kl = klPerSequence(m_models.sampledLogits(m_models.policyLogits(batch)),
+                                               m_models.sampledLogits(m_models.referenceLogits(batch)), batch);
         k1 += kl.k1.sum().item<double>();
         k3 += kl.k3.sum().item<double>();
         exact += kl.exact.sum().item<double>();

@@ -95,6 +95,10 @@ at::Tensor LoopModels::referenceLogits(const SequenceBatch& batch) {
     return computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat);
 }
 
+at::Tensor LoopModels::sampledLogits(const at::Tensor& logits) const {
+    return sampling.temperature > 0 && sampling.temperature != 1.0 ? logits / sampling.temperature : logits;
+}
+
 at::Tensor LoopModels::referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses) {
     torch::NoGradGuard noGrad;
     const SequenceBatch batch = packSequences(prompts, responses, pad());

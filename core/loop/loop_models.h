@@ -48,6 +48,28 @@ struct LoopModels {
     at::Tensor referenceLogits(const SequenceBatch& batch);
     // The reference's log-probabilities of `responses` after `prompts` [N].
     at::Tensor referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses);
+    // Logits of the distribution the run samples from: logits / T (greedy,
+    // T = 0: unchanged). Every log-probability that enters a ratio, a KL
+    // estimate or penalty, or a score-function term goes through this
+    // (algorithms.md 5b); top-k/top-p are refused where that matters.
+    at::Tensor sampledLogits(const at::Tensor& logits) const;
+};
+
+// Puts a model in eval mode (no dropout, LoRA dropout included) for a scope
+// and restores its mode after: evaluation, and the forward passes whose
+// log-probabilities must be those of the distribution that was sampled.
+class DropoutOff {
+public:
+    explicit DropoutOff(Transformer& model) : m_model(model), m_wasTraining(model->is_training()) { m_model->eval(); }
+    ~DropoutOff() {
+        if (m_wasTraining) m_model->train();
+    }
+    DropoutOff(const DropoutOff&) = delete;
+    DropoutOff& operator=(const DropoutOff&) = delete;
+
+private:
+    Transformer& m_model;
+    bool m_wasTraining;
 };
 
 }  // namespace preflab

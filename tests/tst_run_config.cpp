@@ -65,6 +65,18 @@ private Q_SLOTS:
         QTest::newRow("greedy") << R"({"algorithm": "cpo", "temperature": 0})" << "propensities";
         QTest::newRow("pairs") << R"({"algorithm": "cpo", "pairs": "db"})" << "not pairs";
         QTest::newRow("ratings for dpo") << R"({"algorithm": "dpo", "ratings": "db"})" << "trains on pairs";
+        // Ratios, KL penalties and score-function terms need the full tempered distribution (algorithms.md 5b).
+        QTest::newRow("ppo, T 0.7") << R"({"algorithm": "ppo", "temperature": 0.7})" << "";
+        QTest::newRow("ppo, top-k") << R"({"algorithm": "ppo", "top_k": 20})" << "full sampling distribution";
+        QTest::newRow("ppo, minibatches > batch")
+            << R"({"algorithm": "ppo", "batch_size": 4, "ppo_minibatches": 8})" << "cannot exceed batch_size";
+        QTest::newRow("sail-pr, top-p") << R"({"algorithm": "sail-pr", "top_p": 0.9})" << "differentiate the sampling";
+        QTest::newRow("sail-pr without its terms, top-p")
+            << R"({"algorithm": "sail-pr", "top_p": 0.9, "sail_gamma": 0})" << "";
+        QTest::newRow("online-dpo, top-p") << R"({"algorithm": "online-dpo", "top_p": 0.9})" << "";
+        QTest::newRow("online-dpo, RevKL, top-p")
+            << R"({"algorithm": "online-dpo", "top_p": 0.9, "sail_kl_coef": 0.1})" << "differentiate the sampling";
+        QTest::newRow("RevKL on dpo") << R"({"algorithm": "dpo", "pairs": "db", "sail_kl_coef": 0.1})" << "SAIL-RevKL";
     }
     void causalMethodRules() {
         QFETCH(QString, json);

@@ -15,8 +15,8 @@ std::string checkpointPath(const std::string& runDir, int64_t step) {
     return (std::filesystem::path(runDir) / name).string();
 }
 
-std::string sideModelPath(const std::string& checkpointPath) {
-    return checkpointPath + ".value";
+std::string sideModelPath(const std::string& checkpointPath, int index) {
+    return checkpointPath + ".value" + (index == 0 ? std::string() : std::to_string(index));
 }
 
 }  // namespace preflab

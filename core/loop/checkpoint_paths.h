@@ -22,8 +22,9 @@ public:
 std::string runCheckpointDir(const std::string& dataDir, const std::string& databaseId, int64_t runId);
 // The policy checkpoint of `step` inside a run's folder: step-00000100.pt.
 std::string checkpointPath(const std::string& runDir, int64_t step);
-// Where the side model (PPO's value model, the CPO family's outcome model) is
-// kept beside a policy checkpoint: step-00000100.pt.value.
-std::string sideModelPath(const std::string& checkpointPath);
+// Where a side model (PPO's value model, the CPO family's cross-fitted
+// outcome models) is kept beside a policy checkpoint: index 0 at
+// step-00000100.pt.value, index k > 0 at step-00000100.pt.value<k>.
+std::string sideModelPath(const std::string& checkpointPath, int index = 0);
 
 }  // namespace preflab

@@ -7,14 +7,16 @@
 
 namespace preflab {
 
-bool Checkpoints::resume(SideModel* side) {
+bool Checkpoints::resume(const std::vector<SideModel*>& sides) {
     const std::string& from = m_ctx.setup.resumeFrom;
     if (from.empty()) return false;
     const ModelFileInfo ck = loadModelInto(from, m_models.policy, m_models.optimizer.get());
-    // PPO's value model and the outcome model travel beside the policy.
-    if (side && std::filesystem::exists(sideModelPath(from))) {
-        loadModelInto(sideModelPath(from), side->model, side->optimizer.get());
-        side->resumed = true;
+    // PPO's value model and the outcome models travel beside the policy.
+    for (size_t i = 0; i < sides.size(); ++i) {
+        const std::string path = sideModelPath(from, static_cast<int>(i));
+        if (!std::filesystem::exists(path)) continue;
+        loadModelInto(path, sides[i]->model, sides[i]->optimizer.get());
+        sides[i]->resumed = true;
     }
     const auto it = ck.counters.find("step");
     m_ctx.step = it == ck.counters.end() ? 0 : it->second;
@@ -23,17 +25,18 @@ bool Checkpoints::resume(SideModel* side) {
     return true;
 }
 
-std::string Checkpoints::save(SideModel* side) {
+std::string Checkpoints::save(const std::vector<SideModel*>& sides) {
     const std::string path = checkpointPath(m_ctx.setup.checkpointDir, m_ctx.step);
     ModelFileInfo info = m_models.modelInfo;
     info.counters = {{"step", m_ctx.step}, {"next_pair_index", m_ctx.nextPairIndex}};
     try {
         saveModelFile(path, m_models.policy, info, m_models.optimizer.get());
-        if (side) {
+        for (size_t i = 0; i < sides.size(); ++i) {
             ModelFileInfo sideInfo = m_models.modelInfo;
-            sideInfo.config = side->model->config();  // its own settings: the scalar head
+            sideInfo.config = sides[i]->model->config();  // its own settings: the scalar head
             sideInfo.counters = info.counters;
-            saveModelFile(sideModelPath(path), side->model, sideInfo, side->optimizer.get());
+            saveModelFile(sideModelPath(path, static_cast<int>(i)), sides[i]->model, sideInfo,
+                          sides[i]->optimizer.get());
         }
     } catch (const ModelFileError& e) {
         throw CheckpointWriteError("the checkpoint of step " + std::to_string(m_ctx.step) + " was not written: " +

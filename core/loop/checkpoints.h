@@ -7,18 +7,19 @@
 #include "core/loop/side_model.h"
 
 #include <string>
+#include <vector>
 
 namespace preflab {
 
 class Checkpoints {
 public:
     Checkpoints(LoopContext& ctx, LoopModels& models) : m_ctx(ctx), m_models(models) {}
-    // Loads setup.resumeFrom into the policy, its optimizer and `side` (when
-    // there is one and its file exists) and restores the step and pair
-    // counters. False when the run starts fresh.
-    bool resume(SideModel* side);
-    // Writes the current step's checkpoint (and `side` beside it), reports it; returns its path.
-    std::string save(SideModel* side);
+    // Loads setup.resumeFrom into the policy, its optimizer and each of
+    // `sides` whose file exists, and restores the step and pair counters.
+    // False when the run starts fresh.
+    bool resume(const std::vector<SideModel*>& sides);
+    // Writes the current step's checkpoint (and `sides` beside it), reports it; returns its path.
+    std::string save(const std::vector<SideModel*>& sides);
 
 private:
     LoopContext& m_ctx;

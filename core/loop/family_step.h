@@ -7,6 +7,7 @@
 #include "core/loop/side_model.h"
 
 #include <atomic>
+#include <vector>
 
 namespace preflab {
 
@@ -17,9 +18,9 @@ public:
     // reports the step's metrics. Trained (the loop then evaluates and
     // checkpoints when due), or why not.
     virtual StepOutcome run(const std::atomic_bool& cancel) = 0;
-    // The model the family trains beside the policy (saved and resumed with
-    // its checkpoints), or nullptr.
-    virtual SideModel* sideModel() { return nullptr; }
+    // The models the family trains beside the policy (saved and resumed with
+    // its checkpoints, in this order), if any.
+    virtual std::vector<SideModel*> sideModels() { return {}; }
 };
 
 }  // namespace preflab

@@ -51,7 +51,7 @@ struct OnlineLoop::Impl {
           checkpoints(ctx, models),
           family(makeFamilyStep(ctx, models, update, pipeline)) {
         // A resumed run was evaluated at the step it resumes from.
-        evaluatedAtStart = checkpoints.resume(family->sideModel());
+        evaluatedAtStart = checkpoints.resume(family->sideModels());
     }
 
     StepOutcome step(const std::atomic_bool& cancel) {
@@ -65,7 +65,7 @@ struct OnlineLoop::Impl {
         if (outcome != StepOutcome::Trained) return outcome;
         if (cfg.evalEvery > 0 && ctx.step % cfg.evalEvery == 0) evaluator.run(cancel);
         if ((cfg.checkpointEvery > 0 && ctx.step % cfg.checkpointEvery == 0) || ctx.step == cfg.steps) {
-            checkpoints.save(family->sideModel());
+            checkpoints.save(family->sideModels());
         }
         return outcome;
     }
@@ -89,7 +89,7 @@ void OnlineLoop::collectJudgements() {
 }
 
 std::string OnlineLoop::checkpoint() {
-    return d->checkpoints.save(d->family->sideModel());
+    return d->checkpoints.save(d->family->sideModels());
 }
 
 int64_t OnlineLoop::currentStep() const {

@@ -17,7 +17,7 @@ void ParameterUpdate::track(torch::optim::AdamW& optimizer) {
 }
 
 UpdateResult ParameterUpdate::apply(const at::Tensor& loss, double lossValue, const std::vector<UpdatedModel>& models,
-                                    const HaltWording& wording) {
+                                    const HaltWording& wording, GradientClip clip) {
     UpdateResult result;
     const std::string atStep = " at step " + std::to_string(m_ctx.step + 1);
     if (!std::isfinite(lossValue)) {
@@ -26,11 +26,19 @@ UpdateResult ParameterUpdate::apply(const at::Tensor& loss, double lossValue, co
         return result;
     }
     loss.backward();
-    // Every model is clipped before the check; only the first one's norm is
-    // checked and reported (a side model's norm is not).
-    for (size_t i = 0; i < models.size(); ++i) {
-        const double norm = clipGradients(*models[i].model);
-        if (i == 0) result.gradNorm = norm;
+    if (clip == GradientClip::Jointly) {
+        std::vector<at::Tensor> all;
+        for (const UpdatedModel& m : models) {
+            for (const at::Tensor& p : (*m.model)->parameters()) all.push_back(p);
+        }
+        result.gradNorm = torch::nn::utils::clip_grad_norm_(all, maxGradNorm());
+    } else {
+        // Every model is clipped before the check; only the first one's norm
+        // is checked and reported (a side model's norm is not).
+        for (size_t i = 0; i < models.size(); ++i) {
+            const double norm = clipGradients(*models[i].model);
+            if (i == 0) result.gradNorm = norm;
+        }
     }
     if (!std::isfinite(result.gradNorm)) {
         halt("non-finite gradient norm" + atStep + wording.gradientTail);
@@ -50,9 +58,12 @@ StepOutcome ParameterUpdate::halt(const std::string& message) {
     return StepOutcome::Halted;
 }
 
+double ParameterUpdate::maxGradNorm() const {
+    return m_ctx.cfg.maxGradNorm > 0 ? m_ctx.cfg.maxGradNorm : std::numeric_limits<double>::infinity();
+}
+
 double ParameterUpdate::clipGradients(Transformer& model) const {
-    const double maxNorm = m_ctx.cfg.maxGradNorm > 0 ? m_ctx.cfg.maxGradNorm : std::numeric_limits<double>::infinity();
-    return torch::nn::utils::clip_grad_norm_(model->parameters(), maxNorm);
+    return torch::nn::utils::clip_grad_norm_(model->parameters(), maxGradNorm());
 }
 
 double ParameterUpdate::stepOptimizer(torch::optim::AdamW& optimizer) const {

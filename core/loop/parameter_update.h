@@ -27,9 +27,14 @@ struct HaltWording {
     std::string gradientTail = "; no update was applied and the last checkpoint is kept";
 };
 
+// How apply() clips: each model's gradient to max_grad_norm on its own, or
+// the gradients of all models as one vector (TRL's PPO: policy and value are
+// one module with one optimizer, clipped together).
+enum class GradientClip { EachModel, Jointly };
+
 struct UpdateResult {
     bool applied = false;     // false: halted (ctx.lastError says why)
-    double gradNorm = 0;      // the first model's norm before clipping
+    double gradNorm = 0;      // the first model's norm before clipping (Jointly: the joint norm)
     double learningRate = 0;  // the warmed-up rate of this step
 };
 
@@ -43,10 +48,11 @@ public:
     // One update from `loss`, its value `lossValue` given by the caller (the
     // value the method reports as its loss): halts on a non-finite loss before
     // backward; then clips the gradients of each of `models` in order
-    // (max_grad_norm, 0 = off), halts on a non-finite norm of the first, and
-    // steps each model's optimizer in order at the warmed-up learning rate.
+    // (max_grad_norm, 0 = off), or all together with GradientClip::Jointly,
+    // halts on a non-finite norm of the first (or the joint one), and steps
+    // each model's optimizer in order at the warmed-up learning rate.
     UpdateResult apply(const at::Tensor& loss, double lossValue, const std::vector<UpdatedModel>& models,
-                       const HaltWording& wording = {});
+                       const HaltWording& wording = {}, GradientClip clip = GradientClip::EachModel);
     // Stops the step: records `message` as ctx.lastError, clears the
     // gradients of every tracked optimizer and keeps the weights.
     StepOutcome halt(const std::string& message);
@@ -54,6 +60,7 @@ public:
     double clipGradients(Transformer& model) const;
 
 private:
+    double maxGradNorm() const;  // max_grad_norm, or infinity when 0 (off)
     // Sets the warmed-up learning rate of this step on `optimizer` and steps it; returns the rate.
     double stepOptimizer(torch::optim::AdamW& optimizer) const;
 

@@ -1,9 +1,44 @@
+// Why the passes run with dropout off: the ratio pi/pi_old must compare one
+// distribution, the one sampled, before and after updates. With (LoRA)
+// dropout on, two passes over the same tokens differ by their masks and the
+// ratio leaves 1 before any update (TRL's PPO disables dropout for the same
+// reason). Log-probabilities are those of the tempered distribution the
+// rollout was drawn from (LoopModels::sampledLogits), for the ratio and for
+// the KL penalty alike.
+//
+// The value coefficient: the policy and the value model keep two AdamW
+// optimizers with the same settings, which is one AdamW over both parameter
+// sets (AdamW's update is per parameter), and their gradients are clipped
+// jointly, as TRL's one optimizer over its policy-and-value wrapper does. So
+// ppo_value_coef scales the value gradient inside the joint clip, as in TRL;
+// with Adam's per-parameter normalisation it matters through that clip (and
+// epsilon), not as a plain step-size ratio.
 #include "core/loop/ppo_step.h"
 
 #include "core/algo/ppo_terms.h"
 #include "core/loop/policy_samples.h"
+#include "core/loop/seed_mix.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
 
 namespace preflab {
+
+struct PpoStep::Rollout {
+    SequenceBatch batch;
+    at::Tensor mask;        // [B,T-1] response targets
+    at::Tensor oldLogp;     // [B,T-1] log pi_old(y_t), tempered
+    at::Tensor oldValues;   // [B,T-1]
+    at::Tensor advantages;  // [B,T-1] whitened over the batch
+    at::Tensor returns;     // [B,T-1]
+};
+
+struct PpoStep::Passes {
+    double policyLoss = 0, valueLoss = 0, loss = 0, ratio = 0, clipFraction = 0, approxKl = 0, valueClipFraction = 0;
+    double gradNorm = 0, learningRate = 0;
+    int64_t updates = 0;
+};
 
 PpoStep::PpoStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update)
     : m_ctx(ctx), m_models(models), m_update(update) {
@@ -19,10 +54,75 @@ PpoStep::PpoStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update)
     update.track(*m_value.optimizer);
 }
 
+std::optional<PpoStep::Passes> PpoStep::optimise(const Rollout& r) {
+    const RunConfig& cfg = m_ctx.cfg;
+    Transformer& policy = m_models.policy;
+    Transformer& value = m_value.model;
+    const DropoutOff policyOff(policy);
+    const DropoutOff valueOff(value);
+    const int64_t B = r.batch.ids.size(0);
+    const int64_t T = r.batch.ids.size(1);
+    const int64_t M = std::clamp<int64_t>(cfg.ppoMinibatches, 1, B);
+    std::vector<int64_t> order(static_cast<size_t>(B));
+    std::mt19937_64 rng(mixSeed(m_ctx.seed(), 0x9905, static_cast<uint64_t>(m_ctx.step)));
+    Passes out;
+    for (int64_t epoch = 0; epoch < cfg.ppoEpochs; ++epoch) {
+        std::iota(order.begin(), order.end(), 0);
+        // The first pass keeps the rollout's order; later ones reshuffle (TRL).
+        if (epoch > 0) std::shuffle(order.begin(), order.end(), rng);
+        for (int64_t mb = 0; mb < M; ++mb) {
+            // Minibatch sizes differ by at most one when M does not divide B.
+            const int64_t begin = mb * B / M, end = (mb + 1) * B / M;
+            const at::Tensor rows =
+                at::tensor(std::vector<int64_t>(order.begin() + begin, order.begin() + end), at::kLong);
+            // Rows of the padded rollout batch, so every pass sees the same
+            // tensors as the rollout did (same length, same padding).
+            SequenceBatch part{r.batch.ids.index_select(0, rows), r.batch.attention.index_select(0, rows),
+                               r.batch.responseMask.index_select(0, rows)};
+            const at::Tensor mask = r.mask.index_select(0, rows);
+            m_models.optimizer->zero_grad();
+            m_value.optimizer->zero_grad();
+            const at::Tensor newLogp =
+                responseTokenLogprobs(m_models.sampledLogits(m_models.policyLogits(part)), part);
+            const at::Tensor newValues =
+                value->scalarPerToken(part.ids, part.attention).to(at::kFloat).narrow(1, 0, T - 1);
+            const PolicyLoss pl = clippedPolicyLoss(newLogp, r.oldLogp.index_select(0, rows),
+                                                    r.advantages.index_select(0, rows), mask, cfg.ppoClip);
+            const ValueLoss vl = clippedValueLoss(newValues, r.oldValues.index_select(0, rows),
+                                                  r.returns.index_select(0, rows), mask, cfg.ppoValueClip);
+            const at::Tensor loss = pl.loss + cfg.ppoValueCoef * vl.loss;
+            const double lossValue = loss.item<double>();
+            const std::string pass = "PPO loss (epoch " + std::to_string(epoch + 1) + "/" +
+                                     std::to_string(cfg.ppoEpochs) + ", minibatch " + std::to_string(mb + 1) + "/" +
+                                     std::to_string(M) + ")";
+            const UpdateResult u =
+                m_update.apply(loss, lossValue, {{&policy, m_models.optimizer.get()}, {&value, m_value.optimizer.get()}},
+                               HaltWording{pass, "; no update was applied"}, GradientClip::Jointly);
+            if (!u.applied) return std::nullopt;
+            out.policyLoss += pl.loss.item<double>();
+            out.valueLoss += vl.loss.item<double>();
+            out.loss += lossValue;
+            out.ratio += pl.meanRatio;
+            out.clipFraction += pl.clipFraction;
+            out.approxKl += pl.approxKl;
+            out.valueClipFraction += vl.clipFraction;
+            out.gradNorm += u.gradNorm;
+            out.learningRate = u.learningRate;
+            ++out.updates;
+        }
+    }
+    // Averages over the passes (TRL's *_avg).
+    const double n = static_cast<double>(std::max<int64_t>(1, out.updates));
+    for (double* v : {&out.policyLoss, &out.valueLoss, &out.loss, &out.ratio, &out.clipFraction, &out.approxKl,
+                      &out.valueClipFraction, &out.gradNorm}) {
+        *v /= n;
+    }
+    return out;
+}
+
 StepOutcome PpoStep::run(const std::atomic_bool& cancel) {
     const auto t0 = Clock::now();
     const RunConfig& cfg = m_ctx.cfg;
-    Transformer& policy = m_models.policy;
     Transformer& value = m_value.model;
     const int64_t B = cfg.batchSize;
     const PolicySamples rollout = samplePolicy(m_ctx, m_models, B, 20, cancel);
@@ -47,58 +147,48 @@ StepOutcome PpoStep::run(const std::atomic_bool& cancel) {
     }
     const double generationTime = secondsSince(t0);
 
-    const SequenceBatch batch = packSequences(prompts, s.tokens, m_models.pad());
-    const int64_t T = batch.ids.size(1);
-    const at::Tensor mask = batch.responseMask.narrow(1, 1, T - 1).to(at::kFloat);
-    at::Tensor oldLogp, refLogp, oldValues;
+    Rollout r;
+    r.batch = packSequences(prompts, s.tokens, m_models.pad());
+    const int64_t T = r.batch.ids.size(1);
+    r.mask = r.batch.responseMask.narrow(1, 1, T - 1).to(at::kFloat);
+    at::Tensor refLogp;
     {
         torch::NoGradGuard noGrad;
-        oldLogp = responseTokenLogprobs(m_models.policyLogits(batch), batch);
-        refLogp = responseTokenLogprobs(m_models.referenceLogits(batch), batch);
-        value->eval();
+        const DropoutOff policyOff(m_models.policy);
+        const DropoutOff valueOff(value);
+        r.oldLogp = responseTokenLogprobs(m_models.sampledLogits(m_models.policyLogits(r.batch)), r.batch);
+        refLogp = responseTokenLogprobs(m_models.sampledLogits(m_models.referenceLogits(r.batch)), r.batch);
         // The value of the state before token t+1 sits at position t.
-        oldValues = value->scalarPerToken(batch.ids, batch.attention).to(at::kFloat).narrow(1, 0, T - 1) * mask;
+        r.oldValues = value->scalarPerToken(r.batch.ids, r.batch.attention).to(at::kFloat).narrow(1, 0, T - 1) * r.mask;
     }
-    const at::Tensor delta = (oldLogp - refLogp) * mask;
+    const at::Tensor delta = (r.oldLogp - refLogp) * r.mask;
     const at::Tensor scoreTensor = at::tensor(std::vector<float>(scores.begin(), scores.end()));
-    const at::Tensor rewards = shapedRewards(scoreTensor, delta, mask, cfg.ppoKlCoef);
-    const at::Tensor advantages = generalizedAdvantages(rewards, oldValues, mask, cfg.ppoGamma, cfg.ppoLambda);
-    const at::Tensor returns = advantages + oldValues;
-    const at::Tensor whitened = whiten(advantages, mask);
+    const at::Tensor rewards = shapedRewards(scoreTensor, delta, r.mask, cfg.ppoKlCoef);
+    const at::Tensor advantages = generalizedAdvantages(rewards, r.oldValues, r.mask, cfg.ppoGamma, cfg.ppoLambda);
+    r.returns = advantages + r.oldValues;
+    r.advantages = whiten(advantages, r.mask);
 
-    policy->train();
-    value->train();
-    m_models.optimizer->zero_grad();
-    m_value.optimizer->zero_grad();
-    const at::Tensor newLogp = responseTokenLogprobs(m_models.policyLogits(batch), batch);
-    const at::Tensor newValues = value->scalarPerToken(batch.ids, batch.attention).to(at::kFloat).narrow(1, 0, T - 1);
-    const PolicyLoss pl = clippedPolicyLoss(newLogp, oldLogp, whitened, mask, cfg.ppoClip);
-    const ValueLoss vl = clippedValueLoss(newValues, oldValues, returns, mask, cfg.ppoValueClip);
-    const at::Tensor loss = pl.loss + cfg.ppoValueCoef * vl.loss;
-    const double lossValue = loss.item<double>();
-    // The policy and the value model step together at the same warmed-up rate.
-    const UpdateResult update = m_update.apply(
-        loss, lossValue, {{&policy, m_models.optimizer.get()}, {&value, m_value.optimizer.get()}},
-        HaltWording{"PPO loss", "; no update was applied"});
-    if (!update.applied) return StepOutcome::Halted;
+    const std::optional<Passes> p = optimise(r);
+    if (!p) return StepOutcome::Halted;
     ++m_ctx.step;
     const double nonScore = (-cfg.ppoKlCoef * delta.sum(1)).mean().item<double>();
     const double meanScore = scoreTensor.mean().item<double>();
     const double stepSeconds = secondsSince(t0);
-    m_ctx.lastMetrics = {{"loss", lossValue},
-                         {"loss/policy_avg", pl.loss.item<double>()},
-                         {"loss/value_avg", vl.loss.item<double>()},
-                         {"policy/approxkl_avg", pl.approxKl},
-                         {"policy/clipfrac_avg", pl.clipFraction},
-                         {"val/ratio", pl.meanRatio},
-                         {"val/clipfrac_avg", vl.clipFraction},
+    m_ctx.lastMetrics = {{"loss", p->loss},
+                         {"loss/policy_avg", p->policyLoss},
+                         {"loss/value_avg", p->valueLoss},
+                         {"policy/approxkl_avg", p->approxKl},
+                         {"policy/clipfrac_avg", p->clipFraction},
+                         {"val/ratio", p->ratio},
+                         {"val/clipfrac_avg", p->valueClipFraction},
+                         {"ppo/updates", static_cast<double>(p->updates)},
                          {"objective/scores", meanScore},
                          {"objective/non_score_reward", nonScore},
                          {"objective/rlhf_reward", meanScore + nonScore},
                          {"gold/rollout_reward", gold},
                          {"eval/rollout_eos_rate", eos},
-                         {"grad_norm", update.gradNorm},
-                         {"learning_rate", update.learningRate},
+                         {"grad_norm", p->gradNorm},
+                         {"learning_rate", p->learningRate},
                          {"time/step_seconds", stepSeconds},
                          {"time/generation_share", stepSeconds > 0 ? generationTime / stepSeconds : 0.0}};
     m_ctx.report(m_ctx.lastMetrics);

@@ -116,6 +116,9 @@ const std::vector<ConfigField>& runConfigFields() {
          "SAIL", "SAIL-DP r", FieldEditor::Auto},
         {"sail_rho", &R::sailRho, 0, 100, false, {}, "sail-dp coefficient rho of -1/2 rho ell^2",
          "SAIL", "SAIL-DP \u03c1", FieldEditor::Auto},
+        {"sail_kl_coef", &R::sailKlCoef, 0, 100, false, {},
+         "SAIL-RevKL lambda: + lambda KL(policy || reference) on the policy pairs' fresh samples (0 = off)",
+         "SAIL", "SAIL-RevKL \u03bb", FieldEditor::Auto},
         {"exploration_form", &R::explorationForm, 0, 0, false, {"score_function", "reference_code"},
          "SAIL exploration term: score-function surrogate, or the authors' code (different sign and scale)",
          "SAIL", "Exploration form", FieldEditor::Auto},
@@ -135,6 +138,11 @@ const std::vector<ConfigField>& runConfigFields() {
          "PPO", "GAE \u03bb", FieldEditor::Auto},
         {"ppo_no_eos_penalty", &R::ppoNoEosPenalty, -1e6, 1e6, false, {}, "PPO: score of a response cut off before EOS",
          "PPO", "Score without EOS", FieldEditor::Auto},
+        {"ppo_epochs", &R::ppoEpochs, 1, 1000, false, {},
+         "PPO: passes over each rollout batch, old log-probs, values and advantages fixed at rollout time",
+         "PPO", "Epochs per rollout", FieldEditor::Auto},
+        {"ppo_minibatches", &R::ppoMinibatches, 1, 1024, false, {}, "PPO: minibatches (optimizer steps) per pass",
+         "PPO", "Minibatches per epoch", FieldEditor::Auto},
         {"ratings", &R::ratings, 0, 0, false, {},
          "cpo / dr-cpo / oo-rlhf data: db (every stored rating), db:RUN; empty = rate fresh policy samples",
          "Data", "Ratings (CPO family)", FieldEditor::Auto},
@@ -150,6 +158,10 @@ const std::vector<ConfigField>& runConfigFields() {
          "CPO family", "Outcome confound per sentence", FieldEditor::Auto},
     };
     return fields;
+}
+
+bool fullSamplingDistribution(const RunConfig& c) {
+    return c.topK == 0 && c.topP >= 1.0 && c.temperature > 0;
 }
 
 bool judgeNeedsPerson(const std::string& judge) {
@@ -276,13 +288,34 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
             }
             // The weights P^f/P^R compare the policy's full tempered distribution
             // with the one that was sampled; truncation would make them wrong.
-            if (c.topK != 0 || c.topP < 1.0 || c.temperature <= 0) {
+            if (!fullSamplingDistribution(c)) {
                 errors.push_back(c.algorithm + " needs propensities of the full sampling distribution: top_k 0, top_p 1, temperature > 0");
             }
         } else if (!c.ratings.empty()) {
             errors.push_back("'ratings' is the data of the methods that train on rated responses; " + c.algorithm +
                              " trains on pairs");
         }
+    }
+    // Ratios, KL penalties and score-function terms are exact only on the
+    // full tempered distribution (algorithms.md 5b).
+    if (c.algorithm == methodName(Method::Ppo) && !fullSamplingDistribution(c)) {
+        errors.push_back("ppo's ratio and KL penalty need the full sampling distribution: top_k 0, top_p 1, temperature > 0");
+    }
+    if (c.algorithm == methodName(Method::Ppo) && c.ppoMinibatches > c.batchSize) {
+        errors.push_back("ppo_minibatches (" + std::to_string(c.ppoMinibatches) + ") cannot exceed batch_size (" +
+                         std::to_string(c.batchSize) + ")");
+    }
+    const bool sail = c.algorithm == methodName(Method::SailPr) || c.algorithm == methodName(Method::SailPp) ||
+                      c.algorithm == methodName(Method::SailDp) || c.algorithm == methodName(Method::OnlineDpo);
+    if (c.sailKlCoef > 0 && !sail) {
+        errors.push_back("sail_kl_coef is SAIL-RevKL's reverse-KL term: online-dpo, sail-pr, sail-pp and sail-dp take it, " +
+                         c.algorithm + " does not");
+    }
+    const bool scoreTerms = (c.algorithm == methodName(Method::SailPr) && c.sailGamma > 0) ||
+                            (c.algorithm == methodName(Method::SailPp) && c.sailPi > 0) || (sail && c.sailKlCoef > 0);
+    if (scoreTerms && !fullSamplingDistribution(c)) {
+        errors.push_back(c.algorithm + "'s exploration and reverse-KL terms differentiate the sampling distribution: "
+                         "top_k 0, top_p 1, temperature > 0 (or set their coefficients to 0)");
     }
     if (c.loraRank == 0 && !c.loraTargets.empty()) errors.push_back("lora_targets needs lora_rank > 0");
     return errors;

@@ -54,6 +54,9 @@ struct RunConfig {
     double sailPi = 0.2;     // SAIL-PP self-judged term and exploration
     double sailDpProb = 0.4; // SAIL-DP routing probability r
     double sailRho = 0.2;    // SAIL-DP self-judged term rho
+    // SAIL-RevKL (§2): + lambda * KL(pi_theta || pi_ref) on the fresh samples
+    // of every policy pair (k3 value, unbiased score-function gradient); 0 = off.
+    double sailKlCoef = 0.0;
     std::string explorationForm = "score_function";
     int64_t explorationBaseline = 1;
     std::string rewardModel;  // a reward model file, for judge = reward_model, and PPO's reward
@@ -65,6 +68,8 @@ struct RunConfig {
     double ppoGamma = 1.0;
     double ppoLambda = 0.95;
     double ppoNoEosPenalty = -10.0;
+    int64_t ppoEpochs = 4;       // passes over each rollout batch (TRL's default)
+    int64_t ppoMinibatches = 1;  // minibatches per pass
     // LoRA (Hu et al. 2021): rank 0 trains every weight; otherwise adapters on
     // lora_targets (HF module names, comma-separated; empty = PEFT's default
     // for the architecture) and the base is frozen and doubles as the reference.
@@ -117,6 +122,11 @@ const std::vector<ConfigField>& runConfigFields();
 // True when the judge needs a person (a label queue and an annotator):
 // human, human+task, human+self.
 bool judgeNeedsPerson(const std::string& judge);
+
+// True when sampling draws from the full tempered distribution (top_k 0,
+// top_p 1, temperature > 0): the distribution whose log-probabilities enter
+// ratios, KL penalties and score-function terms (algorithms.md 5b).
+bool fullSamplingDistribution(const RunConfig& config);
 
 // Sets one field from text; returns an error message, empty on success.
 std::string setRunConfigValue(RunConfig& config, const std::string& key, const std::string& value);

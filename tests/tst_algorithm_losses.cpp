@@ -153,10 +153,10 @@ private Q_SLOTS:
         const ExplorationForm f = *explorationFormFromName(form.toStdString());
         explorationSurrogate(f, coef, ell, c1, c2, mask, baseline).backward();
         const at::Tensor l = ell.detach();
-        // The baseline: mean ell over the routed pairs (0 and 2).
-        const double b = baseline ? (l[0].item<double>() + l[2].item<double>()) / 2.0 : 0.0;
         for (int64_t i = 0; i < 3; ++i) {
             const double m = mask[i].item<double>(), li = l[i].item<double>();
+            // The baseline, leave-one-out over the routed pairs (0 and 2): the other one's ell.
+            const double b = !baseline ? 0.0 : i == 0 ? l[2].item<double>() : l[0].item<double>();
             double want1, want2;
             if (f == ExplorationForm::ScoreFunction) {
                 want1 = want2 = -coef / 3.0 * m * (li - b);
@@ -312,6 +312,79 @@ private Q_SLOTS:
                                  "policy/clipfrac_avg", "loss/policy_avg", "loss/value_avg", "val/ratio"}) {
             QVERIFY2(r.series.count(name) == 1, name);
         }
+    }
+
+    // On the first minibatch of the first pass the policy is the one that
+    // sampled the rollout, so pi / pi_old is exactly 1: with the sampling
+    // temperature applied to both and the adapters' dropout (0.3) off. With
+    // one pass per rollout that is every pass; the adapters move from step 1
+    // on, so later steps would see dropout if it were on.
+    void ppoFirstPassRatioIsOne_data() {
+        QTest::addColumn<double>("temperature");
+        QTest::newRow("T 1") << 1.0;
+        QTest::newRow("T 0.7") << 0.7;
+    }
+
+    void ppoFirstPassRatioIsOne() {
+        QFETCH(double, temperature);
+        QTemporaryDir dir;
+        RunConfig c;
+        c.algorithm = "ppo";
+        c.temperature = temperature;
+        c.loraRank = 4;
+        c.loraDropout = 0.3;
+        c.lr = 3e-2;
+        c.ppoEpochs = 1;
+        const Collector r = runLoop(dir, c, 4);
+        for (double ratio : r.series.at("val/ratio")) QVERIFY2(std::abs(ratio - 1.0) < 1e-6, qPrintable(QString::number(ratio, 'g', 12)));
+        for (double f : r.series.at("policy/clipfrac_avg")) QCOMPARE(f, 0.0);
+        for (double u : r.series.at("ppo/updates")) QCOMPARE(u, 1.0);
+    }
+
+    // Later passes see a policy that has moved since the rollout: the ratio
+    // leaves 1 and the clip binds. 4 epochs x 2 minibatches = 8 updates per rollout.
+    void ppoLaterPassesClip() {
+        QTemporaryDir dir;
+        RunConfig c;
+        c.algorithm = "ppo";
+        c.temperature = 0.7;
+        c.lr = 1e-2;
+        c.ppoEpochs = 4;
+        c.ppoMinibatches = 2;
+        const Collector r = runLoop(dir, c, 3);
+        double clipped = 0, offRatio = 0;
+        for (double f : r.series.at("policy/clipfrac_avg")) clipped = std::max(clipped, f);
+        for (double ratio : r.series.at("val/ratio")) offRatio = std::max(offRatio, std::abs(ratio - 1.0));
+        for (double u : r.series.at("ppo/updates")) QCOMPARE(u, 8.0);
+        QVERIFY2(clipped > 0, qPrintable(QString::number(clipped)));
+        QVERIFY2(offRatio > 1e-3, qPrintable(QString::number(offRatio)));
+        QVERIFY(r.series.at("policy/approxkl_avg").back() > 0);
+    }
+
+    // SAIL-RevKL: lambda k3 on fresh samples, logged as sail/kl_k3 (never
+    // negative), for the variants with policy pairs and for sail-dp, which
+    // samples its own; it holds the policy nearer the reference.
+    void sailReverseKlTerm_data() {
+        QTest::addColumn<QString>("name");
+        for (const char* n : {"sail-pp", "sail-pr", "online-dpo", "sail-dp"}) QTest::newRow(n) << QString(n);
+    }
+
+    void sailReverseKlTerm() {
+        QFETCH(QString, name);
+        QTemporaryDir dir;
+        RunConfig c;
+        c.algorithm = name.toStdString();
+        c.judge = name == "sail-pp" ? "self" : "task";
+        c.lr = 1e-2;
+        c.sailKlCoef = 1.0;
+        c.temperature = 0.9;
+        if (name == "sail-dp") c.pairs = "test";  // offline; the pairs come from the test
+        const Collector r = runLoop(dir, c, 4, {name == "sail-dp" ? smallDataset() : std::vector<OfflinePair>{}});
+        const auto& k3 = r.series.at("sail/kl_k3");
+        QCOMPARE(k3.size(), size_t(4));
+        for (double v : k3) QVERIFY(v >= 0);
+        QVERIFY2(k3.front() < 1e-6, qPrintable(QString::number(k3.front())));  // the first samples: policy = reference
+        QVERIFY(k3.back() > 0);
     }
 
     // Each offline method lowers its own loss on a fixed dataset.

@@ -20,6 +20,20 @@ KlPerSequence klPerSequence(const at::Tensor& policyLogits, const at::Tensor& re
     return out;
 }
 
+ReverseKlTerm reverseKlSurrogate(const at::Tensor& tokenDelta, const at::Tensor& sampledLogprobs, const at::Tensor& rows) {
+    const at::Tensor m = rows.to(tokenDelta.scalar_type());
+    // Padding and prompt positions carry d = 0, where exp(-d) - 1 + d = 0.
+    const at::Tensor k3 = (at::exp(-tokenDelta) - 1.0 + tokenDelta).sum(1);
+    const at::Tensor k = m.sum();
+    const at::Tensor kd = k3.detach();
+    const at::Tensor others = ((m * kd).sum() - m * kd) / (k - 1.0).clamp_min(1.0);
+    const at::Tensor baseline = k.item<double>() > 1 ? others : at::zeros_like(kd);
+    ReverseKlTerm out;
+    out.surrogate = (m * (k3 + (kd - baseline) * sampledLogprobs)).sum() / k.clamp_min(1.0);
+    out.meanK3 = ((m * kd).sum() / k.clamp_min(1.0)).item<double>();
+    return out;
+}
+
 KlEstimator parseKlEstimator(const std::string& name) {
     if (name == "k1") return KlEstimator::K1;
     if (name == "k3") return KlEstimator::K3;

@@ -89,11 +89,14 @@ at::Tensor explorationSurrogate(ExplorationForm form, double coef, const at::Ten
     const at::Tensor l = ell.detach();
     const at::Tensor m = mask.to(c1.scalar_type());
     if (form == ExplorationForm::ScoreFunction) {
-        // The baseline is the mean over the routed pairs only: in a batch
-        // that mixes dataset pairs in (SAIL with a dataset), their ell comes
-        // from another distribution and would bias the policy's own samples.
-        const at::Tensor routedMean = (m * l).sum() / m.sum().clamp_min(1.0);
-        const at::Tensor centred = baseline ? l - routedMean : l;
+        // The baseline of pair i is the mean ell of the *other* routed pairs
+        // (leave-one-out): independent of pair i's sample, so the term stays
+        // unbiased (a mean that includes pair i would shrink it by (k-1)/k).
+        // Routed pairs only: in a batch that mixes dataset pairs in (SAIL
+        // with a dataset), their ell comes from another distribution.
+        const at::Tensor k = m.sum();
+        const at::Tensor others = ((m * l).sum() - m * l) / (k - 1.0).clamp_min(1.0);
+        const at::Tensor centred = baseline && k.item<double>() > 1 ? l - others : l;
         return -coef * (m * centred * (c1 + c2)).mean();
     }
     return -coef * (m * ((l / c1.detach()) * c1 + (l / c2.detach()) * c2)).sum();

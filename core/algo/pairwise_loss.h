@@ -58,8 +58,10 @@ std::optional<ExplorationForm> explorationFormFromName(const std::string& name);
 
 // ell = log sigma(beta h) [N] (differentiable); c1, c2 the policy's sequence
 // log-probs of the pair's two responses [N]; mask [N] of 0/1 selects the routed
-// pairs. ScoreFunction: -coef * mean_i mask_i sg(ell_i - b)(c1_i + c2_i), b the
-// mean of ell over the routed pairs when `baseline` (else 0). ReferenceCode (the authors' code):
+// pairs; c1, c2 must be log-probabilities of the distribution the pair was
+// sampled from (tempered). ScoreFunction: -coef * mean_i mask_i sg(ell_i -
+// b_i)(c1_i + c2_i), b_i the mean ell of the other routed pairs when
+// `baseline` (leave-one-out, unbiased; else 0). ReferenceCode (the authors' code):
 // -coef * sum_i mask_i [sg(ell_i/c1_i) c1_i + sg(ell_i/c2_i) c2_i], not divided
 // by the batch size.
 at::Tensor explorationSurrogate(ExplorationForm form, double coef, const at::Tensor& ell, const at::Tensor& c1,

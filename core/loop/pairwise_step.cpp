@@ -34,7 +34,28 @@ size_t PairwiseStep::onlineShare() const {
     return m_dataset.empty() ? static_cast<size_t>(cfg.batchSize) : 0;
 }
 
+bool PairwiseStep::differentiatesSampling() const {
+    const RunConfig& cfg = m_ctx.cfg;
+    const Method m = m_ctx.method.id;
+    return cfg.sailKlCoef > 0 || (m == Method::SailPr && cfg.sailGamma > 0) || (m == Method::SailPp && cfg.sailPi > 0);
+}
+
+ReverseKlTerm PairwiseStep::reverseKl(const SequenceBatch& seqs, const at::Tensor& policyLogits, const at::Tensor& rows) {
+    at::Tensor refTokens;
+    {
+        torch::NoGradGuard noGrad;
+        refTokens = responseTokenLogprobs(m_models.sampledLogits(m_models.referenceLogits(seqs)), seqs);
+    }
+    const at::Tensor tokens = responseTokenLogprobs(m_models.sampledLogits(policyLogits), seqs);
+    return reverseKlSurrogate(tokens - refTokens, tokens.sum(1), rows);
+}
+
 StepOutcome PairwiseStep::run(const std::atomic_bool& cancel) {
+    if (m_ctx.method.id == Method::SailDp && m_ctx.cfg.sailKlCoef > 0) {
+        // SAIL-DP trains on dataset pairs: its reverse-KL term needs samples of its own.
+        m_fresh = samplePolicy(m_ctx, m_models, m_ctx.cfg.batchSize, 40, cancel);
+        if (m_fresh->sampled.cancelled) return StepOutcome::Cancelled;
+    }
     const size_t online = onlineShare();
     std::vector<TrainablePair> batch;
     if (const auto waiting = m_pipeline.takePairs(online, batch, cancel)) return *waiting;
@@ -71,8 +92,15 @@ StepOutcome PairwiseStep::train(std::vector<TrainablePair> batch) {
     }
     const SequenceBatch seqs = packSequences(prompts, responses, m_models.pad());
     m_models.policy->train();
+    std::optional<DropoutOff> exact;
+    if (differentiatesSampling()) exact.emplace(m_models.policy);
     m_models.optimizer->zero_grad();
-    const at::Tensor logps = sequenceLogprobs(m_models.policyLogits(seqs), seqs);
+    const at::Tensor logits = m_models.policyLogits(seqs);
+    const at::Tensor logps = sequenceLogprobs(logits, seqs);
+    // The score-function terms differentiate the distribution the pairs were sampled from.
+    const at::Tensor sampledLogps = exact && m_models.sampling.temperature != 1.0
+                                        ? sequenceLogprobs(m_models.sampledLogits(logits), seqs)
+                                        : logps;
     const int64_t n = static_cast<int64_t>(N);
     std::vector<float> tokC, tokR;
     for (const TrainablePair& p : batch) {
@@ -84,8 +112,25 @@ StepOutcome PairwiseStep::train(std::vector<TrainablePair> batch) {
     DatasetRedraw redraw;
     if (sailDp) redraw = redrawDatasetPreferences(m_ctx, lp);
     LossOutput out = pairwiseLoss(m_lossOptions, lp);
-    addSailTerms(m_ctx, mixesDatasetPairs(), lp, batch, out);
+    addSailTerms(m_ctx, mixesDatasetPairs(), lp, sampledLogps.narrow(0, 0, n), sampledLogps.narrow(0, n, n), batch, out);
     if (sailDp) addRedrawSquare(m_ctx, lp, redraw, out);
+    if (m_ctx.cfg.sailKlCoef > 0) {
+        ReverseKlTerm kl;
+        if (m_fresh) {
+            const SequenceBatch fresh = packSequences(m_fresh->prompts, m_fresh->sampled.tokens, m_models.pad());
+            kl = reverseKl(fresh, m_models.policyLogits(fresh), at::ones({fresh.ids.size(0)}));
+            m_fresh.reset();
+        } else {
+            // Both responses of every policy pair are fresh samples (dataset pairs are not).
+            std::vector<float> rows;
+            for (int pass = 0; pass < 2; ++pass) {
+                for (const TrainablePair& p : batch) rows.push_back(p.online ? 1.0f : 0.0f);
+            }
+            kl = reverseKl(seqs, logits, at::tensor(rows));
+        }
+        out.loss = out.loss + m_ctx.cfg.sailKlCoef * kl.surrogate;
+        out.metrics.push_back({"sail/kl_k3", kl.meanK3});
+    }
     // The reported loss (the pairwise loss without SAIL's terms) is the one checked.
     const UpdateResult update =
         m_update.apply(out.loss, out.metrics.front().second, {{&m_models.policy, m_models.optimizer.get()}});

@@ -1,7 +1,12 @@
 #pragma once
 // The pairwise family's step (algorithms.md §1, §2): a pairwise loss (DPO,
 // IPO, SLiC, cDPO, rDPO) on judged policy pairs, stored pairs or a mix of
-// both, with SAIL's terms for sail-pr, sail-pp and sail-dp. Core-private (torch).
+// both, with SAIL's terms for sail-pr, sail-pp and sail-dp and SAIL-RevKL's
+// reverse-KL term (sail_kl_coef) for them and online-dpo. While a term that
+// differentiates the sampling distribution is on, the step's forward pass runs
+// with dropout off and those terms use the tempered log-probabilities of the
+// distribution sampled (algorithms.md 5b). Core-private (torch).
+#include "core/algo/kl_estimators.h"
 #include "core/algo/pairwise_loss.h"
 #include "core/loop/dataset_pairs.h"
 #include "core/loop/family_step.h"
@@ -9,6 +14,9 @@
 #include "core/loop/loop_models.h"
 #include "core/loop/pair_pipeline.h"
 #include "core/loop/parameter_update.h"
+#include "core/loop/policy_samples.h"
+
+#include <optional>
 
 namespace preflab {
 
@@ -24,6 +32,12 @@ private:
     // How many of this step's pairs come from the policy (the rest: dataset pairs).
     size_t onlineShare() const;
     StepOutcome train(std::vector<TrainablePair> batch);
+    // True when an exploration, self-judged or reverse-KL term is on: terms
+    // that differentiate the sampling distribution.
+    bool differentiatesSampling() const;
+    // SAIL-RevKL on the rows `rows` of `seqs` (fresh samples), from the
+    // policy's logits of them (with gradient).
+    ReverseKlTerm reverseKl(const SequenceBatch& seqs, const at::Tensor& policyLogits, const at::Tensor& rows);
 
     LoopContext& m_ctx;
     LoopModels& m_models;
@@ -31,6 +45,7 @@ private:
     PairPipeline& m_pipeline;
     DatasetPairs m_dataset;
     PairwiseOptions m_lossOptions;
+    std::optional<PolicySamples> m_fresh;  // sail-dp with sail_kl_coef: this step's fresh samples
 };
 
 }  // namespace preflab

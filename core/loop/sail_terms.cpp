@@ -48,8 +48,8 @@ void addRedrawSquare(const LoopContext& ctx, const PairLogps& lp, const DatasetR
     }
 }
 
-void addSailTerms(const LoopContext& ctx, bool mixesDatasetPairs, const PairLogps& lp,
-                  const std::vector<TrainablePair>& batch, LossOutput& out) {
+void addSailTerms(const LoopContext& ctx, bool mixesDatasetPairs, const PairLogps& lp, const at::Tensor& sampledChosen,
+                  const at::Tensor& sampledRejected, const std::vector<TrainablePair>& batch, LossOutput& out) {
     const RunConfig& cfg = ctx.cfg;
     const bool pr = ctx.method.id == Method::SailPr, pp = ctx.method.id == Method::SailPp;
     if (!pr && !pp) return;
@@ -70,7 +70,7 @@ void addSailTerms(const LoopContext& ctx, bool mixesDatasetPairs, const PairLogp
     const at::Tensor mask = at::tensor(m);
     const at::Tensor ell = at::log_sigmoid(cfg.beta * logRatioMargin(lp));
     at::Tensor extra = explorationSurrogate(explorationFormFromName(cfg.explorationForm).value_or(ExplorationForm::ScoreFunction),
-                                            coef, ell, lp.policyChosen, lp.policyRejected, mask, cfg.explorationBaseline != 0);
+                                            coef, ell, sampledChosen, sampledRejected, mask, cfg.explorationBaseline != 0);
     if (pp) extra = extra + selfJudgedSquare(coef, ell, mask);
     out.metrics.push_back({"sail/extra_loss", extra.item<double>()});
     out.loss = out.loss + extra;

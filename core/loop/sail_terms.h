@@ -27,7 +27,9 @@ void addRedrawSquare(const LoopContext& ctx, const PairLogps& lp, const DatasetR
 // batch (`mixesDatasetPairs`), or (no dataset) to each pair with probability
 // sail_prob; with no pair routed the loss is exactly the DPO loss. Other
 // methods: nothing.
-void addSailTerms(const LoopContext& ctx, bool mixesDatasetPairs, const PairLogps& lp,
-                  const std::vector<TrainablePair>& batch, LossOutput& out);
+// `sampledChosen` / `sampledRejected` are the responses' log-probabilities under
+// the distribution they were sampled from (tempered), for the exploration term.
+void addSailTerms(const LoopContext& ctx, bool mixesDatasetPairs, const PairLogps& lp, const at::Tensor& sampledChosen,
+                  const at::Tensor& sampledRejected, const std::vector<TrainablePair>& batch, LossOutput& out);
 
 }  // namespace preflab

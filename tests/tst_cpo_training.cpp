@@ -3,7 +3,11 @@
 // policy's tempered log-probabilities agree), DR-CPO equals CPO step for step
 // while the outcome model is zero, each method moves the policy towards the
 // responses its data rate higher, and the outcome model is checkpointed.
+#include "core/loop/loop_context.h"
+#include "core/loop/loop_models.h"
 #include "core/loop/online_loop.h"
+#include "core/loop/outcome_model.h"
+#include "core/loop/parameter_update.h"
 #include "core/nn/model_file.h"
 #include "core/nn/sampler.h"
 #include "core/task/toy_world_task.h"
@@ -92,6 +96,67 @@ private Q_SLOTS:
         QVERIFY(std::abs(r.series.at("cpo/value_estimate").at(0) - r.series.at("cpo/mean_outcome").at(0)) < 1e-3);
     }
 
+    // The same with LoRA adapters whose dropout is 0.3, once the adapters have
+    // moved (resumed after two steps): the weights are computed with dropout
+    // off, so a fresh on-policy batch still has every weight 1.
+    void onPolicyWeightsAreOneWithAdapterDropout() {
+        QTemporaryDir dir;
+        RunConfig c;
+        c.algorithm = "cpo";
+        c.temperature = 0.7;
+        c.loraRank = 4;
+        c.loraDropout = 0.3;
+        c.lr = 3e-2;
+        c.batchSize = 8;
+        std::string checkpoint;
+        runLoop(dir, c, 2, {}, &checkpoint);
+        LoopData resume;
+        resume.resumeFrom = checkpoint;
+        const Collector r = runLoop(dir, c, 3, resume);
+        QVERIFY2(std::abs(r.series.at("cpo/max_weight").at(0) - 1.0) < 2e-3,
+                 qPrintable(QString::number(r.series.at("cpo/max_weight").at(0), 'g', 10)));
+    }
+
+    // Cross-fitting: each fold's outcome model learns only from its own fold,
+    // and a rated response's residual is taken from the other fold's model.
+    void outcomeModelIsCrossFitted() {
+        QTemporaryDir dir;
+        LoopSetup setup;
+        setup.config.algorithm = "dr-cpo";
+        setup.config.outcomeLr = 1e-2;
+        setup.modelPath = tinyModelFile(dir);
+        LoopContext ctx(setup, nullptr);
+        LoopModels models(ctx);
+        ParameterUpdate update(ctx, *models.optimizer);
+        OutcomeModel g(ctx, models, update);
+        ByteTokenizer tok;
+        std::vector<RatedItem> items(4);
+        for (size_t i = 0; i < items.size(); ++i) {
+            items[i].prompt = tok.promptIds("Tell me about the fox.");
+            items[i].response = tok.encode(i % 2 ? "The fox is kind." : "The fox is rude.");
+            items[i].outcome = 2.0;
+            items[i].fold = static_cast<int>(i % 2);
+        }
+        std::vector<TokenIds> prompts, responses;
+        for (const RatedItem& r : items) {
+            prompts.push_back(r.prompt);
+            responses.push_back(r.response);
+        }
+        const SequenceBatch batch = packSequences(prompts, responses, tok.special().pad);
+        // Fit fold 0 only: fold 1's model keeps its zero head.
+        const std::vector<RatedItem> fold0{items[0], items[2]};
+        for (int i = 0; i < 5; ++i) g.fit(fold0);
+        const at::Tensor heldOut = g.predictHeldOut(items, batch);
+        const at::Tensor fresh = g.predictFresh(batch);
+        // Items of fold 0 are predicted by fold 1's (untouched) model ...
+        QCOMPARE(heldOut[0].item<double>(), 0.0);
+        QCOMPARE(heldOut[2].item<double>(), 0.0);
+        // ... items of fold 1 by fold 0's, which learned; fresh samples by the mean of both.
+        QVERIFY2(heldOut[1].item<double>() > 0.05, qPrintable(QString::number(heldOut[1].item<double>())));
+        QVERIFY(std::abs(fresh[1].item<double>() - 0.5 * heldOut[1].item<double>()) < 1e-6);
+        QCOMPARE(g.sides().size(), size_t(2));
+    }
+
     // Off-policy, after some training, the weights spread out.
     void offPolicyWeightsSpreadAsThePolicyMoves() {
         QTemporaryDir dir;
@@ -174,6 +239,8 @@ private Q_SLOTS:
         runLoop(dir, c, 2, {{}, name == "ppo" ? std::vector<RatedResponse>{} : ratedByLength(dir, 32)}, &checkpoint);
         QVERIFY(std::filesystem::exists(checkpoint));
         QCOMPARE(std::filesystem::exists(checkpoint + ".value"), name != "cpo");
+        // DR-CPO's outcome model is cross-fitted: one model per fold.
+        QCOMPARE(std::filesystem::exists(checkpoint + ".value1"), name == "dr-cpo");
         // And a resume loads it back (the side model's own settings, with its
         // scalar head, are stored with it) and trains on from step 2.
         LoopData resume{{}, name == "ppo" ? std::vector<RatedResponse>{} : ratedByLength(dir, 32)};

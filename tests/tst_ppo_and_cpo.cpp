@@ -133,9 +133,12 @@ private Q_SLOTS:
         const at::Tensor w = selfNormalizedWeights(t1({-1, -2, -3}), t1({-2, -2, -1}));
         const at::Tensor y = t1({6, 2, 5});
         const at::Tensor zeroData = at::zeros({3}, at::kDouble), zeroFresh = at::zeros({8}, at::kDouble);
-        QVERIFY(close(drCpoObjective(w, y, zeroData, zeroFresh).item<double>(), cpoObjective(w, y).item<double>()));
+        const at::Tensor freshLogp = t1({-1, -2, -3, -4, -5, -6, -7, -8});
+        QVERIFY(close(drCpoObjective(w, y, zeroData, zeroFresh, freshLogp).value, cpoEstimate(w, y).value));
+        QVERIFY(close(cpoEstimate(w, y).value, (w * y).mean().item<double>()));
         // With a perfect outcome model the correction term vanishes: the value is the model's mean on fresh samples.
-        QVERIFY(close(drCpoObjective(w, y, y, t1({4, 5})).item<double>(), 4.5));
+        QVERIFY(close(drCpoObjective(w, y, y, t1({4, 5}), t1({-1, -2})).value, 4.5));
+        QVERIFY(close(ooRlhfObjective(t1({4, 5}), t1({-1, -2})).value, 4.5));
     }
 };
 

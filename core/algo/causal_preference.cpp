@@ -21,9 +21,26 @@ at::Tensor cpoObjective(const at::Tensor& weights, const at::Tensor& outcomes, d
     return at::minimum(plain, at::clamp(weights, 1.0 - clip, 1.0 + clip) * outcomes).mean();
 }
 
-at::Tensor drCpoObjective(const at::Tensor& weights, const at::Tensor& outcomes, const at::Tensor& outcomeModelAtData,
-                          const at::Tensor& outcomeModelAtFresh) {
-    return outcomeModelAtFresh.mean() + (weights * (outcomes - outcomeModelAtData)).mean();
+CausalObjective cpoEstimate(const at::Tensor& weights, const at::Tensor& outcomes, double clip) {
+    CausalObjective out;
+    out.surrogate = cpoObjective(weights, outcomes - outcomes.mean(), clip);
+    out.value = (weights.detach() * outcomes).mean().item<double>();
+    return out;
+}
+
+CausalObjective ooRlhfObjective(const at::Tensor& outcomeModelAtFresh, const at::Tensor& freshLogprobs) {
+    const at::Tensor g = outcomeModelAtFresh.detach();
+    CausalObjective out;
+    out.surrogate = ((g - g.mean()) * freshLogprobs).mean();
+    out.value = g.mean().item<double>();
+    return out;
+}
+
+CausalObjective drCpoObjective(const at::Tensor& weights, const at::Tensor& outcomes, const at::Tensor& outcomeModelAtData,
+                               const at::Tensor& outcomeModelAtFresh, const at::Tensor& freshLogprobs, double clip) {
+    const CausalObjective direct = ooRlhfObjective(outcomeModelAtFresh, freshLogprobs);
+    const CausalObjective correction = cpoEstimate(weights, outcomes - outcomeModelAtData.detach(), clip);
+    return {direct.surrogate + correction.surrogate, direct.value + correction.value};
 }
 
 }  // namespace preflab

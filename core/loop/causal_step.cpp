@@ -1,12 +1,12 @@
-// The weighted terms are differentiable through log P^f (sum w_i = n is
-// constant, so subtracting the batch mean of the outcomes changes no gradient
-// and gives clipping an advantage to act on); the term over fresh samples X'
-// has the score-function gradient mean_j (g(X'_j) - b) grad log P^f(X'_j)
-// with b the batch mean of g.
+// The estimates and their surrogates are causal_preference.h's (tested there);
+// this step gathers their inputs. Log-probabilities are those of the tempered
+// distribution the responses were sampled from, with dropout off, so that a
+// response sampled by the current policy has weight exactly 1.
 #include "core/loop/causal_step.h"
 
 #include "core/algo/causal_preference.h"
 #include "core/loop/policy_samples.h"
+#include "core/loop/seed_mix.h"
 
 #include <algorithm>
 #include <cmath>
@@ -37,6 +37,7 @@ std::vector<RatedItem> tokeniseRatedResponses(LoopContext& ctx, LoopModels& mode
         item.outcome = r.outcome;
         item.behaviourLogprob = r.behaviourLogprob;
         item.sentences = ctx.task.score(ctx.task.parsePrompt(r.prompt), r.response).sentences;
+        item.fold = static_cast<int>(mixSeed(ctx.seed(), 0xF01D ^ 0x5EED, i) & 1u);
         items.push_back(std::move(item));
     }
     return items;
@@ -51,9 +52,8 @@ CausalStep::CausalStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& up
 }
 
 at::Tensor CausalStep::temperedLogprobs(const SequenceBatch& batch) {
-    at::Tensor logits = m_models.policyLogits(batch);
-    if (m_ctx.cfg.temperature != 1.0) logits = logits / m_ctx.cfg.temperature;
-    return sequenceLogprobs(logits, batch);
+    const DropoutOff off(m_models.policy);
+    return sequenceLogprobs(m_models.sampledLogits(m_models.policyLogits(batch)), batch);
 }
 
 std::optional<StepOutcome> CausalStep::collectBatch(std::vector<RatedItem>& batch, const std::atomic_bool& cancel) {
@@ -85,10 +85,9 @@ StepOutcome CausalStep::run(const std::atomic_bool& cancel) {
     const SequenceBatch seqs = packSequences(prompts, responses, m_models.pad());
     const at::Tensor Y = at::tensor(outcomes);
 
-    // The outcome model at the data and on fresh samples from the policy.
-    at::Tensor gData = at::zeros({n});
-    at::Tensor freshTerm = at::zeros({});
-    double gFreshMean = 0, freshGold = 0;
+    // The outcome model at the data (out of fold) and on fresh samples from the policy.
+    at::Tensor gData, gFresh, freshLogp;
+    double freshGold = 0;
     double generationTime = 0;
     if (m_outcome) {
         const auto tg = Clock::now();
@@ -102,33 +101,22 @@ StepOutcome CausalStep::run(const std::atomic_bool& cancel) {
         }
         generationTime = secondsSince(tg);
         const SequenceBatch freshBatch = packSequences(fresh.prompts, s.tokens, m_models.pad());
-        gData = m_outcome->predict(seqs);
-        const at::Tensor gFresh = m_outcome->predict(freshBatch);
-        gFreshMean = gFresh.mean().item<double>();
-        m_models.policy->train();
+        gData = m_outcome->predictHeldOut(batch, seqs);
+        gFresh = m_outcome->predictFresh(freshBatch);
         m_models.optimizer->zero_grad();
-        freshTerm = ((gFresh - gFresh.mean()) * temperedLogprobs(freshBatch)).mean();
+        freshLogp = temperedLogprobs(freshBatch);
     } else {
-        m_models.policy->train();
         m_models.optimizer->zero_grad();
     }
 
     const at::Tensor weights = selfNormalizedWeights(temperedLogprobs(seqs), at::tensor(behaviour));
     const WeightDiagnostics diag = weightDiagnostics(weights);
-    at::Tensor objective;
-    double valueEstimate = 0;
-    if (method == Method::Cpo) {
-        objective = cpoObjective(weights, Y - Y.mean(), cfg.cpoClip);
-        valueEstimate = (weights.detach() * Y).mean().item<double>();
-    } else if (method == Method::DrCpo) {
-        const at::Tensor residual = Y - gData;
-        objective = freshTerm + cpoObjective(weights, residual - residual.mean(), cfg.cpoClip);
-        valueEstimate = gFreshMean + (weights.detach() * residual).mean().item<double>();
-    } else {  // oo-rlhf
-        objective = freshTerm;
-        valueEstimate = gFreshMean;
-    }
-    const at::Tensor loss = -objective;
+    const CausalObjective objective = method == Method::Cpo     ? cpoEstimate(weights, Y, cfg.cpoClip)
+                                      : method == Method::DrCpo ? drCpoObjective(weights, Y, gData, gFresh, freshLogp, cfg.cpoClip)
+                                                                : ooRlhfObjective(gFresh, freshLogp);
+    const double valueEstimate = objective.value;
+    const double gFreshMean = m_outcome ? gFresh.mean().item<double>() : 0.0;
+    const at::Tensor loss = -objective.surrogate;
     const double lossValue = loss.item<double>();
     const UpdateResult update =
         m_update.apply(loss, lossValue, {{&m_models.policy, m_models.optimizer.get()}},

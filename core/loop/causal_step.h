@@ -5,7 +5,7 @@
 // whose log-probability of X_i was stored at generation time. The policy f's
 // value V(f) = E_{X~P^f}[E[Y|X]] is estimated by
 //   CPO     (1/n) sum_i w_i Y_i,  w = n softmax(log P^f - log P^R) (self-normalised)
-//   DR-CPO  E_{X'~P^f}[g(X')] + (1/n) sum_i w_i (Y_i - g(X_i))
+//   DR-CPO  E_{X'~P^f}[g(X')] + (1/n) sum_i w_i (Y_i - g(X_i)), g cross-fitted
 //   OO-RLHF E_{X'~P^f}[g(X')]
 // with g the outcome model (outcome_model.h). The policy ascends the
 // estimate. Owns the stored ratings and the outcome model. Core-private (torch).
@@ -30,7 +30,7 @@ public:
     // response that is too long or not finite).
     CausalStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update, PairPipeline& pipeline);
     StepOutcome run(const std::atomic_bool& cancel) override;
-    SideModel* sideModel() override { return m_outcome ? &m_outcome->side() : nullptr; }
+    std::vector<SideModel*> sideModels() override { return m_outcome ? m_outcome->sides() : std::vector<SideModel*>{}; }
 
 private:
     // The next batch: stored ratings in a shuffled cycle, or rated fresh

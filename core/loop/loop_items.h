@@ -35,6 +35,7 @@ struct RatedItem {  // one response with its outcome: the CPO family's unit
     double sentences = 0;         // for the confounded outcome model of the bench
     int64_t generatedAt = 0;
     int64_t pairIndex = -1;       // the generated pair it came from (-1: stored data)
+    int fold = 0;                 // cross-fitting fold: the outcome model that fits it (0 or 1)
 };
 
 }  // namespace preflab

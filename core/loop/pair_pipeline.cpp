@@ -99,6 +99,8 @@ int PairPipeline::absorbJudgements() {
                 r.sentences = m_ctx.task.score(*c.taskPrompt, m_models.tokenizer->decode(r.response)).sentences;
                 r.generatedAt = c.generatedAt;
                 r.pairIndex = j.pairIndex;
+                // Both responses of a pair share a fold (they share a prompt).
+                r.fold = static_cast<int>(mixSeed(m_ctx.seed(), 0xF01D, static_cast<uint64_t>(j.pairIndex)) & 1u);
                 m_ratedReady.push_back(std::move(r));
             }
             trainable += 2;

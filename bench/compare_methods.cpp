@@ -3,7 +3,13 @@
 // seeds; every point's gold (true) reward and KL (k3) are measured on fresh
 // samples from the final policy. Writes compare.csv (one row per run),
 // compare.md (mean and 95% interval over seeds) and compare.png (gold reward
-// against KL) into the results folder. --quick takes a few minutes.
+// against KL) into the results folder. --quick takes a few minutes;
+// --only NAME,NAME runs the contenders whose names start with one of them.
+// PPO's reward model is trained on pairs the starter samples and the task
+// labels (as `preflab train-rm --task-pairs`); its held-out accuracy is
+// printed beside the PPO rows. The CPO family's rows also report the error
+// of each value estimate against the true value of the policy it estimates
+// (the gold reward of fresh samples, measured every 10 steps).
 #include "core/judges/self_judge.h"
 #include "core/judges/task_judge.h"
 #include "core/loop/dataset_sampler.h"
@@ -21,6 +27,7 @@
 #include <QFile>
 #include <QTextStream>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -58,6 +65,7 @@ struct Point {
     double beta = 0;
     int64_t seed = 0;
     double gold0 = 0, gold = 0, kl = 0, klExact = 0, seconds = 0;
+    std::vector<double> valueErrors;  // CPO family: estimate minus true value, at each evaluated step
 };
 
 struct Finals : LoopObserver {
@@ -93,15 +101,24 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     bool quick = false;
     QString out = QStringLiteral("compare-results");
+    QStringList only;
     for (int i = 1; i < argc; ++i) {
         quick |= std::strcmp(argv[i], "--quick") == 0;
         if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
+        if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = QString(argv[++i]).split(',');
     }
+    auto selected = [&](const std::string& name) {
+        if (only.isEmpty()) return true;
+        for (const QString& o : only) {
+            if (QString::fromStdString(name).startsWith(o, Qt::CaseInsensitive)) return true;
+        }
+        return false;
+    };
     QDir().mkpath(out);
     const int64_t steps = quick ? 30 : 60;
     const int64_t evalSamples = quick ? 256 : 512;
     const std::vector<int64_t> seeds = quick ? std::vector<int64_t>{1, 2} : std::vector<int64_t>{1, 2, 3};
-    const std::vector<Contender> contenders = {
+    std::vector<Contender> contenders = {
         {"offline DPO", Method::Dpo, "task", Data::Pairs},
         {"SAIL-DP", Method::SailDp, "task", Data::Pairs},
         {"online DPO", Method::OnlineDpo, "task", Data::Generated},
@@ -128,7 +145,7 @@ int main(int argc, char** argv) {
     // The offline methods' data: sampled once from the reference, labeled by the true reward.
     DatasetSpec dataset;
     dataset.pairs = quick ? 128 : 512;
-    const std::vector<OfflinePair> fixedPairs = sampleTaskDataset(starter, dataset);
+    const std::vector<OfflinePair> fixedPairs = sampleTaskDataset(starter, dataset).pairs;
     std::printf("offline dataset: %zu pairs sampled from the starter model, labeled by the true reward\n", fixedPairs.size());
     RatedDatasetSpec ratedSpec;
     ratedSpec.responses = quick ? 256 : 512;
@@ -138,16 +155,34 @@ int main(int argc, char** argv) {
     std::printf("rating dataset: %zu responses sampled from the starter model, outcome = true reward (mean %.3f)\n",
                 ratedData.size(), meanOutcome);
 
+    contenders.erase(std::remove_if(contenders.begin(), contenders.end(), [&](const Contender& m) { return !selected(m.name); }),
+                     contenders.end());
+
     QTemporaryDir scratch;
-    // PPO's learned reward model: Bradley-Terry on the same fixed dataset.
+    // PPO's learned reward model: Bradley-Terry on task pairs sampled from the
+    // starter, with `preflab train-rm`'s defaults.
     RewardModelSpec rmSpec;
     rmSpec.basePath = starter;
-    rmSpec.pairs = fixedPairs;
-    rmSpec.steps = quick ? 150 : 300;
     const std::string rewardModel = (scratch.path() + "/reward-model.pt").toStdString();
-    const RewardModelReport rm = trainRewardModel(rmSpec, rewardModel);
-    std::printf("reward model for PPO: held-out accuracy %.3f on %lld pairs (%.0f s)\n", rm.heldOutAccuracy,
-                static_cast<long long>(rm.heldOutPairs), rm.seconds);
+    RewardModelReport rm;
+    const bool withPpo = std::any_of(contenders.begin(), contenders.end(), [](const Contender& m) { return m.method == Method::Ppo; });
+    if (withPpo) {
+        DatasetSpec rmPairs;
+        rmPairs.pairs = 2000;
+        rmPairs.seed = 7;  // not the offline methods' pairs
+        const TaskDataset d = sampleTaskDataset(starter, rmPairs);
+        rmSpec.pairs = d.pairs;
+        rmSpec.goldGaps = d.goldGaps;
+        rm = trainRewardModel(rmSpec, rewardModel);
+        std::printf("reward model for PPO: held-out accuracy %.3f on %lld pairs (%.0f s)\n", rm.heldOutAccuracy,
+                    static_cast<long long>(rm.heldOutPairs), rm.seconds);
+        for (Contender& m : contenders) {
+            if (m.method == Method::Ppo) {
+                m.name += " (reward model: held-out accuracy " + QString::number(rm.heldOutAccuracy, 'f', 3).toStdString() +
+                          " on " + std::to_string(rm.heldOutPairs) + " pairs)";
+            }
+        }
+    }
     std::fflush(stdout);
     std::vector<Point> points;
     QElapsedTimer total;
@@ -167,7 +202,9 @@ int main(int argc, char** argv) {
                 else if (beta > 0) c.beta = beta;
                 c.seed = seed;
                 c.steps = steps;
-                c.evalEvery = steps;  // at step 0 and at the end
+                const bool causal = methodInfo(m.method).family == MethodFamily::Causal;
+                // At step 0 and at the end; the CPO family every 10 steps, to check its value estimates.
+                c.evalEvery = causal ? 10 : steps;
                 c.evalSamples = evalSamples;
                 c.checkpointEvery = 0;
                 if (m.data == Data::Pairs) {
@@ -209,6 +246,16 @@ int main(int argc, char** argv) {
                 p.kl = f.series["kl/k3"].back();
                 p.klExact = f.series["kl/exact"].back();
                 p.seconds = t.elapsed() / 1000.0;
+                if (causal) {
+                    // cpo/value_estimate of step s + 1 estimates the policy after s
+                    // steps, whose true value the evaluation at step s measured.
+                    const auto& estimates = f.series["cpo/value_estimate"];
+                    const auto& truth = f.series["gold/reward"];
+                    for (size_t k = 0; k < truth.size(); ++k) {
+                        const size_t s = k * static_cast<size_t>(c.evalEvery);
+                        if (s < estimates.size()) p.valueErrors.push_back(estimates[s] - truth[k]);
+                    }
+                }
                 points.push_back(p);
                 std::printf("%-24s strength %.2f seed %lld: gold %+.3f -> %+.3f, KL(k3) %.3f (exact %.3f), %.0f s%s\n",
                             m.name.c_str(), beta, static_cast<long long>(seed), p.gold0, p.gold, p.kl, p.klExact, p.seconds,
@@ -225,10 +272,14 @@ int main(int argc, char** argv) {
         return 1;
     }
     QTextStream cs(&csv);
-    cs << "method,beta,seed,steps,gold_start,gold,kl_k3,kl_exact,seconds\n";
+    cs << "method,beta,seed,steps,gold_start,gold,kl_k3,kl_exact,seconds,value_mean_abs_error,value_bias\n";
     for (const Point& p : points) {
-        cs << QString::fromStdString(p.method) << ',' << p.beta << ',' << p.seed << ',' << steps << ',' << p.gold0 << ','
-           << p.gold << ',' << p.kl << ',' << p.klExact << ',' << p.seconds << '\n';
+        std::vector<double> absErr;
+        for (double e : p.valueErrors) absErr.push_back(std::abs(e));
+        cs << '"' << QString::fromStdString(p.method) << "\"," << p.beta << ',' << p.seed << ',' << steps << ',' << p.gold0 << ','
+           << p.gold << ',' << p.kl << ',' << p.klExact << ',' << p.seconds << ','
+           << (absErr.empty() ? QString() : QString::number(mean(absErr))) << ','
+           << (p.valueErrors.empty() ? QString() : QString::number(mean(p.valueErrors))) << '\n';
     }
     csv.close();
 
@@ -238,7 +289,7 @@ int main(int argc, char** argv) {
     QTextStream ms(&md);
     ms << "Built-in task, starter model, " << steps << " steps, batch 8, " << seeds.size() << " seeds, gold and KL (k3) on "
        << evalSamples << " fresh samples of the final policy; mean ± 95% interval over seeds.\n\n";
-    ms << "| method | beta (PPO: KL coef.) | gold reward | KL (k3, nats) | gold gain per nat of KL |\n|---|---|---|---|---|\n";
+    ms << "| method | beta (PPO: KL coef.) | gold reward | KL (k3, nats) | gold gain per nat of KL | value estimate: mean abs. error (bias) |\n|---|---|---|---|---|---|\n";
     QCustomPlot plot;
     plot.resize(900, 560);
     plot.xAxis->setLabel(QStringLiteral("KL(policy || reference), k3, nats per response"));
@@ -270,18 +321,26 @@ int main(int argc, char** argv) {
         ye->removeFromLegend();
         QVector<double> xs, ys, xerr, yerr;
         for (double beta : strengths(m, quick)) {
-            std::vector<double> gold, kl, g0;
+            std::vector<double> gold, kl, g0, absErr, err;
             for (const Point& p : points) {
                 if (p.method != m.name || p.beta != beta) continue;
                 gold.push_back(p.gold);
                 kl.push_back(p.kl);
                 g0.push_back(p.gold0);
+                for (double e : p.valueErrors) {
+                    absErr.push_back(std::abs(e));
+                    err.push_back(e);
+                }
             }
             gold0 = mean(g0);
             const double gain = (mean(gold) - gold0) / std::max(1e-9, mean(kl));
             ms << "| " << QString::fromStdString(m.name) << " | " << (beta > 0 ? QString::number(beta) : QStringLiteral("-")) << " | " << QString::number(mean(gold), 'f', 3)
                << " ± " << QString::number(halfWidth(gold), 'f', 3) << " | " << QString::number(mean(kl), 'f', 3) << " ± "
-               << QString::number(halfWidth(kl), 'f', 3) << " | " << QString::number(gain, 'f', 3) << " |\n";
+               << QString::number(halfWidth(kl), 'f', 3) << " | " << QString::number(gain, 'f', 3) << " | "
+               << (absErr.empty() ? QStringLiteral("-")
+                                  : QString::number(mean(absErr), 'f', 3) + " ± " + QString::number(halfWidth(absErr), 'f', 3) +
+                                        " (" + QString::number(mean(err), 'f', 3) + ")")
+               << " |\n";
             xs << mean(kl);
             ys << mean(gold);
             xerr << halfWidth(kl);
@@ -292,8 +351,9 @@ int main(int argc, char** argv) {
         ye->setData(yerr);
     }
     ms << "\nGold reward of the starter model (the reference) on the same prompts: " << QString::number(gold0, 'f', 3)
-       << ". PPO's reward model (trained on the offline dataset) reached held-out accuracy "
-       << QString::number(rm.heldOutAccuracy, 'f', 3) << ". SAIL-PR and SAIL-PP mix dataset pairs in (1 - g, 1 - p = 0.7 of each batch). "
+       << ". PPO's reward model (2000 task pairs sampled from the starter) reached held-out accuracy "
+       << QString::number(rm.heldOutAccuracy, 'f', 3) << ". The value-estimate error is V-hat minus the gold reward of " << evalSamples << " fresh samples"
+       << " of the same policy, at steps 0, 10, 20, ..., pooled over seeds (the estimate uses a batch of 8). SAIL-PR and SAIL-PP mix dataset pairs in (1 - g, 1 - p = 0.7 of each batch). "
        << "The CPO family trains on " << ratedData.size() << " responses rated by the true reward (mean "
        << QString::number(meanOutcome, 'f', 3) << "); a confounded outcome model g is fitted to targets with +" << kConfound
        << " per sentence; the CPO family trains at lr 5e-5 (the authors' default), the others at 2e-4.\n";

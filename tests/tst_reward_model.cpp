@@ -3,12 +3,17 @@
 // Bradley-Terry loss (held-out accuracy), and judges pairs; a language model
 // without a head is refused with a message saying what to do.
 #include "core/loop/reward_model.h"
+#include "core/loop/dataset_sampler.h"
+#include "core/task/toy_world_task.h"
+#include "core/text/byte_tokenizer.h"
 #include "core/nn/model_file.h"
 #include "core/nn/sequence_batch.h"
 #include "support/test_main.h"
 #include "support/tiny_model.h"
 
 #include <QTemporaryDir>
+
+#include <algorithm>
 
 using namespace preflab;
 using namespace preflab::test;
@@ -81,11 +86,15 @@ private Q_SLOTS:
             }
         });
         QVERIFY(r.completed);
-        QCOMPARE(r.heldOutPairs, int64_t(24));
+        // 20 % would be 24; at least 200 are held out where half the pairs allow it: 60.
+        QCOMPARE(r.heldOutPairs, int64_t(60));
         QCOMPARE(losses.size(), size_t(80));
         QVERIFY(std::abs(losses.front() - std::log(2.0)) < 1e-6);  // zero head: every pair scores a tie
         QCOMPARE(heldOut.front(), 0.0);  // strict accuracy at the start
         QVERIFY2(r.heldOutAccuracy >= 0.9, qPrintable(QString::number(r.heldOutAccuracy)));
+        // The file holds the best evaluated checkpoint, not the last one.
+        QVERIFY(std::abs(r.heldOutAccuracy - *std::max_element(heldOut.begin(), heldOut.end())) < 1e-12);
+        QVERIFY(r.trainAccuracy >= 0.9);
         QVERIFY(r.heldOutMargin > 0);
 
         RewardModelJudge judge(out);
@@ -99,6 +108,91 @@ private Q_SLOTS:
         QCOMPARE(j.size(), size_t(1));
         QVERIFY(j[0].choice == Choice::B);
         QVERIFY(j[0].source == LabelSource::RewardModel);
+    }
+
+    // At least 10 % and at least 200 pairs are held out, never more than half.
+    void heldOutSplit_data() {
+        QTest::addColumn<int>("pairs");
+        QTest::addColumn<int>("heldOut");
+        QTest::newRow("3000 pairs: 10 %") << 3000 << 300;
+        QTest::newRow("1000 pairs: 200") << 1000 << 200;
+        QTest::newRow("120 pairs: half") << 120 << 60;
+        QTest::newRow("3 pairs") << 3 << 1;
+    }
+    void heldOutSplit() {
+        QFETCH(int, pairs);
+        QFETCH(int, heldOut);
+        QTemporaryDir dir;
+        RewardModelSpec spec;
+        spec.basePath = writeBase(dir);
+        spec.pairs = kindBeatsUnkind(pairs);
+        spec.steps = 1;
+        const RewardModelReport r = trainRewardModel(spec, (dir.path() + "/rm.pt").toStdString());
+        QCOMPARE(r.heldOutPairs, int64_t(heldOut));
+        QCOMPARE(r.trainPairs, int64_t(pairs - heldOut));
+    }
+
+    // The pooling rule is stored in the file and the judge reads the score
+    // where the rule says: at EOS, at the last token before it, or the mean
+    // over the response's tokens.
+    void poolingIsStoredAndApplied_data() {
+        QTest::addColumn<QString>("pooling");
+        for (const char* p : {"eos", "last", "mean", "sum"}) QTest::newRow(p) << QString(p);
+    }
+    void poolingIsStoredAndApplied() {
+        QFETCH(QString, pooling);
+        QTemporaryDir dir;
+        RewardModelSpec spec;
+        spec.basePath = writeBase(dir);
+        spec.pairs = kindBeatsUnkind(40);
+        spec.steps = 10;
+        spec.lr = 3e-3;
+        QVERIFY(parseRewardPooling(pooling.toStdString(), &spec.pooling));
+        const std::string out = (dir.path() + "/rm.pt").toStdString();
+        trainRewardModel(spec, out);
+        ModelFileInfo info;
+        Transformer rm = loadModelFile(out, &info);
+        QCOMPARE(info.counters.at("reward_pooling"), static_cast<int64_t>(spec.pooling));
+        rm->eval();
+        ByteTokenizer tok;
+        const std::string prompt = "Tell me about the owl.", response = "The owl is lovely.";
+        TokenIds ids = tok.promptIds(prompt);
+        const int64_t promptLen = static_cast<int64_t>(ids.size());
+        TokenIds body = tok.encode(response);
+        body.push_back(tok.special().eos);
+        ids.insert(ids.end(), body.begin(), body.end());
+        torch::NoGradGuard g;
+        const at::Tensor x = at::tensor(std::vector<int64_t>(ids.begin(), ids.end())).unsqueeze(0);
+        const at::Tensor perToken = rm->scalarPerToken(x, at::ones_like(x))[0].to(at::kDouble);
+        const int64_t last = static_cast<int64_t>(ids.size()) - 1;
+        const double want = pooling == "eos"    ? perToken[last].item<double>()
+                            : pooling == "last" ? perToken[last - 1].item<double>()
+                            : pooling == "mean" ? perToken.narrow(0, promptLen, last + 1 - promptLen).mean().item<double>()
+                                                : perToken.narrow(0, promptLen, last + 1 - promptLen).sum().item<double>();
+        RewardModelJudge judge(out);
+        const double got = judge.score({prompt}, {response}).at(0);
+        QVERIFY2(std::abs(got - want) < 1e-5, qPrintable(QString("%1 vs %2").arg(got).arg(want)));
+        // And the rules differ on this response (the test would pass vacuously otherwise).
+        QVERIFY(std::abs(perToken[last].item<double>() - perToken[last - 1].item<double>()) > 1e-6);
+    }
+
+    // Task pairs: two samples per task prompt, the one with the higher true
+    // reward chosen, ties dropped, the gap recorded.
+    void taskPairsAreOrderedByTrueReward() {
+        QTemporaryDir dir;
+        DatasetSpec spec;
+        spec.pairs = 6;
+        spec.seed = 3;
+        const TaskDataset d = sampleTaskDataset(writeBase(dir), spec);
+        QCOMPARE(d.pairs.size(), size_t(6));
+        QCOMPARE(d.goldGaps.size(), size_t(6));
+        const ToyWorldTask task;
+        for (size_t i = 0; i < d.pairs.size(); ++i) {
+            const double chosen = task.trueReward(d.pairs[i].prompt, d.pairs[i].chosen);
+            const double rejected = task.trueReward(d.pairs[i].prompt, d.pairs[i].rejected);
+            QVERIFY(chosen > rejected);
+            QVERIFY(std::abs(d.goldGaps[i] - (chosen - rejected)) < 1e-12);
+        }
     }
 
     void aLanguageModelIsNotAJudge() {

@@ -1,58 +1,144 @@
 // preflab train-rm: trains a reward model (a scalar head on the starter model
-// or a given model) on stored or JSONL preferences and writes it as a model
-// file that `--judge reward_model --reward-model FILE` uses.
+// or a given model) on stored or JSONL preferences, or on pairs it samples
+// from the starter and labels with the built-in task's true reward
+// (--task-pairs N), and writes it as a model file that
+// `--judge reward_model --reward-model FILE` and PPO use.
 #include "app/cli/commands.h"
 #include "app/cli/starter_cache.h"
 #include "app/cli/terminal_progress.h"
 #include "app/session/offline_pairs.h"
 #include "core/loop/reward_model.h"
+#include "core/loop/dataset_sampler.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
 
 #include <QCommandLineParser>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
 
+#include <chrono>
 #include <cstdio>
 
 namespace preflab {
 
 int runTrainRewardModelCommand(const QStringList& args) {
     QCommandLineParser p;
-    p.setApplicationDescription("Train a reward model (Bradley-Terry, scalar head on the language model) on preferences.");
+    p.setApplicationDescription(
+        "Train a reward model (Bradley-Terry, scalar head on the language model) on preferences. The checkpoint with "
+        "the best held-out accuracy is kept; at least 10% of the pairs (and at least 200 where there are 400) are held out.");
     p.addHelpOption();
     p.addOption({"pairs", "db (every stored preference), db:RUN, or a TRL .jsonl file (default: db).", "source", "db"});
+    p.addOption({"task-pairs",
+                 "Instead of --pairs: sample N pairs from the starter model (two responses per task prompt, temperature "
+                 "1) and label them with the built-in task's true reward; ties are dropped.",
+                 "n"});
+    p.addOption({"save-pairs", "With --task-pairs: also write the sampled pairs as TRL JSON Lines (with their "
+                               "true-reward gap as \"gold_gap\"), for --pairs or for inspection.",
+                 "file"});
+    p.addOption({"metrics", "Write the training curves (rm/loss, rm/accuracy, eval/rm_loss, eval/rm_accuracy, ...) "
+                            "as CSV: step,name,value.",
+                 "file.csv"});
     p.addOption({"base", "The model the reward model starts from: 'starter' or a model file.", "model", "starter"});
     p.addOption({"out", "Where to write it (default: <data dir>/models/reward-model.pt).", "file"});
-    p.addOption({"steps", "Gradient steps.", "n", "300"});
+    p.addOption({"steps", "Gradient steps.", "n", "1200"});
     p.addOption({"batch-size", "Pairs per step.", "n", "16"});
-    p.addOption({"lr", "Learning rate.", "value", "3e-4"});
-    p.addOption({"seed", "Seed of the split and the order.", "n", "1"});
+    p.addOption({"lr", "Learning rate.", "value", "1e-3"});
+    p.addOption({"pooling", "Where the score is read: eos (the closing EOS token), last (the last token before it), "
+                            "mean or sum (over the response's tokens).",
+                 "rule", "sum"});
+    p.addOption({"train-layers", "Train the head with the last K transformer blocks (0: the head alone on the frozen "
+                                 "model); -1 trains every weight.",
+                 "k", "1"});
+    p.addOption({"seed", "Seed of the sampled pairs, the split and the order.", "n", "1"});
+    p.addOption({"json", "Print one JSON object with the results as the last line of standard output; progress goes to "
+                         "standard error."});
     p.addOption({"db", "Database file.", "path"});
     p.addOption({"data-dir", "Directory for models.", "dir"});
     p.process(QStringList{"preflab train-rm"} + args);
+    const bool json = p.isSet("json");
+    std::FILE* info = json ? stderr : stdout;
     const std::string dataDir = p.isSet("data-dir") ? p.value("data-dir").toStdString() : defaultDataDir();
     const std::string dbPath = p.isSet("db") ? p.value("db").toStdString() : dataDir + "/preflab.db";
     RewardModelSpec spec;
-    bool ok1 = false, ok2 = false, ok3 = false, ok4 = false;
+    bool ok1 = false, ok2 = false, ok3 = false, ok4 = false, ok5 = true;
     spec.steps = p.value("steps").toLongLong(&ok1);
     spec.batchSize = p.value("batch-size").toLongLong(&ok2);
     spec.lr = p.value("lr").toDouble(&ok3);
     spec.seed = p.value("seed").toULongLong(&ok4);
-    if (!ok1 || !ok2 || !ok3 || !ok4 || spec.steps < 1 || spec.batchSize < 1 || !(spec.lr > 0)) {
-        std::fprintf(stderr, "preflab train-rm: --steps, --batch-size and --seed take positive integers, --lr a positive number\n");
+    spec.trainLayers = p.value("train-layers").toLongLong(&ok5);
+    bool ok6 = true;
+    const long long taskPairs = p.isSet("task-pairs") ? p.value("task-pairs").toLongLong(&ok6) : 0;
+    ok5 = ok5 && ok6;
+    if (!ok1 || !ok2 || !ok3 || !ok4 || !ok5 || spec.steps < 1 || spec.batchSize < 1 || !(spec.lr > 0) ||
+        (p.isSet("task-pairs") && taskPairs < 2)) {
+        std::fprintf(stderr, "preflab train-rm: --steps, --batch-size, --task-pairs (at least 2) and --seed take positive "
+                             "integers, --lr a positive number\n");
+        return 2;
+    }
+    if (!parseRewardPooling(p.value("pooling").toStdString(), &spec.pooling)) {
+        std::fprintf(stderr, "preflab train-rm: --pooling is eos, last, mean or sum, not '%s'\n", qPrintable(p.value("pooling")));
+        return 2;
+    }
+    if (taskPairs > 0 && p.isSet("pairs")) {
+        std::fprintf(stderr, "preflab train-rm: give --pairs or --task-pairs, not both\n");
         return 2;
     }
     const std::string out = p.isSet("out") ? p.value("out").toStdString() : dataDir + "/models/reward-model.pt";
     try {
-        auto db = Database::open(dbPath);
-        spec.pairs = loadOfflinePairs(p.value("pairs").toStdString(), *db);
-        spec.basePath = p.value("base") == "starter" ? ensureStarterModel(dataDir) : p.value("base").toStdString();
-        std::printf("Training a reward model on %zu pairs (%.0f%% held out) from %s\n", spec.pairs.size(),
-                    spec.heldOutShare * 100, qPrintable(p.value("pairs")));
-        TerminalProgress line;
+        const auto t0 = std::chrono::steady_clock::now();
+        const bool needStarter = taskPairs > 0 || p.value("base") == "starter";
+        const std::string starter = needStarter ? ensureStarterModel(dataDir) : std::string();
+        spec.basePath = p.value("base") == "starter" ? starter : p.value("base").toStdString();
+        QString source = p.value("pairs");
+        if (taskPairs > 0) {
+            TerminalProgress line(info);
+            DatasetSpec dataset;
+            dataset.pairs = taskPairs;
+            dataset.seed = spec.seed;
+            const TaskDataset sampled = sampleTaskDataset(starter, dataset, [&](int64_t n) {
+                line.show(QStringLiteral("sampling task pairs %1 %2/%3")
+                              .arg(TerminalProgress::bar(static_cast<double>(n) / static_cast<double>(taskPairs)))
+                              .arg(n)
+                              .arg(taskPairs),
+                          n == taskPairs);
+            });
+            line.done();
+            spec.pairs = sampled.pairs;
+            spec.goldGaps = sampled.goldGaps;
+            source = QStringLiteral("the starter's samples, labelled by the task's true reward");
+            if (p.isSet("save-pairs")) {
+                QSaveFile file(p.value("save-pairs"));
+                if (file.open(QIODevice::WriteOnly)) {
+                    for (size_t i = 0; i < sampled.pairs.size(); ++i) {
+                        const OfflinePair& g = sampled.pairs[i];
+                        const QJsonObject o{{"prompt", QString::fromStdString(g.prompt)},
+                                            {"chosen", QString::fromStdString(g.chosen)},
+                                            {"rejected", QString::fromStdString(g.rejected)},
+                                            {"gold_gap", sampled.goldGaps[i]}};
+                        file.write(QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
+                    }
+                }
+                if (!file.commit()) {
+                    throw std::runtime_error(p.value("save-pairs").toStdString() + ": " + file.errorString().toStdString());
+                }
+            }
+        } else {
+            auto db = Database::open(dbPath);
+            spec.pairs = loadOfflinePairs(p.value("pairs").toStdString(), *db);
+        }
+        const double sampleSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::fprintf(info, "Training a reward model on %zu pairs from %s (pooling %s)\n", spec.pairs.size(),
+                     qPrintable(source), rewardPoolingName(spec.pooling));
+        TerminalProgress line(info);
         double lastLoss = 0, heldOut = 0;
+        QByteArray curves = "step,name,value\n";
         const RewardModelReport r = trainRewardModel(spec, out, [&](const std::vector<MetricSample>& m) {
             int64_t step = 0;
             for (const MetricSample& s : m) {
+                curves += QByteArray::number(static_cast<qint64>(s.step)) + ',' + QByteArray::fromStdString(s.name) + ',' +
+                          QByteArray::number(s.value, 'g', 9) + '\n';
                 step = s.step;
                 if (s.name == "rm/loss") lastLoss = s.value;
                 if (s.name == "eval/rm_accuracy") heldOut = s.value;
@@ -66,10 +152,48 @@ int runTrainRewardModelCommand(const QStringList& args) {
                       step == spec.steps);
         });
         line.done();
-        std::printf("Reward model written to %s in %.0f s: held-out accuracy %.3f on %lld pairs, mean margin %.3f\n"
-                    "Use it: preflab run --judge reward_model --reward-model %s\n",
-                    out.c_str(), r.seconds, r.heldOutAccuracy, static_cast<long long>(r.heldOutPairs), r.heldOutMargin,
-                    out.c_str());
+        if (p.isSet("metrics")) {
+            QSaveFile file(p.value("metrics"));
+            if (!file.open(QIODevice::WriteOnly) || file.write(curves) != curves.size() || !file.commit()) {
+                throw std::runtime_error(p.value("metrics").toStdString() + ": " + file.errorString().toStdString());
+            }
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::fprintf(info,
+                     "Reward model written to %s in %.0f s: held-out accuracy %.3f on %lld pairs (best of the "
+                     "evaluations, step %lld; %.3f at the last step), training accuracy %.3f on %lld pairs, mean held-out margin %.3f\n",
+                     out.c_str(), seconds, r.heldOutAccuracy, static_cast<long long>(r.heldOutPairs),
+                     static_cast<long long>(r.bestStep), r.lastHeldOutAccuracy, r.trainAccuracy, static_cast<long long>(r.trainPairs),
+                     r.heldOutMargin);
+        for (const GapAccuracy& g : r.byGap) {
+            std::fprintf(info, "  true-reward gap %.1f%s: accuracy %.3f on %lld held-out pairs\n", g.low,
+                         g.high > 1e100 ? " and above" : qPrintable(QStringLiteral(" to %1").arg(g.high, 0, 'f', 1)),
+                         g.accuracy, static_cast<long long>(g.pairs));
+        }
+        std::fprintf(info, "Use it: preflab run --judge reward_model --reward-model %s\n", out.c_str());
+        if (json) {
+            QJsonArray gaps;
+            for (const GapAccuracy& g : r.byGap) {
+                gaps.append(QJsonObject{{"gap_low", g.low},
+                                        {"gap_high", g.high > 1e100 ? QJsonValue() : QJsonValue(g.high)},
+                                        {"pairs", static_cast<qint64>(g.pairs)},
+                                        {"accuracy", g.accuracy}});
+            }
+            const QJsonObject o{{"held_out_accuracy", r.heldOutAccuracy},
+                                {"held_out_pairs", static_cast<qint64>(r.heldOutPairs)},
+                                {"held_out_accuracy_last_step", r.lastHeldOutAccuracy},
+                                {"held_out_loss", r.heldOutLoss},
+                                {"held_out_margin", r.heldOutMargin},
+                                {"train_accuracy", r.trainAccuracy},
+                                {"train_pairs", static_cast<qint64>(r.trainPairs)},
+                                {"best_step", static_cast<qint64>(r.bestStep)},
+                                {"pooling", rewardPoolingName(spec.pooling)},
+                                {"accuracy_by_gold_gap", gaps},
+                                {"sampling_seconds", sampleSeconds},
+                                {"seconds", seconds},
+                                {"model", QString::fromStdString(out)}};
+            std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
+        }
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "preflab train-rm: %s\n", e.what());

@@ -9,10 +9,13 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
 
 namespace preflab {
 
-std::vector<OfflinePair> sampleTaskDataset(const std::string& modelPath, const DatasetSpec& spec) {
+TaskDataset sampleTaskDataset(const std::string& modelPath, const DatasetSpec& spec,
+                              const std::function<void(int64_t)>& progress, const std::atomic_bool* cancel) {
     torch::NoGradGuard noGrad;
     ByteTokenizer tokenizer;
     ToyWorldTask task;
@@ -21,9 +24,14 @@ std::vector<OfflinePair> sampleTaskDataset(const std::string& modelPath, const D
     SamplingParams params;
     params.temperature = spec.temperature;
     params.maxNewTokens = static_cast<int>(spec.maxNewTokens);
-    std::vector<OfflinePair> out;
+    TaskDataset out;
     const int64_t chunk = 32;
-    for (uint64_t round = 0; static_cast<int64_t>(out.size()) < spec.pairs && round < 1000; ++round) {
+    for (uint64_t round = 0; static_cast<int64_t>(out.pairs.size()) < spec.pairs; ++round) {
+        if (round == 1000) {
+            throw std::runtime_error(modelPath + ": only " + std::to_string(out.pairs.size()) + " of " +
+                                     std::to_string(spec.pairs) + " sampled pairs were untied after 1000 rounds");
+        }
+        if (cancel && cancel->load()) return out;
         const std::vector<TaskPrompt> prompts = task.prompts(static_cast<int>(chunk), mixSeed(spec.seed, 0xDA7A, round));
         std::vector<TokenIds> ids;
         std::vector<uint64_t> seeds;
@@ -34,12 +42,14 @@ std::vector<OfflinePair> sampleTaskDataset(const std::string& modelPath, const D
             }
         }
         const SampledSequences s = sampleBatch(model, ids, params, seeds, tokenizer.special().eos, tokenizer.special().pad);
-        for (size_t i = 0; i < prompts.size() && static_cast<int64_t>(out.size()) < spec.pairs; ++i) {
+        for (size_t i = 0; i < prompts.size() && static_cast<int64_t>(out.pairs.size()) < spec.pairs; ++i) {
             const std::string a = tokenizer.decode(s.tokens[2 * i]), b = tokenizer.decode(s.tokens[2 * i + 1]);
             const double ra = task.score(prompts[i], a).total(), rb = task.score(prompts[i], b).total();
             if (ra == rb) continue;  // a tie teaches a pairwise method nothing
-            out.push_back({prompts[i].text, ra > rb ? a : b, ra > rb ? b : a});
+            out.pairs.push_back({prompts[i].text, ra > rb ? a : b, ra > rb ? b : a});
+            out.goldGaps.push_back(std::abs(ra - rb));
         }
+        if (progress) progress(static_cast<int64_t>(out.pairs.size()));
     }
     return out;
 }

@@ -350,10 +350,13 @@ int main(int argc, char** argv) {
         xe->setData(xerr);
         ye->setData(yerr);
     }
-    ms << "\nGold reward of the starter model (the reference) on the same prompts: " << QString::number(gold0, 'f', 3)
-       << ". PPO's reward model (2000 task pairs sampled from the starter) reached held-out accuracy "
-       << QString::number(rm.heldOutAccuracy, 'f', 3) << ". The value-estimate error is V-hat minus the gold reward of " << evalSamples << " fresh samples"
-       << " of the same policy, at steps 0, 10, 20, ..., pooled over seeds (the estimate uses a batch of 8). SAIL-PR and SAIL-PP mix dataset pairs in (1 - g, 1 - p = 0.7 of each batch). "
+    ms << "\nGold reward of the starter model (the reference) on the same prompts: " << QString::number(gold0, 'f', 3) << ".";
+    if (withPpo) {
+        ms << " PPO's reward model (2000 task pairs sampled from the starter) reached held-out accuracy "
+           << QString::number(rm.heldOutAccuracy, 'f', 3) << " on " << rm.heldOutPairs << " pairs.";
+    }
+    ms << " The value-estimate error is V-hat minus the gold reward of " << evalSamples << " fresh samples"
+       << " of the same policy, at steps 0, 10, 20, ..., pooled over seeds and steps (the estimate uses a batch of 8). SAIL-PR and SAIL-PP mix dataset pairs in (1 - g, 1 - p = 0.7 of each batch). "
        << "The CPO family trains on " << ratedData.size() << " responses rated by the true reward (mean "
        << QString::number(meanOutcome, 'f', 3) << "); a confounded outcome model g is fitted to targets with +" << kConfound
        << " per sentence; the CPO family trains at lr 5e-5 (the authors' default), the others at 2e-4.\n";

@@ -117,7 +117,7 @@ const std::vector<ConfigField>& runConfigFields() {
         {"sail_rho", &R::sailRho, 0, 100, false, {}, "sail-dp coefficient rho of -1/2 rho ell^2",
          "SAIL", "SAIL-DP \u03c1", FieldEditor::Auto},
         {"sail_kl_coef", &R::sailKlCoef, 0, 100, false, {},
-         "SAIL-RevKL lambda: + lambda KL(policy || reference) on the policy pairs' fresh samples (0 = off)",
+         "SAIL-RevKL lambda: + lambda KL(policy || reference) on fresh samples (0 = off; 0.1 with lr 5e-5 and dataset pairs mixed in keeps sail-pp from running away, docs/methods.md)",
          "SAIL", "SAIL-RevKL \u03bb", FieldEditor::Auto},
         {"exploration_form", &R::explorationForm, 0, 0, false, {"score_function", "reference_code"},
          "SAIL exploration term: score-function surrogate, or the authors' code (different sign and scale)",

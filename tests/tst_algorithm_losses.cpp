@@ -387,6 +387,21 @@ private Q_SLOTS:
         QVERIFY(k3.back() > 0);
     }
 
+    // A dataset pair longer than the model's context is cut by the stated
+    // rule and counted, once per pair.
+    void longDatasetPairsAreCountedWhenCut() {
+        QTemporaryDir dir;
+        RunConfig c;
+        c.algorithm = "dpo";
+        c.pairs = "test";
+        c.batchSize = 4;
+        std::vector<OfflinePair> data = smallDataset();
+        data[0].prompt = "Tell me about the fox. " + std::string(200, 'x');  // the tiny model's context is 64
+        const Collector r = runLoop(dir, c, 6, {data});
+        QVERIFY(r.series.count("data/truncated_pairs") == 1);
+        QCOMPARE(r.series.at("data/truncated_pairs").back(), 1.0);
+    }
+
     // Each offline method lowers its own loss on a fixed dataset.
     void offlineMethodsImproveTheirObjective_data() {
         QTest::addColumn<QString>("name");

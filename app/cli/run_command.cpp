@@ -184,7 +184,7 @@ int executeRun(const SessionSetup& setup, bool quiet) {
     std::printf("\nSummary of run %lld (%lld steps, %.2f steps/s):\n", static_cast<long long>(runId),
                 static_cast<long long>(printer.step), printer.stepsPerSecond());
     for (const char* name : {"loss", "rewards/margins", "rewards/accuracies", "objective/kl", "kl/k1", "kl/exact",
-                             "gold/reward", "gold/label_agreement", "eval/response_tokens"}) {
+                             "gold/reward", "gold/label_agreement", "eval/response_tokens", "data/truncated_pairs"}) {
         const auto it = firstLast.find(name);
         if (it != firstLast.end()) {
             std::printf("  %-22s first %9.4f   last %9.4f\n", name, it->second.first, it->second.second);

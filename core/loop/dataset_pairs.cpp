@@ -1,5 +1,7 @@
 #include "core/loop/dataset_pairs.h"
 
+#include "core/text/context_fit.h"
+
 namespace preflab {
 
 std::vector<TrainablePair> DatasetPairs::draw(size_t count) {
@@ -10,12 +12,9 @@ std::vector<TrainablePair> DatasetPairs::draw(size_t count) {
     const int32_t eos = m_models.eos();
     const size_t maxLen = static_cast<size_t>(m_models.policy->config().maxSeqLen);
     while (picked.size() < count) picked.push_back(m_cycle.next(all.size(), m_ctx.seed(), 0x0FF1));
-    auto responseIds = [&](const TokenIds& prompt, const std::string& text) {
+    auto responseIds = [&](const std::string& text) {
         TokenIds ids = m_models.tokenizer->encode(text);
         ids.push_back(eos);
-        // Keep prompt + response within the model's context.
-        const size_t room = maxLen > prompt.size() + 1 ? maxLen - prompt.size() : 1;
-        if (ids.size() > room) ids.resize(room);
         return ids;
     };
     std::vector<TrainablePair> pairs;
@@ -23,9 +22,13 @@ std::vector<TrainablePair> DatasetPairs::draw(size_t count) {
         TrainablePair t;
         t.index = static_cast<int64_t>(i);
         t.prompt = m_models.promptIds(all[i].prompt);
-        if (t.prompt.size() + 2 > maxLen) t.prompt.resize(maxLen / 2);
-        t.chosen = responseIds(t.prompt, all[i].chosen);
-        t.rejected = responseIds(t.prompt, all[i].rejected);
+        t.chosen = responseIds(all[i].chosen);
+        t.rejected = responseIds(all[i].rejected);
+        // The stated rule (context_fit.h); each pair cut is counted once.
+        if (fitPairToContext(t.prompt, t.chosen, t.rejected, maxLen, m_models.tokenizer->special().bos) &&
+            m_truncated.insert(i).second) {
+            m_newlyTruncated = true;
+        }
         t.generatedAt = m_ctx.step;
         t.online = false;
         pairs.push_back(std::move(t));

@@ -8,6 +8,8 @@
 #include "core/loop/loop_models.h"
 #include "core/loop/shuffled_cycle.h"
 
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace preflab {
@@ -16,13 +18,20 @@ class DatasetPairs {
 public:
     DatasetPairs(LoopContext& ctx, LoopModels& models) : m_ctx(ctx), m_models(models) {}
     bool empty() const { return m_ctx.setup.offlinePairs.empty(); }
-    // The next `count` pairs of the cycle (online = false).
+    // The next `count` pairs of the cycle (online = false), each fitted into
+    // the model's context by fitPairToContext's rule.
     std::vector<TrainablePair> draw(size_t count);
+    // How many distinct dataset pairs were cut to fit so far; whether that
+    // count grew since the last call.
+    size_t truncatedPairs() const { return m_truncated.size(); }
+    bool takeTruncationNews() { return std::exchange(m_newlyTruncated, false); }
 
 private:
     LoopContext& m_ctx;
     LoopModels& m_models;
     ShuffledCycle m_cycle;
+    std::unordered_set<size_t> m_truncated;
+    bool m_newlyTruncated = false;
 };
 
 }  // namespace preflab

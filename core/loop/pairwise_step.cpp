@@ -61,6 +61,10 @@ StepOutcome PairwiseStep::run(const std::atomic_bool& cancel) {
     if (const auto waiting = m_pipeline.takePairs(online, batch, cancel)) return *waiting;
     if (cancel.load()) return StepOutcome::Cancelled;
     std::vector<TrainablePair> dataset = m_dataset.draw(static_cast<size_t>(m_ctx.cfg.batchSize) - online);
+    if (m_dataset.takeTruncationNews()) {
+        // Logged when the count grows: dataset pairs cut to the model's context so far.
+        m_ctx.report({{"data/truncated_pairs", static_cast<double>(m_dataset.truncatedPairs())}});
+    }
     batch.insert(batch.end(), std::make_move_iterator(dataset.begin()), std::make_move_iterator(dataset.end()));
     return train(std::move(batch));
 }

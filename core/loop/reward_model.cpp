@@ -4,6 +4,7 @@
 #include "core/nn/model_file.h"
 #include "core/nn/sequence_batch.h"
 #include "core/text/byte_tokenizer.h"
+#include "core/text/context_fit.h"
 
 #include <torch/optim/adamw.h>
 #include <torch/utils.h>
@@ -21,11 +22,9 @@ struct Encoded {
     double gap = 0;  // true-reward gap, when known
 };
 
-TokenIds responseIds(const ByteTokenizer& tok, const TokenIds& prompt, const std::string& text, int64_t maxLen) {
+TokenIds responseIds(const ByteTokenizer& tok, const std::string& text) {
     TokenIds ids = tok.encode(text);
     ids.push_back(tok.special().eos);
-    const size_t room = static_cast<size_t>(std::max<int64_t>(1, maxLen - static_cast<int64_t>(prompt.size())));
-    if (ids.size() > room) ids.resize(room);
     return ids;
 }
 
@@ -128,9 +127,9 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
         const OfflinePair& p = spec.pairs[i];
         Encoded e;
         e.prompt = tok.promptIds(p.prompt);
-        if (static_cast<int64_t>(e.prompt.size()) + 2 > maxLen) e.prompt.resize(static_cast<size_t>(maxLen / 2));
-        e.chosen = responseIds(tok, e.prompt, p.chosen, maxLen);
-        e.rejected = responseIds(tok, e.prompt, p.rejected, maxLen);
+        e.chosen = responseIds(tok, p.chosen);
+        e.rejected = responseIds(tok, p.rejected);
+        fitPairToContext(e.prompt, e.chosen, e.rejected, static_cast<size_t>(maxLen), tok.special().bos);
         e.gap = spec.goldGaps.empty() ? 0.0 : spec.goldGaps[i];
         all.push_back(std::move(e));
     }
@@ -279,7 +278,9 @@ std::vector<double> RewardModelJudge::score(const std::vector<std::string>& prom
     const int64_t maxLen = d->rm->config().maxSeqLen;
     for (size_t i = 0; i < prompts.size(); ++i) {
         p.push_back(d->tok.promptIds(prompts[i]));
-        r.push_back(responseIds(d->tok, p.back(), responses[i], maxLen));
+        r.push_back(responseIds(d->tok, responses[i]));
+        TokenIds same = r.back();  // one response: the pair rule with itself
+        fitPairToContext(p.back(), r.back(), same, static_cast<size_t>(maxLen), d->tok.special().bos);
     }
     const SequenceBatch s = packSequences(p, r, d->tok.special().pad);
     const at::Tensor v = pooledScores(d->rm, s, d->pooling).to(at::kDouble).contiguous();

@@ -76,7 +76,7 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
 
     QCustomPlot* margin = makePlot(tr("Reward margin"), tr("beta * log-ratio (nats)"), marginHelp);
     addSeries(margin, QStringLiteral("rewards/margins"), tr("chosen - rejected"), kBlue, true, kPairwise);
-    addSeries(margin, QStringLiteral("objective/scores"), tr("reward-model score"), kBlue, true, kPpo);
+    addSeries(margin, QStringLiteral("objective/scores"), tr("rollout score"), kBlue, true, kPpo);
     addSeries(margin, QStringLiteral("objective/rlhf_reward"), tr("score - KL penalty"), kOrange, true, kPpo);
     addSeries(margin, QStringLiteral("cpo/value_estimate"), tr("estimated value of the policy"), kBlue, true, kCausal);
     setFamilyTitles(margin, {tr("Reward margin"), tr("Rollout scores"), tr("Value estimate")},

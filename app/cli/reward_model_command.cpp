@@ -62,16 +62,14 @@ int runTrainRewardModelCommand(const QStringList& args) {
     const std::string dataDir = p.isSet("data-dir") ? p.value("data-dir").toStdString() : defaultDataDir();
     const std::string dbPath = p.isSet("db") ? p.value("db").toStdString() : dataDir + "/preflab.db";
     RewardModelSpec spec;
-    bool ok1 = false, ok2 = false, ok3 = false, ok4 = false, ok5 = true;
+    bool ok1 = false, ok2 = false, ok3 = false, ok4 = false, ok5 = false, ok6 = true;
     spec.steps = p.value("steps").toLongLong(&ok1);
     spec.batchSize = p.value("batch-size").toLongLong(&ok2);
     spec.lr = p.value("lr").toDouble(&ok3);
     spec.seed = p.value("seed").toULongLong(&ok4);
     spec.trainLayers = p.value("train-layers").toLongLong(&ok5);
-    bool ok6 = true;
     const long long taskPairs = p.isSet("task-pairs") ? p.value("task-pairs").toLongLong(&ok6) : 0;
-    ok5 = ok5 && ok6;
-    if (!ok1 || !ok2 || !ok3 || !ok4 || !ok5 || spec.steps < 1 || spec.batchSize < 1 || !(spec.lr > 0) ||
+    if (!ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || spec.steps < 1 || spec.batchSize < 1 || !(spec.lr > 0) ||
         (p.isSet("task-pairs") && taskPairs < 2)) {
         std::fprintf(stderr, "preflab train-rm: --steps, --batch-size, --task-pairs (at least 2) and --seed take positive "
                              "integers, --lr a positive number\n");
@@ -92,7 +90,9 @@ int runTrainRewardModelCommand(const QStringList& args) {
         const std::string starter = needStarter ? ensureStarterModel(dataDir) : std::string();
         spec.basePath = p.value("base") == "starter" ? starter : p.value("base").toStdString();
         QString source = p.value("pairs");
+        double sampleSeconds = 0;  // sampling the task pairs only (not pretraining, not loading)
         if (taskPairs > 0) {
+            const auto ts = std::chrono::steady_clock::now();
             TerminalProgress line(info);
             DatasetSpec dataset;
             dataset.pairs = taskPairs;
@@ -105,6 +105,7 @@ int runTrainRewardModelCommand(const QStringList& args) {
                           n == taskPairs);
             });
             line.done();
+            sampleSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
             spec.pairs = sampled.pairs;
             spec.goldGaps = sampled.goldGaps;
             source = QStringLiteral("the starter's samples, labelled by the task's true reward");
@@ -128,7 +129,6 @@ int runTrainRewardModelCommand(const QStringList& args) {
             auto db = Database::open(dbPath);
             spec.pairs = loadOfflinePairs(p.value("pairs").toStdString(), *db);
         }
-        const double sampleSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::fprintf(info, "Training a reward model on %zu pairs from %s (pooling %s)\n", spec.pairs.size(),
                      qPrintable(source), rewardPoolingName(spec.pooling));
         TerminalProgress line(info);

@@ -34,12 +34,6 @@ size_t PairwiseStep::onlineShare() const {
     return m_dataset.empty() ? static_cast<size_t>(cfg.batchSize) : 0;
 }
 
-bool PairwiseStep::differentiatesSampling() const {
-    const RunConfig& cfg = m_ctx.cfg;
-    const Method m = m_ctx.method.id;
-    return cfg.sailKlCoef > 0 || (m == Method::SailPr && cfg.sailGamma > 0) || (m == Method::SailPp && cfg.sailPi > 0);
-}
-
 ReverseKlTerm PairwiseStep::reverseKl(const SequenceBatch& seqs, const at::Tensor& policyLogits, const at::Tensor& rows) {
     at::Tensor refTokens;
     {
@@ -97,7 +91,7 @@ StepOutcome PairwiseStep::train(std::vector<TrainablePair> batch) {
     const SequenceBatch seqs = packSequences(prompts, responses, m_models.pad());
     m_models.policy->train();
     std::optional<DropoutOff> exact;
-    if (differentiatesSampling()) exact.emplace(m_models.policy);
+    if (pairwiseDifferentiatesSampling(m_ctx.cfg)) exact.emplace(m_models.policy);
     m_models.optimizer->zero_grad();
     const at::Tensor logits = m_models.policyLogits(seqs);
     const at::Tensor logps = sequenceLogprobs(logits, seqs);

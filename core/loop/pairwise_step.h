@@ -32,9 +32,6 @@ private:
     // How many of this step's pairs come from the policy (the rest: dataset pairs).
     size_t onlineShare() const;
     StepOutcome train(std::vector<TrainablePair> batch);
-    // True when an exploration, self-judged or reverse-KL term is on: terms
-    // that differentiate the sampling distribution.
-    bool differentiatesSampling() const;
     // SAIL-RevKL on the rows `rows` of `seqs` (fresh samples), from the
     // policy's logits of them (with gradient).
     ReverseKlTerm reverseKl(const SequenceBatch& seqs, const at::Tensor& policyLogits, const at::Tensor& rows);

@@ -164,6 +164,11 @@ bool fullSamplingDistribution(const RunConfig& c) {
     return c.topK == 0 && c.topP >= 1.0 && c.temperature > 0;
 }
 
+bool pairwiseDifferentiatesSampling(const RunConfig& c) {
+    return c.sailKlCoef > 0 || (c.algorithm == methodName(Method::SailPr) && c.sailGamma > 0) ||
+           (c.algorithm == methodName(Method::SailPp) && c.sailPi > 0);
+}
+
 bool judgeNeedsPerson(const std::string& judge) {
     return judge.rfind("human", 0) == 0;
 }
@@ -311,9 +316,7 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
         errors.push_back("sail_kl_coef is SAIL-RevKL's reverse-KL term: online-dpo, sail-pr, sail-pp and sail-dp take it, " +
                          c.algorithm + " does not");
     }
-    const bool scoreTerms = (c.algorithm == methodName(Method::SailPr) && c.sailGamma > 0) ||
-                            (c.algorithm == methodName(Method::SailPp) && c.sailPi > 0) || (sail && c.sailKlCoef > 0);
-    if (scoreTerms && !fullSamplingDistribution(c)) {
+    if (sail && pairwiseDifferentiatesSampling(c) && !fullSamplingDistribution(c)) {
         errors.push_back(c.algorithm + "'s exploration and reverse-KL terms differentiate the sampling distribution: "
                          "top_k 0, top_p 1, temperature > 0 (or set their coefficients to 0)");
     }

@@ -128,6 +128,12 @@ bool judgeNeedsPerson(const std::string& judge);
 // ratios, KL penalties and score-function terms (algorithms.md 5b).
 bool fullSamplingDistribution(const RunConfig& config);
 
+// True when a pairwise method's loss differentiates the sampling distribution:
+// SAIL-PR's exploration term (sail_gamma > 0), SAIL-PP's terms (sail_pi > 0)
+// or SAIL-RevKL's reverse-KL term (sail_kl_coef > 0). Validation then needs
+// fullSamplingDistribution, and the step runs with dropout off.
+bool pairwiseDifferentiatesSampling(const RunConfig& config);
+
 // Sets one field from text; returns an error message, empty on success.
 std::string setRunConfigValue(RunConfig& config, const std::string& key, const std::string& value);
 // Reads a JSON object; unknown keys and bad values are errors (all reported).

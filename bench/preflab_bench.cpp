@@ -2,7 +2,10 @@
 //   DPO step time, tokens/s and GFLOP/s vs the measured matmul peak (fp32, and
 //   bf16 where it is not pointless), KV-cache sampling tokens/s, pretrain time.
 // --json writes the same figures as JSON; --pretrain also times the full
-// starter-model pretraining (about 3 minutes).
+// starter-model pretraining (about 3 minutes). --soak MINUTES runs the online
+// loop that long instead and reports memory, step time and database size over
+// time with their slopes (bench/soak.h); options after `--` go to `preflab run`.
+#include "bench/soak.h"
 #include "core/algo/pairwise_loss.h"
 #include "core/loop/starter_model.h"
 #include "core/nn/autocast_scope.h"
@@ -95,10 +98,30 @@ double samplingTokensPerSecond(const TransformerConfig& cfg, int prompts, int ne
 
 int main(int argc, char** argv) {
     applyLibraryEnvironment(argc, argv);
-    bool json = false, pretrain = false;
+    bool json = false, pretrain = false, soak = false;
+    bench::SoakOptions soakOptions;
+    soakOptions.preflab = PREFLAB_CLI;
     for (int i = 1; i < argc; ++i) {
+        const bool hasValue = i + 1 < argc;
         json |= std::strcmp(argv[i], "--json") == 0;
         pretrain |= std::strcmp(argv[i], "--pretrain") == 0;
+        if (std::strcmp(argv[i], "--soak") == 0 && hasValue) soak = true, soakOptions.minutes = std::atof(argv[++i]);
+        else if (std::strcmp(argv[i], "--soak-interval") == 0 && hasValue) soakOptions.intervalSeconds = std::atof(argv[++i]);
+        else if (std::strcmp(argv[i], "--soak-warmup") == 0 && hasValue) soakOptions.warmupMinutes = std::atof(argv[++i]);
+        else if (std::strcmp(argv[i], "--soak-dir") == 0 && hasValue) soakOptions.folder = argv[++i];
+        else if (std::strcmp(argv[i], "--data-dir") == 0 && hasValue) soakOptions.dataDir = argv[++i];
+        else if (std::strcmp(argv[i], "--preflab") == 0 && hasValue) soakOptions.preflab = argv[++i];
+        else if (std::strcmp(argv[i], "--") == 0) {
+            while (++i < argc) soakOptions.runArgs.push_back(argv[i]);
+        }
+    }
+    if (soak) {
+        if (!(soakOptions.minutes > 0) || !(soakOptions.intervalSeconds > 0)) {
+            std::fprintf(stderr, "preflab-bench: --soak needs a positive number of minutes\n");
+            return 2;
+        }
+        soakOptions.json = json;
+        return bench::runSoak(soakOptions);
     }
     const int threads = configureComputeThreads();
     std::map<std::string, double> f;

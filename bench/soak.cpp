@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <signal.h>
+#include <unistd.h>
 
 namespace preflab::bench {
 
@@ -50,6 +51,9 @@ struct Sample {
     double stepSeconds = 0;      // mean over the steps since the previous sample
     double tokensPerStep = 0;    // response tokens generated per step, same steps
     double msPerToken = 0;       // step time per generated token: the work-normalised speed
+    double cpuSeconds = 0;       // the child's CPU time (user + system) so far
+    double cpuPerStep = 0;       // CPU seconds per step since the previous sample: less sensitive than
+                                 // wall time to other work on the machine
 };
 
 // The child's resident set (VmRSS), in MiB; 0 once it is gone.
@@ -60,6 +64,17 @@ double residentMb(qint64 pid) {
         if (line.startsWith("VmRSS:")) return line.mid(6).trimmed().split(' ').first().toDouble() / 1024.0;
     }
     return 0;
+}
+
+// The child's user + system CPU time in seconds (/proc/PID/stat fields 14, 15).
+double cpuSeconds(qint64 pid) {
+    QFile f(QString("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly)) return 0;
+    const QByteArray stat = f.readAll();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields.size() < 13) return 0;
+    return (fields[11].toDouble() + fields[12].toDouble()) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 qint64 folderBytes(const QString& folder) {
@@ -129,8 +144,8 @@ int runSoak(const SoakOptions& o) {
         return 1;
     }
     std::printf("soak: %s %s\n", o.preflab.c_str(), qPrintable(args.join(' ')));
-    std::printf("%8s %8s %9s %9s %11s %9s %11s %9s\n", "minutes", "step", "rss_MiB", "db_MiB", "ckpt_MiB", "step_s",
-                "tok/step", "ms/tok");
+    std::printf("%8s %8s %9s %9s %11s %9s %9s %11s %9s\n", "minutes", "step", "rss_MiB", "db_MiB", "ckpt_MiB", "step_s",
+                "cpu_s", "tok/step", "ms/tok");
     std::fflush(stdout);
 
     std::vector<Sample> samples;
@@ -151,7 +166,10 @@ int runSoak(const SoakOptions& o) {
             continue;
         }
         if (s.step == lastStep) continue;  // not training yet (pretraining, loading) or stalled
-        if (!trainingClock.isValid()) trainingClock.start();
+        s.cpuSeconds = cpuSeconds(child.processId());
+        const bool first = !trainingClock.isValid();
+        if (first) trainingClock.start();
+        if (!first) s.cpuPerStep = (s.cpuSeconds - samples.back().cpuSeconds) / static_cast<double>(s.step - lastStep);
         lastStep = s.step;
         s.minutes = trainingClock.elapsed() / 60000.0;
         s.rssMb = residentMb(child.processId());
@@ -159,8 +177,8 @@ int runSoak(const SoakOptions& o) {
                        1048576.0;
         s.checkpointsMb = folderBytes(folder + "/data/runs") / 1048576.0;
         samples.push_back(s);
-        std::printf("%8.1f %8lld %9.1f %9.2f %11.1f %9.4f %11.1f %9.4f\n", s.minutes, static_cast<long long>(s.step), s.rssMb,
-                    s.databaseMb, s.checkpointsMb, s.stepSeconds, s.tokensPerStep, s.msPerToken);
+        std::printf("%8.1f %8lld %9.1f %9.2f %11.1f %9.4f %9.4f %11.1f %9.4f\n", s.minutes, static_cast<long long>(s.step),
+                    s.rssMb, s.databaseMb, s.checkpointsMb, s.stepSeconds, s.cpuPerStep, s.tokensPerStep, s.msPerToken);
         std::fflush(stdout);
     }
     const bool endedEarly = child.state() != QProcess::Running;
@@ -174,20 +192,21 @@ int runSoak(const SoakOptions& o) {
     }
 
     const double warmup = std::min(o.warmupMinutes, o.minutes / 4);
-    std::vector<double> t, rss, dbMb, stepS, msTok, tokens;
+    std::vector<double> t, rss, dbMb, stepS, cpuS, msTok, tokens;
     for (const Sample& s : samples) {
-        if (s.minutes < warmup) continue;
+        if (s.minutes < warmup || s.minutes == 0) continue;
         t.push_back(s.minutes), rss.push_back(s.rssMb), dbMb.push_back(s.databaseMb), stepS.push_back(s.stepSeconds),
-            msTok.push_back(s.msPerToken), tokens.push_back(s.tokensPerStep);
+            cpuS.push_back(s.cpuPerStep), msTok.push_back(s.msPerToken), tokens.push_back(s.tokensPerStep);
     }
-    const LineFit fr = fitLine(t, rss), fd = fitLine(t, dbMb), fs = fitLine(t, stepS), fm = fitLine(t, msTok),
-                  ft = fitLine(t, tokens);
+    const LineFit fr = fitLine(t, rss), fd = fitLine(t, dbMb), fs = fitLine(t, stepS), fc = fitLine(t, cpuS),
+                  fm = fitLine(t, msTok), ft = fitLine(t, tokens);
     const Sample& last = samples.back();
     std::printf("\nsoak: %.1f minutes of training, %lld steps; slopes by least squares over %d samples after a %.0f-minute "
                 "warm-up:\n",
                 last.minutes, static_cast<long long>(last.step), fr.points, warmup);
     printSlope("resident memory", "MiB", fr, meanOf(rss));
     printSlope("step time", "s", fs, meanOf(stepS));
+    printSlope("CPU time per step", "s", fc, meanOf(cpuS));
     printSlope("tokens generated per step", "tok", ft, meanOf(tokens));
     printSlope("step time per token", "ms", fm, meanOf(msTok));
     printSlope("database size", "MiB", fd, meanOf(dbMb));
@@ -195,10 +214,11 @@ int runSoak(const SoakOptions& o) {
     if (o.json) {
         std::printf("{\"soak_minutes\": %.2f, \"steps\": %lld, \"samples\": %d, \"warmup_minutes\": %.1f, "
                     "\"rss_mib_mean\": %.3f, \"rss_mib_per_hour\": %.4f, \"step_s_mean\": %.5f, \"step_s_per_hour\": %.5f, "
+                    "\"cpu_s_per_step_mean\": %.5f, \"cpu_s_per_step_per_hour\": %.5f, "
                     "\"tokens_per_step_mean\": %.2f, \"tokens_per_step_per_hour\": %.3f, \"ms_per_token_mean\": %.5f, "
                     "\"ms_per_token_per_hour\": %.5f, \"db_mib_per_hour\": %.4f, \"checkpoints_mib\": %.1f}\n",
                     last.minutes, static_cast<long long>(last.step), fr.points, warmup, meanOf(rss), 60 * fr.slope,
-                    meanOf(stepS), 60 * fs.slope, meanOf(tokens), 60 * ft.slope, meanOf(msTok), 60 * fm.slope,
+                    meanOf(stepS), 60 * fs.slope, meanOf(cpuS), 60 * fc.slope, meanOf(tokens), 60 * ft.slope, meanOf(msTok), 60 * fm.slope,
                     60 * fd.slope, last.checkpointsMb);
     }
     return 0;

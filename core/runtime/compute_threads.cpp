@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <cstdlib>
+#include <dlfcn.h>
 #include <thread>
 
 namespace preflab {
@@ -19,6 +20,14 @@ int defaultComputeThreads() {
 int configureComputeThreads(int n) {
     if (n <= 0) n = defaultComputeThreads();
     at::set_num_threads(n);
+    // at::set_num_threads sizes ATen's OpenMP pool only; OpenBLAS (Debian's
+    // BLAS provider, reached through libblas.so.3) keeps one thread per core,
+    // and its idle workers spin. Measured: `--threads 1` still kept both
+    // cores of the 2-core machine busy (a BLAS worker at 100 %, half of it in
+    // sched_yield). Looked up at run time because the provider is chosen by
+    // Debian's alternatives, not at link time; absent for other BLAS builds.
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
     return n;
 }
 

@@ -1,5 +1,7 @@
 #include "storage/preference_store.h"
 
+#include <sqlite3.h>
+
 namespace preflab {
 
 int64_t PreferenceStore::promptId(const std::string& text) {
@@ -70,6 +72,19 @@ int64_t PreferenceStore::insertLabel(const LabelRow& l) {
     s.bind(1, pairId).bind(2, l.choice).bind(3, l.source).bind(4, l.annotator).bind(5, l.createdMs);
     s.run();
     return c.lastInsertId();
+}
+
+int64_t PreferenceStore::retractLabel(const LabelRetraction& r) {
+    auto& c = m_db.connection();
+    const int64_t pairId = resolvePairId(std::nullopt, r.runId, r.runIndex, "label retraction");
+    SqliteStatement ratings(c, "DELETE FROM ratings WHERE source = 'human' AND annotator = ?1 AND created_ms = ?2 AND "
+                               "response_id IN (SELECT response_a FROM pairs WHERE id = ?3 UNION SELECT response_b FROM pairs WHERE id = ?3)");
+    ratings.bind(1, r.annotator).bind(2, r.createdMs).bind(3, pairId);
+    ratings.run();
+    SqliteStatement labels(c, "DELETE FROM labels WHERE pair_id = ? AND source = 'human' AND annotator = ? AND created_ms = ?");
+    labels.bind(1, pairId).bind(2, r.annotator).bind(3, r.createdMs);
+    labels.run();
+    return static_cast<int64_t>(sqlite3_changes(c.handle()));
 }
 
 void PreferenceStore::markTrained(const TrainedMark& m) {

@@ -26,6 +26,9 @@ public:
     int64_t insertLabel(const LabelRow& label);
     int64_t insertRating(const RatingRow& rating);
     void markTrained(const TrainedMark& mark);
+    // Deletes the label (and its ratings) that `r` names; returns how many
+    // label rows went (0 when none matched).
+    int64_t retractLabel(const LabelRetraction& r);
     int64_t countPairs();
     int64_t countLabels(const std::string& source = {});
     // Visits every pair whose latest label is 'a' or 'b' (optionally of one run).

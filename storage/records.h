@@ -64,6 +64,16 @@ struct RatingRow {
     int64_t createdMs = 0;
 };
 
+// Takes back a person's label that the run had not used yet (an undo): the
+// label row written when it was given, and its ratings, are deleted. The
+// label is named by its pair, annotator and time, as it was written.
+struct LabelRetraction {
+    int64_t runId = 0;
+    int64_t runIndex = 0;
+    std::string annotator;
+    int64_t createdMs = 0;
+};
+
 struct TrainedMark {
     int64_t runId = 0;
     int64_t step = 0;

@@ -18,6 +18,7 @@ struct Applier {
     void operator()(const PairRow& r) { prefs.insertPair(r); }
     void operator()(const LabelRow& r) { prefs.insertLabel(r); }
     void operator()(const RatingRow& r) { prefs.insertRating(r); }
+    void operator()(const LabelRetraction& r) { prefs.retractLabel(r); }
     void operator()(const TrainedMark& r) { prefs.markTrained(r); }
     void operator()(const MetricRow& r) { metrics.insert({r}); }
     void operator()(const CheckpointRow& r) { metrics.insertCheckpoint(r); }

@@ -17,7 +17,8 @@
 
 namespace preflab {
 
-using WriteOp = std::variant<PairRow, LabelRow, RatingRow, TrainedMark, MetricRow, CheckpointRow, RunStatusUpdate>;
+using WriteOp =
+    std::variant<PairRow, LabelRow, RatingRow, LabelRetraction, TrainedMark, MetricRow, CheckpointRow, RunStatusUpdate>;
 
 class StorageWriter {
 public:

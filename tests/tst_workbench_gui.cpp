@@ -102,15 +102,22 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitFor([&] { return b.controller->state() == RunState::Paused; }, 30000));
         const qint64 pair = b.view()->currentPairIndex();
         const std::string right = b.expected(false);
+        const std::string where = " FROM labels l JOIN pairs p ON p.id = l.pair_id WHERE p.run_index = " + std::to_string(pair);
+        QSignalSpy saved(b.controller, &RunController::labelsSaved);
         QTest::keyClick(b.view(), Qt::Key_1);
         QVERIFY(b.view()->currentPairIndex() != pair);
+        // On disk before the (paused) run has used it, and the footer says so.
+        QVERIFY(QTest::qWaitFor([&] { return !saved.isEmpty() && saved.last().at(0).toLongLong() == 1; }, 10000));
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*)" + where), int64_t(1));
         QTest::keyClick(b.view(), Qt::Key_Z, Qt::ControlModifier);
         QCOMPARE(b.view()->currentPairIndex(), pair);  // back on screen
         QCOMPARE(b.view()->labeledCount(), 0);
+        QCOMPARE(saved.last().at(0).toLongLong(), qlonglong(0));
+        QVERIFY(b.controller->flushWrites());
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*)" + where), int64_t(0));  // the undone label is gone
         QTest::keyClick(b.view(), Qt::Key_2);
         QVERIFY(b.stopAndWait());
-        const std::string where = " FROM labels l JOIN pairs p ON p.id = l.pair_id WHERE p.run_index = " + std::to_string(pair);
-        QCOMPARE(queryInt64(b.db(), "SELECT count(*)" + where), int64_t(1));  // the undone label never reached the database
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*)" + where), int64_t(1));
         QCOMPARE(queryText(b.db(), "SELECT l.choice" + where), right);
     }
 
@@ -118,11 +125,18 @@ private Q_SLOTS:
         Bench b("human");
         QVERIFY(b.start());
         QVERIFY(b.waitForPair());
+        // Two labels fill a batch of two; the run trains on them.
+        QTest::keyClick(b.view(), Qt::Key_1);
+        QVERIFY(QTest::qWaitFor([&] { return b.view()->currentPairIndex() >= 0; }, 60000));
         const qint64 pair = b.view()->currentPairIndex();
         const std::string where = " FROM labels l JOIN pairs p ON p.id = l.pair_id WHERE p.run_index = " + std::to_string(pair);
-        QTest::keyClick(b.view(), Qt::Key_T);
-        // Wait until the run has collected and stored it.
-        QVERIFY(QTest::qWaitFor([&] { return queryInt64(b.db(), "SELECT count(*)" + where) == 1; }, 30000));
+        QTest::keyClick(b.view(), Qt::Key_1);
+        // Wait until the run has used it (the label itself is stored at once).
+        QVERIFY(QTest::qWaitFor([&] {
+            return queryInt64(b.db(), "SELECT count(*) FROM pairs WHERE trained_step IS NOT NULL AND run_index = " +
+                                          std::to_string(pair)) == 1;
+        }, 60000));
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*)" + where), int64_t(1));
         QTest::keyClick(b.view(), Qt::Key_Z, Qt::ControlModifier);
         QCOMPARE(b.view()->currentPairIndex(), pair);  // shown again for correction
         QTest::keyClick(b.view(), Qt::Key_X);

@@ -383,9 +383,16 @@ void LabelingView::showReveal(const PairForJudging& p, const Judgement& j) {
     m_reveal->setText(text);
 }
 
+void LabelingView::setSavedLabels(qint64 count) {
+    m_savedLabels = count;
+    updateCounter();
+}
+
 void LabelingView::updateCounter() {
-    m_counter->setText(tr("labeled <b>%1</b> &middot; waiting %2 &middot; %3 per minute")
+    m_counter->setToolTip(tr("saved: labels written to the database; a crash loses none of them"));
+    m_counter->setText(tr("labeled <b>%1</b> &middot; saved %2 &middot; waiting %3 &middot; %4 per minute")
                            .arg(m_state.labeledCount())
+                           .arg(m_savedLabels)
                            .arg(m_state.waitingCount())
                            .arg(m_state.labelsPerMinute(m_clock.elapsed()), 0, 'f', 1));
 }

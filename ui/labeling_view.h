@@ -65,6 +65,9 @@ public Q_SLOTS:
     void refuseLabel(qint64 pairIndex);
     // Answer to undoRequested.
     void answerUndo(preflab::UndoResult result, const preflab::PairForJudging& pair);
+    // How many of this run's labels are on disk (the footer shows it beside
+    // the labeled count, so a person sees that nothing is only in memory).
+    void setSavedLabels(qint64 count);
 
 Q_SIGNALS:
     // A label for a waiting pair; a receiver that cannot take it calls
@@ -114,6 +117,7 @@ private:
     QMap<LabelAction, QPushButton*> m_buttons;
     QLabel* m_reveal;
     QLabel* m_counter;
+    qint64 m_savedLabels = 0;
 };
 
 }  // namespace preflab

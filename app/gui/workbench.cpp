@@ -36,6 +36,7 @@ Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObjec
     connect(c, &RunController::runStarted, w, &MainWindow::runStarted);
     connect(c, &RunController::runEnded, w, &MainWindow::runEnded);
     connect(c, &RunController::labelQueueChanged, labeling, &LabelingView::setLabelQueue);
+    connect(c, &RunController::labelsSaved, labeling, &LabelingView::setSavedLabels);
     connect(c, &RunController::writeFailed, w, &MainWindow::showWriteError);
 }
 

@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QPointer>
 
+#include <algorithm>
 #include <unordered_set>
 
 namespace preflab {
@@ -81,6 +82,10 @@ bool RunController::startRun(const RunConfig& config, QString* error) {
     m_runId = 0;
     m_queueVersion = 0;
     m_labeledThisRun.clear();
+    m_unsavedLabels.clear();
+    m_givenLabels.clear();
+    m_labelsSaved = 0;
+    Q_EMIT labelsSaved(0);
     m_state = RunState::Starting;
     m_session = std::make_unique<TrainingSession>(setup);
     TrainingWorker* w = m_session->worker();
@@ -138,10 +143,39 @@ void RunController::stop() {
 
 bool RunController::label(const Judgement& judgement) {
     if (!m_queue || !m_session) return false;
+    Judgement j = judgement;
+    if (j.timeMs == 0) j.timeMs = nowMs();
+    j.stored = true;  // written here, now: the run's recorder leaves it alone
     PairForJudging labeled;
-    if (!m_queue->provide(judgement, &labeled)) return false;
+    if (!m_queue->provide(j, &labeled)) return false;
+    // The pair's row went into the same writer before the pair was shown, so
+    // the label lands after it.
+    queueLabel(j, labeled.pairIndex);
     m_labeledThisRun.push_back(std::move(labeled));
     return true;
+}
+
+void RunController::queueLabel(const Judgement& j, int64_t pairIndex) {
+    std::vector<WriteOp> ops;
+    ops.emplace_back(LabelRow{std::nullopt, m_runId, pairIndex, toString(j.choice), "human", j.annotator, j.timeMs});
+    if (j.ratingA) ops.emplace_back(RatingRow{std::nullopt, m_runId, pairIndex, "a", *j.ratingA, "human", j.annotator, j.timeMs});
+    if (j.ratingB) ops.emplace_back(RatingRow{std::nullopt, m_runId, pairIndex, "b", *j.ratingB, "human", j.annotator, j.timeMs});
+    StorageWriter& w = writer();
+    w.enqueue(std::move(ops));
+    // enqueued() read after the enqueue: another thread's rows queued in
+    // between only make the ticket later, never too early.
+    m_unsavedLabels.push_back({w.enqueued(), pairIndex});
+    m_givenLabels[pairIndex] = {j.timeMs, j.annotator};
+    onAcknowledged(w.acknowledged());
+}
+
+void RunController::onAcknowledged(uint64_t acknowledged) {
+    const qint64 before = m_labelsSaved;
+    while (!m_unsavedLabels.empty() && m_unsavedLabels.front().ticket <= acknowledged) {
+        m_unsavedLabels.pop_front();
+        ++m_labelsSaved;
+    }
+    if (m_labelsSaved != before) Q_EMIT labelsSaved(m_labelsSaved);
 }
 
 UndoResult RunController::undoLastLabel(PairForJudging* pair) {
@@ -149,18 +183,28 @@ UndoResult RunController::undoLastLabel(PairForJudging* pair) {
     const PairForJudging last = m_labeledThisRun.back();
     m_labeledThisRun.pop_back();
     if (pair) *pair = last;
-    if (m_queue && m_queue->retract(last.pairIndex)) return UndoResult::Retracted;
+    if (m_queue && m_queue->retract(last.pairIndex)) {
+        // The run never used it: the row written when it was given goes too.
+        const auto given = m_givenLabels.find(last.pairIndex);
+        if (given != m_givenLabels.end()) {
+            writer().enqueue(LabelRetraction{m_runId, last.pairIndex, given->second.annotator, given->second.timeMs});
+            const auto pending = std::find_if(m_unsavedLabels.begin(), m_unsavedLabels.end(),
+                                              [&](const PendingLabel& p) { return p.pairIndex == last.pairIndex; });
+            if (pending != m_unsavedLabels.end()) m_unsavedLabels.erase(pending);
+            else Q_EMIT labelsSaved(--m_labelsSaved);
+            m_givenLabels.erase(given);
+        }
+        return UndoResult::Retracted;
+    }
     return UndoResult::AlreadyUsed;
 }
 
 void RunController::correct(const PairForJudging& pair, const Judgement& j) {
     // Through the run's own writer: the pair's row was queued before the pair
     // was shown, so the correction lands after it.
-    std::vector<WriteOp> ops;
-    ops.emplace_back(LabelRow{std::nullopt, m_runId, pair.pairIndex, toString(j.choice), "human", j.annotator, nowMs()});
-    if (j.ratingA) ops.emplace_back(RatingRow{std::nullopt, m_runId, pair.pairIndex, "a", *j.ratingA, "human", j.annotator, nowMs()});
-    if (j.ratingB) ops.emplace_back(RatingRow{std::nullopt, m_runId, pair.pairIndex, "b", *j.ratingB, "human", j.annotator, nowMs()});
-    writer().enqueue(std::move(ops));
+    Judgement stamped = j;
+    stamped.timeMs = nowMs();
+    queueLabel(stamped, pair.pairIndex);
 }
 
 void RunController::relabel(qint64 pairId, Choice choice, const QString& annotator) {
@@ -174,6 +218,11 @@ bool RunController::flushWrites() {
 StorageWriter& RunController::writer() {
     if (!m_writer) {
         QPointer<RunController> self(this);
+        // Acknowledgements arrive on the writer's thread: hop to ours.
+        auto onAck = [self](uint64_t acknowledged) {
+            QMetaObject::invokeMethod(self, [self, acknowledged] { if (self) self->onAcknowledged(acknowledged); },
+                                      Qt::QueuedConnection);
+        };
         m_writer = std::make_shared<StorageWriter>(m_databasePath.toStdString(), [self](const std::string& err) {
             // Called on the writer's thread. The rows stay queued; an active
             // run pauses (resuming retries them).
@@ -187,7 +236,7 @@ StorageWriter& RunController::writer() {
                     Q_EMIT self->writeFailed(message);
                 }
             }, Qt::QueuedConnection);
-        });
+        }, onAck);
     }
     return *m_writer;
 }

@@ -13,6 +13,9 @@
 #include <QObject>
 #include <QVector>
 
+#include <deque>
+#include <unordered_map>
+
 #include <memory>
 
 namespace preflab {
@@ -44,7 +47,9 @@ public:
     RunState state() const { return m_state; }
 
     // Labels a waiting pair (choice, and ratings in rating mode). False when the
-    // pair is no longer waiting (a fallback judge took it).
+    // pair is no longer waiting (a fallback judge took it). The label is
+    // queued for the database at once, before the run uses it; labelsSaved()
+    // says when it is on disk.
     bool label(const Judgement& judgement);
     // Takes back the last label this session gave. AlreadyUsed: the run had
     // collected it; *pair is filled so the person can correct it (correct()).
@@ -65,8 +70,13 @@ Q_SIGNALS:
     // The pairs waiting for a person, oldest first (empty when none or no run).
     void labelQueueChanged(const QVector<preflab::PairForJudging>& waiting);
     void writeFailed(const QString& message);
+    // How many of the labels given to the active run through this controller
+    // (label(), correct()) are on disk now, less those taken back by undo.
+    void labelsSaved(qint64 count);
 
 private:
+    void queueLabel(const Judgement& judgement, int64_t pairIndex);
+    void onAcknowledged(uint64_t acknowledged);
     StorageWriter& writer();
     void endSession();
     void onQueueSnapshot(const HumanLabelQueue* queue, const LabelQueueSnapshot& snapshot);
@@ -80,6 +90,19 @@ private:
     RunState m_state = RunState::Finished;
     uint64_t m_queueVersion = 0;
     std::vector<PairForJudging> m_labeledThisRun;  // for undo, newest last
+    // Labels written but not yet acknowledged by the writer: the writer's row
+    // count at which each is on disk, and its pair.
+    struct PendingLabel {
+        uint64_t ticket;
+        int64_t pairIndex;
+    };
+    std::deque<PendingLabel> m_unsavedLabels;
+    struct GivenLabel {
+        int64_t timeMs;
+        std::string annotator;
+    };
+    std::unordered_map<int64_t, GivenLabel> m_givenLabels;  // pair index -> this session's newest label, as written
+    qint64 m_labelsSaved = 0;
 };
 
 }  // namespace preflab

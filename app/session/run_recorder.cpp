@@ -40,6 +40,7 @@ void RunRecorder::pairsGenerated(const std::vector<PairRecord>& pairs) {
 void RunRecorder::pairsJudged(const std::vector<Judgement>& judgements) {
     std::vector<WriteOp> ops;
     for (const Judgement& j : judgements) {
+        if (j.stored) continue;
         ops.emplace_back(LabelRow{std::nullopt, m_runId, j.pairIndex, toString(j.choice), toString(j.source),
                                   j.annotator, j.timeMs});
         if (j.ratingA) ops.emplace_back(RatingRow{std::nullopt, m_runId, j.pairIndex, "a", *j.ratingA, toString(j.source), j.annotator, j.timeMs});

@@ -35,6 +35,10 @@ struct Judgement {
     int64_t timeMs = 0;  // milliseconds since the epoch
     // Optional numeric ratings of A and B (a person's 1-7 scores in rating mode).
     std::optional<double> ratingA, ratingB;
+    // Already written to the database by whoever gave it: a person's label is
+    // stored the moment it is given (RunController), not when the run uses it,
+    // so a crash in between loses nothing. The run's recorder skips these.
+    bool stored = false;
 };
 
 int64_t nowMs();

@@ -2,6 +2,8 @@
 
 #include "storage/schema_migrations.h"
 
+#include <sqlite3.h>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -32,6 +34,9 @@ void checkIntegrity(SqliteConnection& c) {
         SqliteStatement s(c, "PRAGMA quick_check");
         while (s.step()) result += (result.empty() ? "" : "; ") + s.text(0);
     } catch (const StorageError& e) {
+        // A database that cannot be read for lack of write access (WAL needs
+        // its -shm file) is not damaged: pass that error on as it is.
+        if (e.code() == SQLITE_READONLY || e.code() == SQLITE_CANTOPEN) throw;
         throw StorageError(c.path() + ": the database failed its integrity check (" + e.what() +
                            "); it was left untouched", e.code());
     }

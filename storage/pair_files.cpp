@@ -137,7 +137,8 @@ ImportReport readPairsJsonl(const std::string& path, std::vector<PairRow>& pairs
     return report;
 }
 
-ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBadLines, const std::string& annotator) {
+ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBadLines, const std::string& annotator,
+                              const std::function<void(const PairRow&)>& onPair) {
     ImportReport report;
     PreferenceStore store(db);
     Transaction tx(db.connection());
@@ -149,6 +150,7 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
         const int64_t id = store.insertPair(pair);
         store.insertLabel({id, std::nullopt, std::nullopt, "a", "import", annotator, now});
         ++report.pairsStored;
+        if (onPair) onPair(pair);
     });
     if (!report.errors.empty() && !skipBadLines) {
         report.pairsStored = 0;

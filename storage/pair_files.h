@@ -8,6 +8,7 @@
 #include "storage/records.h"
 
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,11 @@ struct ImportReport {
 // every good line lands in `pairs`, every bad one in the report's errors.
 ImportReport readPairsJsonl(const std::string& path, std::vector<PairRow>& pairs);
 
-// skipBadLines = false: any bad line means nothing is stored.
+// skipBadLines = false: any bad line means nothing is stored. `onPair` sees
+// each good pair as it is stored (pair.a is the chosen response).
 ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBadLines = false,
-                              const std::string& annotator = {});
+                              const std::string& annotator = {},
+                              const std::function<void(const PairRow&)>& onPair = {});
 
 // Writes every pair whose latest label is A or B. Returns the count. The file
 // appears complete or not at all (written to a temporary name, then renamed).

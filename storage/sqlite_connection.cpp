@@ -14,6 +14,15 @@ SqliteConnection::SqliteConnection(const std::string& path, bool create) : m_pat
         throw StorageError(path + ": cannot open database: " + msg, rc);
     }
     sqlite3_extended_result_codes(m_db, 0);
+    // SQLITE_OPEN_READWRITE quietly opens a write-protected file read-only;
+    // PrefLab writes to every database it opens, so say so now.
+    if (sqlite3_db_readonly(m_db, "main") == 1) {
+        sqlite3_close(m_db);
+        m_db = nullptr;
+        throw StorageError(path + ": the database is read-only (this user may not write the file); PrefLab stores runs "
+                                  "and labels in it: make it writable or choose another database (--db)",
+                           SQLITE_READONLY);
+    }
     // Another process may be writing: wait for its lock (up to 10 s) from the
     // very first statement, the integrity check at open included.
     sqlite3_busy_timeout(m_db, 10000);
@@ -27,6 +36,10 @@ void SqliteConnection::fail(const std::string& what, int code) const {
     std::string msg = m_path + ": " + what + ": " + sqlite3_errmsg(m_db);
     if (code == SQLITE_FULL) msg += " (the disk is full; nothing from this write was stored)";
     if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) msg += " (the database file is damaged)";
+    if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) {
+        msg += " (the database or its folder is read-only: SQLite also writes " + m_path + "-wal and " + m_path +
+               "-shm beside it)";
+    }
     throw StorageError(msg, code);
 }
 

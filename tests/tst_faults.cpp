@@ -15,8 +15,10 @@
 
 #include <csignal>
 #include <random>
+#include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 using namespace preflab;
 using namespace preflab::test;
@@ -30,16 +32,21 @@ struct Result {
 };
 
 // Starts `preflab ARGS` with every file it writes capped at fileSizeLimit
-// bytes (0: no limit).
-void startPreflab(QProcess& p, const QStringList& args, qint64 fileSizeLimit) {
+// bytes (0: no limit). `unprivileged`: as user and group nobody when the
+// tests run as root, whom file permissions do not stop.
+void startPreflab(QProcess& p, const QStringList& args, qint64 fileSizeLimit, bool unprivileged = false) {
     p.setProcessChannelMode(QProcess::MergedChannels);
-    if (fileSizeLimit > 0) {
-        p.setChildProcessModifier([fileSizeLimit] {
+    p.setChildProcessModifier([fileSizeLimit, unprivileged] {
+        if (fileSizeLimit > 0) {
             const rlimit limit{static_cast<rlim_t>(fileSizeLimit), static_cast<rlim_t>(fileSizeLimit)};
             setrlimit(RLIMIT_FSIZE, &limit);
             std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead of killing
-        });
-    }
+        }
+        if (unprivileged && geteuid() == 0) {
+            const gid_t nogroup = 65534;
+            if (setgroups(0, nullptr) != 0 || setgid(nogroup) != 0 || setuid(65534) != 0) _exit(126);
+        }
+    });
     p.start(QStringLiteral(PREFLAB_CLI), args);
 }
 
@@ -56,11 +63,21 @@ Result finish(QProcess& p) {
 }
 
 // `preflab ARGS` to its end.
-Result runCommand(const QStringList& args, qint64 fileSizeLimit = 0) {
+Result runCommand(const QStringList& args, qint64 fileSizeLimit = 0, bool unprivileged = false) {
     QProcess p;
-    startPreflab(p, args, fileSizeLimit);
+    startPreflab(p, args, fileSizeLimit, unprivileged);
     return finish(p);
 }
+
+void setMode(const QString& path, QFile::Permissions mode) {
+    QVERIFY2(QFile::setPermissions(path, mode), qPrintable(path));
+}
+
+constexpr QFile::Permissions kReadOnly = QFile::ReadOwner | QFile::ReadGroup | QFile::ReadOther;
+constexpr QFile::Permissions kReadWrite = kReadOnly | QFile::WriteOwner | QFile::WriteGroup | QFile::WriteOther;
+constexpr QFile::Permissions kFolderReadOnly =
+    kReadOnly | QFile::ExeOwner | QFile::ExeGroup | QFile::ExeOther | QFile::WriteOwner;  // 0755: only its owner writes
+constexpr QFile::Permissions kFolderOpen = kFolderReadOnly | QFile::WriteGroup | QFile::WriteOther;  // 0777
 
 QStringList runArgs(const QTemporaryDir& dir, const std::string& model) {
     return {"run", "--model", QString::fromStdString(model), "--db", dir.path() + "/faults.db", "--data-dir",
@@ -218,6 +235,94 @@ private Q_SLOTS:
         QCOMPARE(queryInt64(dbPath(dir), "SELECT count(*) FROM metrics"), metrics);
     }
 
+    // A database this user may not write (the file, or the folder where
+    // SQLite keeps its -wal and -shm files): refused at once with the file's
+    // name and what to do; nothing in it changes.
+    void readOnlyDatabaseIsRefusedByName_data() {
+        QTest::addColumn<bool>("folderOnly");
+        QTest::newRow("file read-only") << false;
+        QTest::newRow("folder read-only") << true;
+    }
+
+    void readOnlyDatabaseIsRefusedByName() {
+        QFETCH(bool, folderOnly);
+        QTemporaryDir dir;
+        const std::string model = writeTinyModel(dir.path());
+        QVERIFY(runPreflab(dir, model, {"--steps", "2"}).exitCode == 0);
+        const QString db = QString::fromStdString(dbPath(dir));
+        const QByteArray before = sha256(db);
+        const int64_t metrics = queryInt64(dbPath(dir), "SELECT count(*) FROM metrics");
+        setMode(dir.path(), folderOnly ? kFolderReadOnly : kFolderOpen);
+        setMode(db, folderOnly ? kReadWrite : kReadOnly);
+        setMode(QString::fromStdString(model), kReadOnly);
+        const Result r = runCommand(runArgs(dir, model) + QStringList{"--steps", "2"}, 0, true);
+        setMode(dir.path(), kFolderReadOnly);
+        setMode(db, kReadWrite | QFile::WriteOwner);
+        QVERIFY2(!r.crashed && r.exitCode != 0, qPrintable(r.output));
+        QVERIFY2(r.output.contains(db) && r.output.contains("read-only") && !r.output.contains("integrity"),
+                 qPrintable(r.output));
+        QCOMPARE(sha256(db), before);
+        QCOMPARE(queryText(dbPath(dir), "PRAGMA integrity_check"), std::string("ok"));
+        QCOMPARE(queryInt64(dbPath(dir), "SELECT count(*) FROM metrics"), metrics);
+    }
+
+    // A data folder this user may not write: the run stops before its first
+    // step (checkpoints go there) and before pretraining (the starter model
+    // is cached there), naming the folder; no run is recorded.
+    void unwritableDataFolderFailsBeforeAnyWork_data() {
+        QTest::addColumn<bool>("starter");
+        QTest::newRow("checkpoints") << false;
+        QTest::newRow("starter model") << true;
+    }
+
+    void unwritableDataFolderFailsBeforeAnyWork() {
+        QFETCH(bool, starter);
+        QTemporaryDir dir;
+        const std::string model = writeTinyModel(dir.path());
+        QVERIFY(QDir().mkpath(dir.path() + "/data") && QDir().mkpath(dir.path() + "/db"));
+        setMode(dir.path(), kFolderReadOnly);
+        setMode(dir.path() + "/data", kFolderReadOnly);
+        setMode(dir.path() + "/db", kFolderOpen);
+        setMode(QString::fromStdString(model), kReadOnly);
+        const QString db = dir.path() + "/db/faults.db";
+        QStringList args = runArgs(dir, starter ? "starter" : model) + QStringList{"--steps", "2"};
+        args[args.indexOf("--db") + 1] = db;
+        const Result r = runCommand(args, 0, true);
+        setMode(dir.path() + "/db", kFolderReadOnly);
+        QVERIFY2(!r.crashed && r.exitCode != 0, qPrintable(r.output));
+        QVERIFY2(r.output.contains(dir.path() + "/data") && r.output.contains("not writable") &&
+                     r.output.contains(starter ? "starter model" : "checkpoints"),
+                 qPrintable(r.output));
+        QVERIFY2(!r.output.contains("Starter model ready") && !r.output.contains("Summary of run"), qPrintable(r.output));
+        if (QFile::exists(db)) {
+            QCOMPARE(queryText(db.toStdString(), "PRAGMA integrity_check"), std::string("ok"));
+            QCOMPARE(queryInt64(db.toStdString(), "SELECT count(*) FROM runs"), int64_t(0));
+        }
+        QCOMPARE(filesUnder(dir.path() + "/data"), QStringList{});
+    }
+
+    // Import stores pairs whole and says how many a model will see cut: a
+    // prompt or a response far past the context, and one pair that fits.
+    void importSaysHowManyPairsTrainingWillCut() {
+        QTemporaryDir dir;
+        const QString file = dir.path() + "/long.jsonl";
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        const int context = static_cast<int>(TransformerConfig{}.maxSeqLen);
+        const QByteArray longText(3 * context, 'x');
+        f.write("{\"prompt\": \"Say hi\", \"chosen\": \"hi\", \"rejected\": \"no\"}\n");
+        f.write("{\"prompt\": \"" + longText + "\", \"chosen\": \"hi\", \"rejected\": \"no\"}\n");
+        f.write("{\"prompt\": \"Say hi\", \"chosen\": \"" + longText + "\", \"rejected\": \"no\"}\n");
+        f.close();
+        const Result r = runCommand({"import", file, "--db", dir.path() + "/import.db"});
+        QVERIFY2(!r.crashed && r.exitCode == 0, qPrintable(r.output));
+        QVERIFY2(r.output.contains(QString("2 of them are longer than the %1-token context of the built-in starter model").arg(context)),
+                 qPrintable(r.output));
+        // Stored whole: the cut happens in training, by the stated rule.
+        QCOMPARE(queryInt64((dir.path() + "/import.db").toStdString(), "SELECT max(length(text)) FROM prompts"),
+                 int64_t(3 * context));
+    }
+
     // Two processes training into one database at once: both finish, each
     // run keeps its own rows, the file stays intact.
     void twoProcessesOnOneDatabase() {
@@ -288,6 +393,10 @@ private Q_SLOTS:
             for (const QString& f : filesUnder(t.path() + "/data")) leftovers += f.endsWith(".pt") ? 0 : 1;
             if (!QFile::exists(QString::fromStdString(db))) continue;  // killed before the database existed
             QCOMPARE(queryText(db, "PRAGMA integrity_check"), std::string("ok"));
+            // The run trained only on stored labels: no pair marked trained lacks one.
+            QCOMPARE(queryInt64(db, "SELECT count(*) FROM pairs WHERE trained_step IS NOT NULL AND NOT EXISTS "
+                                    "(SELECT 1 FROM labels WHERE labels.pair_id = pairs.id)"),
+                     int64_t(0));
             // Each checkpoint row's file is complete: it loads.
             const int64_t rows = queryInt64(db, "SELECT count(*) FROM checkpoints");
             if (rows > 0) {

@@ -1,6 +1,7 @@
 // `preflab pretrain`, `import`, `export` and `runs`.
 #include "app/cli/commands.h"
 #include "app/cli/starter_cache.h"
+#include "core/loop/pair_context_check.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
 #include "storage/pair_files.h"
@@ -55,15 +56,21 @@ int runImportCommand(const QStringList& args) {
     p.addOption({"db", "Database file.", "path"});
     p.addOption({"skip-bad", "Store the good lines even if some lines are bad (bad ones are reported, never stored)."});
     p.addOption({"annotator", "Annotator name stored with the imported labels.", "name"});
+    p.addOption({"model", "Count the pairs longer than this model's context (default: the built-in starter model). "
+                          "They are stored whole; training cuts them by TRL's keep_end rule.", "model"});
     p.process(QStringList{"preflab import"} + args);
     if (p.positionalArguments().size() != 1) {
         std::fprintf(stderr, "preflab import: expected one file\n");
         return 2;
     }
     try {
+        const PairContextCheck context(p.value("model").toStdString());
+        int64_t longer = 0;
         auto db = Database::open(databaseOption(p));
         const ImportReport r = importPairsJsonl(*db, p.positionalArguments().front().toStdString(), p.isSet("skip-bad"),
-                                                p.value("annotator").toStdString());
+                                                p.value("annotator").toStdString(), [&](const PairRow& pair) {
+                                                    longer += context.wouldTruncate(pair.prompt, pair.a.text, pair.b.text);
+                                                });
         std::fputs(r.describe().c_str(), stderr);
         if (!r.stored) {
             std::fprintf(stderr, "preflab import: %zu bad line(s) in %s; nothing was stored (use --skip-bad to store "
@@ -72,6 +79,10 @@ int runImportCommand(const QStringList& args) {
         }
         std::printf("Imported %lld pairs from %s into %s%s\n", static_cast<long long>(r.pairsStored), r.file.c_str(),
                     db->path().c_str(), r.errors.empty() ? "" : " (bad lines skipped, see above)");
+        std::printf("%lld of them are longer than the %lld-token context of %s: they are stored whole, and training cuts "
+                    "them (the prompt keeps its end, each response its start)\n",
+                    static_cast<long long>(longer), static_cast<long long>(context.contextTokens()),
+                    context.modelName().c_str());
         return r.errors.empty() ? 0 : 1;
     } catch (const std::exception& e) {
         return fail(e);

@@ -181,6 +181,7 @@ int executeRun(const SessionSetup& setup, bool quiet) {
     printer.line.done();
     std::signal(SIGINT, SIG_DFL);
 
+    if (runId == 0) return exitCode;  // it failed before its run existed: the error said why
     std::printf("\nSummary of run %lld (%lld steps, %.2f steps/s):\n", static_cast<long long>(runId),
                 static_cast<long long>(printer.step), printer.stepsPerSecond());
     for (const char* name : {"loss", "rewards/margins", "rewards/accuracies", "objective/kl", "kl/k1", "kl/exact",

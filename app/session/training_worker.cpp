@@ -5,6 +5,7 @@
 #include "core/judges/make_judge.h"
 #include "core/loop/checkpoint_paths.h"
 #include "core/loop/online_loop.h"
+#include "core/runtime/writable_folder.h"
 #include "preflab_version.h"
 #include "storage/database.h"
 #include "storage/pair_files.h"
@@ -14,6 +15,8 @@
 
 #include <QMetaObject>
 #include <QTimer>
+
+#include <filesystem>
 
 
 namespace preflab {
@@ -46,6 +49,11 @@ void TrainingWorker::start() {
             if (!m_setup.config.pairs.empty()) loopSetup.offlinePairs = loadOfflinePairs(m_setup.config.pairs, *db);
             if (!m_setup.config.ratings.empty()) loopSetup.ratedResponses = loadRatedResponses(m_setup.config.ratings, *db);
             databaseId = db->identity();
+            // Checkpoints go under the data folder: find out now, before a
+            // step is spent, whether they can be written there.
+            requireWritableFolder(std::filesystem::path(runCheckpointDir(m_setup.dataDir, databaseId, 0)).parent_path().string(),
+                                  "this run's checkpoints go there: make the data folder writable or choose another "
+                                  "(--data-dir, or PREFLAB_DATA_DIR)");
             RunStore runs(*db);
             if (m_setup.resumeRunId > 0) {
                 const auto run = runs.find(m_setup.resumeRunId);

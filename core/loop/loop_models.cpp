@@ -69,14 +69,18 @@ LoopModels::LoopModels(LoopContext& ctx) {
     sampling.maxNewTokens = static_cast<int>(cfg.maxNewTokens);
 }
 
-TokenIds LoopModels::promptIds(const std::string& prompt) const {
-    if (!chat) return tokenizer->promptIds(prompt);
+TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemplate>& chat, const std::string& prompt) {
+    if (!chat) return tokenizer.promptIds(prompt);
     TokenIds ids;
     // Templates that name their BOS carry it as text; the plain format gets the tokenizer's.
-    if (chat->format == ChatFormat::Plain && tokenizer->special().bos >= 0) ids.push_back(tokenizer->special().bos);
-    const TokenIds body = tokenizer->encode(chat->apply(prompt));
+    if (chat->format == ChatFormat::Plain && tokenizer.special().bos >= 0) ids.push_back(tokenizer.special().bos);
+    const TokenIds body = tokenizer.encode(chat->apply(prompt));
     ids.insert(ids.end(), body.begin(), body.end());
     return ids;
+}
+
+TokenIds LoopModels::promptIds(const std::string& prompt) const {
+    return promptTokenIds(*tokenizer, chat, prompt);
 }
 
 at::Tensor LoopModels::policyLogits(const SequenceBatch& batch) {

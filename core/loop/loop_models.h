@@ -55,6 +55,11 @@ struct LoopModels {
     at::Tensor sampledLogits(const at::Tensor& logits) const;
 };
 
+// The ids a model sees before its response: the built-in model's BOS +
+// prompt + SEP, or a Hugging Face model's chat template (with the
+// tokenizer's BOS in front for the plain format).
+TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemplate>& chat, const std::string& prompt);
+
 // Puts a model in eval mode (no dropout, LoRA dropout included) for a scope
 // and restores its mode after: evaluation, and the forward passes whose
 // log-probabilities must be those of the distribution that was sampled.

@@ -3,6 +3,7 @@
 #include "core/nn/model_file.h"
 #include "core/nn/sequence_batch.h"
 #include "core/runtime/compute_threads.h"
+#include "core/runtime/writable_folder.h"
 #include "core/task/toy_world_task.h"
 #include "core/text/byte_tokenizer.h"
 
@@ -32,6 +33,9 @@ PretrainResult pretrainStarterModel(const PretrainSpec& spec, const std::string&
                                     const std::function<void(const PretrainProgress&)>& progress,
                                     const std::atomic_bool* cancel) {
     const auto t0 = std::chrono::steady_clock::now();
+    requireWritableFolder(std::filesystem::path(outPath).parent_path().string(),
+                          "the starter model is cached there: make the data folder writable or choose another "
+                          "(--data-dir, or PREFLAB_DATA_DIR)");
     configureComputeThreads(spec.threads);
     torch::manual_seed(spec.seed);
     ByteTokenizer tok;

@@ -103,7 +103,9 @@ void saveModelFile(const std::string& path, Transformer& model, const ModelFileI
     }
     const std::string data = bytes.str();
     std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+    std::filesystem::create_directories(folder, ec);
+    if (ec) fail(path, "cannot create the folder " + folder.string() + ": " + ec.message());
     QSaveFile file(QString::fromStdString(path));
     // Unbuffered: a failed write reports the system's reason (file too large, no space left).
     if (!file.open(QIODevice::WriteOnly | QIODevice::Unbuffered)) fail(path, "cannot write: " + file.errorString().toStdString());

@@ -20,10 +20,15 @@
 #include "support/hf_fixtures.h"
 #include "support/test_main.h"
 
+#include <QCryptographicHash>
+#include <QDir>
 #include <QJsonArray>
 #include <QTemporaryDir>
 
+#include <csignal>
 #include <cstdlib>
+#include <functional>
+#include <sys/resource.h>
 
 using namespace preflab;
 using namespace preflab::test;
@@ -87,12 +92,85 @@ QString writeFolder(const QString& folder, bool llama) {
     return folder;
 }
 
+// A full disk for this process while it lives: every file it writes is capped
+// at `bytes` (RLIMIT_FSIZE's soft limit; SIGXFSZ ignored, so a write past it
+// fails with EFBIG instead of killing). Restored on destruction.
+class FileSizeLimit {
+public:
+    explicit FileSizeLimit(rlim_t bytes) {
+        getrlimit(RLIMIT_FSIZE, &m_old);
+        m_oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit limit = m_old;
+        limit.rlim_cur = bytes;
+        setrlimit(RLIMIT_FSIZE, &limit);
+    }
+    ~FileSizeLimit() {
+        setrlimit(RLIMIT_FSIZE, &m_old);
+        std::signal(SIGXFSZ, m_oldHandler);
+    }
+
+private:
+    rlimit m_old{};
+    void (*m_oldHandler)(int) = nullptr;
+};
+
+QByteArray fileHash(const QString& path) {
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256) : QByteArray();
+}
+
+// Every file in `folder` with its hash.
+QMap<QString, QByteArray> folderHashes(const QString& folder) {
+    QMap<QString, QByteArray> out;
+    for (const QString& name : QDir(folder).entryList(QDir::Files | QDir::Hidden)) out[name] = fileHash(folder + "/" + name);
+    return out;
+}
+
 }  // namespace
 
 class TestLora : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // The Hugging Face and PEFT exports on a full disk: an error naming the
+    // file that could not be written; the earlier export in the same folder
+    // is untouched (every file, byte for byte) and no temporary file is left.
+    void exportsOnAFullDiskKeepTheEarlierExport() {
+        QTemporaryDir dir;
+        const QString folder = writeFolder(dir.path() + "/model", true);
+        Transformer m = loadHfModel(folder.toStdString());
+        m->addLora(loraConfig(2, {"q_proj", "v_proj"}));
+        const QString merged = dir.path() + "/merged", peft = dir.path() + "/peft";
+        exportHfFolder(m, folder.toStdString(), merged.toStdString());
+        exportPeftAdapter(m, folder.toStdString(), peft.toStdString());
+        const auto mergedBefore = folderHashes(merged), peftBefore = folderHashes(peft);
+        {
+            torch::NoGradGuard noGrad;
+            for (auto& p : m->trainableParameters()) p.add_(1.0);  // a later, different export
+        }
+        struct Case {
+            QString folder, weights;
+            std::function<void()> write;
+        };
+        const std::vector<Case> cases{
+            {merged, "model.safetensors", [&] { exportHfFolder(m, folder.toStdString(), merged.toStdString()); }},
+            {peft, "adapter_model.safetensors", [&] { exportPeftAdapter(m, folder.toStdString(), peft.toStdString()); }}};
+        for (const Case& c : cases) {
+            QString error;
+            {
+                FileSizeLimit full(static_cast<rlim_t>(QFileInfo(c.folder + "/" + c.weights).size() / 2));
+                try {
+                    c.write();
+                } catch (const std::exception& e) {
+                    error = QString::fromUtf8(e.what());
+                }
+            }
+            QVERIFY2(error.contains(c.folder + "/" + c.weights), qPrintable(c.folder + ": " + error));
+        }
+        QCOMPARE(folderHashes(merged), mergedBefore);
+        QCOMPARE(folderHashes(peft), peftBefore);
+    }
+
     void targetsSelectSites_data() {
         QTest::addColumn<bool>("llama");
         QTest::addColumn<QString>("targets");

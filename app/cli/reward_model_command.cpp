@@ -9,6 +9,7 @@
 #include "app/session/offline_pairs.h"
 #include "core/loop/reward_model.h"
 #include "core/loop/dataset_sampler.h"
+#include "core/runtime/atomic_file.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
 
@@ -16,7 +17,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 
 #include <chrono>
 #include <cstdio>
@@ -110,19 +110,18 @@ int runTrainRewardModelCommand(const QStringList& args) {
             spec.goldGaps = sampled.goldGaps;
             source = QStringLiteral("the starter's samples, labelled by the task's true reward");
             if (p.isSet("save-pairs")) {
-                QSaveFile file(p.value("save-pairs"));
-                if (file.open(QIODevice::WriteOnly)) {
-                    for (size_t i = 0; i < sampled.pairs.size(); ++i) {
-                        const OfflinePair& g = sampled.pairs[i];
-                        const QJsonObject o{{"prompt", QString::fromStdString(g.prompt)},
-                                            {"chosen", QString::fromStdString(g.chosen)},
-                                            {"rejected", QString::fromStdString(g.rejected)},
-                                            {"gold_gap", sampled.goldGaps[i]}};
-                        file.write(QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
-                    }
+                AtomicFile file(p.value("save-pairs").toStdString());
+                for (size_t i = 0; i < sampled.pairs.size(); ++i) {
+                    const OfflinePair& g = sampled.pairs[i];
+                    const QJsonObject o{{"prompt", QString::fromStdString(g.prompt)},
+                                        {"chosen", QString::fromStdString(g.chosen)},
+                                        {"rejected", QString::fromStdString(g.rejected)},
+                                        {"gold_gap", sampled.goldGaps[i]}};
+                    const QByteArray line = QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
+                    file.write(line.constData(), static_cast<size_t>(line.size()));
                 }
                 if (!file.commit()) {
-                    throw std::runtime_error(p.value("save-pairs").toStdString() + ": " + file.errorString().toStdString());
+                    throw std::runtime_error(p.value("save-pairs").toStdString() + ": " + file.error());
                 }
             }
         } else {
@@ -153,10 +152,9 @@ int runTrainRewardModelCommand(const QStringList& args) {
         });
         line.done();
         if (p.isSet("metrics")) {
-            QSaveFile file(p.value("metrics"));
-            if (!file.open(QIODevice::WriteOnly) || file.write(curves) != curves.size() || !file.commit()) {
-                throw std::runtime_error(p.value("metrics").toStdString() + ": " + file.errorString().toStdString());
-            }
+            const std::string error = writeFileAtomically(p.value("metrics").toStdString(),
+                                                          std::string_view(curves.constData(), static_cast<size_t>(curves.size())));
+            if (!error.empty()) throw std::runtime_error(p.value("metrics").toStdString() + ": " + error);
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::fprintf(info,

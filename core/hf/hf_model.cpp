@@ -2,7 +2,9 @@
 
 #include "core/hf/json_file.h"
 #include "core/hf/safetensors_tensors.h"
+#include "core/runtime/atomic_file.h"
 
+#include <QFile>
 #include <QJsonObject>
 
 #include <filesystem>
@@ -279,6 +281,21 @@ Transformer loadHfModel(const std::string& folder, at::ScalarType dtype, HfModel
     return model;
 }
 
+namespace {
+
+// A copy cut short (a full disk, a file size limit) is an error naming the
+// file and leaves the earlier file, not a partial one
+// (std::filesystem::copy_file writes in place).
+void copyAtomically(const fs::path& from, const fs::path& to) {
+    QFile in(QString::fromStdString(from.string()));
+    if (!in.open(QIODevice::ReadOnly)) fail(from.string(), "cannot read: " + in.errorString().toStdString());
+    const QByteArray data = in.readAll();  // config and tokenizer files: a few MB at most
+    const std::string error = writeFileAtomically(to.string(), std::string_view(data.constData(), static_cast<size_t>(data.size())));
+    if (!error.empty()) fail(to.string(), error);
+}
+
+}  // namespace
+
 void exportHfFolder(Transformer& model, const std::string& sourceFolder, const std::string& outFolder, at::ScalarType dtype) {
     const HfModelInfo info = readHfModelConfig(sourceFolder);
     const TransformerConfig& c = model->config();
@@ -309,8 +326,7 @@ void exportHfFolder(Transformer& model, const std::string& sourceFolder, const s
                              "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model"}) {
         const fs::path from = fs::path(sourceFolder) / name;
         if (!fs::exists(from)) continue;
-        fs::copy_file(from, fs::path(outFolder) / name, fs::copy_options::overwrite_existing, ec);
-        if (ec) fail((fs::path(outFolder) / name).string(), "cannot copy: " + ec.message());
+        copyAtomically(from, fs::path(outFolder) / name);
     }
 }
 

@@ -1,11 +1,12 @@
 #include "core/hf/peft_adapter.h"
 
+#include "core/runtime/atomic_file.h"
+
 #include "core/hf/json_file.h"
 #include "core/hf/safetensors_tensors.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QSaveFile>
 
 #include <filesystem>
 #include <stdexcept>
@@ -77,11 +78,9 @@ void exportPeftAdapter(Transformer& model, const std::string& baseModel, const s
         {"alpha_pattern", QJsonObject()},
     };
     const std::string path = (fs::path(outFolder) / "adapter_config.json").string();
-    QSaveFile file(QString::fromStdString(path));
     const QByteArray bytes = QJsonDocument(config).toJson(QJsonDocument::Indented);
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-        fail(path, "cannot write: " + file.errorString().toStdString());
-    }
+    const std::string error = writeFileAtomically(path, std::string_view(bytes.constData(), static_cast<size_t>(bytes.size())));
+    if (!error.empty()) fail(path, error);
 }
 
 void loadPeftAdapter(Transformer& model, const std::string& adapterFolder) {

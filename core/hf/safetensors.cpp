@@ -1,9 +1,10 @@
 #include "core/hf/safetensors.h"
 
+#include "core/runtime/atomic_file.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 #include <QStringDecoder>
 
 #include <algorithm>
@@ -247,17 +248,15 @@ void writeSafetensors(const std::string& path, const std::vector<StTensorData>& 
     }
     QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
     while (json.size() % 8 != 0) json.append(' ');  // keep the data 8-byte aligned, as the reference writer does
-    QSaveFile out(QString::fromStdString(path));
-    if (!out.open(QIODevice::WriteOnly)) fail(path, "cannot write: " + out.errorString().toStdString());
+    AtomicFile out(path);
     char length[8];
     uint64_t n = static_cast<uint64_t>(json.size());
     for (int i = 0; i < 8; ++i) length[i] = static_cast<char>((n >> (8 * i)) & 0xFF);
-    bool ok = out.write(length, 8) == 8 && out.write(json) == json.size();
+    bool ok = out.write(length, 8) && out.write(json.constData(), static_cast<size_t>(json.size()));
     for (size_t i = 0; i < tensors.size() && ok; ++i) {
-        ok = sizes[i] == 0 || out.write(static_cast<const char*>(tensors[i].data), static_cast<qint64>(sizes[i])) ==
-                                  static_cast<qint64>(sizes[i]);
+        ok = sizes[i] == 0 || out.write(static_cast<const char*>(tensors[i].data), sizes[i]);
     }
-    if (!ok || !out.commit()) fail(path, "writing failed: " + out.errorString().toStdString());
+    if (!ok || !out.commit()) fail(path, out.error());
 }
 
 }  // namespace preflab

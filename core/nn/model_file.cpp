@@ -1,8 +1,9 @@
 #include "core/nn/model_file.h"
 
+#include "core/runtime/atomic_file.h"
+
 #include <torch/serialize.h>
 
-#include <QSaveFile>
 
 #include <filesystem>
 #include <sstream>
@@ -92,8 +93,8 @@ void saveModelFile(const std::string& path, Transformer& model, const ModelFileI
     // LibTorch's archive writer reports a failed write (a full disk, a file
     // size limit) by throwing from its destructor, which terminates the
     // process. So the archive is serialised to memory, where writing cannot
-    // fail, and the bytes go to disk through QSaveFile, whose every write and
-    // final rename is checked: a failure is an error naming the file, the new
+    // fail, and the bytes go to disk through AtomicFile (every write and the
+    // final rename checked): a failure is an error naming the file, the new
     // file's temporary is removed, and the previous file at `path` is untouched.
     std::ostringstream bytes(std::ios::binary);
     try {
@@ -102,23 +103,8 @@ void saveModelFile(const std::string& path, Transformer& model, const ModelFileI
         fail(path, std::string("cannot serialise the model: ") + firstLine(e.what()));
     }
     const std::string data = bytes.str();
-    std::error_code ec;
-    const std::filesystem::path folder = std::filesystem::path(path).parent_path();
-    std::filesystem::create_directories(folder, ec);
-    if (ec) fail(path, "cannot create the folder " + folder.string() + ": " + ec.message());
-    QSaveFile file(QString::fromStdString(path));
-    // Unbuffered: a failed write reports the system's reason (file too large, no space left).
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Unbuffered)) fail(path, "cannot write: " + file.errorString().toStdString());
-    auto writeFailed = [&] {
-        // Qt's reason, where it has one ("No space left on device", ...).
-        const QString why = file.errorString();
-        const bool known = !why.isEmpty() && why != QLatin1String("Unknown error");
-        file.cancelWriting();
-        fail(path, "cannot write " + std::to_string(data.size()) + " bytes (disk full or file size limit?)" +
-                       (known ? ": " + why.toStdString() : std::string()));
-    };
-    if (file.write(data.data(), static_cast<qint64>(data.size())) != static_cast<qint64>(data.size())) writeFailed();
-    if (!file.commit()) writeFailed();
+    const std::string error = writeFileAtomically(path, data);
+    if (!error.empty()) fail(path, error);
 }
 
 ModelFileInfo readModelInfo(const std::string& path) {

@@ -27,4 +27,10 @@ void MetricStore::insertCheckpoint(const CheckpointRow& r) {
     s.run();
 }
 
+void MetricStore::deleteCheckpoint(const CheckpointPrune& r) {
+    SqliteStatement s(m_db.connection(), "DELETE FROM checkpoints WHERE run_id = ? AND step = ?");
+    s.bind(1, r.runId).bind(2, r.step);
+    s.run();
+}
+
 }  // namespace preflab

@@ -13,6 +13,7 @@ public:
     void insert(const std::vector<MetricRow>& rows);
     std::vector<MetricRow> forRun(int64_t runId, const std::string& name = {});
     void insertCheckpoint(const CheckpointRow& row);
+    void deleteCheckpoint(const CheckpointPrune& prune);
 
 private:
     Database& m_db;

@@ -74,6 +74,13 @@ struct LabelRetraction {
     int64_t createdMs = 0;
 };
 
+// A checkpoint no longer kept: its row goes (the recorder deletes its files
+// once this is on disk, so no row ever names a missing file).
+struct CheckpointPrune {
+    int64_t runId = 0;
+    int64_t step = 0;
+};
+
 struct TrainedMark {
     int64_t runId = 0;
     int64_t step = 0;

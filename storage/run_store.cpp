@@ -84,6 +84,15 @@ std::optional<CheckpointRow> RunStore::latestCheckpoint(int64_t runId) {
     return CheckpointRow{runId, s.int64(0), s.text(1), s.text(2), s.int64(3)};
 }
 
+std::vector<CheckpointRow> RunStore::checkpoints(int64_t runId) {
+    SqliteStatement s(m_db.connection(),
+                      "SELECT step, path, metrics_json, created_ms FROM checkpoints WHERE run_id = ? ORDER BY step");
+    s.bind(1, runId);
+    std::vector<CheckpointRow> out;
+    while (s.step()) out.push_back(CheckpointRow{runId, s.int64(0), s.text(1), s.text(2), s.int64(3)});
+    return out;
+}
+
 int64_t RunStore::nextPairIndex(int64_t runId) {
     SqliteStatement s(m_db.connection(), "SELECT coalesce(max(run_index) + 1, 0) FROM pairs WHERE run_id = ?");
     s.bind(1, runId);

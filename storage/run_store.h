@@ -25,6 +25,8 @@ public:
     std::vector<RunSummary> list();
     void update(const RunStatusUpdate& u);
     std::optional<CheckpointRow> latestCheckpoint(int64_t runId);
+    // Every checkpoint row of the run, oldest first.
+    std::vector<CheckpointRow> checkpoints(int64_t runId);
     // The next free pair index of a run (continues numbering after a resume).
     int64_t nextPairIndex(int64_t runId);
 

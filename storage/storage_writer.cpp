@@ -22,6 +22,7 @@ struct Applier {
     void operator()(const TrainedMark& r) { prefs.markTrained(r); }
     void operator()(const MetricRow& r) { metrics.insert({r}); }
     void operator()(const CheckpointRow& r) { metrics.insertCheckpoint(r); }
+    void operator()(const CheckpointPrune& r) { metrics.deleteCheckpoint(r); }
     void operator()(const RunStatusUpdate& r) { runs.update(r); }
 };
 

@@ -18,7 +18,8 @@
 namespace preflab {
 
 using WriteOp =
-    std::variant<PairRow, LabelRow, RatingRow, LabelRetraction, TrainedMark, MetricRow, CheckpointRow, RunStatusUpdate>;
+    std::variant<PairRow, LabelRow, RatingRow, LabelRetraction, TrainedMark, MetricRow, CheckpointRow, CheckpointPrune,
+                 RunStatusUpdate>;
 
 class StorageWriter {
 public:

@@ -323,6 +323,29 @@ private Q_SLOTS:
                  int64_t(3 * context));
     }
 
+    // Only the newest --keep-checkpoints stay on disk, rows and files alike,
+    // across a resume too.
+    void onlyTheNewestCheckpointsAreKept() {
+        QTemporaryDir dir;
+        const std::string model = writeTinyModel(dir.path());
+        QVERIFY(runPreflab(dir, model, {"--steps", "6", "--keep-checkpoints", "3"}).exitCode == 0);
+        auto steps = [&] {
+            QStringList out;
+            auto d = Database::open(dbPath(dir));
+            SqliteStatement s(d->connection(), "SELECT step, path FROM checkpoints ORDER BY step");
+            while (s.step()) {
+                out << QString::number(s.int64(0));
+                if (!QFile::exists(QString::fromStdString(s.text(1)))) out << "missing";
+            }
+            return out;
+        };
+        QCOMPARE(steps(), (QStringList{"4", "5", "6"}));
+        QCOMPARE(filesUnder(dir.path() + "/data/runs").size(), 3);
+        QVERIFY(runPreflab(dir, model, {"--resume", "1", "--steps", "8", "--keep-checkpoints", "3"}).exitCode == 0);
+        QCOMPARE(steps(), (QStringList{"6", "7", "8"}));
+        QCOMPARE(filesUnder(dir.path() + "/data/runs").size(), 3);
+    }
+
     // Two processes training into one database at once: both finish, each
     // run keeps its own rows, the file stays intact.
     void twoProcessesOnOneDatabase() {
@@ -397,6 +420,12 @@ private Q_SLOTS:
             QCOMPARE(queryInt64(db, "SELECT count(*) FROM pairs WHERE trained_step IS NOT NULL AND NOT EXISTS "
                                     "(SELECT 1 FROM labels WHERE labels.pair_id = pairs.id)"),
                      int64_t(0));
+            // No checkpoint row names a file that is gone (old ones are pruned rows first).
+            {
+                auto d = Database::open(db);
+                SqliteStatement paths(d->connection(), "SELECT path FROM checkpoints");
+                while (paths.step()) QVERIFY2(QFile::exists(QString::fromStdString(paths.text(0))), paths.text(0).c_str());
+            }
             // Each checkpoint row's file is complete: it loads.
             const int64_t rows = queryInt64(db, "SELECT count(*) FROM checkpoints");
             if (rows > 0) {

@@ -3,6 +3,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <filesystem>
+
 namespace preflab {
 namespace {
 
@@ -66,6 +68,32 @@ void RunRecorder::checkpointSaved(const CheckpointRecord& c) {
     for (const auto& [name, value] : c.metrics) metrics[QString::fromStdString(name)] = value;
     m_writer.enqueue(CheckpointRow{m_runId, c.step, c.path,
                                    QJsonDocument(metrics).toJson(QJsonDocument::Compact).toStdString(), nowMs()});
+    if (m_checkpoints.empty() || m_checkpoints.back().first != c.step) m_checkpoints.emplace_back(c.step, c.path);
+    pruneCheckpoints();
+}
+
+void RunRecorder::pruneCheckpoints() {
+    if (m_keep <= 0 || static_cast<int64_t>(m_checkpoints.size()) <= m_keep) return;
+    std::vector<std::pair<int64_t, std::string>> old;
+    while (static_cast<int64_t>(m_checkpoints.size()) > m_keep) {
+        old.push_back(m_checkpoints.front());
+        m_checkpoints.pop_front();
+        m_writer.enqueue(CheckpointPrune{m_runId, old.back().first});
+    }
+    // Rows first, files after: a crash in between leaves files no row names
+    // (disk, not a broken resume). If the rows could not be written (the
+    // writer reported it), the files stay too.
+    if (!m_writer.flush()) return;
+    for (const auto& [step, path] : old) {
+        const std::filesystem::path file(path);
+        std::error_code ec;
+        std::filesystem::remove(file, ec);
+        // Side models beside it (PPO's value model, the CPO family's outcome models): step-N.pt.value, .value1, ...
+        for (const auto& entry : std::filesystem::directory_iterator(file.parent_path(), ec)) {
+            const std::string name = entry.path().filename().string();
+            if (name.rfind(file.filename().string() + ".value", 0) == 0) std::filesystem::remove(entry.path(), ec);
+        }
+    }
 }
 
 }  // namespace preflab

@@ -4,13 +4,21 @@
 #include "core/loop/loop_types.h"
 #include "storage/storage_writer.h"
 
+#include <deque>
 #include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace preflab {
 
 class RunRecorder final : public LoopObserver {
 public:
-    RunRecorder(int64_t runId, StorageWriter& writer) : m_runId(runId), m_writer(writer) {}
+    // keepCheckpoints > 0: only that many of the run's newest checkpoints stay
+    // on disk; `existing` are the run's checkpoints from before (a resume).
+    RunRecorder(int64_t runId, StorageWriter& writer, int64_t keepCheckpoints = 0,
+                std::vector<std::pair<int64_t, std::string>> existing = {})
+        : m_runId(runId), m_writer(writer), m_keep(keepCheckpoints), m_checkpoints(existing.begin(), existing.end()) {}
 
     // Called with every metric batch after it was queued for storage (the
     // worker forwards them to the UI).
@@ -24,8 +32,12 @@ public:
     void checkpointSaved(const CheckpointRecord& checkpoint) override;
 
 private:
+    void pruneCheckpoints();
+
     int64_t m_runId;
     StorageWriter& m_writer;
+    int64_t m_keep;
+    std::deque<std::pair<int64_t, std::string>> m_checkpoints;  // (step, path) on disk, oldest first
 };
 
 }  // namespace preflab

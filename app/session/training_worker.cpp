@@ -42,6 +42,7 @@ void TrainingWorker::start() {
     try {
         LoopSetup loopSetup;
         std::string databaseId;
+        std::vector<std::pair<int64_t, std::string>> earlierCheckpoints;  // a resumed run's, oldest first
         loopSetup.config = m_setup.config;
         loopSetup.modelPath = m_setup.modelPath;
         {
@@ -60,6 +61,7 @@ void TrainingWorker::start() {
                 if (!run) throw std::runtime_error("run " + std::to_string(m_setup.resumeRunId) + " is not in " + m_setup.databasePath);
                 m_runId = run->id;
                 if (const auto ck = runs.latestCheckpoint(m_runId)) loopSetup.resumeFrom = ck->path;
+                for (const CheckpointRow& c : runs.checkpoints(m_runId)) earlierCheckpoints.emplace_back(c.step, c.path);
                 loopSetup.firstPairIndex = runs.nextPairIndex(m_runId);
             } else {
                 RunRow row;
@@ -84,7 +86,8 @@ void TrainingWorker::start() {
                                           Qt::QueuedConnection);
             });
         }
-        m_recorder = std::make_unique<RunRecorder>(m_runId, *m_writer);
+        m_recorder = std::make_unique<RunRecorder>(m_runId, *m_writer, m_setup.config.keepCheckpoints,
+                                                   std::move(earlierCheckpoints));
         m_recorder->onMetrics = [this](const std::vector<MetricSample>& samples) {
             for (const MetricSample& s : samples) m_pendingMetrics.push_back(s);
         };

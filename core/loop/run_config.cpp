@@ -66,6 +66,8 @@ const std::vector<ConfigField>& runConfigFields() {
          "Evaluation", "KL estimator", FieldEditor::Auto},
         {"checkpoint_every", &R::checkpointEvery, 0, 1'000'000, false, {}, "checkpoint every N steps (0 = at the end only)",
          "Evaluation", "Checkpoint every (steps)", FieldEditor::Auto},
+        {"keep_checkpoints", &R::keepCheckpoints, 0, 1'000'000, false, {}, "newest checkpoints kept on disk (0 = all)",
+         "Evaluation", "Checkpoints kept", FieldEditor::Auto},
         {"judge_noise", &R::judgeNoise, 0, 100, false, {}, "task judge Bradley-Terry temperature (0 = noiseless)",
          "Task judge", "Task judge noise", FieldEditor::Auto},
         {"flip_rate", &R::flipRate, 0, 0.5, false, {}, "task judge label-flip probability",

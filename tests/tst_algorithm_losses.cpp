@@ -387,6 +387,33 @@ private Q_SLOTS:
         QVERIFY(k3.back() > 0);
     }
 
+    // The held-out preference set: measured at every evaluation on the same
+    // pairs (their count does not change), zero margin and accuracy while the
+    // policy is the reference (step 0), an accuracy that counts pairs.
+    void heldOutPreferencesAreMeasuredAtEveryEvaluation() {
+        QTemporaryDir dir;
+        RunConfig c;
+        c.algorithm = "online-dpo";
+        c.heldOutPairs = 48;
+        LoopData data;
+        data.evalEvery = 2;
+        const Collector r = runLoop(dir, c, 4, data);
+        QVERIFY(r.series.count("eval/rewards/accuracies") == 1);
+        const auto& acc = r.series.at("eval/rewards/accuracies");
+        const auto& margin = r.series.at("eval/rewards/margins");
+        const auto& pairs = r.series.at("eval/held_out_pairs");
+        QCOMPARE(acc.size(), size_t(3));  // steps 0, 2, 4
+        QCOMPARE(margin.front(), 0.0);
+        QCOMPARE(acc.front(), 0.0);
+        QVERIFY(pairs.front() >= 1 && pairs.front() <= 48);
+        for (size_t i = 0; i < acc.size(); ++i) {
+            QCOMPARE(pairs[i], pairs.front());
+            const double counted = acc[i] * pairs[i];
+            QVERIFY(std::abs(counted - std::round(counted)) < 1e-9);
+        }
+        QVERIFY(margin.back() != 0.0);  // the policy moved
+    }
+
     // A dataset pair longer than the model's context is cut by the stated
     // rule and counted, once per pair.
     void longDatasetPairsAreCountedWhenCut() {

@@ -1,4 +1,5 @@
 #include "core/algo/pairwise_loss.h"
+#include "core/loop/held_out_preferences.h"
 #include "core/nn/sequence_batch.h"
 #include "support/test_main.h"
 #include "support/tiny_model.h"
@@ -42,6 +43,17 @@ at::Tensor dpoLoss(Transformer& model, const Pairs& p, const at::Tensor& refC, c
 class TestPreferenceLosses : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    // The held-out statistics by hand: beta 0.5; pair 0 margin
+    // 0.5 * ((-1 + 2) - (-3 + 2)) = 1, pair 1 0.5 * (0 - 1) = -0.5, pair 2 a
+    // tie (0, not counted as correct). Mean margin 1/6, accuracy 1/3.
+    void heldOutStatsByHand() {
+        const HeldOutStats s = heldOutStats({-1, -2, -4}, {-3, -1, -5}, {-2, -2, -4}, {-2, -2, -5}, 0.5);
+        QCOMPARE(s.margin, 0.5 / 3.0);
+        QCOMPARE(s.accuracy, 1.0 / 3.0);
+        const HeldOutStats none = heldOutStats({}, {}, {}, {}, 0.1);
+        QCOMPARE(none.accuracy, 0.0);
+    }
+
     void initTestCase() { configureComputeThreads(); }
 
     // Values computed by hand: loss = log(1 + exp(-beta h)).

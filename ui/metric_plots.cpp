@@ -64,7 +64,12 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
 
     const QString marginHelp =
         tr("Reward margin: the chosen response's implicit reward minus the rejected one's, "
-           "beta * (log pi/pi_ref(chosen) - log pi/pi_ref(rejected)). DPO pushes it up.");
+           "beta * (log pi/pi_ref(chosen) - log pi/pi_ref(rejected)). DPO pushes it up.\n\n"
+           "'own samples' is measured on each step's pairs, which the policy itself just sampled. A sample the "
+           "reference finds unlikely carries a large log-ratio just because it was drawn, and the judge mostly "
+           "rejects such samples, so this curve can fall while the policy gets better. "
+           "'held-out pairs' is measured at each evaluation on a fixed set of pairs sampled once from the reference "
+           "and labelled by the task's true reward: it says whether the policy ranks responses as the task does.");
     const QString klHelp =
         tr("KL(policy || reference) per response, estimated on fresh samples at each evaluation. "
            "The k1 estimator (log pi - log pi_ref) is unbiased but can be negative on a few samples; "
@@ -75,7 +80,8 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
            "rejected one) is a common way to do it.");
 
     QCustomPlot* margin = makePlot(tr("Reward margin"), tr("beta * log-ratio (nats)"), marginHelp);
-    addSeries(margin, QStringLiteral("rewards/margins"), tr("chosen - rejected"), kBlue, true, kPairwise);
+    addSeries(margin, QStringLiteral("rewards/margins"), tr("own samples"), kBlue, true, kPairwise);
+    addSeries(margin, QStringLiteral("eval/rewards/margins"), tr("held-out pairs"), kOrange, false, kPairwise);
     addSeries(margin, QStringLiteral("objective/scores"), tr("rollout score"), kBlue, true, kPpo);
     addSeries(margin, QStringLiteral("objective/rlhf_reward"), tr("score - KL penalty"), kOrange, true, kPpo);
     addSeries(margin, QStringLiteral("cpo/value_estimate"), tr("estimated value of the policy"), kBlue, true, kCausal);
@@ -88,8 +94,14 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
     setFamilyTitles(loss, {tr("Loss"), tr("Loss"), tr("Loss")},
                     {tr("nats per pair"), tr("policy + 0.1 x value loss"), tr("minus the objective (outcome units)")});
     QCustomPlot* accuracy = makePlot(tr("Reward accuracy"), tr("fraction of pairs"),
-                                     tr("Share of the batch's pairs whose chosen response has the higher implicit reward."));
-    addSeries(accuracy, QStringLiteral("rewards/accuracies"), tr("accuracy"), kGreen, true, kPairwise);
+                                     tr("Share of pairs whose chosen response has the strictly higher implicit reward "
+                                        "(0 at the start, when the policy is the reference).\n\n"
+                                        "'own samples': the batch's pairs, sampled by the policy itself (see the margin "
+                                        "plot's help for why this can fall while the policy improves). "
+                                        "'held-out pairs': a fixed set sampled once from the reference and labelled by "
+                                        "the task's true reward, measured at each evaluation."));
+    addSeries(accuracy, QStringLiteral("rewards/accuracies"), tr("own samples"), kGreen, true, kPairwise);
+    addSeries(accuracy, QStringLiteral("eval/rewards/accuracies"), tr("held-out pairs"), kOrange, false, kPairwise);
     addSeries(accuracy, QStringLiteral("policy/clipfrac_avg"), tr("clipped share of tokens"), kGreen, true, kPpo);
     addSeries(accuracy, QStringLiteral("cpo/ess"), tr("effective sample size"), kGreen, true, kCausal);
     setFamilyTitles(accuracy, {tr("Reward accuracy"), tr("Clip fraction"), tr("Effective sample size")},

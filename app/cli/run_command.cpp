@@ -184,11 +184,12 @@ int executeRun(const SessionSetup& setup, bool quiet) {
     if (runId == 0) return exitCode;  // it failed before its run existed: the error said why
     std::printf("\nSummary of run %lld (%lld steps, %.2f steps/s):\n", static_cast<long long>(runId),
                 static_cast<long long>(printer.step), printer.stepsPerSecond());
-    for (const char* name : {"loss", "rewards/margins", "rewards/accuracies", "objective/kl", "kl/k1", "kl/exact",
-                             "gold/reward", "gold/label_agreement", "eval/response_tokens", "data/truncated_pairs"}) {
+    for (const char* name : {"loss", "rewards/margins", "rewards/accuracies", "eval/rewards/margins", "eval/rewards/accuracies",
+                             "objective/kl", "kl/k1", "kl/exact", "gold/reward", "gold/label_agreement",
+                             "eval/response_tokens", "data/truncated_pairs"}) {
         const auto it = firstLast.find(name);
         if (it != firstLast.end()) {
-            std::printf("  %-22s first %9.4f   last %9.4f\n", name, it->second.first, it->second.second);
+            std::printf("  %-24s first %9.4f   last %9.4f\n", name, it->second.first, it->second.second);
         }
     }
     if (runId > 0) {

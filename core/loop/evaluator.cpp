@@ -50,14 +50,22 @@ void Evaluator::run(const std::atomic_bool& cancel) {
     const double n = static_cast<double>(total);
     const std::string& estimator = m_ctx.cfg.klEstimator;
     const double chosen = estimator == "k1" ? k1 : estimator == "exact" ? exact : k3;
-    m_ctx.report({{"objective/kl", chosen / n},
-                  {"kl/k1", k1 / n},
-                  {"kl/k3", k3 / n},
-                  {"kl/exact", exact / n},
-                  {"objective/entropy", entropy / n},
-                  {"gold/reward", gold / n},
-                  {"eval/response_tokens", tokens / n},
-                  {"eval/eos_rate", eos / n}});
+    Metrics metrics{{"objective/kl", chosen / n},
+                    {"kl/k1", k1 / n},
+                    {"kl/k3", k3 / n},
+                    {"kl/exact", exact / n},
+                    {"objective/entropy", entropy / n},
+                    {"gold/reward", gold / n},
+                    {"eval/response_tokens", tokens / n},
+                    {"eval/eos_rate", eos / n}};
+    HeldOutStats heldOut;
+    if (m_heldOut.evaluate(cancel, &heldOut)) {
+        metrics.push_back({"eval/rewards/accuracies", heldOut.accuracy});
+        metrics.push_back({"eval/rewards/margins", heldOut.margin});
+        metrics.push_back({"eval/held_out_pairs", static_cast<double>(m_heldOut.pairCount())});
+    }
+    if (cancel.load()) return;
+    m_ctx.report(metrics);
 }
 
 }  // namespace preflab

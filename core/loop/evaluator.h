@@ -1,8 +1,10 @@
 #pragma once
 // Periodic evaluation: fresh samples from the policy on the evaluation
 // prompts, their KL to the reference (k1, k3, exact), entropy, true reward,
-// length and EOS rate, logged as metrics at the current step.
+// length and EOS rate, and the implicit-reward accuracy and margin on the fixed
+// held-out preference set, logged as metrics at the current step.
 // Core-private (torch); used on the training thread.
+#include "core/loop/held_out_preferences.h"
 #include "core/loop/loop_context.h"
 #include "core/loop/loop_models.h"
 
@@ -12,13 +14,14 @@ namespace preflab {
 
 class Evaluator {
 public:
-    Evaluator(LoopContext& ctx, LoopModels& models) : m_ctx(ctx), m_models(models) {}
+    Evaluator(LoopContext& ctx, LoopModels& models) : m_ctx(ctx), m_models(models), m_heldOut(ctx, models) {}
     // Samples, scores and reports; reports nothing when cancelled.
     void run(const std::atomic_bool& cancel);
 
 private:
     LoopContext& m_ctx;
     LoopModels& m_models;
+    HeldOutPreferences m_heldOut;
 };
 
 }  // namespace preflab

@@ -37,6 +37,8 @@ struct RunConfig {
     // must not fill the disk (the soak: 5.7 MB per checkpoint of the built-in
     // model, 1.1 GB in two hours at the defaults; a 124 M model's is ~1.5 GB).
     int64_t keepCheckpoints = 5;
+    // Pairs in the fixed held-out preference set (held_out_preferences.h; 0 = off).
+    int64_t heldOutPairs = 64;
     double judgeNoise = 0.0;
     double flipRate = 0.0;
     double maxGradNorm = 1.0;

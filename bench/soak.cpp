@@ -131,7 +131,7 @@ int runSoak(const SoakOptions& o) {
     QDir().mkpath(models);
     QFile::link(models, folder + "/data/models");
     const std::string db = (folder + "/soak.db").toStdString();
-    QFile::remove(QString::fromStdString(db));
+    for (const char* suffix : {"", "-wal", "-shm"}) QFile::remove(QString::fromStdString(db) + suffix);  // run 1 is ours
 
     QStringList args{"run", "--db", QString::fromStdString(db), "--data-dir", folder + "/data", "--judge", "task",
                      "--steps", "10000000", "--quiet"};
@@ -154,8 +154,10 @@ int runSoak(const SoakOptions& o) {
     QElapsedTimer trainingClock;  // starts at the first step (after any pretraining and loading)
     int64_t lastStep = 0;
     const double totalMs = o.minutes * 60000.0;
+    constexpr double kStartupLimitMs = 30 * 60000.0;  // pretraining the starter takes minutes, not half an hour
     while (child.state() == QProcess::Running) {
         if (trainingClock.isValid() && trainingClock.elapsed() >= totalMs) break;
+        if (!trainingClock.isValid() && clock.elapsed() >= kStartupLimitMs) break;
         if (child.waitForFinished(static_cast<int>(o.intervalSeconds * 1000))) break;  // ended on its own
         if (!QFile::exists(QString::fromStdString(db))) continue;
         Sample s;
@@ -192,14 +194,15 @@ int runSoak(const SoakOptions& o) {
     }
 
     const double warmup = std::min(o.warmupMinutes, o.minutes / 4);
-    std::vector<double> t, rss, dbMb, stepS, cpuS, msTok, tokens;
+    std::vector<double> t, rss, dbMb, stepS, cpuS, tokens, tTok, msTok;
     for (const Sample& s : samples) {
         if (s.minutes < warmup || s.minutes == 0) continue;
         t.push_back(s.minutes), rss.push_back(s.rssMb), dbMb.push_back(s.databaseMb), stepS.push_back(s.stepSeconds),
-            cpuS.push_back(s.cpuPerStep), msTok.push_back(s.msPerToken), tokens.push_back(s.tokensPerStep);
+            cpuS.push_back(s.cpuPerStep), tokens.push_back(s.tokensPerStep);
+        if (s.msPerToken > 0) tTok.push_back(s.minutes), msTok.push_back(s.msPerToken);  // steps with counted tokens only
     }
     const LineFit fr = fitLine(t, rss), fd = fitLine(t, dbMb), fs = fitLine(t, stepS), fc = fitLine(t, cpuS),
-                  fm = fitLine(t, msTok), ft = fitLine(t, tokens);
+                  fm = fitLine(tTok, msTok), ft = fitLine(t, tokens);
     const Sample& last = samples.back();
     std::printf("\nsoak: %.1f minutes of training, %lld steps; slopes by least squares over %d samples after a %.0f-minute "
                 "warm-up:\n",

@@ -4,6 +4,7 @@
 // an error naming the checkpoint, not an abort; no partial file is left; the
 // database stays intact with every step's rows; the previous checkpoint stays
 // usable and a later resume goes on from it.
+#include "core/loop/starter_model.h"
 #include "storage/database.h"
 #include "support/session_fixture.h"
 #include "support/test_main.h"
@@ -75,8 +76,8 @@ void setMode(const QString& path, QFile::Permissions mode) {
 
 constexpr QFile::Permissions kReadOnly = QFile::ReadOwner | QFile::ReadGroup | QFile::ReadOther;
 constexpr QFile::Permissions kReadWrite = kReadOnly | QFile::WriteOwner | QFile::WriteGroup | QFile::WriteOther;
-constexpr QFile::Permissions kFolderReadOnly =
-    kReadOnly | QFile::ExeOwner | QFile::ExeGroup | QFile::ExeOther | QFile::WriteOwner;  // 0755: only its owner writes
+constexpr QFile::Permissions kFolderLocked = kReadOnly | QFile::ExeOwner | QFile::ExeGroup | QFile::ExeOther;  // 0555
+constexpr QFile::Permissions kFolderReadOnly = kFolderLocked | QFile::WriteOwner;  // 0755: only its owner writes
 constexpr QFile::Permissions kFolderOpen = kFolderReadOnly | QFile::WriteGroup | QFile::WriteOther;  // 0777
 
 QStringList runArgs(const QTemporaryDir& dir, const std::string& model) {
@@ -252,7 +253,7 @@ private Q_SLOTS:
         const QString db = QString::fromStdString(dbPath(dir));
         const QByteArray before = sha256(db);
         const int64_t metrics = queryInt64(dbPath(dir), "SELECT count(*) FROM metrics");
-        setMode(dir.path(), folderOnly ? kFolderReadOnly : kFolderOpen);
+        setMode(dir.path(), folderOnly ? kFolderLocked : kFolderOpen);
         setMode(db, folderOnly ? kReadWrite : kReadOnly);
         setMode(QString::fromStdString(model), kReadOnly);
         const Result r = runCommand(runArgs(dir, model) + QStringList{"--steps", "2"}, 0, true);
@@ -281,7 +282,7 @@ private Q_SLOTS:
         const std::string model = writeTinyModel(dir.path());
         QVERIFY(QDir().mkpath(dir.path() + "/data") && QDir().mkpath(dir.path() + "/db"));
         setMode(dir.path(), kFolderReadOnly);
-        setMode(dir.path() + "/data", kFolderReadOnly);
+        setMode(dir.path() + "/data", kFolderLocked);
         setMode(dir.path() + "/db", kFolderOpen);
         setMode(QString::fromStdString(model), kReadOnly);
         const QString db = dir.path() + "/db/faults.db";
@@ -289,6 +290,7 @@ private Q_SLOTS:
         args[args.indexOf("--db") + 1] = db;
         const Result r = runCommand(args, 0, true);
         setMode(dir.path() + "/db", kFolderReadOnly);
+        setMode(dir.path() + "/data", kFolderReadOnly);
         QVERIFY2(!r.crashed && r.exitCode != 0, qPrintable(r.output));
         QVERIFY2(r.output.contains(dir.path() + "/data") && r.output.contains("not writable") &&
                      r.output.contains(starter ? "starter model" : "checkpoints"),
@@ -308,7 +310,7 @@ private Q_SLOTS:
         const QString file = dir.path() + "/long.jsonl";
         QFile f(file);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        const int context = static_cast<int>(TransformerConfig{}.maxSeqLen);
+        const int context = static_cast<int>(PretrainSpec{}.model.maxSeqLen);
         const QByteArray longText(3 * context, 'x');
         f.write("{\"prompt\": \"Say hi\", \"chosen\": \"hi\", \"rejected\": \"no\"}\n");
         f.write("{\"prompt\": \"" + longText + "\", \"chosen\": \"hi\", \"rejected\": \"no\"}\n");

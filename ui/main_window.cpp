@@ -242,7 +242,7 @@ void MainWindow::openStoredRun(qint64 runId, const QString& configJson, const QS
     if (m_activeConfig && runId == m_activeRun) return;  // already live
     // A stored run's settings as a value; keys this version does not know are left at their defaults.
     RunConfig c;
-    parseRunConfigJson(configJson.toStdString(), c);
+    parseStoredRunConfigJson(configJson.toStdString(), c);
     m_shownRun = runId;
     resetPlots(runId, c, tr("%1 (read-only)").arg(status));
     m_metricsRequest = m_reader->loadMetrics(runId);

@@ -244,7 +244,7 @@ int runRunCommand(const QStringList& args) {
                 std::fprintf(stderr, "preflab: no run %s in %s\n", qPrintable(p.value("resume")), setup.databasePath.c_str());
                 return 2;
             }
-            if (!parseRunConfigJson(run->configJson, setup.config).empty()) {
+            if (!parseStoredRunConfigJson(run->configJson, setup.config).empty()) {
                 std::fprintf(stderr, "preflab: the stored configuration of run %lld is unreadable\n",
                              static_cast<long long>(run->id));
                 return 1;

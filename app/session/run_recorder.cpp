@@ -73,27 +73,32 @@ void RunRecorder::checkpointSaved(const CheckpointRecord& c) {
 }
 
 void RunRecorder::pruneCheckpoints() {
-    if (m_keep <= 0 || static_cast<int64_t>(m_checkpoints.size()) <= m_keep) return;
-    std::vector<std::pair<int64_t, std::string>> old;
+    if (m_keep <= 0) return;
     while (static_cast<int64_t>(m_checkpoints.size()) > m_keep) {
-        old.push_back(m_checkpoints.front());
+        m_unlinked.push_back(m_checkpoints.front());
         m_checkpoints.pop_front();
-        m_writer.enqueue(CheckpointPrune{m_runId, old.back().first});
+        m_writer.enqueue(CheckpointPrune{m_runId, m_unlinked.back().first});
     }
     // Rows first, files after: a crash in between leaves files no row names
-    // (disk, not a broken resume). If the rows could not be written (the
-    // writer reported it), the files stay too.
-    if (!m_writer.flush()) return;
-    for (const auto& [step, path] : old) {
+    // (disk, not a broken resume). While the rows cannot be written (the
+    // writer reported it and keeps them queued), the files stay; they go at
+    // the next prune after a successful write.
+    if (m_unlinked.empty() || !m_writer.flush()) return;
+    for (const auto& [step, path] : m_unlinked) {
         const std::filesystem::path file(path);
         std::error_code ec;
         std::filesystem::remove(file, ec);
         // Side models beside it (PPO's value model, the CPO family's outcome models): step-N.pt.value, .value1, ...
-        for (const auto& entry : std::filesystem::directory_iterator(file.parent_path(), ec)) {
-            const std::string name = entry.path().filename().string();
-            if (name.rfind(file.filename().string() + ".value", 0) == 0) std::filesystem::remove(entry.path(), ec);
+        const std::string sidePrefix = file.filename().string() + ".value";
+        std::filesystem::directory_iterator it(file.parent_path(), ec), end;
+        for (; !ec && it != end; it.increment(ec)) {
+            if (it->path().filename().string().rfind(sidePrefix, 0) == 0) {
+                std::error_code removeError;
+                std::filesystem::remove(it->path(), removeError);
+            }
         }
     }
+    m_unlinked.clear();
 }
 
 }  // namespace preflab

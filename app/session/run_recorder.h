@@ -38,6 +38,7 @@ private:
     StorageWriter& m_writer;
     int64_t m_keep;
     std::deque<std::pair<int64_t, std::string>> m_checkpoints;  // (step, path) on disk, oldest first
+    std::vector<std::pair<int64_t, std::string>> m_unlinked;    // rows queued for deletion, files not yet deleted
 };
 
 }  // namespace preflab

@@ -36,22 +36,40 @@ struct ReferenceModel {
     Transformer& get() { return models.reference ? models.reference : models.policy; }
 };
 
-// Sequence log-probabilities of `responses` after `prompts` under the policy (T = 1,
-// as the pairwise losses' implicit reward).
-std::vector<double> policyLogprobs(LoopModels& models, const std::vector<TokenIds>& prompts,
-                                   const std::vector<TokenIds>& responses) {
-    const SequenceBatch batch = packSequences(prompts, responses, models.pad());
-    const at::Tensor lp = sequenceLogprobs(models.policyLogits(batch), batch).contiguous();
-    return std::vector<double>(lp.data_ptr<float>(), lp.data_ptr<float>() + lp.numel());
+// Pairs per forward pass or sampling call, as the evaluator's chunks: bounds
+// memory for large models and large sets.
+constexpr size_t kChunk = 64;
+
+// Sequence log-probabilities of `responses` after `prompts` (T = 1, as the
+// pairwise losses' implicit reward), under the policy or the reference, in chunks.
+std::vector<double> logprobs(LoopModels& models, const std::vector<TokenIds>& prompts,
+                             const std::vector<TokenIds>& responses, bool reference) {
+    std::vector<double> out;
+    out.reserve(prompts.size());
+    for (size_t start = 0; start < prompts.size(); start += kChunk) {
+        const size_t end = std::min(prompts.size(), start + kChunk);
+        const std::vector<TokenIds> p(prompts.begin() + start, prompts.begin() + end);
+        const std::vector<TokenIds> r(responses.begin() + start, responses.begin() + end);
+        at::Tensor lp;
+        if (reference) {
+            lp = models.referenceLogprobs(p, r);
+        } else {
+            const SequenceBatch batch = packSequences(p, r, models.pad());
+            lp = sequenceLogprobs(models.policyLogits(batch), batch);
+        }
+        lp = lp.contiguous();
+        out.insert(out.end(), lp.data_ptr<float>(), lp.data_ptr<float>() + lp.numel());
+    }
+    return out;
 }
 
 }  // namespace
 
 bool HeldOutPreferences::build(const std::atomic_bool& cancel) {
     const int64_t wanted = m_ctx.cfg.heldOutPairs;
-    // Prompts of their own (stream 3 of the run's seed: the training and
-    // evaluation prompts are streams 1 and 2).
-    const std::vector<TaskPrompt> prompts = m_ctx.task.prompts(static_cast<int>(wanted), mixSeed(m_ctx.seed(), 3, 0));
+    // Prompts drawn by a stream of the run's seed that nothing else uses
+    // (1: training prompts, 2: evaluation prompts, 3: the training walk).
+    const std::vector<TaskPrompt> prompts = m_ctx.task.prompts(static_cast<int>(wanted), mixSeed(m_ctx.seed(), 4, 0));
     SamplingParams sampling = m_models.sampling;  // the run's tempered distribution, untruncated
     sampling.topK = 0;
     sampling.topP = 1.0;
@@ -66,9 +84,16 @@ bool HeldOutPreferences::build(const std::atomic_bool& cancel) {
     SampledSequences s;
     {
         ReferenceModel ref(m_models);
-        s = sampleBatch(ref.get(), ids, sampling, seeds, m_models.eos(), m_models.pad(), &cancel);
+        for (size_t start = 0; start < ids.size(); start += 2 * kChunk) {
+            const size_t end = std::min(ids.size(), start + 2 * kChunk);
+            const SampledSequences part =
+                sampleBatch(ref.get(), std::vector<TokenIds>(ids.begin() + start, ids.begin() + end), sampling,
+                            std::vector<uint64_t>(seeds.begin() + start, seeds.begin() + end), m_models.eos(),
+                            m_models.pad(), &cancel);
+            if (part.cancelled) return false;
+            s.tokens.insert(s.tokens.end(), part.tokens.begin(), part.tokens.end());
+        }
     }
-    if (s.cancelled) return false;
     for (size_t i = 0; i < prompts.size(); ++i) {
         const TokenIds& a = s.tokens[2 * i];
         const TokenIds& b = s.tokens[2 * i + 1];
@@ -79,24 +104,20 @@ bool HeldOutPreferences::build(const std::atomic_bool& cancel) {
         m_chosen.push_back(goldA > goldB ? a : b);
         m_rejected.push_back(goldA > goldB ? b : a);
     }
-    if (!m_prompts.empty()) {
-        const at::Tensor c = m_models.referenceLogprobs(m_prompts, m_chosen).contiguous();
-        const at::Tensor r = m_models.referenceLogprobs(m_prompts, m_rejected).contiguous();
-        m_refChosen.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-        m_refRejected.assign(r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
-    }
+    m_refChosen = logprobs(m_models, m_prompts, m_chosen, true);
+    m_refRejected = logprobs(m_models, m_prompts, m_rejected, true);
     m_built = true;
     return true;
 }
 
 bool HeldOutPreferences::evaluate(const std::atomic_bool& cancel, HeldOutStats* out) {
-    if (m_ctx.cfg.heldOutPairs <= 0) return false;
+    if (m_ctx.cfg.heldOutPairs <= 0 || m_ctx.method.family != MethodFamily::Pairwise) return false;
     torch::NoGradGuard noGrad;
     const DropoutOff off(m_models.policy);
     if (!m_built && !build(cancel)) return false;
     if (m_prompts.empty() || cancel.load()) return false;
-    const std::vector<double> c = policyLogprobs(m_models, m_prompts, m_chosen);
-    const std::vector<double> r = policyLogprobs(m_models, m_prompts, m_rejected);
+    const std::vector<double> c = logprobs(m_models, m_prompts, m_chosen, false);
+    const std::vector<double> r = logprobs(m_models, m_prompts, m_rejected, false);
     *out = heldOutStats(c, r, m_refChosen, m_refRejected, m_ctx.cfg.beta);
     return true;
 }

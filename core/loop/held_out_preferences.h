@@ -1,7 +1,9 @@
 #pragma once
 // A fixed held-out preference set: pairs sampled once from the reference
-// policy on prompts no training step sees, labelled by the task's true reward
-// (the response with the higher gold reward is "chosen"; ties are left out).
+// policy and never trained on, labelled by the task's true reward (the
+// response with the higher gold reward is "chosen"; ties are left out). What
+// is held out is the pairs: the built-in task has 112 distinct prompts, and a
+// run's 512 training prompts cover them, so the prompts are not new.
 // At every evaluation the policy's implicit reward beta * log(pi/pi_ref) is
 // compared on them: eval/rewards/accuracies and eval/rewards/margins.
 //
@@ -10,7 +12,8 @@
 // a large log-ratio just because it was drawn, so they can fall while the
 // policy gets better. These pairs stay the same for the whole run, so their
 // curve says whether the policy ranks responses the way the task does.
-// Core-private (torch).
+// Measured for the pairwise methods (the DPO family, SAIL), whose beta
+// defines the implicit reward. Core-private (torch).
 #include "core/loop/loop_context.h"
 #include "core/loop/loop_models.h"
 

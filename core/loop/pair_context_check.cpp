@@ -5,6 +5,7 @@
 #include "core/hf/hf_cache.h"
 #include "core/hf/hf_model.h"
 #include "core/loop/loop_models.h"
+#include "core/loop/starter_model.h"
 #include "core/nn/model_file.h"
 #include "core/text/byte_tokenizer.h"
 #include "core/text/context_fit.h"
@@ -26,7 +27,7 @@ PairContextCheck::PairContextCheck(const std::string& model) : d(std::make_uniqu
     if (model.empty() || model == "starter") {
         d->name = "the built-in starter model";
         d->tokenizer = std::make_shared<ByteTokenizer>();
-        d->context = TransformerConfig{}.maxSeqLen;
+        d->context = PretrainSpec{}.model.maxSeqLen;  // the shape the starter is pretrained with
         return;
     }
     const std::string path = resolveModelPath(model);

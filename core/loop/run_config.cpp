@@ -267,6 +267,13 @@ std::vector<std::string> parseRunConfigJson(const std::string& json, RunConfig& 
     return errors;
 }
 
+std::vector<std::string> parseStoredRunConfigJson(const std::string& json, RunConfig& c) {
+    const QJsonObject obj = QJsonDocument::fromJson(QByteArray::fromStdString(json)).object();
+    if (!obj.contains(QStringLiteral("keep_checkpoints"))) c.keepCheckpoints = 0;
+    if (!obj.contains(QStringLiteral("held_out_pairs"))) c.heldOutPairs = 0;
+    return parseRunConfigJson(json, c);
+}
+
 std::vector<std::string> validateRunConfig(const RunConfig& c) {
     std::vector<std::string> errors;
     RunConfig probe = c;

@@ -144,6 +144,10 @@ bool pairwiseDifferentiatesSampling(const RunConfig& config);
 std::string setRunConfigValue(RunConfig& config, const std::string& key, const std::string& value);
 // Reads a JSON object; unknown keys and bad values are errors (all reported).
 std::vector<std::string> parseRunConfigJson(const std::string& json, RunConfig& config);
+// A run's stored settings (to resume it): settings added after the run was
+// stored take the value that matches what the run did before they existed
+// (keep_checkpoints 0: keep all; held_out_pairs 0: no new metric mid-run).
+std::vector<std::string> parseStoredRunConfigJson(const std::string& json, RunConfig& config);
 // Cross-field checks and ranges; empty when the config is usable.
 std::vector<std::string> validateRunConfig(const RunConfig& config);
 std::string runConfigToJson(const RunConfig& config);

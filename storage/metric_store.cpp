@@ -33,4 +33,20 @@ void MetricStore::deleteCheckpoint(const CheckpointPrune& r) {
     s.run();
 }
 
+void MetricStore::insertEvent(const RunEventRow& r) {
+    SqliteStatement s(m_db.connection(),
+                      "INSERT OR IGNORE INTO run_events(run_id, step, kind, message, advice, created_ms) VALUES(?,?,?,?,?,?)");
+    s.bind(1, r.runId).bind(2, r.step).bind(3, r.kind).bind(4, r.message).bind(5, r.advice).bind(6, r.createdMs);
+    s.run();
+}
+
+std::vector<RunEventRow> MetricStore::events(int64_t runId) {
+    SqliteStatement s(m_db.connection(),
+                      "SELECT step, kind, message, advice, created_ms FROM run_events WHERE run_id = ? ORDER BY step, id");
+    s.bind(1, runId);
+    std::vector<RunEventRow> out;
+    while (s.step()) out.push_back({runId, s.int64(0), s.text(1), s.text(2), s.text(3), s.int64(4)});
+    return out;
+}
+
 }  // namespace preflab

@@ -14,6 +14,9 @@ public:
     std::vector<MetricRow> forRun(int64_t runId, const std::string& name = {});
     void insertCheckpoint(const CheckpointRow& row);
     void deleteCheckpoint(const CheckpointPrune& prune);
+    // A run keeps the first event of each kind.
+    void insertEvent(const RunEventRow& row);
+    std::vector<RunEventRow> events(int64_t runId);
 
 private:
     Database& m_db;

@@ -103,6 +103,16 @@ struct CheckpointRow {
     int64_t createdMs = 0;
 };
 
+// A warning the run's metrics raised (RunWarningMonitor), kept with the run.
+struct RunEventRow {
+    int64_t runId = 0;
+    int64_t step = 0;
+    std::string kind;
+    std::string message;
+    std::string advice;
+    int64_t createdMs = 0;
+};
+
 struct RunStatusUpdate {
     int64_t runId = 0;
     std::string status;

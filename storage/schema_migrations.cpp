@@ -97,6 +97,21 @@ INSERT INTO database_identity(singleton, uuid)
 SELECT 1, lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
                 substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));
 )sql",
+        // v3: warnings a run's metrics raised (mode collapse, KL runaway, ...),
+        // one row per kind and run: a resumed run that raises one again keeps
+        // the first.
+        R"sql(
+CREATE TABLE run_events(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  message TEXT NOT NULL,
+  advice TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  UNIQUE(run_id, kind)
+);
+)sql",
     };
     return steps;
 }

@@ -19,7 +19,7 @@ namespace preflab {
 
 using WriteOp =
     std::variant<PairRow, LabelRow, RatingRow, LabelRetraction, TrainedMark, MetricRow, CheckpointRow, CheckpointPrune,
-                 RunStatusUpdate>;
+                 RunEventRow, RunStatusUpdate>;
 
 class StorageWriter {
 public:

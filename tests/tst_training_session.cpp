@@ -1,9 +1,11 @@
 // The training worker on its QThread: start, pause, resume and stop answer
 // within one step; labels from a person are stored with their annotator;
 // a non-finite loss pauses the run without writing a checkpoint.
+#include "app/session/run_recorder.h"
 #include "app/session/starter_model_job.h"
 #include "app/session/training_session.h"
 #include "core/loop/checkpoint_paths.h"
+#include "storage/metric_store.h"
 #include "storage/preference_store.h"
 #include "storage/run_store.h"
 #include "support/session_fixture.h"
@@ -171,6 +173,46 @@ private Q_SLOTS:
     // A non-finite loss halts the step: nothing is applied, the run pauses,
     // and no checkpoint is written for the halted step. Stopping afterwards
     // saves the unchanged step-0 policy.
+    // The path of a warning: metrics reach the recorder, the monitor raises
+    // KL runaway once, the recorder stores it with the run (one row even when
+    // the stream shows it again) and tells its owner.
+    void warningsAreStoredOnceWithTheRun() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/w.db").toStdString();
+        int64_t runId = 0;
+        {
+            auto db = Database::open(path);
+            RunRow r;
+            r.configJson = "{}";
+            r.codeVersion = "test";
+            runId = RunStore(*db).create(r);
+        }
+        StorageWriter writer(path);
+        RunRecorder recorder(runId, writer);
+        std::vector<RunWarning> told;
+        recorder.onWarning = [&](const RunWarning& w) { told.push_back(w); };
+        for (int64_t step = 0; step <= 100; step += 20) {
+            recorder.metricsLogged({{step, "kl/exact", 3.0 * static_cast<double>(step) / 20.0, 0}, {step, "gold/reward", 0.1, 0}});
+        }
+        QVERIFY(writer.flush());
+        QCOMPARE(told.size(), size_t(1));
+        QCOMPARE(told[0].kind, std::string("kl_runaway"));
+        QCOMPARE(told[0].step, int64_t(80));  // 12 nats, the first above 10
+        auto db = Database::open(path);
+        const auto events = MetricStore(*db).events(runId);
+        QCOMPARE(events.size(), size_t(1));
+        QCOMPARE(events[0].kind, std::string("kl_runaway"));
+        QCOMPARE(events[0].step, int64_t(80));
+        QCOMPARE(events[0].message, told[0].message);
+        QVERIFY(!events[0].advice.empty());
+        // A resumed run (a fresh monitor) raising it again keeps the first row.
+        RunRecorder resumed(runId, writer);
+        resumed.metricsLogged({{120, "kl/exact", 20.0, 0}});
+        QVERIFY(writer.flush());
+        QCOMPARE(MetricStore(*db).events(runId).size(), size_t(1));
+        QCOMPARE(MetricStore(*db).events(runId)[0].step, int64_t(80));
+    }
+
     void nonFiniteLossPausesWithoutCheckpoint() {
         QTemporaryDir dir;
         const std::string model = writeTinyModel(dir.path(), 3, /*poison=*/true);

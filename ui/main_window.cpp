@@ -157,6 +157,7 @@ void MainWindow::runAccepted(const RunConfig& config) {
     m_activeRun = 0;
     m_state = RunState::Starting;
     m_banner->hide();
+    m_warnings.clear();
     m_panel->setConfig(config);  // the panel shows what runs
     m_labeling->setAnnotator(QString::fromStdString(config.annotator));
     m_labeling->setActiveRun(config);
@@ -198,6 +199,13 @@ void MainWindow::showTrainingError(const QString& m) {
 
 void MainWindow::showWriteError(const QString& m) {
     m_banner->showMessage(tr("<b>Saving failed:</b> %1").arg(m.toHtmlEscaped()), MessageBanner::Kind::Error);
+}
+
+void MainWindow::showRunWarning(qint64 step, const QString& kind, const QString& message, const QString& advice) {
+    Q_UNUSED(kind);
+    if (m_banner->kind() == MessageBanner::Kind::Error && m_banner->isVisible()) return;
+    m_warnings << tr("<b>Step %1:</b> %2 <i>Try:</i> %3").arg(step).arg(message.toHtmlEscaped(), advice.toHtmlEscaped());
+    m_banner->showMessage(m_warnings.join(QStringLiteral("<br>")), MessageBanner::Kind::Warning);
 }
 
 void MainWindow::showRunState(RunState state, const QString& message) {

@@ -67,6 +67,9 @@ public Q_SLOTS:
     void addLiveMetrics(const QVector<preflab::MetricSample>& samples);
     void showTrainingError(const QString& message);
     void showWriteError(const QString& message);
+    // A warning the active run's metrics raised (mode collapse, KL runaway,
+    // ...): listed in a yellow banner with what to try, unless an error shows.
+    void showRunWarning(qint64 step, const QString& kind, const QString& message, const QString& advice);
     void runEnded(qint64 runId, preflab::RunState state);
 
 Q_SIGNALS:
@@ -97,6 +100,7 @@ private:
     DataBrowser* m_data;
     RunHistory* m_history;
     MessageBanner* m_banner;
+    QStringList m_warnings;  // the active run's warnings, newest last
     QTabWidget* m_tabs;
     QSplitter* m_liveSplit;
     QLabel* m_stateLabel;

@@ -24,8 +24,10 @@ MessageBanner::MessageBanner(QWidget* parent) : QFrame(parent) {
 }
 
 void MessageBanner::showMessage(const QString& text, Kind kind) {
-    setStyleSheet(kind == Kind::Error ? QStringLiteral("QFrame { background: #fde2e1; border: 1px solid #e0a3a0; }")
-                                      : QStringLiteral("QFrame { background: #e6f0fb; border: 1px solid #a9c4e6; }"));
+    m_kind = kind;
+    setStyleSheet(kind == Kind::Error     ? QStringLiteral("QFrame { background: #fde2e1; border: 1px solid #e0a3a0; }")
+                  : kind == Kind::Warning ? QStringLiteral("QFrame { background: #fff4d6; border: 1px solid #e2c27a; }")
+                                          : QStringLiteral("QFrame { background: #e6f0fb; border: 1px solid #a9c4e6; }"));
     m_text->setText(text);
     show();
 }

@@ -11,12 +11,14 @@ namespace preflab {
 class MessageBanner : public QFrame {
     Q_OBJECT
 public:
-    enum class Kind { Info, Error };
+    enum class Kind { Info, Warning, Error };
     explicit MessageBanner(QWidget* parent = nullptr);
     void showMessage(const QString& text, Kind kind);
     QString text() const;
+    Kind kind() const { return m_kind; }
 
 private:
+    Kind m_kind = Kind::Info;
     QLabel* m_text;
 };
 

@@ -2,8 +2,10 @@
 #include "app/cli/commands.h"
 #include "app/cli/starter_cache.h"
 #include "core/loop/pair_context_check.h"
+#include "core/loop/run_warnings.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
+#include "storage/metric_store.h"
 #include "storage/pair_files.h"
 #include "storage/run_store.h"
 
@@ -25,6 +27,24 @@ std::string databaseOption(const QCommandLineParser& p) {
 int fail(const std::exception& e) {
     std::fprintf(stderr, "preflab: %s\n", e.what());
     return 1;
+}
+
+// The warnings a run's stored metrics show, replayed step by step through the
+// monitor that watches live runs (for runs stored before warnings were kept).
+std::vector<RunWarning> replayWarnings(MetricStore& metrics, int64_t runId) {
+    RunWarningMonitor monitor;
+    std::vector<RunWarning> out;
+    std::vector<MetricSample> batch;
+    auto flush = [&] {
+        for (RunWarning& w : monitor.observe(batch)) out.push_back(std::move(w));
+        batch.clear();
+    };
+    for (const MetricRow& m : metrics.forRun(runId)) {
+        if (!batch.empty() && batch.back().step != m.step) flush();
+        batch.push_back({m.step, m.name, m.value, m.createdMs});
+    }
+    flush();
+    return out;
 }
 
 }  // namespace
@@ -130,6 +150,8 @@ int runRunsCommand(const QStringList& args) {
     p.addHelpOption();
     p.addOption({"db", "Database file.", "path"});
     p.addOption({"json", "Machine-readable output."});
+    p.addOption({"warnings", "Also list each run's warnings (mode collapse, KL runaway, ...); for a run stored before "
+                             "warnings were kept, those its stored metrics show."});
     p.process(QStringList{"preflab runs"} + args);
     try {
         auto db = Database::open(databaseOption(p), Database::Mode::OpenExisting);
@@ -150,6 +172,14 @@ int runRunsCommand(const QStringList& args) {
                 QJsonObject m;
                 for (const auto& [name, value] : s.latest) m[QString::fromStdString(name)] = value;
                 o["metrics"] = m;
+                QJsonArray warnings;
+                for (const RunEventRow& e : MetricStore(*db).events(s.run.id)) {
+                    warnings.append(QJsonObject{{"step", static_cast<qint64>(e.step)},
+                                                {"kind", QString::fromStdString(e.kind)},
+                                                {"message", QString::fromStdString(e.message)},
+                                                {"advice", QString::fromStdString(e.advice)}});
+                }
+                o["warnings"] = warnings;
                 arr.append(o);
             }
             std::printf("%s\n", QJsonDocument(arr).toJson(QJsonDocument::Indented).constData());
@@ -167,6 +197,19 @@ int runRunsCommand(const QStringList& args) {
                         static_cast<long long>(s.pairs), qPrintable(metric("loss")), qPrintable(metric("rewards/margins")),
                         qPrintable(metric("objective/kl")), qPrintable(metric("gold/reward")),
                         qPrintable(QDateTime::fromMSecsSinceEpoch(s.run.createdMs).toString("yyyy-MM-dd hh:mm")));
+            if (!p.isSet("warnings")) continue;
+            MetricStore metrics(*db);
+            std::vector<RunEventRow> stored = metrics.events(s.run.id);
+            const bool replayed = stored.empty();
+            if (replayed) {
+                for (const RunWarning& w : replayWarnings(metrics, s.run.id)) {
+                    stored.push_back({s.run.id, w.step, w.kind, w.message, w.advice, 0});
+                }
+            }
+            for (const RunEventRow& e : stored) {
+                std::printf("     warning at step %lld%s: %s\n       Try: %s\n", static_cast<long long>(e.step),
+                            replayed ? " (from the stored metrics)" : "", e.message.c_str(), e.advice.c_str());
+            }
         }
         if (runs.empty()) std::printf("(no runs yet: try `preflab run`)\n");
     } catch (const std::exception& e) {

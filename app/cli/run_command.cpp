@@ -148,6 +148,14 @@ int executeRun(const SessionSetup& setup, bool quiet) {
         printer.step = step;
         printer.total = total;
     });
+    QStringList warnings;
+    QObject::connect(worker, &TrainingWorker::warningRaised, &context,
+                     [&](qint64 step, const QString& kind, const QString& message, const QString& advice) {
+                         printer.line.done();
+                         std::fprintf(stderr, "warning at step %lld: %s\n  Try: %s\n", static_cast<long long>(step),
+                                      qPrintable(message), qPrintable(advice));
+                         warnings << QStringLiteral("%1 (step %2)").arg(kind).arg(step);
+                     });
     QObject::connect(worker, &TrainingWorker::failed, &context, [&](const QString& message) {
         printer.line.done();
         std::fprintf(stderr, "preflab: %s\n", qPrintable(message));
@@ -192,6 +200,7 @@ int executeRun(const SessionSetup& setup, bool quiet) {
             std::printf("  %-24s first %9.4f   last %9.4f\n", name, it->second.first, it->second.second);
         }
     }
+    if (!warnings.isEmpty()) std::printf("  warnings: %s\n", qPrintable(warnings.join(QStringLiteral(", "))));
     if (runId > 0) {
         std::printf("Export: preflab export --db %s --run %lld --metrics run.csv --pairs pairs.jsonl\n",
                     setup.databasePath.c_str(), static_cast<long long>(runId));

@@ -55,6 +55,7 @@ void Workbench::wireRun(TrainingWorker* worker) {
     connect(worker, &TrainingWorker::progress, w, &MainWindow::showProgress);
     connect(worker, &TrainingWorker::stateChanged, w, &MainWindow::showRunState);
     connect(worker, &TrainingWorker::failed, w, &MainWindow::showTrainingError);
+    connect(worker, &TrainingWorker::warningRaised, w, &MainWindow::showRunWarning);
 }
 
 bool Workbench::startRun(const RunConfig& config) {

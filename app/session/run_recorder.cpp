@@ -59,8 +59,13 @@ void RunRecorder::pairsTrained(int64_t step, const std::vector<int64_t>& pairInd
 void RunRecorder::metricsLogged(const std::vector<MetricSample>& metrics) {
     std::vector<WriteOp> ops;
     for (const MetricSample& m : metrics) ops.emplace_back(MetricRow{m_runId, m.step, m.name, m.value, m.timeMs});
+    const std::vector<RunWarning> warnings = m_warnings.observe(metrics);
+    for (const RunWarning& w : warnings) ops.emplace_back(RunEventRow{m_runId, w.step, w.kind, w.message, w.advice, nowMs()});
     m_writer.enqueue(std::move(ops));
     if (onMetrics) onMetrics(metrics);
+    if (onWarning) {
+        for (const RunWarning& w : warnings) onWarning(w);
+    }
 }
 
 void RunRecorder::checkpointSaved(const CheckpointRecord& c) {

@@ -2,6 +2,7 @@
 // Turns the online loop's reports into database rows for the StorageWriter.
 // Runs on the training thread; enqueueing never waits on disk.
 #include "core/loop/loop_types.h"
+#include "core/loop/run_warnings.h"
 #include "storage/storage_writer.h"
 
 #include <deque>
@@ -24,6 +25,8 @@ public:
     // worker forwards them to the UI).
     std::function<void(const std::vector<MetricSample>&)> onMetrics;
     std::function<void(const std::vector<PairRecord>&)> onPairs;
+    // A warning the metrics raised (stored with the run before this is called).
+    std::function<void(const RunWarning&)> onWarning;
 
     void pairsGenerated(const std::vector<PairRecord>& pairs) override;
     void pairsJudged(const std::vector<Judgement>& judgements) override;
@@ -36,6 +39,7 @@ private:
 
     int64_t m_runId;
     StorageWriter& m_writer;
+    RunWarningMonitor m_warnings;
     int64_t m_keep;
     std::deque<std::pair<int64_t, std::string>> m_checkpoints;  // (step, path) on disk, oldest first
     std::vector<std::pair<int64_t, std::string>> m_unlinked;    // rows queued for deletion, files not yet deleted

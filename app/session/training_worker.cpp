@@ -91,6 +91,10 @@ void TrainingWorker::start() {
         m_recorder->onMetrics = [this](const std::vector<MetricSample>& samples) {
             for (const MetricSample& s : samples) m_pendingMetrics.push_back(s);
         };
+        m_recorder->onWarning = [this](const RunWarning& w) {
+            Q_EMIT warningRaised(w.step, QString::fromStdString(w.kind), QString::fromStdString(w.message),
+                                 QString::fromStdString(w.advice));
+        };
         m_recorder->onPairs = [this](const std::vector<PairRecord>& pairs) {
             const auto now = std::chrono::steady_clock::now();
             if (pairs.empty() || now - m_lastPairEmit < std::chrono::milliseconds(400)) return;

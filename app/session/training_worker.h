@@ -40,6 +40,9 @@ Q_SIGNALS:
     // The newest generated pair, at most a few times a second (for watching a run).
     void pairGenerated(const preflab::PairForJudging& pair);
     void progress(qint64 step, qint64 totalSteps);
+    // A warning read from the run's metrics (RunWarningMonitor), once per kind;
+    // it is stored with the run as well.
+    void warningRaised(qint64 step, const QString& kind, const QString& message, const QString& advice);
     void stateChanged(preflab::RunState state, const QString& message);
     void failed(const QString& message);
     void finished();

@@ -83,6 +83,7 @@ int PairPipeline::absorbJudgements() {
         Candidate c = std::move(it->second);
         m_awaiting.erase(it);
         ++m_judgedSinceStep;
+        if (c.a == c.b) ++m_identicalSinceStep;
         if (m_rated) {
             // A person's ratings, or the task's true reward as the outcome.
             const bool byTask = j.source == LabelSource::Task;
@@ -186,8 +187,11 @@ void PairPipeline::appendUntrainableShare(Metrics& metrics) {
     if (m_judgedSinceStep > 0) {
         metrics.push_back({"judge/untrainable_share",
                            static_cast<double>(m_untrainableSinceStep) / static_cast<double>(m_judgedSinceStep)});
+        // Two identical samples: the clearest sign of a collapsing policy.
+        metrics.push_back({"judge/identical_share",
+                           static_cast<double>(m_identicalSinceStep) / static_cast<double>(m_judgedSinceStep)});
     }
-    m_judgedSinceStep = m_untrainableSinceStep = 0;
+    m_judgedSinceStep = m_untrainableSinceStep = m_identicalSinceStep = 0;
 }
 
 double PairPipeline::takeGenerationSeconds() {

@@ -57,7 +57,7 @@ private:
     std::deque<RatedItem> m_ratedReady;
     double m_generationSeconds = 0;  // since the last training step
     int m_barrenRounds = 0;
-    int64_t m_judgedSinceStep = 0, m_untrainableSinceStep = 0;
+    int64_t m_judgedSinceStep = 0, m_untrainableSinceStep = 0, m_identicalSinceStep = 0;
 };
 
 }  // namespace preflab

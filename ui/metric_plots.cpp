@@ -71,9 +71,11 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
            "'held-out pairs' is measured at each evaluation on a fixed set of pairs sampled once from the reference "
            "and labelled by the task's true reward: it says whether the policy ranks responses as the task does.");
     const QString klHelp =
-        tr("KL(policy || reference) per response, estimated on fresh samples at each evaluation. "
-           "The k1 estimator (log pi - log pi_ref) is unbiased but can be negative on a few samples; "
-           "k3 is never negative; 'exact' sums the full token distributions.");
+        tr("KL(policy || reference) per response, estimated on fresh samples at each evaluation, with the 95 % "
+           "interval of the mean over those samples as error bars (1.96 standard errors). "
+           "'exact' sums the full token distributions along each sampled response (the default: both distributions "
+           "are computed anyway); k1 (log pi - log pi_ref) is unbiased but can be negative on a few samples; "
+           "k3 is never negative but heavy-tailed once the policy has moved far.");
     const QString rewardsHelp =
         tr("Implicit rewards of the chosen and rejected responses. Both can fall while the margin rises: "
            "DPO only pushes their difference, and lowering the probability of both responses (most of all the "
@@ -89,6 +91,11 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
                     {tr("beta * log-ratio (nats)"), tr("score per response"), tr("outcome per response")});
     QCustomPlot* kl = makePlot(tr("KL to reference"), tr("nats per response"), klHelp);
     addSeries(kl, QStringLiteral("objective/kl"), tr("KL (k3 estimator)"), kPurple, false);
+    m_klErrors = new QCPErrorBars(kl->xAxis, kl->yAxis);
+    m_klErrors->setDataPlottable(m_series[QStringLiteral("objective/kl")].raw);
+    m_klErrors->setPen(QPen(kPurple, 1));
+    m_klErrors->removeFromLegend();
+    m_klPlot = kl;
     QCustomPlot* loss = makePlot(tr("Loss"), tr("nats per pair"), tr("The preference loss of each step (ln 2 = 0.693 at the start of DPO)."));
     addSeries(loss, QStringLiteral("loss"), tr("loss"), kRed, true);
     setFamilyTitles(loss, {tr("Loss"), tr("Loss"), tr("Loss")},
@@ -108,10 +115,21 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
                     {tr("fraction of pairs"), tr("fraction of tokens"), tr("responses (1 / sum w^2)")});
     accuracy->yAxis->setRange(0, 1.05);
     m_fractionPlot = accuracy;
-    QCustomPlot* gold = makePlot(tr("Gold reward (true task reward)"), tr("task points per response"),
+    QCustomPlot* gold = makePlot(tr("Gold reward and length"), tr("task points per response"),
                                  tr("Mean true reward of fresh samples, scored by the built-in task's rules "
-                                    "(on topic, answers, kind, concise, no repetition, well formed)."));
+                                    "(on topic, answers, kind, concise, no repetition, well formed).\n\n"
+                                    "Mean response length (right axis), on the same samples: length is the most common "
+                                    "confound in preference optimisation. A margin that rises with length while gold "
+                                    "reward does not is the judge rewarding length."));
     addSeries(gold, QStringLiteral("gold/reward"), tr("mean true reward"), kBrown, false);
+    addSeries(gold, QStringLiteral("eval/response_tokens"), tr("length (tokens, right axis)"), Qt::gray, false);
+    for (QCPGraph* g : {m_series[QStringLiteral("eval/response_tokens")].raw}) {
+        g->setValueAxis(gold->yAxis2);
+        g->setPen(QPen(Qt::gray, 1.5, Qt::DashLine));
+        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, Qt::gray, Qt::white, 5));
+    }
+    gold->yAxis2->setVisible(true);
+    gold->yAxis2->setLabel(tr("tokens per response"));
     QCustomPlot* rewards = makePlot(tr("Implicit rewards"), tr("beta * log-ratio (nats)"), rewardsHelp);
     addSeries(rewards, QStringLiteral("rewards/chosen"), tr("chosen"), kGreen, true, kPairwise);
     addSeries(rewards, QStringLiteral("rewards/rejected"), tr("rejected"), kRed, true, kPairwise);
@@ -222,7 +240,9 @@ void MetricPlots::reset(const QString& title, const QString& klEstimator, const 
         if (it->element) it->element->setText(it->titles.value(m_family - 1));
         it.key()->yAxis->setLabel(it->axes.value(m_family - 1));
     }
-    m_series[QStringLiteral("objective/kl")].raw->setName(tr("KL, %1 estimator").arg(klEstimator));
+    m_series[QStringLiteral("objective/kl")].raw->setName(tr("KL, %1 estimator, 95 % interval").arg(klEstimator));
+    m_klPlot->yAxis->setLabel(tr("nats per response (%1)").arg(klEstimator));
+    m_klErrors->data()->clear();
     m_maxStep = 0;
     m_userView.clear();
     scheduleReplot();
@@ -230,6 +250,13 @@ void MetricPlots::reset(const QString& title, const QString& klEstimator, const 
 
 void MetricPlots::addSamples(const QVector<MetricSample>& samples) {
     for (const MetricSample& m : samples) {
+        if (m.name == "objective/kl_ci95") {
+            // The interval of the KL point of the same evaluation (logged just after it).
+            const int points = m_series[QStringLiteral("objective/kl")].raw->data()->size();
+            while (m_klErrors->dataCount() < points - 1) m_klErrors->addData(0);
+            if (m_klErrors->dataCount() < points && std::isfinite(m.value)) m_klErrors->addData(m.value);
+            continue;
+        }
         auto it = m_series.find(QString::fromStdString(m.name));
         if (it == m_series.end() || !std::isfinite(m.value)) continue;
         const double step = static_cast<double>(m.step);

@@ -1,6 +1,7 @@
 #pragma once
-// The live curves of a run: reward margin, KL to the reference, loss, reward
-// accuracy, gold (true) reward, and rewards/chosen with rewards/rejected.
+// The live curves of a run: reward margin, KL to the reference (with its 95 %
+// interval), loss, reward accuracy, gold (true) reward with the mean response
+// length, and rewards/chosen with rewards/rejected.
 // Samples are appended as they arrive and drawn on a ~40 ms single-shot timer
 // with a queued replot, so a burst of updates costs one redraw. Plots zoom and
 // pan with the mouse; clicking a point asks for the pairs trained at that step.
@@ -18,6 +19,7 @@ class QLabel;
 class QTimer;
 
 class QCPTextElement;
+class QCPErrorBars;
 
 namespace preflab {
 
@@ -76,7 +78,9 @@ private:
     QMap<QString, Series> m_series;
     QMap<QCustomPlot*, PlotTitles> m_familyTitles;
     int m_family = 1;
-    QCustomPlot* m_fractionPlot = nullptr;  // accuracy / clip fraction: y from 0 to 1
+    QCustomPlot* m_fractionPlot = nullptr;
+    QCustomPlot* m_klPlot = nullptr;
+    QCPErrorBars* m_klErrors = nullptr;  // objective/kl_ci95 around each KL point  // accuracy / clip fraction: y from 0 to 1
     QMap<QCustomPlot*, bool> m_userView;  // the person zoomed or panned: stop autoscaling
     QTimer* m_replotTimer;
     QLabel* m_title;

@@ -4,6 +4,7 @@
 #include "core/loop/seed_mix.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace preflab {
 
@@ -22,6 +23,7 @@ void Evaluator::run(const std::atomic_bool& cancel) {
     const int64_t total = static_cast<int64_t>(evalPrompts.size());
     const int64_t chunk = 64;
     double k1 = 0, k3 = 0, exact = 0, entropy = 0, gold = 0, tokens = 0, eos = 0;
+    double k1Sq = 0, k3Sq = 0, exactSq = 0;  // sums of squares, for the estimates' intervals
     for (int64_t start = 0; start < total; start += chunk) {
         if (cancel.load()) return;
         const int64_t count = std::min(chunk, total - start);
@@ -40,6 +42,9 @@ void Evaluator::run(const std::atomic_bool& cancel) {
         k1 += kl.k1.sum().item<double>();
         k3 += kl.k3.sum().item<double>();
         exact += kl.exact.sum().item<double>();
+        k1Sq += kl.k1.square().sum().item<double>();
+        k3Sq += kl.k3.square().sum().item<double>();
+        exactSq += kl.exact.square().sum().item<double>();
         entropy += kl.entropy.sum().item<double>();
         for (int64_t i = 0; i < count; ++i) {
             gold += m_ctx.task.score(evalPrompts[start + i], m_models.tokenizer->decode(s.tokens[i])).total();
@@ -48,12 +53,25 @@ void Evaluator::run(const std::atomic_bool& cancel) {
         }
     }
     const double n = static_cast<double>(total);
+    // Half-width of the normal 95 % interval of a mean over the n sampled
+    // responses (each estimator is a mean of per-response values).
+    auto ci95 = [n](double sum, double sumSq) {
+        if (n < 2) return 0.0;
+        const double mean = sum / n;
+        const double variance = std::max(0.0, (sumSq - n * mean * mean) / (n - 1));
+        return 1.96 * std::sqrt(variance / n);
+    };
     const std::string& estimator = m_ctx.cfg.klEstimator;
     const double chosen = estimator == "k1" ? k1 : estimator == "exact" ? exact : k3;
+    const double chosenCi = estimator == "k1" ? ci95(k1, k1Sq) : estimator == "exact" ? ci95(exact, exactSq) : ci95(k3, k3Sq);
     Metrics metrics{{"objective/kl", chosen / n},
+                    {"objective/kl_ci95", chosenCi},
                     {"kl/k1", k1 / n},
                     {"kl/k3", k3 / n},
                     {"kl/exact", exact / n},
+                    {"kl/k1_ci95", ci95(k1, k1Sq)},
+                    {"kl/k3_ci95", ci95(k3, k3Sq)},
+                    {"kl/exact_ci95", ci95(exact, exactSq)},
                     {"objective/entropy", entropy / n},
                     {"gold/reward", gold / n},
                     {"eval/response_tokens", tokens / n},

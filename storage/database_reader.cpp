@@ -26,6 +26,7 @@ public:
 Q_SIGNALS:
     void runsListed(quint64 request, const QVector<preflab::RunSummary>& runs);
     void metricsLoaded(quint64 request, qint64 runId, const QVector<preflab::MetricRow>& rows);
+    void evalSamplesLoaded(quint64 request, qint64 runId, const QVector<preflab::EvalSampleRow>& rows);
     void pairsFetched(quint64 request, const QVector<preflab::PairListRow>& rows);
     void pairsCounted(quint64 request, qint64 count);
     void pairFound(quint64 request, const preflab::PairListRow& row);
@@ -39,6 +40,8 @@ private:
 DatabaseReader::DatabaseReader(const QString& databasePath, QObject* parent) : QObject(parent) {
     qRegisterMetaType<preflab::MetricRow>();
     qRegisterMetaType<QVector<preflab::MetricRow>>();
+    qRegisterMetaType<preflab::EvalSampleRow>();
+    qRegisterMetaType<QVector<preflab::EvalSampleRow>>();
     qRegisterMetaType<preflab::RunSummary>();
     qRegisterMetaType<QVector<preflab::RunSummary>>();
     qRegisterMetaType<preflab::PairListRow>();
@@ -48,6 +51,7 @@ DatabaseReader::DatabaseReader(const QString& databasePath, QObject* parent) : Q
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(m_worker, &DatabaseReaderWorker::runsListed, this, &DatabaseReader::runsListed);
     connect(m_worker, &DatabaseReaderWorker::metricsLoaded, this, &DatabaseReader::metricsLoaded);
+    connect(m_worker, &DatabaseReaderWorker::evalSamplesLoaded, this, &DatabaseReader::evalSamplesLoaded);
     connect(m_worker, &DatabaseReaderWorker::pairsFetched, this, &DatabaseReader::pairsFetched);
     connect(m_worker, &DatabaseReaderWorker::pairsCounted, this, &DatabaseReader::pairsCounted);
     connect(m_worker, &DatabaseReaderWorker::pairFound, this, &DatabaseReader::pairFound);
@@ -74,6 +78,13 @@ quint64 DatabaseReader::listRuns() {
     return post([](DatabaseReaderWorker* w, quint64 id, Database& db) {
         const auto runs = RunStore(db).list();
         Q_EMIT w->runsListed(id, QVector<RunSummary>(runs.begin(), runs.end()));
+    });
+}
+
+quint64 DatabaseReader::loadEvalSamples(qint64 runId) {
+    return post([runId](DatabaseReaderWorker* w, quint64 id, Database& db) {
+        const auto rows = MetricStore(db).evalSamples(runId);
+        Q_EMIT w->evalSamplesLoaded(id, runId, QVector<EvalSampleRow>(rows.begin(), rows.end()));
     });
 }
 

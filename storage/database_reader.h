@@ -25,6 +25,7 @@ public:
     // Each returns the request id its answer will carry.
     quint64 listRuns();
     quint64 loadMetrics(qint64 runId);
+    quint64 loadEvalSamples(qint64 runId);
     quint64 fetchPairs(const preflab::PairFilter& filter, qint64 afterPairId, int limit);
     quint64 countPairs(const preflab::PairFilter& filter);
     quint64 findPair(qint64 pairId);
@@ -32,6 +33,7 @@ public:
 Q_SIGNALS:
     void runsListed(quint64 request, const QVector<preflab::RunSummary>& runs);
     void metricsLoaded(quint64 request, qint64 runId, const QVector<preflab::MetricRow>& rows);
+    void evalSamplesLoaded(quint64 request, qint64 runId, const QVector<preflab::EvalSampleRow>& rows);
     void pairsFetched(quint64 request, const QVector<preflab::PairListRow>& rows);
     void pairsCounted(quint64 request, qint64 count);
     void pairFound(quint64 request, const preflab::PairListRow& row);
@@ -51,6 +53,8 @@ private:
 
 Q_DECLARE_METATYPE(preflab::MetricRow)
 Q_DECLARE_METATYPE(QVector<preflab::MetricRow>)
+Q_DECLARE_METATYPE(preflab::EvalSampleRow)
+Q_DECLARE_METATYPE(QVector<preflab::EvalSampleRow>)
 Q_DECLARE_METATYPE(preflab::RunSummary)
 Q_DECLARE_METATYPE(QVector<preflab::RunSummary>)
 Q_DECLARE_METATYPE(preflab::PairListRow)

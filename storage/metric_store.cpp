@@ -49,4 +49,22 @@ std::vector<RunEventRow> MetricStore::events(int64_t runId) {
     return out;
 }
 
+void MetricStore::insertEvalSample(const EvalSampleRow& r) {
+    SqliteStatement s(m_db.connection(),
+                      "INSERT OR REPLACE INTO eval_samples(run_id, step, prompt_index, prompt, text, gold_reward) "
+                      "VALUES(?,?,?,?,?,?)");
+    s.bind(1, r.runId).bind(2, r.step).bind(3, r.promptIndex).bind(4, r.prompt).bind(5, r.text).bind(6, r.goldReward);
+    s.run();
+}
+
+std::vector<EvalSampleRow> MetricStore::evalSamples(int64_t runId) {
+    SqliteStatement s(m_db.connection(),
+                      "SELECT step, prompt_index, prompt, text, gold_reward FROM eval_samples WHERE run_id = ? "
+                      "ORDER BY step, prompt_index");
+    s.bind(1, runId);
+    std::vector<EvalSampleRow> out;
+    while (s.step()) out.push_back({runId, s.int64(0), s.int64(1), s.text(2), s.text(3), s.real(4)});
+    return out;
+}
+
 }  // namespace preflab

@@ -17,6 +17,9 @@ public:
     // A run keeps the first event of each kind.
     void insertEvent(const RunEventRow& row);
     std::vector<RunEventRow> events(int64_t runId);
+    void insertEvalSample(const EvalSampleRow& row);
+    // In step order, then prompt order.
+    std::vector<EvalSampleRow> evalSamples(int64_t runId);
 
 private:
     Database& m_db;

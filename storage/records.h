@@ -113,6 +113,16 @@ struct RunEventRow {
     int64_t createdMs = 0;
 };
 
+// The policy's response to a fixed display prompt at an evaluation step.
+struct EvalSampleRow {
+    int64_t runId = 0;
+    int64_t step = 0;
+    int64_t promptIndex = 0;
+    std::string prompt;
+    std::string text;
+    double goldReward = 0;
+};
+
 struct RunStatusUpdate {
     int64_t runId = 0;
     std::string status;

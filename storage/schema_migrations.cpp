@@ -112,6 +112,19 @@ CREATE TABLE run_events(
   UNIQUE(run_id, kind)
 );
 )sql",
+        // v4: the policy's responses to a few fixed prompts at each evaluation
+        // (the completions view); a resumed run's rewrite of a step replaces it.
+        R"sql(
+CREATE TABLE eval_samples(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  prompt_index INTEGER NOT NULL,
+  prompt TEXT NOT NULL,
+  text TEXT NOT NULL,
+  gold_reward REAL,
+  PRIMARY KEY(run_id, step, prompt_index)
+);
+)sql",
     };
     return steps;
 }

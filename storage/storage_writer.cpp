@@ -24,6 +24,7 @@ struct Applier {
     void operator()(const CheckpointRow& r) { metrics.insertCheckpoint(r); }
     void operator()(const CheckpointPrune& r) { metrics.deleteCheckpoint(r); }
     void operator()(const RunEventRow& r) { metrics.insertEvent(r); }
+    void operator()(const EvalSampleRow& r) { metrics.insertEvalSample(r); }
     void operator()(const RunStatusUpdate& r) { runs.update(r); }
 };
 

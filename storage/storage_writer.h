@@ -19,7 +19,7 @@ namespace preflab {
 
 using WriteOp =
     std::variant<PairRow, LabelRow, RatingRow, LabelRetraction, TrainedMark, MetricRow, CheckpointRow, CheckpointPrune,
-                 RunEventRow, RunStatusUpdate>;
+                 RunEventRow, EvalSampleRow, RunStatusUpdate>;
 
 class StorageWriter {
 public:

@@ -5,13 +5,16 @@
 // every run setting through unchanged.
 #include "storage/database.h"
 #include "storage/database_reader.h"
+#include "storage/metric_store.h"
 #include "storage/preference_store.h"
 #include "storage/run_store.h"
 #include "support/gui_test_main.h"
+#include "ui/completions_view.h"
 #include "ui/data_browser.h"
 #include "ui/key_bindings.h"
 #include "ui/pair_dialog.h"
 #include "ui/preferences_dialog.h"
+#include "ui/run_comparison.h"
 #include "ui/run_history.h"
 #include "ui/run_panel.h"
 
@@ -22,6 +25,7 @@
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QStandardItemModel>
+#include <QSlider>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QToolButton>
@@ -207,6 +211,109 @@ private Q_SLOTS:
         QCOMPARE(history.model()->item(0, 0)->text().toLongLong(), id);
         QVERIFY(opened.first().at(1).toString().contains("\"algorithm\""));
         QCOMPARE(opened.first().at(2).toString(), QStringLiteral("finished"));
+    }
+
+    // Compare: two runs selected in the history overlay their curves, against
+    // step and against exact KL (evaluation metrics at their own KL, per-step
+    // metrics as 10-step means at KL interpolated between evaluations).
+    void runComparisonOverlaysRunsAgainstStepOrKl() {
+        QTemporaryDir dir;
+        const std::string path = makeDatabase(dir);
+        {
+            auto db = Database::open(path);
+            MetricStore metrics(*db);
+            std::vector<MetricRow> rows;
+            for (int64_t run : {1, 2}) {
+                for (int64_t step : {0, 20, 40}) {
+                    // Run 2 moves twice as far from the reference per step.
+                    rows.push_back({run, step, "kl/exact", 0.05 * static_cast<double>(run * step), 0});
+                    rows.push_back({run, step, "gold/reward", 0.01 * static_cast<double>(step) + static_cast<double>(run), 0});
+                }
+                for (int64_t step = 1; step <= 40; ++step) rows.push_back({run, step, "loss", static_cast<double>(step), 0});
+            }
+            metrics.insert(rows);
+        }
+        DatabaseReader reader(QString::fromStdString(path));
+        RunHistory history(&reader);
+        RunComparison comparison(&reader);
+        connect(&history, &RunHistory::compareRuns, &comparison, &RunComparison::compare);
+        QSignalSpy listed(&history, &RunHistory::runsChanged);
+        history.refresh();
+        QVERIFY(listed.wait(10000));
+        history.selectRuns({1, 2});
+        QCOMPARE(history.selectedRuns(), (QVector<qint64>{1, 2}));
+        QSignalSpy compared(&history, &RunHistory::compareRuns);
+        QSignalSpy loaded(&comparison, &RunComparison::loaded);
+        history.compareSelected();
+        QCOMPARE(compared.size(), 1);
+        QVERIFY(compared.first().at(1).toStringList().first().contains(QStringLiteral("dpo")));
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(comparison.curveCount(), 2);
+
+        comparison.setMetric(QStringLiteral("gold/reward"));
+        QCOMPARE(comparison.points(2), (QVector<QPointF>{{0, 2.0}, {20, 2.2}, {40, 2.4}}));
+        comparison.setXAxis(RunComparison::XAxis::ExactKl);
+        QCOMPARE(comparison.points(1), (QVector<QPointF>{{0, 1.0}, {1.0, 1.2}, {2.0, 1.4}}));
+        QCOMPARE(comparison.points(2), (QVector<QPointF>{{0, 2.0}, {2.0, 2.2}, {4.0, 2.4}}));
+        // Loss: steps 1-10 average 5.5 at step 10, where run 1's KL is 0.5.
+        comparison.setMetric(QStringLiteral("loss"));
+        const QVector<QPointF> loss = comparison.points(1);
+        QCOMPARE(loss.size(), 4);
+        QCOMPARE(loss.first(), QPointF(0.5, 5.5));
+        QCOMPARE(loss.last(), QPointF(2.0, 35.5));
+        // A metric neither run has draws nothing and says so.
+        comparison.setMetric(QStringLiteral("eval/response_tokens"));
+        QCOMPARE(comparison.curveCount(), 0);
+
+        comparison.setMetric(QStringLiteral("gold/reward"));
+        comparison.resize(900, 500);
+        const QString shot = qEnvironmentVariable("PREFLAB_SCREENSHOT_DIR");
+        if (!shot.isEmpty()) comparison.grab().save(shot + "/compare.png");
+    }
+
+    // Completions: a slider over the evaluation steps; each response is shown
+    // against step 0's, with the words that changed marked and gold rewards.
+    void completionsMoveOverStepsAndMarkChanges() {
+        QTemporaryDir dir;
+        const std::string path = makeDatabase(dir);
+        {
+            auto db = Database::open(path);
+            MetricStore metrics(*db);
+            const char* texts[] = {"Whatever. The cat likes seeds.", "The cat likes seeds.", "The cat is kind."};
+            for (int k = 0; k < 3; ++k) {
+                metrics.insertEvalSample({1, 20 * k, 0, "Tell me about the cat.", texts[k], -1.0 + k});
+                metrics.insertEvalSample({1, 20 * k, 1, "Tell me about the dog.", "The dog barks.", 0.5});
+            }
+        }
+        DatabaseReader reader(QString::fromStdString(path));
+        CompletionsView view(&reader);
+        QVERIFY(view.html().contains("Open a run"));
+        QSignalSpy loaded(&view, &CompletionsView::loaded);
+        view.setRun(1);
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(view.steps(), (QVector<qint64>{0, 20, 40}));
+        QCOMPARE(view.shownStep(), qint64(40));  // the newest first
+        auto* slider = view.findChild<QSlider*>();
+        QVERIFY(slider && slider->isEnabled());
+        QCOMPARE(slider->maximum(), 2);
+        // Step 40 against step 0: "Whatever." and "likes seeds." removed, "is kind." added.
+        QString html = view.html();
+        QVERIFY2(html.contains("5 words changed"), qPrintable(html));  // -Whatever. -likes -seeds. +is +kind.
+        QVERIFY(html.contains("gold 1.00, 2.00 more than step 0"));
+        QVERIFY(html.contains("Tell me about the dog."));
+        QVERIFY(html.contains("gold 0.50, as at step 0; 0 words changed"));
+        slider->setValue(1);
+        QCOMPARE(view.shownStep(), qint64(20));
+        html = view.html();
+        QVERIFY2(html.contains("1 word changed"), qPrintable(html));  // "Whatever." removed
+        QVERIFY(html.contains("line-through"));
+        view.resize(900, 600);
+        const QString shot = qEnvironmentVariable("PREFLAB_SCREENSHOT_DIR");
+        if (!shot.isEmpty()) view.grab().save(shot + "/completions.png");
+        // A run without stored completions says so.
+        view.setRun(2);
+        QVERIFY(loaded.wait(10000));
+        QVERIFY(view.html().contains("no stored completions"));
     }
 
     void keyBindingConflicts() {

@@ -3,6 +3,8 @@
 #include "ui/data_browser.h"
 #include "ui/labeling_view.h"
 #include "ui/message_banner.h"
+#include "ui/completions_view.h"
+#include "ui/run_comparison.h"
 #include "ui/metric_plots.h"
 #include "ui/run_history.h"
 #include "ui/run_panel.h"
@@ -35,6 +37,8 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     m_plots = new MetricPlots;
     m_data = new DataBrowser(reader);
     m_history = new RunHistory(reader);
+    m_comparison = new RunComparison(reader);
+    m_completions = new CompletionsView(reader);
     m_banner = new MessageBanner;
 
     m_liveSplit = new QSplitter(Qt::Vertical);
@@ -47,9 +51,12 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     m_tabs->addTab(m_liveSplit, tr("Label && watch"));
     m_tabs->addTab(m_data, tr("Samples && data"));
     m_tabs->addTab(m_history, tr("Run history"));
+    m_tabs->addTab(m_comparison, tr("Compare runs"));
+    m_tabs->addTab(m_completions, tr("Completions"));
     connect(m_tabs, &QTabWidget::currentChanged, this, [this](int i) {
         if (m_tabs->widget(i) == m_data && m_data->model()->rowCount() == 0) m_data->applyFilter();
         if (m_tabs->widget(i) == m_history) m_history->refresh();
+        if (m_tabs->widget(i) == m_completions) m_completions->setRun(m_shownRun);
         if (m_tabs->widget(i) == m_liveSplit) m_labeling->setFocus();
     });
 
@@ -111,6 +118,10 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
         m_tabs->setCurrentWidget(m_data);
     });
     connect(m_history, &RunHistory::openRun, this, &MainWindow::openStoredRun);
+    connect(m_history, &RunHistory::compareRuns, this, [this](const QVector<qint64>& ids, const QStringList& labels) {
+        m_comparison->compare(ids, labels);
+        m_tabs->setCurrentWidget(m_comparison);
+    });
     connect(m_history, &RunHistory::runsChanged, m_data, &DataBrowser::setRuns);
     connect(m_reader, &DatabaseReader::metricsLoaded, this,
             [this](quint64 request, qint64, const QVector<MetricRow>& rows) {
@@ -172,7 +183,7 @@ void MainWindow::resetPlots(qint64 runId, const RunConfig& c, const QString& sta
                        .arg(QString::fromStdString(c.algorithm).toUpper(), QString::fromStdString(c.judge))
                        .arg(c.beta)
                        .arg(status),
-                   QString::fromStdString(c.klEstimator), QString::fromStdString(c.algorithm));
+                   QString::fromStdString(c.algorithm));
 }
 
 void MainWindow::runStarted(qint64 runId, const RunConfig& config) {
@@ -199,6 +210,10 @@ void MainWindow::showTrainingError(const QString& m) {
 
 void MainWindow::showWriteError(const QString& m) {
     m_banner->showMessage(tr("<b>Saving failed:</b> %1").arg(m.toHtmlEscaped()), MessageBanner::Kind::Error);
+}
+
+void MainWindow::showTab(QWidget* page) {
+    m_tabs->setCurrentWidget(page);
 }
 
 void MainWindow::showRunWarning(qint64 step, const QString& kind, const QString& message, const QString& advice) {

@@ -29,6 +29,8 @@ class LabelingView;
 class MessageBanner;
 class MetricPlots;
 class RunHistory;
+class RunComparison;
+class CompletionsView;
 class RunPanel;
 
 class MainWindow : public QMainWindow {
@@ -40,6 +42,10 @@ public:
     MetricPlots* plots() const { return m_plots; }
     DataBrowser* dataBrowser() const { return m_data; }
     RunHistory* runHistory() const { return m_history; }
+    RunComparison* runComparison() const { return m_comparison; }
+    CompletionsView* completions() const { return m_completions; }
+    // Brings one of the tabs' pages to the front.
+    void showTab(QWidget* page);
     RunPanel* runPanel() const { return m_panel; }
     MessageBanner* banner() const { return m_banner; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -99,6 +105,8 @@ private:
     MetricPlots* m_plots;
     DataBrowser* m_data;
     RunHistory* m_history;
+    RunComparison* m_comparison;
+    CompletionsView* m_completions;
     MessageBanner* m_banner;
     QStringList m_warnings;  // the active run's warnings, newest last
     QTabWidget* m_tabs;

@@ -71,11 +71,12 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
            "'held-out pairs' is measured at each evaluation on a fixed set of pairs sampled once from the reference "
            "and labelled by the task's true reward: it says whether the policy ranks responses as the task does.");
     const QString klHelp =
-        tr("KL(policy || reference) per response, estimated on fresh samples at each evaluation, with the 95 % "
-           "interval of the mean over those samples as error bars (1.96 standard errors). "
-           "'exact' sums the full token distributions along each sampled response (the default: both distributions "
-           "are computed anyway); k1 (log pi - log pi_ref) is unbiased but can be negative on a few samples; "
-           "k3 is never negative but heavy-tailed once the policy has moved far.");
+        tr("KL(policy || reference) per response on fresh samples at each evaluation. "
+           "'exact' sums the full token distributions along each sampled response (the evaluation computes both "
+           "distributions anyway, so it is cheap here), with the 95 % interval of the mean over the samples as error "
+           "bars (1.96 standard errors). 'k3' is the sampled estimate most trainers log (objective/kl by default): "
+           "never negative, but heavy-tailed once the policy has moved far, so it can jump between evaluations. "
+           "k1 (log pi - log pi_ref) is unbiased but can be negative on a few samples.");
     const QString rewardsHelp =
         tr("Implicit rewards of the chosen and rejected responses. Both can fall while the margin rises: "
            "DPO only pushes their difference, and lowering the probability of both responses (most of all the "
@@ -89,13 +90,16 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
     addSeries(margin, QStringLiteral("cpo/value_estimate"), tr("estimated value of the policy"), kBlue, true, kCausal);
     setFamilyTitles(margin, {tr("Reward margin"), tr("Rollout scores"), tr("Value estimate")},
                     {tr("beta * log-ratio (nats)"), tr("score per response"), tr("outcome per response")});
-    QCustomPlot* kl = makePlot(tr("KL to reference"), tr("nats per response"), klHelp);
-    addSeries(kl, QStringLiteral("objective/kl"), tr("KL (k3 estimator)"), kPurple, false);
+    QCustomPlot* kl = makePlot(tr("KL to reference"), tr("nats per response (exact)"), klHelp);
+    addSeries(kl, QStringLiteral("kl/exact"), tr("exact, 95 % interval"), kPurple, false);
+    addSeries(kl, QStringLiteral("kl/k3"), tr("k3 estimate"), kPurple, false);
+    QCPGraph* k3 = m_series[QStringLiteral("kl/k3")].raw;
+    k3->setPen(QPen(QColor(148, 103, 189, 120), 1, Qt::DashLine));
+    k3->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCross, QColor(148, 103, 189, 140), 5));
     m_klErrors = new QCPErrorBars(kl->xAxis, kl->yAxis);
-    m_klErrors->setDataPlottable(m_series[QStringLiteral("objective/kl")].raw);
+    m_klErrors->setDataPlottable(m_series[QStringLiteral("kl/exact")].raw);
     m_klErrors->setPen(QPen(kPurple, 1));
     m_klErrors->removeFromLegend();
-    m_klPlot = kl;
     QCustomPlot* loss = makePlot(tr("Loss"), tr("nats per pair"), tr("The preference loss of each step (ln 2 = 0.693 at the start of DPO)."));
     addSeries(loss, QStringLiteral("loss"), tr("loss"), kRed, true);
     setFamilyTitles(loss, {tr("Loss"), tr("Loss"), tr("Loss")},
@@ -154,7 +158,7 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
     layout->addLayout(header);
     layout->addLayout(grid, 1);
     layout->addWidget(hint);
-    reset(tr("No run yet"), QStringLiteral("k3"), QString::fromStdString(RunConfig{}.algorithm));
+    reset(tr("No run yet"), QString::fromStdString(RunConfig{}.algorithm));
 }
 
 QCustomPlot* MetricPlots::makePlot(const QString& title, const QString& yLabel, const QString& help) {
@@ -220,7 +224,7 @@ void MetricPlots::addSeries(QCustomPlot* plot, const QString& metric, const QStr
     m_series.insert(metric, s);
 }
 
-void MetricPlots::reset(const QString& title, const QString& klEstimator, const QString& algorithm) {
+void MetricPlots::reset(const QString& title, const QString& algorithm) {
     m_title->setText(title);
     m_family = familyOf(algorithm);
     for (auto it = m_series.begin(); it != m_series.end(); ++it) {
@@ -240,8 +244,6 @@ void MetricPlots::reset(const QString& title, const QString& klEstimator, const 
         if (it->element) it->element->setText(it->titles.value(m_family - 1));
         it.key()->yAxis->setLabel(it->axes.value(m_family - 1));
     }
-    m_series[QStringLiteral("objective/kl")].raw->setName(tr("KL, %1 estimator, 95 % interval").arg(klEstimator));
-    m_klPlot->yAxis->setLabel(tr("nats per response (%1)").arg(klEstimator));
     m_klErrors->data()->clear();
     m_maxStep = 0;
     m_userView.clear();
@@ -250,9 +252,9 @@ void MetricPlots::reset(const QString& title, const QString& klEstimator, const 
 
 void MetricPlots::addSamples(const QVector<MetricSample>& samples) {
     for (const MetricSample& m : samples) {
-        if (m.name == "objective/kl_ci95") {
-            // The interval of the KL point of the same evaluation (logged just after it).
-            const int points = m_series[QStringLiteral("objective/kl")].raw->data()->size();
+        if (m.name == "kl/exact_ci95") {
+            // The interval of the exact-KL point of the same evaluation (logged just after it).
+            const int points = m_series[QStringLiteral("kl/exact")].raw->data()->size();
             while (m_klErrors->dataCount() < points - 1) m_klErrors->addData(0);
             if (m_klErrors->dataCount() < points && std::isfinite(m.value)) m_klErrors->addData(m.value);
             continue;

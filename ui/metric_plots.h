@@ -1,6 +1,6 @@
 #pragma once
-// The live curves of a run: reward margin, KL to the reference (with its 95 %
-// interval), loss, reward accuracy, gold (true) reward with the mean response
+// The live curves of a run: reward margin, KL to the reference (exact, with
+// its 95 % interval, and the k3 estimate), loss, reward accuracy, gold (true) reward with the mean response
 // length, and rewards/chosen with rewards/rejected.
 // Samples are appended as they arrive and drawn on a ~40 ms single-shot timer
 // with a queued replot, so a burst of updates costs one redraw. Plots zoom and
@@ -33,7 +33,7 @@ public:
     // margin, accuracy and implicit rewards; PPO its scores, clip fraction and
     // value loss; CPO, DR-CPO and OO-RLHF their value estimate, effective
     // sample size and largest weight. Loss, KL and gold reward always.
-    void reset(const QString& title, const QString& klEstimator, const QString& algorithm);
+    void reset(const QString& title, const QString& algorithm);
     void addSamples(const QVector<preflab::MetricSample>& samples);
     // Points held by the curve of one metric (for tests and the screenshot).
     int pointCount(const QString& metric) const;
@@ -79,8 +79,7 @@ private:
     QMap<QCustomPlot*, PlotTitles> m_familyTitles;
     int m_family = 1;
     QCustomPlot* m_fractionPlot = nullptr;
-    QCustomPlot* m_klPlot = nullptr;
-    QCPErrorBars* m_klErrors = nullptr;  // objective/kl_ci95 around each KL point  // accuracy / clip fraction: y from 0 to 1
+    QCPErrorBars* m_klErrors = nullptr;  // kl/exact_ci95 around each exact-KL point  // accuracy / clip fraction: y from 0 to 1
     QMap<QCustomPlot*, bool> m_userView;  // the person zoomed or panned: stop autoscaling
     QTimer* m_replotTimer;
     QLabel* m_title;

@@ -13,6 +13,8 @@
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace preflab {
 namespace {
 
@@ -34,7 +36,7 @@ RunHistory::RunHistory(DatabaseReader* reader, QWidget* parent) : QWidget(parent
     m_view->setModel(m_model);
     m_view->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_view->verticalHeader()->setVisible(false);
     m_view->horizontalHeader()->setStretchLastSection(true);
     m_view->setSortingEnabled(true);
@@ -43,6 +45,10 @@ RunHistory::RunHistory(DatabaseReader* reader, QWidget* parent) : QWidget(parent
 
     auto* open = new QPushButton(tr("Open run"));
     open->setToolTip(tr("Show this run's curves (read-only when it has ended)"));
+    auto* compare = new QPushButton(tr("Compare selected"));
+    compare->setToolTip(tr("Overlay the selected runs' curves (Ctrl+click or Shift+click to select several), "
+                           "against training step or against KL to the reference"));
+    connect(compare, &QPushButton::clicked, this, &RunHistory::compareSelected);
     auto* refreshButton = new QPushButton(tr("Refresh"));
     connect(refreshButton, &QPushButton::clicked, this, &RunHistory::refresh);
     auto openSelected = [this] {
@@ -70,8 +76,10 @@ RunHistory::RunHistory(DatabaseReader* reader, QWidget* parent) : QWidget(parent
     });
 
     auto* buttons = new QHBoxLayout;
-    buttons->addWidget(new QLabel(tr("Runs stored in this database. Double-click to open a run's curves.")), 1);
+    buttons->addWidget(new QLabel(tr("Runs stored in this database. Double-click to open a run's curves; select "
+                                     "several to compare them.")), 1);
     buttons->addWidget(refreshButton);
+    buttons->addWidget(compare);
     buttons->addWidget(open);
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(m_view);
@@ -90,6 +98,42 @@ void RunHistory::refresh() {
 qint64 RunHistory::selectedRun() const {
     const QModelIndex i = m_view->currentIndex();
     return i.isValid() ? m_model->item(i.row(), 0)->data(Qt::UserRole + 1).toLongLong() : 0;
+}
+
+QVector<qint64> RunHistory::selectedRuns() const {
+    QVector<qint64> ids;
+    QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end(), [](const QModelIndex& a, const QModelIndex& b) { return a.row() < b.row(); });
+    for (const QModelIndex& i : rows) ids << m_model->item(i.row(), 0)->data(Qt::UserRole + 1).toLongLong();
+    return ids;
+}
+
+void RunHistory::selectRuns(const QVector<qint64>& runIds) {
+    m_view->clearSelection();
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        if (!runIds.contains(m_model->item(row, 0)->data(Qt::UserRole + 1).toLongLong())) continue;
+        m_view->selectionModel()->select(m_model->index(row, 0),
+                                         QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    }
+}
+
+void RunHistory::compareSelected() {
+    const QVector<qint64> ids = selectedRuns();
+    if (ids.isEmpty()) return;
+    QStringList labels;
+    for (qint64 id : ids) {
+        for (const RunSummary& r : m_runs) {
+            if (r.run.id != id) continue;
+            const QJsonObject c = QJsonDocument::fromJson(QByteArray::fromStdString(r.run.configJson)).object();
+            // The settings that usually tell runs apart.
+            labels << tr("run %1 %2 \u00b7 %3 \u00b7 \u03b2 %4 \u00b7 lr %5")
+                          .arg(id)
+                          .arg(QString::fromStdString(r.run.name), c.value(QStringLiteral("algorithm")).toString())
+                          .arg(c.value(QStringLiteral("beta")).toDouble())
+                          .arg(c.value(QStringLiteral("lr")).toDouble());
+        }
+    }
+    Q_EMIT compareRuns(ids, labels);
 }
 
 void RunHistory::showRuns(const QVector<RunSummary>& runs) {

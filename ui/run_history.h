@@ -18,12 +18,20 @@ public:
     explicit RunHistory(DatabaseReader* reader, QWidget* parent = nullptr);
     QStandardItemModel* model() const { return m_model; }
     const QVector<RunSummary>& runs() const { return m_runs; }
+    // The selected rows' runs, in table order (for Compare).
+    QVector<qint64> selectedRuns() const;
+    // Selects the rows of these runs (tests, scripted use).
+    void selectRuns(const QVector<qint64>& runIds);
 
 public Q_SLOTS:
     void refresh();
+    // Emits compareRuns for the selected rows.
+    void compareSelected();
 
 Q_SIGNALS:
     void openRun(qint64 runId, const QString& configJson, const QString& status);
+    // Overlay these runs' curves (the rows selected when Compare was pressed).
+    void compareRuns(const QVector<qint64>& runIds, const QStringList& labels);
     void runsChanged(const QVector<preflab::RunSummary>& runs);
 
 private:

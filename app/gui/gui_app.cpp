@@ -5,7 +5,10 @@
 #include "app/session/starter_model_job.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
+#include "ui/completions_view.h"
 #include "ui/main_window.h"
+#include "ui/run_comparison.h"
+#include "ui/run_history.h"
 #include "ui/metric_plots.h"
 #include "preflab_version.h"
 
@@ -98,6 +101,10 @@ int runGui(int argc, char** argv) {
                  QStringLiteral("judge"), QStringLiteral("task")});
     p.addOption({QStringLiteral("screenshot-size"), QStringLiteral("The window's size for --screenshot (WIDTHxHEIGHT)."),
                  QStringLiteral("size"), QStringLiteral("1440x900")});
+    p.addOption({QStringLiteral("screenshot-tab"),
+                 QStringLiteral("What --screenshot renders: live (the run's curves), compare (every run in the database "
+                                "overlaid against exact KL) or completions (the run's responses across steps)."),
+                 QStringLiteral("tab"), QStringLiteral("live")});
     p.addOption({QStringLiteral("screenshot-algorithm"), QStringLiteral("The method of the --screenshot run (e.g. cpo, ppo)."),
                  QStringLiteral("algorithm"), QString::fromUtf8(methodName(Method::OnlineDpo))});
     p.process(app);
@@ -166,17 +173,43 @@ int runGui(int argc, char** argv) {
             });
             job->start();
         }
-        auto* poll = new QTimer(w);
-        QObject::connect(poll, &QTimer::timeout, w, [w, c, file, poll] {
-            if (w->plots()->maxStep() < 20 || w->plots()->pointCount(QStringLiteral("gold/reward")) < 3) return;
-            poll->stop();
-            // Let a pending replot land, then grab.
+        const QString tab = p.value("screenshot-tab");
+        if (tab != QLatin1String("live") && tab != QLatin1String("compare") && tab != QLatin1String("completions")) {
+            std::fprintf(stderr, "preflab: --screenshot-tab %s: expected live, compare or completions\n", qPrintable(tab));
+            return 2;
+        }
+        // Let a pending replot land, then grab, stop the run and quit.
+        auto grab = [w, c, file] {
             QTimer::singleShot(100, w, [w, c, file] {
                 const bool ok = w->grab().save(file);
                 std::printf("preflab: %s %s\n", ok ? "wrote" : "could not write", qPrintable(file));
                 c->stop();
                 QObject::connect(c, &RunController::runEnded, w, [ok] { QApplication::exit(ok ? 0 : 1); });
             });
+        };
+        auto* poll = new QTimer(w);
+        QObject::connect(poll, &QTimer::timeout, w, [w, poll, tab, grab] {
+            if (w->plots()->maxStep() < 20 || w->plots()->pointCount(QStringLiteral("gold/reward")) < 3) return;
+            poll->stop();
+            if (tab == QLatin1String("compare")) {
+                RunHistory* history = w->runHistory();
+                QObject::connect(w->runComparison(), &RunComparison::loaded, w, [w, grab] {
+                    w->runComparison()->setXAxis(RunComparison::XAxis::ExactKl);
+                    grab();
+                }, Qt::SingleShotConnection);
+                QObject::connect(history, &RunHistory::runsChanged, w, [history](const QVector<RunSummary>& runs) {
+                    QVector<qint64> ids;
+                    for (const RunSummary& r : runs) ids << r.run.id;
+                    history->selectRuns(ids);
+                    history->compareSelected();
+                }, Qt::SingleShotConnection);
+                history->refresh();
+            } else if (tab == QLatin1String("completions")) {
+                QObject::connect(w->completions(), &CompletionsView::loaded, w, grab, Qt::SingleShotConnection);
+                w->showTab(w->completions());
+            } else {
+                grab();
+            }
         });
         poll->start(100);
         return app.exec();

@@ -68,6 +68,12 @@ void RunRecorder::metricsLogged(const std::vector<MetricSample>& metrics) {
     }
 }
 
+void RunRecorder::evaluationSamples(int64_t step, const std::vector<EvalSample>& samples) {
+    std::vector<WriteOp> ops;
+    for (const EvalSample& s : samples) ops.emplace_back(EvalSampleRow{m_runId, step, s.promptIndex, s.prompt, s.text, s.goldReward});
+    m_writer.enqueue(std::move(ops));
+}
+
 void RunRecorder::checkpointSaved(const CheckpointRecord& c) {
     QJsonObject metrics;
     for (const auto& [name, value] : c.metrics) metrics[QString::fromStdString(name)] = value;

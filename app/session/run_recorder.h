@@ -33,6 +33,7 @@ public:
     void pairsTrained(int64_t step, const std::vector<int64_t>& pairIndices) override;
     void metricsLogged(const std::vector<MetricSample>& metrics) override;
     void checkpointSaved(const CheckpointRecord& checkpoint) override;
+    void evaluationSamples(int64_t step, const std::vector<EvalSample>& samples) override;
 
 private:
     void pruneCheckpoints();

@@ -76,6 +76,7 @@ void Evaluator::run(const std::atomic_bool& cancel) {
                     {"gold/reward", gold / n},
                     {"eval/response_tokens", tokens / n},
                     {"eval/eos_rate", eos / n}};
+    std::vector<EvalSample> display = displaySamples(cancel);
     HeldOutStats heldOut;
     if (m_heldOut.evaluate(cancel, &heldOut)) {
         metrics.push_back({"eval/rewards/accuracies", heldOut.accuracy});
@@ -84,6 +85,34 @@ void Evaluator::run(const std::atomic_bool& cancel) {
     }
     if (cancel.load()) return;
     m_ctx.report(metrics);
+    if (m_ctx.observer && !display.empty()) m_ctx.observer->evaluationSamples(m_ctx.step, display);
+}
+
+std::vector<EvalSample> Evaluator::displaySamples(const std::atomic_bool& cancel) {
+    // The first few evaluation prompts, each sampled with one seed that does
+    // not depend on the step (common random numbers): while the policy is the
+    // reference the response stays the same, and where it changes, the policy
+    // changed. At the run's temperature, without top-k/top-p, as above.
+    SamplingParams sampling = m_models.sampling;
+    sampling.topK = 0;
+    sampling.topP = 1.0;
+    const int64_t count = std::min<int64_t>(kDisplayPrompts, static_cast<int64_t>(m_ctx.evalPrompts.size()));
+    std::vector<TokenIds> prompts;
+    std::vector<uint64_t> seeds;
+    for (int64_t i = 0; i < count; ++i) {
+        prompts.push_back(m_models.promptIds(m_ctx.evalPrompts[i].text));
+        seeds.push_back(mixSeed(m_ctx.seed() ^ 0xD15Bull, 0, static_cast<uint64_t>(i)));
+    }
+    std::vector<EvalSample> out;
+    if (count == 0 || cancel.load()) return out;
+    const SampledSequences s = sampleBatch(m_models.policy, prompts, sampling, seeds, m_models.eos(), m_models.pad(), &cancel);
+    if (s.cancelled) return out;
+    for (int64_t i = 0; i < count; ++i) {
+        const TaskPrompt& p = m_ctx.evalPrompts[i];
+        const std::string text = m_models.tokenizer->decode(s.tokens[i]);
+        out.push_back({i, p.text, text, m_ctx.task.score(p, text).total()});
+    }
+    return out;
 }
 
 }  // namespace preflab

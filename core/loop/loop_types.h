@@ -50,6 +50,16 @@ struct RatedResponse {
     double behaviourLogprob = 0;  // log P^R(response | prompt), summed over tokens
 };
 
+// The policy's response to one of the fixed display prompts at an evaluation
+// (the completions view shows them across steps). Sampled with the same seed
+// at every evaluation, so a response changes only where the policy did.
+struct EvalSample {
+    int64_t promptIndex = 0;
+    std::string prompt;
+    std::string text;
+    double goldReward = 0;
+};
+
 struct CheckpointRecord {
     int64_t step = 0;
     std::string path;
@@ -65,6 +75,7 @@ public:
     virtual void pairsTrained(int64_t /*step*/, const std::vector<int64_t>& /*pairIndices*/) {}
     virtual void metricsLogged(const std::vector<MetricSample>&) {}
     virtual void checkpointSaved(const CheckpointRecord&) {}
+    virtual void evaluationSamples(int64_t /*step*/, const std::vector<EvalSample>&) {}
 };
 
 }  // namespace preflab

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up, builds from scratch (release, tests included) and runs the whole
-# test suite with CTest. Extra arguments go to ctest (e.g. -L unit).
+# Sets up, builds from scratch (release, tests included), runs the whole test
+# suite with CTest (extra arguments go to ctest, e.g. -L unit), then builds,
+# unpacks and runs the Debian package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/setup-debian.sh
@@ -8,7 +9,9 @@ packaging/setup-test-references.sh
 rm -rf build/test
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Release -DPREFLAB_BUILD_TESTS=ON -DPREFLAB_BUILD_BENCH=ON
 cmake --build build/test
-cd build/test
 # Every test has its own timeout (ctest's default below); GUI tests draw
 # offscreen by themselves.
-ctest --output-on-failure --timeout 600 -j2 "$@"
+(cd build/test && ctest --output-on-failure --timeout 600 -j2 "$@")
+# The Debian package, built from the same tree, unpacked and run (its 5-step
+# run reuses the starter model the demo test pretrained).
+packaging/check-deb.sh build/test build/test/tests/data-tst_demo_targets

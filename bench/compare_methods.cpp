@@ -1,15 +1,23 @@
-// preflab-compare: the comparison experiment of algorithms.md §5 on the
-// built-in task. Each method trains the starter model across beta values and
-// seeds; every point's gold (true) reward and KL (k3) are measured on fresh
-// samples from the final policy. Writes compare.csv (one row per run),
-// compare.md (mean and 95% interval over seeds) and compare.png (gold reward
-// against KL) into the results folder. --quick takes a few minutes;
-// --only NAME,NAME runs the contenders whose names start with one of them.
+// preflab-compare: the comparison experiment of algorithms.md §5 and §5c on
+// the built-in task, at matched KL. Each method trains the starter model over
+// its KL knob (beta for the DPO family, PPO's KL coefficient, the learning
+// rate for the CPO family, which has no other) and seeds, all at the one
+// default learning rate and warm-up otherwise; gold (true) reward and exact KL
+// are measured on fresh samples at regular evaluations. A method's frontier at
+// KL = k is the best gold any of its settings reached when it crossed k
+// (core/compare/kl_frontier.h). Writes compare.csv (one row per evaluation),
+// compare.md (gold at matched KL, mean and 95 % interval over seeds),
+// compare.png (the frontiers) and orderings.json (the literature's claims,
+// each judged at matched KL: core/compare/preference_claims.h) into --out.
+// --quick takes about ten minutes on two cores; --only NAME,NAME runs the
+// contenders whose names start with one of them.
 // PPO's reward model is trained on pairs the starter samples and the task
 // labels (as `preflab train-rm --task-pairs`); its held-out accuracy is
 // printed beside the PPO rows. The CPO family's rows also report the error
 // of each value estimate against the true value of the policy it estimates
 // (the gold reward of fresh samples, measured every 10 steps).
+#include "core/compare/kl_frontier.h"
+#include "core/compare/preference_claims.h"
 #include "core/judges/self_judge.h"
 #include "core/judges/task_judge.h"
 #include "core/loop/dataset_sampler.h"
@@ -43,54 +51,45 @@ constexpr double kConfound = 1.0;
 enum class Data { Generated, Pairs, Ratings };
 
 struct Contender {
-    std::string name;  // as shown
+    std::string name;  // as shown; the claims refer to these names (preference_claims.h)
     Method method;
     std::string judge;
     Data data = Data::Generated;
     double lengthBias = 0;  // CPO family: the outcome model's confound (+ per sentence)
+    double flipRate = 0;    // the task judge's label-flip probability
 };
 
-// The strength swept per method: beta for the pairwise methods, the KL
-// coefficient for PPO; the CPO family has neither (its KL is set by lr and steps).
-// SAIL-DP and SAIL-PP run at one beta in the full run to keep it under an hour.
-std::vector<double> strengths(const Contender& m, bool quick) {
-    if (m.method == Method::Ppo) return quick ? std::vector<double>{0.05} : std::vector<double>{0.05, 0.2};
-    if (methodInfo(m.method).family == MethodFamily::Causal) return {0.0};
-    if (quick || m.method == Method::SailDp || m.method == Method::SailPp) return {0.1};
-    return {0.1, 0.3};
+// Each method's KL knob and the values swept: beta for the DPO family, the KL
+// coefficient for PPO, the learning rate for the CPO family. --quick runs one
+// value (its frontier is then the trajectory) and three seeds: with two, a
+// 95 % t interval is 12.7 standard errors wide and decides nothing.
+std::vector<double> knobs(const Contender& m, bool quick) {
+    if (m.method == Method::Ppo) return quick ? std::vector<double>{0.05} : std::vector<double>{0.02, 0.05, 0.2};
+    if (methodInfo(m.method).family == MethodFamily::Causal) {
+        return quick ? std::vector<double>{5e-5} : std::vector<double>{2e-5, 5e-5, 1e-4};
+    }
+    return quick ? std::vector<double>{0.1} : std::vector<double>{0.1, 0.3, 1.0};
 }
 
 struct Point {
     std::string method;
-    double beta = 0;
+    double knob = 0;
     int64_t seed = 0;
-    double gold0 = 0, gold = 0, kl = 0, klExact = 0, seconds = 0;
+    std::vector<TrajectoryPoint> trajectory;
+    double seconds = 0;
     std::vector<double> valueErrors;  // CPO family: estimate minus true value, at each evaluated step
 };
 
-struct Finals : LoopObserver {
-    std::map<std::string, std::vector<double>> series;
+struct Series : LoopObserver {
+    std::map<std::string, std::vector<std::pair<int64_t, double>>> series;  // (step, value)
     void metricsLogged(const std::vector<MetricSample>& m) override {
-        for (const MetricSample& s : m) series[s.name].push_back(s.value);
+        for (const MetricSample& s : m) series[s.name].emplace_back(s.step, s.value);
     }
 };
 
-double mean(const std::vector<double>& v) {
-    double s = 0;
-    for (double x : v) s += x;
-    return v.empty() ? NAN : s / static_cast<double>(v.size());
-}
-
-// Half-width of a 95% interval of the mean (Student t for small n).
-double halfWidth(const std::vector<double>& v) {
-    if (v.size() < 2) return 0;
-    const double m = mean(v);
-    double ss = 0;
-    for (double x : v) ss += (x - m) * (x - m);
-    const double sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
-    static const double t[] = {0, 0, 12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26};
-    const double q = v.size() < 11 ? t[v.size()] : 1.96;
-    return q * sd / std::sqrt(static_cast<double>(v.size()));
+QString withInterval(const Estimate& e, int decimals = 3) {
+    if (e.n == 0 || std::isnan(e.mean)) return QStringLiteral("-");
+    return QString::number(e.mean, 'f', decimals) + QStringLiteral(" ± ") + QString::number(e.halfWidth, 'f', decimals);
 }
 
 }  // namespace
@@ -115,25 +114,32 @@ int main(int argc, char** argv) {
         return false;
     };
     QDir().mkpath(out);
-    const int64_t steps = quick ? 30 : 60;
-    const int64_t evalSamples = quick ? 256 : 512;
-    const std::vector<int64_t> seeds = quick ? std::vector<int64_t>{1, 2} : std::vector<int64_t>{1, 2, 3};
+    // One learning-rate procedure for every family: the default lr (5e-5) and
+    // warm-up; the CPO family's knob is the learning rate itself.
+    const int64_t steps = quick ? 30 : 150;
+    const int64_t evalEvery = quick ? 10 : 25;
+    const int64_t evalSamples = quick ? 128 : 512;
+    const std::vector<int64_t> seeds = {1, 2, 3};
     std::vector<Contender> contenders = {
-        {"offline DPO", Method::Dpo, "task", Data::Pairs},
-        {"SAIL-DP", Method::SailDp, "task", Data::Pairs},
-        {"online DPO", Method::OnlineDpo, "task", Data::Generated},
-        {"SAIL-PR", Method::SailPr, "task", Data::Pairs},  // policy pairs with probability g, else dataset pairs
-        {"SAIL-PP", Method::SailPp, "self", Data::Pairs},  // policy pairs with probability p, else dataset pairs
-        {"PPO", Method::Ppo, "task", Data::Generated},      // scored by a reward model trained on the offline dataset
+        {contender::kOfflineDpo, Method::Dpo, "task", Data::Pairs},
+        {contender::kSailDp, Method::SailDp, "task", Data::Pairs},
+        {contender::kOnlineDpo, Method::OnlineDpo, "task", Data::Generated},
+        // The same method on worse data: the task judge flips 20 % of its labels.
+        {contender::kOnlineDpoNoisy, Method::OnlineDpo, "task", Data::Generated, 0.0, 0.2},
+        {contender::kSailPr, Method::SailPr, "task", Data::Pairs},  // policy pairs with probability g, else dataset pairs
+        {contender::kSailPp, Method::SailPp, "self", Data::Pairs},  // policy pairs with probability p, else dataset pairs
+        {contender::kPpo, Method::Ppo, "task", Data::Generated},    // scored by a reward model trained on task pairs
         // Rating data from the reference, outcome = true reward; the outcome
         // model is confounded on purpose (+1 per sentence: it believes long
         // answers are better), and once unconfounded as a control.
-        {"CPO", Method::Cpo, "task", Data::Ratings},
-        {"DR-CPO (confounded g)", Method::DrCpo, "task", Data::Ratings, kConfound},
-        {"OO-RLHF (confounded g)", Method::OoRlhf, "task", Data::Ratings, kConfound},
-        {"DR-CPO (unconfounded g)", Method::DrCpo, "task", Data::Ratings, 0.0},
-        {"OO-RLHF (unconfounded g)", Method::OoRlhf, "task", Data::Ratings, 0.0},
+        {contender::kDrCpo, Method::DrCpo, "task", Data::Ratings, kConfound},
+        {contender::kOoRlhf, Method::OoRlhf, "task", Data::Ratings, kConfound},
     };
+    if (!quick) {
+        contenders.push_back({"CPO", Method::Cpo, "task", Data::Ratings});
+        contenders.push_back({"DR-CPO (unconfounded g)", Method::DrCpo, "task", Data::Ratings, 0.0});
+        contenders.push_back({"OO-RLHF (unconfounded g)", Method::OoRlhf, "task", Data::Ratings, 0.0});
+    }
 
     const std::string dataDir = defaultDataDir();
     const std::string starter = starterModelPath(dataDir);
@@ -142,6 +148,8 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         pretrainStarterModel({}, starter);
     }
+    contenders.erase(std::remove_if(contenders.begin(), contenders.end(), [&](const Contender& m) { return !selected(m.name); }),
+                     contenders.end());
     // The offline methods' data: sampled once from the reference, labeled by the true reward.
     DatasetSpec dataset;
     dataset.pairs = quick ? 128 : 512;
@@ -149,14 +157,14 @@ int main(int argc, char** argv) {
     std::printf("offline dataset: %zu pairs sampled from the starter model, labeled by the true reward\n", fixedPairs.size());
     RatedDatasetSpec ratedSpec;
     ratedSpec.responses = quick ? 256 : 512;
-    const std::vector<RatedResponse> ratedData = sampleRatedDataset(starter, ratedSpec);
+    const bool withRatings = std::any_of(contenders.begin(), contenders.end(), [](const Contender& m) { return m.data == Data::Ratings; });
+    const std::vector<RatedResponse> ratedData = withRatings ? sampleRatedDataset(starter, ratedSpec) : std::vector<RatedResponse>{};
     double meanOutcome = 0;
     for (const RatedResponse& r : ratedData) meanOutcome += r.outcome / static_cast<double>(ratedData.size());
-    std::printf("rating dataset: %zu responses sampled from the starter model, outcome = true reward (mean %.3f)\n",
-                ratedData.size(), meanOutcome);
-
-    contenders.erase(std::remove_if(contenders.begin(), contenders.end(), [&](const Contender& m) { return !selected(m.name); }),
-                     contenders.end());
+    if (withRatings) {
+        std::printf("rating dataset: %zu responses sampled from the starter model, outcome = true reward (mean %.3f)\n",
+                    ratedData.size(), meanOutcome);
+    }
 
     QTemporaryDir scratch;
     // PPO's learned reward model: Bradley-Terry on task pairs sampled from the
@@ -168,7 +176,7 @@ int main(int argc, char** argv) {
     const bool withPpo = std::any_of(contenders.begin(), contenders.end(), [](const Contender& m) { return m.method == Method::Ppo; });
     if (withPpo) {
         DatasetSpec rmPairs;
-        rmPairs.pairs = 2000;
+        rmPairs.pairs = quick ? 600 : 2000;
         rmPairs.seed = 7;  // not the offline methods' pairs
         const TaskDataset d = sampleTaskDataset(starter, rmPairs);
         rmSpec.pairs = d.pairs;
@@ -176,19 +184,14 @@ int main(int argc, char** argv) {
         rm = trainRewardModel(rmSpec, rewardModel);
         std::printf("reward model for PPO: held-out accuracy %.3f on %lld pairs (%.0f s)\n", rm.heldOutAccuracy,
                     static_cast<long long>(rm.heldOutPairs), rm.seconds);
-        for (Contender& m : contenders) {
-            if (m.method == Method::Ppo) {
-                m.name += " (reward model: held-out accuracy " + QString::number(rm.heldOutAccuracy, 'f', 3).toStdString() +
-                          " on " + std::to_string(rm.heldOutPairs) + " pairs)";
-            }
-        }
     }
     std::fflush(stdout);
     std::vector<Point> points;
     QElapsedTimer total;
     total.start();
     for (const Contender& m : contenders) {
-        for (double beta : strengths(m, quick)) {
+        const bool causal = methodInfo(m.method).family == MethodFamily::Causal;
+        for (double knob : knobs(m, quick)) {
             for (int64_t seed : seeds) {
                 QElapsedTimer t;
                 t.start();
@@ -198,16 +201,15 @@ int main(int argc, char** argv) {
                 RunConfig& c = setup.config;
                 c.algorithm = methodName(m.method);
                 c.judge = m.judge;
-                if (m.method == Method::Ppo) c.ppoKlCoef = beta;
-                else if (beta > 0) c.beta = beta;
+                c.flipRate = m.flipRate;
+                if (m.method == Method::Ppo) c.ppoKlCoef = knob;
+                else if (causal) c.lr = knob;
+                else c.beta = knob;
                 c.seed = seed;
                 c.steps = steps;
-                const bool causal = methodInfo(m.method).family == MethodFamily::Causal;
-                // Every method at the default learning rate, 5e-5 (the CPO
-                // authors' default too; docs/results.md for the sweep behind it).
-                // At step 0 and at the end; the CPO family every 10 steps, to check its value estimates.
-                c.evalEvery = causal ? 10 : steps;
+                c.evalEvery = evalEvery;
                 c.evalSamples = evalSamples;
+                c.heldOutPairs = 0;  // not compared here; saves an evaluation's worth of scoring
                 c.checkpointEvery = 0;
                 if (m.data == Data::Pairs) {
                     setup.offlinePairs = fixedPairs;
@@ -216,6 +218,7 @@ int main(int argc, char** argv) {
                 if (m.data == Data::Ratings) {
                     setup.ratedResponses = ratedData;
                     c.outcomeLengthBias = m.lengthBias;
+                    if (quick) c.outcomeWarmupSteps = 30;  // outcome-model fits before the first step (default 100)
                 }
                 if (m.method == Method::Ppo) {
                     c.rewardModel = rewardModel;
@@ -224,8 +227,8 @@ int main(int argc, char** argv) {
                 }
                 std::unique_ptr<Judge> judge;
                 if (m.judge == "self") judge = std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(seed) + 7);
-                else judge = std::make_unique<TaskJudge>();
-                Finals f;
+                else judge = std::make_unique<TaskJudge>(TaskJudgeOptions{c.judgeNoise, c.flipRate, static_cast<uint64_t>(seed) + 5});
+                Series f;
                 StepOutcome o = StepOutcome::Halted;
                 try {
                     OnlineLoop loop(setup, std::move(judge), &f);
@@ -237,136 +240,180 @@ int main(int argc, char** argv) {
                     std::printf("%s could not run: %s\n", m.name.c_str(), e.what());
                     continue;
                 }
-                if (f.series["gold/reward"].empty()) continue;
+                const auto& gold = f.series["gold/reward"];
+                const auto& kl = f.series["kl/exact"];
+                if (gold.empty() || gold.size() != kl.size()) continue;
                 Point p;
                 p.method = m.name;
-                p.beta = beta;
+                p.knob = knob;
                 p.seed = seed;
-                p.gold0 = f.series["gold/reward"].front();
-                p.gold = f.series["gold/reward"].back();
-                p.kl = f.series["kl/k3"].back();
-                p.klExact = f.series["kl/exact"].back();
+                for (size_t k = 0; k < gold.size(); ++k) p.trajectory.push_back({gold[k].first, kl[k].second, gold[k].second});
                 p.seconds = t.elapsed() / 1000.0;
                 if (causal) {
                     // cpo/value_estimate of step s + 1 estimates the policy after s
                     // steps, whose true value the evaluation at step s measured.
                     const auto& estimates = f.series["cpo/value_estimate"];
-                    const auto& truth = f.series["gold/reward"];
-                    for (size_t k = 0; k < truth.size(); ++k) {
-                        const size_t s = k * static_cast<size_t>(c.evalEvery);
-                        if (s < estimates.size()) p.valueErrors.push_back(estimates[s] - truth[k]);
+                    for (const auto& [step, truth] : gold) {
+                        for (const auto& [estimateStep, value] : estimates) {
+                            if (estimateStep == step + 1) p.valueErrors.push_back(value - truth);
+                        }
                     }
                 }
                 points.push_back(p);
-                std::printf("%-24s strength %.2f seed %lld: gold %+.3f -> %+.3f, KL(k3) %.3f (exact %.3f), %.0f s%s\n",
-                            m.name.c_str(), beta, static_cast<long long>(seed), p.gold0, p.gold, p.kl, p.klExact, p.seconds,
-                            o == StepOutcome::Finished ? "" : " (did not finish)");
+                std::printf("%-32s knob %-7g seed %lld: gold %+.3f -> %+.3f, exact KL %.3f, %.0f s%s\n", m.name.c_str(), knob,
+                            static_cast<long long>(seed), p.trajectory.front().gold, p.trajectory.back().gold,
+                            p.trajectory.back().kl, p.seconds, o == StepOutcome::Finished ? "" : " (did not finish)");
                 std::fflush(stdout);
             }
         }
     }
 
-    // compare.csv: one row per run.
+    std::vector<CompareRun> runs;
+    for (const Point& p : points) runs.push_back({p.method, p.knob, p.seed, p.trajectory});
+    const KlFrontier frontier(runs);
+    ClaimContext claims;
+    claims.rewardModelAccuracy = withPpo ? rm.heldOutAccuracy : -1;
+    for (const Contender& m : contenders) {
+        if (methodInfo(m.method).family != MethodFamily::Causal) continue;
+        for (int64_t seed : seeds) {  // one mean absolute error per seed, over its knobs and evaluations
+            std::vector<double> absErr;
+            for (const Point& p : points) {
+                if (p.method != m.name || p.seed != seed) continue;
+                for (double e : p.valueErrors) absErr.push_back(std::abs(e));
+            }
+            if (!absErr.empty()) claims.valueErrors[m.name].push_back(estimate(absErr).mean);
+        }
+    }
+    const std::vector<Claim> judged = judgeClaims(frontier, claims);
+
+    // compare.csv: one row per evaluation of every run.
     QFile csv(out + "/compare.csv");
     if (!csv.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-        std::fprintf(stderr, "cannot write %s\n", qPrintable(csv.fileName()));
+        std::fprintf(stderr, "preflab-compare: cannot write %s: %s\n", qPrintable(csv.fileName()), qPrintable(csv.errorString()));
         return 1;
     }
     QTextStream cs(&csv);
-    cs << "method,beta,seed,steps,gold_start,gold,kl_k3,kl_exact,seconds,value_mean_abs_error,value_bias\n";
+    cs << "method,knob,seed,step,kl_exact,gold,run_seconds\n";
     for (const Point& p : points) {
-        std::vector<double> absErr;
-        for (double e : p.valueErrors) absErr.push_back(std::abs(e));
-        cs << '"' << QString::fromStdString(p.method) << "\"," << p.beta << ',' << p.seed << ',' << steps << ',' << p.gold0 << ','
-           << p.gold << ',' << p.kl << ',' << p.klExact << ',' << p.seconds << ','
-           << (absErr.empty() ? QString() : QString::number(mean(absErr))) << ','
-           << (p.valueErrors.empty() ? QString() : QString::number(mean(p.valueErrors))) << '\n';
+        for (const TrajectoryPoint& t : p.trajectory) {
+            cs << '"' << QString::fromStdString(p.method) << "\"," << p.knob << ',' << p.seed << ',' << t.step << ',' << t.kl
+               << ',' << t.gold << ',' << p.seconds << '\n';
+        }
     }
     csv.close();
 
-    // compare.md: mean and 95% interval over seeds.
+    QFile json(out + "/orderings.json");
+    if (!json.open(QIODevice::WriteOnly | QIODevice::Truncate) || json.write(claimsToJson(judged).c_str()) < 0) {
+        std::fprintf(stderr, "preflab-compare: cannot write %s\n", qPrintable(json.fileName()));
+        return 1;
+    }
+    json.close();
+
+    // compare.md: gold at matched KL (the shared KL of all methods, and 2, 4, 6
+    // nats where reached), then the claims.
+    std::vector<std::string> names;
+    for (const Contender& m : contenders) names.push_back(m.name);
+    const double shared = frontier.sharedKl(names);
+    std::vector<double> levels;
+    if (!std::isnan(shared) && shared > 0) levels.push_back(shared);
+    for (double k : {2.0, 4.0, 6.0}) {
+        if (std::isnan(shared) || k > shared + 1e-9) levels.push_back(k);
+    }
     QFile md(out + "/compare.md");
     if (!md.open(QIODevice::WriteOnly | QIODevice::Truncate)) return 1;
     QTextStream ms(&md);
-    ms << "Built-in task, starter model, " << steps << " steps, batch 8, " << seeds.size() << " seeds, gold and KL (k3) on "
-       << evalSamples << " fresh samples of the final policy; mean ± 95% interval over seeds.\n\n";
-    ms << "| method | beta (PPO: KL coef.) | gold reward | KL (k3, nats) | gold gain per nat of KL | value estimate: mean abs. error (bias) |\n|---|---|---|---|---|---|\n";
+    ms << "Built-in task, starter model, " << steps << " steps at lr 5e-5 (the CPO family: its knob), batch 8 (PPO 16), "
+       << seeds.size() << " seeds; gold reward and exact KL on " << evalSamples << " fresh samples every " << evalEvery
+       << " steps. Each method's frontier at KL = k is the best gold any of its knob settings reached when it crossed k; "
+          "mean ± 95 % interval (Student t) over seeds, '-' where a seed never reached k.\n\n";
+    ms << "| method | knob values |";
+    for (double k : levels) ms << " gold at KL " << QString::number(k, 'f', 2) << (k == shared ? " (shared)" : "") << " |";
+    ms << " largest KL reached |\n|---|---|";
+    for (size_t i = 0; i <= levels.size(); ++i) ms << "---|";
+    ms << '\n';
+    for (const Contender& m : contenders) {
+        QStringList knobText;
+        for (double k : knobs(m, quick)) knobText << QString::number(k);
+        const bool causal = methodInfo(m.method).family == MethodFamily::Causal;
+        ms << "| " << QString::fromStdString(m.name) << " | " << (m.method == Method::Ppo ? "KL coef. " : causal ? "lr " : "beta ")
+           << knobText.join(", ") << " |";
+        for (double k : levels) ms << ' ' << withInterval(frontier.frontier(m.name, k)) << " |";
+        std::vector<double> reached;
+        for (const Point& p : points) {
+            if (p.method == m.name) reached.push_back(maxKl(p.trajectory));
+        }
+        ms << ' ' << (reached.empty() ? QStringLiteral("-") : QString::number(*std::max_element(reached.begin(), reached.end()), 'f', 2))
+           << " |\n";
+    }
+    if (!claims.valueErrors.empty()) {
+        ms << "\nValue-estimate error of the CPO family (V-hat minus the gold reward of fresh samples of the same policy, "
+              "mean absolute error per seed over knobs and evaluations): ";
+        QStringList parts;
+        for (const auto& [name, errors] : claims.valueErrors) parts << QString::fromStdString(name) + " " + withInterval(estimate(errors));
+        ms << parts.join(QStringLiteral("; ")) << ".\n";
+    }
+    if (withPpo) {
+        ms << "\nPPO's reward model (" << rmSpec.pairs.size() << " task pairs sampled from the starter) reached held-out accuracy "
+           << QString::number(rm.heldOutAccuracy, 'f', 3) << " on " << rm.heldOutPairs << " pairs.\n";
+    }
+    ms << "\n## Claims (orderings.json)\n\n| claim | reproduced | evidence |\n|---|---|---|\n";
+    for (const Claim& c : judged) {
+        ms << "| " << QString::fromStdString(c.claim) << " | " << (!c.judged ? "not judged" : c.reproduced ? "yes" : "no") << " | "
+           << QString::fromStdString(c.evidence) << " |\n";
+    }
+    md.close();
+
+    // compare.png: each method's frontier (mean over seeds, 95 % intervals).
     QCustomPlot plot;
     plot.resize(900, 560);
-    plot.xAxis->setLabel(QStringLiteral("KL(policy || reference), k3, nats per response"));
+    plot.xAxis->setLabel(QStringLiteral("exact KL(policy || reference), nats per response"));
     plot.yAxis->setLabel(QStringLiteral("gold (true) reward per response"));
     plot.legend->setVisible(true);
+    plot.legend->setFont(QFont(QString(), 8));
     plot.plotLayout()->insertRow(0);
-    plot.plotLayout()->addElement(0, 0, new QCPTextElement(&plot, QStringLiteral("Gold reward against KL (mean ± 95% interval over seeds)"),
+    plot.plotLayout()->addElement(0, 0, new QCPTextElement(&plot, QStringLiteral("Best gold reward at each KL (mean ± 95% interval over seeds)"),
                                                             QFont(QString(), 11, QFont::Bold)));
     const QColor colors[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),  QColor(214, 39, 40),
                              QColor(148, 103, 189), QColor(140, 86, 75),  QColor(227, 119, 194), QColor(127, 127, 127),
-                             QColor(188, 189, 34),  QColor(23, 190, 207), QColor(0, 0, 0)};
+                             QColor(188, 189, 34),  QColor(23, 190, 207), QColor(0, 0, 0),       QColor(255, 187, 120)};
     int colorIndex = 0;
-    double gold0 = 0;
     for (const Contender& m : contenders) {
+        double reach = 0;
+        for (const Point& p : points) {
+            if (p.method == m.name) reach = std::max(reach, maxKl(p.trajectory));
+        }
+        QVector<double> xs, ys, err;
+        for (int i = 0; i <= 16; ++i) {
+            const double k = reach * i / 16.0;
+            const Estimate e = frontier.frontier(m.name, k);
+            if (e.n == 0) continue;
+            xs << k;
+            ys << e.mean;
+            err << e.halfWidth;
+        }
         QCPGraph* g = plot.addGraph();
         g->setName(QString::fromStdString(m.name));
-        g->setLineStyle(QCPGraph::lsNone);
-        const QColor col = colors[colorIndex++ % 11];
-        const bool causal = methodInfo(m.method).family == MethodFamily::Causal;
-        g->setScatterStyle(QCPScatterStyle(causal ? QCPScatterStyle::ssDiamond : QCPScatterStyle::ssDisc, col, col, causal ? 11 : 9));
-        auto* xe = new QCPErrorBars(plot.xAxis, plot.yAxis);
-        auto* ye = new QCPErrorBars(plot.xAxis, plot.yAxis);
-        xe->setDataPlottable(g);
-        ye->setDataPlottable(g);
-        xe->setErrorType(QCPErrorBars::etKeyError);
-        xe->setPen(QPen(col));
-        ye->setPen(QPen(col));
-        xe->removeFromLegend();
-        ye->removeFromLegend();
-        QVector<double> xs, ys, xerr, yerr;
-        for (double beta : strengths(m, quick)) {
-            std::vector<double> gold, kl, g0, absErr, err;
-            for (const Point& p : points) {
-                if (p.method != m.name || p.beta != beta) continue;
-                gold.push_back(p.gold);
-                kl.push_back(p.kl);
-                g0.push_back(p.gold0);
-                for (double e : p.valueErrors) {
-                    absErr.push_back(std::abs(e));
-                    err.push_back(e);
-                }
-            }
-            gold0 = mean(g0);
-            const double gain = (mean(gold) - gold0) / std::max(1e-9, mean(kl));
-            ms << "| " << QString::fromStdString(m.name) << " | " << (beta > 0 ? QString::number(beta) : QStringLiteral("-")) << " | " << QString::number(mean(gold), 'f', 3)
-               << " ± " << QString::number(halfWidth(gold), 'f', 3) << " | " << QString::number(mean(kl), 'f', 3) << " ± "
-               << QString::number(halfWidth(kl), 'f', 3) << " | " << QString::number(gain, 'f', 3) << " | "
-               << (absErr.empty() ? QStringLiteral("-")
-                                  : QString::number(mean(absErr), 'f', 3) + " ± " + QString::number(halfWidth(absErr), 'f', 3) +
-                                        " (" + QString::number(mean(err), 'f', 3) + ")")
-               << " |\n";
-            xs << mean(kl);
-            ys << mean(gold);
-            xerr << halfWidth(kl);
-            yerr << halfWidth(gold);
-        }
+        const QColor col = colors[colorIndex++ % 12];
+        g->setPen(QPen(col, 2));
+        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, col, col, 5));
         g->setData(xs, ys);
-        xe->setData(xerr);
-        ye->setData(yerr);
+        auto* bars = new QCPErrorBars(plot.xAxis, plot.yAxis);
+        bars->setDataPlottable(g);
+        bars->setPen(QPen(col));
+        bars->removeFromLegend();
+        bars->setData(err);
     }
-    ms << "\nGold reward of the starter model (the reference) on the same prompts: " << QString::number(gold0, 'f', 3) << ".";
-    if (withPpo) {
-        ms << " PPO's reward model (2000 task pairs sampled from the starter) reached held-out accuracy "
-           << QString::number(rm.heldOutAccuracy, 'f', 3) << " on " << rm.heldOutPairs << " pairs.";
-    }
-    ms << " The value-estimate error is V-hat minus the gold reward of " << evalSamples << " fresh samples"
-       << " of the same policy, at steps 0, 10, 20, ..., pooled over seeds and steps (the estimate uses a batch of 8). SAIL-PR and SAIL-PP mix dataset pairs in (1 - g, 1 - p = 0.7 of each batch). "
-       << "The CPO family trains on " << ratedData.size() << " responses rated by the true reward (mean "
-       << QString::number(meanOutcome, 'f', 3) << "); a confounded outcome model g is fitted to targets with +" << kConfound
-       << " per sentence; the CPO family trains at lr 5e-5 (the authors' default), the others at 2e-4.\n";
-    md.close();
     plot.rescaleAxes();
-    plot.xAxis->scaleRange(1.15, plot.xAxis->range().center());
-    plot.yAxis->scaleRange(1.2, plot.yAxis->range().center());
+    plot.xAxis->scaleRange(1.05, plot.xAxis->range().center());
+    plot.yAxis->scaleRange(1.15, plot.yAxis->range().center());
     const bool png = plot.savePng(out + "/compare.png", 900, 560, 1.0);
-    std::printf("wrote %s/compare.csv, compare.md%s in %.0f s\n", qPrintable(out), png ? ", compare.png" : "",
+    int reproduced = 0, undecided = 0;
+    for (const Claim& c : judged) {
+        reproduced += c.reproduced ? 1 : 0;
+        undecided += c.judged ? 0 : 1;
+    }
+    std::printf("claims: %d of %zu reproduced, %d not judged (orderings.json)\n", reproduced, judged.size(), undecided);
+    std::printf("wrote %s/compare.csv, compare.md, orderings.json%s in %.0f s\n", qPrintable(out), png ? ", compare.png" : "",
                 total.elapsed() / 1000.0);
     return 0;
 }

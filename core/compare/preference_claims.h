@@ -1,0 +1,47 @@
+#pragma once
+// The seeds' claims about preference-optimisation methods (issue 13; the
+// orderings algorithms.md §5 expects from the literature), each judged on a
+// comparison's runs at matched KL: reproduced or not, with the figures that
+// decide it. preflab-compare writes them as orderings.json. No torch.
+#include "core/compare/kl_frontier.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace preflab {
+
+// The names preflab-compare gives its contenders; the claims refer to them.
+namespace contender {
+inline const char* const kOfflineDpo = "offline DPO";
+inline const char* const kSailDp = "SAIL-DP";
+inline const char* const kOnlineDpo = "online DPO";
+inline const char* const kOnlineDpoNoisy = "online DPO, 20 % flipped labels";
+inline const char* const kSailPr = "SAIL-PR";
+inline const char* const kSailPp = "SAIL-PP";
+inline const char* const kPpo = "PPO";
+inline const char* const kDrCpo = "DR-CPO (confounded g)";
+inline const char* const kOoRlhf = "OO-RLHF (confounded g)";
+}  // namespace contender
+
+struct ClaimContext {
+    double rewardModelAccuracy = -1;  // PPO's reward model on held-out pairs (< 0: none trained)
+    double goodRewardModel = 0.65;    // what counts as a good reward model
+    double equivalenceMargin = 0.2;   // |difference| in gold below which two methods are "about equal"
+    // Per method, one mean absolute value-estimate error per seed (the CPO family).
+    std::map<std::string, std::vector<double>> valueErrors;
+};
+
+struct Claim {
+    std::string claim;
+    std::string source;
+    bool reproduced = false;
+    bool judged = false;  // false: the runs could not decide it (a method missing or never reaching the KL)
+    std::string evidence;
+};
+
+std::vector<Claim> judgeClaims(const KlFrontier& frontier, const ClaimContext& context);
+// [{claim, source, reproduced, evidence}], indented JSON.
+std::string claimsToJson(const std::vector<Claim>& claims);
+
+}  // namespace preflab

@@ -1,0 +1,163 @@
+// Matched-KL comparison and the claims judged on it, against hand-computed
+// values: gold interpolated where a trajectory crosses a KL, the best knob per
+// seed, t intervals, paired differences, and each kind of claim reproduced or
+// refuted by constructed runs.
+#include "core/compare/kl_frontier.h"
+#include "core/compare/preference_claims.h"
+#include "support/test_main.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cmath>
+
+using namespace preflab;
+
+namespace {
+
+std::vector<TrajectoryPoint> line(double klPerStep, double goldPerKl, int64_t steps = 4, double gold0 = 0) {
+    std::vector<TrajectoryPoint> t;
+    for (int64_t s = 0; s <= steps; ++s) {
+        const double kl = klPerStep * static_cast<double>(s);
+        t.push_back({s * 10, kl, gold0 + goldPerKl * kl});
+    }
+    return t;
+}
+
+// Three seeds of a method whose gold rises `slope` per nat, with a small
+// seed-dependent offset; KL 1.5 per evaluation up to 6.
+std::vector<CompareRun> method(const std::string& name, double slope, double knob = 0.1) {
+    std::vector<CompareRun> runs;
+    for (int64_t seed : {1, 2, 3}) {
+        runs.push_back({name, knob, seed, line(1.5, slope, 4, 0.01 * static_cast<double>(seed))});
+    }
+    return runs;
+}
+
+}  // namespace
+
+class TestKlFrontier : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void goldAtKlInterpolatesAtTheFirstCrossing() {
+        const std::vector<TrajectoryPoint> t{{0, 0, 0}, {10, 1, 1}, {20, 3, 2}};
+        QCOMPARE(goldAtKl(t, 0), 0.0);
+        QCOMPARE(goldAtKl(t, 1), 1.0);
+        QCOMPARE(goldAtKl(t, 2), 1.5);  // halfway from KL 1 to 3
+        QVERIFY(std::isnan(goldAtKl(t, 4)));
+        QCOMPARE(maxKl(t), 3.0);
+        // KL need not grow: the first crossing counts.
+        const std::vector<TrajectoryPoint> wandering{{0, 0, 0}, {10, 2, 1}, {20, 1, 5}, {30, 3, 2}};
+        QCOMPARE(goldAtKl(wandering, 1.5), 0.75);
+    }
+
+    void estimatesUseStudentT() {
+        const Estimate e = estimate({1, 2, 3});
+        QCOMPARE(e.mean, 2.0);
+        QCOMPARE(e.n, 3);
+        QVERIFY(std::abs(e.halfWidth - 4.303 / std::sqrt(3.0)) < 1e-9);  // sd 1, t(2) = 4.303
+        QCOMPARE(estimate({5}).halfWidth, 0.0);
+        QVERIFY(std::isnan(estimate({}).mean));
+    }
+
+    void frontierTakesTheBestKnobPerSeedAndPairsSeeds() {
+        std::vector<CompareRun> runs;
+        // Method A, seed 1: two knobs reaching KL 2 at gold 1.5 and 1.8.
+        runs.push_back({"A", 0.1, 1, {{0, 0, 0}, {10, 4, 3.0}}});   // at KL 2: 1.5
+        runs.push_back({"A", 0.3, 1, {{0, 0, 0}, {10, 2, 1.8}}});   // at KL 2: 1.8
+        runs.push_back({"A", 0.1, 2, {{0, 0, 0}, {10, 2, 1.2}}});
+        runs.push_back({"B", 0.1, 1, {{0, 0, 0}, {10, 4, 2.0}}});   // at KL 2: 1.0
+        runs.push_back({"B", 0.1, 2, {{0, 0, 0}, {10, 1, 0.5}}});   // never reaches 2
+        const KlFrontier f(runs);
+        QCOMPARE(f.methods(), (std::vector<std::string>{"A", "B"}));
+        QCOMPARE(f.frontier("A", 1, 2.0), 1.8);
+        const Estimate a = f.frontier("A", 2.0);
+        QCOMPARE(a.n, 2);
+        QCOMPARE(a.mean, 1.5);
+        QCOMPARE(f.frontier("B", 2.0).n, 0);  // seed 2 never got there
+        QCOMPARE(f.difference("A", "B", 2.0).n, 0);
+        const Estimate d = f.difference("A", "B", 1.0);  // seed 1: 0.9 - 0.5; seed 2: 0.6 - 0.5
+        QCOMPARE(d.n, 2);
+        QVERIFY(std::abs(d.mean - 0.25) < 1e-12);
+        QCOMPARE(f.sharedKl({"A", "B"}), 1.0);  // B's seed 2 went furthest to 1
+        QCOMPARE(f.sharedKl({"A"}), 2.0);
+        // Over-fitting: best gold along each run minus its last.
+        const KlFrontier peaks({{"C", 0, 1, {{0, 0, 0}, {10, 1, 2}, {20, 2, 1.5}}}, {"C", 0, 2, {{0, 0, 0}, {10, 1, 1}}}});
+        const Estimate drop = peaks.peakToFinalDrop("C");
+        QCOMPARE(drop.n, 2);
+        QCOMPARE(drop.mean, 0.25);
+    }
+
+    void claimsAreJudgedAtMatchedKl() {
+        std::vector<CompareRun> runs;
+        for (auto& r : method(contender::kOnlineDpo, 0.5)) runs.push_back(r);
+        for (auto& r : method(contender::kOfflineDpo, 0.2)) runs.push_back(r);
+        for (auto& r : method(contender::kSailPr, 0.5)) runs.push_back(r);
+        for (auto& r : method(contender::kPpo, 0.6)) runs.push_back(r);
+        for (auto& r : method(contender::kOnlineDpoNoisy, 0.15)) runs.push_back(r);
+        const KlFrontier f(runs);
+        ClaimContext ctx;
+        ctx.rewardModelAccuracy = 0.55;  // not a good reward model
+        ctx.valueErrors[contender::kDrCpo] = {0.10, 0.12, 0.11};
+        ctx.valueErrors[contender::kOoRlhf] = {0.40, 0.38, 0.45};
+        const std::vector<Claim> claims = judgeClaims(f, ctx);
+        QCOMPARE(claims.size(), size_t(7));
+        auto find = [&](const char* text) {
+            for (const Claim& c : claims) {
+                if (c.claim.find(text) == 0) return c;
+            }
+            return Claim{};
+        };
+        // At KL 6 (all reach it): online 3.0 vs offline 1.2, per seed.
+        const Claim online = find("online DPO > offline DPO");
+        QVERIFY2(online.judged && online.reproduced, online.evidence.c_str());
+        QVERIFY2(online.evidence.find("KL 6.00") != std::string::npos, online.evidence.c_str());
+        QVERIFY2(online.evidence.find("+1.800") != std::string::npos, online.evidence.c_str());
+        const Claim about = find("SAIL-PR");
+        QVERIFY2(about.judged && about.reproduced, about.evidence.c_str());
+        // SAIL-PP and SAIL-DP did not run: not judged, not reproduced.
+        const Claim pp = find("SAIL-PP");
+        QVERIFY(!pp.judged && !pp.reproduced);
+        QVERIFY(!find("SAIL-DP over-fits").judged);
+        // PPO is better, but its reward model is not good: the premise fails.
+        const Claim ppo = find("PPO with a good reward model");
+        QVERIFY(ppo.judged && !ppo.reproduced);
+        QVERIFY2(ppo.evidence.find("not a good reward model") != std::string::npos, ppo.evidence.c_str());
+        // Noise costs 0.35 per nat (2.1 at KL 6); algorithms spread 0.2 to 0.6 per nat (2.4): not more.
+        const Claim data = find("better preference data");
+        QVERIFY2(data.judged && !data.reproduced, data.evidence.c_str());
+        const Claim value = find("DR-CPO");
+        QVERIFY2(value.judged && value.reproduced, value.evidence.c_str());
+
+        // The same runs with online and offline swapped refute the first claim.
+        std::vector<CompareRun> swapped;
+        for (auto& r : method(contender::kOnlineDpo, 0.2)) swapped.push_back(r);
+        for (auto& r : method(contender::kOfflineDpo, 0.5)) swapped.push_back(r);
+        const Claim refuted = judgeClaims(KlFrontier(swapped), ctx).front();
+        QVERIFY(refuted.judged && !refuted.reproduced);
+
+        // Differences of +1, -1 and +0.5 nats' worth across seeds: the interval
+        // spans 0, which decides nothing.
+        std::vector<CompareRun> mixed;
+        const double slopes[] = {0.5, 0.1, 0.4};
+        for (int64_t seed : {1, 2, 3}) {
+            mixed.push_back({contender::kOnlineDpo, 0.1, seed, line(1.5, slopes[seed - 1])});
+            mixed.push_back({contender::kOfflineDpo, 0.1, seed, line(1.5, 0.3)});
+        }
+        const Claim unclear = judgeClaims(KlFrontier(mixed), ctx).front();
+        QVERIFY(unclear.judged && !unclear.reproduced);
+        QVERIFY2(unclear.evidence.find("inconclusive") != std::string::npos, unclear.evidence.c_str());
+        QVERIFY2(refuted.evidence.find("refuted") != std::string::npos, refuted.evidence.c_str());
+
+        const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(claimsToJson(claims)));
+        QVERIFY(doc.isArray());
+        QCOMPARE(doc.array().size(), 7);
+        const QJsonObject first = doc.array().first().toObject();
+        for (const char* key : {"claim", "source", "reproduced", "evidence"}) QVERIFY(first.contains(key));
+        QCOMPARE(first.value("reproduced").toBool(), true);
+    }
+};
+
+PREFLAB_TEST_MAIN(TestKlFrontier)
+#include "tst_kl_frontier.moc"

@@ -1,6 +1,8 @@
 // `preflab run` and the built-in demonstration.
 #include "core/method/method_registry.h"
 #include "app/cli/commands.h"
+#include "app/cli/rank_follower.h"
+#include "app/cli/rank_launcher.h"
 #include "app/cli/starter_cache.h"
 #include "app/cli/terminal_progress.h"
 #include "app/session/training_session.h"
@@ -40,6 +42,13 @@ void addRunOptions(QCommandLineParser& p) {
     p.addOption({"data-dir", "Directory for models and checkpoints.", "dir"});
     p.addOption({"resume", "Continue run ID from its last checkpoint.", "id"});
     p.addOption({"quiet", "Print only the summary."});
+    p.addOption({"nproc", "Train data-parallel on N local processes (the batch is split between them).", "N"});
+    p.addOption({"rank", "This process's rank in a data-parallel run across hosts (0 = the master).", "R"});
+    p.addOption({"world-size", "How many processes train together (with --rank).", "N"});
+    p.addOption({"master-addr", "Host of rank 0, where the ranks meet (default 127.0.0.1).", "host"});
+    p.addOption({"master-port", "TCP port rank 0 listens on (default 29500; --nproc picks a free one).", "port"});
+    p.addOption({"dist-timeout", "Seconds a rank waits for the others before it stops with an error (default 300).",
+                 "seconds"});
     for (const ConfigField& f : runConfigFields()) {
         QString help = QString::fromStdString(f.help);
         if (!f.choices.empty()) {
@@ -220,6 +229,59 @@ int executeRun(const SessionSetup& setup, bool quiet) {
     return exitCode;
 }
 
+// --nproc / --rank / --world-size / --master-addr / --master-port /
+// --dist-timeout, checked; false (with the error printed) on a bad value.
+bool parseRankOptions(const QCommandLineParser& p, int& nproc, RankOptions& ranks) {
+    auto number = [&](const char* name, int low, int high, int& out) {
+        if (!p.isSet(name)) return true;
+        bool ok = false;
+        const int v = p.value(name).toInt(&ok);
+        if (!ok || v < low || v > high) {
+            std::fprintf(stderr, "preflab: --%s %s: expected a whole number from %d to %d\n", name,
+                         qPrintable(p.value(name)), low, high);
+            return false;
+        }
+        out = v;
+        return true;
+    };
+    nproc = 1;
+    ranks.masterPort = 0;
+    if (!number("nproc", 1, 256, nproc) || !number("rank", 0, 65535, ranks.rank) ||
+        !number("world-size", 1, 65536, ranks.worldSize) || !number("master-port", 1, 65535, ranks.masterPort) ||
+        !number("dist-timeout", 1, 86400, ranks.timeoutSeconds)) {
+        return false;
+    }
+    if (p.isSet("master-addr")) ranks.masterAddr = p.value("master-addr").toStdString();
+    if (nproc > 1 && (p.isSet("rank") || p.isSet("world-size"))) {
+        std::fprintf(stderr, "preflab: --nproc starts its own ranks; give either --nproc or --rank with --world-size\n");
+        return false;
+    }
+    if (p.isSet("rank") != p.isSet("world-size")) {
+        std::fprintf(stderr, "preflab: --rank and --world-size go together\n");
+        return false;
+    }
+    if (ranks.rank >= ranks.worldSize) {
+        std::fprintf(stderr, "preflab: --rank %d is not below --world-size %d\n", ranks.rank, ranks.worldSize);
+        return false;
+    }
+    if (ranks.masterPort == 0 && nproc <= 1) ranks.masterPort = 29500;
+    return true;
+}
+
+// The arguments of `run` less --nproc, for the ranks the launcher starts.
+QStringList withoutNproc(const QStringList& args) {
+    QStringList out;
+    for (int i = 0; i < args.size(); ++i) {
+        if (args[i] == "--nproc") {
+            ++i;
+            continue;
+        }
+        if (args[i].startsWith("--nproc=")) continue;
+        out << args[i];
+    }
+    return out;
+}
+
 SessionSetup baseSetup(const QCommandLineParser& p) {
     SessionSetup s;
     s.dataDir = p.isSet("data-dir") ? p.value("data-dir").toStdString() : defaultDataDir();
@@ -242,8 +304,12 @@ int runRunCommand(const QStringList& args) {
     addRunOptions(p);
     p.process(QStringList{"preflab run"} + args);
     SessionSetup setup = baseSetup(p);
+    int nproc = 1;
+    if (!parseRankOptions(p, nproc, setup.ranks)) return 2;
+    const bool follower = setup.ranks.distributed() && !setup.ranks.leader();
     try {
-        Database::open(setup.databasePath);  // fail early, before any work, on a bad database
+        // Fail early, before any work, on a bad database (rank 0 alone writes it).
+        if (!follower) Database::open(setup.databasePath);
         if (p.isSet("resume")) {
             bool ok = false;
             setup.resumeRunId = p.value("resume").toLongLong(&ok);
@@ -268,6 +334,13 @@ int runRunCommand(const QStringList& args) {
         std::fprintf(stderr, "preflab: %s\n", e.what());
         return 1;
     }
+    const int processes = std::max(nproc, setup.ranks.worldSize);
+    if (const std::string problem = dataParallelProblem(setup.config, processes); !problem.empty()) {
+        std::fprintf(stderr, "preflab: %s\n", problem.c_str());
+        return 2;
+    }
+    if (nproc > 1) return launchRanks(nproc, withoutNproc(args), setup.ranks, p.isSet("threads"));
+    if (follower) return runFollowerRank(setup);
     if (judgeNeedsPerson(setup.config.judge)) setup.humanQueue = std::make_shared<HumanLabelQueue>();
     return executeRun(setup, p.isSet("quiet"));
 }

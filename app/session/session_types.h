@@ -2,6 +2,7 @@
 // What a training session is started with. The value types that cross from
 // the training thread to the UI (metrics, run states, pairs) live in
 // core/loop/run_state.h, which the UI can include without torch.
+#include "core/distributed/rank_options.h"
 #include "core/judges/human_judge.h"
 #include "core/loop/run_config.h"
 #include "core/loop/run_state.h"
@@ -23,6 +24,9 @@ struct SessionSetup {
     // corrections go through it too, so they are ordered after the run's
     // rows). Null: the worker opens its own and pauses the run when a write fails.
     std::shared_ptr<StorageWriter> writer;
+    // Rank 0 of a data-parallel run (the CLI's --nproc / --world-size): the
+    // one process that writes the database and checkpoints.
+    RankOptions ranks;
 };
 
 }  // namespace preflab

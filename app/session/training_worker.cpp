@@ -45,6 +45,7 @@ void TrainingWorker::start() {
         std::vector<std::pair<int64_t, std::string>> earlierCheckpoints;  // a resumed run's, oldest first
         loopSetup.config = m_setup.config;
         loopSetup.modelPath = m_setup.modelPath;
+        loopSetup.ranks = m_setup.ranks;
         {
             auto db = Database::open(m_setup.databasePath);
             if (!m_setup.config.pairs.empty()) loopSetup.offlinePairs = loadOfflinePairs(m_setup.config.pairs, *db);
@@ -182,7 +183,9 @@ void TrainingWorker::runChunk() {
         return;
     case StepOutcome::Trained: break;
     }
-    if (m_cancel) {
+    // With other ranks, a stop request goes out with the next step's
+    // gradients and the loop returns Cancelled on every rank together.
+    if (m_cancel && !m_loop->stopsWithOtherRanks()) {
         finish(RunState::Stopped, {});
         return;
     }

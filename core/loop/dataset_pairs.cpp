@@ -11,7 +11,13 @@ std::vector<TrainablePair> DatasetPairs::draw(size_t count) {
     std::vector<size_t> picked;
     const int32_t eos = m_models.eos();
     const size_t maxLen = static_cast<size_t>(m_models.policy->config().maxSeqLen);
-    while (picked.size() < count) picked.push_back(m_cycle.next(all.size(), m_ctx.seed(), 0x0FF1));
+    // Every rank walks the same cycle over the whole step's pairs and keeps
+    // its own slice: together the ranks train on what one process would.
+    const size_t world = static_cast<size_t>(m_ctx.worldSize);
+    for (size_t k = 0; k < count * world; ++k) {
+        const size_t i = m_cycle.next(all.size(), m_ctx.seed(), 0x0FF1);
+        if (k / count == static_cast<size_t>(m_ctx.rank)) picked.push_back(i);
+    }
     auto responseIds = [&](const std::string& text) {
         TokenIds ids = m_models.tokenizer->encode(text);
         ids.push_back(eos);

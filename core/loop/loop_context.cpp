@@ -3,6 +3,7 @@
 #include "core/loop/seed_mix.h"
 #include "core/runtime/compute_threads.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace preflab {
@@ -23,7 +24,10 @@ LoopContext::LoopContext(LoopSetup s, LoopObserver* o)
     configureComputeThreads(static_cast<int>(cfg.threads));
     trainPrompts = task.prompts(static_cast<int>(cfg.prompts), mixSeed(seed(), 1, 0));
     evalPrompts = task.prompts(static_cast<int>(cfg.evalSamples), mixSeed(seed(), 2, 0));
-    nextPairIndex = setup.firstPairIndex;
+    rank = setup.ranks.rank;
+    worldSize = std::max(1, setup.ranks.worldSize);
+    // firstPairIndex is run-wide (the database's next index): this rank's count from there.
+    nextPairIndex = (setup.firstPairIndex + worldSize - 1) / worldSize;
 }
 
 const TaskPrompt& LoopContext::trainPrompt(int64_t pairIndex) const {

@@ -25,6 +25,8 @@ inline double secondsSince(Clock::time_point t) {
 // Named metric values of one step or evaluation, in the order they are logged.
 using Metrics = std::vector<std::pair<std::string, double>>;
 
+class RankGroup;
+
 struct LoopContext {
     // Checks the config (throws std::runtime_error before any work), sets the
     // compute threads and draws the training and evaluation prompts.
@@ -41,11 +43,24 @@ struct LoopContext {
     std::vector<TaskPrompt> evalPrompts;
 
     int64_t step = 0;           // gradient steps done
-    int64_t nextPairIndex = 0;  // the next generated pair's (or sample's) index
+    int64_t nextPairIndex = 0;  // this rank's count of generated pairs (or samples): see pairIndexAt
+    // Data-parallel (null, rank 0 of 1: one process): the other ranks, this
+    // rank's own stop request (exchanged with the gradients) and whether a
+    // rank asked to stop in the last exchange.
+    RankGroup* ranks = nullptr;
+    int rank = 0;
+    int worldSize = 1;
+    const std::atomic_bool* localStop = nullptr;
+    bool stopAgreed = false;
     std::string lastError;      // why the last step halted
     Metrics lastMetrics;        // the last step's metrics, stored with its checkpoint
 
     uint64_t seed() const { return static_cast<uint64_t>(cfg.seed); }
+    bool leader() const { return rank == 0; }
+    // The run-wide index of this rank's k-th pair: ranks interleave (k *
+    // worldSize + rank), so every pair of the run has its own index, prompt
+    // and sampling seed; with one process it is k.
+    int64_t pairIndexAt(int64_t k) const { return k * worldSize + rank; }
     // The training prompt of a pair index: a fixed pseudo-random walk over the
     // prompt set, reproducible after a resume.
     const TaskPrompt& trainPrompt(int64_t pairIndex) const;

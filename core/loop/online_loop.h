@@ -4,6 +4,7 @@
 // samples -> checkpoint. A plain class: the caller's thread runs step(); the
 // CLI and the GUI's worker both drive it. Reports only through LoopObserver.
 // No torch in this header (pimpl).
+#include "core/distributed/rank_options.h"
 #include "core/judges/judge.h"
 #include "core/loop/loop_types.h"
 #include "core/loop/run_config.h"
@@ -32,6 +33,12 @@ struct LoopSetup {
     // raised flag stops the load (the constructor throws "cancelled").
     std::function<void(int64_t, int64_t)> loadProgress;
     const std::atomic_bool* cancel = nullptr;
+    // Data-parallel training (core/distributed): this process's rank among
+    // worldSize processes. config.batchSize and config.generationBatch are
+    // the whole step's; each rank takes an equal share. Rank 0 evaluates,
+    // checkpoints and reports every rank's events; the other ranks get the
+    // resume point from rank 0 and need no checkpointDir.
+    RankOptions ranks;
 };
 
 enum class StepOutcome {
@@ -59,6 +66,10 @@ public:
     // ending) so they are reported and stored, not lost.
     void collectJudgements();
 
+    // In a data-parallel run the ranks stop together: step() never stops on
+    // its own for `cancel` but exchanges it with the next step's gradients
+    // and returns Cancelled on every rank after that step.
+    bool stopsWithOtherRanks() const;
     int64_t currentStep() const;
     int64_t totalSteps() const;
     const std::string& lastError() const;

@@ -18,7 +18,7 @@ bool PairPipeline::generateRound(const std::atomic_bool& cancel) {
     std::vector<uint64_t> seeds;
     std::vector<const TaskPrompt*> taskPrompts;
     for (int64_t i = 0; i < G; ++i) {
-        const int64_t index = m_ctx.nextPairIndex + i;
+        const int64_t index = m_ctx.pairIndexAt(m_ctx.nextPairIndex + i);
         const TaskPrompt& p = m_ctx.trainPrompt(index);
         taskPrompts.push_back(&p);
         const TokenIds ids = m_models.promptIds(p.text);
@@ -36,7 +36,7 @@ bool PairPipeline::generateRound(const std::atomic_bool& cancel) {
     std::vector<PairRecord> records;
     std::vector<PairForJudging> forJudge;
     for (int64_t i = 0; i < G; ++i) {
-        const int64_t index = m_ctx.nextPairIndex + i;
+        const int64_t index = m_ctx.pairIndexAt(m_ctx.nextPairIndex + i);
         PairRecord rec;
         rec.pairIndex = index;
         rec.generatedAtStep = step;

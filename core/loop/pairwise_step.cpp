@@ -139,6 +139,7 @@ StepOutcome PairwiseStep::train(std::vector<TrainablePair> batch) {
     const double stepSeconds = secondsSince(t0) + generationSeconds;
     out.metrics.push_back({"grad_norm", update.gradNorm});
     out.metrics.push_back({"learning_rate", update.learningRate});
+    if (m_ctx.ranks) out.metrics.push_back({"time/exchange_seconds", update.exchangeSeconds});
     if (agreeCount > 0) out.metrics.push_back({"gold/label_agreement", agree / agreeCount});
     out.metrics.push_back({"buffer/staleness", staleness / static_cast<double>(N)});
     if (sailDp) {

@@ -1,5 +1,7 @@
 #include "core/loop/parameter_update.h"
 
+#include "core/distributed/rank_group.h"
+
 #include <torch/nn/utils/clip_grad.h>
 
 #include <algorithm>
@@ -20,12 +22,21 @@ UpdateResult ParameterUpdate::apply(const at::Tensor& loss, double lossValue, co
                                     const HaltWording& wording, GradientClip clip) {
     UpdateResult result;
     const std::string atStep = " at step " + std::to_string(m_ctx.step + 1);
-    if (!std::isfinite(lossValue)) {
+    if (m_ctx.ranks) {
+        const bool finite = std::isfinite(lossValue);
+        if (finite) loss.backward();
+        const std::string halted = exchangeGradients(models, finite, lossValue, wording, result);
+        if (!halted.empty()) {
+            halt(halted);
+            return result;
+        }
+    } else if (!std::isfinite(lossValue)) {
         halt("non-finite " + wording.lossName + " (" + std::to_string(lossValue) + ")" + atStep +
              "; no update was applied and the last checkpoint is kept");
         return result;
+    } else {
+        loss.backward();
     }
-    loss.backward();
     if (clip == GradientClip::Jointly) {
         std::vector<at::Tensor> all;
         for (const UpdatedModel& m : models) {
@@ -50,6 +61,60 @@ UpdateResult ParameterUpdate::apply(const at::Tensor& loss, double lossValue, co
     }
     result.applied = true;
     return result;
+}
+
+std::string ParameterUpdate::exchangeGradients(const std::vector<UpdatedModel>& models, bool finite, double lossValue,
+                                               const HaltWording& wording, UpdateResult& result) {
+    torch::NoGradGuard noGrad;
+    std::vector<at::Tensor> params;
+    int64_t numel = 0;
+    for (const UpdatedModel& m : models) {
+        for (at::Tensor& p : (*m.model)->parameters()) {
+            if (!p.requires_grad()) continue;
+            // A parameter this rank's loss did not reach gets zeros: every
+            // rank sends the same layout.
+            if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+            params.push_back(p);
+            numel += p.numel();
+        }
+    }
+    const int world = m_ctx.worldSize;
+    if (!m_exchange.defined() || m_exchange.numel() != numel + 2 * world) {
+        m_exchange = torch::empty({numel + 2 * world}, torch::kFloat);
+    }
+    int64_t offset = 0;
+    for (const at::Tensor& p : params) {
+        at::Tensor slot = m_exchange.narrow(0, offset, p.numel());
+        if (finite) slot.copy_(p.grad().reshape(-1));
+        else slot.zero_();
+        offset += p.numel();
+    }
+    // Flags: which ranks' losses were not finite, and which asked to stop.
+    at::Tensor flags = m_exchange.narrow(0, numel, 2 * world);
+    flags.zero_();
+    if (!finite) flags[m_ctx.rank] = 1.0f;
+    if (m_ctx.localStop && m_ctx.localStop->load()) flags[world + m_ctx.rank] = 1.0f;
+
+    const auto t0 = Clock::now();
+    m_ctx.ranks->allReduceSum(m_exchange, m_ctx.step + 1, "the gradient exchange of step " + std::to_string(m_ctx.step + 1));
+    result.exchangeSeconds = secondsSince(t0);
+
+    offset = 0;
+    for (at::Tensor& p : params) {
+        p.mutable_grad().copy_(m_exchange.narrow(0, offset, p.numel()).view_as(p)).div_(world);
+        offset += p.numel();
+    }
+    const auto flag = flags.accessor<float, 1>();
+    std::string nonFinite;
+    for (int r = 0; r < world; ++r) {
+        if (flag[r] > 0) nonFinite += (nonFinite.empty() ? "" : ", ") + std::to_string(r);
+        if (flag[world + r] > 0) m_ctx.stopAgreed = true;
+    }
+    if (nonFinite.empty()) return {};
+    const std::string local = finite ? "" : " (" + std::to_string(lossValue) + " here)";
+    return "non-finite " + wording.lossName + " on rank" + (nonFinite.find(',') != std::string::npos ? "s " : " ") +
+           nonFinite + local + " at step " + std::to_string(m_ctx.step + 1) +
+           "; no update was applied on any rank and the last checkpoint is kept";
 }
 
 StepOutcome ParameterUpdate::halt(const std::string& message) {

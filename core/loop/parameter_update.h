@@ -36,6 +36,7 @@ struct UpdateResult {
     bool applied = false;     // false: halted (ctx.lastError says why)
     double gradNorm = 0;      // the first model's norm before clipping (Jointly: the joint norm)
     double learningRate = 0;  // the warmed-up rate of this step
+    double exchangeSeconds = 0;  // data-parallel: the gradient all-reduce's wall time
 };
 
 class ParameterUpdate {
@@ -51,6 +52,9 @@ public:
     // (max_grad_norm, 0 = off), or all together with GradientClip::Jointly,
     // halts on a non-finite norm of the first (or the joint one), and steps
     // each model's optimizer in order at the warmed-up learning rate.
+    // Data-parallel (ctx.ranks): the gradients are averaged over the ranks
+    // first, in one all-reduce that also carries each rank's finiteness and
+    // stop request, so that every rank halts, clips, steps and stops alike.
     UpdateResult apply(const at::Tensor& loss, double lossValue, const std::vector<UpdatedModel>& models,
                        const HaltWording& wording = {}, GradientClip clip = GradientClip::EachModel);
     // Stops the step: records `message` as ctx.lastError, clears the
@@ -60,12 +64,18 @@ public:
     double clipGradients(Transformer& model) const;
 
 private:
+    // Averages the gradients of `models` over the ranks (a rank with a
+    // non-finite loss sends zeros); an empty string, or the halt message
+    // naming the ranks whose loss was not finite.
+    std::string exchangeGradients(const std::vector<UpdatedModel>& models, bool finite, double lossValue,
+                                  const HaltWording& wording, UpdateResult& result);
     double maxGradNorm() const;  // max_grad_norm, or infinity when 0 (off)
     // Sets the warmed-up learning rate of this step on `optimizer` and steps it; returns the rate.
     double stepOptimizer(torch::optim::AdamW& optimizer) const;
 
     LoopContext& m_ctx;
     std::vector<torch::optim::AdamW*> m_optimizers;
+    at::Tensor m_exchange;  // data-parallel: the flat gradients and flags, reused every step
 };
 
 }  // namespace preflab

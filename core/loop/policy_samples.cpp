@@ -9,10 +9,11 @@ PolicySamples samplePolicy(LoopContext& ctx, LoopModels& models, int64_t count, 
     PolicySamples out;
     std::vector<uint64_t> seeds;
     for (int64_t i = 0; i < count; ++i) {
-        const TaskPrompt& p = ctx.trainPrompt(ctx.nextPairIndex + i);
+        const int64_t index = ctx.pairIndexAt(ctx.nextPairIndex + i);
+        const TaskPrompt& p = ctx.trainPrompt(index);
         out.taskPrompts.push_back(&p);
         out.prompts.push_back(models.promptIds(p.text));
-        seeds.push_back(mixSeed(ctx.seed(), static_cast<uint64_t>(ctx.nextPairIndex + i), salt));
+        seeds.push_back(mixSeed(ctx.seed(), static_cast<uint64_t>(index), salt));
     }
     ctx.nextPairIndex += count;
     models.policy->eval();

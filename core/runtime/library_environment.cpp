@@ -44,6 +44,10 @@ bool adjustEnvironment() {
     };
     const CpuFeatures& cpu = cpuFeatures();
     if (env("OMP_WAIT_POLICY").empty()) set("OMP_WAIT_POLICY", "PASSIVE");
+    // c10d logs its socket errors through glog (with a "Logging before
+    // InitGoogleLogging" preamble) before PrefLab turns them into one message
+    // that names the rank: keep only glog's fatal lines.
+    if (env("GLOG_minloglevel").empty()) set("GLOG_minloglevel", "3");
 
     const std::string coretype = env("OPENBLAS_CORETYPE");
     if (cpu.avx512Usable()) {

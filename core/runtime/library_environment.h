@@ -9,6 +9,7 @@
 //   OPENBLAS_CORETYPE=SkylakeX  only on CPUs with usable AVX-512; an inherited
 //                               value naming AVX-512 kernels is removed elsewhere.
 //   ATEN_CPU_CAPABILITY=avx512  likewise.
+//   GLOG_minloglevel=3          c10d's own socket-error lines (PrefLab reports them).
 // A value the user set is kept unless it would select kernels the CPU lacks or
 // is the slower Haswell kernel on an AVX-512 CPU. PREFLAB_KEEP_ENV=1 keeps all.
 #include <string>

@@ -14,11 +14,11 @@ mkdir -p "$out"
 command -v sqlite3 >/dev/null || { echo "data_parallel: needs the sqlite3 tool (apt install sqlite3)" >&2; exit 1; }
 
 per_step() {  # DB: wall seconds per step between step 5 and the last
-    sqlite3 "$1" "SELECT printf('%.3f', (max(time_ms) - min(time_ms)) / 1000.0 / (max(step) - min(step)))
+    sqlite3 "$1" "SELECT printf('%.3f', (max(created_ms) - min(created_ms)) / 1000.0 / (max(step) - min(step)))
                   FROM metrics WHERE name = 'loss' AND step >= 5"
 }
 exchange() {
-    sqlite3 "$1" "SELECT coalesce(printf('%.4f', avg(value)), '-') FROM metrics WHERE name = 'time/exchange_seconds' AND step >= 5"
+    sqlite3 "$1" "SELECT CASE WHEN count(*) = 0 THEN '-' ELSE printf('%.4f', avg(value)) END FROM metrics WHERE name = 'time/exchange_seconds' AND step >= 5"
 }
 
 run() {  # NAME FLAGS...

@@ -119,6 +119,19 @@ void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
     while (s.step()) visit({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
 }
 
+void PreferenceStore::forEachUntrainedHumanPreference(int64_t runId,
+                                                      const std::function<void(int64_t, const LabeledPair&)>& visit) {
+    SqliteStatement s(m_db.connection(),
+                      "SELECT pairs.run_index, p.text, ra.text, rb.text, l.choice, l.source FROM pairs "
+                      "JOIN prompts p ON p.id = pairs.prompt_id "
+                      "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                      "JOIN labels l ON l.id = (SELECT max(id) FROM labels WHERE pair_id = pairs.id) "
+                      "WHERE l.choice IN ('a','b') AND l.source = 'human' AND pairs.run_id = ?1 "
+                      "AND pairs.trained_step IS NULL AND pairs.run_index IS NOT NULL ORDER BY pairs.run_index");
+    s.bind(1, std::optional<int64_t>(runId));
+    while (s.step()) visit(s.int64(0), {s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)});
+}
+
 int64_t PreferenceStore::forEachRating(std::optional<int64_t> runId, const std::function<void(const StoredRating&)>& visit) {
     SqliteStatement s(m_db.connection(),
                       "SELECT p.text, r.text, coalesce(r.ended_with_eos, 1), ra.value, r.sampling_logprob FROM responses r "

@@ -33,6 +33,9 @@ public:
     int64_t countLabels(const std::string& source = {});
     // Visits every pair whose latest label is 'a' or 'b' (optionally of one run).
     void forEachPreference(std::optional<int64_t> runId, const std::function<void(const LabeledPair&)>& visit);
+    // Visits the pairs of run `runId` whose latest label is a person's A or B
+    // and that no step trained on, by run index (a resumed run's held-back labels).
+    void forEachUntrainedHumanPreference(int64_t runId, const std::function<void(int64_t runIndex, const LabeledPair&)>& visit);
     // Visits every rated response's latest rating (optionally of one run);
     // responses stored without a sampling log-probability (imports) are
     // counted in the return value, not visited.

@@ -6,7 +6,11 @@
 // method lowering its own loss on a fixed dataset.
 #include "core/algo/pairwise_loss.h"
 #include "core/judges/task_judge.h"
+#include "core/loop/held_out_preferences.h"
+#include "core/loop/loop_context.h"
+#include "core/loop/loop_models.h"
 #include "core/loop/online_loop.h"
+#include "core/loop/reward_model.h"
 #include "core/nn/model_file.h"
 #include "support/test_main.h"
 #include "support/loop_runner.h"
@@ -412,6 +416,96 @@ private Q_SLOTS:
             QVERIFY(std::abs(counted - std::round(counted)) < 1e-9);
         }
         QVERIFY(margin.back() != 0.0);  // the policy moved
+    }
+
+    // The held-out pairs are labelled as the run's judge labels: by the true
+    // reward for the task (and self) judge, by the reward model's scores for
+    // judge reward_model (here a reward model with a random head, which
+    // disagrees with the true reward on many pairs, so the two are told apart).
+    void heldOutPairsAreLabelledAsTheRunsJudgeLabels_data() {
+        QTest::addColumn<QString>("judge");
+        QTest::addColumn<int>("labels");
+        QTest::newRow("task") << "task" << int(HeldOutLabels::TrueReward);
+        QTest::newRow("self") << "self" << int(HeldOutLabels::TrueReward);
+        QTest::newRow("reward_model") << "reward_model" << int(HeldOutLabels::RewardModel);
+    }
+    void heldOutPairsAreLabelledAsTheRunsJudgeLabels() {
+        QFETCH(QString, judge);
+        QFETCH(int, labels);
+        QTemporaryDir dir;
+        TransformerConfig rmConfig = tinyConfig();
+        rmConfig.scalarHead = 1;
+        torch::manual_seed(5);
+        Transformer rm(rmConfig);
+        ModelFileInfo info;
+        info.config = rmConfig;
+        const std::string rmPath = (dir.path() + "/rm.pt").toStdString();
+        saveModelFile(rmPath, rm, info);
+
+        LoopSetup setup;
+        setup.config.algorithm = "online-dpo";
+        setup.config.judge = judge.toStdString();
+        setup.config.rewardModel = rmPath;
+        setup.config.heldOutPairs = 240;  // the tiny model's gold rewards often tie: those pairs are left out
+        setup.config.maxNewTokens = 12;
+        setup.config.prompts = 16;
+        setup.modelPath = tinyModelFile(dir);
+        LoopContext ctx(setup, nullptr);
+        LoopModels models(ctx);
+        HeldOutPreferences heldOut(ctx, models);
+        QCOMPARE(int(heldOut.labels()), labels);
+        std::atomic_bool cancel{false};
+        HeldOutStats stats;
+        QVERIFY(heldOut.evaluate(cancel, &stats));
+        const auto pairs = heldOut.sampledPairs();
+        QVERIFY2(pairs.size() >= 10, qPrintable(QString::number(pairs.size())));
+        RewardModelJudge scorer(rmPath);
+        int byRewardModel = 0, byTrueReward = 0;
+        for (const auto& p : pairs) {
+            const std::vector<double> s = scorer.score({p.prompt, p.prompt}, {p.chosen, p.rejected});
+            byRewardModel += s[0] > s[1];
+            byTrueReward += ctx.task.trueReward(p.prompt, p.chosen) > ctx.task.trueReward(p.prompt, p.rejected);
+        }
+        const int n = static_cast<int>(pairs.size());
+        if (labels == int(HeldOutLabels::RewardModel)) {
+            QCOMPARE(byRewardModel, n);
+            QVERIFY2(byTrueReward < n, "the reward model agreed with the true reward on every pair: nothing was told apart");
+        } else {
+            QCOMPARE(byTrueReward, n);
+        }
+    }
+
+    // With a person judging, a share of their A/B labels is held back (a
+    // fixed choice by pair index), up to held_out_pairs, and nothing is
+    // reported below eight pairs.
+    void aPersonsLabelsAreHeldBackAtTheirShare() {
+        QTemporaryDir dir;
+        LoopSetup setup;
+        setup.config.algorithm = "dpo";
+        setup.config.judge = "human";
+        setup.config.annotator = "ada";
+        setup.config.heldOutPairs = 30;
+        setup.config.heldOutShare = 0.25;
+        setup.modelPath = tinyModelFile(dir);
+        LoopContext ctx(setup, nullptr);
+        LoopModels models(ctx);
+        HeldOutPreferences heldOut(ctx, models);
+        QCOMPARE(int(heldOut.labels()), int(HeldOutLabels::HeldBackHumanLabels));
+        const TokenIds prompt = models.promptIds("Tell me about the fox.");
+        const TokenIds a = models.tokenizer->encode("The fox is kind."), b = models.tokenizer->encode("Fox.");
+        std::atomic_bool cancel{false};
+        HeldOutStats stats;
+        int held = 0, reportedAt = -1;
+        for (int64_t index = 0; index < 400; ++index) {
+            const bool back = heldOut.holdBack(index, prompt, a, b, -10.0, -12.0);
+            QCOMPARE(back, held < 30 && heldBackPair(ctx.seed(), index, 0.25));
+            held += back;
+            if (reportedAt < 0 && heldOut.evaluate(cancel, &stats)) reportedAt = held;
+            if (index == 99) QVERIFY2(held >= 15 && held <= 35, qPrintable(QString::number(held)));  // ~25 of 100
+        }
+        QCOMPARE(held, 30);
+        QCOMPARE(heldOut.pairCount(), size_t(30));
+        QCOMPARE(reportedAt, int(HeldOutPreferences::kMinimumHeldBack));
     }
 
     // A dataset pair longer than the model's context is cut by the stated

@@ -112,6 +112,7 @@ private Q_SLOTS:
         // At KL 6 (all reach it): online 3.0 vs offline 1.2, per seed.
         const Claim online = find("online DPO > offline DPO");
         QVERIFY2(online.judged && online.reproduced, online.evidence.c_str());
+        QCOMPARE(online.verdict, std::string("reproduced"));
         QVERIFY2(online.evidence.find("KL 6.00") != std::string::npos, online.evidence.c_str());
         QVERIFY2(online.evidence.find("+1.800") != std::string::npos, online.evidence.c_str());
         const Claim about = find("SAIL-PR");
@@ -119,11 +120,13 @@ private Q_SLOTS:
         // SAIL-PP and SAIL-DP did not run: not judged, not reproduced.
         const Claim pp = find("SAIL-PP");
         QVERIFY(!pp.judged && !pp.reproduced);
+        QCOMPARE(pp.verdict, std::string("not judged"));
         QVERIFY(!find("SAIL-DP over-fits").judged);
         // PPO is better, but its reward model is not good: the premise fails.
         const Claim ppo = find("PPO with a good reward model");
         QVERIFY(ppo.judged && !ppo.reproduced);
         QVERIFY2(ppo.evidence.find("not a good reward model") != std::string::npos, ppo.evidence.c_str());
+        QCOMPARE(ppo.verdict, std::string("not judged"));
         // Noise costs 0.35 per nat (2.1 at KL 6); algorithms spread 0.2 to 0.6 per nat (2.4): not more.
         const Claim data = find("better preference data");
         QVERIFY2(data.judged && !data.reproduced, data.evidence.c_str());
@@ -136,6 +139,7 @@ private Q_SLOTS:
         for (auto& r : method(contender::kOfflineDpo, 0.5)) swapped.push_back(r);
         const Claim refuted = judgeClaims(KlFrontier(swapped), ctx).front();
         QVERIFY(refuted.judged && !refuted.reproduced);
+        QCOMPARE(refuted.verdict, std::string("refuted"));
 
         // Differences of +1, -1 and +0.5 nats' worth across seeds: the interval
         // spans 0, which decides nothing.
@@ -147,6 +151,7 @@ private Q_SLOTS:
         }
         const Claim unclear = judgeClaims(KlFrontier(mixed), ctx).front();
         QVERIFY(unclear.judged && !unclear.reproduced);
+        QCOMPARE(unclear.verdict, std::string("inconclusive"));
         QVERIFY2(unclear.evidence.find("inconclusive") != std::string::npos, unclear.evidence.c_str());
         QVERIFY2(refuted.evidence.find("refuted") != std::string::npos, refuted.evidence.c_str());
 
@@ -154,7 +159,8 @@ private Q_SLOTS:
         QVERIFY(doc.isArray());
         QCOMPARE(doc.array().size(), 7);
         const QJsonObject first = doc.array().first().toObject();
-        for (const char* key : {"claim", "source", "reproduced", "evidence"}) QVERIFY(first.contains(key));
+        for (const char* key : {"claim", "source", "verdict", "reproduced", "evidence"}) QVERIFY(first.contains(key));
+        QCOMPARE(first.value("verdict").toString(), QStringLiteral("reproduced"));
         QCOMPARE(first.value("reproduced").toBool(), true);
     }
 };

@@ -96,6 +96,71 @@ private Q_SLOTS:
         QVERIFY(waited);
     }
 
+    // With a person judging, a share of their labels is held back from
+    // training and becomes the held-out set; a resumed run takes the labels
+    // it held back before.
+    void heldBackLabelsAreTheHeldOutSetAcrossAResume() {
+        QTemporaryDir dir;
+        SessionSetup setup = tinySetup(dir, writeTinyModel(dir.path()));
+        setup.config.judge = "human";
+        setup.config.annotator = "ada";
+        setup.config.heldOutShare = 0.5;
+        setup.config.heldOutPairs = 64;
+        setup.config.evalEvery = 4;
+        setup.config.evalSamples = 8;
+        setup.config.checkpointEvery = 8;
+        auto labelToTheEnd = [&](int steps, int64_t resumeRun) {
+            setup.config.steps = steps;
+            setup.resumeRunId = resumeRun;
+            setup.humanQueue = std::make_shared<HumanLabelQueue>();
+            TrainingSession session(setup);
+            RunEvents events(session.worker(), this);
+            session.start();
+            int given = 0;
+            const bool done = QTest::qWaitFor(
+                [&] {
+                    for (const PairForJudging& p : setup.humanQueue->pending()) {
+                        given += setup.humanQueue->provide(p.pairIndex, given % 2 ? Choice::B : Choice::A, "ada");
+                    }
+                    return events.finished;
+                },
+                120000);
+            session.wait();
+            return done && events.failures.isEmpty();
+        };
+        QVERIFY(labelToTheEnd(8, 0));
+        const std::string db = setup.databasePath;
+        // The labelled, untrained pairs the rule holds back, and none it holds back was trained on.
+        std::vector<int64_t> heldBack;
+        int64_t trainedHeldBack = 0;
+        {
+            auto d = Database::open(db);
+            SqliteStatement s(d->connection(),
+                              "SELECT pairs.run_index, pairs.trained_step IS NOT NULL FROM pairs JOIN labels l ON l.pair_id = pairs.id "
+                              "WHERE l.source = 'human' AND l.choice IN ('a','b') ORDER BY pairs.run_index");
+            while (s.step()) {
+                if (!heldBackPair(static_cast<uint64_t>(setup.config.seed), s.int64(0), 0.5)) continue;
+                if (s.int64(1)) ++trainedHeldBack;
+                else heldBack.push_back(s.int64(0));
+            }
+        }
+        QCOMPARE(trainedHeldBack, int64_t(0));
+        QVERIFY2(static_cast<int64_t>(heldBack.size()) >= int64_t(8), qPrintable(QString::number(heldBack.size())));
+        const auto lastHeldOut = [&] {
+            return queryInt64(db, "SELECT CAST(value AS INTEGER) FROM metrics WHERE name = 'eval/held_out_pairs' ORDER BY step DESC LIMIT 1");
+        };
+        const int64_t before = lastHeldOut();
+        QVERIFY2(before >= int64_t(8) && before <= static_cast<int64_t>(heldBack.size()),
+                 qPrintable(QString("%1 held out, %2 held back").arg(before).arg(heldBack.size())));
+        QVERIFY(queryInt64(db, "SELECT count(*) FROM metrics WHERE name = 'eval/rewards/accuracies'") >= 1);
+
+        // Resumed: the set starts with what was held back before and grows.
+        QVERIFY(labelToTheEnd(12, 1));
+        QCOMPARE(queryInt64(db, "SELECT max(step) FROM metrics WHERE name = 'eval/held_out_pairs'"), int64_t(12));
+        QVERIFY2(lastHeldOut() >= static_cast<int64_t>(heldBack.size()),
+                 qPrintable(QString("%1 held out after the resume, %2 held back before").arg(lastHeldOut()).arg(heldBack.size())));
+    }
+
     // Run ids are per database: two databases sharing one data folder each
     // have a run 1, and each keeps, resumes from and reports its own checkpoints.
     void checkpointsBelongToTheirDatabase() {

@@ -68,8 +68,10 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
            "'own samples' is measured on each step's pairs, which the policy itself just sampled. A sample the "
            "reference finds unlikely carries a large log-ratio just because it was drawn, and the judge mostly "
            "rejects such samples, so this curve can fall while the policy gets better. "
-           "'held-out pairs' is measured at each evaluation on a fixed set of pairs sampled once from the reference "
-           "and labelled by the task's true reward: it says whether the policy ranks responses as the task does.");
+           "'held-out pairs' is measured at each evaluation on a fixed set of pairs the run never trains on: "
+           "sampled once from the reference and labelled by the task's true reward (judge task or self) or by the "
+           "reward model (judge reward_model), or, with a person judging, the share of their labels held back "
+           "(held_out_share). It says whether the policy ranks responses as its judge does.");
     const QString klHelp =
         tr("KL(policy || reference) per response on fresh samples at each evaluation. "
            "'exact' sums the full token distributions along each sampled response (the evaluation computes both "
@@ -109,8 +111,9 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
                                         "(0 at the start, when the policy is the reference).\n\n"
                                         "'own samples': the batch's pairs, sampled by the policy itself (see the margin "
                                         "plot's help for why this can fall while the policy improves). "
-                                        "'held-out pairs': a fixed set sampled once from the reference and labelled by "
-                                        "the task's true reward, measured at each evaluation."));
+                                        "'held-out pairs': a fixed set the run never trains on, labelled as its judge "
+                                        "labels (the true reward, the reward model, or a person's held-back labels), "
+                                        "measured at each evaluation."));
     addSeries(accuracy, QStringLiteral("rewards/accuracies"), tr("own samples"), kGreen, true, kPairwise);
     addSeries(accuracy, QStringLiteral("eval/rewards/accuracies"), tr("held-out pairs"), kOrange, false, kPairwise);
     addSeries(accuracy, QStringLiteral("policy/clipfrac_avg"), tr("clipped share of tokens"), kGreen, true, kPpo);

@@ -64,6 +64,15 @@ void TrainingWorker::start() {
                 if (const auto ck = runs.latestCheckpoint(m_runId)) loopSetup.resumeFrom = ck->path;
                 for (const CheckpointRow& c : runs.checkpoints(m_runId)) earlierCheckpoints.emplace_back(c.step, c.path);
                 loopSetup.firstPairIndex = runs.nextPairIndex(m_runId);
+                if (judgeNeedsPerson(m_setup.config.judge)) {
+                    // The labels it held back before, by the same rule (held_out_preferences.h).
+                    PreferenceStore(*db).forEachUntrainedHumanPreference(m_runId, [&](int64_t index, const LabeledPair& p) {
+                        if (!heldBackPair(static_cast<uint64_t>(m_setup.config.seed), index, m_setup.config.heldOutShare)) return;
+                        const bool aWins = p.choice == "a";
+                        loopSetup.heldBackPairs.push_back({p.prompt, aWins ? p.responseA : p.responseB,
+                                                           aWins ? p.responseB : p.responseA});
+                    });
+                }
             } else {
                 RunRow row;
                 row.name = m_setup.config.name;

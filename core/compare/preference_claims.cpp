@@ -41,7 +41,7 @@ bool hasAll(const KlFrontier& f, const std::vector<std::string>& methods) {
 }
 
 Claim undecided(const std::string& claim, const std::string& source, const std::string& why) {
-    return {claim, source, false, false, "not judged: " + why};
+    return {claim, source, false, false, "not judged: " + why, "not judged"};
 }
 
 // "a > b" (strict), "a ~ b" (equivalent) or "a >= b" (not worse) at matched KL.
@@ -55,7 +55,7 @@ Claim compareAtKl(const KlFrontier& f, const std::string& a, const std::string& 
     const Estimate d = f.difference(a, b, k), ea = f.frontier(a, k), eb = f.frontier(b, k);
     // Each order is decided by where the whole 95 % interval of the paired
     // difference lies; an interval on both sides of the line decides nothing.
-    Claim c{claim, source, false, true, {}};
+    Claim c{claim, source, false, true, {}, {}};
     bool refuted = false;
     std::string rule;
     switch (order) {
@@ -78,6 +78,7 @@ Claim compareAtKl(const KlFrontier& f, const std::string& a, const std::string& 
     c.evidence = fmt("at matched exact KL %.2f nats: gold ", k) + a + " " + fmt("%.3f", ea.mean) + ", " + b + " " +
                  fmt("%.3f", eb.mean) + "; paired difference " + describe(d) + " (" + rule + "): " +
                  (c.reproduced ? "reproduced" : refuted ? "refuted" : "inconclusive at this budget");
+    c.verdict = c.reproduced ? "reproduced" : refuted ? "refuted" : "inconclusive";
     return c;
 }
 
@@ -96,9 +97,11 @@ std::vector<Claim> judgeClaims(const KlFrontier& f, const ClaimContext& ctx) {
             out.push_back(undecided(claim, sail, "the comparison did not run SAIL-DP and offline DPO"));
         } else {
             const Estimate dp = f.peakToFinalDrop(kSailDp), off = f.peakToFinalDrop(kOfflineDpo);
-            Claim c{claim, sail, dp.n >= 2 && off.n >= 2 && dp.low() > 0 && off.low() > 0, true, {}};
+            Claim c{claim, sail, dp.n >= 2 && off.n >= 2 && dp.low() > 0 && off.low() > 0, true, {}, {}};
             c.evidence = "over-fitting as the best gold along a run minus its last: SAIL-DP " + describe(dp) +
                          ", offline DPO " + describe(off) + " (reproduced when both are above 0)";
+            // The drop is never negative: the runs can show over-fitting, not its absence.
+            c.verdict = c.reproduced ? "reproduced" : "inconclusive";
             out.push_back(c);
         }
     }
@@ -113,6 +116,7 @@ std::vector<Claim> judgeClaims(const KlFrontier& f, const ClaimContext& ctx) {
                               ctx.goodRewardModel);
             if (!good) {
                 c.reproduced = false;
+                c.verdict = "not judged";
                 c.evidence += ": not a good reward model, so the claim's premise does not hold here";
             }
         }
@@ -142,7 +146,8 @@ std::vector<Claim> judgeClaims(const KlFrontier& f, const ClaimContext& ctx) {
                 if (g > hi) hi = g, best = m;
                 if (g < lo) lo = g, worst = m;
             }
-            Claim c{claim, source, noise.n >= 2 && noise.mean > hi - lo, true, {}};
+            Claim c{claim, source, noise.n >= 2 && noise.mean > hi - lo, true, {}, {}};
+            c.verdict = c.reproduced ? "reproduced" : noise.n >= 2 && noise.high() < hi - lo ? "refuted" : "inconclusive";
             c.evidence = fmt("at matched exact KL %.2f nats: clean minus 20 %%-flipped labels (online DPO) ", k) +
                          describe(noise) + fmt("; spread between algorithms %.3f (", hi - lo) + best + " to " + worst + ")";
             out.push_back(c);
@@ -160,7 +165,8 @@ std::vector<Claim> judgeClaims(const KlFrontier& f, const ClaimContext& ctx) {
             std::vector<double> d;
             for (size_t i = 0; i < dr->second.size(); ++i) d.push_back(dr->second[i] - oo->second[i]);
             const Estimate e = estimate(d);
-            Claim c{claim, source, e.n >= 2 && e.high() < 0, true, {}};
+            Claim c{claim, source, e.n >= 2 && e.high() < 0, true, {}, {}};
+            c.verdict = c.reproduced ? "reproduced" : e.n >= 2 && e.low() > 0 ? "refuted" : "inconclusive";
             c.evidence = "mean absolute error of the value estimate against the policy's true value, DR-CPO " +
                          describe(estimate(dr->second)) + ", OO-RLHF " + describe(estimate(oo->second)) +
                          "; paired difference " + describe(e);
@@ -175,6 +181,7 @@ std::string claimsToJson(const std::vector<Claim>& claims) {
     for (const Claim& c : claims) {
         arr.append(QJsonObject{{"claim", QString::fromStdString(c.claim)},
                                {"source", QString::fromStdString(c.source)},
+                               {"verdict", QString::fromStdString(c.verdict)},
                                {"reproduced", c.reproduced},
                                {"judged", c.judged},
                                {"evidence", QString::fromStdString(c.evidence)}});

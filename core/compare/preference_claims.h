@@ -38,10 +38,13 @@ struct Claim {
     bool reproduced = false;
     bool judged = false;  // false: the runs could not decide it (a method missing or never reaching the KL)
     std::string evidence;
+    // "reproduced", "refuted" (the interval lies on the other side),
+    // "inconclusive" (the interval straddles the line) or "not judged".
+    std::string verdict;
 };
 
 std::vector<Claim> judgeClaims(const KlFrontier& frontier, const ClaimContext& context);
-// [{claim, source, reproduced, evidence}], indented JSON.
+// [{claim, source, verdict, reproduced, judged, evidence}], indented JSON.
 std::string claimsToJson(const std::vector<Claim>& claims);
 
 }  // namespace preflab

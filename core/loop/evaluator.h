@@ -16,7 +16,8 @@ namespace preflab {
 
 class Evaluator {
 public:
-    Evaluator(LoopContext& ctx, LoopModels& models) : m_ctx(ctx), m_models(models), m_heldOut(ctx, models) {}
+    Evaluator(LoopContext& ctx, LoopModels& models, HeldOutPreferences& heldOut)
+        : m_ctx(ctx), m_models(models), m_heldOut(heldOut) {}
     // Samples, scores and reports; reports nothing when cancelled.
     void run(const std::atomic_bool& cancel);
 
@@ -28,7 +29,7 @@ private:
 
     LoopContext& m_ctx;
     LoopModels& m_models;
-    HeldOutPreferences m_heldOut;
+    HeldOutPreferences& m_heldOut;
 };
 
 }  // namespace preflab

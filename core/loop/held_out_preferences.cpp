@@ -1,5 +1,6 @@
 #include "core/loop/held_out_preferences.h"
 
+#include "core/loop/reward_model.h"
 #include "core/loop/seed_mix.h"
 
 #include <algorithm>
@@ -65,6 +66,54 @@ std::vector<double> logprobs(LoopModels& models, const std::vector<TokenIds>& pr
 
 }  // namespace
 
+HeldOutPreferences::HeldOutPreferences(LoopContext& ctx, LoopModels& models)
+    : m_ctx(ctx), m_models(models),
+      m_labels(judgeNeedsPerson(ctx.cfg.judge) ? HeldOutLabels::HeldBackHumanLabels
+               : ctx.cfg.judge == "reward_model" ? HeldOutLabels::RewardModel
+                                                 : HeldOutLabels::TrueReward) {
+    if (m_labels == HeldOutLabels::HeldBackHumanLabels) takeResumedLabels();
+}
+
+bool HeldOutPreferences::holdBack(int64_t pairIndex, const TokenIds& prompt, const TokenIds& chosen,
+                                  const TokenIds& rejected, double refChosen, double refRejected) {
+    if (m_labels != HeldOutLabels::HeldBackHumanLabels || m_ctx.cfg.heldOutPairs <= 0 ||
+        m_prompts.size() >= static_cast<size_t>(m_ctx.cfg.heldOutPairs) ||
+        !heldBackPair(m_ctx.seed(), pairIndex, m_ctx.cfg.heldOutShare)) {
+        return false;
+    }
+    m_prompts.push_back(prompt);
+    m_chosen.push_back(chosen);
+    m_rejected.push_back(rejected);
+    m_refChosen.push_back(refChosen);
+    m_refRejected.push_back(refRejected);
+    return true;
+}
+
+void HeldOutPreferences::takeResumedLabels() {
+    const auto& earlier = m_ctx.setup.heldBackPairs;
+    if (earlier.empty()) return;
+    std::vector<TokenIds> prompts, chosen, rejected;
+    const int32_t eos = m_models.eos();
+    for (const OfflinePair& p : earlier) {
+        if (prompts.size() >= static_cast<size_t>(m_ctx.cfg.heldOutPairs)) break;
+        prompts.push_back(m_models.promptIds(p.prompt));
+        chosen.push_back(m_models.tokenizer->encode(p.chosen));
+        chosen.back().push_back(eos);
+        rejected.push_back(m_models.tokenizer->encode(p.rejected));
+        rejected.back().push_back(eos);
+    }
+    torch::NoGradGuard noGrad;
+    const std::vector<double> rc = logprobs(m_models, prompts, chosen, true);
+    const std::vector<double> rr = logprobs(m_models, prompts, rejected, true);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        m_prompts.push_back(prompts[i]);
+        m_chosen.push_back(chosen[i]);
+        m_rejected.push_back(rejected[i]);
+        m_refChosen.push_back(rc[i]);
+        m_refRejected.push_back(rr[i]);
+    }
+}
+
 bool HeldOutPreferences::build(const std::atomic_bool& cancel) {
     const int64_t wanted = m_ctx.cfg.heldOutPairs;
     // Prompts drawn by a stream of the run's seed that nothing else uses
@@ -94,15 +143,36 @@ bool HeldOutPreferences::build(const std::atomic_bool& cancel) {
             s.tokens.insert(s.tokens.end(), part.tokens.begin(), part.tokens.end());
         }
     }
+    // Each response's score by the run's kind of judge: the true reward, or the reward model's.
+    std::vector<double> scores;
+    if (m_labels == HeldOutLabels::RewardModel) {
+        std::vector<std::string> texts, responses;
+        for (size_t k = 0; k < s.tokens.size(); ++k) {
+            texts.push_back(prompts[k / 2].text);
+            responses.push_back(m_models.tokenizer->decode(s.tokens[k]));
+        }
+        RewardModelJudge rewardModel(m_ctx.cfg.rewardModel);
+        for (size_t start = 0; start < texts.size(); start += 2 * kChunk) {
+            const size_t end = std::min(texts.size(), start + 2 * kChunk);
+            const std::vector<double> part =
+                rewardModel.score(std::vector<std::string>(texts.begin() + start, texts.begin() + end),
+                                  std::vector<std::string>(responses.begin() + start, responses.begin() + end));
+            scores.insert(scores.end(), part.begin(), part.end());
+        }
+    } else {
+        for (size_t k = 0; k < s.tokens.size(); ++k) {
+            scores.push_back(m_ctx.task.score(prompts[k / 2], m_models.tokenizer->decode(s.tokens[k])).total());
+        }
+    }
     for (size_t i = 0; i < prompts.size(); ++i) {
         const TokenIds& a = s.tokens[2 * i];
         const TokenIds& b = s.tokens[2 * i + 1];
-        const double goldA = m_ctx.task.score(prompts[i], m_models.tokenizer->decode(a)).total();
-        const double goldB = m_ctx.task.score(prompts[i], m_models.tokenizer->decode(b)).total();
-        if (goldA == goldB || a == b) continue;  // no preference to hold the policy to
+        const double scoreA = scores[2 * i], scoreB = scores[2 * i + 1];
+        if (scoreA == scoreB || a == b) continue;  // no preference to hold the policy to
         m_prompts.push_back(ids[2 * i]);
-        m_chosen.push_back(goldA > goldB ? a : b);
-        m_rejected.push_back(goldA > goldB ? b : a);
+        m_promptTexts.push_back(prompts[i].text);
+        m_chosen.push_back(scoreA > scoreB ? a : b);
+        m_rejected.push_back(scoreA > scoreB ? b : a);
     }
     m_refChosen = logprobs(m_models, m_prompts, m_chosen, true);
     m_refRejected = logprobs(m_models, m_prompts, m_rejected, true);
@@ -110,11 +180,24 @@ bool HeldOutPreferences::build(const std::atomic_bool& cancel) {
     return true;
 }
 
+std::vector<HeldOutPreferences::PairText> HeldOutPreferences::sampledPairs() const {
+    std::vector<PairText> out;
+    for (size_t i = 0; i < m_promptTexts.size(); ++i) {
+        out.push_back({m_promptTexts[i], m_models.tokenizer->decode(m_chosen[i]), m_models.tokenizer->decode(m_rejected[i])});
+    }
+    return out;
+}
+
 bool HeldOutPreferences::evaluate(const std::atomic_bool& cancel, HeldOutStats* out) {
     if (m_ctx.cfg.heldOutPairs <= 0 || m_ctx.method.family != MethodFamily::Pairwise) return false;
     torch::NoGradGuard noGrad;
     const DropoutOff off(m_models.policy);
-    if (!m_built && !build(cancel)) return false;
+    if (m_labels == HeldOutLabels::HeldBackHumanLabels) {
+        // The set grows as the person labels; too few pairs say nothing yet.
+        if (m_prompts.size() < kMinimumHeldBack) return false;
+    } else if (!m_built && !build(cancel)) {
+        return false;
+    }
     if (m_prompts.empty() || cancel.load()) return false;
     const std::vector<double> c = logprobs(m_models, m_prompts, m_chosen, false);
     const std::vector<double> r = logprobs(m_models, m_prompts, m_rejected, false);

@@ -63,6 +63,7 @@ struct OnlineLoop::Impl {
     LoopContext ctx;
     LoopModels models;
     ParameterUpdate update;
+    HeldOutPreferences heldOut;
     PairPipeline pipeline;
     Evaluator evaluator;
     Checkpoints checkpoints;
@@ -78,8 +79,9 @@ struct OnlineLoop::Impl {
                                                       : observer),
           models(ctx),
           update(ctx, *models.optimizer),
-          pipeline(ctx, models, update, std::move(judge)),
-          evaluator(ctx, models),
+          heldOut(ctx, models),
+          pipeline(ctx, models, update, std::move(judge), heldOut),
+          evaluator(ctx, models, heldOut),
           checkpoints(ctx, models),
           family(makeFamilyStep(ctx, models, update, pipeline)) {
         // A resumed run was evaluated at the step it resumes from.

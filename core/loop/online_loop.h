@@ -25,6 +25,9 @@ struct LoopSetup {
     // When not empty, training cycles through these (reshuffled each epoch)
     // instead of generating pairs; evaluation still samples fresh responses.
     std::vector<OfflinePair> offlinePairs;
+    // A resumed run with a person judging: the A/B labels it held back from
+    // training before (oldest first), to rebuild its held-out set.
+    std::vector<OfflinePair> heldBackPairs;
     // CPO / DR-CPO / OO-RLHF: when not empty, training cycles through these
     // rated responses (a fixed dataset from a presenting policy) instead of
     // rating fresh ones.

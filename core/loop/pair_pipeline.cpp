@@ -6,8 +6,9 @@
 
 namespace preflab {
 
-PairPipeline::PairPipeline(LoopContext& ctx, LoopModels& models, ParameterUpdate& update, std::unique_ptr<Judge> judge)
-    : m_ctx(ctx), m_models(models), m_update(update), m_judge(std::move(judge)),
+PairPipeline::PairPipeline(LoopContext& ctx, LoopModels& models, ParameterUpdate& update, std::unique_ptr<Judge> judge,
+                           HeldOutPreferences& heldOut)
+    : m_ctx(ctx), m_models(models), m_update(update), m_judge(std::move(judge)), m_heldOut(heldOut),
       m_rated(ctx.method.family == MethodFamily::Causal) {}
 
 bool PairPipeline::generateRound(const std::atomic_bool& cancel) {
@@ -112,6 +113,12 @@ int PairPipeline::absorbJudgements() {
             continue;  // stored, not trained
         }
         const bool aWins = j.choice == Choice::A;
+        // Held back for the held-out set: stored with its label, never trained on.
+        if (j.source == LabelSource::Human &&
+            m_heldOut.holdBack(j.pairIndex, c.prompt, aWins ? c.a : c.b, aWins ? c.b : c.a, aWins ? c.refA : c.refB,
+                               aWins ? c.refB : c.refA)) {
+            continue;
+        }
         TrainablePair t;
         t.index = j.pairIndex;
         t.prompt = std::move(c.prompt);

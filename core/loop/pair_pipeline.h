@@ -4,6 +4,7 @@
 // buffers of judged ones (pairs for the pairwise family, rated responses for
 // the CPO family). Core-private (torch); used on the training thread.
 #include "core/judges/judge.h"
+#include "core/loop/held_out_preferences.h"
 #include "core/loop/loop_context.h"
 #include "core/loop/loop_items.h"
 #include "core/loop/loop_models.h"
@@ -23,7 +24,9 @@ inline constexpr int kMaxBarrenRounds = 50;
 
 class PairPipeline {
 public:
-    PairPipeline(LoopContext& ctx, LoopModels& models, ParameterUpdate& update, std::unique_ptr<Judge> judge);
+    // A person's A/B labels pass `heldOut`, which may keep them out of training.
+    PairPipeline(LoopContext& ctx, LoopModels& models, ParameterUpdate& update, std::unique_ptr<Judge> judge,
+                 HeldOutPreferences& heldOut);
 
     Judge& judge() { return *m_judge; }
     // Moves judged pairs into the ready buffers; returns how many items are trainable.
@@ -51,6 +54,7 @@ private:
     LoopModels& m_models;
     ParameterUpdate& m_update;  // a barren pipeline halts the run as a failed update does
     std::unique_ptr<Judge> m_judge;
+    HeldOutPreferences& m_heldOut;
     const bool m_rated;  // the CPO family: judgements become rated responses
     std::map<int64_t, Candidate> m_awaiting;
     std::deque<TrainablePair> m_ready;

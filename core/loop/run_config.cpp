@@ -1,5 +1,6 @@
 #include "core/loop/run_config.h"
 
+#include "core/loop/seed_mix.h"
 #include "core/method/method_registry.h"
 
 #include <QJsonDocument>
@@ -67,8 +68,13 @@ const std::vector<ConfigField>& runConfigFields() {
         {"checkpoint_every", &R::checkpointEvery, 0, 1'000'000, false, {}, "checkpoint every N steps (0 = at the end only)",
          "Evaluation", "Checkpoint every (steps)", FieldEditor::Auto},
         {"held_out_pairs", &R::heldOutPairs, 0, 4096, false, {},
-         "pairs sampled once from the reference, labelled by the true reward, on which eval/rewards/* are measured (0 = off)",
+         "held-out preference pairs on which eval/rewards/* are measured: sampled once from the reference and labelled "
+         "by the true reward (judge task or self) or the reward model (judge reward_model); with a person judging, "
+         "labels held back from training (0 = off)",
          "Evaluation", "Held-out pairs", FieldEditor::Auto},
+        {"held_out_share", &R::heldOutShare, 0, 0.5, false, {},
+         "with a person judging: share of their A/B labels held back from training for the held-out set",
+         "Evaluation", "Held-back share of labels", FieldEditor::Auto},
         {"keep_checkpoints", &R::keepCheckpoints, 0, 1'000'000, false, {}, "newest checkpoints kept on disk (0 = all)",
          "Evaluation", "Checkpoints kept", FieldEditor::Auto},
         {"judge_noise", &R::judgeNoise, 0, 100, false, {}, "task judge Bradley-Terry temperature (0 = noiseless)",
@@ -174,6 +180,11 @@ bool pairwiseDifferentiatesSampling(const RunConfig& c) {
            (c.algorithm == methodName(Method::SailPp) && c.sailPi > 0);
 }
 
+bool heldBackPair(uint64_t seed, int64_t pairIndex, double share) {
+    const uint64_t k = mixSeed(seed, 0x4E1DBAC, static_cast<uint64_t>(pairIndex));
+    return static_cast<double>(k % 1'000'000) < share * 1e6;
+}
+
 bool judgeNeedsPerson(const std::string& judge) {
     return judge.rfind("human", 0) == 0;
 }
@@ -271,6 +282,7 @@ std::vector<std::string> parseStoredRunConfigJson(const std::string& json, RunCo
     const QJsonObject obj = QJsonDocument::fromJson(QByteArray::fromStdString(json)).object();
     if (!obj.contains(QStringLiteral("keep_checkpoints"))) c.keepCheckpoints = 0;
     if (!obj.contains(QStringLiteral("held_out_pairs"))) c.heldOutPairs = 0;
+    if (!obj.contains(QStringLiteral("held_out_share"))) c.heldOutShare = 0;  // runs from before labels were held back
     return parseRunConfigJson(json, c);
 }
 

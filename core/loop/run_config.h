@@ -41,6 +41,10 @@ struct RunConfig {
     int64_t keepCheckpoints = 5;
     // Pairs in the fixed held-out preference set (held_out_preferences.h; 0 = off).
     int64_t heldOutPairs = 128;
+    // With a person judging, the share of their A/B labels held back from
+    // training (chosen by pair index) to make the held-out set, until it holds
+    // heldOutPairs pairs.
+    double heldOutShare = 0.125;
     double judgeNoise = 0.0;
     double flipRate = 0.0;
     double maxGradNorm = 1.0;
@@ -130,6 +134,10 @@ const std::vector<ConfigField>& runConfigFields();
 // True when the judge needs a person (a label queue and an annotator):
 // human, human+task, human+self.
 bool judgeNeedsPerson(const std::string& judge);
+// Whether a person's A/B label of pair `pairIndex` is held back from training
+// for the held-out set (held_out_share): a fixed pseudo-random choice of the
+// run's seed and the index, at rate `share`.
+bool heldBackPair(uint64_t seed, int64_t pairIndex, double share);
 
 // True when sampling draws from the full tempered distribution (top_k 0,
 // top_p 1, temperature > 0): the distribution whose log-probabilities enter

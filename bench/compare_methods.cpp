@@ -10,12 +10,16 @@
 // compare.png (the frontiers) and orderings.json (the literature's claims,
 // each judged at matched KL: core/compare/preference_claims.h) into --out.
 // --quick takes about ten minutes on two cores; --only NAME,NAME runs the
-// contenders whose names start with one of them.
+// contenders whose names start with one of them. Every run's rows are
+// appended to compare.csv as it ends, so --resume continues an interrupted
+// comparison in the same --out folder (the full one takes hours): the runs
+// already there are kept, and PPO's reward model is the one saved there.
 // PPO's reward model is trained on pairs the starter samples and the task
 // labels (as `preflab train-rm --task-pairs`); its held-out accuracy is
 // printed beside the PPO rows. The CPO family's rows also report the error
 // of each value estimate against the true value of the policy it estimates
 // (the gold reward of fresh samples, measured every 10 steps).
+#include "core/compare/comparison_files.h"
 #include "core/compare/kl_frontier.h"
 #include "core/compare/preference_claims.h"
 #include "core/judges/self_judge.h"
@@ -98,11 +102,12 @@ int main(int argc, char** argv) {
     applyLibraryEnvironment(argc, argv);
     if (!qEnvironmentVariableIsSet("DISPLAY")) qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
-    bool quick = false;
+    bool quick = false, resume = false;
     QString out = QStringLiteral("compare-results");
     QStringList only;
     for (int i = 1; i < argc; ++i) {
         quick |= std::strcmp(argv[i], "--quick") == 0;
+        resume |= std::strcmp(argv[i], "--resume") == 0;
         if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
         if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = QString(argv[++i]).split(',');
     }
@@ -167,14 +172,82 @@ int main(int argc, char** argv) {
     }
 
     QTemporaryDir scratch;
+    // Runs already in the folder (--resume), by method, knob and seed.
+    std::vector<Point> points;
+    const QString csvPath = out + "/compare.csv", errorsPath = out + "/value_errors.csv";
+    if (resume && QFile::exists(csvPath)) {
+        try {
+            for (const CompareRun& r : readComparisonFolder(out.toStdString()).runs) {
+                Point p;
+                p.method = r.method;
+                p.knob = r.knob;
+                p.seed = r.seed;
+                p.trajectory = r.trajectory;
+                points.push_back(p);
+            }
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "preflab-compare: --resume: %s\n", e.what());
+            return 1;
+        }
+        QFile errors(errorsPath);
+        if (errors.open(QIODevice::ReadOnly)) {
+            errors.readLine();
+            while (!errors.atEnd()) {
+                const std::vector<std::string> v = splitCsvLine(errors.readLine().trimmed().toStdString());
+                if (v.size() != 4) continue;
+                for (Point& p : points) {
+                    if (p.method == v[0] && p.knob == std::stod(v[1]) && p.seed == std::stoll(v[2])) p.valueErrors.push_back(std::stod(v[3]));
+                }
+            }
+        }
+        std::printf("resuming: %zu runs already in %s\n", points.size(), qPrintable(csvPath));
+    } else {
+        QFile::remove(csvPath);
+        QFile::remove(errorsPath);
+    }
+    auto done = [&](const std::string& method, double knob, int64_t seed) {
+        return std::any_of(points.begin(), points.end(),
+                           [&](const Point& p) { return p.method == method && p.knob == knob && p.seed == seed; });
+    };
+    // Appends one finished run to compare.csv (and its value errors), so an interruption loses at most the run.
+    auto append = [&](const Point& p) {
+        QFile csv(csvPath);
+        const bool fresh = !csv.exists();
+        if (!csv.open(QIODevice::WriteOnly | QIODevice::Append)) return false;
+        QTextStream cs(&csv);
+        if (fresh) cs << "method,knob,seed,step,kl_exact,gold,run_seconds\n";
+        for (const TrajectoryPoint& t : p.trajectory) {
+            cs << '"' << QString::fromStdString(p.method) << "\"," << p.knob << ',' << p.seed << ',' << t.step << ',' << t.kl
+               << ',' << t.gold << ',' << p.seconds << '\n';
+        }
+        cs.flush();
+        if (!p.valueErrors.empty()) {
+            QFile errors(errorsPath);
+            const bool first = !errors.exists();
+            if (!errors.open(QIODevice::WriteOnly | QIODevice::Append)) return false;
+            QTextStream es(&errors);
+            if (first) es << "method,knob,seed,value_error\n";
+            for (double e : p.valueErrors) es << '"' << QString::fromStdString(p.method) << "\"," << p.knob << ',' << p.seed << ',' << e << '\n';
+        }
+        return csv.error() == QFileDevice::NoError;
+    };
+
     // PPO's learned reward model: Bradley-Terry on task pairs sampled from the
-    // starter, with `preflab train-rm`'s defaults.
+    // starter, with `preflab train-rm`'s defaults; kept in the folder for --resume.
     RewardModelSpec rmSpec;
     rmSpec.basePath = starter;
-    const std::string rewardModel = (scratch.path() + "/reward-model.pt").toStdString();
+    const std::string rewardModel = (out + "/reward-model.pt").toStdString();
+    const QString rmReport = out + "/reward-model.txt";
     RewardModelReport rm;
     const bool withPpo = std::any_of(contenders.begin(), contenders.end(), [](const Contender& m) { return m.method == Method::Ppo; });
-    if (withPpo) {
+    QFile kept(rmReport);
+    if (withPpo && resume && QFile::exists(QString::fromStdString(rewardModel)) && kept.open(QIODevice::ReadOnly)) {
+        const QList<QByteArray> v = kept.readAll().trimmed().split(' ');
+        rm.heldOutAccuracy = v.value(0).toDouble();
+        rm.heldOutPairs = v.value(1).toLongLong();
+        std::printf("reward model for PPO: kept from %s, held-out accuracy %.3f on %lld pairs\n", rewardModel.c_str(),
+                    rm.heldOutAccuracy, static_cast<long long>(rm.heldOutPairs));
+    } else if (withPpo) {
         DatasetSpec rmPairs;
         rmPairs.pairs = quick ? 600 : 2000;
         rmPairs.seed = 7;  // not the offline methods' pairs
@@ -182,17 +255,21 @@ int main(int argc, char** argv) {
         rmSpec.pairs = d.pairs;
         rmSpec.goldGaps = d.goldGaps;
         rm = trainRewardModel(rmSpec, rewardModel);
+        QFile report(rmReport);
+        if (report.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            report.write(QByteArray::number(rm.heldOutAccuracy, 'g', 10) + ' ' + QByteArray::number(static_cast<qint64>(rm.heldOutPairs)) + '\n');
+        }
         std::printf("reward model for PPO: held-out accuracy %.3f on %lld pairs (%.0f s)\n", rm.heldOutAccuracy,
                     static_cast<long long>(rm.heldOutPairs), rm.seconds);
     }
     std::fflush(stdout);
-    std::vector<Point> points;
     QElapsedTimer total;
     total.start();
     for (const Contender& m : contenders) {
         const bool causal = methodInfo(m.method).family == MethodFamily::Causal;
         for (double knob : knobs(m, quick)) {
             for (int64_t seed : seeds) {
+                if (done(m.name, knob, seed)) continue;
                 QElapsedTimer t;
                 t.start();
                 LoopSetup setup;
@@ -260,6 +337,10 @@ int main(int argc, char** argv) {
                     }
                 }
                 points.push_back(p);
+                if (!append(p)) {
+                    std::fprintf(stderr, "preflab-compare: cannot append to %s\n", qPrintable(csvPath));
+                    return 1;
+                }
                 std::printf("%-32s knob %-7g seed %lld: gold %+.3f -> %+.3f, exact KL %.3f, %.0f s%s\n", m.name.c_str(), knob,
                             static_cast<long long>(seed), p.trajectory.front().gold, p.trajectory.back().gold,
                             p.trajectory.back().kl, p.seconds, o == StepOutcome::Finished ? "" : " (did not finish)");
@@ -285,22 +366,6 @@ int main(int argc, char** argv) {
         }
     }
     const std::vector<Claim> judged = judgeClaims(frontier, claims);
-
-    // compare.csv: one row per evaluation of every run.
-    QFile csv(out + "/compare.csv");
-    if (!csv.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-        std::fprintf(stderr, "preflab-compare: cannot write %s: %s\n", qPrintable(csv.fileName()), qPrintable(csv.errorString()));
-        return 1;
-    }
-    QTextStream cs(&csv);
-    cs << "method,knob,seed,step,kl_exact,gold,run_seconds\n";
-    for (const Point& p : points) {
-        for (const TrajectoryPoint& t : p.trajectory) {
-            cs << '"' << QString::fromStdString(p.method) << "\"," << p.knob << ',' << p.seed << ',' << t.step << ',' << t.kl
-               << ',' << t.gold << ',' << p.seconds << '\n';
-        }
-    }
-    csv.close();
 
     QFile json(out + "/orderings.json");
     if (!json.open(QIODevice::WriteOnly | QIODevice::Truncate) || json.write(claimsToJson(judged).c_str()) < 0) {

@@ -12,6 +12,8 @@
 #include "ui/completions_view.h"
 #include "ui/data_browser.h"
 #include "ui/key_bindings.h"
+#include "ui/method_frontiers.h"
+#include "ui/qcustomplot_include.h"
 #include "ui/pair_dialog.h"
 #include "ui/preferences_dialog.h"
 #include "ui/run_comparison.h"
@@ -19,6 +21,7 @@
 #include "ui/run_panel.h"
 
 #include <QCheckBox>
+#include <QFile>
 #include <QComboBox>
 #include <QKeySequenceEdit>
 #include <QLabel>
@@ -314,6 +317,63 @@ private Q_SLOTS:
         view.setRun(2);
         QVERIFY(loaded.wait(10000));
         QVERIFY(view.html().contains("no stored completions"));
+    }
+
+    // The method comparison's folder: one frontier per method, the claims with
+    // their verdicts; a malformed row is an error naming the file and line.
+    void methodFrontiersReadTheComparisonsFolder() {
+        QTemporaryDir dir;
+        auto write = [&](const QString& name, const QByteArray& text) {
+            QFile f(dir.path() + "/" + name);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(text);
+        };
+        QByteArray csv = "method,knob,seed,step,kl_exact,gold,run_seconds\n";
+        for (const char* method : {"online DPO", "online DPO, 20 % flipped labels"}) {
+            for (int knob = 0; knob < 2; ++knob) {
+                for (int seed = 1; seed <= 2; ++seed) {
+                    for (int step = 0; step <= 30; step += 10) {
+                        csv += QStringLiteral("\"%1\",%2,%3,%4,%5,%6,9\n")
+                                   .arg(method)
+                                   .arg(knob ? 0.3 : 0.1)
+                                   .arg(seed)
+                                   .arg(step)
+                                   .arg(step * (knob ? 0.02 : 0.05))
+                                   .arg(step * 0.01 * seed)
+                                   .toUtf8();
+                    }
+                }
+            }
+        }
+        write("compare.csv", csv);
+        write("orderings.json", R"([{"claim": "online DPO > offline DPO", "source": "SAIL", "verdict": "refuted",
+                                      "reproduced": false, "judged": true, "evidence": "at matched exact KL 0.5"},
+                                     {"claim": "SAIL-PP >= SAIL-PR", "source": "SAIL", "reproduced": true, "judged": true,
+                                      "evidence": "old file without verdicts"}])");
+        MethodFrontiers view;
+        view.resize(1000, 700);
+        QSignalSpy loaded(&view, &MethodFrontiers::loaded);
+        view.openFolder(dir.path());
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(view.curveCount(), 2);
+        QCOMPARE(view.claimCount(), 2);
+        QCOMPARE(view.verdict(0), QStringLiteral("refuted"));
+        QCOMPARE(view.verdict(1), QStringLiteral("reproduced"));  // derived from "reproduced": true
+        QVERIFY2(view.status().contains("2 methods, 8 runs, 32 evaluations"), qPrintable(view.status()));
+        // The band is the 95 % interval over the two seeds, the line their mean.
+        QVERIFY(view.plot()->graphCount() == 6);
+
+        write("compare.csv", "method,knob,seed,step,kl_exact,gold,run_seconds\n\"a\",0.1,1,0,0,0,1\n\"a\",0.1,1,10,x,0.5,1\n");
+        QSignalSpy failed(&view, &MethodFrontiers::failed);
+        view.openFolder(dir.path());
+        QVERIFY(failed.wait(10000));
+        const QString message = failed.first().first().toString();
+        QVERIFY2(message.contains("compare.csv line 3") && message.contains("kl_exact 'x' is not a number"), qPrintable(message));
+        QSignalSpy missing(&view, &MethodFrontiers::failed);
+        view.openFolder(dir.path() + "/nowhere");
+        QVERIFY(missing.wait(10000));
+        QVERIFY2(missing.first().first().toString().contains("nowhere/compare.csv: cannot open"),
+                 qPrintable(missing.first().first().toString()));
     }
 
     void keyBindingConflicts() {

@@ -3,6 +3,7 @@
 #include "ui/data_browser.h"
 #include "ui/labeling_view.h"
 #include "ui/message_banner.h"
+#include "ui/method_frontiers.h"
 #include "ui/completions_view.h"
 #include "ui/run_comparison.h"
 #include "ui/metric_plots.h"
@@ -39,6 +40,7 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     m_history = new RunHistory(reader);
     m_comparison = new RunComparison(reader);
     m_completions = new CompletionsView(reader);
+    m_frontiers = new MethodFrontiers;
     m_banner = new MessageBanner;
 
     m_liveSplit = new QSplitter(Qt::Vertical);
@@ -53,6 +55,7 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     m_tabs->addTab(m_history, tr("Run history"));
     m_tabs->addTab(m_comparison, tr("Compare runs"));
     m_tabs->addTab(m_completions, tr("Completions"));
+    m_tabs->addTab(m_frontiers, tr("Methods at matched KL"));
     connect(m_tabs, &QTabWidget::currentChanged, this, [this](int i) {
         if (m_tabs->widget(i) == m_data && m_data->model()->rowCount() == 0) m_data->applyFilter();
         if (m_tabs->widget(i) == m_history) m_history->refresh();
@@ -87,6 +90,10 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
 
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Preferences..."), QKeySequence::Preferences, this, &MainWindow::editPreferences);
+    file->addAction(tr("Open &method comparison..."), this, [this] {
+        showTab(m_frontiers);
+        m_frontiers->chooseFolder();
+    });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     QMenu* run = menuBar()->addMenu(tr("&Run"));

@@ -31,6 +31,7 @@ class MetricPlots;
 class RunHistory;
 class RunComparison;
 class CompletionsView;
+class MethodFrontiers;
 class RunPanel;
 
 class MainWindow : public QMainWindow {
@@ -44,6 +45,7 @@ public:
     RunHistory* runHistory() const { return m_history; }
     RunComparison* runComparison() const { return m_comparison; }
     CompletionsView* completions() const { return m_completions; }
+    MethodFrontiers* methodFrontiers() const { return m_frontiers; }
     // Brings one of the tabs' pages to the front.
     void showTab(QWidget* page);
     RunPanel* runPanel() const { return m_panel; }
@@ -107,6 +109,7 @@ private:
     RunHistory* m_history;
     RunComparison* m_comparison;
     CompletionsView* m_completions;
+    MethodFrontiers* m_frontiers;
     MessageBanner* m_banner;
     QStringList m_warnings;  // the active run's warnings, newest last
     QTabWidget* m_tabs;

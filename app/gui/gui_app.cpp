@@ -5,6 +5,7 @@
 #include "app/session/starter_model_job.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
+#include "ui/method_frontiers.h"
 #include "ui/completions_view.h"
 #include "ui/main_window.h"
 #include "ui/run_comparison.h"
@@ -103,8 +104,12 @@ int runGui(int argc, char** argv) {
                  QStringLiteral("size"), QStringLiteral("1440x900")});
     p.addOption({QStringLiteral("screenshot-tab"),
                  QStringLiteral("What --screenshot renders: live (the run's curves), compare (every run in the database "
-                                "overlaid against exact KL) or completions (the run's responses across steps)."),
+                                "overlaid against exact KL), completions (the run's responses across steps) or frontiers "
+                                "(the method comparison in --comparison DIR; no run)."),
                  QStringLiteral("tab"), QStringLiteral("live")});
+    p.addOption({QStringLiteral("comparison"),
+                 QStringLiteral("Open the method comparison preflab-compare wrote into DIR (its --out) in its tab."),
+                 QStringLiteral("dir")});
     p.addOption({QStringLiteral("screenshot-algorithm"), QStringLiteral("The method of the --screenshot run (e.g. cpo, ppo)."),
                  QStringLiteral("algorithm"), QString::fromUtf8(methodName(Method::OnlineDpo))});
     p.process(app);
@@ -150,6 +155,27 @@ int runGui(int argc, char** argv) {
         }
         w->resize(width, height);
         w->show();
+        if (p.value("screenshot-tab") == QLatin1String("frontiers")) {
+            if (!p.isSet("comparison")) {
+                std::fprintf(stderr, "preflab: --screenshot-tab frontiers needs --comparison DIR\n");
+                return 2;
+            }
+            MethodFrontiers* f = w->methodFrontiers();
+            w->showTab(f);
+            QObject::connect(f, &MethodFrontiers::failed, w, [](const QString& m) {
+                std::fprintf(stderr, "preflab: %s\n", qPrintable(m));
+                QApplication::exit(1);
+            });
+            QObject::connect(f, &MethodFrontiers::loaded, w, [w, file = p.value("screenshot")] {
+                QTimer::singleShot(100, w, [w, file] {
+                    const bool ok = w->grab().save(file);
+                    std::printf("preflab: %s %s\n", ok ? "wrote" : "could not write", qPrintable(file));
+                    QApplication::exit(ok ? 0 : 1);
+                });
+            });
+            f->openFolder(p.value("comparison"));
+            return app.exec();
+        }
         RunConfig demo = demoConfig();
         demo.judge = p.value("screenshot-judge").toStdString();
         if (p.isSet("screenshot-algorithm")) demo.algorithm = p.value("screenshot-algorithm").toStdString();
@@ -218,6 +244,10 @@ int runGui(int argc, char** argv) {
     w->loadSettings(settings);
     if (w->size().width() < 800) w->resize(1440, 900);
     w->show();
+    if (p.isSet("comparison")) {
+        w->showTab(w->methodFrontiers());
+        w->methodFrontiers()->openFolder(p.value("comparison"));
+    }
     if (!c->starterModelReady()) {
         // First run: pretrain, then offer the demonstration.
         QTimer::singleShot(0, w, [wb, w, c] {

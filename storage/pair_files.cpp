@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -51,8 +52,31 @@ int64_t invalidUtf8Offset(const std::string& s) {
     return -1;
 }
 
+// HH-RLHF's turn marker: the prompt runs to the end of the last one.
+constexpr const char* kAssistantTurn = "\n\nAssistant:";
+
+// An implicit-prompt row: splits the two dialogues at chosen's final
+// "\n\nAssistant:" turn, which rejected must share.
+std::string splitImplicitPrompt(const std::string& chosen, const std::string& rejected, PairRow& pair) {
+    const size_t turn = chosen.rfind(kAssistantTurn);
+    if (turn == std::string::npos) {
+        return "no \"prompt\", and \"chosen\" has no \"\\n\\nAssistant:\" turn to take the prompt from "
+               "(TRL's implicit-prompt format, as HH-RLHF)";
+    }
+    const size_t end = turn + std::char_traits<char>::length(kAssistantTurn);
+    if (rejected.compare(0, end, chosen, 0, end) != 0) {
+        return "chosen and rejected do not share the dialogue up to chosen's final \"\\n\\nAssistant:\" turn, "
+               "so there is no common prompt";
+    }
+    pair.prompt = chosen.substr(0, end);
+    pair.a.text = chosen.substr(end);
+    pair.b.text = rejected.substr(end);
+    return {};
+}
+
 // Validates one line; returns the error message, empty when the pair is good.
-std::string parseLine(const std::string& line, PairRow& pair) {
+// `format` says which format the line was read as.
+std::string parseLine(const std::string& line, PairRow& pair, const char*& format) {
     if (const int64_t at = invalidUtf8Offset(line); at >= 0) {
         return "not valid UTF-8 (byte " + std::to_string(at + 1) + " of the line)";
     }
@@ -61,14 +85,24 @@ std::string parseLine(const std::string& line, PairRow& pair) {
     if (doc.isNull()) return "not valid JSON (" + err.errorString().toStdString() + " at column " + std::to_string(err.offset + 1) + ")";
     if (!doc.isObject()) return "expected a JSON object with prompt, chosen and rejected";
     const QJsonObject o = doc.object();
+    const bool implicit = !o.contains("prompt");
     for (const char* key : {"prompt", "chosen", "rejected"}) {
+        if (implicit && std::string(key) == "prompt") continue;
         if (!o.contains(key)) return std::string("missing \"") + key + "\"";
-        if (o[key].isArray()) return std::string("\"") + key + "\" is a conversation (list of messages); only the standard string format is supported";
+        if (o[key].isArray()) return std::string("\"") + key + "\" is a conversation (list of messages); only string formats are supported";
         if (!o[key].isString()) return std::string("\"") + key + "\" must be a string";
     }
-    pair.prompt = o["prompt"].toString().toStdString();
-    pair.a.text = o["chosen"].toString().toStdString();
-    pair.b.text = o["rejected"].toString().toStdString();
+    if (implicit) {
+        format = kTrlImplicitPrompt;
+        const std::string err =
+            splitImplicitPrompt(o["chosen"].toString().toStdString(), o["rejected"].toString().toStdString(), pair);
+        if (!err.empty()) return err;
+    } else {
+        format = kTrlStandard;
+        pair.prompt = o["prompt"].toString().toStdString();
+        pair.a.text = o["chosen"].toString().toStdString();
+        pair.b.text = o["rejected"].toString().toStdString();
+    }
     if (pair.a.text.empty() || pair.b.text.empty()) return "chosen and rejected must not be empty";
     if (pair.a.text == pair.b.text) return "chosen and rejected are identical: there is nothing to learn from the pair";
     return {};
@@ -100,6 +134,14 @@ std::string csvField(const std::string& s) {
 
 }  // namespace
 
+std::string ImportReport::describeFormats() const {
+    std::string out;
+    for (const auto& [format, lines] : formats) {
+        out += (out.empty() ? "" : ", ") + std::to_string(lines) + (lines == 1 ? " line as " : " lines as ") + format;
+    }
+    return out;
+}
+
 std::string ImportReport::describe() const {
     std::ostringstream s;
     for (const LineError& e : errors) s << file << ":" << e.line << ": " << e.message << "\n";
@@ -119,11 +161,15 @@ void scanPairsJsonl(const std::string& path, ImportReport& report, const std::fu
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are allowed
         PairRow pair;
-        const std::string err = parseLine(line, pair);
+        const char* format = kTrlStandard;
+        const std::string err = parseLine(line, pair, format);
         if (!err.empty()) {
             report.errors.push_back({report.linesRead, err});
             continue;
         }
+        auto seen = std::find_if(report.formats.begin(), report.formats.end(), [&](const auto& f) { return f.first == format; });
+        if (seen == report.formats.end()) report.formats.emplace_back(format, 1);
+        else ++seen->second;
         use(pair);
     }
     if (in.bad()) throw StorageError(path + ": read error after line " + std::to_string(report.linesRead));

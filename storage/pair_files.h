@@ -1,6 +1,10 @@
 #pragma once
-// Preference pairs in and out as JSON Lines in TRL's standard format
-// ({"prompt": ..., "chosen": ..., "rejected": ...}, strings), and metrics as CSV.
+// Preference pairs in and out as JSON Lines, and metrics as CSV. Import reads
+// TRL's standard format ({"prompt": ..., "chosen": ..., "rejected": ...},
+// strings) and its implicit-prompt format ({"chosen": ..., "rejected": ...}
+// only, as Anthropic's HH-RLHF: the prompt is the dialogue both texts share
+// up to and including the final "\n\nAssistant:" turn), recognised line by
+// line from the keys; export writes the standard format.
 // Import streams the file, reports every bad line (file, line, what is wrong)
 // and stores in one transaction: all good lines, or (by default, if any line is
 // bad) nothing at all.
@@ -19,10 +23,17 @@ struct LineError {
     std::string message;
 };
 
+// The import formats, as ImportReport::formats names them.
+inline const char* const kTrlStandard = "TRL standard (prompt, chosen, rejected)";
+inline const char* const kTrlImplicitPrompt = "TRL implicit prompt (chosen, rejected; HH-RLHF)";
+
 struct ImportReport {
     std::string file;
     int64_t linesRead = 0;
     int64_t pairsStored = 0;
+    // Good lines per format, in the order each format was first met.
+    std::vector<std::pair<std::string, int64_t>> formats;
+    std::string describeFormats() const;  // "1200 lines as TRL implicit prompt (...)"
     std::vector<LineError> errors;
     bool stored = false;  // whether the transaction was committed
     std::string describe() const;  // one line per error, "file:line: message"

@@ -49,6 +49,38 @@ private Q_SLOTS:
         QVERIFY(QString::fromStdString(r.describe()).contains(path + ":3: not valid JSON"));
     }
 
+    // HH-RLHF rows have no prompt: it is the dialogue both texts share up to
+    // and including chosen's final "\n\nAssistant:" turn (earlier turns
+    // included); a row whose texts part before that is a bad line.
+    void implicitPromptRowsAreSplitAtTheLastAssistantTurn() {
+        QTemporaryDir dir;
+        const QByteArray rows =
+            "{\"chosen\": \"\\n\\nHuman: Hi\\n\\nAssistant: Hello!\\n\\nHuman: Where do foxes live?\\n\\nAssistant: In "
+            "forests and towns.\", \"rejected\": \"\\n\\nHuman: Hi\\n\\nAssistant: Hello!\\n\\nHuman: Where do foxes "
+            "live?\\n\\nAssistant: Go away.\"}\n"
+            "{\"prompt\": \"Standard?\", \"chosen\": \"Yes.\", \"rejected\": \"No.\"}\n"
+            "{\"chosen\": \"\\n\\nHuman: A\\n\\nAssistant: x\", \"rejected\": \"\\n\\nHuman: B\\n\\nAssistant: y\"}\n"
+            "{\"chosen\": \"no turns here\", \"rejected\": \"none\"}\n";
+        const QString path = write(dir, "hh.jsonl", rows);
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        const ImportReport r = importPairsJsonl(*db, path.toStdString(), true);
+        QVERIFY(r.stored);
+        QCOMPARE(r.pairsStored, int64_t(2));
+        QCOMPARE(r.errors.size(), size_t(2));
+        QCOMPARE(r.errors[0].line, int64_t(3));
+        QVERIFY2(r.errors[0].message.find("do not share the dialogue") != std::string::npos, r.errors[0].message.c_str());
+        QCOMPARE(r.errors[1].line, int64_t(4));
+        QVERIFY2(r.errors[1].message.find("no \"\\n\\nAssistant:\" turn") != std::string::npos, r.errors[1].message.c_str());
+        QCOMPARE(r.describeFormats(), std::string("1 line as ") + kTrlImplicitPrompt + ", 1 line as " + kTrlStandard);
+        std::vector<LabeledPair> stored;
+        PreferenceStore(*db).forEachPreference(std::nullopt, [&](const LabeledPair& p) { stored.push_back(p); });
+        QCOMPARE(stored.size(), size_t(2));
+        QCOMPARE(stored[0].prompt, std::string("\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Where do foxes live?\n\nAssistant:"));
+        QCOMPARE(stored[0].responseA, std::string(" In forests and towns."));
+        QCOMPARE(stored[0].responseB, std::string(" Go away."));
+        QCOMPARE(stored[1].prompt, std::string("Standard?"));
+    }
+
     void skipBadStoresOnlyGoodLines() {
         QTemporaryDir dir;
         const QString path = write(dir, "mixed.jsonl", kMixed);

@@ -69,8 +69,10 @@ int runPretrainCommand(const QStringList& args) {
 
 int runImportCommand(const QStringList& args) {
     QCommandLineParser p;
-    p.setApplicationDescription("Import preference pairs from JSON Lines in TRL's format: "
-                                "{\"prompt\": ..., \"chosen\": ..., \"rejected\": ...} per line.");
+    p.setApplicationDescription("Import preference pairs from JSON Lines in TRL's formats, recognised by their keys: "
+                                "standard {\"prompt\": ..., \"chosen\": ..., \"rejected\": ...} per line, or "
+                                "implicit prompt {\"chosen\": ..., \"rejected\": ...} as Anthropic's HH-RLHF (the "
+                                "prompt is the dialogue both share up to the final \"\\n\\nAssistant:\" turn).");
     p.addHelpOption();
     p.addPositionalArgument("file", "The .jsonl file.");
     p.addOption({"db", "Database file.", "path"});
@@ -99,6 +101,7 @@ int runImportCommand(const QStringList& args) {
         }
         std::printf("Imported %lld pairs from %s into %s%s\n", static_cast<long long>(r.pairsStored), r.file.c_str(),
                     db->path().c_str(), r.errors.empty() ? "" : " (bad lines skipped, see above)");
+        std::printf("Read %s\n", r.describeFormats().c_str());
         std::printf("%lld of them are longer than the %lld-token context of %s: they are stored whole, and training cuts "
                     "them (the prompt keeps its end, each response its start)\n",
                     static_cast<long long>(longer), static_cast<long long>(context.contextTokens()),

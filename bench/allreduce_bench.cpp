@@ -20,26 +20,10 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace preflab;
 
 namespace {
-
-int freePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 struct Timing {
     double megabytes, minMs, medianMs, maxMs;
@@ -62,7 +46,7 @@ int main(int argc, char** argv) {
     }
     RankOptions options;
     options.worldSize = 2;
-    options.masterPort = freePort();
+    options.masterPort = freeLoopbackPort();
     options.timeoutSeconds = 120;
     std::vector<Timing> timings(sizesMb.size());
     auto rankMain = [&](int rank) {

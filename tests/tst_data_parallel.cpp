@@ -5,6 +5,7 @@
 // stops the others within the timeout, with an error naming it, and the last
 // checkpoint resumes; a port in use, an unreachable master and ranks that
 // disagree on their settings are clear errors.
+#include "core/distributed/rank_options.h"
 #include "core/nn/model_file.h"
 #include "storage/database.h"
 #include "storage/run_store.h"
@@ -102,19 +103,6 @@ std::string latestCheckpoint(const std::string& db) {
     auto d = Database::open(db);
     const auto ck = RunStore(*d).latestCheckpoint(1);
     return ck ? ck->path : std::string();
-}
-
-// A loopback port that nothing listens on (bound, read, closed).
-int unusedPort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
 }
 
 }  // namespace
@@ -247,7 +235,7 @@ private Q_SLOTS:
                  qPrintable(inUse.output));
 
         // No master.
-        const int nobody = unusedPort();
+        const int nobody = freeLoopbackPort();
         const Result unreachable = runPreflab(rankArgs("lonely.db", 1, nobody));
         QVERIFY2(unreachable.exitCode == 1, qPrintable(unreachable.output));
         QVERIFY2(unreachable.output.contains(
@@ -256,7 +244,7 @@ private Q_SLOTS:
         QVERIFY2(!unreachable.output.contains("InitGoogleLogging"), qPrintable(unreachable.output));
 
         // Two ranks with different learning rates.
-        const int port = unusedPort();
+        const int port = freeLoopbackPort();
         QProcess leader;
         leader.setProcessChannelMode(QProcess::MergedChannels);
         leader.start(QStringLiteral(PREFLAB_CLI), rankArgs("mismatch.db", 0, port));

@@ -11,32 +11,8 @@
 #include <memory>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace preflab {
-
-int freeLoopbackPort() {
-    // Bound to port 0, the kernel picks a free port; it is closed again at
-    // once for rank 0 to take (a race with another program is possible, and
-    // then rank 0 says the port is in use).
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    ::close(fd);
-    return port;
-}
 
 int launchRanks(int nproc, const QStringList& runArgs, const RankOptions& options, bool threadsSet) {
     const int port = options.masterPort > 0 ? options.masterPort : freeLoopbackPort();

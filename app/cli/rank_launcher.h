@@ -13,7 +13,4 @@ namespace preflab {
 // `runArgs`: the arguments after `run`, without --nproc. Returns the exit code.
 int launchRanks(int nproc, const QStringList& runArgs, const RankOptions& options, bool threadsSet);
 
-// A TCP port on the loopback interface that nothing listens on now.
-int freeLoopbackPort();
-
 }  // namespace preflab

@@ -29,4 +29,8 @@ struct RankOptions {
 // and the CPO family's side models are fitted per process.
 std::string dataParallelProblem(const RunConfig& config, int worldSize);
 
+// A TCP port on the loopback interface that nothing listens on now (0 if
+// none could be found): --nproc's rendezvous port, and the tests'.
+int freeLoopbackPort();
+
 }  // namespace preflab

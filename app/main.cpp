@@ -26,6 +26,7 @@ void printUsage() {
         "  import     import preference pairs from TRL JSON Lines\n"
         "  export     export labeled pairs (JSONL) and metrics (CSV)\n"
         "  runs       list runs with headline metrics (--json for scripts)\n"
+        "  agreement  annotators' agreement: Krippendorff's alpha, Cohen's kappa per pair of annotators\n"
         "  train-rm   train a reward model on stored or JSONL preferences\n"
         "  export-model  write a checkpoint of a Hugging Face model as a Hugging Face folder\n"
         "  tokenize   print the token ids of each line on stdin (--model FOLDER|tokenizer.json|starter)\n"
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
     if (command == "train-rm") return preflab::runTrainRewardModelCommand(args.mid(1));
     if (command == "tokenize") return preflab::runTokenizeCommand(args.mid(1));
     if (command == "export-model") return preflab::runExportModelCommand(args.mid(1));
+    if (command == "agreement") return preflab::runAgreementCommand(args.mid(1));
     if (!command.isEmpty() && !command.startsWith('-')) {
         std::fprintf(stderr, "preflab: unknown command '%s'\n\n", qPrintable(command));
         printUsage();

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs, once, the reference encoders the tokenizer tests compare against:
+# Installs, once, the references some tests compare against (the tokenizer
+# tests' encoders; an independent Krippendorff's alpha for the agreement test):
 # pinned npm packages in a folder outside the source tree (the tests read them
-# from there and never download). Idempotent: does nothing when both pinned
-# versions are present. PREFLAB_NPM_REFERENCE_DIR overrides the folder (the
+# from there and never download). Idempotent: does nothing when every pinned
+# version is present. PREFLAB_NPM_REFERENCE_DIR overrides the folder (the
 # test build reads the same variable, with the same default).
 set -euo pipefail
 dir="${PREFLAB_NPM_REFERENCE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/preflab/npm-reference}"
-packages=(gpt-3-encoder@1.1.4 llama-tokenizer-js@1.2.2)
+packages=(gpt-3-encoder@1.1.4 llama-tokenizer-js@1.2.2 krippendorff@0.1.0)
 
 have() {  # NAME@VERSION installed?
   local name=${1%@*} version=${1##*@}
@@ -21,5 +22,6 @@ fi
 command -v npm >/dev/null || { echo "setup: npm is missing (packaging/setup-debian.sh installs it)" >&2; exit 1; }
 mkdir -p "$dir"
 echo "setup: installing ${missing[*]} into $dir"
-npm install --prefix "$dir" --no-audit --no-fund --no-save --silent "${missing[@]}"
+# All of them in one install: npm removes what the command line does not name.
+npm install --prefix "$dir" --no-audit --no-fund --no-save --silent "${packages[@]}"
 for p in "${packages[@]}"; do have "$p" || { echo "setup: $p did not install into $dir" >&2; exit 1; }; done

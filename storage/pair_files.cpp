@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <unordered_map>
 
 namespace preflab {
 namespace {
@@ -74,9 +75,38 @@ std::string splitImplicitPrompt(const std::string& chosen, const std::string& re
     return {};
 }
 
+// One good line: the pair (a is the chosen response, except in label files,
+// where a and b are as given), its format, and a label file's label.
+struct ParsedLine {
+    PairRow pair;
+    const char* format = kTrlStandard;
+    std::string label = "a";
+    std::string annotator;
+};
+
+std::string parseLabelRow(const QJsonObject& o, ParsedLine& out) {
+    for (const char* key : {"prompt", "response_a", "response_b", "annotator", "label"}) {
+        if (!o.contains(key)) return std::string("missing \"") + key + "\" (an annotator label row has prompt, response_a, response_b, annotator and label)";
+        if (!o[key].isString()) return std::string("\"") + key + "\" must be a string";
+    }
+    out.format = kAnnotatorLabels;
+    out.pair.prompt = o["prompt"].toString().toStdString();
+    out.pair.a.text = o["response_a"].toString().toStdString();
+    out.pair.b.text = o["response_b"].toString().toStdString();
+    out.annotator = o["annotator"].toString().toStdString();
+    out.label = o["label"].toString().toStdString();
+    if (out.annotator.empty()) return "\"annotator\" must not be empty: agreement is counted per annotator";
+    if (out.label != "a" && out.label != "b" && out.label != "tie" && out.label != "both_bad" && out.label != "skip") {
+        return "\"label\" is '" + out.label + "'; expected a, b, tie, both_bad or skip";
+    }
+    if (out.pair.a.text.empty() || out.pair.b.text.empty()) return "response_a and response_b must not be empty";
+    return {};
+}
+
 // Validates one line; returns the error message, empty when the pair is good.
-// `format` says which format the line was read as.
-std::string parseLine(const std::string& line, PairRow& pair, const char*& format) {
+std::string parseLine(const std::string& line, ParsedLine& parsed) {
+    PairRow& pair = parsed.pair;
+    const char*& format = parsed.format;
     if (const int64_t at = invalidUtf8Offset(line); at >= 0) {
         return "not valid UTF-8 (byte " + std::to_string(at + 1) + " of the line)";
     }
@@ -85,6 +115,7 @@ std::string parseLine(const std::string& line, PairRow& pair, const char*& forma
     if (doc.isNull()) return "not valid JSON (" + err.errorString().toStdString() + " at column " + std::to_string(err.offset + 1) + ")";
     if (!doc.isObject()) return "expected a JSON object with prompt, chosen and rejected";
     const QJsonObject o = doc.object();
+    if (o.contains("response_a") || o.contains("label")) return parseLabelRow(o, parsed);
     const bool implicit = !o.contains("prompt");
     for (const char* key : {"prompt", "chosen", "rejected"}) {
         if (implicit && std::string(key) == "prompt") continue;
@@ -150,8 +181,8 @@ std::string ImportReport::describe() const {
 
 namespace {
 
-// Streams the file's lines through parseLine; `use` gets each good pair.
-void scanPairsJsonl(const std::string& path, ImportReport& report, const std::function<void(PairRow&)>& use) {
+// Streams the file's lines through parseLine; `use` gets each good line.
+void scanLines(const std::string& path, ImportReport& report, const std::function<void(ParsedLine&)>& use) {
     report.file = path;
     std::ifstream in(path, std::ios::binary);
     if (!in) throw StorageError(path + ": cannot open the file for reading");
@@ -160,17 +191,17 @@ void scanPairsJsonl(const std::string& path, ImportReport& report, const std::fu
         ++report.linesRead;
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are allowed
-        PairRow pair;
-        const char* format = kTrlStandard;
-        const std::string err = parseLine(line, pair, format);
+        ParsedLine parsed;
+        const std::string err = parseLine(line, parsed);
         if (!err.empty()) {
             report.errors.push_back({report.linesRead, err});
             continue;
         }
+        const char* format = parsed.format;
         auto seen = std::find_if(report.formats.begin(), report.formats.end(), [&](const auto& f) { return f.first == format; });
         if (seen == report.formats.end()) report.formats.emplace_back(format, 1);
         else ++seen->second;
-        use(pair);
+        use(parsed);
     }
     if (in.bad()) throw StorageError(path + ": read error after line " + std::to_string(report.linesRead));
 }
@@ -179,7 +210,34 @@ void scanPairsJsonl(const std::string& path, ImportReport& report, const std::fu
 
 ImportReport readPairsJsonl(const std::string& path, std::vector<PairRow>& pairs) {
     ImportReport report;
-    scanPairsJsonl(path, report, [&](PairRow& p) { pairs.push_back(std::move(p)); });
+    // A label file's pair is one preference, by the majority of its
+    // annotators' A/B labels (ties, both-bad and skips do not vote); a pair
+    // without a majority is left out.
+    struct Votes {
+        PairRow pair;
+        int a = 0, b = 0;
+    };
+    std::vector<Votes> voted;
+    std::unordered_map<std::string, size_t> index;
+    scanLines(path, report, [&](ParsedLine& p) {
+        if (p.format != kAnnotatorLabels) {
+            pairs.push_back(std::move(p.pair));
+            return;
+        }
+        const std::string key = p.pair.prompt + '\x1f' + p.pair.a.text + '\x1f' + p.pair.b.text;
+        auto it = index.find(key);
+        if (it == index.end()) {
+            it = index.emplace(key, voted.size()).first;
+            voted.push_back({p.pair, 0, 0});
+        }
+        voted[it->second].a += p.label == "a";
+        voted[it->second].b += p.label == "b";
+    });
+    for (Votes& v : voted) {
+        if (v.a == v.b) continue;
+        if (v.b > v.a) std::swap(v.pair.a, v.pair.b);
+        pairs.push_back(std::move(v.pair));
+    }
     return report;
 }
 
@@ -189,17 +247,38 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
     PreferenceStore store(db);
     Transaction tx(db.connection());
     const int64_t now = nowMillis();
-    scanPairsJsonl(path, report, [&](PairRow& pair) {
+    // A label file's rows of one pair (the same three texts) merge into one
+    // pair: its id by a 64-bit hash of the texts (kept, not the texts, so
+    // memory stays small for large files).
+    std::unordered_map<uint64_t, int64_t> labelled;
+    scanLines(path, report, [&](ParsedLine& line) {
         if (!report.errors.empty() && !skipBadLines) return;  // keep validating, store nothing
+        PairRow& pair = line.pair;
         pair.source = "import";
         pair.createdMs = now;
-        const int64_t id = store.insertPair(pair);
-        store.insertLabel({id, std::nullopt, std::nullopt, "a", "import", annotator, now});
-        ++report.pairsStored;
-        if (onPair) onPair(pair);
+        int64_t id = 0;
+        if (line.format == kAnnotatorLabels) {
+            const uint64_t key = std::hash<std::string>{}(pair.prompt + '\x1f' + pair.a.text + '\x1f' + pair.b.text);
+            const auto it = labelled.find(key);
+            if (it != labelled.end()) {
+                id = it->second;
+            } else {
+                id = store.insertPair(pair);
+                labelled.emplace(key, id);
+                ++report.pairsStored;
+                if (onPair) onPair(pair);
+            }
+            store.insertLabel({id, std::nullopt, std::nullopt, line.label, "import", line.annotator, now});
+        } else {
+            id = store.insertPair(pair);
+            store.insertLabel({id, std::nullopt, std::nullopt, "a", "import", annotator, now});
+            ++report.pairsStored;
+            if (onPair) onPair(pair);
+        }
+        ++report.labelsStored;
     });
     if (!report.errors.empty() && !skipBadLines) {
-        report.pairsStored = 0;
+        report.pairsStored = report.labelsStored = 0;
         return report;  // the transaction rolls back
     }
     tx.commit();

@@ -4,7 +4,11 @@
 // strings) and its implicit-prompt format ({"chosen": ..., "rejected": ...}
 // only, as Anthropic's HH-RLHF: the prompt is the dialogue both texts share
 // up to and including the final "\n\nAssistant:" turn), recognised line by
-// line from the keys; export writes the standard format.
+// line from the keys, and label files from several annotators
+// ({"prompt", "response_a", "response_b", "annotator", "label"}, label one of
+// a, b, tie, both_bad, skip), where the rows of one pair (the same three
+// texts) merge into one pair with each annotator's label; export writes the
+// standard format.
 // Import streams the file, reports every bad line (file, line, what is wrong)
 // and stores in one transaction: all good lines, or (by default, if any line is
 // bad) nothing at all.
@@ -26,11 +30,13 @@ struct LineError {
 // The import formats, as ImportReport::formats names them.
 inline const char* const kTrlStandard = "TRL standard (prompt, chosen, rejected)";
 inline const char* const kTrlImplicitPrompt = "TRL implicit prompt (chosen, rejected; HH-RLHF)";
+inline const char* const kAnnotatorLabels = "annotator labels (prompt, response_a, response_b, annotator, label)";
 
 struct ImportReport {
     std::string file;
     int64_t linesRead = 0;
     int64_t pairsStored = 0;
+    int64_t labelsStored = 0;
     // Good lines per format, in the order each format was first met.
     std::vector<std::pair<std::string, int64_t>> formats;
     std::string describeFormats() const;  // "1200 lines as TRL implicit prompt (...)"
@@ -40,7 +46,9 @@ struct ImportReport {
 };
 
 // Parses the file without storing anything (pair.a is the chosen response):
-// every good line lands in `pairs`, every bad one in the report's errors.
+// every good line lands in `pairs`, every bad one in the report's errors. A
+// label file's pair becomes one preference by its annotators' majority of A
+// and B labels (none without a majority).
 ImportReport readPairsJsonl(const std::string& path, std::vector<PairRow>& pairs);
 
 // skipBadLines = false: any bad line means nothing is stored. `onPair` sees

@@ -119,6 +119,17 @@ void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
     while (s.step()) visit({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
 }
 
+void PreferenceStore::forEachAnnotatorLabel(
+    std::optional<int64_t> runId, const std::function<void(int64_t, const std::string&, const std::string&)>& visit) {
+    SqliteStatement s(m_db.connection(),
+                      "SELECT l.pair_id, l.annotator, l.choice FROM labels l JOIN pairs ON pairs.id = l.pair_id "
+                      "WHERE l.annotator <> '' AND l.source IN ('human', 'import') AND (?1 IS NULL OR pairs.run_id = ?1) "
+                      "AND l.id = (SELECT max(id) FROM labels m WHERE m.pair_id = l.pair_id AND m.annotator = l.annotator) "
+                      "ORDER BY l.pair_id, l.annotator");
+    s.bind(1, runId);
+    while (s.step()) visit(s.int64(0), s.text(1), s.text(2));
+}
+
 void PreferenceStore::forEachUntrainedHumanPreference(int64_t runId,
                                                       const std::function<void(int64_t, const LabeledPair&)>& visit) {
     SqliteStatement s(m_db.connection(),

@@ -35,6 +35,11 @@ public:
     void forEachPreference(std::optional<int64_t> runId, const std::function<void(const LabeledPair&)>& visit);
     // Visits the pairs of run `runId` whose latest label is a person's A or B
     // and that no step trained on, by run index (a resumed run's held-back labels).
+    // Visits each annotator's latest label of each pair (of one run, or all):
+    // labels with an annotator name, from a person or an imported label file.
+    void forEachAnnotatorLabel(std::optional<int64_t> runId,
+                               const std::function<void(int64_t pairId, const std::string& annotator,
+                                                        const std::string& choice)>& visit);
     void forEachUntrainedHumanPreference(int64_t runId, const std::function<void(int64_t runIndex, const LabeledPair&)>& visit);
     // Visits every rated response's latest rating (optionally of one run);
     // responses stored without a sampling log-probability (imports) are

@@ -13,6 +13,7 @@ int runRunsCommand(const QStringList& args);
 int runTrainRewardModelCommand(const QStringList& args);
 int runTokenizeCommand(const QStringList& args);
 int runExportModelCommand(const QStringList& args);
+int runAgreementCommand(const QStringList& args);
 // The built-in demonstration: pretrain if needed, then a short task-judge run.
 int runDemo(const QStringList& args);
 

@@ -1,12 +1,14 @@
 // `preflab pretrain`, `import`, `export` and `runs`.
 #include "app/cli/commands.h"
 #include "app/cli/starter_cache.h"
+#include "core/judges/agreement.h"
 #include "core/loop/pair_context_check.h"
 #include "core/loop/run_warnings.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
 #include "storage/metric_store.h"
 #include "storage/pair_files.h"
+#include "storage/preference_store.h"
 #include "storage/run_store.h"
 
 #include <QCommandLineParser>
@@ -15,7 +17,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <cmath>
 #include <cstdio>
+#include <map>
 
 namespace preflab {
 namespace {
@@ -99,8 +103,9 @@ int runImportCommand(const QStringList& args) {
                                  "the good lines)\n", r.errors.size(), r.file.c_str());
             return 1;
         }
-        std::printf("Imported %lld pairs from %s into %s%s\n", static_cast<long long>(r.pairsStored), r.file.c_str(),
-                    db->path().c_str(), r.errors.empty() ? "" : " (bad lines skipped, see above)");
+        std::printf("Imported %lld pairs (%lld labels) from %s into %s%s\n", static_cast<long long>(r.pairsStored),
+                    static_cast<long long>(r.labelsStored), r.file.c_str(), db->path().c_str(),
+                    r.errors.empty() ? "" : " (bad lines skipped, see above)");
         std::printf("Read %s\n", r.describeFormats().c_str());
         std::printf("%lld of them are longer than the %lld-token context of %s: they are stored whole, and training cuts "
                     "them (the prompt keeps its end, each response its start)\n",
@@ -219,6 +224,72 @@ int runRunsCommand(const QStringList& args) {
         return fail(e);
     }
     return 0;
+}
+
+}  // namespace preflab
+
+namespace preflab {
+
+int runAgreementCommand(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription("Agreement between annotators on the pairs they both labelled: Krippendorff's alpha "
+                                "(nominal over a, b, tie and both_bad; skips are missing values) and Cohen's kappa for "
+                                "each two annotators. Each annotator's latest label of a pair counts.");
+    p.addHelpOption();
+    p.addOption({"db", "Database file.", "path"});
+    p.addOption({"run", "Only this run's pairs (default: every pair, imported ones included).", "id"});
+    p.addOption({"json", "Print one JSON object."});
+    p.process(QStringList{"preflab agreement"} + args);
+    try {
+        auto db = Database::open(databaseOption(p), Database::Mode::OpenExisting);
+        std::optional<int64_t> run;
+        if (p.isSet("run")) run = p.value("run").toLongLong();
+        std::vector<CodedValue> values;
+        std::map<std::string, int64_t> perAnnotator;
+        int64_t labels = 0;
+        PreferenceStore(*db).forEachAnnotatorLabel(run, [&](int64_t pair, const std::string& annotator, const std::string& choice) {
+            ++labels;
+            ++perAnnotator[annotator];
+            if (choice != "skip") values.push_back({pair, annotator, choice});
+        });
+        const AlphaResult alpha = krippendorffAlphaNominal(values);
+        const auto kappas = pairwiseKappa(values);
+        auto number = [](double v) { return std::isnan(v) ? QJsonValue() : QJsonValue(v); };
+        if (p.isSet("json")) {
+            QJsonObject kappa, kappaUnits, annotators;
+            for (const auto& [pairName, k] : kappas) {
+                kappa[QString::fromStdString(pairName)] = number(k.kappa);
+                kappaUnits[QString::fromStdString(pairName)] = static_cast<qint64>(k.units);
+            }
+            for (const auto& [name, count] : perAnnotator) annotators[QString::fromStdString(name)] = static_cast<qint64>(count);
+            const QJsonObject o{{"krippendorff_alpha", number(alpha.alpha)},
+                                {"units", static_cast<qint64>(alpha.units)},
+                                {"values", static_cast<qint64>(alpha.values)},
+                                {"labels", static_cast<qint64>(labels)},
+                                {"annotators", annotators},
+                                {"cohen_kappa", kappa},
+                                {"cohen_kappa_units", kappaUnits}};
+            std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
+            return 0;
+        }
+        std::printf("%lld labels by %zu annotators in %s\n", static_cast<long long>(labels), perAnnotator.size(),
+                    db->path().c_str());
+        if (std::isnan(alpha.alpha)) {
+            std::printf("Krippendorff's alpha: undefined (%lld pairs with two or more labels)\n",
+                        static_cast<long long>(alpha.units));
+        } else {
+            std::printf("Krippendorff's alpha (nominal): %.4f over %lld pairs with two or more labels (%lld labels)\n",
+                        alpha.alpha, static_cast<long long>(alpha.units), static_cast<long long>(alpha.values));
+        }
+        for (const auto& [pairName, k] : kappas) {
+            std::printf("Cohen's kappa %-24s %s on %lld shared pairs\n", pairName.c_str(),
+                        std::isnan(k.kappa) ? "undefined" : QByteArray::number(k.kappa, 'f', 4).constData(),
+                        static_cast<long long>(k.units));
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        return fail(e);
+    }
 }
 
 }  // namespace preflab

@@ -1,0 +1,221 @@
+// Agreement coefficients against published and hand-worked answers.
+#include "core/judges/agreement.h"
+#include "storage/database.h"
+#include "storage/pair_files.h"
+#include "storage/preference_store.h"
+#include "support/test_main.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonArray>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+
+#include <cmath>
+#include <random>
+
+using namespace preflab;
+
+namespace {
+
+// Rows: coders; columns: units 1..n; "." is a missing value.
+std::vector<CodedValue> table(const std::vector<std::pair<std::string, std::vector<std::string>>>& rows) {
+    std::vector<CodedValue> out;
+    for (const auto& [coder, values] : rows) {
+        for (size_t u = 0; u < values.size(); ++u) {
+            if (values[u] != ".") out.push_back({static_cast<int64_t>(u + 1), coder, values[u]});
+        }
+    }
+    return out;
+}
+
+// `preflab agreement --json` on a database.
+QJsonObject agreementJson(const std::string& db) {
+    QProcess p;
+    p.start(QStringLiteral(PREFLAB_CLI), {"agreement", "--db", QString::fromStdString(db), "--json"});
+    if (!p.waitForFinished(60000) || p.exitCode() != 0) return {};
+    return QJsonDocument::fromJson(p.readAllStandardOutput().trimmed().split('\n').last()).object();
+}
+
+}  // namespace
+
+class TestAgreement : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    // Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability",
+    // section C: four observers, twelve units, missing values; nominal
+    // alpha = 0.743.
+    void krippendorffsPublishedExample() {
+        const auto values = table({{"A", {"1", "2", "3", "3", "2", "1", "4", "1", "2", ".", ".", "."}},
+                                   {"B", {"1", "2", "3", "3", "2", "2", "4", "1", "2", "5", ".", "3"}},
+                                   {"C", {".", "3", "3", "3", "2", "3", "4", "2", "2", "5", "1", "."}},
+                                   {"D", {"1", "2", "3", "3", "2", "4", "4", "1", "2", "5", "1", "."}}});
+        const AlphaResult r = krippendorffAlphaNominal(values);
+        QCOMPARE(r.units, int64_t(11));  // unit 12 has one value: not pairable
+        QCOMPARE(r.values, int64_t(40));
+        QVERIFY2(std::abs(r.alpha - 0.743) < 5e-4, qPrintable(QString::number(r.alpha, 'g', 10)));
+    }
+
+    // By hand: units (a,a), (a,b), (b,b), (b,b). Coincidences o_aa = 2,
+    // o_ab = o_ba = 1, o_bb = 4; n_a = 3, n_b = 5, n = 8;
+    // alpha = 1 - (n-1) * 2 / (2 * 3 * 5) = 1 - 14/30.
+    void alphaByHand() {
+        const auto values = table({{"x", {"a", "a", "b", "b"}}, {"y", {"a", "b", "b", "b"}}});
+        const AlphaResult r = krippendorffAlphaNominal(values);
+        QVERIFY(std::abs(r.alpha - (1.0 - 14.0 / 30.0)) < 1e-12);
+        // Perfect agreement is 1; a single category leaves alpha undefined.
+        QCOMPARE(krippendorffAlphaNominal(table({{"x", {"a", "b"}}, {"y", {"a", "b"}}})).alpha, 1.0);
+        QVERIFY(std::isnan(krippendorffAlphaNominal(table({{"x", {"a", "a"}}, {"y", {"a", "a"}}})).alpha));
+        QVERIFY(std::isnan(krippendorffAlphaNominal(table({{"x", {"a", "."}}, {"y", {".", "b"}}})).alpha));
+    }
+
+    // By hand: ten units, 7 agreements (p_o = 0.7); marginals A (a 5, b 3,
+    // tie 2), B (a 5, b 4, tie 1): p_e = .5*.5 + .3*.4 + .2*.1 = 0.39;
+    // kappa = (0.7 - 0.39) / 0.61.
+    void kappaByHand() {
+        const auto values = table({{"A", {"a", "a", "a", "a", "b", "b", "b", "tie", "tie", "a", "b"}},
+                                   {"B", {"a", "a", "a", "b", "b", "b", "a", "tie", "b", "a", "."}}});
+        const KappaResult k = cohenKappa(values, "A", "B");
+        QCOMPARE(k.units, int64_t(10));  // unit 11: only A
+        QVERIFY(std::abs(k.observedAgreement - 0.7) < 1e-12);
+        QVERIFY(std::abs(k.chanceAgreement - 0.39) < 1e-12);
+        QVERIFY(std::abs(k.kappa - 0.31 / 0.61) < 1e-12);
+        const auto all = pairwiseKappa(values);
+        QCOMPARE(all.size(), size_t(1));
+        QVERIFY(std::abs(all.at("A|B").kappa - k.kappa) < 1e-15);
+        QVERIFY(std::isnan(cohenKappa(values, "A", "nobody").kappa));
+    }
+
+    // A label file from three annotators, imported: rows of one pair merge
+    // into one pair with each annotator's label, a skip is a missing value,
+    // and `preflab agreement --json` gives the hand-worked figures of
+    // alphaByHand (x and y) with kappa(x, y) = (3/4 - 1/2) / (1 - 1/2).
+    void labelFilesMergeAndAgreementIsReported() {
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/labels.jsonl";
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            const char* x[] = {"a", "a", "b", "b"};
+            const char* y[] = {"a", "b", "b", "b"};
+            for (int unit = 0; unit < 4; ++unit) {
+                for (const auto& [who, label] : {std::pair<const char*, const char*>{"x", x[unit]}, {"y", y[unit]}}) {
+                    f.write(QStringLiteral("{\"prompt\": \"Where does fox %1 live?\", \"response_a\": \"In the forest.\", "
+                                           "\"response_b\": \"Nowhere.\", \"annotator\": \"%2\", \"label\": \"%3\"}\n")
+                                .arg(unit).arg(who, label).toUtf8());
+                }
+            }
+            f.write("{\"prompt\": \"Where does fox 0 live?\", \"response_a\": \"In the forest.\", \"response_b\": "
+                    "\"Nowhere.\", \"annotator\": \"z\", \"label\": \"skip\"}\n");
+            f.write("{\"prompt\": \"p\", \"response_a\": \"r\", \"response_b\": \"s\", \"annotator\": \"z\", \"label\": \"maybe\"}\n");
+        }
+        const std::string db = (dir.path() + "/team.db").toStdString();
+        {
+            auto d = Database::open(db);
+            const ImportReport r = importPairsJsonl(*d, path.toStdString(), true);
+            QCOMPARE(r.pairsStored, int64_t(4));
+            QCOMPARE(r.labelsStored, int64_t(9));
+            QCOMPARE(r.errors.size(), size_t(1));
+            QVERIFY2(r.errors[0].message.find("expected a, b, tie, both_bad or skip") != std::string::npos,
+                     r.errors[0].message.c_str());
+            QCOMPARE(PreferenceStore(*d).countPairs(), int64_t(4));
+        }
+        QProcess p;
+        p.start(QStringLiteral(PREFLAB_CLI), {"agreement", "--db", QString::fromStdString(db), "--json"});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        const QByteArray out = p.readAllStandardOutput().trimmed();
+        const QJsonObject o = QJsonDocument::fromJson(out.split('\n').last()).object();
+        QVERIFY2(std::abs(o["krippendorff_alpha"].toDouble() - (1.0 - 14.0 / 30.0)) < 1e-12, out.constData());
+        QCOMPARE(o["units"].toInt(), 4);
+        QCOMPARE(o["labels"].toInt(), 9);
+        QVERIFY2(std::abs(o["cohen_kappa"].toObject()["x|y"].toDouble() - 0.5) < 1e-12, out.constData());
+        // z only skipped (a missing value): no coefficient involves z, but z's label is counted.
+        QVERIFY(!o["cohen_kappa"].toObject().contains("x|z"));
+        QCOMPARE(o["annotators"].toObject().value("z").toInt(), 1);
+    }
+
+    // Against an independent implementation: the npm package krippendorff
+    // (0.1.0, pinned by packaging/setup-test-references.sh) for alpha, and
+    // Cohen's kappa written out in JavaScript from its definition, on a
+    // seeded random label file (5 annotators, 80 pairs, missing labels and
+    // skips, labels correlated through a shared "true" label).
+    void equalsAnIndependentImplementation() {
+        const QString dir = qEnvironmentVariable("PREFLAB_NPM_REFERENCE_DIR", QStringLiteral(PREFLAB_NPM_REFERENCE_DIR));
+        const QString package = dir + "/node_modules/krippendorff";
+        const QString node = QStandardPaths::findExecutable("node");
+        if (node.isEmpty() || !QFile::exists(package + "/package.json")) {
+            const QByteArray why = "the npm package krippendorff or node is missing (run packaging/setup-test-references.sh)";
+            if (qEnvironmentVariableIsSet("CI")) QFAIL(why.constData());
+            QSKIP(why.constData());
+        }
+        QTemporaryDir tmp;
+        const QString path = tmp.path() + "/labels.jsonl";
+        const char* labels[] = {"a", "b", "tie", "both_bad", "skip"};
+        std::mt19937 rng(20261128);
+        QJsonArray matrix;  // rows: annotators, columns: pairs (null: no label)
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            std::vector<QJsonArray> rows(5);
+            for (int unit = 0; unit < 80; ++unit) {
+                const int truth = static_cast<int>(rng() % 4);
+                for (int coder = 0; coder < 5; ++coder) {
+                    QJsonValue cell;  // null
+                    if (rng() % 10 < 8) {
+                        const int label = rng() % 10 < 6 ? truth : static_cast<int>(rng() % 5);
+                        f.write(QStringLiteral("{\"prompt\": \"Question %1?\", \"response_a\": \"A%1\", \"response_b\": "
+                                               "\"B%1\", \"annotator\": \"ann%2\", \"label\": \"%3\"}\n")
+                                    .arg(unit).arg(coder).arg(labels[label]).toUtf8());
+                        if (label != 4) cell = QString::fromLatin1(labels[label]);
+                    }
+                    rows[static_cast<size_t>(coder)].append(cell);
+                }
+            }
+            for (const QJsonArray& r : rows) matrix.append(r);
+        }
+        const std::string db = (tmp.path() + "/team.db").toStdString();
+        {
+            auto d = Database::open(db);
+            QVERIFY(importPairsJsonl(*d, path.toStdString()).stored);
+        }
+        const QJsonObject ours = agreementJson(db);
+        QVERIFY(ours.contains("krippendorff_alpha"));
+
+        const QString script = QStringLiteral(R"(
+const { alpha } = require(process.argv[1]);
+const m = JSON.parse(process.argv[2]).map(r => r.map(v => v === null ? undefined : v));
+const kappa = {};
+for (let i = 0; i < m.length; ++i) for (let j = i + 1; j < m.length; ++j) {
+  let n = 0, agree = 0; const a = {}, b = {};
+  for (let u = 0; u < m[i].length; ++u) {
+    const x = m[i][u], y = m[j][u];
+    if (x === undefined || y === undefined) continue;
+    ++n; if (x === y) ++agree; a[x] = (a[x] || 0) + 1; b[y] = (b[y] || 0) + 1;
+  }
+  let pe = 0; for (const c in a) pe += (a[c] / n) * ((b[c] || 0) / n);
+  kappa['ann' + i + '|ann' + j] = (agree / n - pe) / (1 - pe);
+}
+console.log(JSON.stringify({ alpha: alpha(m), kappa }));
+)");
+        QProcess js;
+        js.start(node, {"-e", script, package, QString::fromUtf8(QJsonDocument(matrix).toJson(QJsonDocument::Compact))});
+        QVERIFY(js.waitForFinished(60000));
+        QVERIFY2(js.exitCode() == 0, js.readAllStandardError().constData());
+        const QJsonObject ref = QJsonDocument::fromJson(js.readAllStandardOutput().trimmed()).object();
+        const double a = ours["krippendorff_alpha"].toDouble(), b = ref["alpha"].toDouble();
+        QVERIFY2(std::abs(a - b) < 1e-6, qPrintable(QString("alpha %1 here, %2 by the npm package").arg(a, 0, 'g', 12).arg(b, 0, 'g', 12)));
+        QVERIFY2(a > 0.2 && a < 0.8, qPrintable(QString::number(a)));  // neither chance nor perfect: the case tests something
+        const QJsonObject kappas = ours["cohen_kappa"].toObject(), refKappas = ref["kappa"].toObject();
+        QCOMPARE(kappas.size(), 10);
+        for (const QString& key : refKappas.keys()) {
+            const double k = kappas.value(key).toDouble(), r = refKappas.value(key).toDouble();
+            QVERIFY2(std::abs(k - r) < 1e-6, qPrintable(QString("%1: %2 here, %3 by the reference").arg(key).arg(k).arg(r)));
+        }
+    }
+};
+
+PREFLAB_TEST_MAIN(TestAgreement)
+#include "tst_agreement.moc"

@@ -29,7 +29,29 @@ SqliteConnection::SqliteConnection(const std::string& path, bool create) : m_pat
 }
 
 SqliteConnection::~SqliteConnection() {
+    for (auto& [sql, stmt] : m_prepared) sqlite3_finalize(stmt);
     sqlite3_close_v2(m_db);
+}
+
+sqlite3_stmt* SqliteConnection::takePrepared(const std::string& sql) {
+    const auto it = m_prepared.find(sql);
+    if (it != m_prepared.end()) {
+        sqlite3_stmt* stmt = it->second;
+        m_prepared.erase(it);
+        return stmt;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v2(m_db, sql.c_str(), -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) fail("cannot prepare '" + sql.substr(0, 60) + "'", rc);
+    return stmt;
+}
+
+void SqliteConnection::giveBack(std::string sql, sqlite3_stmt* stmt) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (m_prepared.size() >= kCachedStatements || !m_prepared.emplace(std::move(sql), stmt).second) {
+        sqlite3_finalize(stmt);
+    }
 }
 
 void SqliteConnection::fail(const std::string& what, int code) const {
@@ -56,13 +78,11 @@ int64_t SqliteConnection::lastInsertId() const {
     return sqlite3_last_insert_rowid(m_db);
 }
 
-SqliteStatement::SqliteStatement(SqliteConnection& db, const std::string& sql) : m_db(db) {
-    const int rc = sqlite3_prepare_v2(db.handle(), sql.c_str(), -1, &m_stmt, nullptr);
-    if (rc != SQLITE_OK) db.fail("cannot prepare '" + sql.substr(0, 60) + "'", rc);
-}
+SqliteStatement::SqliteStatement(SqliteConnection& db, const std::string& sql)
+    : m_db(db), m_stmt(db.takePrepared(sql)), m_sql(sql) {}
 
 SqliteStatement::~SqliteStatement() {
-    sqlite3_finalize(m_stmt);
+    m_db.giveBack(std::move(m_sql), m_stmt);
 }
 
 SqliteStatement& SqliteStatement::bind(int index, int64_t value) {

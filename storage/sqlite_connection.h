@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -53,6 +54,7 @@ public:
 private:
     SqliteConnection& m_db;
     sqlite3_stmt* m_stmt = nullptr;
+    std::string m_sql;
 };
 
 class SqliteConnection {
@@ -70,8 +72,17 @@ public:
     [[noreturn]] void fail(const std::string& what, int code) const;
 
 private:
+    friend class SqliteStatement;
+    // Prepared statements are kept per SQL text and reused (reset, bindings
+    // cleared): preparing cost more than running for the import's small
+    // inserts. A statement in use is out of the cache, so nesting is safe.
+    sqlite3_stmt* takePrepared(const std::string& sql);
+    void giveBack(std::string sql, sqlite3_stmt* stmt);
+    static constexpr size_t kCachedStatements = 64;
+
     sqlite3* m_db = nullptr;
     std::string m_path;
+    std::unordered_map<std::string, sqlite3_stmt*> m_prepared;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit() ran.

@@ -14,12 +14,16 @@
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/cpu_features.h"
 #include "core/runtime/library_environment.h"
+#include "storage/database.h"
+#include "storage/pair_files.h"
 
 #include <torch/optim/adamw.h>
 #include <torch/utils.h>
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <random>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -94,6 +98,37 @@ double samplingTokensPerSecond(const TransformerConfig& cfg, int prompts, int ne
     return reps * prompts * newTokens / seconds(t);
 }
 
+// `preflab import`'s work without the process start: `pairs` synthetic TRL
+// lines (a 12-word prompt, 40- and 35-word responses, ~430 bytes a line)
+// into a fresh database. Returns pairs per second; *megabytes the file's size.
+double importPairsPerSecond(int pairs, double* megabytes) {
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() / "preflab-bench-import";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string file = (dir / "pairs.jsonl").string();
+    {
+        const char* words[] = {"the", "cat", "sat", "on", "mat", "dog", "ran", "far", "kind", "words", "help", "you", "fox", "lives", "in", "forest"};
+        std::mt19937 rng(1);
+        std::ofstream out(file);
+        auto text = [&](int n) {
+            std::string s;
+            for (int i = 0; i < n; ++i) s += std::string(i ? " " : "") + words[rng() % 16];
+            return s;
+        };
+        for (int i = 0; i < pairs; ++i) {
+            out << "{\"prompt\": \"" << text(12) << "?\", \"chosen\": \"" << text(40) << "\", \"rejected\": \"" << text(35) << "\"}\n";
+        }
+    }
+    *megabytes = static_cast<double>(std::filesystem::file_size(file)) / 1e6;
+    auto db = Database::open((dir / "import.db").string());
+    const auto t = Clock::now();
+    const ImportReport r = importPairsJsonl(*db, file);
+    const double s = seconds(t);
+    db.reset();
+    std::filesystem::remove_all(dir);
+    return r.stored ? r.pairsStored / s : 0.0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -156,6 +191,9 @@ int main(int argc, char** argv) {
     d128.dFF = 512;
     f["sampling_tokens_per_s_d128x4"] = samplingTokensPerSecond(d128, 8, 64);
     f["sampling_tokens_per_s_builtin"] = samplingTokensPerSecond(starter, 8, 64);
+    double importMb = 0;
+    f["import_pairs_per_s"] = importPairsPerSecond(100000, &importMb);
+    f["import_mb_per_s"] = f["import_pairs_per_s"] * importMb / 100000;
     if (pretrain) {
         const std::string path = (std::filesystem::temp_directory_path() / "preflab-bench-starter.pt").string();
         f["pretrain_s"] = pretrainStarterModel(PretrainSpec{}, path).seconds;
@@ -183,6 +221,8 @@ int main(int argc, char** argv) {
     }
     std::printf("KV-cache sampling, 8 prompts x 64 new tokens: d128x4 %.0f tok/s, built-in %.0f tok/s\n",
                 f["sampling_tokens_per_s_d128x4"], f["sampling_tokens_per_s_builtin"]);
+    std::printf("import, 100,000 TRL pairs (%.0f MB) into a new database: %.0f pairs/s (%.1f MB/s)\n", importMb,
+                f["import_pairs_per_s"], f["import_mb_per_s"]);
     if (pretrain) std::printf("starter-model pretraining: %.0f s\n", f["pretrain_s"]);
     else std::printf("starter-model pretraining: run with --pretrain to time it (about 3 minutes)\n");
     return 0;

@@ -4,7 +4,23 @@
 
 namespace preflab {
 
+namespace {
+
+// Once, before SQLite initialises: no global memory statistics, whose mutex
+// every allocation took (measured: ~8 % of an import). Has no effect (and
+// does no harm) when something else initialised SQLite first.
+void configureSqliteOnce() {
+    static const bool done = [] {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    (void)done;
+}
+
+}  // namespace
+
 SqliteConnection::SqliteConnection(const std::string& path, bool create) : m_path(path) {
+    configureSqliteOnce();
     const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
     const int rc = sqlite3_open_v2(path.c_str(), &m_db, flags, nullptr);
     if (rc != SQLITE_OK) {

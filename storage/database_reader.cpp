@@ -1,6 +1,7 @@
 #include "storage/database_reader.h"
 
 #include "storage/metric_store.h"
+#include "storage/preference_store.h"
 
 #include <memory>
 
@@ -30,6 +31,7 @@ Q_SIGNALS:
     void pairsFetched(quint64 request, const QVector<preflab::PairListRow>& rows);
     void pairsCounted(quint64 request, qint64 count);
     void pairFound(quint64 request, const preflab::PairListRow& row);
+    void annotatorLabelsLoaded(quint64 request, const QVector<preflab::AnnotatorLabelRow>& rows);
     void failed(quint64 request, const QString& message);
 
 private:
@@ -46,6 +48,8 @@ DatabaseReader::DatabaseReader(const QString& databasePath, QObject* parent) : Q
     qRegisterMetaType<QVector<preflab::RunSummary>>();
     qRegisterMetaType<preflab::PairListRow>();
     qRegisterMetaType<QVector<preflab::PairListRow>>();
+    qRegisterMetaType<preflab::AnnotatorLabelRow>();
+    qRegisterMetaType<QVector<preflab::AnnotatorLabelRow>>();
     m_worker = new DatabaseReaderWorker(databasePath.toStdString());
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -55,6 +59,7 @@ DatabaseReader::DatabaseReader(const QString& databasePath, QObject* parent) : Q
     connect(m_worker, &DatabaseReaderWorker::pairsFetched, this, &DatabaseReader::pairsFetched);
     connect(m_worker, &DatabaseReaderWorker::pairsCounted, this, &DatabaseReader::pairsCounted);
     connect(m_worker, &DatabaseReaderWorker::pairFound, this, &DatabaseReader::pairFound);
+    connect(m_worker, &DatabaseReaderWorker::annotatorLabelsLoaded, this, &DatabaseReader::annotatorLabelsLoaded);
     connect(m_worker, &DatabaseReaderWorker::failed, this, &DatabaseReader::failed);
     m_thread.setObjectName(QStringLiteral("preflab-reader"));
     m_thread.start();
@@ -78,6 +83,17 @@ quint64 DatabaseReader::listRuns() {
     return post([](DatabaseReaderWorker* w, quint64 id, Database& db) {
         const auto runs = RunStore(db).list();
         Q_EMIT w->runsListed(id, QVector<RunSummary>(runs.begin(), runs.end()));
+    });
+}
+
+quint64 DatabaseReader::loadAnnotatorLabels(qint64 runId) {
+    return post([runId](DatabaseReaderWorker* w, quint64 id, Database& db) {
+        QVector<AnnotatorLabelRow> rows;
+        PreferenceStore(db).forEachAnnotatorLabel(runId > 0 ? std::optional<int64_t>(runId) : std::nullopt,
+                                                  [&](int64_t pair, const std::string& annotator, const std::string& choice) {
+                                                      rows.push_back({pair, annotator, choice});
+                                                  });
+        Q_EMIT w->annotatorLabelsLoaded(id, rows);
     });
 }
 

@@ -4,6 +4,7 @@
 // (they return at once); results come back as queued signals carrying value
 // types, tagged with the request's id so a view can drop stale answers.
 // Create and use it on the UI thread; the destructor joins the thread.
+#include "storage/preference_store.h"
 #include "storage/pair_browser_store.h"
 #include "storage/records.h"
 #include "storage/run_store.h"
@@ -29,6 +30,8 @@ public:
     quint64 fetchPairs(const preflab::PairFilter& filter, qint64 afterPairId, int limit);
     quint64 countPairs(const preflab::PairFilter& filter);
     quint64 findPair(qint64 pairId);
+    // Each annotator's latest label of each pair of run `runId` (0: every pair).
+    quint64 loadAnnotatorLabels(qint64 runId);
 
 Q_SIGNALS:
     void runsListed(quint64 request, const QVector<preflab::RunSummary>& runs);
@@ -37,6 +40,7 @@ Q_SIGNALS:
     void pairsFetched(quint64 request, const QVector<preflab::PairListRow>& rows);
     void pairsCounted(quint64 request, qint64 count);
     void pairFound(quint64 request, const preflab::PairListRow& row);
+    void annotatorLabelsLoaded(quint64 request, const QVector<preflab::AnnotatorLabelRow>& rows);
     void failed(quint64 request, const QString& message);
 
 private:
@@ -60,3 +64,5 @@ Q_DECLARE_METATYPE(QVector<preflab::RunSummary>)
 Q_DECLARE_METATYPE(preflab::PairListRow)
 Q_DECLARE_METATYPE(QVector<preflab::PairListRow>)
 Q_DECLARE_METATYPE(preflab::PairFilter)
+Q_DECLARE_METATYPE(preflab::AnnotatorLabelRow)
+Q_DECLARE_METATYPE(QVector<preflab::AnnotatorLabelRow>)

@@ -19,6 +19,11 @@ struct StoredRating {  // a rated response with its sampling log-probability, fo
     double samplingLogprob = 0;
 };
 
+struct AnnotatorLabelRow {  // one annotator's latest label of a pair, for agreement
+    int64_t pairId = 0;
+    std::string annotator, choice;
+};
+
 class PreferenceStore {
 public:
     explicit PreferenceStore(Database& db) : m_db(db) {}

@@ -11,6 +11,8 @@
 #include "support/gui_test_main.h"
 #include "ui/completions_view.h"
 #include "ui/data_browser.h"
+#include "storage/pair_files.h"
+#include "ui/agreement_view.h"
 #include "ui/key_bindings.h"
 #include "ui/method_frontiers.h"
 #include "ui/qcustomplot_include.h"
@@ -374,6 +376,42 @@ private Q_SLOTS:
         QVERIFY(missing.wait(10000));
         QVERIFY2(missing.first().first().toString().contains("nowhere/compare.csv: cannot open"),
                  qPrintable(missing.first().first().toString()));
+    }
+
+    // Two annotators on four pairs (a,a), (a,b), (b,b), (b,b) and a third who
+    // only skipped: kappa(x, y) = (3/4 - 1/2) / (1 - 1/2) = 0.5 (tst_agreement
+    // works it out), nothing for the skipper, alpha 1 - 14/30 in the summary.
+    void agreementViewShowsKappaAndAlpha() {
+        QTemporaryDir dir;
+        const QString file = dir.path() + "/labels.jsonl";
+        {
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            const char* x[] = {"a", "a", "b", "b"};
+            const char* y[] = {"a", "b", "b", "b"};
+            for (int u = 0; u < 4; ++u) {
+                for (const auto& [who, label] : {std::pair<const char*, const char*>{"x", x[u]}, {"y", y[u]}, {"z", "skip"}}) {
+                    f.write(QStringLiteral("{\"prompt\": \"P%1\", \"response_a\": \"A\", \"response_b\": \"B\", "
+                                           "\"annotator\": \"%2\", \"label\": \"%3\"}\n").arg(u).arg(who, label).toUtf8());
+                }
+            }
+        }
+        const std::string path = (dir.path() + "/team.db").toStdString();
+        {
+            auto db = Database::open(path);
+            QVERIFY(importPairsJsonl(*db, file.toStdString()).stored);
+        }
+        DatabaseReader reader(QString::fromStdString(path));
+        AgreementView view(&reader);
+        QSignalSpy loaded(&view, &AgreementView::loaded);
+        view.refresh();
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(view.annotatorCount(), 3);  // x, y, z (sorted)
+        QVERIFY(std::abs(view.kappa(0, 1) - 0.5) < 1e-12);
+        QVERIFY(std::abs(view.kappa(1, 0) - 0.5) < 1e-12);
+        QVERIFY(std::isnan(view.kappa(0, 2)));
+        QVERIFY2(view.summary().contains("12 labels by 3 annotators") && view.summary().contains("alpha (nominal, skips missing) 0.533"),
+                 qPrintable(view.summary()));
     }
 
     void keyBindingConflicts() {

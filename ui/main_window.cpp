@@ -4,6 +4,7 @@
 #include "ui/labeling_view.h"
 #include "ui/message_banner.h"
 #include "ui/method_frontiers.h"
+#include "ui/agreement_view.h"
 #include "ui/completions_view.h"
 #include "ui/run_comparison.h"
 #include "ui/metric_plots.h"
@@ -41,6 +42,7 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     m_comparison = new RunComparison(reader);
     m_completions = new CompletionsView(reader);
     m_frontiers = new MethodFrontiers;
+    m_agreement = new AgreementView(reader);
     m_banner = new MessageBanner;
 
     m_liveSplit = new QSplitter(Qt::Vertical);
@@ -56,10 +58,12 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     m_tabs->addTab(m_comparison, tr("Compare runs"));
     m_tabs->addTab(m_completions, tr("Completions"));
     m_tabs->addTab(m_frontiers, tr("Methods at matched KL"));
+    m_tabs->addTab(m_agreement, tr("Agreement"));
     connect(m_tabs, &QTabWidget::currentChanged, this, [this](int i) {
         if (m_tabs->widget(i) == m_data && m_data->model()->rowCount() == 0) m_data->applyFilter();
         if (m_tabs->widget(i) == m_history) m_history->refresh();
         if (m_tabs->widget(i) == m_completions) m_completions->setRun(m_shownRun);
+        if (m_tabs->widget(i) == m_agreement) m_agreement->refresh();
         if (m_tabs->widget(i) == m_liveSplit) m_labeling->setFocus();
     });
 

@@ -32,6 +32,7 @@ class RunHistory;
 class RunComparison;
 class CompletionsView;
 class MethodFrontiers;
+class AgreementView;
 class RunPanel;
 
 class MainWindow : public QMainWindow {
@@ -46,6 +47,7 @@ public:
     RunComparison* runComparison() const { return m_comparison; }
     CompletionsView* completions() const { return m_completions; }
     MethodFrontiers* methodFrontiers() const { return m_frontiers; }
+    AgreementView* agreement() const { return m_agreement; }
     // Brings one of the tabs' pages to the front.
     void showTab(QWidget* page);
     RunPanel* runPanel() const { return m_panel; }
@@ -110,6 +112,7 @@ private:
     RunComparison* m_comparison;
     CompletionsView* m_completions;
     MethodFrontiers* m_frontiers;
+    AgreementView* m_agreement;
     MessageBanner* m_banner;
     QStringList m_warnings;  // the active run's warnings, newest last
     QTabWidget* m_tabs;

@@ -5,6 +5,7 @@
 #include "app/session/starter_model_job.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
+#include "ui/agreement_view.h"
 #include "ui/method_frontiers.h"
 #include "ui/completions_view.h"
 #include "ui/main_window.h"
@@ -104,8 +105,9 @@ int runGui(int argc, char** argv) {
                  QStringLiteral("size"), QStringLiteral("1440x900")});
     p.addOption({QStringLiteral("screenshot-tab"),
                  QStringLiteral("What --screenshot renders: live (the run's curves), compare (every run in the database "
-                                "overlaid against exact KL), completions (the run's responses across steps) or frontiers "
-                                "(the method comparison in --comparison DIR; no run)."),
+                                "overlaid against exact KL), completions (the run's responses across steps), frontiers "
+                                "(the method comparison in --comparison DIR; no run) or agreement (the database's "
+                                "annotators; no run)."),
                  QStringLiteral("tab"), QStringLiteral("live")});
     p.addOption({QStringLiteral("comparison"),
                  QStringLiteral("Open the method comparison preflab-compare wrote into DIR (its --out) in its tab."),
@@ -155,6 +157,18 @@ int runGui(int argc, char** argv) {
         }
         w->resize(width, height);
         w->show();
+        if (p.value("screenshot-tab") == QLatin1String("agreement")) {
+            AgreementView* a = w->agreement();
+            QObject::connect(a, &AgreementView::loaded, w, [w, file = p.value("screenshot")] {
+                QTimer::singleShot(100, w, [w, file] {
+                    const bool ok = w->grab().save(file);
+                    std::printf("preflab: %s %s\n", ok ? "wrote" : "could not write", qPrintable(file));
+                    QApplication::exit(ok ? 0 : 1);
+                });
+            }, Qt::SingleShotConnection);
+            w->showTab(a);
+            return app.exec();
+        }
         if (p.value("screenshot-tab") == QLatin1String("frontiers")) {
             if (!p.isSet("comparison")) {
                 std::fprintf(stderr, "preflab: --screenshot-tab frontiers needs --comparison DIR\n");

@@ -1,0 +1,190 @@
+#include "ui/agreement_view.h"
+
+#include "core/judges/agreement.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <cmath>
+#include <map>
+
+#include "ui/qcustomplot_include.h"
+
+namespace preflab {
+
+AgreementView::AgreementView(DatabaseReader* reader, QWidget* parent) : QWidget(parent), m_reader(reader) {
+    m_summary = new QLabel(tr("No labels from named annotators yet."));
+    m_summary->setWordWrap(true);
+    auto* refreshButton = new QPushButton(tr("Refresh"));
+    connect(refreshButton, &QPushButton::clicked, this, &AgreementView::refresh);
+    auto* top = new QHBoxLayout;
+    top->addWidget(m_summary, 1);
+    top->addWidget(refreshButton);
+
+    m_plot = new QCustomPlot;
+    m_plot->setMinimumSize(360, 320);
+    m_plot->setToolTip(tr("Cohen's kappa of each two annotators on the pairs both labelled: 1 is full agreement, 0 is "
+                          "what chance gives with their label frequencies, below 0 worse than chance. Grey: no shared pairs."));
+    m_table = new QTableWidget(0, 4);
+    m_table->setHorizontalHeaderLabels({tr("Annotator"), tr("Labels"), tr("Pairs shared"), tr("Mean kappa with others")});
+    m_table->horizontalHeaderItem(2)->setToolTip(tr("Pairs this annotator labelled together with another, summed over the others"));
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->verticalHeader()->setVisible(false);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    auto* body = new QHBoxLayout;
+    body->addWidget(m_plot, 3);
+    body->addWidget(m_table, 2);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addLayout(body, 1);
+
+    connect(m_reader, &DatabaseReader::annotatorLabelsLoaded, this, [this](quint64 request, const QVector<AnnotatorLabelRow>& rows) {
+        if (request != m_request) return;
+        m_waiting = false;
+        show(rows);
+    });
+    connect(m_reader, &DatabaseReader::failed, this, [this](quint64 request, const QString& message) {
+        if (request != m_request) return;
+        m_waiting = false;
+        m_summary->setText(message);
+    });
+    m_poll = new QTimer(this);
+    m_poll->setInterval(2000);
+    connect(m_poll, &QTimer::timeout, this, [this] {
+        if (!m_waiting) refresh();
+    });
+}
+
+void AgreementView::setRun(qint64 runId) {
+    m_run = runId;
+    refresh();
+}
+
+void AgreementView::refresh() {
+    m_waiting = true;
+    m_request = m_reader->loadAnnotatorLabels(m_run);
+}
+
+void AgreementView::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    m_poll->start();
+}
+
+void AgreementView::hideEvent(QHideEvent* event) {
+    QWidget::hideEvent(event);
+    m_poll->stop();
+}
+
+void AgreementView::show(const QVector<AnnotatorLabelRow>& rows) {
+    std::vector<CodedValue> values;
+    std::map<std::string, int> labels;
+    for (const AnnotatorLabelRow& r : rows) {
+        ++labels[r.annotator];
+        if (r.choice != "skip") values.push_back({r.pairId, r.annotator, r.choice});
+    }
+    m_annotators.clear();
+    for (const auto& [name, count] : labels) m_annotators << QString::fromStdString(name);
+    const int n = m_annotators.size();
+    const AlphaResult alpha = krippendorffAlphaNominal(values);
+    const auto kappas = pairwiseKappa(values);
+    m_kappa = QVector<double>(n * n, std::nan(""));
+    std::vector<int64_t> shared(static_cast<size_t>(n), 0);
+    for (int i = 0; i < n; ++i) {
+        m_kappa[i * n + i] = 1.0;
+        for (int j = i + 1; j < n; ++j) {
+            const auto it = kappas.find(m_annotators[i].toStdString() + "|" + m_annotators[j].toStdString());
+            if (it == kappas.end()) continue;
+            m_kappa[i * n + j] = m_kappa[j * n + i] = it->second.kappa;
+            shared[static_cast<size_t>(i)] += it->second.units;
+            shared[static_cast<size_t>(j)] += it->second.units;
+        }
+    }
+
+    const QString scope = m_run > 0 ? tr("run %1").arg(m_run) : tr("all stored labels");
+    if (n == 0) {
+        m_summary->setText(tr("No labels from named annotators in %1. Give each person an annotator name; imported "
+                              "label files carry theirs.").arg(scope));
+    } else {
+        m_summary->setText(tr("%1: %2 labels by %3 annotators. Krippendorff's alpha (nominal, skips missing) %4 over %5 "
+                              "pairs labelled at least twice.")
+                               .arg(scope)
+                               .arg(rows.size())
+                               .arg(n)
+                               .arg(std::isnan(alpha.alpha) ? tr("undefined") : QString::number(alpha.alpha, 'f', 3))
+                               .arg(alpha.units));
+    }
+
+    // The heatmap: kappa in [-1, 1], diverging colours, each cell's value written on it.
+    m_plot->clearPlottables();
+    m_plot->clearItems();
+    if (m_plot->plotLayout()->elementCount() > 1) m_plot->plotLayout()->removeAt(1);
+    if (n > 0) {
+        auto* map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
+        map->data()->setSize(n, n);
+        map->data()->setRange(QCPRange(0, n - 1), QCPRange(0, n - 1));
+        for (int i = 0; i < n; ++i) {
+            for (int j = 0; j < n; ++j) {
+                const double k = m_kappa[i * n + j];
+                const bool self = i == j;
+                map->data()->setCell(i, j, std::isnan(k) || self ? 0.0 : k);
+                if (std::isnan(k) || self) map->data()->setAlpha(i, j, 0);  // nothing to compare: left blank
+                auto* text = new QCPItemText(m_plot);
+                text->position->setCoords(i, j);
+                text->setText(self ? QString() : std::isnan(k) ? QStringLiteral("-") : QString::number(k, 'f', 2));
+                text->setColor(std::abs(k) > 0.65 ? Qt::white : Qt::black);
+            }
+        }
+        // Diverging: white at 0 (chance), blue towards full agreement, red below chance.
+        QCPColorGradient gradient;
+        gradient.setColorStopAt(0.0, QColor(178, 24, 43));
+        gradient.setColorStopAt(0.5, QColor(247, 247, 247));
+        gradient.setColorStopAt(1.0, QColor(33, 102, 172));
+        map->setGradient(gradient);
+        map->setDataRange(QCPRange(-1, 1));
+        map->setInterpolate(false);
+        auto* scale = new QCPColorScale(m_plot);
+        m_plot->plotLayout()->addElement(0, 1, scale);
+        scale->setLabel(tr("Cohen's kappa"));
+        map->setColorScale(scale);  // the map takes the scale's gradient: set it there
+        scale->setGradient(gradient);
+        scale->setDataRange(QCPRange(-1, 1));
+        QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+        for (int i = 0; i < n; ++i) ticker->addTick(i, m_annotators[i]);
+        m_plot->xAxis->setTicker(ticker);
+        m_plot->yAxis->setTicker(ticker);
+        m_plot->xAxis->setRange(-0.5, n - 0.5);
+        m_plot->yAxis->setRange(-0.5, n - 0.5);
+        m_plot->yAxis->setRangeReversed(true);
+    }
+    m_plot->replot();
+
+    m_table->setRowCount(n);
+    for (int i = 0; i < n; ++i) {
+        double sum = 0;
+        int count = 0;
+        for (int j = 0; j < n; ++j) {
+            if (j != i && !std::isnan(m_kappa[i * n + j])) sum += m_kappa[i * n + j], ++count;
+        }
+        m_table->setItem(i, 0, new QTableWidgetItem(m_annotators[i]));
+        m_table->setItem(i, 1, new QTableWidgetItem(QString::number(labels[m_annotators[i].toStdString()])));
+        m_table->setItem(i, 2, new QTableWidgetItem(QString::number(shared[static_cast<size_t>(i)])));
+        m_table->setItem(i, 3, new QTableWidgetItem(count ? QString::number(sum / count, 'f', 3) : QStringLiteral("-")));
+    }
+    Q_EMIT loaded();
+}
+
+QString AgreementView::summary() const {
+    return m_summary->text();
+}
+
+double AgreementView::kappa(int row, int column) const {
+    const int n = m_annotators.size();
+    return row < n && column < n ? m_kappa[row * n + column] : std::nan("");
+}
+
+}  // namespace preflab

@@ -97,6 +97,9 @@ private Q_SLOTS:
         QCOMPARE(merged[0].timeMs, int64_t(30));
         QCOMPARE(merged[1].value, 3.0);   // one rank: its own value
         QCOMPARE(merged[2].step, int64_t(3));
+        // A count adds up over the ranks.
+        const auto counts = averageMetrics({{{4, "data/truncated_pairs", 3.0, 1}}, {{4, "data/truncated_pairs", 2.0, 1}}});
+        QCOMPARE(counts.front().value, 5.0);
     }
 
     void rankZeroPassesPairsBeforeTrainedMarksAndMetrics() {

@@ -22,9 +22,6 @@ int launchRanks(int nproc, const QStringList& runArgs, const RankOptions& option
     }
     // The processes share this machine's cores.
     const int threads = std::max(1, QThread::idealThreadCount() / nproc);
-    // Ctrl-C reaches every process of the terminal's group: rank 0 asks the
-    // others to stop after the current step; this launcher waits for them.
-    std::signal(SIGINT, SIG_IGN);
 
     std::vector<std::unique_ptr<QProcess>> ranks;
     std::vector<qint64> pids;
@@ -91,6 +88,10 @@ int launchRanks(int nproc, const QStringList& runArgs, const RankOptions& option
         pids.push_back(p->processId());
         ranks.push_back(std::move(p));
     }
+    // Ctrl-C reaches every process of the terminal's group: rank 0 asks the
+    // others to stop after the current step; this launcher waits for them.
+    // (Set after the children started: an ignored signal is inherited.)
+    std::signal(SIGINT, SIG_IGN);
     QCoreApplication::exec();
     std::signal(SIGINT, SIG_DFL);
     return exitCode;

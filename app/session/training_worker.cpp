@@ -143,6 +143,8 @@ void TrainingWorker::writeFailed(const QString& error) {
 void TrainingWorker::resume() {
     if (m_done || !m_loop) return;
     m_pauseRequested = false;
+    // A stop resumes so that the loop sees its cancel flag: the reason stays then.
+    if (!m_cancel) m_pauseReason.clear();
     if (m_writer) m_writer->retry();
     m_writer->enqueue(RunStatusUpdate{m_runId, "running", m_loop->currentStep(), {}});
     setState(RunState::Running);
@@ -210,6 +212,7 @@ void TrainingWorker::runChunk() {
 
 void TrainingWorker::pauseWithError(const std::string& message) {
     m_pauseRequested = true;
+    m_pauseReason = message;
     m_writer->enqueue(RunStatusUpdate{m_runId, "paused", m_loop->currentStep(), message});
     setState(RunState::Paused, QString::fromStdString(message));
     Q_EMIT failed(QString::fromStdString(message));
@@ -232,7 +235,9 @@ void TrainingWorker::finish(RunState state, const QString& message) {
     }
     if (m_writer) {
         const char* status = state == RunState::Finished ? "finished" : state == RunState::Stopped ? "stopped" : "failed";
-        m_writer->enqueue(RunStatusUpdate{m_runId, status, m_loop ? m_loop->currentStep() : 0, error.toStdString()});
+        // A run stopped while paused by an error keeps that error as its message.
+        const std::string stored = error.isEmpty() ? m_pauseReason : error.toStdString();
+        m_writer->enqueue(RunStatusUpdate{m_runId, status, m_loop ? m_loop->currentStep() : 0, stored});
         m_writer->flush();
     }
     flushMetrics(true);

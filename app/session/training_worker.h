@@ -67,6 +67,9 @@ private:
     bool m_done = false;
     int64_t m_checkpointFailedAt = -1;  // the step whose checkpoint could not be written
     QString m_checkpointError;
+    // Why the run is paused (a halt, a failed write): kept as the run's
+    // message when it is then stopped without resuming.
+    std::string m_pauseReason;
     RunState m_state = RunState::Starting;
     QVector<MetricSample> m_pendingMetrics;
     std::chrono::steady_clock::time_point m_lastEmit, m_lastPairEmit;

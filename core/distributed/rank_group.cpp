@@ -134,6 +134,7 @@ void RankGroup::allReduceSum(at::Tensor& tensor, int64_t step, const std::string
 }
 
 void RankGroup::broadcastFromLeader(std::vector<at::Tensor>& tensors) {
+    markProgress(0);
     for (at::Tensor& t : tensors) {
         std::vector<at::Tensor> one{t};
         try {

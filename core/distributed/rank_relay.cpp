@@ -213,9 +213,11 @@ std::vector<MetricSample> averageMetrics(const std::vector<std::vector<MetricSam
             it->second.timeMs = std::max(it->second.timeMs, s.timeMs);
         }
     }
+    // Counts add up over ranks; everything else is a per-pair mean or rate.
+    auto summed = [](const std::string& name) { return name == "data/truncated_pairs"; };
     std::vector<MetricSample> out(sums.size());
     for (const auto& [key, sum] : sums) {
-        out[sum.order] = {key.first, key.second, sum.total / sum.count, sum.timeMs};
+        out[sum.order] = {key.first, key.second, summed(key.second) ? sum.total : sum.total / sum.count, sum.timeMs};
     }
     return out;
 }

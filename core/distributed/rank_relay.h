@@ -79,7 +79,8 @@ private:
 };
 
 // Metric samples of several ranks: one sample per (step, name), the mean of
-// the ranks that reported it, in the order of first appearance, at the latest time.
+// the ranks that reported it (a count, such as data/truncated_pairs, is
+// summed instead), in the order of first appearance, at the latest time.
 std::vector<MetricSample> averageMetrics(const std::vector<std::vector<MetricSample>>& perRank);
 
 }  // namespace preflab

@@ -20,15 +20,19 @@ bool Checkpoints::resume(const std::vector<SideModel*>& sides) {
     }
     const auto it = ck.counters.find("step");
     m_ctx.step = it == ck.counters.end() ? 0 : it->second;
+    // Stored run-wide (this rank's count times the ranks), so a resume with
+    // another number of processes continues past every index used.
     const auto pi = ck.counters.find("next_pair_index");
-    if (pi != ck.counters.end()) m_ctx.nextPairIndex = std::max(m_ctx.nextPairIndex, pi->second);
+    if (pi != ck.counters.end()) {
+        m_ctx.nextPairIndex = std::max(m_ctx.nextPairIndex, (pi->second + m_ctx.worldSize - 1) / m_ctx.worldSize);
+    }
     return true;
 }
 
 std::string Checkpoints::save(const std::vector<SideModel*>& sides) {
     const std::string path = checkpointPath(m_ctx.setup.checkpointDir, m_ctx.step);
     ModelFileInfo info = m_models.modelInfo;
-    info.counters = {{"step", m_ctx.step}, {"next_pair_index", m_ctx.nextPairIndex}};
+    info.counters = {{"step", m_ctx.step}, {"next_pair_index", m_ctx.nextPairIndex * m_ctx.worldSize}};
     try {
         saveModelFile(path, m_models.policy, info, m_models.optimizer.get());
         for (size_t i = 0; i < sides.size(); ++i) {

@@ -4,8 +4,7 @@
 
 namespace preflab {
 
-std::vector<TrainablePair> DatasetPairs::draw(size_t count) {
-    if (count == 0) return {};
+std::vector<TrainablePair> DatasetPairs::draw(size_t total, size_t begin, size_t count) {
     const auto& all = m_ctx.setup.offlinePairs;
     std::vector<TokenIds> prompts, responses;
     std::vector<size_t> picked;
@@ -13,11 +12,11 @@ std::vector<TrainablePair> DatasetPairs::draw(size_t count) {
     const size_t maxLen = static_cast<size_t>(m_models.policy->config().maxSeqLen);
     // Every rank walks the same cycle over the whole step's pairs and keeps
     // its own slice: together the ranks train on what one process would.
-    const size_t world = static_cast<size_t>(m_ctx.worldSize);
-    for (size_t k = 0; k < count * world; ++k) {
+    for (size_t k = 0; k < total; ++k) {
         const size_t i = m_cycle.next(all.size(), m_ctx.seed(), 0x0FF1);
-        if (k / count == static_cast<size_t>(m_ctx.rank)) picked.push_back(i);
+        if (k >= begin && k < begin + count) picked.push_back(i);
     }
+    if (picked.empty()) return {};
     auto responseIds = [&](const std::string& text) {
         TokenIds ids = m_models.tokenizer->encode(text);
         ids.push_back(eos);

@@ -18,10 +18,10 @@ class DatasetPairs {
 public:
     DatasetPairs(LoopContext& ctx, LoopModels& models) : m_ctx(ctx), m_models(models) {}
     bool empty() const { return m_ctx.setup.offlinePairs.empty(); }
-    // The next `count` pairs of the cycle (online = false), each fitted into
-    // the model's context by fitPairToContext's rule. Data-parallel: `count`
-    // is this rank's share; the cycle advances by the whole step's pairs.
-    std::vector<TrainablePair> draw(size_t count);
+    // The next `total` pairs of the cycle are the whole step's (over all
+    // ranks); this rank takes `count` of them from `begin` (online = false),
+    // each fitted into the model's context by fitPairToContext's rule.
+    std::vector<TrainablePair> draw(size_t total, size_t begin, size_t count);
     // How many distinct dataset pairs were cut to fit so far; whether that
     // count grew since the last call.
     size_t truncatedPairs() const { return m_truncated.size(); }

@@ -69,6 +69,8 @@ struct OnlineLoop::Impl {
     Checkpoints checkpoints;
     std::unique_ptr<FamilyStep> family;
     bool evaluatedAtStart = false;
+    bool ranksEnded = false;  // data-parallel: halted or stopped together; the other ranks have ended
+    int64_t relaySequence = 0;  // data-parallel: steps whose events were gathered
 
     Impl(LoopSetup setup, std::unique_ptr<Judge> judge, LoopObserver* observer)
         : ranks(joinRanks(setup)),
@@ -103,6 +105,9 @@ struct OnlineLoop::Impl {
     StepOutcome step(const std::atomic_bool& cancel) {
         const RunConfig& cfg = ctx.cfg;
         if (ctx.step >= cfg.steps) return StepOutcome::Finished;
+        // After the ranks halted or stopped together, the others are gone:
+        // no further step may reach a collective.
+        if (ranksEnded) return cancel.load() ? StepOutcome::Cancelled : StepOutcome::Halted;
         if (!evaluatedAtStart) {
             evaluatedAtStart = true;
             if (cfg.evalEvery > 0 && ctx.leader()) evaluator.run(cancel);
@@ -116,6 +121,7 @@ struct OnlineLoop::Impl {
             if (merger) merger->beginStep();
             outcome = family->run(kRunsToItsEnd);
             gatherStepEvents(outcome);
+            ranksEnded = outcome == StepOutcome::Halted || (outcome == StepOutcome::Trained && ctx.stopAgreed && ctx.step < cfg.steps);
         } else {
             outcome = family->run(cancel);
         }
@@ -132,15 +138,20 @@ struct OnlineLoop::Impl {
     // Data-parallel, after a step: the other ranks send their events to rank
     // 0, which stores and reports them with its own, metrics averaged.
     void gatherStepEvents(StepOutcome outcome) {
+        // Every rank ends a step the same way (the exchange decides): trained,
+        // or halted together, whose pairs are kept as well.
+        const bool joint = outcome == StepOutcome::Trained || outcome == StepOutcome::Halted;
         const bool trained = outcome == StepOutcome::Trained;
-        const std::string key = "relay/" + std::to_string(ctx.step) + "/";
+        // Keyed by the exchange's sequence number, the same on every rank.
+        const std::string key = "relay/" + std::to_string(relaySequence) + "/";
+        if (joint) ++relaySequence;
         if (relay) {
             std::string events = relay->take();
-            if (trained) ranks->publish(key + std::to_string(ctx.rank), events);
+            if (joint) ranks->publish(key + std::to_string(ctx.rank), events);
             return;
         }
         std::vector<std::string> relayed;
-        for (int r = 1; trained && r < ctx.worldSize; ++r) {
+        for (int r = 1; joint && r < ctx.worldSize; ++r) {
             relayed.push_back(ranks->fetch(key + std::to_string(r),
                                            "rank " + std::to_string(r) + "'s pairs and metrics of step " +
                                                std::to_string(ctx.step)));

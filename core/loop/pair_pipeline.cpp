@@ -147,7 +147,7 @@ std::optional<StepOutcome> PairPipeline::generateUntil(const std::function<size_
         m_barrenRounds = (usable + after > 0 || m_judge->outstanding() > 0) ? 0 : m_barrenRounds + 1;
         if (m_barrenRounds >= kMaxBarrenRounds) {
             m_barrenRounds = 0;
-            return m_update.halt(barrenMessage);
+            return m_update.haltTogether(barrenMessage);
         }
         if (readyCount() >= count) return std::nullopt;
     }

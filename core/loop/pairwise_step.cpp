@@ -23,15 +23,26 @@ bool PairwiseStep::mixesDatasetPairs() const {
     return m_ctx.method.data == MethodData::PolicyPairsMixable && !m_dataset.empty();
 }
 
-size_t PairwiseStep::onlineShare() const {
+PairwiseStep::BatchSplit PairwiseStep::split() const {
     const RunConfig& cfg = m_ctx.cfg;
+    const size_t world = static_cast<size_t>(m_ctx.worldSize), rank = static_cast<size_t>(m_ctx.rank);
+    const size_t local = static_cast<size_t>(cfg.batchSize), whole = local * world;  // cfg.batchSize is this rank's share
+    size_t online = m_dataset.empty() ? whole : 0;  // over the whole step
     if (mixesDatasetPairs()) {
-        // Per example: a policy pair with probability p (g), else a dataset pair.
+        // Per example of the whole step: a policy pair with probability p (g),
+        // else a dataset pair; every rank draws the same number.
         std::mt19937_64 rng(mixSeed(m_ctx.seed(), 0x5A12, static_cast<uint64_t>(m_ctx.step)));
-        std::binomial_distribution<int64_t> routed(cfg.batchSize, cfg.sailProb);
-        return static_cast<size_t>(routed(rng));
+        std::binomial_distribution<int64_t> routed(static_cast<int64_t>(whole), cfg.sailProb);
+        online = static_cast<size_t>(routed(rng));
     }
-    return m_dataset.empty() ? static_cast<size_t>(cfg.batchSize) : 0;
+    // Policy pairs spread as evenly as they go, the first ranks taking one more.
+    auto onlineOf = [&](size_t r) { return online / world + (r < online % world ? 1 : 0); };
+    BatchSplit s;
+    s.online = onlineOf(rank);
+    s.dataset = local - s.online;
+    s.datasetTotal = whole - online;
+    for (size_t r = 0; r < rank; ++r) s.datasetBegin += local - onlineOf(r);
+    return s;
 }
 
 ReverseKlTerm PairwiseStep::reverseKl(const SequenceBatch& seqs, const at::Tensor& policyLogits, const at::Tensor& rows) {
@@ -50,12 +61,15 @@ StepOutcome PairwiseStep::run(const std::atomic_bool& cancel) {
         m_fresh = samplePolicy(m_ctx, m_models, m_ctx.cfg.batchSize, 40, cancel);
         if (m_fresh->sampled.cancelled) return StepOutcome::Cancelled;
     }
-    const size_t online = onlineShare();
+    const BatchSplit split = this->split();
+    const size_t online = split.online;
     std::vector<TrainablePair> batch;
     if (const auto waiting = m_pipeline.takePairs(online, batch, cancel)) return *waiting;
     if (cancel.load()) return StepOutcome::Cancelled;
-    std::vector<TrainablePair> dataset = m_dataset.draw(static_cast<size_t>(m_ctx.cfg.batchSize) - online);
-    if (m_dataset.takeTruncationNews()) {
+    std::vector<TrainablePair> dataset = m_dataset.draw(split.datasetTotal, split.datasetBegin, split.dataset);
+    // With several ranks every rank reports its count at every step, and rank
+    // 0 sums them (a pair cut on two ranks counts twice).
+    if (m_dataset.takeTruncationNews() || (m_ctx.ranks && m_dataset.truncatedPairs() > 0)) {
         // Logged when the count grows: dataset pairs cut to the model's context so far.
         m_ctx.report({{"data/truncated_pairs", static_cast<double>(m_dataset.truncatedPairs())}});
     }

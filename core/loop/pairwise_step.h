@@ -29,8 +29,16 @@ private:
     // SAIL-PP / SAIL-PR with a dataset (spec §2): each example is a policy
     // pair with probability p (g), else a dataset pair trained with DPO alone.
     bool mixesDatasetPairs() const;
-    // How many of this step's pairs come from the policy (the rest: dataset pairs).
-    size_t onlineShare() const;
+    // How this rank's share of the step splits into policy pairs and dataset
+    // pairs, and where its dataset pairs sit among the whole step's (ranks
+    // take consecutive slices of one walk through the dataset).
+    struct BatchSplit {
+        size_t online = 0;        // this rank's policy pairs
+        size_t dataset = 0;       // this rank's dataset pairs
+        size_t datasetTotal = 0;  // the whole step's dataset pairs, over all ranks
+        size_t datasetBegin = 0;  // this rank's first among them
+    };
+    BatchSplit split() const;
     StepOutcome train(std::vector<TrainablePair> batch);
     // SAIL-RevKL on the rows `rows` of `seqs` (fresh samples), from the
     // policy's logits of them (with gradient).

@@ -25,7 +25,7 @@ UpdateResult ParameterUpdate::apply(const at::Tensor& loss, double lossValue, co
     if (m_ctx.ranks) {
         const bool finite = std::isfinite(lossValue);
         if (finite) loss.backward();
-        const std::string halted = exchangeGradients(models, finite, lossValue, wording, result);
+        const std::string halted = exchangeGradients(finite, lossValue, wording, result);
         if (!halted.empty()) {
             halt(halted);
             return result;
@@ -63,37 +63,46 @@ UpdateResult ParameterUpdate::apply(const at::Tensor& loss, double lossValue, co
     return result;
 }
 
-std::string ParameterUpdate::exchangeGradients(const std::vector<UpdatedModel>& models, bool finite, double lossValue,
-                                               const HaltWording& wording, UpdateResult& result) {
+std::string ParameterUpdate::exchangeGradients(bool finite, double lossValue, const HaltWording& wording,
+                                               UpdateResult& result, const std::string& localHalt) {
     torch::NoGradGuard noGrad;
+    // The tracked optimizers' parameters, in their order: the same layout on
+    // every rank, whether it reached its update or halted before.
     std::vector<at::Tensor> params;
     int64_t numel = 0;
-    for (const UpdatedModel& m : models) {
-        for (at::Tensor& p : (*m.model)->parameters()) {
-            if (!p.requires_grad()) continue;
-            // A parameter this rank's loss did not reach gets zeros: every
-            // rank sends the same layout.
-            if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-            params.push_back(p);
-            numel += p.numel();
+    for (torch::optim::AdamW* optimizer : m_optimizers) {
+        for (auto& group : optimizer->param_groups()) {
+            for (at::Tensor& p : group.params()) {
+                // A parameter this rank's loss did not reach gets zeros.
+                if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+                params.push_back(p);
+                numel += p.numel();
+            }
         }
     }
+    const bool sends = finite && localHalt.empty();
     const int world = m_ctx.worldSize;
-    if (!m_exchange.defined() || m_exchange.numel() != numel + 2 * world) {
-        m_exchange = torch::empty({numel + 2 * world}, torch::kFloat);
+    if (!m_exchange.defined() || m_exchange.numel() != numel + 3 * world) {
+        m_exchange = torch::empty({numel + 3 * world}, torch::kFloat);
     }
     int64_t offset = 0;
     for (const at::Tensor& p : params) {
         at::Tensor slot = m_exchange.narrow(0, offset, p.numel());
-        if (finite) slot.copy_(p.grad().reshape(-1));
+        if (sends) slot.copy_(p.grad().reshape(-1));
         else slot.zero_();
         offset += p.numel();
     }
-    // Flags: which ranks' losses were not finite, and which asked to stop.
-    at::Tensor flags = m_exchange.narrow(0, numel, 2 * world);
+    // Flags: which ranks' losses were not finite, which asked to stop, and
+    // which halted before their update (their reason is in the store).
+    at::Tensor flags = m_exchange.narrow(0, numel, 3 * world);
     flags.zero_();
     if (!finite) flags[m_ctx.rank] = 1.0f;
     if (m_ctx.localStop && m_ctx.localStop->load()) flags[world + m_ctx.rank] = 1.0f;
+    const std::string haltKey = "halt/" + std::to_string(m_ctx.step + 1) + "/";
+    if (!localHalt.empty()) {
+        flags[2 * world + m_ctx.rank] = 1.0f;
+        m_ctx.ranks->publish(haltKey + std::to_string(m_ctx.rank), localHalt);
+    }
 
     const auto t0 = Clock::now();
     m_ctx.ranks->allReduceSum(m_exchange, m_ctx.step + 1, "the gradient exchange of step " + std::to_string(m_ctx.step + 1));
@@ -110,11 +119,24 @@ std::string ParameterUpdate::exchangeGradients(const std::vector<UpdatedModel>& 
         if (flag[r] > 0) nonFinite += (nonFinite.empty() ? "" : ", ") + std::to_string(r);
         if (flag[world + r] > 0) m_ctx.stopAgreed = true;
     }
+    for (int r = 0; r < world; ++r) {
+        if (flag[2 * world + r] <= 0) continue;
+        const std::string reason = r == m_ctx.rank ? localHalt
+                                                   : m_ctx.ranks->fetch(haltKey + std::to_string(r),
+                                                                        "rank " + std::to_string(r) + "'s reason to halt");
+        return "rank " + std::to_string(r) + " halted the run: " + reason;
+    }
     if (nonFinite.empty()) return {};
     const std::string local = finite ? "" : " (" + std::to_string(lossValue) + " here)";
     return "non-finite " + wording.lossName + " on rank" + (nonFinite.find(',') != std::string::npos ? "s " : " ") +
            nonFinite + local + " at step " + std::to_string(m_ctx.step + 1) +
            "; no update was applied on any rank and the last checkpoint is kept";
+}
+
+StepOutcome ParameterUpdate::haltTogether(const std::string& message) {
+    if (!m_ctx.ranks) return halt(message);
+    UpdateResult ignored;
+    return halt(exchangeGradients(true, 0.0, {}, ignored, message));
 }
 
 StepOutcome ParameterUpdate::halt(const std::string& message) {

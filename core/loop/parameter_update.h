@@ -60,15 +60,19 @@ public:
     // Stops the step: records `message` as ctx.lastError, clears the
     // gradients of every tracked optimizer and keeps the weights.
     StepOutcome halt(const std::string& message);
+    // A halt before this rank's update (a barren judge): with other ranks it
+    // still takes part in the step's gradient exchange, flagged, so every
+    // rank halts at this step with `message` naming this rank.
+    StepOutcome haltTogether(const std::string& message);
     // Clips `model`'s gradients to max_grad_norm; returns the norm before clipping.
     double clipGradients(Transformer& model) const;
 
 private:
-    // Averages the gradients of `models` over the ranks (a rank with a
-    // non-finite loss sends zeros); an empty string, or the halt message
-    // naming the ranks whose loss was not finite.
-    std::string exchangeGradients(const std::vector<UpdatedModel>& models, bool finite, double lossValue,
-                                  const HaltWording& wording, UpdateResult& result);
+    // Averages the gradients of the tracked optimizers' parameters over the
+    // ranks (a rank with a non-finite loss, or halting, sends zeros); an empty
+    // string, or the halt message naming the ranks that stopped the step.
+    std::string exchangeGradients(bool finite, double lossValue, const HaltWording& wording, UpdateResult& result,
+                                  const std::string& localHalt = {});
     double maxGradNorm() const;  // max_grad_norm, or infinity when 0 (off)
     // Sets the warmed-up learning rate of this step on `optimizer` and steps it; returns the rate.
     double stepOptimizer(torch::optim::AdamW& optimizer) const;

@@ -35,6 +35,22 @@ int64_t PreferenceStore::insertPair(const PairRow& p) {
                       "VALUES(?,?,?,?,?,?,?)");
     s.bind(1, p.runId).bind(2, p.runIndex).bind(3, prompt).bind(4, a).bind(5, b).bind(6, p.source).bind(7, p.createdMs);
     s.run();
+    const int64_t id = c.lastInsertId();
+    if (!p.promptMessagesJson.empty()) {
+        SqliteStatement conv(c, "INSERT INTO conversations(pair_id, prompt_messages, source_row) VALUES(?,?,?)");
+        conv.bind(1, id).bind(2, p.promptMessagesJson).bind(3, p.sourceRow);
+        conv.run();
+    }
+    return id;
+}
+
+int64_t PreferenceStore::insertRatedResponse(const std::string& prompt, const ResponseRow& response, double value,
+                                             const std::string& source, const std::string& annotator, int64_t createdMs) {
+    auto& c = m_db.connection();
+    const int64_t responseId = insertResponse(promptId(prompt), response, std::nullopt);
+    SqliteStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)");
+    s.bind(1, responseId).bind(2, value).bind(3, source).bind(4, annotator).bind(5, createdMs);
+    s.run();
     return c.lastInsertId();
 }
 
@@ -110,13 +126,44 @@ int64_t PreferenceStore::countLabels(const std::string& source) {
 void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
                                         const std::function<void(const LabeledPair&)>& visit) {
     SqliteStatement s(m_db.connection(),
-                      "SELECT p.text, ra.text, rb.text, l.choice, l.source FROM pairs "
+                      "SELECT p.text, ra.text, rb.text, l.choice, l.source, coalesce(cv.prompt_messages, ''), "
+                      "coalesce(cv.source_row, '') FROM pairs "
                       "JOIN prompts p ON p.id = pairs.prompt_id "
                       "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
                       "JOIN labels l ON l.id = (SELECT max(id) FROM labels WHERE pair_id = pairs.id) "
+                      "LEFT JOIN conversations cv ON cv.pair_id = pairs.id "
                       "WHERE l.choice IN ('a','b') AND (?1 IS NULL OR pairs.run_id = ?1) ORDER BY pairs.id");
     s.bind(1, runId);
+    while (s.step()) visit({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)});
+}
+
+void PreferenceStore::forEachLabelForExport(std::optional<int64_t> runId,
+                                            const std::function<void(const ExportedLabel&)>& visit) {
+    SqliteStatement s(m_db.connection(),
+                      "SELECT p.text, ra.text, rb.text, CASE l.annotator WHEN '' THEN l.source ELSE l.annotator END AS who, "
+                      "l.choice FROM labels l JOIN pairs ON pairs.id = l.pair_id "
+                      "JOIN prompts p ON p.id = pairs.prompt_id "
+                      "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                      "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND l.id = (SELECT max(id) FROM labels m WHERE "
+                      "m.pair_id = l.pair_id AND m.annotator = l.annotator AND (l.annotator <> '' OR m.source = l.source)) "
+                      "ORDER BY l.pair_id, l.id");
+    s.bind(1, runId);
     while (s.step()) visit({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+}
+
+void PreferenceStore::forEachRatingForExport(std::optional<int64_t> runId,
+                                             const std::function<void(const ExportedRating&)>& visit) {
+    SqliteStatement s(m_db.connection(),
+                      "SELECT p.text, r.text, ra.value, r.sampling_logprob FROM responses r "
+                      "JOIN prompts p ON p.id = r.prompt_id "
+                      "JOIN ratings ra ON ra.id = (SELECT max(id) FROM ratings WHERE response_id = r.id) "
+                      "WHERE (?1 IS NULL OR r.run_id = ?1) ORDER BY r.id");
+    s.bind(1, runId);
+    while (s.step()) {
+        ExportedRating e{s.text(0), s.text(1), s.real(2), std::nullopt};
+        if (!s.isNull(3)) e.samplingLogprob = s.real(3);
+        visit(e);
+    }
 }
 
 void PreferenceStore::forEachAnnotatorLabel(

@@ -10,6 +10,7 @@ namespace preflab {
 
 struct LabeledPair {  // a pair with its most recent label, for export
     std::string prompt, responseA, responseB, choice, source;
+    std::string promptMessagesJson, sourceRow;  // an imported conversation's (PairRow), else empty
 };
 
 struct StoredRating {  // a rated response with its sampling log-probability, for CPO
@@ -17,6 +18,16 @@ struct StoredRating {  // a rated response with its sampling log-probability, fo
     bool endedWithEos = true;
     double value = 0;
     double samplingLogprob = 0;
+};
+
+struct ExportedLabel {  // one label of a pair, as a label file's row
+    std::string prompt, responseA, responseB, annotator, choice;
+};
+
+struct ExportedRating {  // a response's latest rating, as a ratings file's row
+    std::string prompt, response;
+    double value = 0;
+    std::optional<double> samplingLogprob;
 };
 
 struct AnnotatorLabelRow {  // one annotator's latest label of a pair, for agreement
@@ -30,6 +41,10 @@ public:
     int64_t insertPair(const PairRow& pair);  // returns the pair id
     int64_t insertLabel(const LabelRow& label);
     int64_t insertRating(const RatingRow& rating);
+    // A rating of a response that belongs to no pair (a ratings file's row:
+    // prompt, response, rating and perhaps its sampling log-probability).
+    int64_t insertRatedResponse(const std::string& prompt, const ResponseRow& response, double value,
+                                const std::string& source, const std::string& annotator, int64_t createdMs);
     void markTrained(const TrainedMark& mark);
     // Deletes the label (and its ratings) that `r` names; returns how many
     // label rows went (0 when none matched).
@@ -46,6 +61,13 @@ public:
                                const std::function<void(int64_t pairId, const std::string& annotator,
                                                         const std::string& choice)>& visit);
     void forEachUntrainedHumanPreference(int64_t runId, const std::function<void(int64_t runIndex, const LabeledPair&)>& visit);
+    // Visits each annotator's latest label of each pair (optionally of one
+    // run); labels without an annotator name (a judge's, or an import's) are
+    // named by their source ("task", "self", "import", ...).
+    void forEachLabelForExport(std::optional<int64_t> runId, const std::function<void(const ExportedLabel&)>& visit);
+    // Visits every rated response's latest rating, with or without a sampling
+    // log-probability (optionally of one run).
+    void forEachRatingForExport(std::optional<int64_t> runId, const std::function<void(const ExportedRating&)>& visit);
     // Visits every rated response's latest rating (optionally of one run);
     // responses stored without a sampling log-probability (imports) are
     // counted in the return value, not visited.

@@ -38,6 +38,10 @@ struct PairRow {
     ResponseRow a, b;
     std::string source = "generated";  // generated | import
     int64_t createdMs = 0;
+    // An imported conversation: the prompt's messages (a JSON list; `prompt`
+    // holds them as plain text) and the row as it was read, for export.
+    std::string promptMessagesJson;
+    std::string sourceRow;
 };
 
 // A label for the pair (runId, runIndex), or for pairId when given.

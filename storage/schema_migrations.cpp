@@ -125,6 +125,16 @@ CREATE TABLE eval_samples(
   PRIMARY KEY(run_id, step, prompt_index)
 );
 )sql",
+        // v5: imported conversations (TRL conversational, UltraFeedback): the
+        // prompt's messages for a chat template, and the row as read, which
+        // export writes back unchanged.
+        R"sql(
+CREATE TABLE conversations(
+  pair_id INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+  prompt_messages TEXT NOT NULL,
+  source_row TEXT NOT NULL
+);
+)sql",
     };
     return steps;
 }

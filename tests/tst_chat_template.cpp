@@ -39,6 +39,51 @@ private Q_SLOTS:
         const ChatTemplate t = detectChatTemplate(jinja.toStdString(), "<s>", "</s>");
         QCOMPARE(QString::fromStdString(t.describe()), name);
         QCOMPARE(QString::fromStdString(t.apply("Hi there")), prompt);
+        // One user message as a conversation is the same prompt.
+        QCOMPARE(QString::fromStdString(t.applyConversation({{"user", "Hi there"}})), prompt);
+    }
+
+    // An imported conversation (system turn, an earlier exchange, a new user
+    // turn), written out by hand in each family's published format.
+    void conversations_data() {
+        QTest::addColumn<QString>("jinja");
+        QTest::addColumn<QString>("prompt");
+        QTest::newRow("ChatML") << "<|im_start|>"
+                                << "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                                   "<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nWhere do foxes live?<|im_end|>\n"
+                                   "<|im_start|>assistant\n";
+        QTest::newRow("Llama 3")
+            << "<|start_header_id|>"
+            << "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+               "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
+               "Hello!<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nWhere do foxes live?<|eot_id|>"
+               "<|start_header_id|>assistant<|end_header_id|>\n\n";
+        QTest::newRow("Llama 2") << "[INST]"
+                                 << "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s>"
+                                    "<s>[INST] Where do foxes live? [/INST]";
+        QTest::newRow("Zephyr") << "<|user|><|assistant|>"
+                                << "<|system|>\nBe brief.</s>\n<|user|>\nHi</s>\n<|assistant|>\nHello!</s>\n"
+                                   "<|user|>\nWhere do foxes live?</s>\n<|assistant|>\n";
+        QTest::newRow("plain") << ""
+                               << "System: Be brief.\n\nUser: Hi\n\nAssistant: Hello!\n\nUser: Where do foxes live?\n";
+    }
+
+    void conversations() {
+        QFETCH(QString, jinja);
+        QFETCH(QString, prompt);
+        const ChatTemplate t = detectChatTemplate(jinja.toStdString(), "<s>", "</s>");
+        const std::vector<ChatMessage> messages{
+            {"system", "Be brief."}, {"user", "Hi"}, {"assistant", "Hello!"}, {"user", "Where do foxes live?"}};
+        QCOMPARE(QString::fromStdString(t.applyConversation(messages)), prompt);
+    }
+
+    void messagesFromStoredJson() {
+        const std::vector<ChatMessage> m =
+            chatMessagesFromJson(R"([{"content":"Be brief.","role":"system"},{"content":"Hi","role":"user"}])");
+        QCOMPARE(m.size(), size_t(2));
+        QCOMPARE(m[0].role, std::string("system"));
+        QCOMPARE(m[1].content, std::string("Hi"));
+        QVERIFY(chatMessagesFromJson("").empty());
     }
 };
 

@@ -5,7 +5,11 @@
 // LayerNorm; causal softmax attention; tanh-GELU; head tied to wte). It
 // generates; bad folders give errors naming the file and the tensor.
 #include "core/hf/hf_model.h"
+#include "core/hf/bpe_tokenizer.h"
+#include "core/hf/chat_template.h"
 #include "core/judges/task_judge.h"
+#include "core/loop/loop_models.h"
+#include "core/loop/pair_context_check.h"
 #include "core/loop/online_loop.h"
 #include "core/nn/sampler.h"
 #include "support/hf_fixtures.h"
@@ -319,6 +323,31 @@ private Q_SLOTS:
         QCOMPARE(seen.count["objective/kl"], 2);  // at the start and the end
         QCOMPARE(seen.checkpoints.size(), size_t(1));
         QVERIFY(QFile::exists(QString::fromStdString(seen.checkpoints[0])));
+    }
+
+    // An imported conversation reaches a Hugging Face model through its chat
+    // template, turn by turn: a long system turn that the plain text would
+    // not carry makes the pair too long for the 128-token context.
+    void conversationsUseTheChatTemplate() {
+        QTemporaryDir dir;
+        const QString folder = dir.path() + "/gpt2";
+        TinyGpt2().write(folder);
+        TinyGpt2::writeTokenizer(folder);
+        writeJson(folder + "/tokenizer_config.json",
+                  QJsonObject{{"eos_token", "<|endoftext|>"}, {"bos_token", "<|endoftext|>"},
+                              {"chat_template", "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% endfor %}"}});
+        const PairContextCheck check(folder.toStdString());
+        const std::string messages = "[{\"role\":\"system\",\"content\":\"" + std::string(200, 'x') +
+                                     "\"},{\"role\":\"user\",\"content\":\"Hi\"}]";
+        QVERIFY(!check.wouldTruncate("Hi", "yes", "no"));
+        QVERIFY(check.wouldTruncate("Hi", "yes", "no", messages));
+        // The ids are the template's rendering of every turn.
+        const ChatTemplate chat = readFolderChatTemplate(folder.toStdString());
+        QCOMPARE(chat.describe(), std::string("ChatML"));
+        const BpeTokenizer tok((folder + "/tokenizer.json").toStdString(), (folder + "/tokenizer_config.json").toStdString());
+        const std::vector<ChatMessage> turns{{"system", "Be brief."}, {"user", "Hi"}};
+        QCOMPARE(promptTokenIds(tok, chat, "System: Be brief.\n\nUser: Hi", turns),
+                 tok.encode("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"));
     }
 
     // The loop reports loading progress, and a raised flag stops the load.

@@ -1,13 +1,23 @@
 #include "storage/pair_files.h"
 #include "storage/preference_store.h"
+#include "storage/rating_files.h"
 #include "support/test_main.h"
 
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 
 using namespace preflab;
 
 namespace {
+
+QByteArray readAll(const QString& path) {
+    QFile f(path);
+    f.open(QIODevice::ReadOnly);
+    return f.readAll();
+}
 
 QString write(const QTemporaryDir& dir, const QString& name, const QByteArray& content) {
     const QString path = dir.path() + "/" + name;
@@ -143,6 +153,208 @@ private Q_SLOTS:
         b.open(QIODevice::ReadOnly);
         QCOMPARE(a.readAll(), b.readAll());
         QVERIFY(!QFile::exists(QString::fromStdString(out) + ".partial"));
+    }
+
+    // TRL conversational rows (system turn, an earlier exchange, an extra key)
+    // and UltraFeedback-style rows (whole conversations, a string prompt,
+    // scores), in the key order and spacing their files use: export writes
+    // every row back byte for byte, and a row whose latest label prefers its
+    // rejected response comes back with chosen and rejected (and their
+    // scores) exchanged.
+    void conversationsRoundTripUnchanged() {
+        QTemporaryDir dir;
+        const QByteArray rows =
+            R"({"id": "r1", "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, )"
+            R"({"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "Where do foxes live?"}], )"
+            R"("chosen": [{"role": "assistant", "content": "In forests."}], "rejected": [{"role": "assistant", "content": "Go away."}]})" "\n"
+            R"({"prompt":"Name a red fruit.","prompt_id":"abc","chosen":[{"content":"Name a red fruit.","role":"user"},)"
+            R"({"content":"An apple.","role":"assistant"}],"rejected":[{"content":"Name a red fruit.","role":"user"},)"
+            R"({"content":"A banana.","role":"assistant"}],"messages":[],"score_chosen":8.5,"score_rejected":3.0})" "\n"
+            R"({"chosen": [{"role": "user", "content": "Grüße?"}, {"role": "assistant", "content": "🦊 Hallo"}], )"
+            R"("rejected": [{"role": "user", "content": "Grüße?"}, {"role": "assistant", "content": "Nein."}]})" "\n";
+        const QString in = write(dir, "conv.jsonl", rows);
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        const ImportReport r = importPairsJsonl(*db, in.toStdString());
+        QVERIFY2(r.stored && r.errors.empty(), r.describe().c_str());
+        QCOMPARE(r.pairsStored, int64_t(3));
+        QCOMPARE(r.ratingsStored, int64_t(2));
+        QCOMPARE(r.describeFormats(), std::string("1 line as ") + kTrlConversational + ", 2 lines as " + kConversationsWithPrompt);
+        std::vector<LabeledPair> stored;
+        PreferenceStore(*db).forEachPreference(std::nullopt, [&](const LabeledPair& p) { stored.push_back(p); });
+        QCOMPARE(stored.size(), size_t(3));
+        QCOMPARE(stored[0].prompt, std::string("System: Be brief.\n\nUser: Hi\n\nAssistant: Hello!\n\nUser: Where do foxes live?"));
+        QCOMPARE(stored[0].responseA, std::string("In forests."));
+        QCOMPARE(stored[1].prompt, std::string("Name a red fruit."));
+        QCOMPARE(stored[1].responseB, std::string("A banana."));
+        QVERIFY(stored[0].promptMessagesJson.find("\"system\"") != std::string::npos);
+        QCOMPARE(QJsonDocument::fromJson(QByteArray::fromStdString(stored[2].promptMessagesJson)).array().size(), 1);
+
+        const QString out = dir.path() + "/out.jsonl";
+        QCOMPARE(exportPairsJsonl(*db, out.toStdString(), std::nullopt, PairExportFormat::Conversational), int64_t(3));
+        QCOMPARE(readAll(out), rows);
+
+        // A reviewer prefers the banana: the second row comes back exchanged.
+        PreferenceStore(*db).insertLabel({int64_t(2), std::nullopt, std::nullopt, "b", "human", "rev", 1});
+        QCOMPARE(exportPairsJsonl(*db, out.toStdString(), std::nullopt, PairExportFormat::Conversational), int64_t(3));
+        const QList<QByteArray> lines = readAll(out).split('\n');
+        const QList<QByteArray> original = rows.split('\n');
+        QCOMPARE(lines[0], original[0]);
+        QCOMPARE(lines[2], original[2]);
+        const QJsonObject flipped = QJsonDocument::fromJson(lines[1]).object();
+        QCOMPARE(flipped["chosen"].toArray().last().toObject()["content"].toString(), QString("A banana."));
+        QCOMPARE(flipped["rejected"].toArray().last().toObject()["content"].toString(), QString("An apple."));
+        QCOMPARE(flipped["score_chosen"].toDouble(), 3.0);
+        QCOMPARE(flipped["prompt_id"].toString(), QString("abc"));
+
+        // TRL's standard format: the prompt's plain text, the winner as chosen.
+        const QString standard = dir.path() + "/standard.jsonl";
+        QCOMPARE(exportPairsJsonl(*db, standard.toStdString()), int64_t(3));
+        const QJsonObject first = QJsonDocument::fromJson(readAll(standard).split('\n')[0]).object();
+        QCOMPARE(first["prompt"].toString().toStdString(), stored[0].prompt);
+        QCOMPARE(first["chosen"].toString(), QString("In forests."));
+    }
+
+    void badConversationRows_data() {
+        QTest::addColumn<QByteArray>("line");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("response is a user turn")
+            << QByteArray(R"({"prompt":[{"role":"user","content":"q"}],"chosen":[{"role":"user","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]})")
+            << "\"chosen\" must end with an assistant message";
+        QTest::newRow("prompts differ")
+            << QByteArray(R"({"chosen":[{"role":"user","content":"q1"},{"role":"assistant","content":"a"}],"rejected":[{"role":"user","content":"q2"},{"role":"assistant","content":"b"}]})")
+            << "do not share the messages before their last one";
+        QTest::newRow("no prompt at all")
+            << QByteArray(R"({"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]})")
+            << "hold no prompt";
+        QTest::newRow("multimodal content")
+            << QByteArray(R"({"prompt":[{"role":"user","content":[{"type":"image"}]}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]})")
+            << "\"prompt\" message 1's \"content\" is not a string";
+        QTest::newRow("unknown role")
+            << QByteArray(R"({"prompt":[{"role":"narrator","content":"q"}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]})")
+            << "role 'narrator'";
+        QTest::newRow("two-message completion")
+            << QByteArray(R"({"prompt":[{"role":"user","content":"q"}],"chosen":[{"role":"assistant","content":"a"},{"role":"assistant","content":"c"}],"rejected":[{"role":"assistant","content":"b"}]})")
+            << "each be one assistant message";
+        QTest::newRow("empty list")
+            << QByteArray(R"({"prompt":[],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]})")
+            << "\"prompt\" is an empty list";
+        QTest::newRow("bad score")
+            << QByteArray(R"({"chosen":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}],"rejected":[{"role":"user","content":"q"},{"role":"assistant","content":"b"}],"score_chosen":"high"})")
+            << "\"score_chosen\" must be a finite number";
+        QTest::newRow("same response")
+            << QByteArray(R"({"prompt":[{"role":"user","content":"q"}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"a"}]})")
+            << "identical";
+    }
+
+    void badConversationRows() {
+        QFETCH(QByteArray, line);
+        QFETCH(QString, message);
+        QTemporaryDir dir;
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        const ImportReport r = importPairsJsonl(*db, write(dir, "bad.jsonl", line + "\n").toStdString());
+        QCOMPARE(r.errors.size(), size_t(1));
+        QVERIFY2(QString::fromStdString(r.errors[0].message).contains(message), r.errors[0].message.c_str());
+        QCOMPARE(PreferenceStore(*db).countPairs(), int64_t(0));
+    }
+
+    // Ratings as JSON Lines: stored as rated responses; the CPO family sees
+    // only those with a sampling log-probability; export writes the file back.
+    void ratingsJsonlRoundTrip() {
+        QTemporaryDir dir;
+        const QByteArray rows = R"({"prompt":"p","response":"r1","rating":5,"sampling_logprob":-3.5})" "\n"
+                                R"({"prompt":"p","response":"r2","rating":2.25})" "\n";
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        const ImportReport r = importPairsJsonl(*db, write(dir, "ratings.jsonl", rows).toStdString());
+        QVERIFY2(r.stored, r.describe().c_str());
+        QCOMPARE(r.ratingsStored, int64_t(2));
+        QCOMPARE(r.pairsStored, int64_t(0));
+        QCOMPARE(r.describeFormats(), std::string("2 lines as ") + kRatings);
+        std::vector<StoredRating> trainable;
+        const int64_t without = PreferenceStore(*db).forEachRating(std::nullopt, [&](const StoredRating& s) { trainable.push_back(s); });
+        QCOMPARE(without, int64_t(1));
+        QCOMPARE(trainable.size(), size_t(1));
+        QCOMPARE(trainable[0].value, 5.0);
+        QCOMPARE(trainable[0].samplingLogprob, -3.5);
+        const QString out = dir.path() + "/out.jsonl";
+        QCOMPARE(exportRatings(*db, out.toStdString()), int64_t(2));
+        QCOMPARE(readAll(out), rows);
+        // A rating row is not a pair: reading the file as training pairs says so.
+        std::vector<PairRow> pairs;
+        const ImportReport asPairs = readPairsJsonl(write(dir, "r2.jsonl", rows).toStdString(), pairs);
+        QCOMPARE(asPairs.errors.size(), size_t(2));
+        QVERIFY(asPairs.errors[0].message.find("rating row") != std::string::npos);
+    }
+
+    // Ratings as CSV: quoted fields hold commas, quotes and line breaks; a
+    // column PrefLab does not use is read past and named; a bad row is
+    // reported at its first line and stops the whole import.
+    void ratingsCsv() {
+        QTemporaryDir dir;
+        const QByteArray good = "id,prompt,response,rating,sampling_logprob\r\n"
+                                "1,\"Say \"\"hi\"\", please\",\"line one\r\nline two\",6.5,-2.25\r\n"
+                                "2,q,r,3,\r\n";
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        const ImportReport r = importRatingsCsv(*db, write(dir, "good.csv", good).toStdString());
+        QVERIFY2(r.stored && r.errors.empty(), r.describe().c_str());
+        QCOMPARE(r.ratingsStored, int64_t(2));
+        QVERIFY2(r.describeFormats().find("columns read past: id") != std::string::npos, r.describeFormats().c_str());
+        std::vector<StoredRating> trainable;
+        PreferenceStore(*db).forEachRating(std::nullopt, [&](const StoredRating& s) { trainable.push_back(s); });
+        QCOMPARE(trainable.size(), size_t(1));
+        QCOMPARE(trainable[0].prompt, std::string("Say \"hi\", please"));
+        QCOMPARE(trainable[0].response, std::string("line one\nline two"));
+        QCOMPARE(trainable[0].value, 6.5);
+
+        const QString out = dir.path() + "/out.csv", again = dir.path() + "/again.csv";
+        QCOMPARE(exportRatings(*db, out.toStdString()), int64_t(2));
+        auto db2 = Database::open((dir.path() + "/t2.db").toStdString());
+        QVERIFY(importRatingsCsv(*db2, out.toStdString()).stored);
+        QCOMPARE(exportRatings(*db2, again.toStdString()), int64_t(2));
+        QCOMPARE(readAll(again), readAll(out));
+
+        const QByteArray bad = "prompt,response,rating,sampling_logprob\n"
+                               "q,\"two\nlines\",1,-1\n"
+                               "q,r,abc,\n"
+                               "q,r2,1,0.5\n"
+                               "q,r3\n";
+        auto db3 = Database::open((dir.path() + "/t3.db").toStdString());
+        const ImportReport b = importRatingsCsv(*db3, write(dir, "bad.csv", bad).toStdString());
+        QVERIFY(!b.stored);
+        QCOMPARE(b.errors.size(), size_t(3));
+        QCOMPARE(b.errors[0].line, int64_t(4));
+        QVERIFY(b.errors[0].message.find("'abc' is not a finite number") != std::string::npos);
+        QCOMPARE(b.errors[1].line, int64_t(5));
+        QVERIFY(b.errors[1].message.find("sampling_logprob") != std::string::npos);
+        QCOMPARE(b.errors[2].line, int64_t(6));
+        QCOMPARE(PreferenceStore(*db3).countPairs(), int64_t(0));
+        try {
+            importRatingsCsv(*db3, write(dir, "noheader.csv", "a,b\n1,2\n").toStdString());
+            QFAIL("expected an error");
+        } catch (const StorageError& e) {
+            QVERIFY(QString(e.what()).contains("noheader.csv:1: the header must name"));
+        }
+    }
+
+    // Every annotator's latest label goes out as a label file that imports back
+    // to the same labels; a judge's labels are named by the judge.
+    void labelsExportRoundTrip() {
+        QTemporaryDir dir;
+        const QByteArray rows =
+            R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann1","label":"a"})" "\n"
+            R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann2","label":"tie"})" "\n"
+            R"({"prompt":"q","response_a":"u","response_b":"v","annotator":"ann1","label":"b"})" "\n";
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        QVERIFY(importPairsJsonl(*db, write(dir, "labels.jsonl", rows).toStdString()).stored);
+        const QString out = dir.path() + "/out.jsonl";
+        QCOMPARE(exportLabelsJsonl(*db, out.toStdString()), int64_t(3));
+        QCOMPARE(readAll(out), rows);
+        // ann1 changes their mind on q (the latest label counts), and the task judge labels p.
+        PreferenceStore(*db).insertLabel({int64_t(2), std::nullopt, std::nullopt, "a", "human", "ann1", 1});
+        PreferenceStore(*db).insertLabel({int64_t(1), std::nullopt, std::nullopt, "b", "task", "", 2});
+        QCOMPARE(exportLabelsJsonl(*db, out.toStdString()), int64_t(4));
+        const QList<QByteArray> lines = readAll(out).split('\n');
+        QVERIFY(lines[2].contains(R"("annotator":"task","label":"b")"));
+        QVERIFY(lines[3].contains(R"("annotator":"ann1","label":"a")"));
     }
 
     void missingFileIsAClearError() {

@@ -9,6 +9,7 @@
 #include "storage/metric_store.h"
 #include "storage/pair_files.h"
 #include "storage/preference_store.h"
+#include "storage/rating_files.h"
 #include "storage/run_store.h"
 
 #include <QCommandLineParser>
@@ -73,12 +74,17 @@ int runPretrainCommand(const QStringList& args) {
 
 int runImportCommand(const QStringList& args) {
     QCommandLineParser p;
-    p.setApplicationDescription("Import preference pairs from JSON Lines in TRL's formats, recognised by their keys: "
-                                "standard {\"prompt\": ..., \"chosen\": ..., \"rejected\": ...} per line, or "
-                                "implicit prompt {\"chosen\": ..., \"rejected\": ...} as Anthropic's HH-RLHF (the "
-                                "prompt is the dialogue both share up to the final \"\\n\\nAssistant:\" turn).");
+    p.setApplicationDescription(
+        "Import preferences, annotator labels or ratings. JSON Lines formats are recognised line by line from the keys: "
+        "TRL standard {\"prompt\", \"chosen\", \"rejected\"} (strings); TRL implicit prompt {\"chosen\", \"rejected\"} as "
+        "Anthropic's HH-RLHF (the prompt is the dialogue both share up to the final \"\\n\\nAssistant:\" turn); TRL "
+        "conversational (prompt, chosen and rejected as lists of {role, content} messages); whole conversations in "
+        "chosen and rejected as UltraFeedback binarized (optional score_chosen, score_rejected become ratings); "
+        "annotator labels {\"prompt\", \"response_a\", \"response_b\", \"annotator\", \"label\"}; ratings {\"prompt\", "
+        "\"response\", \"rating\"[, \"sampling_logprob\"]}. A .csv file holds ratings with a header row naming prompt, "
+        "response, rating and optionally sampling_logprob.");
     p.addHelpOption();
-    p.addPositionalArgument("file", "The .jsonl file.");
+    p.addPositionalArgument("file", "The .jsonl or .csv file.");
     p.addOption({"db", "Database file.", "path"});
     p.addOption({"skip-bad", "Store the good lines even if some lines are bad (bad ones are reported, never stored)."});
     p.addOption({"annotator", "Annotator name stored with the imported labels.", "name"});
@@ -90,27 +96,34 @@ int runImportCommand(const QStringList& args) {
         return 2;
     }
     try {
-        const PairContextCheck context(p.value("model").toStdString());
-        int64_t longer = 0;
+        const std::string file = p.positionalArguments().front().toStdString();
+        const bool csv = QString::fromStdString(file).endsWith(".csv", Qt::CaseInsensitive);
         auto db = Database::open(databaseOption(p));
-        const ImportReport r = importPairsJsonl(*db, p.positionalArguments().front().toStdString(), p.isSet("skip-bad"),
-                                                p.value("annotator").toStdString(), [&](const PairRow& pair) {
-                                                    longer += context.wouldTruncate(pair.prompt, pair.a.text, pair.b.text);
-                                                });
+        std::optional<PairContextCheck> context;
+        if (!csv) context.emplace(p.value("model").toStdString());
+        int64_t longer = 0;
+        const ImportReport r =
+            csv ? importRatingsCsv(*db, file, p.isSet("skip-bad"), p.value("annotator").toStdString())
+                : importPairsJsonl(*db, file, p.isSet("skip-bad"), p.value("annotator").toStdString(), [&](const PairRow& pair) {
+                      longer += context->wouldTruncate(pair.prompt, pair.a.text, pair.b.text, pair.promptMessagesJson);
+                  });
         std::fputs(r.describe().c_str(), stderr);
         if (!r.stored) {
             std::fprintf(stderr, "preflab import: %zu bad line(s) in %s; nothing was stored (use --skip-bad to store "
                                  "the good lines)\n", r.errors.size(), r.file.c_str());
             return 1;
         }
-        std::printf("Imported %lld pairs (%lld labels) from %s into %s%s\n", static_cast<long long>(r.pairsStored),
-                    static_cast<long long>(r.labelsStored), r.file.c_str(), db->path().c_str(),
+        std::printf("Imported %lld pairs (%lld labels, %lld ratings) from %s into %s%s\n",
+                    static_cast<long long>(r.pairsStored), static_cast<long long>(r.labelsStored),
+                    static_cast<long long>(r.ratingsStored), r.file.c_str(), db->path().c_str(),
                     r.errors.empty() ? "" : " (bad lines skipped, see above)");
-        std::printf("Read %s\n", r.describeFormats().c_str());
-        std::printf("%lld of them are longer than the %lld-token context of %s: they are stored whole, and training cuts "
-                    "them (the prompt keeps its end, each response its start)\n",
-                    static_cast<long long>(longer), static_cast<long long>(context.contextTokens()),
-                    context.modelName().c_str());
+        std::printf("Read %s\n", r.formats.empty() ? "no rows" : r.describeFormats().c_str());
+        if (context && r.pairsStored > 0) {
+            std::printf("%lld of them are longer than the %lld-token context of %s: they are stored whole, and training "
+                        "cuts them (the prompt keeps its end, each response its start)\n",
+                        static_cast<long long>(longer), static_cast<long long>(context->contextTokens()),
+                        context->modelName().c_str());
+        }
         return r.errors.empty() ? 0 : 1;
     } catch (const std::exception& e) {
         return fail(e);
@@ -119,19 +132,31 @@ int runImportCommand(const QStringList& args) {
 
 int runExportCommand(const QStringList& args) {
     QCommandLineParser p;
-    p.setApplicationDescription("Export labeled pairs (TRL JSON Lines) and/or a run's metrics (CSV).");
+    p.setApplicationDescription("Export labeled pairs (TRL JSON Lines), every annotator's labels, ratings and/or a "
+                                "run's metrics (CSV).");
     p.addHelpOption();
     p.addOption({"db", "Database file.", "path"});
     p.addOption({"run", "Only this run (required for --metrics).", "id"});
     p.addOption({"pairs", "Write pairs whose latest label is A or B to this .jsonl file.", "file"});
+    p.addOption({"format", "Format of --pairs: trl (TRL standard, strings; the default) or conversational (TRL "
+                           "conversational message lists; rows imported as conversations come back as they were read).",
+                 "format", "trl"});
+    p.addOption({"labels", "Write each annotator's latest label of each pair to this .jsonl file (prompt, response_a, "
+                           "response_b, annotator, label; a judge's labels are named by the judge).", "file"});
+    p.addOption({"ratings", "Write each rated response's latest rating to this file (.csv, else JSON Lines).", "file"});
     p.addOption({"metrics", "Write the run's metrics to this .csv file.", "file"});
     p.process(QStringList{"preflab export"} + args);
-    if (!p.isSet("pairs") && !p.isSet("metrics")) {
-        std::fprintf(stderr, "preflab export: give --pairs FILE and/or --metrics FILE\n");
+    if (!p.isSet("pairs") && !p.isSet("metrics") && !p.isSet("labels") && !p.isSet("ratings")) {
+        std::fprintf(stderr, "preflab export: give --pairs FILE, --labels FILE, --ratings FILE and/or --metrics FILE\n");
         return 2;
     }
     if (p.isSet("metrics") && !p.isSet("run")) {
         std::fprintf(stderr, "preflab export: --metrics needs --run ID\n");
+        return 2;
+    }
+    const QString format = p.value("format");
+    if (format != "trl" && format != "conversational") {
+        std::fprintf(stderr, "preflab export: --format is trl or conversational, not '%s'\n", qPrintable(format));
         return 2;
     }
     try {
@@ -139,8 +164,18 @@ int runExportCommand(const QStringList& args) {
         std::optional<int64_t> run;
         if (p.isSet("run")) run = p.value("run").toLongLong();
         if (p.isSet("pairs")) {
-            const int64_t n = exportPairsJsonl(*db, p.value("pairs").toStdString(), run);
+            const int64_t n = exportPairsJsonl(*db, p.value("pairs").toStdString(), run,
+                                               format == "conversational" ? PairExportFormat::Conversational
+                                                                          : PairExportFormat::TrlStandard);
             std::printf("Wrote %lld pairs to %s\n", static_cast<long long>(n), qPrintable(p.value("pairs")));
+        }
+        if (p.isSet("labels")) {
+            const int64_t n = exportLabelsJsonl(*db, p.value("labels").toStdString(), run);
+            std::printf("Wrote %lld labels to %s\n", static_cast<long long>(n), qPrintable(p.value("labels")));
+        }
+        if (p.isSet("ratings")) {
+            const int64_t n = exportRatings(*db, p.value("ratings").toStdString(), run);
+            std::printf("Wrote %lld ratings to %s\n", static_cast<long long>(n), qPrintable(p.value("ratings")));
         }
         if (p.isSet("metrics")) {
             const int64_t n = exportMetricsCsv(*db, p.value("metrics").toStdString(), *run);

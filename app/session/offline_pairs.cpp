@@ -33,7 +33,8 @@ std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& d
         const std::optional<int64_t> run = runOfSource("pairs", source);
         PreferenceStore(db).forEachPreference(run, [&](const LabeledPair& p) {
             const bool aWins = p.choice == "a";
-            out.push_back({p.prompt, aWins ? p.responseA : p.responseB, aWins ? p.responseB : p.responseA});
+            out.push_back({p.prompt, aWins ? p.responseA : p.responseB, aWins ? p.responseB : p.responseA,
+                           chatMessagesFromJson(p.promptMessagesJson)});
         });
         if (out.empty()) {
             throw std::runtime_error(db.connection().path() + " holds no labeled preferences (A or B)" +
@@ -45,7 +46,7 @@ std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& d
     const ImportReport report = readPairsJsonl(source, rows);
     if (!report.errors.empty()) throw std::runtime_error(report.describe());
     if (rows.empty()) throw std::runtime_error(source + ": no pairs in the file");
-    for (const PairRow& r : rows) out.push_back({r.prompt, r.a.text, r.b.text});
+    for (const PairRow& r : rows) out.push_back({r.prompt, r.a.text, r.b.text, chatMessagesFromJson(r.promptMessagesJson)});
     return out;
 }
 

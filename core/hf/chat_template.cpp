@@ -2,6 +2,10 @@
 
 #include "core/hf/json_file.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <cctype>
 #include <filesystem>
 
 namespace preflab {
@@ -28,6 +32,61 @@ std::string ChatTemplate::apply(const std::string& m) const {
     case ChatFormat::Plain: break;
     }
     return m + "\n";
+}
+
+std::string ChatTemplate::applyConversation(const std::vector<ChatMessage>& messages) const {
+    if (messages.size() == 1 && messages[0].role == "user") return apply(messages[0].content);
+    std::string out;
+    switch (format) {
+    case ChatFormat::ChatMl:
+        for (const ChatMessage& m : messages) out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
+        return out + "<|im_start|>assistant\n";
+    case ChatFormat::Llama3:
+        out = "<|begin_of_text|>";
+        for (const ChatMessage& m : messages) {
+            out += "<|start_header_id|>" + (m.role == "tool" ? std::string("ipython") : m.role) + "<|end_header_id|>\n\n" +
+                   m.content + "<|eot_id|>";
+        }
+        return out + "<|start_header_id|>assistant<|end_header_id|>\n\n";
+    case ChatFormat::Llama2: {
+        // Meta's format: the system prompt inside the first [INST] block, each
+        // exchange "<s>[INST] user [/INST] answer </s>".
+        std::string system;
+        for (const ChatMessage& m : messages) {
+            if (m.role == "system") {
+                system = "<<SYS>>\n" + m.content + "\n<</SYS>>\n\n";
+            } else if (m.role == "assistant") {
+                out += " " + m.content + " " + eos;
+            } else {
+                out += bos + "[INST] " + system + m.content + " [/INST]";
+                system.clear();
+            }
+        }
+        return out;
+    }
+    case ChatFormat::Zephyr:
+        for (const ChatMessage& m : messages) out += "<|" + m.role + "|>\n" + m.content + eos + "\n";
+        return out + "<|assistant|>\n";
+    case ChatFormat::Plain: break;
+    }
+    for (const ChatMessage& m : messages) {
+        std::string role = m.role;
+        if (!role.empty()) role[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(role[0])));
+        out += (out.empty() ? "" : "\n\n") + role + ": " + m.content;
+    }
+    return out + "\n";
+}
+
+std::vector<ChatMessage> chatMessagesFromJson(const std::string& json) {
+    std::vector<ChatMessage> out;
+    if (json.empty()) return out;
+    const QJsonArray list = QJsonDocument::fromJson(QByteArray::fromStdString(json)).array();
+    for (const QJsonValue& v : list) {
+        const QJsonObject m = v.toObject();
+        out.push_back({m.value(QStringLiteral("role")).toString().toStdString(),
+                       m.value(QStringLiteral("content")).toString().toStdString()});
+    }
+    return out;
 }
 
 ChatTemplate detectChatTemplate(const std::string& jinja, const std::string& bos, const std::string& eos) {

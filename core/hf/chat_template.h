@@ -9,8 +9,14 @@
 // Anything else (or no template) falls back to the plain format "…\n", and
 // describe() says so, so the user sees which format was used. Plain C++.
 #include <string>
+#include <vector>
 
 namespace preflab {
+
+struct ChatMessage {
+    std::string role;  // system, user, assistant or tool
+    std::string content;
+};
 
 enum class ChatFormat { Plain, ChatMl, Llama3, Llama2, Zephyr };
 
@@ -22,7 +28,16 @@ struct ChatTemplate {
     std::string describe() const;
     // The prompt text for one user message, ending where the model's answer begins.
     std::string apply(const std::string& userMessage) const;
+    // The prompt text for a conversation (system, user, assistant and tool
+    // turns), ending where the model's next answer begins. Plain format: one
+    // user message as apply(); otherwise "Role: content" turns separated by a
+    // blank line, then "\n" (as PrefLab's import stores the text).
+    std::string applyConversation(const std::vector<ChatMessage>& messages) const;
 };
+
+// Messages from a JSON list of {"role", "content"} objects (as PrefLab stores
+// an imported conversation's prompt); empty for anything else.
+std::vector<ChatMessage> chatMessagesFromJson(const std::string& json);
 
 // From the chat_template text ("" when the model has none).
 ChatTemplate detectChatTemplate(const std::string& jinja, const std::string& bos, const std::string& eos);

@@ -26,7 +26,7 @@ std::vector<TrainablePair> DatasetPairs::draw(size_t total, size_t begin, size_t
     for (size_t i : picked) {
         TrainablePair t;
         t.index = static_cast<int64_t>(i);
-        t.prompt = m_models.promptIds(all[i].prompt);
+        t.prompt = m_models.promptIds(all[i].prompt, all[i].promptMessages);
         t.chosen = responseIds(all[i].chosen);
         t.rejected = responseIds(all[i].rejected);
         // The stated rule (context_fit.h); each pair cut is counted once.

@@ -69,18 +69,24 @@ LoopModels::LoopModels(LoopContext& ctx) {
     sampling.maxNewTokens = static_cast<int>(cfg.maxNewTokens);
 }
 
-TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemplate>& chat, const std::string& prompt) {
+TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemplate>& chat, const std::string& prompt,
+                        const std::vector<ChatMessage>& messages) {
     if (!chat) return tokenizer.promptIds(prompt);
     TokenIds ids;
     // Templates that name their BOS carry it as text; the plain format gets the tokenizer's.
     if (chat->format == ChatFormat::Plain && tokenizer.special().bos >= 0) ids.push_back(tokenizer.special().bos);
-    const TokenIds body = tokenizer.encode(chat->apply(prompt));
+    const bool conversation = !messages.empty() && chat->format != ChatFormat::Plain;
+    const TokenIds body = tokenizer.encode(conversation ? chat->applyConversation(messages) : chat->apply(prompt));
     ids.insert(ids.end(), body.begin(), body.end());
     return ids;
 }
 
 TokenIds LoopModels::promptIds(const std::string& prompt) const {
     return promptTokenIds(*tokenizer, chat, prompt);
+}
+
+TokenIds LoopModels::promptIds(const std::string& plainText, const std::vector<ChatMessage>& messages) const {
+    return promptTokenIds(*tokenizer, chat, plainText, messages);
 }
 
 at::Tensor LoopModels::policyLogits(const SequenceBatch& batch) {

@@ -42,6 +42,9 @@ struct LoopModels {
     // The ids the model sees before its response: the built-in model's
     // BOS + prompt + SEP, or a Hugging Face model's chat template.
     TokenIds promptIds(const std::string& prompt) const;
+    // An imported conversation: its turns through the chat template (the
+    // plain format, or no template, reads `plainText`).
+    TokenIds promptIds(const std::string& plainText, const std::vector<ChatMessage>& messages) const;
     // The policy's logits [B,T,V] in fp32 (with gradient when enabled).
     at::Tensor policyLogits(const SequenceBatch& batch);
     // The reference policy's logits [B,T,V] (fp32, no gradient).
@@ -58,7 +61,8 @@ struct LoopModels {
 // The ids a model sees before its response: the built-in model's BOS +
 // prompt + SEP, or a Hugging Face model's chat template (with the
 // tokenizer's BOS in front for the plain format).
-TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemplate>& chat, const std::string& prompt);
+TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemplate>& chat, const std::string& prompt,
+                        const std::vector<ChatMessage>& messages = {});
 
 // Puts a model in eval mode (no dropout, LoRA dropout included) for a scope
 // and restores its mode after: evaluation, and the forward passes whose

@@ -1,6 +1,7 @@
 #pragma once
 // Plain value types the online loop reports through LoopObserver. They cross
 // threads (training -> storage, training -> UI) and carry no tensors.
+#include "core/hf/chat_template.h"
 #include "core/judges/label.h"
 
 #include <cstdint>
@@ -38,6 +39,9 @@ struct PairRecord {
 // A stored or imported preference: the offline methods train on these.
 struct OfflinePair {
     std::string prompt, chosen, rejected;
+    // An imported conversation's prompt turns; a Hugging Face model's chat
+    // template renders them (the built-in model reads `prompt`, their plain text).
+    std::vector<ChatMessage> promptMessages;
 };
 
 // A response with a numeric outcome (a 1-7 rating, or the task's true

@@ -48,10 +48,11 @@ PairContextCheck::PairContextCheck(const std::string& model) : d(std::make_uniqu
 
 PairContextCheck::~PairContextCheck() = default;
 
-bool PairContextCheck::wouldTruncate(const std::string& prompt, const std::string& chosen, const std::string& rejected) const {
+bool PairContextCheck::wouldTruncate(const std::string& prompt, const std::string& chosen, const std::string& rejected,
+                                     const std::string& promptMessagesJson) const {
     // As the loop builds them: the prompt in the model's format, each response
     // followed by EOS (dataset_pairs.cpp).
-    TokenIds p = promptTokenIds(*d->tokenizer, d->chat, prompt);
+    TokenIds p = promptTokenIds(*d->tokenizer, d->chat, prompt, chatMessagesFromJson(promptMessagesJson));
     TokenIds c = d->tokenizer->encode(chosen), r = d->tokenizer->encode(rejected);
     c.push_back(d->tokenizer->special().eos);
     r.push_back(d->tokenizer->special().eos);

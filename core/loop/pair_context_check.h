@@ -20,7 +20,10 @@ public:
     PairContextCheck& operator=(const PairContextCheck&) = delete;
 
     // True when training would cut this pair (prompt's start, responses' end).
-    bool wouldTruncate(const std::string& prompt, const std::string& chosen, const std::string& rejected) const;
+    // An imported conversation passes its prompt's messages as stored (a JSON
+    // list), which a chat template renders.
+    bool wouldTruncate(const std::string& prompt, const std::string& chosen, const std::string& rejected,
+                       const std::string& promptMessagesJson = {}) const;
     int64_t contextTokens() const;
     const std::string& modelName() const;
 

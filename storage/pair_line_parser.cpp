@@ -1,0 +1,238 @@
+#include "storage/pair_line_parser.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cmath>
+
+namespace preflab {
+
+// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF. Written
+// by hand because Qt's public API can tell that a text is invalid UTF-8 but
+// not where, and a person fixing a file needs the place.
+int64_t invalidUtf8Offset(const std::string& s) {
+    const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+    const size_t n = s.size();
+    for (size_t i = 0; i < n;) {
+        const unsigned char c = b[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t len = 0;
+        unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+        if (c >= 0xC2 && c <= 0xDF) len = 2;
+        else if (c == 0xE0) len = 3, lo = 0xA0;
+        else if (c == 0xED) len = 3, hi = 0x9F;
+        else if (c >= 0xE1 && c <= 0xEF) len = 3;
+        else if (c == 0xF0) len = 4, lo = 0x90;
+        else if (c == 0xF4) len = 4, hi = 0x8F;
+        else if (c >= 0xF1 && c <= 0xF3) len = 4;
+        else return static_cast<int64_t>(i);
+        if (i + len > n || b[i + 1] < lo || b[i + 1] > hi) return static_cast<int64_t>(i);
+        for (size_t k = 2; k < len; ++k) {
+            if (b[i + k] < 0x80 || b[i + k] > 0xBF) return static_cast<int64_t>(i);
+        }
+        i += len;
+    }
+    return -1;
+}
+
+namespace {
+
+std::string str(const QJsonValue& v) { return v.toString().toStdString(); }
+
+// HH-RLHF's turn marker: the prompt runs to the end of the last one.
+constexpr const char* kAssistantTurn = "\n\nAssistant:";
+
+// An implicit-prompt row: splits the two dialogues at chosen's final
+// "\n\nAssistant:" turn, which rejected must share.
+std::string splitImplicitPrompt(const std::string& chosen, const std::string& rejected, PairRow& pair) {
+    const size_t turn = chosen.rfind(kAssistantTurn);
+    if (turn == std::string::npos) {
+        return "no \"prompt\", and \"chosen\" has no \"\\n\\nAssistant:\" turn to take the prompt from "
+               "(TRL's implicit-prompt format, as HH-RLHF)";
+    }
+    const size_t end = turn + std::char_traits<char>::length(kAssistantTurn);
+    if (rejected.compare(0, end, chosen, 0, end) != 0) {
+        return "chosen and rejected do not share the dialogue up to chosen's final \"\\n\\nAssistant:\" turn, "
+               "so there is no common prompt";
+    }
+    pair.prompt = chosen.substr(0, end);
+    pair.a.text = chosen.substr(end);
+    pair.b.text = rejected.substr(end);
+    return {};
+}
+
+std::string parseLabelRow(const QJsonObject& o, ParsedLine& out) {
+    for (const char* key : {"prompt", "response_a", "response_b", "annotator", "label"}) {
+        if (!o.contains(key)) return std::string("missing \"") + key + "\" (an annotator label row has prompt, response_a, response_b, annotator and label)";
+        if (!o[key].isString()) return std::string("\"") + key + "\" must be a string";
+    }
+    out.format = kAnnotatorLabels;
+    out.pair.prompt = str(o["prompt"]);
+    out.pair.a.text = str(o["response_a"]);
+    out.pair.b.text = str(o["response_b"]);
+    out.annotator = str(o["annotator"]);
+    out.label = str(o["label"]);
+    if (out.annotator.empty()) return "\"annotator\" must not be empty: agreement is counted per annotator";
+    if (out.label != "a" && out.label != "b" && out.label != "tie" && out.label != "both_bad" && out.label != "skip") {
+        return "\"label\" is '" + out.label + "'; expected a, b, tie, both_bad or skip";
+    }
+    if (out.pair.a.text.empty() || out.pair.b.text.empty()) return "response_a and response_b must not be empty";
+    return {};
+}
+
+std::string parseRatingRow(const QJsonObject& o, ParsedLine& out) {
+    out.format = kRatings;
+    for (const char* key : {"prompt", "response"}) {
+        if (!o.contains(key)) return std::string("missing \"") + key + "\" (a rating row has prompt, response and rating)";
+        if (!o[key].isString()) return std::string("\"") + key + "\" must be a string";
+    }
+    if (!o.contains("rating")) return "missing \"rating\" (a rating row has prompt, response and rating)";
+    if (!o["rating"].isDouble() || !std::isfinite(o["rating"].toDouble())) return "\"rating\" must be a finite number";
+    out.pair.prompt = str(o["prompt"]);
+    out.pair.a.text = str(o["response"]);
+    if (out.pair.a.text.empty()) return "\"response\" must not be empty";
+    out.rating = o["rating"].toDouble();
+    if (o.contains("sampling_logprob") && !o["sampling_logprob"].isNull()) {
+        const QJsonValue lp = o["sampling_logprob"];
+        if (!lp.isDouble() || !std::isfinite(lp.toDouble()) || lp.toDouble() > 0) {
+            return "\"sampling_logprob\" must be a finite log-probability (a number <= 0)";
+        }
+        out.pair.a.samplingLogprob = lp.toDouble();
+    }
+    return {};
+}
+
+// A list of messages: each an object with a known role and string content.
+std::string checkMessages(const QJsonValue& v, const char* key) {
+    const QJsonArray list = v.toArray();
+    if (list.isEmpty()) return std::string("\"") + key + "\" is an empty list of messages";
+    for (int i = 0; i < list.size(); ++i) {
+        const std::string where = std::string("\"") + key + "\" message " + std::to_string(i + 1);
+        if (!list[i].isObject()) return where + " is not an object with role and content";
+        const QJsonObject m = list[i].toObject();
+        if (!m["role"].isString()) return where + " has no \"role\" string";
+        const QString role = m["role"].toString();
+        if (role != "system" && role != "user" && role != "assistant" && role != "tool") {
+            return where + " has role '" + role.toStdString() + "'; expected system, user, assistant or tool";
+        }
+        if (!m.contains("content")) return where + " has no \"content\"";
+        if (!m["content"].isString()) return where + "'s \"content\" is not a string (only text content is supported)";
+    }
+    return {};
+}
+
+QJsonObject lastMessage(const QJsonValue& v) { return v.toArray().last().toObject(); }
+
+std::string compact(const QJsonArray& a) { return QJsonDocument(a).toJson(QJsonDocument::Compact).toStdString(); }
+
+// TRL's conversational format (prompt as a list) or whole conversations in
+// chosen and rejected (prompt absent, or a string kept only in the row).
+std::string parseConversationRow(const QJsonObject& o, const std::string& line, ParsedLine& out) {
+    for (const char* key : {"chosen", "rejected"}) {
+        if (!o.contains(key)) return std::string("missing \"") + key + "\"";
+        if (!o[key].isArray()) return std::string("\"") + key + "\" must be a list of messages, as the row's other conversation fields are";
+        if (std::string err = checkMessages(o[key], key); !err.empty()) return err;
+        if (lastMessage(o[key])["role"].toString() != "assistant") {
+            return std::string("\"") + key + "\" must end with an assistant message (the response)";
+        }
+    }
+    const QJsonArray chosen = o["chosen"].toArray(), rejected = o["rejected"].toArray();
+    QJsonArray prompt;
+    if (o["prompt"].isArray()) {
+        out.format = kTrlConversational;
+        if (std::string err = checkMessages(o["prompt"], "prompt"); !err.empty()) return err;
+        if (chosen.size() != 1 || rejected.size() != 1) {
+            return "with \"prompt\" given as messages, \"chosen\" and \"rejected\" must each be one assistant message";
+        }
+        prompt = o["prompt"].toArray();
+    } else {
+        if (o.contains("prompt") && !o["prompt"].isString()) return "\"prompt\" must be a string or a list of messages";
+        out.format = kConversationsWithPrompt;
+        if (chosen.size() < 2 || rejected.size() < 2) {
+            return "\"chosen\" and \"rejected\" hold no prompt: without a \"prompt\" list they must be whole "
+                   "conversations (the prompt's messages, then the response)";
+        }
+        for (int i = 0; i + 1 < chosen.size(); ++i) prompt.append(chosen[i]);
+        QJsonArray rejectedPrompt;
+        for (int i = 0; i + 1 < rejected.size(); ++i) rejectedPrompt.append(rejected[i]);
+        if (prompt != rejectedPrompt) {
+            return "chosen and rejected do not share the messages before their last one, so there is no common prompt";
+        }
+        for (const char* key : {"score_chosen", "score_rejected"}) {
+            if (o.contains(key) && !o[key].isNull() && (!o[key].isDouble() || !std::isfinite(o[key].toDouble()))) {
+                return std::string("\"") + key + "\" must be a finite number";
+            }
+        }
+        if (o["score_chosen"].isDouble()) out.scoreA = o["score_chosen"].toDouble();
+        if (o["score_rejected"].isDouble()) out.scoreB = o["score_rejected"].toDouble();
+    }
+    out.pair.promptMessagesJson = compact(prompt);
+    out.pair.prompt = plainConversationText(out.pair.promptMessagesJson);
+    out.pair.a.text = str(lastMessage(o["chosen"])["content"]);
+    out.pair.b.text = str(lastMessage(o["rejected"])["content"]);
+    out.pair.sourceRow = line;
+    return {};
+}
+
+}  // namespace
+
+std::string plainConversationText(const std::string& messagesJson) {
+    const QJsonArray list = QJsonDocument::fromJson(QByteArray::fromStdString(messagesJson)).array();
+    if (list.size() == 1 && list[0].toObject()["role"].toString() == "user") return str(list[0].toObject()["content"]);
+    std::string out;
+    for (const QJsonValue& v : list) {
+        const QJsonObject m = v.toObject();
+        std::string role = str(m["role"]);
+        if (!role.empty()) role[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(role[0])));
+        out += (out.empty() ? "" : "\n\n") + role + ": " + str(m["content"]);
+    }
+    return out;
+}
+
+std::string parsePairLine(const std::string& line, ParsedLine& parsed) {
+    PairRow& pair = parsed.pair;
+    if (const int64_t at = invalidUtf8Offset(line); at >= 0) {
+        return "not valid UTF-8 (byte " + std::to_string(at + 1) + " of the line)";
+    }
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(line), &err);
+    if (doc.isNull()) return "not valid JSON (" + err.errorString().toStdString() + " at column " + std::to_string(err.offset + 1) + ")";
+    if (!doc.isObject()) return "expected a JSON object with prompt, chosen and rejected";
+    const QJsonObject o = doc.object();
+    if (o.contains("response_a") || o.contains("label")) return parseLabelRow(o, parsed);
+    if (o.contains("response") || o.contains("rating")) return parseRatingRow(o, parsed);
+    if (o["chosen"].isArray() || o["rejected"].isArray() || o["prompt"].isArray()) {
+        if (!o["chosen"].isArray() || !o["rejected"].isArray()) {
+            return "a conversation (list of messages) mixed with text: \"chosen\" and \"rejected\" must both be lists "
+                   "of messages";
+        }
+        const std::string e = parseConversationRow(o, line, parsed);
+        if (!e.empty()) return e;
+    } else {
+        const bool implicit = !o.contains("prompt");
+        for (const char* key : {"prompt", "chosen", "rejected"}) {
+            if (implicit && std::string(key) == "prompt") continue;
+            if (!o.contains(key)) return std::string("missing \"") + key + "\"";
+            if (!o[key].isString()) return std::string("\"") + key + "\" must be a string";
+        }
+        if (implicit) {
+            parsed.format = kTrlImplicitPrompt;
+            const std::string e = splitImplicitPrompt(str(o["chosen"]), str(o["rejected"]), pair);
+            if (!e.empty()) return e;
+        } else {
+            parsed.format = kTrlStandard;
+            pair.prompt = str(o["prompt"]);
+            pair.a.text = str(o["chosen"]);
+            pair.b.text = str(o["rejected"]);
+        }
+    }
+    if (pair.a.text.empty() || pair.b.text.empty()) return "chosen and rejected must not be empty";
+    if (pair.a.text == pair.b.text) return "chosen and rejected are identical: there is nothing to learn from the pair";
+    return {};
+}
+
+}  // namespace preflab

@@ -32,6 +32,7 @@ Q_SIGNALS:
     void pairsCounted(quint64 request, qint64 count);
     void pairFound(quint64 request, const preflab::PairListRow& row);
     void annotatorLabelsLoaded(quint64 request, const QVector<preflab::AnnotatorLabelRow>& rows);
+    void disagreementsLoaded(quint64 request, const QVector<preflab::Disagreement>& rows);
     void failed(quint64 request, const QString& message);
 
 private:
@@ -50,6 +51,8 @@ DatabaseReader::DatabaseReader(const QString& databasePath, QObject* parent) : Q
     qRegisterMetaType<QVector<preflab::PairListRow>>();
     qRegisterMetaType<preflab::AnnotatorLabelRow>();
     qRegisterMetaType<QVector<preflab::AnnotatorLabelRow>>();
+    qRegisterMetaType<preflab::Disagreement>();
+    qRegisterMetaType<QVector<preflab::Disagreement>>();
     m_worker = new DatabaseReaderWorker(databasePath.toStdString());
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -60,6 +63,7 @@ DatabaseReader::DatabaseReader(const QString& databasePath, QObject* parent) : Q
     connect(m_worker, &DatabaseReaderWorker::pairsCounted, this, &DatabaseReader::pairsCounted);
     connect(m_worker, &DatabaseReaderWorker::pairFound, this, &DatabaseReader::pairFound);
     connect(m_worker, &DatabaseReaderWorker::annotatorLabelsLoaded, this, &DatabaseReader::annotatorLabelsLoaded);
+    connect(m_worker, &DatabaseReaderWorker::disagreementsLoaded, this, &DatabaseReader::disagreementsLoaded);
     connect(m_worker, &DatabaseReaderWorker::failed, this, &DatabaseReader::failed);
     m_thread.setObjectName(QStringLiteral("preflab-reader"));
     m_thread.start();
@@ -94,6 +98,15 @@ quint64 DatabaseReader::loadAnnotatorLabels(qint64 runId) {
                                                       rows.push_back({pair, annotator, choice});
                                                   });
         Q_EMIT w->annotatorLabelsLoaded(id, rows);
+    });
+}
+
+quint64 DatabaseReader::loadDisagreements(qint64 runId) {
+    return post([runId](DatabaseReaderWorker* w, quint64 id, Database& db) {
+        QVector<Disagreement> rows;
+        PreferenceStore(db).forEachDisagreement(runId > 0 ? std::optional<int64_t>(runId) : std::nullopt,
+                                                [&](const Disagreement& d) { rows.push_back(d); });
+        Q_EMIT w->disagreementsLoaded(id, rows);
     });
 }
 

@@ -32,6 +32,8 @@ public:
     quint64 findPair(qint64 pairId);
     // Each annotator's latest label of each pair of run `runId` (0: every pair).
     quint64 loadAnnotatorLabels(qint64 runId);
+    // The pairs of run `runId` (0: every pair) on which annotators disagree.
+    quint64 loadDisagreements(qint64 runId);
 
 Q_SIGNALS:
     void runsListed(quint64 request, const QVector<preflab::RunSummary>& runs);
@@ -41,6 +43,7 @@ Q_SIGNALS:
     void pairsCounted(quint64 request, qint64 count);
     void pairFound(quint64 request, const preflab::PairListRow& row);
     void annotatorLabelsLoaded(quint64 request, const QVector<preflab::AnnotatorLabelRow>& rows);
+    void disagreementsLoaded(quint64 request, const QVector<preflab::Disagreement>& rows);
     void failed(quint64 request, const QString& message);
 
 private:
@@ -66,3 +69,5 @@ Q_DECLARE_METATYPE(QVector<preflab::PairListRow>)
 Q_DECLARE_METATYPE(preflab::PairFilter)
 Q_DECLARE_METATYPE(preflab::AnnotatorLabelRow)
 Q_DECLARE_METATYPE(QVector<preflab::AnnotatorLabelRow>)
+Q_DECLARE_METATYPE(preflab::Disagreement)
+Q_DECLARE_METATYPE(QVector<preflab::Disagreement>)

@@ -177,6 +177,58 @@ void PreferenceStore::forEachAnnotatorLabel(
     while (s.step()) visit(s.int64(0), s.text(1), s.text(2));
 }
 
+void PreferenceStore::forEachDisagreement(std::optional<int64_t> runId, const std::function<void(const Disagreement&)>& visit) {
+    auto& c = m_db.connection();
+    SqliteStatement texts(c, "SELECT p.text, ra.text, rb.text FROM pairs JOIN prompts p ON p.id = pairs.prompt_id "
+                             "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                             "WHERE pairs.id = ?");
+    SqliteStatement adjudicated(c, "SELECT choice, annotator FROM labels WHERE pair_id = ? AND source = 'adjudicated' "
+                             "ORDER BY id DESC LIMIT 1");
+    Disagreement current;
+    auto finish = [&] {
+        std::string first;
+        bool differ = false;
+        for (const auto& [annotator, choice] : current.labels) {
+            if (choice == "skip") continue;
+            if (first.empty()) first = choice;
+            else differ = differ || choice != first;
+        }
+        if (!differ) return;
+        texts.bind(1, current.pairId);
+        if (texts.step()) {
+            current.prompt = texts.text(0);
+            current.responseA = texts.text(1);
+            current.responseB = texts.text(2);
+        }
+        texts.reset();
+        adjudicated.bind(1, current.pairId);
+        if (adjudicated.step()) {
+            current.finalChoice = adjudicated.text(0);
+            current.reviewer = adjudicated.text(1);
+        }
+        adjudicated.reset();
+        visit(current);
+    };
+    forEachAnnotatorLabel(runId, [&](int64_t pairId, const std::string& annotator, const std::string& choice) {
+        if (pairId != current.pairId) {
+            if (current.pairId != 0) finish();
+            current = Disagreement{};
+            current.pairId = pairId;
+        }
+        current.labels.emplace_back(annotator, choice);
+    });
+    if (current.pairId != 0) finish();
+}
+
+int64_t PreferenceStore::insertAdjudication(int64_t pairId, const std::string& choice, const std::string& reviewer,
+                                            int64_t createdMs) {
+    auto& c = m_db.connection();
+    SqliteStatement exists(c, "SELECT 1 FROM pairs WHERE id = ?");
+    exists.bind(1, pairId);
+    if (!exists.step()) throw StorageError(c.path() + ": no pair " + std::to_string(pairId) + " to adjudicate");
+    return insertLabel({pairId, std::nullopt, std::nullopt, choice, "adjudicated", reviewer, createdMs});
+}
+
 void PreferenceStore::forEachUntrainedHumanPreference(int64_t runId,
                                                       const std::function<void(int64_t, const LabeledPair&)>& visit) {
     SqliteStatement s(m_db.connection(),

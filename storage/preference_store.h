@@ -5,6 +5,8 @@
 #include "storage/records.h"
 
 #include <functional>
+#include <utility>
+#include <vector>
 
 namespace preflab {
 
@@ -28,6 +30,15 @@ struct ExportedRating {  // a response's latest rating, as a ratings file's row
     std::string prompt, response;
     double value = 0;
     std::optional<double> samplingLogprob;
+};
+
+// A pair on which annotators disagree: each annotator's latest label, and a
+// reviewer's final label when one was given.
+struct Disagreement {
+    int64_t pairId = 0;
+    std::string prompt, responseA, responseB;
+    std::vector<std::pair<std::string, std::string>> labels;  // (annotator, choice), by annotator
+    std::string finalChoice, reviewer;                        // empty until adjudicated
 };
 
 struct AnnotatorLabelRow {  // one annotator's latest label of a pair, for agreement
@@ -60,6 +71,12 @@ public:
     void forEachAnnotatorLabel(std::optional<int64_t> runId,
                                const std::function<void(int64_t pairId, const std::string& annotator,
                                                         const std::string& choice)>& visit);
+    // Visits the pairs (of one run, or all) whose annotators' latest labels
+    // (skips aside) are not all the same, by pair id.
+    void forEachDisagreement(std::optional<int64_t> runId, const std::function<void(const Disagreement&)>& visit);
+    // A reviewer's final label of a pair (source 'adjudicated'); it becomes the
+    // pair's latest label, so training uses it, and agreement leaves it out.
+    int64_t insertAdjudication(int64_t pairId, const std::string& choice, const std::string& reviewer, int64_t createdMs);
     void forEachUntrainedHumanPreference(int64_t runId, const std::function<void(int64_t runIndex, const LabeledPair&)>& visit);
     // Visits each annotator's latest label of each pair (optionally of one
     // run); labels without an annotator name (a judge's, or an import's) are

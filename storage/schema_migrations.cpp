@@ -135,6 +135,24 @@ CREATE TABLE conversations(
   source_row TEXT NOT NULL
 );
 )sql",
+        // v6: a reviewer's final label where annotators disagree (source
+        // 'adjudicated'). SQLite cannot change a CHECK constraint in place, so
+        // the labels table is rebuilt with every row and id kept.
+        R"sql(
+CREATE TABLE labels_v6(
+  id INTEGER PRIMARY KEY,
+  pair_id INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+  choice TEXT NOT NULL CHECK(choice IN ('a','b','tie','both_bad','skip')),
+  source TEXT NOT NULL CHECK(source IN ('human','self','reward_model','task','import','adjudicated')),
+  annotator TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+INSERT INTO labels_v6(id, pair_id, choice, source, annotator, created_ms)
+  SELECT id, pair_id, choice, source, annotator, created_ms FROM labels;
+DROP TABLE labels;
+ALTER TABLE labels_v6 RENAME TO labels;
+CREATE INDEX labels_by_pair ON labels(pair_id);
+)sql",
     };
     return steps;
 }

@@ -13,6 +13,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -135,6 +136,81 @@ private Q_SLOTS:
         // z only skipped (a missing value): no coefficient involves z, but z's label is counted.
         QVERIFY(!o["cohen_kappa"].toObject().contains("x|z"));
         QCOMPARE(o["annotators"].toObject().value("z").toInt(), 1);
+    }
+
+    // Adjudication: the pairs whose annotators' labels differ (skips aside)
+    // are listed; a reviewer's final label becomes the pair's latest label,
+    // which training reads, while agreement still counts only the annotators.
+    void disagreementsAreListedAndAdjudicated() {
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/labels.jsonl";
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            // P0: x a, y a (agree); P1: x a, y b (disagree); P2: x b, y skip (one real label); P3: x tie, y b, z b.
+            const char* rows[][3] = {{"0", "x", "a"}, {"0", "y", "a"}, {"1", "x", "a"}, {"1", "y", "b"}, {"2", "x", "b"},
+                                     {"2", "y", "skip"}, {"3", "x", "tie"}, {"3", "y", "b"}, {"3", "z", "b"}};
+            for (const auto& r : rows) {
+                f.write(QStringLiteral("{\"prompt\": \"P%1\", \"response_a\": \"A\", \"response_b\": \"B\", "
+                                       "\"annotator\": \"%2\", \"label\": \"%3\"}\n").arg(r[0], r[1], r[2]).toUtf8());
+            }
+        }
+        const std::string db = (dir.path() + "/team.db").toStdString();
+        const QJsonObject before = [&] {
+            auto d = Database::open(db);
+            [&] { QVERIFY(importPairsJsonl(*d, path.toStdString()).stored); }();
+            return agreementJson(db);
+        }();
+        {
+            auto d = Database::open(db);
+            std::vector<Disagreement> listed;
+            PreferenceStore(*d).forEachDisagreement(std::nullopt, [&](const Disagreement& x) { listed.push_back(x); });
+            QCOMPARE(listed.size(), size_t(2));
+            QCOMPARE(listed[0].prompt, std::string("P1"));
+            QCOMPARE(listed[0].labels.size(), size_t(2));
+            QCOMPARE(listed[0].labels[1], (std::pair<std::string, std::string>{"y", "b"}));
+            QCOMPARE(listed[1].prompt, std::string("P3"));
+            QCOMPARE(listed[1].labels.size(), size_t(3));
+            QVERIFY(listed[0].finalChoice.empty());
+        }
+        // The reviewer settles P1 for B through the command line.
+        QProcess p;
+        p.start(QStringLiteral(PREFLAB_CLI), {"adjudicate", "--db", QString::fromStdString(db), "--pair", "2", "--label", "b",
+                                              "--reviewer", "rev"});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        p.start(QStringLiteral(PREFLAB_CLI), {"adjudicate", "--db", QString::fromStdString(db), "--json"});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        const QList<QByteArray> lines = p.readAllStandardOutput().trimmed().split('\n');
+        QCOMPARE(lines.size(), 2);
+        const QJsonObject settled = QJsonDocument::fromJson(lines[0]).object();
+        QCOMPARE(settled["pair"].toInt(), 2);
+        QCOMPARE(settled["final"].toString(), QString("b"));
+        QCOMPARE(settled["reviewer"].toString(), QString("rev"));
+        QCOMPARE(settled["labels"].toObject()["x"].toString(), QString("a"));
+        QVERIFY(QJsonDocument::fromJson(lines[1]).object()["final"].isNull());
+        // Training reads the final label; agreement is unchanged by it.
+        {
+            auto d = Database::open(db);
+            std::vector<LabeledPair> prefs;
+            PreferenceStore(*d).forEachPreference(std::nullopt, [&](const LabeledPair& x) { prefs.push_back(x); });
+            const auto p1 = std::find_if(prefs.begin(), prefs.end(), [](const LabeledPair& x) { return x.prompt == "P1"; });
+            QVERIFY(p1 != prefs.end());
+            QCOMPARE(p1->choice, std::string("b"));
+            QCOMPARE(p1->source, std::string("adjudicated"));
+        }
+        const QJsonObject after = agreementJson(db);
+        QCOMPARE(after["labels"].toInt(), 9);
+        QCOMPARE(after["krippendorff_alpha"].toDouble(), before["krippendorff_alpha"].toDouble());
+        // A pair that does not exist, and a label that is not final, are refused.
+        p.start(QStringLiteral(PREFLAB_CLI), {"adjudicate", "--db", QString::fromStdString(db), "--pair", "99", "--label", "a"});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 1);
+        QVERIFY(p.readAllStandardError().contains("no pair 99"));
+        p.start(QStringLiteral(PREFLAB_CLI), {"adjudicate", "--db", QString::fromStdString(db), "--pair", "2", "--label", "skip"});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 2);
     }
 
     // Against an independent implementation: the npm package krippendorff

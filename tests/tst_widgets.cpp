@@ -12,6 +12,7 @@
 #include "ui/completions_view.h"
 #include "ui/data_browser.h"
 #include "storage/pair_files.h"
+#include "ui/adjudication_view.h"
 #include "ui/agreement_view.h"
 #include "ui/key_bindings.h"
 #include "ui/method_frontiers.h"
@@ -412,6 +413,59 @@ private Q_SLOTS:
         QVERIFY(std::isnan(view.kappa(0, 2)));
         QVERIFY2(view.summary().contains("12 labels by 3 annotators") && view.summary().contains("alpha (nominal, skips missing) 0.533"),
                  qPrintable(view.summary()));
+    }
+
+    // The adjudication view lists the pairs annotators disagree on, shows a
+    // pair's labels, and a final label given with a key is requested for the
+    // selected pair, marked as saving, and moves on to the next open pair.
+    void adjudicationViewSettlesDisagreements() {
+        QTemporaryDir dir;
+        const QString file = dir.path() + "/labels.jsonl";
+        {
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            const char* x[] = {"a", "a", "b"};
+            const char* y[] = {"a", "b", "tie"};
+            for (int u = 0; u < 3; ++u) {
+                for (const auto& [who, label] : {std::pair<const char*, const char*>{"x", x[u]}, {"y", y[u]}}) {
+                    f.write(QStringLiteral("{\"prompt\": \"P%1\", \"response_a\": \"A%1\", \"response_b\": \"B%1\", "
+                                           "\"annotator\": \"%2\", \"label\": \"%3\"}\n").arg(u).arg(who, label).toUtf8());
+                }
+            }
+        }
+        const std::string path = (dir.path() + "/team.db").toStdString();
+        {
+            auto db = Database::open(path);
+            QVERIFY(importPairsJsonl(*db, file.toStdString()).stored);
+        }
+        DatabaseReader reader(QString::fromStdString(path));
+        AdjudicationView view(&reader);
+        view.setReviewer("rev");
+        QSignalSpy loaded(&view, &AdjudicationView::loaded);
+        QSignalSpy requested(&view, &AdjudicationView::adjudicateRequested);
+        view.refresh();
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(view.pairCount(), 2);  // P1 and P2; P0 agrees
+        QVERIFY2(view.summary().contains("disagree on 2 pairs; 0 have a final label"), qPrintable(view.summary()));
+        QCOMPARE(view.finalLabel(0), QString("open"));
+        view.selectRow(0);
+        view.show();
+        QTest::keyClick(&view, Qt::Key_2);  // B is better
+        QCOMPARE(requested.size(), 1);
+        QCOMPARE(requested.first().at(0).toLongLong(), qint64(2));
+        QCOMPARE(toString(requested.first().at(1).value<Choice>()), std::string("b"));
+        QCOMPARE(requested.first().at(2).toString(), QString("rev"));
+        QVERIFY2(view.finalLabel(0).contains("saving"), qPrintable(view.finalLabel(0)));
+        // Stored (as the run controller's writer would), it reads back as final.
+        {
+            auto db = Database::open(path);
+            PreferenceStore(*db).insertAdjudication(2, "b", "rev", 1);
+        }
+        loaded.clear();
+        view.refresh();
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(view.finalLabel(0), QString("B (rev)"));
+        QVERIFY2(view.summary().contains("1 have a final label, 1 are open"), qPrintable(view.summary()));
     }
 
     void keyBindingConflicts() {

@@ -4,6 +4,7 @@
 #include "ui/labeling_view.h"
 #include "ui/message_banner.h"
 #include "ui/method_frontiers.h"
+#include "ui/adjudication_view.h"
 #include "ui/agreement_view.h"
 #include "ui/completions_view.h"
 #include "ui/run_comparison.h"
@@ -43,6 +44,7 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     m_completions = new CompletionsView(reader);
     m_frontiers = new MethodFrontiers;
     m_agreement = new AgreementView(reader);
+    m_adjudication = new AdjudicationView(reader);
     m_banner = new MessageBanner;
 
     m_liveSplit = new QSplitter(Qt::Vertical);
@@ -59,11 +61,13 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     m_tabs->addTab(m_completions, tr("Completions"));
     m_tabs->addTab(m_frontiers, tr("Methods at matched KL"));
     m_tabs->addTab(m_agreement, tr("Agreement"));
+    m_tabs->addTab(m_adjudication, tr("Adjudication"));
     connect(m_tabs, &QTabWidget::currentChanged, this, [this](int i) {
         if (m_tabs->widget(i) == m_data && m_data->model()->rowCount() == 0) m_data->applyFilter();
         if (m_tabs->widget(i) == m_history) m_history->refresh();
         if (m_tabs->widget(i) == m_completions) m_completions->setRun(m_shownRun);
         if (m_tabs->widget(i) == m_agreement) m_agreement->refresh();
+        if (m_tabs->widget(i) == m_adjudication) m_adjudication->refresh();
         if (m_tabs->widget(i) == m_liveSplit) m_labeling->setFocus();
     });
 
@@ -160,6 +164,7 @@ void MainWindow::setPreferences(const UiPreferences& prefs) {
     m_labeling->setMonospace(prefs.monospace);
     m_data->setKeyBindings(prefs.keys);
     m_data->setAnnotator(prefs.annotator);
+    m_adjudication->setReviewer(prefs.annotator);
     RunConfig c = m_panel->config();
     if (c.annotator.empty() && !prefs.annotator.isEmpty()) m_panel->setFieldText(QStringLiteral("annotator"), prefs.annotator);
 }

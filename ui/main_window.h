@@ -33,6 +33,7 @@ class RunComparison;
 class CompletionsView;
 class MethodFrontiers;
 class AgreementView;
+class AdjudicationView;
 class RunPanel;
 
 class MainWindow : public QMainWindow {
@@ -48,6 +49,7 @@ public:
     CompletionsView* completions() const { return m_completions; }
     MethodFrontiers* methodFrontiers() const { return m_frontiers; }
     AgreementView* agreement() const { return m_agreement; }
+    AdjudicationView* adjudication() const { return m_adjudication; }
     // Brings one of the tabs' pages to the front.
     void showTab(QWidget* page);
     RunPanel* runPanel() const { return m_panel; }
@@ -113,6 +115,7 @@ private:
     CompletionsView* m_completions;
     MethodFrontiers* m_frontiers;
     AgreementView* m_agreement;
+    AdjudicationView* m_adjudication;
     MessageBanner* m_banner;
     QStringList m_warnings;  // the active run's warnings, newest last
     QTabWidget* m_tabs;

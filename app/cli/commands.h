@@ -14,6 +14,7 @@ int runTrainRewardModelCommand(const QStringList& args);
 int runTokenizeCommand(const QStringList& args);
 int runExportModelCommand(const QStringList& args);
 int runAgreementCommand(const QStringList& args);
+int runAdjudicateCommand(const QStringList& args);
 // The built-in demonstration: pretrain if needed, then a short task-judge run.
 int runDemo(const QStringList& args);
 

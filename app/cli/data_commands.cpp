@@ -2,6 +2,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/starter_cache.h"
 #include "core/judges/agreement.h"
+#include "core/judges/label.h"
 #include "core/loop/pair_context_check.h"
 #include "core/loop/run_warnings.h"
 #include "storage/data_paths.h"
@@ -320,6 +321,80 @@ int runAgreementCommand(const QStringList& args) {
             std::printf("Cohen's kappa %-24s %s on %lld shared pairs\n", pairName.c_str(),
                         std::isnan(k.kappa) ? "undefined" : QByteArray::number(k.kappa, 'f', 4).constData(),
                         static_cast<long long>(k.units));
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        return fail(e);
+    }
+}
+
+int runAdjudicateCommand(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription("Without --pair: list the pairs on which annotators disagree (each annotator's latest "
+                                "label; skips aside), with any final label. With --pair ID --label L: store a reviewer's "
+                                "final label, which training then uses; agreement counts only the annotators.");
+    p.addHelpOption();
+    p.addOption({"db", "Database file.", "path"});
+    p.addOption({"run", "Only this run's pairs (default: every pair, imported ones included).", "id"});
+    p.addOption({"json", "List as JSON Lines, one pair per line."});
+    p.addOption({"pair", "The pair to settle (its id, as listed).", "id"});
+    p.addOption({"label", "The final label: a, b, tie or both_bad.", "label"});
+    p.addOption({"reviewer", "The reviewer's name (default: reviewer).", "name", "reviewer"});
+    p.process(QStringList{"preflab adjudicate"} + args);
+    if (p.isSet("pair") != p.isSet("label")) {
+        std::fprintf(stderr, "preflab adjudicate: --pair and --label go together\n");
+        return 2;
+    }
+    try {
+        auto db = Database::open(databaseOption(p), Database::Mode::OpenExisting);
+        PreferenceStore store(*db);
+        if (p.isSet("pair")) {
+            const std::string label = p.value("label").toStdString();
+            if (label != "a" && label != "b" && label != "tie" && label != "both_bad") {
+                std::fprintf(stderr, "preflab adjudicate: --label is a, b, tie or both_bad, not '%s'\n", label.c_str());
+                return 2;
+            }
+            bool ok = false;
+            const int64_t pair = p.value("pair").toLongLong(&ok);
+            if (!ok) {
+                std::fprintf(stderr, "preflab adjudicate: --pair takes a pair id, not '%s'\n", qPrintable(p.value("pair")));
+                return 2;
+            }
+            Transaction tx(db->connection());
+            store.insertAdjudication(pair, label, p.value("reviewer").toStdString(), nowMs());
+            tx.commit();
+            std::printf("Pair %lld: final label %s by %s\n", static_cast<long long>(pair), label.c_str(),
+                        qPrintable(p.value("reviewer")));
+            return 0;
+        }
+        std::optional<int64_t> run;
+        if (p.isSet("run")) run = p.value("run").toLongLong();
+        int64_t count = 0, open = 0;
+        store.forEachDisagreement(run, [&](const Disagreement& d) {
+            ++count;
+            open += d.finalChoice.empty();
+            if (p.isSet("json")) {
+                QJsonObject labels;
+                for (const auto& [annotator, choice] : d.labels) labels[QString::fromStdString(annotator)] = QString::fromStdString(choice);
+                QJsonObject o{{"pair", static_cast<qint64>(d.pairId)},
+                              {"prompt", QString::fromStdString(d.prompt)},
+                              {"response_a", QString::fromStdString(d.responseA)},
+                              {"response_b", QString::fromStdString(d.responseB)},
+                              {"labels", labels},
+                              {"final", d.finalChoice.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(d.finalChoice))},
+                              {"reviewer", d.reviewer.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(d.reviewer))}};
+                std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
+                return;
+            }
+            std::string labels;
+            for (const auto& [annotator, choice] : d.labels) labels += (labels.empty() ? "" : ", ") + annotator + ": " + choice;
+            std::string prompt = QString::fromStdString(d.prompt).simplified().left(60).toStdString();
+            std::printf("pair %-6lld %-62s %s  -> %s\n", static_cast<long long>(d.pairId), prompt.c_str(), labels.c_str(),
+                        d.finalChoice.empty() ? "open" : (d.finalChoice + " by " + d.reviewer).c_str());
+        });
+        if (!p.isSet("json")) {
+            std::printf("%lld pairs with disagreeing annotators, %lld open\n", static_cast<long long>(count),
+                        static_cast<long long>(open));
         }
         return 0;
     } catch (const std::exception& e) {

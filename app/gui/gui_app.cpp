@@ -5,6 +5,7 @@
 #include "app/session/starter_model_job.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
+#include "ui/adjudication_view.h"
 #include "ui/agreement_view.h"
 #include "ui/method_frontiers.h"
 #include "ui/completions_view.h"
@@ -106,8 +107,8 @@ int runGui(int argc, char** argv) {
     p.addOption({QStringLiteral("screenshot-tab"),
                  QStringLiteral("What --screenshot renders: live (the run's curves), compare (every run in the database "
                                 "overlaid against exact KL), completions (the run's responses across steps), frontiers "
-                                "(the method comparison in --comparison DIR; no run) or agreement (the database's "
-                                "annotators; no run)."),
+                                "(the method comparison in --comparison DIR; no run), agreement (the database's "
+                                "annotators; no run) or adjudication (the pairs they disagree on; no run)."),
                  QStringLiteral("tab"), QStringLiteral("live")});
     p.addOption({QStringLiteral("comparison"),
                  QStringLiteral("Open the method comparison preflab-compare wrote into DIR (its --out) in its tab."),
@@ -157,15 +158,23 @@ int runGui(int argc, char** argv) {
         }
         w->resize(width, height);
         w->show();
+        // Saves the window once a tab has drawn what it loaded (a moment after, so the paint is done).
+        auto saveWindow = [w, file = p.value("screenshot")] {
+            QTimer::singleShot(100, w, [w, file] {
+                const bool ok = w->grab().save(file);
+                std::printf("preflab: %s %s\n", ok ? "wrote" : "could not write", qPrintable(file));
+                QApplication::exit(ok ? 0 : 1);
+            });
+        };
         if (p.value("screenshot-tab") == QLatin1String("agreement")) {
             AgreementView* a = w->agreement();
-            QObject::connect(a, &AgreementView::loaded, w, [w, file = p.value("screenshot")] {
-                QTimer::singleShot(100, w, [w, file] {
-                    const bool ok = w->grab().save(file);
-                    std::printf("preflab: %s %s\n", ok ? "wrote" : "could not write", qPrintable(file));
-                    QApplication::exit(ok ? 0 : 1);
-                });
-            }, Qt::SingleShotConnection);
+            QObject::connect(a, &AgreementView::loaded, w, saveWindow, Qt::SingleShotConnection);
+            w->showTab(a);
+            return app.exec();
+        }
+        if (p.value("screenshot-tab") == QLatin1String("adjudication")) {
+            AdjudicationView* a = w->adjudication();
+            QObject::connect(a, &AdjudicationView::loaded, w, saveWindow, Qt::SingleShotConnection);
             w->showTab(a);
             return app.exec();
         }
@@ -180,13 +189,7 @@ int runGui(int argc, char** argv) {
                 std::fprintf(stderr, "preflab: %s\n", qPrintable(m));
                 QApplication::exit(1);
             });
-            QObject::connect(f, &MethodFrontiers::loaded, w, [w, file = p.value("screenshot")] {
-                QTimer::singleShot(100, w, [w, file] {
-                    const bool ok = w->grab().save(file);
-                    std::printf("preflab: %s %s\n", ok ? "wrote" : "could not write", qPrintable(file));
-                    QApplication::exit(ok ? 0 : 1);
-                });
-            });
+            QObject::connect(f, &MethodFrontiers::loaded, w, saveWindow);
             f->openFolder(p.value("comparison"));
             return app.exec();
         }

@@ -1,6 +1,7 @@
 #include "app/gui/workbench.h"
 
 #include "app/session/training_worker.h"
+#include "ui/adjudication_view.h"
 #include "ui/data_browser.h"
 #include "ui/labeling_view.h"
 
@@ -30,6 +31,7 @@ Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObjec
     });
     connect(labeling, &LabelingView::correctionGiven, c, &RunController::correct);
     connect(w->dataBrowser(), &DataBrowser::relabelRequested, c, &RunController::relabel);
+    connect(w->adjudication(), &AdjudicationView::adjudicateRequested, c, &RunController::adjudicate);
 
     // What the run does.
     connect(c, &RunController::runStarting, this, &Workbench::wireRun);

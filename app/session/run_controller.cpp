@@ -211,6 +211,11 @@ void RunController::relabel(qint64 pairId, Choice choice, const QString& annotat
     writer().enqueue(LabelRow{pairId, std::nullopt, std::nullopt, toString(choice), "human", annotator.toStdString(), nowMs()});
 }
 
+void RunController::adjudicate(qint64 pairId, Choice choice, const QString& reviewer) {
+    writer().enqueue(LabelRow{pairId, std::nullopt, std::nullopt, toString(choice), toString(LabelSource::Adjudicated),
+                              reviewer.toStdString(), nowMs()});
+}
+
 bool RunController::flushWrites() {
     return m_writer ? m_writer->flush() : true;
 }

@@ -59,6 +59,8 @@ public:
     void correct(const PairForJudging& pair, const Judgement& judgement);
     // Relabels any stored pair (the data browser).
     void relabel(qint64 pairId, Choice choice, const QString& annotator);
+    // A reviewer's final label of a pair on which annotators disagree.
+    void adjudicate(qint64 pairId, Choice choice, const QString& reviewer);
     // Blocks until every write queued so far is on disk (for shutdown and tests).
     bool flushWrites();
 

@@ -22,6 +22,7 @@ std::string toString(LabelSource s) {
     case LabelSource::RewardModel: return "reward_model";
     case LabelSource::Task: return "task";
     case LabelSource::Import: return "import";
+    case LabelSource::Adjudicated: return "adjudicated";
     }
     return "task";
 }
@@ -35,7 +36,7 @@ std::optional<Choice> choiceFromString(const std::string& s) {
 
 std::optional<LabelSource> labelSourceFromString(const std::string& s) {
     for (LabelSource v : {LabelSource::Human, LabelSource::Self, LabelSource::RewardModel, LabelSource::Task,
-                          LabelSource::Import}) {
+                          LabelSource::Import, LabelSource::Adjudicated}) {
         if (toString(v) == s) return v;
     }
     return std::nullopt;

@@ -8,10 +8,11 @@
 namespace preflab {
 
 enum class Choice { A, B, Tie, BothBad, Skip };
-enum class LabelSource { Human, Self, RewardModel, Task, Import };
+enum class LabelSource { Human, Self, RewardModel, Task, Import, Adjudicated };
 
 // Stable names used in the database, JSON and the CLI: "a", "b", "tie",
-// "both_bad", "skip"; "human", "self", "reward_model", "task", "import".
+// "both_bad", "skip"; "human", "self", "reward_model", "task", "import",
+// "adjudicated" (a reviewer's final label where annotators disagreed).
 std::string toString(Choice c);
 std::string toString(LabelSource s);
 std::optional<Choice> choiceFromString(const std::string& s);

@@ -93,10 +93,14 @@ quint64 DatabaseReader::listRuns() {
 quint64 DatabaseReader::loadAnnotatorLabels(qint64 runId) {
     return post([runId](DatabaseReaderWorker* w, quint64 id, Database& db) {
         QVector<AnnotatorLabelRow> rows;
-        PreferenceStore(db).forEachAnnotatorLabel(runId > 0 ? std::optional<int64_t>(runId) : std::nullopt,
-                                                  [&](int64_t pair, const std::string& annotator, const std::string& choice) {
-                                                      rows.push_back({pair, annotator, choice});
-                                                  });
+        const std::optional<int64_t> run = runId > 0 ? std::optional<int64_t>(runId) : std::nullopt;
+        PreferenceStore store(db);
+        store.forEachAnnotatorLabel(run, [&](int64_t pair, const std::string& annotator, const std::string& choice) {
+            rows.push_back({pair, annotator, choice, false});
+        });
+        store.forEachJudgeVerdict(run, [&](int64_t pair, const std::string& judge, const std::string& choice) {
+            rows.push_back({pair, judge, choice, true});
+        });
         Q_EMIT w->annotatorLabelsLoaded(id, rows);
     });
 }

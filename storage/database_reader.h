@@ -30,7 +30,8 @@ public:
     quint64 fetchPairs(const preflab::PairFilter& filter, qint64 afterPairId, int limit);
     quint64 countPairs(const preflab::PairFilter& filter);
     quint64 findPair(qint64 pairId);
-    // Each annotator's latest label of each pair of run `runId` (0: every pair).
+    // Each annotator's latest label of each pair of run `runId` (0: every
+    // pair), then the judges' verdicts on those pairs (rows marked judge).
     quint64 loadAnnotatorLabels(qint64 runId);
     // The pairs of run `runId` (0: every pair) on which annotators disagree.
     quint64 loadDisagreements(qint64 runId);

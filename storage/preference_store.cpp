@@ -177,6 +177,34 @@ void PreferenceStore::forEachAnnotatorLabel(
     while (s.step()) visit(s.int64(0), s.text(1), s.text(2));
 }
 
+void PreferenceStore::forEachJudgeVerdict(
+    std::optional<int64_t> runId, const std::function<void(int64_t, const std::string&, const std::string&)>& visit) {
+    const char* labelledByPeople =
+        "EXISTS(SELECT 1 FROM labels h WHERE h.pair_id = pairs.id AND h.annotator <> '' AND h.source IN ('human', 'import'))";
+    SqliteStatement stored(m_db.connection(),
+                           std::string("SELECT l.pair_id, l.source, l.choice FROM labels l JOIN pairs ON pairs.id = l.pair_id "
+                                       "WHERE l.source IN ('task', 'reward_model', 'self') AND (?1 IS NULL OR pairs.run_id = ?1) "
+                                       "AND l.id = (SELECT max(id) FROM labels m WHERE m.pair_id = l.pair_id AND m.source = l.source) AND ") +
+                               labelledByPeople + " ORDER BY l.pair_id, l.source");
+    stored.bind(1, runId);
+    while (stored.step()) {
+        const std::string source = stored.text(1);
+        visit(stored.int64(0), source == "task" ? "task judge" : source == "reward_model" ? "reward model" : "self (implicit reward)",
+              stored.text(2));
+    }
+    SqliteStatement gold(m_db.connection(),
+                         std::string("SELECT pairs.id, ra.gold_reward, rb.gold_reward FROM pairs "
+                                     "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                                     "WHERE ra.gold_reward IS NOT NULL AND rb.gold_reward IS NOT NULL AND (?1 IS NULL OR pairs.run_id = ?1) "
+                                     "AND NOT EXISTS(SELECT 1 FROM labels t WHERE t.pair_id = pairs.id AND t.source = 'task') AND ") +
+                             labelledByPeople + " ORDER BY pairs.id");
+    gold.bind(1, runId);
+    while (gold.step()) {
+        const double a = gold.real(1), b = gold.real(2);
+        visit(gold.int64(0), "task judge", a > b ? "a" : b > a ? "b" : "tie");
+    }
+}
+
 void PreferenceStore::forEachDisagreement(std::optional<int64_t> runId, const std::function<void(const Disagreement&)>& visit) {
     auto& c = m_db.connection();
     SqliteStatement texts(c, "SELECT p.text, ra.text, rb.text FROM pairs JOIN prompts p ON p.id = pairs.prompt_id "

@@ -44,6 +44,7 @@ struct Disagreement {
 struct AnnotatorLabelRow {  // one annotator's latest label of a pair, for agreement
     int64_t pairId = 0;
     std::string annotator, choice;
+    bool judge = false;  // a judge's verdict (forEachJudgeVerdict), not a person's label
 };
 
 class PreferenceStore {
@@ -71,6 +72,13 @@ public:
     void forEachAnnotatorLabel(std::optional<int64_t> runId,
                                const std::function<void(int64_t pairId, const std::string& annotator,
                                                         const std::string& choice)>& visit);
+    // Visits the judges' verdicts on the pairs that named annotators labelled:
+    // each judge's latest stored label ("task judge", "reward model", and
+    // "self (implicit reward)" for the policy's own judgement), and where no
+    // task label is stored but both responses carry the task's true reward,
+    // the task judge's verdict from it (higher reward wins; equal: tie).
+    void forEachJudgeVerdict(std::optional<int64_t> runId,
+                             const std::function<void(int64_t pairId, const std::string& judge, const std::string& choice)>& visit);
     // Visits the pairs (of one run, or all) whose annotators' latest labels
     // (skips aside) are not all the same, by pair id.
     void forEachDisagreement(std::optional<int64_t> runId, const std::function<void(const Disagreement&)>& visit);

@@ -138,6 +138,50 @@ private Q_SLOTS:
         QCOMPARE(o["annotators"].toObject().value("z").toInt(), 1);
     }
 
+    // Each annotator against the judges: the task judge's verdict from the
+    // stored true rewards (a, a, b, and equal rewards: tie) against x's
+    // labels a, b, b, tie: agreement 3/4, chance (1/4)(2/4) + (2/4)(1/4) +
+    // (1/4)(1/4) = 5/16, kappa (12/16 - 5/16) / (11/16) = 7/11. The policy's
+    // own (self) label b on one pair x called a: p_o = 0, p_e = 0, kappa 0.
+    void annotatorsAgainstJudges() {
+        QTemporaryDir dir;
+        const std::string db = (dir.path() + "/run.db").toStdString();
+        {
+            auto d = Database::open(db);
+            PreferenceStore store(*d);
+            const double gold[][2] = {{1.0, 0.0}, {0.5, -1.0}, {-2.0, 0.5}, {0.25, 0.25}};
+            const char* x[] = {"a", "b", "b", "tie"};
+            for (int i = 0; i < 4; ++i) {
+                PairRow pair;
+                pair.prompt = "P" + std::to_string(i);
+                pair.a.text = "A";
+                pair.b.text = "B";
+                pair.a.goldReward = gold[i][0];
+                pair.b.goldReward = gold[i][1];
+                const int64_t id = store.insertPair(pair);
+                store.insertLabel({id, std::nullopt, std::nullopt, x[i], "human", "x", 1});
+                if (i == 0) store.insertLabel({id, std::nullopt, std::nullopt, "b", "self", "", 2});
+            }
+            // An unlabelled pair with rewards is no unit.
+            PairRow lone;
+            lone.prompt = "lone";
+            lone.a.text = "A";
+            lone.b.text = "B";
+            lone.a.goldReward = 1.0;
+            lone.b.goldReward = 0.0;
+            store.insertPair(lone);
+        }
+        const QJsonObject o = agreementJson(db);
+        const QJsonObject task = o["judges"].toObject()["task judge"].toObject()["x"].toObject();
+        QVERIFY2(std::abs(task["kappa"].toDouble() - 7.0 / 11.0) < 1e-12, QJsonDocument(o).toJson().constData());
+        QCOMPARE(task["agreement"].toDouble(), 0.75);
+        QCOMPARE(task["units"].toInt(), 4);
+        const QJsonObject self = o["judges"].toObject()["self (implicit reward)"].toObject()["x"].toObject();
+        QCOMPARE(self["units"].toInt(), 1);
+        QCOMPARE(self["kappa"].toDouble(), 0.0);
+        QCOMPARE(self["agreement"].toDouble(), 0.0);
+    }
+
     // Adjudication: the pairs whose annotators' labels differ (skips aside)
     // are listed; a reviewer's final label becomes the pair's latest label,
     // which training reads, while agreement still counts only the annotators.

@@ -413,6 +413,18 @@ private Q_SLOTS:
         QVERIFY(std::isnan(view.kappa(0, 2)));
         QVERIFY2(view.summary().contains("12 labels by 3 annotators") && view.summary().contains("alpha (nominal, skips missing) 0.533"),
                  qPrintable(view.summary()));
+        // The task judge agrees with x on every pair and with y on three of four.
+        {
+            auto db = Database::open(path);
+            const char* task[] = {"a", "a", "b", "b"};
+            for (int u = 0; u < 4; ++u) PreferenceStore(*db).insertLabel({int64_t(u + 1), std::nullopt, std::nullopt, task[u], "task", "", 1});
+        }
+        loaded.clear();
+        view.refresh();
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(view.cellText(0, 4), QString("1.00 (100 %, 4 pairs)"));
+        QCOMPARE(view.cellText(1, 4), QString("0.50 (75 %, 4 pairs)"));
+        QCOMPARE(view.cellText(2, 4), QString("-"));  // z only skipped
     }
 
     // The adjudication view lists the pairs annotators disagree on, shows a

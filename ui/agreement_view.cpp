@@ -81,11 +81,19 @@ void AgreementView::hideEvent(QHideEvent* event) {
 }
 
 void AgreementView::show(const QVector<AnnotatorLabelRow>& rows) {
-    std::vector<CodedValue> values;
+    std::vector<CodedValue> values, withJudges;
     std::map<std::string, int> labels;
+    QStringList judges;
+    int labelCount = 0;
     for (const AnnotatorLabelRow& r : rows) {
+        if (r.judge) {
+            if (!judges.contains(QString::fromStdString(r.annotator))) judges << QString::fromStdString(r.annotator);
+            withJudges.push_back({r.pairId, "judge:" + r.annotator, r.choice});
+            continue;
+        }
+        ++labelCount;
         ++labels[r.annotator];
-        if (r.choice != "skip") values.push_back({r.pairId, r.annotator, r.choice});
+        if (r.choice != "skip") values.push_back({r.pairId, r.annotator, r.choice}), withJudges.push_back(values.back());
     }
     m_annotators.clear();
     for (const auto& [name, count] : labels) m_annotators << QString::fromStdString(name);
@@ -113,7 +121,7 @@ void AgreementView::show(const QVector<AnnotatorLabelRow>& rows) {
         m_summary->setText(tr("%1: %2 labels by %3 annotators. Krippendorff's alpha (nominal, skips missing) %4 over %5 "
                               "pairs labelled at least twice.")
                                .arg(scope)
-                               .arg(rows.size())
+                               .arg(labelCount)
                                .arg(n)
                                .arg(std::isnan(alpha.alpha) ? tr("undefined") : QString::number(alpha.alpha, 'f', 3))
                                .arg(alpha.units));
@@ -163,8 +171,27 @@ void AgreementView::show(const QVector<AnnotatorLabelRow>& rows) {
     }
     m_plot->replot();
 
+    // Each annotator against each judge whose verdicts exist on their pairs.
+    m_table->setColumnCount(4 + judges.size());
+    QStringList headers{tr("Annotator"), tr("Labels"), tr("Pairs shared"), tr("Mean kappa with others")};
+    for (const QString& j : judges) headers << tr("Kappa with %1").arg(j);
+    m_table->setHorizontalHeaderLabels(headers);
+    for (int c = 0; c < judges.size(); ++c) {
+        m_table->horizontalHeaderItem(4 + c)->setToolTip(
+            tr("Cohen's kappa of the annotator's labels with the %1's verdicts on the pairs both judged; in brackets the "
+               "share of those pairs on which they agree, and how many pairs").arg(judges[c]));
+    }
     m_table->setRowCount(n);
     for (int i = 0; i < n; ++i) {
+        for (int c = 0; c < judges.size(); ++c) {
+            const KappaResult k = cohenKappa(withJudges, m_annotators[i].toStdString(), "judge:" + judges[c].toStdString());
+            m_table->setItem(i, 4 + c, new QTableWidgetItem(
+                k.units == 0 ? QStringLiteral("-")
+                             : tr("%1 (%2 %, %3 pairs)")
+                                   .arg(std::isnan(k.kappa) ? tr("undefined") : QString::number(k.kappa, 'f', 2))
+                                   .arg(100.0 * k.observedAgreement, 0, 'f', 0)
+                                   .arg(k.units)));
+        }
         double sum = 0;
         int count = 0;
         for (int j = 0; j < n; ++j) {
@@ -180,6 +207,11 @@ void AgreementView::show(const QVector<AnnotatorLabelRow>& rows) {
 
 QString AgreementView::summary() const {
     return m_summary->text();
+}
+
+QString AgreementView::cellText(int row, int column) const {
+    const QTableWidgetItem* item = m_table->item(row, column);
+    return item ? item->text() : QString();
 }
 
 double AgreementView::kappa(int row, int column) const {

@@ -29,6 +29,7 @@ public:
     int annotatorCount() const { return m_annotators.size(); }
     double kappa(int row, int column) const;  // NaN where undefined
     QCustomPlot* plot() const { return m_plot; }
+    QString cellText(int row, int column) const;  // the annotators' table
 
 Q_SIGNALS:
     void loaded();

@@ -288,6 +288,13 @@ int runAgreementCommand(const QStringList& args) {
             ++perAnnotator[annotator];
             if (choice != "skip") values.push_back({pair, annotator, choice});
         });
+        // Each annotator against each judge whose verdicts exist on their pairs.
+        std::vector<CodedValue> withJudges = values;
+        std::map<std::string, int64_t> judges;
+        PreferenceStore(*db).forEachJudgeVerdict(run, [&](int64_t pair, const std::string& judge, const std::string& choice) {
+            ++judges[judge];
+            withJudges.push_back({pair, "judge:" + judge, choice});
+        });
         const AlphaResult alpha = krippendorffAlphaNominal(values);
         const auto kappas = pairwiseKappa(values);
         auto number = [](double v) { return std::isnan(v) ? QJsonValue() : QJsonValue(v); };
@@ -298,7 +305,20 @@ int runAgreementCommand(const QStringList& args) {
                 kappaUnits[QString::fromStdString(pairName)] = static_cast<qint64>(k.units);
             }
             for (const auto& [name, count] : perAnnotator) annotators[QString::fromStdString(name)] = static_cast<qint64>(count);
+            QJsonObject byJudge;
+            for (const auto& [judge, count] : judges) {
+                QJsonObject each;
+                for (const auto& [name, n] : perAnnotator) {
+                    const KappaResult k = cohenKappa(withJudges, name, "judge:" + judge);
+                    if (k.units == 0) continue;
+                    each[QString::fromStdString(name)] = QJsonObject{{"kappa", number(k.kappa)},
+                                                                     {"agreement", k.observedAgreement},
+                                                                     {"units", static_cast<qint64>(k.units)}};
+                }
+                byJudge[QString::fromStdString(judge)] = each;
+            }
             const QJsonObject o{{"krippendorff_alpha", number(alpha.alpha)},
+                                {"judges", byJudge},
                                 {"units", static_cast<qint64>(alpha.units)},
                                 {"values", static_cast<qint64>(alpha.values)},
                                 {"labels", static_cast<qint64>(labels)},
@@ -321,6 +341,15 @@ int runAgreementCommand(const QStringList& args) {
             std::printf("Cohen's kappa %-24s %s on %lld shared pairs\n", pairName.c_str(),
                         std::isnan(k.kappa) ? "undefined" : QByteArray::number(k.kappa, 'f', 4).constData(),
                         static_cast<long long>(k.units));
+        }
+        for (const auto& [judge, count] : judges) {
+            for (const auto& [name, n] : perAnnotator) {
+                const KappaResult k = cohenKappa(withJudges, name, "judge:" + judge);
+                if (k.units == 0) continue;
+                std::printf("%s with the %s: kappa %s, agree on %.0f %% of %lld pairs\n", name.c_str(), judge.c_str(),
+                            std::isnan(k.kappa) ? "undefined" : QByteArray::number(k.kappa, 'f', 4).constData(),
+                            100.0 * k.observedAgreement, static_cast<long long>(k.units));
+            }
         }
         return 0;
     } catch (const std::exception& e) {

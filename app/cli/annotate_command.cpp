@@ -1,0 +1,103 @@
+// preflab annotate: a labeling project on the terminal (storage/labeling_project.h).
+// Reads one answer per line from standard input, so it works at a keyboard
+// and from a script; every label is on disk before the next pair is shown.
+#include "app/cli/commands.h"
+#include "core/judges/label.h"
+#include "storage/data_paths.h"
+#include "storage/database.h"
+#include "storage/labeling_project.h"
+
+#include <QCommandLineParser>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+namespace preflab {
+namespace {
+
+void printProgress(LabelingProject& project, int overlap) {
+    std::printf("%lld of %lld pairs have %d annotators\n", static_cast<long long>(project.completeCount()),
+                static_cast<long long>(project.pairCount()), overlap);
+    for (const AnnotatorProgress& a : project.progress()) {
+        std::printf("  %-16s %6lld labels (%lld skipped)  %s labels/min  %lld pairs open to them\n", a.annotator.c_str(),
+                    static_cast<long long>(a.labels), static_cast<long long>(a.skips),
+                    std::isnan(a.perMinute) ? "   -" : QByteArray::number(a.perMinute, 'f', 1).rightJustified(4).constData(),
+                    static_cast<long long>(project.remainingFor(a.annotator)));
+    }
+}
+
+}  // namespace
+
+int runAnnotateCommand(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "Label stored pairs without training (a labeling project): each pair is shown until --overlap annotators have "
+        "labelled it, in an A/B order of each annotator's own, without anyone else's label or any model's score. "
+        "Answer each pair with a line: a, b, t (tie), x (both bad), s (skip) or q (quit). --progress prints each "
+        "annotator's labels, speed and open pairs instead.");
+    p.addHelpOption();
+    p.addOption({"db", "Database file.", "path"});
+    p.addOption({"annotator", "Your name (required to label).", "name"});
+    p.addOption({"overlap", "Annotators per pair (default 2).", "k", "2"});
+    p.addOption({"run", "Only this run's pairs (default: every stored pair).", "id"});
+    p.addOption({"progress", "Print the project's progress and exit."});
+    p.process(QStringList{"preflab annotate"} + args);
+    bool ok = false;
+    const int overlap = p.value("overlap").toInt(&ok);
+    if (!ok || overlap < 1) {
+        std::fprintf(stderr, "preflab annotate: --overlap takes a positive number, not '%s'\n", qPrintable(p.value("overlap")));
+        return 2;
+    }
+    const std::string annotator = p.value("annotator").trimmed().toStdString();
+    if (annotator.empty() && !p.isSet("progress")) {
+        std::fprintf(stderr, "preflab annotate: give your name with --annotator NAME (labels are counted per annotator)\n");
+        return 2;
+    }
+    try {
+        auto db = Database::open(p.isSet("db") ? p.value("db").toStdString() : defaultDatabasePath(), Database::Mode::OpenExisting);
+        std::optional<int64_t> run;
+        if (p.isSet("run")) run = p.value("run").toLongLong();
+        LabelingProject project(*db, overlap, run);
+        if (p.isSet("progress")) {
+            printProgress(project, overlap);
+            return 0;
+        }
+        int64_t given = 0;
+        for (;;) {
+            const std::optional<ProjectPair> pair = project.next(annotator);
+            if (!pair) {
+                std::printf("Nothing left for %s: every other pair has %d annotators.\n", annotator.c_str(), overlap);
+                break;
+            }
+            std::printf("\n— pair %lld · %lld open to you · %lld labelled this session —\nPrompt: %s\n\nA: %s\n\nB: %s\n\n"
+                        "a / b / t (tie) / x (both bad) / s (skip) / q (quit)? ",
+                        static_cast<long long>(pair->pairId), static_cast<long long>(project.remainingFor(annotator)),
+                        static_cast<long long>(given), pair->prompt.c_str(), pair->first.c_str(), pair->second.c_str());
+            std::fflush(stdout);
+            std::string answer;
+            std::string choice;
+            while (choice.empty()) {
+                if (!std::getline(std::cin, answer) || answer == "q") {
+                    std::printf("\n%lld labels stored for %s.\n", static_cast<long long>(given), annotator.c_str());
+                    return 0;
+                }
+                if (answer == "a" || answer == "b") choice = answer;
+                else if (answer == "t") choice = "tie";
+                else if (answer == "x") choice = "both_bad";
+                else if (answer == "s") choice = "skip";
+                else std::printf("'%s'? a / b / t / x / s / q: ", answer.c_str()), std::fflush(stdout);
+            }
+            project.label(*pair, choice, annotator, nowMs());
+            ++given;
+        }
+        std::printf("%lld labels stored for %s.\n", static_cast<long long>(given), annotator.c_str());
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "preflab annotate: %s\n", e.what());
+        return 1;
+    }
+}
+
+}  // namespace preflab

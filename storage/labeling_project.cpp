@@ -1,0 +1,109 @@
+#include "storage/labeling_project.h"
+
+#include "storage/preference_store.h"
+
+#include <cmath>
+
+namespace preflab {
+namespace {
+
+// Distinct annotators with a label other than skip: what the overlap counts.
+constexpr const char* kAnnotatorsOfPair =
+    "(SELECT count(DISTINCT l.annotator) FROM labels l WHERE l.pair_id = pairs.id AND l.annotator <> '' "
+    "AND l.source IN ('human', 'import') AND l.choice <> 'skip')";
+
+std::string swapChoice(const std::string& c) {
+    return c == "a" ? "b" : c == "b" ? "a" : c;
+}
+
+}  // namespace
+
+LabelingProject::LabelingProject(Database& db, int overlap, std::optional<int64_t> runId)
+    : m_db(db), m_overlap(overlap < 1 ? 1 : overlap), m_run(runId) {}
+
+bool LabelingProject::swappedFor(int64_t pairId, const std::string& annotator) {
+    // FNV-1a over the annotator's name and the pair id: stable across runs and
+    // machines (std::hash is not), so a person sees a pair the same way twice.
+    uint64_t h = 1469598103934665603ull;
+    auto mix = [&](unsigned char c) { h = (h ^ c) * 1099511628211ull; };
+    for (char c : annotator) mix(static_cast<unsigned char>(c));
+    for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(static_cast<uint64_t>(pairId) >> (8 * i)));
+    return ((h >> 33) & 1u) != 0;
+}
+
+std::optional<ProjectPair> LabelingProject::next(const std::string& annotator) {
+    SqliteStatement s(m_db.connection(),
+                      std::string("SELECT pairs.id, p.text, ra.text, rb.text, ") + kAnnotatorsOfPair + " AS n FROM pairs "
+                      "JOIN prompts p ON p.id = pairs.prompt_id "
+                      "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                      "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND n < ?2 AND NOT EXISTS(SELECT 1 FROM labels m WHERE "
+                      "m.pair_id = pairs.id AND m.annotator = ?3 AND m.source IN ('human', 'import')) "
+                      // Pairs that others started first; then spread by a multiplicative hash of the id.
+                      "ORDER BY n DESC, (pairs.id * 2654435761) % 4294967296, pairs.id LIMIT 1");
+    s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap)).bind(3, annotator);
+    if (!s.step()) return std::nullopt;
+    ProjectPair p;
+    p.pairId = s.int64(0);
+    p.prompt = s.text(1);
+    p.swapped = swappedFor(p.pairId, annotator);
+    p.first = p.swapped ? s.text(3) : s.text(2);
+    p.second = p.swapped ? s.text(2) : s.text(3);
+    return p;
+}
+
+void LabelingProject::label(const ProjectPair& pair, const std::string& shownChoice, const std::string& annotator,
+                            int64_t timeMs) {
+    if (annotator.empty()) throw StorageError(m_db.connection().path() + ": a label in a labeling project needs an annotator name");
+    Transaction tx(m_db.connection());
+    PreferenceStore(m_db).insertLabel({pair.pairId, std::nullopt, std::nullopt,
+                                       pair.swapped ? swapChoice(shownChoice) : shownChoice, "human", annotator, timeMs});
+    tx.commit();
+}
+
+int64_t LabelingProject::pairCount() {
+    SqliteStatement s(m_db.connection(), "SELECT count(*) FROM pairs WHERE (?1 IS NULL OR run_id = ?1)");
+    s.bind(1, m_run);
+    return s.step() ? s.int64(0) : 0;
+}
+
+int64_t LabelingProject::completeCount() {
+    SqliteStatement s(m_db.connection(), std::string("SELECT count(*) FROM pairs WHERE (?1 IS NULL OR pairs.run_id = ?1) AND ") +
+                                             kAnnotatorsOfPair + " >= ?2");
+    s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap));
+    return s.step() ? s.int64(0) : 0;
+}
+
+int64_t LabelingProject::remainingFor(const std::string& annotator) {
+    SqliteStatement s(m_db.connection(),
+                      std::string("SELECT count(*) FROM pairs WHERE (?1 IS NULL OR pairs.run_id = ?1) AND ") + kAnnotatorsOfPair +
+                          " < ?2 AND NOT EXISTS(SELECT 1 FROM labels m WHERE m.pair_id = pairs.id AND m.annotator = ?3 "
+                          "AND m.source IN ('human', 'import'))");
+    s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap)).bind(3, annotator);
+    return s.step() ? s.int64(0) : 0;
+}
+
+std::vector<AnnotatorProgress> LabelingProject::progress() {
+    std::vector<AnnotatorProgress> out;
+    SqliteStatement s(m_db.connection(),
+                      "SELECT l.annotator, count(DISTINCT l.pair_id), count(DISTINCT CASE WHEN l.choice = 'skip' THEN l.pair_id END), "
+                      "max(l.created_ms) FROM labels l JOIN pairs ON pairs.id = l.pair_id "
+                      "WHERE l.annotator <> '' AND l.source = 'human' AND (?1 IS NULL OR pairs.run_id = ?1) "
+                      "GROUP BY l.annotator ORDER BY l.annotator");
+    s.bind(1, m_run);
+    while (s.step()) out.push_back({s.text(0), s.int64(1), s.int64(2), std::nan(""), s.int64(3)});
+    // Speed: labels per minute between the first and the last label of the
+    // annotator's last hour (a break longer than that does not count).
+    SqliteStatement times(m_db.connection(),
+                          "SELECT count(*), min(l.created_ms), max(l.created_ms) FROM labels l JOIN pairs ON pairs.id = l.pair_id "
+                          "WHERE l.annotator = ?2 AND l.source = 'human' AND l.created_ms >= ?3 AND (?1 IS NULL OR pairs.run_id = ?1)");
+    for (AnnotatorProgress& a : out) {
+        times.bind(1, m_run).bind(2, a.annotator).bind(3, a.lastMs - 3600 * 1000);
+        if (times.step() && times.int64(0) >= 2 && times.int64(2) > times.int64(1)) {
+            a.perMinute = static_cast<double>(times.int64(0) - 1) / (static_cast<double>(times.int64(2) - times.int64(1)) / 60000.0);
+        }
+        times.reset();
+    }
+    return out;
+}
+
+}  // namespace preflab

@@ -6,6 +6,7 @@
 #include "core/runtime/library_environment.h"
 #include "preflab_version.h"
 
+#include <clocale>
 #include <QCoreApplication>
 
 #include <cstdio>
@@ -56,6 +57,9 @@ int main(int argc, char** argv) {
                     "(preflab --headless does this on purpose).\n\n");
     }
     QCoreApplication app(argc, argv);
+    // Qt adopts the environment's locale; numbers in files and on the command
+    // line are read with the C library (strtod, stod), which must see "0.5".
+    std::setlocale(LC_NUMERIC, "C");
     QCoreApplication::setApplicationName("preflab");
     QCoreApplication::setApplicationVersion(PREFLAB_VERSION);
 

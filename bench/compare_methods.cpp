@@ -33,6 +33,7 @@
 #include "storage/data_paths.h"
 #include "ui/qcustomplot_include.h"
 
+#include <clocale>
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
@@ -102,6 +103,9 @@ int main(int argc, char** argv) {
     applyLibraryEnvironment(argc, argv);
     if (!qEnvironmentVariableIsSet("DISPLAY")) qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
+    // Qt adopts the environment's locale; numbers in files and on the command
+    // line are read with the C library (strtod, stod), which must see "0.5".
+    std::setlocale(LC_NUMERIC, "C");
     bool quick = false, resume = false;
     QString out = QStringLiteral("compare-results");
     QStringList only;

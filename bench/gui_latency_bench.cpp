@@ -12,6 +12,7 @@
 #include "ui/labeling_view.h"
 #include "ui/main_window.h"
 
+#include <clocale>
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QKeyEvent>
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
         if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atoi(argv[i + 1]);
     }
     QApplication app(argc, argv);
+    // Qt adopts the environment's locale; numbers in files and on the command
+    // line are read with the C library (strtod, stod), which must see "0.5".
+    std::setlocale(LC_NUMERIC, "C");
     QTemporaryDir dir;
     const QString model = dir.path() + "/model.pt";
     // A starter-sized model, barely trained (the full pretraining takes minutes):

@@ -183,15 +183,33 @@ std::string conversationalRow(const LabeledPair& p) {
     const bool aWins = p.choice == "a";
     if (!p.sourceRow.empty()) {
         if (aWins) return p.sourceRow;
-        QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(p.sourceRow)).object();
-        for (const auto& [x, y] : {std::pair{"chosen", "rejected"}, std::pair{"score_chosen", "score_rejected"}}) {
-            const QJsonValue vx = o.take(x), vy = o.take(y);
-            if (!vy.isUndefined()) o[x] = vy;
-            if (!vx.isUndefined()) o[y] = vx;
+        // Every per-side field changes sides (chosen, score_chosen,
+        // chosen_model, chosen-rating, ...), and UltraFeedback's "messages",
+        // a copy of the chosen conversation, follows the new chosen one.
+        const QJsonObject in = QJsonDocument::fromJson(QByteArray::fromStdString(p.sourceRow)).object();
+        QJsonObject out = in;
+        for (const QString& key : in.keys()) {
+            if (!key.contains(QLatin1String("chosen"))) continue;
+            const QString other = QString(key).replace(QLatin1String("chosen"), QLatin1String("rejected"));
+            if (!in.contains(other)) continue;
+            out[key] = in[other];
+            out[other] = in[key];
         }
-        return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
+        if (in.contains(QLatin1String("messages")) && in["messages"] == in["chosen"]) out["messages"] = in["rejected"];
+        return QJsonDocument(out).toJson(QJsonDocument::Compact).toStdString();
     }
-    return "{\"prompt\":[" + messageJson("user", p.prompt) + "],\"chosen\":[" +
+    // A dialogue split into turns at import (HH-RLHF) keeps its turns.
+    std::string prompt = "[" + messageJson("user", p.prompt) + "]";
+    if (!p.promptMessagesJson.empty()) {
+        prompt.clear();
+        for (const QJsonValue& m : QJsonDocument::fromJson(QByteArray::fromStdString(p.promptMessagesJson)).array()) {
+            const QJsonObject o = m.toObject();
+            prompt += (prompt.empty() ? "[" : ",") +
+                      messageJson(o["role"].toString().toUtf8().constData(), o["content"].toString().toStdString());
+        }
+        prompt += "]";
+    }
+    return "{\"prompt\":" + prompt + ",\"chosen\":[" +
            messageJson("assistant", aWins ? p.responseA : p.responseB) + "],\"rejected\":[" +
            messageJson("assistant", aWins ? p.responseB : p.responseA) + "]}";
 }

@@ -58,13 +58,15 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
 
 enum class PairExportFormat { TrlStandard, Conversational };
 
-// Writes every pair whose latest label is A or B, the winner as chosen.
+// Writes every pair whose label (a reviewer's final label, else the latest)
+// is A or B, the winner as chosen.
 // Returns the count. The file appears complete or not at all (written to a
 // temporary name, then renamed).
 int64_t exportPairsJsonl(Database& db, const std::string& path, std::optional<int64_t> runId = std::nullopt,
                          PairExportFormat format = PairExportFormat::TrlStandard);
-// Writes each annotator's latest label of each pair as a label file row
-// (labels without an annotator are named by their source: task, self, import, ...).
+// Writes each annotator's latest label of each pair as a label file row:
+// the labels agreement counts (a judge's labels and a reviewer's final labels
+// are not written, so the file imports back to the same agreement).
 int64_t exportLabelsJsonl(Database& db, const std::string& path, std::optional<int64_t> runId = std::nullopt);
 int64_t exportMetricsCsv(Database& db, const std::string& path, int64_t runId);
 

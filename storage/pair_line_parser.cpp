@@ -46,6 +46,36 @@ std::string str(const QJsonValue& v) { return v.toString().toStdString(); }
 // HH-RLHF's turn marker: the prompt runs to the end of the last one.
 constexpr const char* kAssistantTurn = "\n\nAssistant:";
 
+// An HH-RLHF dialogue ("\n\nHuman: …\n\nAssistant: …\n\nHuman: …\n\nAssistant:")
+// as messages, so that a chat model's template renders its turns instead of
+// reading the whole transcript as one user message. Text before the first
+// turn is a system message; the closing empty assistant turn is where the
+// response goes.
+std::string dialogueMessages(const std::string& dialogue) {
+    static const std::pair<const char*, const char*> kTurns[] = {{"\n\nHuman:", "user"}, {"\n\nAssistant:", "assistant"}};
+    auto trim = [](const std::string& t) {
+        const size_t b = t.find_first_not_of(" \n");
+        return b == std::string::npos ? std::string() : t.substr(b, t.find_last_not_of(" \n") - b + 1);
+    };
+    QJsonArray messages;
+    size_t at = 0;
+    const char* role = "system";
+    for (;;) {
+        size_t next = std::string::npos;
+        const std::pair<const char*, const char*>* turn = nullptr;
+        for (const auto& t : kTurns) {
+            const size_t f = dialogue.find(t.first, at);
+            if (f < next) next = f, turn = &t;
+        }
+        const std::string content = trim(dialogue.substr(at, next == std::string::npos ? std::string::npos : next - at));
+        if (!content.empty()) messages.append(QJsonObject{{"role", role}, {"content", QString::fromStdString(content)}});
+        if (!turn) break;
+        role = turn->second;
+        at = next + std::char_traits<char>::length(turn->first);
+    }
+    return QJsonDocument(messages).toJson(QJsonDocument::Compact).toStdString();
+}
+
 // An implicit-prompt row: splits the two dialogues at chosen's final
 // "\n\nAssistant:" turn, which rejected must share.
 std::string splitImplicitPrompt(const std::string& chosen, const std::string& rejected, PairRow& pair) {
@@ -62,6 +92,7 @@ std::string splitImplicitPrompt(const std::string& chosen, const std::string& re
     pair.prompt = chosen.substr(0, end);
     pair.a.text = chosen.substr(end);
     pair.b.text = rejected.substr(end);
+    pair.promptMessagesJson = dialogueMessages(pair.prompt);
     return {};
 }
 

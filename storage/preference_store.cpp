@@ -130,7 +130,9 @@ void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
                       "coalesce(cv.source_row, '') FROM pairs "
                       "JOIN prompts p ON p.id = pairs.prompt_id "
                       "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
-                      "JOIN labels l ON l.id = (SELECT max(id) FROM labels WHERE pair_id = pairs.id) "
+                      // A reviewer's final label stands over any later label; else the latest.
+                      "JOIN labels l ON l.id = coalesce((SELECT max(id) FROM labels WHERE pair_id = pairs.id AND "
+                      "source = 'adjudicated'), (SELECT max(id) FROM labels WHERE pair_id = pairs.id)) "
                       "LEFT JOIN conversations cv ON cv.pair_id = pairs.id "
                       "WHERE l.choice IN ('a','b') AND (?1 IS NULL OR pairs.run_id = ?1) ORDER BY pairs.id");
     s.bind(1, runId);
@@ -140,13 +142,12 @@ void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
 void PreferenceStore::forEachLabelForExport(std::optional<int64_t> runId,
                                             const std::function<void(const ExportedLabel&)>& visit) {
     SqliteStatement s(m_db.connection(),
-                      "SELECT p.text, ra.text, rb.text, CASE l.annotator WHEN '' THEN l.source ELSE l.annotator END AS who, "
-                      "l.choice FROM labels l JOIN pairs ON pairs.id = l.pair_id "
+                      "SELECT p.text, ra.text, rb.text, l.annotator, l.choice FROM labels l JOIN pairs ON pairs.id = l.pair_id "
                       "JOIN prompts p ON p.id = pairs.prompt_id "
                       "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
-                      "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND l.id = (SELECT max(id) FROM labels m WHERE "
-                      "m.pair_id = l.pair_id AND m.annotator = l.annotator AND (l.annotator <> '' OR m.source = l.source)) "
-                      "ORDER BY l.pair_id, l.id");
+                      "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND l.annotator <> '' AND l.source IN ('human', 'import') "
+                      "AND l.id = (SELECT max(id) FROM labels m WHERE m.pair_id = l.pair_id AND m.annotator = l.annotator "
+                      "AND m.source IN ('human', 'import')) ORDER BY l.pair_id, l.id");
     s.bind(1, runId);
     while (s.step()) visit({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
 }
@@ -171,8 +172,8 @@ void PreferenceStore::forEachAnnotatorLabel(
     SqliteStatement s(m_db.connection(),
                       "SELECT l.pair_id, l.annotator, l.choice FROM labels l JOIN pairs ON pairs.id = l.pair_id "
                       "WHERE l.annotator <> '' AND l.source IN ('human', 'import') AND (?1 IS NULL OR pairs.run_id = ?1) "
-                      "AND l.id = (SELECT max(id) FROM labels m WHERE m.pair_id = l.pair_id AND m.annotator = l.annotator) "
-                      "ORDER BY l.pair_id, l.annotator");
+                      "AND l.id = (SELECT max(id) FROM labels m WHERE m.pair_id = l.pair_id AND m.annotator = l.annotator "
+                      "AND m.source IN ('human', 'import')) ORDER BY l.pair_id, l.annotator");
     s.bind(1, runId);
     while (s.step()) visit(s.int64(0), s.text(1), s.text(2));
 }
@@ -188,9 +189,7 @@ void PreferenceStore::forEachJudgeVerdict(
                                labelledByPeople + " ORDER BY l.pair_id, l.source");
     stored.bind(1, runId);
     while (stored.step()) {
-        const std::string source = stored.text(1);
-        visit(stored.int64(0), source == "task" ? "task judge" : source == "reward_model" ? "reward model" : "self (implicit reward)",
-              stored.text(2));
+        visit(stored.int64(0), stored.text(1), stored.text(2));
     }
     SqliteStatement gold(m_db.connection(),
                          std::string("SELECT pairs.id, ra.gold_reward, rb.gold_reward FROM pairs "
@@ -201,8 +200,15 @@ void PreferenceStore::forEachJudgeVerdict(
     gold.bind(1, runId);
     while (gold.step()) {
         const double a = gold.real(1), b = gold.real(2);
-        visit(gold.int64(0), "task judge", a > b ? "a" : b > a ? "b" : "tie");
+        visit(gold.int64(0), "task", a > b ? "a" : b > a ? "b" : "tie");
     }
+}
+
+std::string PreferenceStore::judgeDisplayName(const std::string& judgeSource) {
+    if (judgeSource == "task") return "task judge";
+    if (judgeSource == "reward_model") return "reward model";
+    if (judgeSource == "self") return "policy's implicit reward";
+    return judgeSource;
 }
 
 void PreferenceStore::forEachDisagreement(std::optional<int64_t> runId, const std::function<void(const Disagreement&)>& visit) {

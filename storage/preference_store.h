@@ -63,7 +63,8 @@ public:
     int64_t retractLabel(const LabelRetraction& r);
     int64_t countPairs();
     int64_t countLabels(const std::string& source = {});
-    // Visits every pair whose latest label is 'a' or 'b' (optionally of one run).
+    // Visits every pair whose label is 'a' or 'b' (optionally of one run): a
+    // reviewer's final label where there is one, else the latest label.
     void forEachPreference(std::optional<int64_t> runId, const std::function<void(const LabeledPair&)>& visit);
     // Visits the pairs of run `runId` whose latest label is a person's A or B
     // and that no step trained on, by run index (a resumed run's held-back labels).
@@ -72,13 +73,15 @@ public:
     void forEachAnnotatorLabel(std::optional<int64_t> runId,
                                const std::function<void(int64_t pairId, const std::string& annotator,
                                                         const std::string& choice)>& visit);
-    // Visits the judges' verdicts on the pairs that named annotators labelled:
-    // each judge's latest stored label ("task judge", "reward model", and
-    // "self (implicit reward)" for the policy's own judgement), and where no
+    // Visits the judges' verdicts on the pairs that named annotators labelled,
+    // each judge named by its label source: its latest stored label ("task",
+    // "reward_model", and "self", the policy's implicit reward), and where no
     // task label is stored but both responses carry the task's true reward,
     // the task judge's verdict from it (higher reward wins; equal: tie).
     void forEachJudgeVerdict(std::optional<int64_t> runId,
                              const std::function<void(int64_t pairId, const std::string& judge, const std::string& choice)>& visit);
+    // "task judge", "reward model", "policy's implicit reward" for the sources above.
+    static std::string judgeDisplayName(const std::string& judgeSource);
     // Visits the pairs (of one run, or all) whose annotators' latest labels
     // (skips aside) are not all the same, by pair id.
     void forEachDisagreement(std::optional<int64_t> runId, const std::function<void(const Disagreement&)>& visit);
@@ -87,8 +90,8 @@ public:
     int64_t insertAdjudication(int64_t pairId, const std::string& choice, const std::string& reviewer, int64_t createdMs);
     void forEachUntrainedHumanPreference(int64_t runId, const std::function<void(int64_t runIndex, const LabeledPair&)>& visit);
     // Visits each annotator's latest label of each pair (optionally of one
-    // run); labels without an annotator name (a judge's, or an import's) are
-    // named by their source ("task", "self", "import", ...).
+    // run), as agreement counts them: a person's or an imported label with an
+    // annotator name (judges' labels and final labels are not an annotator's).
     void forEachLabelForExport(std::optional<int64_t> runId, const std::function<void(const ExportedLabel&)>& visit);
     // Visits every rated response's latest rating, with or without a sampling
     // log-probability (optionally of one run).

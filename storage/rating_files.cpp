@@ -59,11 +59,20 @@ std::string shortestText(double v) {
     return std::string(buf, res.ptr);
 }
 
-bool parseNumber(const std::string& s, double& out) {
+std::string trimmed(const std::string& s) {
+    const size_t b = s.find_first_not_of(" \t");
+    if (b == std::string::npos) return {};
+    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+// A finite number, surrounding spaces allowed. std::from_chars reads "0.5"
+// whatever the locale (strtod would read "0,5" under de_DE).
+bool parseNumber(const std::string& text, double& out) {
+    const std::string s = trimmed(text);
     if (s.empty()) return false;
-    char* end = nullptr;
-    out = std::strtod(s.c_str(), &end);
-    return end == s.c_str() + s.size() && std::isfinite(out);
+    const char* begin = s.c_str() + (s[0] == '+' ? 1 : 0);
+    const auto [end, ec] = std::from_chars(begin, s.c_str() + s.size(), out);
+    return ec == std::errc() && end == s.c_str() + s.size() && std::isfinite(out);
 }
 
 }  // namespace
@@ -78,10 +87,12 @@ ImportReport importRatingsCsv(Database& db, const std::string& path, bool skipBa
     if (!readCsvRecord(in, fields, report.linesRead, error) || !error.empty()) {
         throw StorageError(path + ": " + (error.empty() ? "empty file; expected a header row (prompt,response,rating)" : error));
     }
+    // Excel's "CSV UTF-8" starts with a byte-order mark.
+    if (fields[0].rfind("\xEF\xBB\xBF", 0) == 0) fields[0].erase(0, 3);
     int prompt = -1, response = -1, rating = -1, logprob = -1;
     std::string ignored;
     for (size_t i = 0; i < fields.size(); ++i) {
-        const std::string& h = fields[i];
+        const std::string h = trimmed(fields[i]);
         const int col = static_cast<int>(i);
         if (h == "prompt") prompt = col;
         else if (h == "response") response = col;
@@ -110,11 +121,14 @@ ImportReport importRatingsCsv(Database& db, const std::string& path, bool skipBa
             bad(error);
             break;
         }
-        const int need = std::max({prompt, response, rating, logprob});
+        // The optional sampling_logprob may be left off the end of a row.
+        const int need = std::max({prompt, response, rating});
         if (static_cast<int>(fields.size()) <= need) {
-            bad("the row has " + std::to_string(fields.size()) + " fields; the header names " + std::to_string(need + 1));
+            bad("the row has " + std::to_string(fields.size()) + " fields; prompt, response and rating need " +
+                std::to_string(need + 1));
             continue;
         }
+        if (logprob >= static_cast<int>(fields.size())) fields.resize(static_cast<size_t>(logprob) + 1);
         const std::string pos = invalidUtf8Offset(fields[prompt]) >= 0 || invalidUtf8Offset(fields[response]) >= 0
                                     ? "not valid UTF-8" : "";
         if (!pos.empty()) {
@@ -132,7 +146,7 @@ ImportReport importRatingsCsv(Database& db, const std::string& path, bool skipBa
             bad("rating '" + fields[rating] + "' is not a finite number");
             continue;
         }
-        if (logprob >= 0 && !fields[logprob].empty()) {
+        if (logprob >= 0 && !trimmed(fields[logprob]).empty()) {
             double lp = 0;
             if (!parseNumber(fields[logprob], lp) || lp > 0) {
                 bad("sampling_logprob '" + fields[logprob] + "' is not a log-probability (a number <= 0)");

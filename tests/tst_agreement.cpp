@@ -172,11 +172,11 @@ private Q_SLOTS:
             store.insertPair(lone);
         }
         const QJsonObject o = agreementJson(db);
-        const QJsonObject task = o["judges"].toObject()["task judge"].toObject()["x"].toObject();
+        const QJsonObject task = o["judges"].toObject()["task"].toObject()["x"].toObject();
         QVERIFY2(std::abs(task["kappa"].toDouble() - 7.0 / 11.0) < 1e-12, QJsonDocument(o).toJson().constData());
         QCOMPARE(task["agreement"].toDouble(), 0.75);
         QCOMPARE(task["units"].toInt(), 4);
-        const QJsonObject self = o["judges"].toObject()["self (implicit reward)"].toObject()["x"].toObject();
+        const QJsonObject self = o["judges"].toObject()["self"].toObject()["x"].toObject();
         QCOMPARE(self["units"].toInt(), 1);
         QCOMPARE(self["kappa"].toDouble(), 0.0);
         QCOMPARE(self["agreement"].toDouble(), 0.0);
@@ -217,10 +217,10 @@ private Q_SLOTS:
             QCOMPARE(listed[1].labels.size(), size_t(3));
             QVERIFY(listed[0].finalChoice.empty());
         }
-        // The reviewer settles P1 for B through the command line.
+        // x, one of the annotators, reviews: P1 is settled for B through the command line.
         QProcess p;
         p.start(QStringLiteral(PREFLAB_CLI), {"adjudicate", "--db", QString::fromStdString(db), "--pair", "2", "--label", "b",
-                                              "--reviewer", "rev"});
+                                              "--reviewer", "x"});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 0);
         p.start(QStringLiteral(PREFLAB_CLI), {"adjudicate", "--db", QString::fromStdString(db), "--json"});
@@ -231,8 +231,8 @@ private Q_SLOTS:
         const QJsonObject settled = QJsonDocument::fromJson(lines[0]).object();
         QCOMPARE(settled["pair"].toInt(), 2);
         QCOMPARE(settled["final"].toString(), QString("b"));
-        QCOMPARE(settled["reviewer"].toString(), QString("rev"));
-        QCOMPARE(settled["labels"].toObject()["x"].toString(), QString("a"));
+        QCOMPARE(settled["reviewer"].toString(), QString("x"));
+        QCOMPARE(settled["labels"].toObject()["x"].toString(), QString("a"));  // x's own label still counts
         QVERIFY(QJsonDocument::fromJson(lines[1]).object()["final"].isNull());
         // Training reads the final label; agreement is unchanged by it.
         {

@@ -21,8 +21,13 @@ private Q_SLOTS:
             << "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}"
             << "Llama 3"
             << "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
-        QTest::newRow("Llama 2") << "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}" << "Llama 2"
-                                 << "<s>[INST] Hi there [/INST]";
+        QTest::newRow("Llama 2") << "{% set system_message = '<<SYS>>\\n' + messages[0]['content'] + '\\n<</SYS>>\\n\\n' %}"
+                                    "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
+                                 << "Llama 2" << "<s>[INST] Hi there [/INST]";
+        QTest::newRow("Mistral") << "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}"
+                                    "{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
+                                    "{{ message['content'] + eos_token}}{% endif %}{% endfor %}"
+                                 << "Mistral" << "<s>[INST] Hi there [/INST]";
         QTest::newRow("Zephyr (TinyLlama-Chat)")
             << "{% if message['role'] == 'user' %}{{ '<|user|>\\n' + message['content'] + eos_token }}{% endif %}"
                "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}"
@@ -58,7 +63,9 @@ private Q_SLOTS:
                "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
                "Hello!<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nWhere do foxes live?<|eot_id|>"
                "<|start_header_id|>assistant<|end_header_id|>\n\n";
-        QTest::newRow("Llama 2") << "[INST]"
+        QTest::newRow("Mistral") << "[INST]"
+                                 << "<s>[INST] Be brief.\n\nHi [/INST]Hello!</s>[INST] Where do foxes live? [/INST]";
+        QTest::newRow("Llama 2") << "[INST]<<SYS>>"
                                  << "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s>"
                                     "<s>[INST] Where do foxes live? [/INST]";
         QTest::newRow("Zephyr") << "<|user|><|assistant|>"
@@ -75,6 +82,14 @@ private Q_SLOTS:
         const std::vector<ChatMessage> messages{
             {"system", "Be brief."}, {"user", "Hi"}, {"assistant", "Hello!"}, {"user", "Where do foxes live?"}};
         QCOMPARE(QString::fromStdString(t.applyConversation(messages)), prompt);
+    }
+
+    // Llama 3's template trims each message's content.
+    void llama3TrimsContent() {
+        const ChatTemplate t = detectChatTemplate("<|start_header_id|>", "<s>", "</s>");
+        QCOMPARE(QString::fromStdString(t.apply("  Hi there \n")),
+                 QString("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|>"
+                         "<|start_header_id|>assistant<|end_header_id|>\n\n"));
     }
 
     void messagesFromStoredJson() {

@@ -58,6 +58,35 @@ private Q_SLOTS:
         QCOMPARE(schemaOf(*migrated), schemaOf(*reference));
     }
 
+    // v6 rebuilds the labels table (to allow 'adjudicated'): every label of a
+    // v5 database comes through with its id, pair, choice, source, annotator and time.
+    void labelsSurviveTheV6Rebuild() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/v5.db").toStdString();
+        {
+            auto v5 = Database::openAtVersion(path, 5);
+            PreferenceStore store(*v5);
+            const int64_t pair = store.insertPair(samplePair("p"));
+            store.insertLabel({pair, std::nullopt, std::nullopt, "a", "human", "ann", 11});
+            store.insertLabel({pair, std::nullopt, std::nullopt, "tie", "import", "", 12});
+            v5->connection().exec("DELETE FROM labels WHERE id = 1");  // a gap in the ids
+            store.insertLabel({pair, std::nullopt, std::nullopt, "b", "task", "", 13});
+        }
+        auto db = Database::open(path);
+        SqliteStatement s(db->connection(), "SELECT id, pair_id, choice, source, annotator, created_ms FROM labels ORDER BY id");
+        QVERIFY(s.step());
+        QCOMPARE(s.int64(0), int64_t(2));
+        QCOMPARE(s.text(2), std::string("tie"));
+        QCOMPARE(s.text(3), std::string("import"));
+        QCOMPARE(s.int64(5), int64_t(12));
+        QVERIFY(s.step());
+        QCOMPARE(s.int64(0), int64_t(3));
+        QCOMPARE(s.text(3), std::string("task"));
+        QVERIFY(!s.step());
+        PreferenceStore(*db).insertAdjudication(1, "a", "rev", 14);  // now allowed
+        QCOMPARE(PreferenceStore(*db).countLabels("adjudicated"), int64_t(1));
+    }
+
     // Each database has its own identity (checkpoint folders are keyed by
     // it), made once and stable across openings.
     void identityIsMadeOnceAndDiffersAcrossDatabases() {

@@ -89,6 +89,19 @@ private Q_SLOTS:
         QCOMPARE(stored[0].responseA, std::string(" In forests and towns."));
         QCOMPARE(stored[0].responseB, std::string(" Go away."));
         QCOMPARE(stored[1].prompt, std::string("Standard?"));
+        // The dialogue's turns, for a chat model's template and conversational export.
+        QCOMPARE(stored[0].promptMessagesJson,
+                 std::string(R"([{"content":"Hi","role":"user"},{"content":"Hello!","role":"assistant"},)"
+                             R"({"content":"Where do foxes live?","role":"user"}])"));
+        QVERIFY(stored[1].promptMessagesJson.empty());
+        const QString conv = dir.path() + "/conv.jsonl";
+        QCOMPARE(exportPairsJsonl(*db, conv.toStdString(), std::nullopt, PairExportFormat::Conversational), int64_t(2));
+        const QList<QByteArray> exported = readAll(conv).split('\n');
+        QCOMPARE(exported[0], QByteArray(R"({"prompt":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"},)"
+                                         R"({"role":"user","content":"Where do foxes live?"}],"chosen":[{"role":"assistant",)"
+                                         R"("content":" In forests and towns."}],"rejected":[{"role":"assistant","content":" Go away."}]})"));
+        QCOMPARE(exported[1], QByteArray(R"({"prompt":[{"role":"user","content":"Standard?"}],"chosen":[{"role":"assistant",)"
+                                         R"("content":"Yes."}],"rejected":[{"role":"assistant","content":"No."}]})"));
     }
 
     void skipBadStoresOnlyGoodLines() {
@@ -169,7 +182,8 @@ private Q_SLOTS:
             R"("chosen": [{"role": "assistant", "content": "In forests."}], "rejected": [{"role": "assistant", "content": "Go away."}]})" "\n"
             R"({"prompt":"Name a red fruit.","prompt_id":"abc","chosen":[{"content":"Name a red fruit.","role":"user"},)"
             R"({"content":"An apple.","role":"assistant"}],"rejected":[{"content":"Name a red fruit.","role":"user"},)"
-            R"({"content":"A banana.","role":"assistant"}],"messages":[],"score_chosen":8.5,"score_rejected":3.0})" "\n"
+            R"({"content":"A banana.","role":"assistant"}],"messages":[{"content":"Name a red fruit.","role":"user"},)"
+            R"({"content":"An apple.","role":"assistant"}],"chosen_model":"m1","rejected_model":"m2","score_chosen":8.5,"score_rejected":3.0})" "\n"
             R"({"chosen": [{"role": "user", "content": "Grüße?"}, {"role": "assistant", "content": "🦊 Hallo"}], )"
             R"("rejected": [{"role": "user", "content": "Grüße?"}, {"role": "assistant", "content": "Nein."}]})" "\n";
         const QString in = write(dir, "conv.jsonl", rows);
@@ -204,6 +218,8 @@ private Q_SLOTS:
         QCOMPARE(flipped["chosen"].toArray().last().toObject()["content"].toString(), QString("A banana."));
         QCOMPARE(flipped["rejected"].toArray().last().toObject()["content"].toString(), QString("An apple."));
         QCOMPARE(flipped["score_chosen"].toDouble(), 3.0);
+        QCOMPARE(flipped["chosen_model"].toString(), QString("m2"));
+        QCOMPARE(flipped["messages"], flipped["chosen"]);
         QCOMPARE(flipped["prompt_id"].toString(), QString("abc"));
 
         // TRL's standard format: the prompt's plain text, the winner as chosen.
@@ -327,6 +343,13 @@ private Q_SLOTS:
         QVERIFY(b.errors[1].message.find("sampling_logprob") != std::string::npos);
         QCOMPARE(b.errors[2].line, int64_t(6));
         QCOMPARE(PreferenceStore(*db3).countPairs(), int64_t(0));
+        // Excel's byte-order mark, spaces around a number, and a row that
+        // leaves the optional log-probability off the end.
+        auto db4 = Database::open((dir.path() + "/t4.db").toStdString());
+        const ImportReport excel = importRatingsCsv(
+            *db4, write(dir, "excel.csv", "\xEF\xBB\xBFprompt, response ,rating,sampling_logprob\nq,r, 5 \nq,r2,+1.5,-0.5\n").toStdString());
+        QVERIFY2(excel.stored && excel.errors.empty(), excel.describe().c_str());
+        QCOMPARE(excel.ratingsStored, int64_t(2));
         try {
             importRatingsCsv(*db3, write(dir, "noheader.csv", "a,b\n1,2\n").toStdString());
             QFAIL("expected an error");
@@ -336,7 +359,8 @@ private Q_SLOTS:
     }
 
     // Every annotator's latest label goes out as a label file that imports back
-    // to the same labels; a judge's labels are named by the judge.
+    // to the same labels; a judge's labels and a reviewer's final label (here
+    // by ann2, who also annotated) are not an annotator's and stay out.
     void labelsExportRoundTrip() {
         QTemporaryDir dir;
         const QByteArray rows =
@@ -348,13 +372,23 @@ private Q_SLOTS:
         const QString out = dir.path() + "/out.jsonl";
         QCOMPARE(exportLabelsJsonl(*db, out.toStdString()), int64_t(3));
         QCOMPARE(readAll(out), rows);
-        // ann1 changes their mind on q (the latest label counts), and the task judge labels p.
-        PreferenceStore(*db).insertLabel({int64_t(2), std::nullopt, std::nullopt, "a", "human", "ann1", 1});
-        PreferenceStore(*db).insertLabel({int64_t(1), std::nullopt, std::nullopt, "b", "task", "", 2});
-        QCOMPARE(exportLabelsJsonl(*db, out.toStdString()), int64_t(4));
+        // ann1 changes their mind on q (the latest label counts), the task
+        // judge labels p, and ann2 as reviewer settles p for B.
+        PreferenceStore store(*db);
+        store.insertLabel({int64_t(2), std::nullopt, std::nullopt, "a", "human", "ann1", 1});
+        store.insertLabel({int64_t(1), std::nullopt, std::nullopt, "b", "task", "", 2});
+        store.insertAdjudication(1, "b", "ann2", 3);
+        QCOMPARE(exportLabelsJsonl(*db, out.toStdString()), int64_t(3));
         const QList<QByteArray> lines = readAll(out).split('\n');
-        QVERIFY(lines[2].contains(R"("annotator":"task","label":"b")"));
-        QVERIFY(lines[3].contains(R"("annotator":"ann1","label":"a")"));
+        QCOMPARE(lines[0], rows.split('\n')[0]);
+        QCOMPARE(lines[1], rows.split('\n')[1]);  // ann2's own label, not the final one
+        QVERIFY(lines[2].contains(R"("annotator":"ann1","label":"a")"));
+        // The final label is what training reads, even after a later label.
+        store.insertLabel({int64_t(1), std::nullopt, std::nullopt, "a", "human", "ann3", 4});
+        std::vector<LabeledPair> prefs;
+        store.forEachPreference(std::nullopt, [&](const LabeledPair& p) { prefs.push_back(p); });
+        QCOMPARE(prefs[0].choice, std::string("b"));
+        QCOMPARE(prefs[0].source, std::string("adjudicated"));
     }
 
     void missingFileIsAClearError() {

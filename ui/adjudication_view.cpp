@@ -171,7 +171,28 @@ void AdjudicationView::hideEvent(QHideEvent* event) {
     m_poll->stop();
 }
 
+namespace {
+
+bool sameRows(const QVector<Disagreement>& x, const QVector<Disagreement>& y) {
+    if (x.size() != y.size()) return false;
+    for (int i = 0; i < x.size(); ++i) {
+        if (x[i].pairId != y[i].pairId || x[i].labels != y[i].labels || x[i].finalChoice != y[i].finalChoice ||
+            x[i].reviewer != y[i].reviewer) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
 void AdjudicationView::showRows(const QVector<Disagreement>& rows) {
+    // The poll re-reads every two seconds: when nothing changed, the table,
+    // the selection and the reviewer's place in the responses stay as they are.
+    if (m_table->rowCount() > 0 && m_given.isEmpty() && sameRows(rows, m_rows)) {
+        Q_EMIT loaded();
+        return;
+    }
     const int selected = m_table->currentRow();
     const qint64 selectedPair = selected >= 0 && selected < m_rows.size() ? m_rows[selected].pairId : -1;
     m_rows = rows;
@@ -219,6 +240,7 @@ void AdjudicationView::showPair(int row) {
     const bool valid = row >= 0 && row < m_rows.size();
     for (QPushButton* b : m_buttons) b->setEnabled(valid);
     if (!valid) {
+        m_shownPair = -1;
         m_prompt->setText(tr("Select a pair to see both responses and every annotator's label."));
         m_labels->clear();
         m_responseA->clear();
@@ -226,6 +248,8 @@ void AdjudicationView::showPair(int row) {
         return;
     }
     const Disagreement& r = m_rows[row];
+    if (r.pairId == m_shownPair) return;  // the same pair: keep the reviewer's scroll position and selection
+    m_shownPair = r.pairId;
     m_prompt->setText(tr("<b>Prompt (pair %1):</b> %2").arg(r.pairId).arg(QString::fromStdString(r.prompt).toHtmlEscaped()));
     m_labels->setText(tr("<b>Labels:</b> %1").arg(labelsText(r, QStringLiteral(", ")).toHtmlEscaped()));
     m_responseA->setPlainText(QString::fromStdString(r.responseA));

@@ -59,6 +59,7 @@ private:
     bool m_waiting = false;
     QString m_reviewer;
     QVector<Disagreement> m_rows;
+    qint64 m_shownPair = -1;  // the pair whose texts are on screen
     // Final labels given here and not yet read back from the database.
     QHash<qint64, std::pair<std::string, QString>> m_given;  // pair -> (choice, what the table shows)
     QLabel* m_summary;

@@ -346,7 +346,8 @@ int runAgreementCommand(const QStringList& args) {
             for (const auto& [name, n] : perAnnotator) {
                 const KappaResult k = cohenKappa(withJudges, name, "judge:" + judge);
                 if (k.units == 0) continue;
-                std::printf("%s with the %s: kappa %s, agree on %.0f %% of %lld pairs\n", name.c_str(), judge.c_str(),
+                std::printf("%s with the %s: kappa %s, agree on %.0f %% of %lld pairs\n", name.c_str(),
+                            PreferenceStore::judgeDisplayName(judge).c_str(),
                             std::isnan(k.kappa) ? "undefined" : QByteArray::number(k.kappa, 'f', 4).constData(),
                             100.0 * k.observedAgreement, static_cast<long long>(k.units));
             }
@@ -397,7 +398,14 @@ int runAdjudicateCommand(const QStringList& args) {
             return 0;
         }
         std::optional<int64_t> run;
-        if (p.isSet("run")) run = p.value("run").toLongLong();
+        if (p.isSet("run")) {
+            bool numeric = false;
+            run = p.value("run").toLongLong(&numeric);
+            if (!numeric) {
+                std::fprintf(stderr, "preflab adjudicate: --run takes a run id, not '%s'\n", qPrintable(p.value("run")));
+                return 2;
+            }
+        }
         int64_t count = 0, open = 0;
         store.forEachDisagreement(run, [&](const Disagreement& d) {
             ++count;

@@ -15,6 +15,7 @@
 #include "ui/metric_plots.h"
 #include "preflab_version.h"
 
+#include <clocale>
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
@@ -87,6 +88,9 @@ int runGui(int argc, char** argv) {
     if (screenshot && !displayAvailable()) qputenv("QT_QPA_PLATFORM", "offscreen");
 
     QApplication app(argc, argv);
+    // Qt adopts the environment's locale; numbers in files and on the command
+    // line are read with the C library (strtod, stod), which must see "0.5".
+    std::setlocale(LC_NUMERIC, "C");
     QApplication::setApplicationName(QStringLiteral("PrefLab"));
     QApplication::setOrganizationName(QStringLiteral("PrefLab"));
     QApplication::setApplicationVersion(QStringLiteral(PREFLAB_VERSION));

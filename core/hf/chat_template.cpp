@@ -15,19 +15,31 @@ std::string ChatTemplate::describe() const {
     case ChatFormat::ChatMl: return "ChatML";
     case ChatFormat::Llama3: return "Llama 3";
     case ChatFormat::Llama2: return "Llama 2";
+    case ChatFormat::Mistral: return "Mistral";
     case ChatFormat::Zephyr: return "Zephyr";
     case ChatFormat::Plain: break;
     }
     return recognised ? "plain" : "plain (the model's chat template was not recognised)";
 }
 
+namespace {
+
+// Llama 3's template writes each message's content | trim.
+std::string trimmed(const std::string& s) {
+    const size_t b = s.find_first_not_of(" \t\n\r");
+    return b == std::string::npos ? std::string() : s.substr(b, s.find_last_not_of(" \t\n\r") - b + 1);
+}
+
+}  // namespace
+
 std::string ChatTemplate::apply(const std::string& m) const {
     switch (format) {
     case ChatFormat::ChatMl: return "<|im_start|>user\n" + m + "<|im_end|>\n<|im_start|>assistant\n";
     case ChatFormat::Llama3:
-        return "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n" + m +
+        return "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n" + trimmed(m) +
                "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
-    case ChatFormat::Llama2: return bos + "[INST] " + m + " [/INST]";
+    case ChatFormat::Llama2:
+    case ChatFormat::Mistral: return bos + "[INST] " + m + " [/INST]";
     case ChatFormat::Zephyr: return "<|user|>\n" + m + eos + "\n<|assistant|>\n";
     case ChatFormat::Plain: break;
     }
@@ -45,7 +57,7 @@ std::string ChatTemplate::applyConversation(const std::vector<ChatMessage>& mess
         out = "<|begin_of_text|>";
         for (const ChatMessage& m : messages) {
             out += "<|start_header_id|>" + (m.role == "tool" ? std::string("ipython") : m.role) + "<|end_header_id|>\n\n" +
-                   m.content + "<|eot_id|>";
+                   trimmed(m.content) + "<|eot_id|>";
         }
         return out + "<|start_header_id|>assistant<|end_header_id|>\n\n";
     case ChatFormat::Llama2: {
@@ -64,8 +76,23 @@ std::string ChatTemplate::applyConversation(const std::vector<ChatMessage>& mess
         }
         return out;
     }
+    case ChatFormat::Mistral: {
+        // Mistral's format: one BOS, "[INST] user [/INST]answer</s>", no
+        // system block (its v0.1 template refuses a system message; here it
+        // goes before the first user message, as later versions do).
+        std::string system;
+        out = bos;
+        for (const ChatMessage& m : messages) {
+            if (m.role == "system") system = m.content + "\n\n";
+            else if (m.role == "assistant") out += m.content + eos;
+            else out += "[INST] " + system + m.content + " [/INST]", system.clear();
+        }
+        return out;
+    }
     case ChatFormat::Zephyr:
-        for (const ChatMessage& m : messages) out += "<|" + m.role + "|>\n" + m.content + eos + "\n";
+        for (const ChatMessage& m : messages) {
+            if (m.role != "tool") out += "<|" + m.role + "|>\n" + m.content + eos + "\n";  // its template has no tool turn
+        }
         return out + "<|assistant|>\n";
     case ChatFormat::Plain: break;
     }
@@ -97,7 +124,7 @@ ChatTemplate detectChatTemplate(const std::string& jinja, const std::string& bos
     t.recognised = true;
     if (has("<|im_start|>")) t.format = ChatFormat::ChatMl;
     else if (has("<|start_header_id|>")) t.format = ChatFormat::Llama3;
-    else if (has("[INST]")) t.format = ChatFormat::Llama2;
+    else if (has("[INST]")) t.format = has("<<SYS>>") ? ChatFormat::Llama2 : ChatFormat::Mistral;
     else if (has("<|user|>") && has("<|assistant|>")) t.format = ChatFormat::Zephyr;
     else t.recognised = jinja.empty();
     return t;

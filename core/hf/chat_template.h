@@ -4,7 +4,8 @@
 // hand (PrefLab has no Jinja engine; these formats are fixed strings):
 //   ChatML  (Qwen2, SmolLM-Instruct):  <|im_start|>user\n…<|im_end|>\n<|im_start|>assistant\n
 //   Llama 3:  <|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n…<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n
-//   Llama 2:  <s>[INST] … [/INST]
+//   Llama 2:  <s>[INST] … [/INST]            (its template has a <<SYS>> block)
+//   Mistral:  <s>[INST] … [/INST]            (no <<SYS>>; answers follow [/INST] directly)
 //   Zephyr  (TinyLlama-Chat):  <|user|>\n…</s>\n<|assistant|>\n
 // Anything else (or no template) falls back to the plain format "…\n", and
 // describe() says so, so the user sees which format was used. Plain C++.
@@ -18,7 +19,7 @@ struct ChatMessage {
     std::string content;
 };
 
-enum class ChatFormat { Plain, ChatMl, Llama3, Llama2, Zephyr };
+enum class ChatFormat { Plain, ChatMl, Llama3, Llama2, Mistral, Zephyr };
 
 struct ChatTemplate {
     ChatFormat format = ChatFormat::Plain;

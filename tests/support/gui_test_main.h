@@ -4,6 +4,7 @@
 // names a platform explicitly (e.g. xcb, to watch a test).
 #include "support/test_main.h"
 
+#include <clocale>
 #include <QApplication>
 
 #define PREFLAB_GUI_TEST_MAIN(TestObject)                                                           \
@@ -11,6 +12,7 @@
         preflab::applyLibraryEnvironment(argc, argv);                                               \
         if (!qEnvironmentVariableIsSet("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen"); \
         QApplication app(argc, argv);                                                               \
+        std::setlocale(LC_NUMERIC, "C");                                                            \
         TestObject tc;                                                                              \
         QTEST_SET_MAIN_SOURCE_PATH                                                                  \
         return QTest::qExec(&tc, argc, argv);                                                       \

@@ -14,6 +14,8 @@
 #include "ui/metric_plots.h"
 #include "ui/run_panel.h"
 
+#include <QComboBox>
+#include <QLineEdit>
 #include <QSignalSpy>
 
 using namespace preflab;
@@ -91,6 +93,37 @@ private Q_SLOTS:
         QCOMPARE(queryText(b.db(), "SELECT l.choice" + where), want);
         QCOMPARE(queryText(b.db(), "SELECT l.source" + where), std::string("human"));
         QCOMPARE(queryText(b.db(), "SELECT l.annotator" + where), std::string("ada"));
+    }
+
+    // Annotators take turns without stopping the run: the footer's box
+    // switches the name, and the next label is stored under it.
+    void annotatorSwitchesDuringARun() {
+        Bench b("human");
+        QVERIFY(b.start());
+        QVERIFY(b.waitForPair());
+        const qint64 first = b.view()->currentPairIndex();
+        QTest::keyClick(b.view(), Qt::Key_1);
+        QVERIFY(QTest::qWaitFor([&] { return b.view()->currentPairIndex() >= 0; }, 60000));
+        auto* box = b.view()->findChild<QComboBox*>();
+        QVERIFY(box);
+        QSignalSpy switched(b.view(), &LabelingView::annotatorChanged);
+        box->setEditText("bea");
+        QTest::keyClick(box->lineEdit(), Qt::Key_Return);
+        QCOMPARE(switched.size(), 1);
+        QCOMPARE(b.view()->annotator(), QString("bea"));
+        const qint64 second = b.view()->currentPairIndex();
+        QVERIFY(second != first);
+        QTest::keyClick(b.view(), Qt::Key_2);  // the keys label again after the switch
+        QCOMPARE(b.view()->labeledCount(), 2);
+        QVERIFY(b.stopAndWait());
+        auto annotatorOf = [&](qint64 pair) {
+            return queryText(b.db(), "SELECT l.annotator FROM labels l JOIN pairs p ON p.id = l.pair_id WHERE p.run_index = " +
+                                         std::to_string(pair));
+        };
+        QCOMPARE(annotatorOf(first), std::string("ada"));
+        QCOMPARE(annotatorOf(second), std::string("bea"));
+        // The name is remembered for the next time.
+        QCOMPARE(box->findText("bea"), 0);
     }
 
     void undoTakesTheLabelBack() {

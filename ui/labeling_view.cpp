@@ -7,7 +7,10 @@
 #include <QDateTime>
 #include <QFontDatabase>
 #include <QGridLayout>
+#include <QComboBox>
 #include <QHBoxLayout>
+#include <QLineEdit>
+#include <QSignalBlocker>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QPushButton>
@@ -126,7 +129,30 @@ LabelingView::LabelingView(QWidget* parent)
     m_counter = new QLabel;
     m_counter->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
 
+    // The annotator, switchable at any time (also during a run): type a name
+    // or pick one; Enter or a pick applies it and hands the keys back to labeling.
+    m_annotatorBox = new QComboBox;
+    m_annotatorBox->setEditable(true);
+    m_annotatorBox->setInsertPolicy(QComboBox::NoInsert);
+    m_annotatorBox->setMinimumContentsLength(12);
+    m_annotatorBox->setToolTip(tr("Who is labeling: stored with every label from now on. Switch at any time, also "
+                                  "during a run."));
+    m_annotatorBox->lineEdit()->setPlaceholderText(tr("your name"));
+    auto applyAnnotator = [this] {
+        const QString name = m_annotatorBox->currentText().trimmed();
+        if (name != m_annotator) {
+            m_annotator = name;
+            Q_EMIT annotatorChanged(name);
+        }
+        setFocus();
+    };
+    connect(m_annotatorBox->lineEdit(), &QLineEdit::returnPressed, this, applyAnnotator);
+    connect(m_annotatorBox, &QComboBox::activated, this, applyAnnotator);
+
     auto* footer = new QHBoxLayout;
+    footer->addWidget(new QLabel(tr("Annotator:")));
+    footer->addWidget(m_annotatorBox);
+    footer->addSpacing(12);
     footer->addWidget(m_reveal, 1);
     footer->addWidget(m_counter);
 
@@ -190,6 +216,18 @@ QString LabelingView::rightText() const {
 qint64 LabelingView::currentPairIndex() const {
     const PairForJudging* p = m_state.current();
     return p ? p->pairIndex : -1;
+}
+
+void LabelingView::setAnnotator(const QString& name) {
+    m_annotator = name;
+    m_annotatorBox->setEditText(name);
+}
+
+void LabelingView::setAnnotatorProfiles(const QStringList& names) {
+    const QSignalBlocker block(m_annotatorBox);
+    m_annotatorBox->clear();
+    m_annotatorBox->addItems(names);
+    m_annotatorBox->setEditText(m_annotator);
 }
 
 bool LabelingView::personRun() const {

@@ -23,6 +23,7 @@
 #include <optional>
 
 class QButtonGroup;
+class QComboBox;
 class QLabel;
 class QPushButton;
 class QTextBrowser;
@@ -36,7 +37,12 @@ public:
 
     void setKeyBindings(const KeyBindings& keys);
     const KeyBindings& keyBindings() const { return m_keys; }
-    void setAnnotator(const QString& name) { m_annotator = name; }
+    // Who is labeling: stored with every label. The footer's annotator box
+    // switches it at any time, also during a run (annotatorChanged).
+    void setAnnotator(const QString& name);
+    QString annotator() const { return m_annotator; }
+    // The names offered in the annotator box (people who labeled here before).
+    void setAnnotatorProfiles(const QStringList& names);
     void setRevealOpinions(bool reveal) { m_revealOpinions = reveal; }
     void setMonospace(bool on);
     bool ratingMode() const { return m_ratingMode; }
@@ -78,6 +84,8 @@ Q_SIGNALS:
     // Ctrl+Z: the receiver answers with answerUndo() before returning.
     void undoRequested();
     void statusMessage(const QString& message);
+    // The person switched the annotator in the footer's box.
+    void annotatorChanged(const QString& name);
     void labeled(qint64 pairIndex);
 
 protected:
@@ -117,6 +125,7 @@ private:
     QMap<LabelAction, QPushButton*> m_buttons;
     QLabel* m_reveal;
     QLabel* m_counter;
+    QComboBox* m_annotatorBox;
     qint64 m_savedLabels = 0;
 };
 

@@ -126,6 +126,15 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     connect(m_panel, &RunPanel::stopRequested, this, &MainWindow::stopRequested);
     connect(m_panel, &RunPanel::openRunsRequested, this, [this] { m_tabs->setCurrentWidget(m_history); });
     connect(m_labeling, &LabelingView::statusMessage, this, [this](const QString& m) { statusBar()->showMessage(m, 4000); });
+    // Switching annotator in the labeling view (also mid-run): the next labels
+    // carry the new name; the data browser and adjudication follow.
+    connect(m_labeling, &LabelingView::annotatorChanged, this, [this](const QString& name) {
+        UiPreferences p = m_prefs;
+        p.annotator = name;
+        setPreferences(p);
+        statusBar()->showMessage(name.isEmpty() ? tr("Labels from now on carry no annotator name")
+                                                : tr("Labels from now on are stored as %1").arg(name), 4000);
+    });
 
     connect(m_plots, &MetricPlots::stepClicked, this, [this](qint64 step) {
         if (m_shownRun <= 0) return;
@@ -156,10 +165,19 @@ void MainWindow::updateTitle() {
     setWindowTitle(tr("PrefLab \u2014 %1").arg(QFileInfo(m_databasePath).fileName()));
 }
 
-void MainWindow::setPreferences(const UiPreferences& prefs) {
+void MainWindow::setPreferences(const UiPreferences& given) {
+    UiPreferences prefs = given;
+    // The dialog edits one name; the names used before are kept, newest first.
+    if (prefs.annotators.isEmpty()) prefs.annotators = m_prefs.annotators;
+    if (!prefs.annotator.isEmpty()) {
+        prefs.annotators.removeAll(prefs.annotator);
+        prefs.annotators.prepend(prefs.annotator);
+        while (prefs.annotators.size() > 20) prefs.annotators.removeLast();
+    }
     m_prefs = prefs;
     m_labeling->setKeyBindings(prefs.keys);
     m_labeling->setAnnotator(prefs.annotator);
+    m_labeling->setAnnotatorProfiles(prefs.annotators);
     m_labeling->setRevealOpinions(prefs.revealOpinions);
     m_labeling->setMonospace(prefs.monospace);
     m_data->setKeyBindings(prefs.keys);
@@ -309,6 +327,7 @@ void MainWindow::loadSettings(QSettings& s) {
     m_liveSplit->restoreState(s.value(QStringLiteral("window/live_split")).toByteArray());
     UiPreferences p;
     p.annotator = s.value(QStringLiteral("annotator")).toString();
+    p.annotators = s.value(QStringLiteral("annotators")).toStringList();
     p.revealOpinions = s.value(QStringLiteral("reveal_opinions"), true).toBool();
     p.monospace = s.value(QStringLiteral("monospace"), false).toBool();
     p.keys.load(s);
@@ -325,6 +344,7 @@ void MainWindow::saveSettings(QSettings& s) const {
     s.setValue(QStringLiteral("window/state"), saveState());
     s.setValue(QStringLiteral("window/live_split"), m_liveSplit->saveState());
     s.setValue(QStringLiteral("annotator"), m_prefs.annotator);
+    s.setValue(QStringLiteral("annotators"), m_prefs.annotators);
     s.setValue(QStringLiteral("reveal_opinions"), m_prefs.revealOpinions);
     s.setValue(QStringLiteral("monospace"), m_prefs.monospace);
     m_prefs.keys.save(s);

@@ -16,6 +16,7 @@ namespace preflab {
 
 struct UiPreferences {
     QString annotator;
+    QStringList annotators;  // everyone who labeled here before, newest first (the labeling view offers them)
     KeyBindings keys;
     bool revealOpinions = true;
     bool monospace = false;

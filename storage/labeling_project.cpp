@@ -2,6 +2,8 @@
 
 #include "storage/preference_store.h"
 
+#include <sqlite3.h>
+
 #include <cmath>
 
 namespace preflab {
@@ -32,6 +34,12 @@ bool LabelingProject::swappedFor(int64_t pairId, const std::string& annotator) {
 }
 
 std::optional<ProjectPair> LabelingProject::next(const std::string& annotator) {
+    std::vector<ProjectPair> one = nextPairs(annotator, 1);
+    if (one.empty()) return std::nullopt;
+    return one.front();
+}
+
+std::vector<ProjectPair> LabelingProject::nextPairs(const std::string& annotator, int limit) {
     SqliteStatement s(m_db.connection(),
                       std::string("SELECT pairs.id, p.text, ra.text, rb.text, ") + kAnnotatorsOfPair + " AS n FROM pairs "
                       "JOIN prompts p ON p.id = pairs.prompt_id "
@@ -39,16 +47,30 @@ std::optional<ProjectPair> LabelingProject::next(const std::string& annotator) {
                       "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND n < ?2 AND NOT EXISTS(SELECT 1 FROM labels m WHERE "
                       "m.pair_id = pairs.id AND m.annotator = ?3 AND m.source IN ('human', 'import')) "
                       // Pairs that others started first; then spread by a multiplicative hash of the id.
-                      "ORDER BY n DESC, (pairs.id * 2654435761) % 4294967296, pairs.id LIMIT 1");
-    s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap)).bind(3, annotator);
-    if (!s.step()) return std::nullopt;
-    ProjectPair p;
-    p.pairId = s.int64(0);
-    p.prompt = s.text(1);
-    p.swapped = swappedFor(p.pairId, annotator);
-    p.first = p.swapped ? s.text(3) : s.text(2);
-    p.second = p.swapped ? s.text(2) : s.text(3);
-    return p;
+                      "ORDER BY n DESC, (pairs.id * 2654435761) % 4294967296, pairs.id LIMIT ?4");
+    s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap)).bind(3, annotator).bind(4, static_cast<int64_t>(limit));
+    std::vector<ProjectPair> out;
+    while (s.step()) {
+        ProjectPair p;
+        p.pairId = s.int64(0);
+        p.prompt = s.text(1);
+        p.swapped = swappedFor(p.pairId, annotator);
+        p.first = p.swapped ? s.text(3) : s.text(2);
+        p.second = p.swapped ? s.text(2) : s.text(3);
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+bool LabelingProject::retract(int64_t pairId, const std::string& annotator, int64_t timeMs) {
+    Transaction tx(m_db.connection());
+    SqliteStatement s(m_db.connection(),
+                      "DELETE FROM labels WHERE pair_id = ? AND annotator = ? AND created_ms = ? AND source = 'human'");
+    s.bind(1, pairId).bind(2, annotator).bind(3, timeMs);
+    s.run();
+    const bool removed = sqlite3_changes(m_db.connection().handle()) > 0;
+    tx.commit();
+    return removed;
 }
 
 void LabelingProject::label(const ProjectPair& pair, const std::string& shownChoice, const std::string& annotator,

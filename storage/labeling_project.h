@@ -39,9 +39,13 @@ public:
     // The next pair for this annotator, or none when every pair they have not
     // labelled already has `overlap` annotators.
     std::optional<ProjectPair> next(const std::string& annotator);
+    // The next `limit` pairs in that order (a view holds a few ready to show).
+    std::vector<ProjectPair> nextPairs(const std::string& annotator, int limit);
     // Stores the annotator's label of the pair as shown ("a" is `first`):
     // mapped back to the pair's own a/b, committed before it returns.
     void label(const ProjectPair& pair, const std::string& shownChoice, const std::string& annotator, int64_t timeMs);
+    // Takes back the label given with label() (an undo); false when none matched.
+    bool retract(int64_t pairId, const std::string& annotator, int64_t timeMs);
 
     int64_t pairCount();                                // pairs in the project
     int64_t completeCount();                            // pairs with `overlap` annotators

@@ -4,6 +4,7 @@
 // emits, and closing the window mid-run keeps every acknowledged label.
 #include "app/gui/workbench.h"
 #include "storage/database.h"
+#include "storage/pair_files.h"
 #include "storage/sqlite_connection.h"
 #include "support/hf_fixtures.h"
 #include "support/session_fixture.h"
@@ -15,8 +16,11 @@
 #include "ui/run_panel.h"
 
 #include <QComboBox>
+#include <QFile>
 #include <QLineEdit>
 #include <QSignalSpy>
+
+#include <map>
 
 using namespace preflab;
 using namespace preflab::test;
@@ -124,6 +128,61 @@ private Q_SLOTS:
         QCOMPARE(annotatorOf(second), std::string("bea"));
         // The name is remembered for the next time.
         QCOMPARE(box->findText("bea"), 0);
+    }
+
+    // A labeling project in the window: stored pairs reach the labeling view
+    // with no run, each label is stored under the annotator on the pair's own
+    // side (through the annotator's and the view's left-right orders), undo
+    // takes it back, and when every pair has its annotators the view says so.
+    void labelingProjectWithoutARun() {
+        Bench b("human");
+        {
+            const QString file = b.dir.path() + "/pairs.jsonl";
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            for (int i = 1; i <= 3; ++i) {
+                f.write(QStringLiteral("{\"prompt\": \"P%1\", \"chosen\": \"good %1\", \"rejected\": \"bad %1\"}\n").arg(i).toUtf8());
+            }
+            f.close();
+            auto db = Database::open(b.db());
+            QVERIFY(importPairsJsonl(*db, file.toStdString()).stored);
+        }
+        b.view()->setAnnotator("ada");
+        QVERIFY(b.workbench->startProject(1));
+        QVERIFY(b.view()->inProject());
+        QVERIFY(b.waitForPair());
+        QSignalSpy saved(b.workbench->project(), &LabelingProjectSession::saved);
+        std::map<qint64, std::string> expected;
+        for (int i = 0; i < 3; ++i) {
+            QVERIFY(QTest::qWaitFor([&] { return b.view()->currentPairIndex() >= 0; }, 10000));
+            const qint64 pair = b.view()->currentPairIndex();
+            QVERIFY(!expected.count(pair));
+            // The pair's own side of the left response: "a" when it is the stored response_a.
+            const std::string left = b.view()->leftText().toStdString();
+            expected[pair] = left.rfind("good", 0) == 0 ? "a" : "b";  // import stores chosen ("good") as a
+            QTest::keyClick(b.view(), Qt::Key_1);
+            QVERIFY(QTest::qWaitFor([&] { return saved.size() == i + 1; }, 10000));
+            if (i == 0) {
+                // Undo: the label leaves the database and the pair comes back.
+                QTest::keyClick(b.view(), Qt::Key_Z, Qt::ControlModifier);
+                QCOMPARE(b.view()->currentPairIndex(), pair);
+                QVERIFY(QTest::qWaitFor([&] { return saved.last().at(0).toLongLong() == 0; }, 10000));
+                QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE annotator = 'ada'"), int64_t(0));
+                QTest::keyClick(b.view(), Qt::Key_1);
+                QVERIFY(QTest::qWaitFor([&] { return saved.last().at(0).toLongLong() == 1; }, 10000));
+                saved.clear();
+                saved.append(QList<QVariant>{qlonglong(1)});
+            }
+        }
+        QVERIFY(QTest::qWaitFor([&] { return b.view()->currentPairIndex() < 0; }, 10000));
+        for (const auto& [pair, choice] : expected) {
+            QCOMPARE(queryText(b.db(), "SELECT choice FROM labels WHERE annotator = 'ada' AND source = 'human' AND pair_id = " +
+                                           std::to_string(pair)),
+                     choice);
+        }
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE annotator = 'ada'"), int64_t(3));
+        b.workbench->stopProject();
+        QVERIFY(!b.view()->inProject());
     }
 
     void undoTakesTheLabelBack() {

@@ -244,6 +244,20 @@ void LabelingView::setActiveRun(const RunConfig& config) {
     updateCounter();
 }
 
+void LabelingView::setProject(int overlap) {
+    m_projectOverlap = overlap;
+    RunConfig project;
+    project.judge = "human";
+    project.annotator = m_annotator.toStdString();
+    m_savedLabels = 0;
+    setActiveRun(project);
+}
+
+void LabelingView::clearProject() {
+    m_projectOverlap = 0;
+    clearActiveRun();
+}
+
 void LabelingView::clearActiveRun() {
     m_run.reset();
     m_state.reset();
@@ -272,7 +286,11 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
         m_headRight->setText(tr("<b>B</b>"));
         m_left->clear();
         m_right->clear();
-        if (personRun) {
+        if (inProject()) {
+            m_title->setText(tr("Nothing left for %1 in the labeling project.").arg(m_annotator.toHtmlEscaped()));
+            m_prompt->setText(tr("Every pair you have not labeled already has %1 annotators. Switch the annotator below, "
+                                 "or stop the project in the Run menu.").arg(m_projectOverlap));
+        } else if (personRun) {
             m_title->setText(tr("Waiting for the model to generate the next pairs..."));
             m_prompt->setText(tr("Generating"));
         } else {
@@ -290,12 +308,18 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
     if (forLabeling) {
         m_headLeft->setText(tr("<b>A</b>"));
         m_headRight->setText(tr("<b>B</b>"));
-        m_title->setText(m_state.correcting() ? tr("Correcting pair #%1: the run already used your earlier label; the new one is "
-                                           "stored as the latest and is the one exports and the browser use.")
-                                            .arg(pair->pairIndex)
-                                      : tr("Pair #%1, sampled at step %2. Which response is better?")
-                                            .arg(pair->pairIndex)
-                                            .arg(pair->generatedAtStep));
+        if (inProject()) {
+            m_title->setText(tr("Labeling project (%1 annotators per pair): pair #%2. Which response is better?")
+                                 .arg(m_projectOverlap)
+                                 .arg(pair->pairIndex));
+        } else {
+            m_title->setText(m_state.correcting() ? tr("Correcting pair #%1: the run already used your earlier label; the new one is "
+                                               "stored as the latest and is the one exports and the browser use.")
+                                                .arg(pair->pairIndex)
+                                          : tr("Pair #%1, sampled at step %2. Which response is better?")
+                                                .arg(pair->pairIndex)
+                                                .arg(pair->generatedAtStep));
+        }
     } else {
         auto head = [](const QString& side, const std::optional<double>& gold) {
             return gold ? QObject::tr("<b>%1</b> &nbsp; true reward %2").arg(side, signedNumber(*gold))
@@ -408,7 +432,7 @@ void LabelingView::answerUndo(UndoResult result, const PairForJudging& pair) {
 void LabelingView::showReveal(const PairForJudging& p, const Judgement& j) {
     QString text = tr("Previous pair #%1: you chose <b>%2</b>").arg(p.pairIndex).arg(choiceText(j.choice));
     if (j.ratingA && j.ratingB) text += tr(" (ratings A %1, B %2)").arg(*j.ratingA).arg(*j.ratingB);
-    if (m_revealOpinions) {
+    if (m_revealOpinions && !inProject()) {  // a project's annotator sees no model's or judge's opinion
         const double beta = m_run ? m_run->beta : 0.0;
         const double ra = beta * (p.policyLogpA - p.refLogpA), rb = beta * (p.policyLogpB - p.refLogpB);
         text += tr(" &middot; model's implicit reward A %1, B %2").arg(signedNumber(ra), signedNumber(rb));

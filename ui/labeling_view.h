@@ -67,6 +67,11 @@ public Q_SLOTS:
     void showWatchedPair(const preflab::PairForJudging& pair);
     void setActiveRun(const preflab::RunConfig& config);  // a run started
     void clearActiveRun();                                 // the run ended
+    // A labeling project without training (overlap annotators per pair):
+    // the queue holds stored pairs, and no model's or judge's opinion is shown.
+    void setProject(int overlap);
+    void clearProject();
+    bool inProject() const { return m_projectOverlap > 0; }
     // Answer to labelGiven: the run no longer had the pair (a fallback judge took it).
     void refuseLabel(qint64 pairIndex);
     // Answer to undoRequested.
@@ -127,6 +132,7 @@ private:
     QLabel* m_counter;
     QComboBox* m_annotatorBox;
     qint64 m_savedLabels = 0;
+    int m_projectOverlap = 0;  // > 0: a labeling project is on
 };
 
 }  // namespace preflab

@@ -20,6 +20,7 @@
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -111,6 +112,17 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
         else Q_EMIT pauseRequested();
     });
     run->addAction(tr("S&top"), this, &MainWindow::stopRequested);
+    run->addSeparator();
+    run->addAction(tr("&Label stored pairs (no training)..."), this, [this] {
+        bool ok = false;
+        const int overlap = QInputDialog::getInt(this, tr("Labeling project"),
+                                                 tr("Each stored pair is shown until this many annotators have labeled it.\n"
+                                                    "Annotators see their own A/B order and nobody else's label.\n\n"
+                                                    "Annotators per pair:"),
+                                                 2, 1, 50, 1, &ok);
+        if (ok) Q_EMIT projectRequested(overlap);
+    });
+    run->addAction(tr("Stop the labeling project"), this, &MainWindow::projectStopRequested);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Labeling keys"), this, &MainWindow::showShortcuts);
     help->addAction(tr("&About PrefLab"), this, [this] {
@@ -159,6 +171,14 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     setPreferences(m_prefs);
     updateTitle();
     m_history->refresh();
+}
+
+QWidget* MainWindow::labelingTab() const {
+    return m_liveSplit;
+}
+
+void MainWindow::showProjectLayout(bool project) {
+    m_plots->setVisible(!project);
 }
 
 void MainWindow::updateTitle() {

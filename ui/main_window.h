@@ -42,6 +42,9 @@ public:
     MainWindow(DatabaseReader* reader, QString databasePath, QString dataDir, QWidget* parent = nullptr);
 
     LabelingView* labelingView() const { return m_labeling; }
+    QWidget* labelingTab() const;  // the "Label & watch" page
+    // A labeling project has no run to watch: the plots give the pair their room.
+    void showProjectLayout(bool project);
     MetricPlots* plots() const { return m_plots; }
     DataBrowser* dataBrowser() const { return m_data; }
     RunHistory* runHistory() const { return m_history; }
@@ -89,6 +92,9 @@ Q_SIGNALS:
     void pauseRequested();
     void resumeRequested();
     void stopRequested();
+    // Run → Label stored pairs: a labeling project with `overlap` annotators per pair.
+    void projectRequested(int overlap);
+    void projectStopRequested();
 
 protected:
     void closeEvent(QCloseEvent* event) override;

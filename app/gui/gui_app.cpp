@@ -7,6 +7,7 @@
 #include "storage/database.h"
 #include "ui/adjudication_view.h"
 #include "ui/agreement_view.h"
+#include "ui/labeling_view.h"
 #include "ui/method_frontiers.h"
 #include "ui/completions_view.h"
 #include "ui/main_window.h"
@@ -112,7 +113,8 @@ int runGui(int argc, char** argv) {
                  QStringLiteral("What --screenshot renders: live (the run's curves), compare (every run in the database "
                                 "overlaid against exact KL), completions (the run's responses across steps), frontiers "
                                 "(the method comparison in --comparison DIR; no run), agreement (the database's "
-                                "annotators; no run) or adjudication (the pairs they disagree on; no run)."),
+                                "annotators; no run), adjudication (the pairs they disagree on; no run) or project (a "
+                                "labeling project over the stored pairs; no run)."),
                  QStringLiteral("tab"), QStringLiteral("live")});
     p.addOption({QStringLiteral("comparison"),
                  QStringLiteral("Open the method comparison preflab-compare wrote into DIR (its --out) in its tab."),
@@ -174,6 +176,12 @@ int runGui(int argc, char** argv) {
             AgreementView* a = w->agreement();
             QObject::connect(a, &AgreementView::loaded, w, saveWindow, Qt::SingleShotConnection);
             w->showTab(a);
+            return app.exec();
+        }
+        if (p.value("screenshot-tab") == QLatin1String("project")) {
+            w->labelingView()->setAnnotator(QStringLiteral("screenshot"));
+            if (!wb->startProject(2)) return 1;
+            QObject::connect(wb->project(), &LabelingProjectSession::queueChanged, w, saveWindow, Qt::SingleShotConnection);
             return app.exec();
         }
         if (p.value("screenshot-tab") == QLatin1String("adjudication")) {

@@ -5,6 +5,8 @@
 #include "ui/data_browser.h"
 #include "ui/labeling_view.h"
 
+#include <QStatusBar>
+
 namespace preflab {
 
 Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObject* parent)
@@ -21,14 +23,22 @@ Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObjec
     connect(w, &MainWindow::pauseRequested, c, &RunController::pause);
     connect(w, &MainWindow::resumeRequested, c, &RunController::resume);
     connect(w, &MainWindow::stopRequested, c, &RunController::stop);
-    connect(labeling, &LabelingView::labelGiven, this, [c, labeling](const Judgement& j) {
+    // A person's labels go to the labeling project when one is on, else to the run.
+    connect(labeling, &LabelingView::labelGiven, this, [this, c, labeling](const Judgement& j) {
+        if (m_project) return m_project->label(j);
         if (!c->label(j)) labeling->refuseLabel(j.pairIndex);
     });
-    connect(labeling, &LabelingView::undoRequested, this, [c, labeling] {
+    connect(labeling, &LabelingView::undoRequested, this, [this, c, labeling] {
+        if (m_project) return m_project->undoLast();  // answered through undone()
         PairForJudging pair;
         const UndoResult result = c->undoLastLabel(&pair);
         labeling->answerUndo(result, pair);
     });
+    connect(labeling, &LabelingView::annotatorChanged, this, [this](const QString& name) {
+        if (m_project) m_project->setAnnotator(name);
+    });
+    connect(w, &MainWindow::projectRequested, this, &Workbench::startProject);
+    connect(w, &MainWindow::projectStopRequested, this, &Workbench::stopProject);
     connect(labeling, &LabelingView::correctionGiven, c, &RunController::correct);
     connect(w->dataBrowser(), &DataBrowser::relabelRequested, c, &RunController::relabel);
     connect(w->adjudication(), &AdjudicationView::adjudicateRequested, c, &RunController::adjudicate);
@@ -60,7 +70,43 @@ void Workbench::wireRun(TrainingWorker* worker) {
     connect(worker, &TrainingWorker::warningRaised, w, &MainWindow::showRunWarning);
 }
 
+bool Workbench::startProject(int overlap) {
+    MainWindow* w = m_window.get();
+    LabelingView* labeling = w->labelingView();
+    if (m_controller->hasActiveRun()) {
+        w->statusBar()->showMessage(tr("Stop the run first: a labeling project labels stored pairs without training."), 6000);
+        return false;
+    }
+    stopProject();
+    m_project = std::make_unique<LabelingProjectSession>(m_controller->databasePath(), overlap);
+    LabelingProjectSession* project = m_project.get();
+    connect(project, &LabelingProjectSession::queueChanged, labeling, &LabelingView::setLabelQueue);
+    connect(project, &LabelingProjectSession::saved, labeling, &LabelingView::setSavedLabels);
+    connect(project, &LabelingProjectSession::undone, labeling, [labeling](bool retracted, const PairForJudging& pair) {
+        labeling->answerUndo(retracted ? UndoResult::Retracted : UndoResult::Nothing, pair);
+    });
+    connect(project, &LabelingProjectSession::progress, w, [w, overlap](qint64 complete, qint64 total) {
+        w->statusBar()->showMessage(tr("Labeling project: %1 of %2 pairs have %3 annotators").arg(complete).arg(total).arg(overlap));
+    });
+    connect(project, &LabelingProjectSession::failed, w, &MainWindow::showWriteError);
+    labeling->setProject(overlap);
+    w->showProjectLayout(true);
+    project->setAnnotator(labeling->annotator());
+    w->showTab(w->labelingTab());
+    labeling->setFocus();
+    return true;
+}
+
+void Workbench::stopProject() {
+    if (!m_project) return;
+    m_project.reset();  // joins its thread after the writes queued
+    m_window->labelingView()->clearProject();
+    m_window->showProjectLayout(false);
+    m_window->statusBar()->clearMessage();
+}
+
 bool Workbench::startRun(const RunConfig& config) {
+    stopProject();
     if (config.model == "starter" && !m_controller->starterModelReady()) {
         Q_EMIT starterModelNeeded(config);
         return false;

@@ -4,6 +4,7 @@
 // wiring between them. The widgets know no run and the controller knows no
 // widget: this file is where a request from a widget becomes a call on the
 // controller, and where what a run does reaches the widgets. UI thread.
+#include "app/session/labeling_project_session.h"
 #include "app/session/run_controller.h"
 #include "storage/database_reader.h"
 #include "ui/main_window.h"
@@ -28,6 +29,11 @@ public:
     // the window) when refused, or when the starter model must be pretrained
     // first (starterModelNeeded).
     bool startRun(const RunConfig& config);
+    // A labeling project without training in the labeling view (refused
+    // while a run is active); a run's start ends it.
+    bool startProject(int overlap);
+    void stopProject();
+    LabelingProjectSession* project() const { return m_project.get(); }
 
 Q_SIGNALS:
     // A run needs the starter model, which is not pretrained yet.
@@ -39,6 +45,7 @@ private:
     std::unique_ptr<RunController> m_controller;
     std::unique_ptr<DatabaseReader> m_reader;
     std::unique_ptr<MainWindow> m_window;
+    std::unique_ptr<LabelingProjectSession> m_project;
 };
 
 }  // namespace preflab

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <map>
 #include <unordered_map>
 
 namespace preflab {
@@ -124,6 +125,11 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
     // pair: its id by a 64-bit hash of the texts (kept, not the texts, so
     // memory stays small for large files).
     std::unordered_map<uint64_t, int64_t> labelled;
+    // Each label-file pair's A and B votes: after the last row, the pair gets
+    // the annotators' majority as an unnamed import label (a tie without one),
+    // so training and export read the consensus (as readPairsJsonl does), not
+    // whichever annotator's row came last. Agreement ignores it: no annotator.
+    std::map<int64_t, std::pair<int, int>> votes;
     scanLines(path, report, [&](ParsedLine& line) {
         if (!report.errors.empty() && !skipBadLines) return;  // keep validating, store nothing
         PairRow& pair = line.pair;
@@ -147,6 +153,8 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
                 if (onPair) onPair(pair);
             }
             store.insertLabel({id, std::nullopt, std::nullopt, line.label, "import", line.annotator, now});
+            votes[id].first += line.label == "a";
+            votes[id].second += line.label == "b";
         } else {
             id = store.insertPair(pair);
             store.insertLabel({id, std::nullopt, std::nullopt, "a", "import", annotator, now});
@@ -164,6 +172,10 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
     if (!report.errors.empty() && !skipBadLines) {
         report.pairsStored = report.labelsStored = report.ratingsStored = 0;
         return report;  // the transaction rolls back
+    }
+    for (const auto& [id, v] : votes) {
+        const char* consensus = v.first > v.second ? "a" : v.second > v.first ? "b" : "tie";
+        store.insertLabel({id, std::nullopt, std::nullopt, consensus, "import", "", now});
     }
     tx.commit();
     report.stored = true;

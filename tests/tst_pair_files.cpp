@@ -391,6 +391,31 @@ private Q_SLOTS:
         QCOMPARE(prefs[0].source, std::string("adjudicated"));
     }
 
+    // A label file's pair trains on its annotators' majority (as when the file
+    // is read directly), not on whichever row came last; without a majority it
+    // is not a preference. The consensus is no annotator's label.
+    void labelFilesTrainOnTheMajority() {
+        QTemporaryDir dir;
+        const QByteArray rows =
+            R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann1","label":"a"})" "\n"
+            R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann2","label":"a"})" "\n"
+            R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann3","label":"skip"})" "\n"
+            R"({"prompt":"q","response_a":"u","response_b":"v","annotator":"ann1","label":"a"})" "\n"
+            R"({"prompt":"q","response_a":"u","response_b":"v","annotator":"ann2","label":"b"})" "\n";
+        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        const ImportReport r = importPairsJsonl(*db, write(dir, "labels.jsonl", rows).toStdString());
+        QCOMPARE(r.labelsStored, int64_t(5));
+        std::vector<LabeledPair> prefs;
+        PreferenceStore(*db).forEachPreference(std::nullopt, [&](const LabeledPair& p) { prefs.push_back(p); });
+        QCOMPARE(prefs.size(), size_t(1));
+        QCOMPARE(prefs[0].prompt, std::string("p"));
+        QCOMPARE(prefs[0].choice, std::string("a"));
+        std::vector<PairRow> fromFile;
+        readPairsJsonl((dir.path() + "/labels.jsonl").toStdString(), fromFile);
+        QCOMPARE(fromFile.size(), size_t(1));  // the same pair, read straight from the file
+        QCOMPARE(exportLabelsJsonl(*db, (dir.path() + "/out.jsonl").toStdString()), int64_t(5));
+    }
+
     void missingFileIsAClearError() {
         QTemporaryDir dir;
         auto db = Database::open((dir.path() + "/t.db").toStdString());

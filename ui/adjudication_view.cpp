@@ -1,5 +1,7 @@
 #include "ui/adjudication_view.h"
 
+#include "ui/polled_request.h"
+
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -10,7 +12,6 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QTableWidget>
-#include <QTimer>
 #include <QVBoxLayout>
 
 namespace preflab {
@@ -110,21 +111,11 @@ AdjudicationView::AdjudicationView(DatabaseReader* reader, QWidget* parent) : QW
         w->installEventFilter(this);
     }
 
+    m_poll = new PolledRequest(m_reader, [this] { return m_reader->loadDisagreements(m_run); }, this);
     connect(m_reader, &DatabaseReader::disagreementsLoaded, this, [this](quint64 request, const QVector<Disagreement>& rows) {
-        if (request != m_request) return;
-        m_waiting = false;
-        showRows(rows);
+        if (m_poll->accept(request)) showRows(rows);
     });
-    connect(m_reader, &DatabaseReader::failed, this, [this](quint64 request, const QString& message) {
-        if (request != m_request) return;
-        m_waiting = false;
-        m_summary->setText(message);
-    });
-    m_poll = new QTimer(this);
-    m_poll->setInterval(2000);
-    connect(m_poll, &QTimer::timeout, this, [this] {
-        if (!m_waiting) refresh();
-    });
+    connect(m_poll, &PolledRequest::failed, m_summary, &QLabel::setText);
 }
 
 bool AdjudicationView::takeKey(int key) {
@@ -157,8 +148,7 @@ void AdjudicationView::setReviewer(const QString& name) {
 }
 
 void AdjudicationView::refresh() {
-    m_waiting = true;
-    m_request = m_reader->loadDisagreements(m_run);
+    m_poll->refresh();
 }
 
 void AdjudicationView::showEvent(QShowEvent* event) {

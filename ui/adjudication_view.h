@@ -16,9 +16,10 @@ class QLabel;
 class QPlainTextEdit;
 class QPushButton;
 class QTableWidget;
-class QTimer;
 
 namespace preflab {
+
+class PolledRequest;
 
 class AdjudicationView : public QWidget {
     Q_OBJECT
@@ -55,8 +56,6 @@ private:
 
     DatabaseReader* m_reader;
     qint64 m_run = 0;
-    quint64 m_request = 0;
-    bool m_waiting = false;
     QString m_reviewer;
     QVector<Disagreement> m_rows;
     qint64 m_shownPair = -1;  // the pair whose texts are on screen
@@ -69,7 +68,7 @@ private:
     QPlainTextEdit* m_responseA;
     QPlainTextEdit* m_responseB;
     QList<QPushButton*> m_buttons;
-    QTimer* m_poll;
+    PolledRequest* m_poll;
 };
 
 }  // namespace preflab

@@ -1,13 +1,13 @@
 #include "ui/agreement_view.h"
 
 #include "core/judges/agreement.h"
+#include "ui/polled_request.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
 #include <QTableWidget>
-#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -44,21 +44,11 @@ AgreementView::AgreementView(DatabaseReader* reader, QWidget* parent) : QWidget(
     layout->addLayout(top);
     layout->addLayout(body, 1);
 
+    m_poll = new PolledRequest(m_reader, [this] { return m_reader->loadAnnotatorLabels(m_run); }, this);
     connect(m_reader, &DatabaseReader::annotatorLabelsLoaded, this, [this](quint64 request, const QVector<AnnotatorLabelRow>& rows) {
-        if (request != m_request) return;
-        m_waiting = false;
-        show(rows);
+        if (m_poll->accept(request)) show(rows);
     });
-    connect(m_reader, &DatabaseReader::failed, this, [this](quint64 request, const QString& message) {
-        if (request != m_request) return;
-        m_waiting = false;
-        m_summary->setText(message);
-    });
-    m_poll = new QTimer(this);
-    m_poll->setInterval(2000);
-    connect(m_poll, &QTimer::timeout, this, [this] {
-        if (!m_waiting) refresh();
-    });
+    connect(m_poll, &PolledRequest::failed, m_summary, &QLabel::setText);
 }
 
 void AgreementView::setRun(qint64 runId) {
@@ -67,8 +57,7 @@ void AgreementView::setRun(qint64 runId) {
 }
 
 void AgreementView::refresh() {
-    m_waiting = true;
-    m_request = m_reader->loadAnnotatorLabels(m_run);
+    m_poll->refresh();
 }
 
 void AgreementView::showEvent(QShowEvent* event) {

@@ -9,11 +9,12 @@
 #include <QWidget>
 
 class QCustomPlot;
-class QTimer;
 class QLabel;
 class QTableWidget;
 
 namespace preflab {
+
+class PolledRequest;
 
 class AgreementView : public QWidget {
     Q_OBJECT
@@ -44,14 +45,12 @@ private:
 
     DatabaseReader* m_reader;
     qint64 m_run = 0;
-    quint64 m_request = 0;
     QLabel* m_summary;
     QCustomPlot* m_plot;
     QTableWidget* m_table;
     QStringList m_annotators;
     QVector<double> m_kappa;  // row-major, annotators x annotators
-    QTimer* m_poll;
-    bool m_waiting = false;  // a request is out: the poll does not pile up more
+    PolledRequest* m_poll;
 };
 
 }  // namespace preflab

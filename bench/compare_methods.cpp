@@ -422,13 +422,15 @@ int main(int argc, char** argv) {
         ms << parts.join(QStringLiteral("; ")) << ".\n";
     }
     if (withPpo) {
-        ms << "\nPPO's reward model (" << rmSpec.pairs.size() << " task pairs sampled from the starter) reached held-out accuracy "
+        // The number of pairs it was trained on is fixed by the mode (a kept model was trained the same way).
+        ms << "\nPPO's reward model (" << (quick ? 600 : 2000) << " task pairs sampled from the starter) reached held-out accuracy "
            << QString::number(rm.heldOutAccuracy, 'f', 3) << " on " << rm.heldOutPairs << " pairs.\n";
     }
-    ms << "\n## Claims (orderings.json)\n\n| claim | reproduced | evidence |\n|---|---|---|\n";
+    ms << "\n## Claims (orderings.json)\n\n| claim | verdict | evidence |\n|---|---|---|\n";
     for (const Claim& c : judged) {
-        ms << "| " << QString::fromStdString(c.claim) << " | " << (!c.judged ? "not judged" : c.reproduced ? "yes" : "no") << " | "
-           << QString::fromStdString(c.evidence) << " |\n";
+        // The verdict, not reproduced yes/no: an interval across the line is inconclusive, not a refutation.
+        ms << "| " << QString::fromStdString(c.claim) << " (" << QString::fromStdString(c.source) << ") | "
+           << QString::fromStdString(c.verdict) << " | " << QString::fromStdString(c.evidence) << " |\n";
     }
     md.close();
 

@@ -1,7 +1,7 @@
 #include "bench/soak.h"
 
 #include "storage/data_paths.h"
-#include "storage/sqlite_connection.h"
+#include "storage/database.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -89,8 +89,9 @@ qint64 folderBytes(const QString& folder) {
 // from the run's own rows (a second, read-only connection; WAL lets it read
 // while the run writes).
 void readSteps(const std::string& db, int64_t from, Sample& s) {
-    SqliteConnection c(db, false);
-    SqliteStatement q(c, "SELECT count(*), coalesce(avg(value), 0), coalesce(max(step), ?1) FROM metrics "
+    auto conn = Database::open(db, Database::Mode::OpenExisting);
+    SqlConnection& c = conn->connection();
+    SqlStatement q(c, "SELECT count(*), coalesce(avg(value), 0), coalesce(max(step), ?1) FROM metrics "
                          "WHERE run_id = 1 AND name = 'time/step_seconds' AND step > ?1");
     q.bind(1, from);
     q.step();
@@ -98,7 +99,7 @@ void readSteps(const std::string& db, int64_t from, Sample& s) {
     s.stepSeconds = q.real(1);
     s.step = q.int64(2);
     if (steps == 0) return;
-    SqliteStatement t(c, "SELECT coalesce(sum(token_count), 0) FROM responses WHERE run_id = 1 AND step > ?1 AND step <= ?2");
+    SqlStatement t(c, "SELECT coalesce(sum(token_count), 0) FROM responses WHERE run_id = 1 AND step > ?1 AND step <= ?2");
     t.bind(1, from).bind(2, s.step);
     t.step();
     s.tokensPerStep = static_cast<double>(t.int64(0)) / steps;

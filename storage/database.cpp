@@ -1,6 +1,8 @@
 #include "storage/database.h"
 
+#include "storage/postgres_connection.h"
 #include "storage/schema_migrations.h"
+#include "storage/sqlite_connection.h"
 
 #include <sqlite3.h>
 
@@ -23,15 +25,42 @@ void checkFileIsSqlite(const std::string& path) {
     }
 }
 
-int userVersion(SqliteConnection& c) {
-    SqliteStatement s(c, "PRAGMA user_version");
+// SQLite keeps the schema version in the file header (user_version);
+// PostgreSQL in a one-row table that the first migration transaction creates.
+constexpr const char* kPostgresVersionTable = "preflab_schema_version";
+
+int userVersion(SqlConnection& c) {
+    if (c.dialect() == SqlDialect::Postgres) {
+        SqlStatement exists(c, std::string("SELECT to_regclass('") + kPostgresVersionTable + "') IS NOT NULL");
+        if (!exists.step() || exists.int64(0) == 0) return 0;
+        SqlStatement s(c, std::string("SELECT version FROM ") + kPostgresVersionTable);
+        return s.step() ? static_cast<int>(s.int64(0)) : 0;
+    }
+    SqlStatement s(c, "PRAGMA user_version");
     return s.step() ? static_cast<int>(s.int64(0)) : 0;
 }
 
-void checkIntegrity(SqliteConnection& c) {
+void setUserVersion(SqlConnection& c, int version) {
+    if (c.dialect() == SqlDialect::Postgres) {
+        c.exec(std::string("CREATE TABLE IF NOT EXISTS ") + kPostgresVersionTable + "(version BIGINT NOT NULL)");
+        c.exec(std::string("DELETE FROM ") + kPostgresVersionTable);
+        c.exec(std::string("INSERT INTO ") + kPostgresVersionTable + "(version) VALUES(" + std::to_string(version) + ")");
+        return;
+    }
+    c.exec("PRAGMA user_version = " + std::to_string(version));
+}
+
+void checkNewer(SqlConnection& c, int version) {
+    if (version > latestSchemaVersion()) {
+        throw StorageError(c.path() + ": made by a newer PrefLab (schema version " + std::to_string(version) +
+                           ", this build knows up to " + std::to_string(latestSchemaVersion()) + ")");
+    }
+}
+
+void checkIntegrity(SqlConnection& c) {
     std::string result;
     try {
-        SqliteStatement s(c, "PRAGMA quick_check");
+        SqlStatement s(c, "PRAGMA quick_check");
         while (s.step()) result += (result.empty() ? "" : "; ") + s.text(0);
     } catch (const StorageError& e) {
         // A database that cannot be read for lack of write access (WAL needs
@@ -48,19 +77,36 @@ void checkIntegrity(SqliteConnection& c) {
 
 }  // namespace
 
+std::unique_ptr<Database> Database::openPostgres(const std::string& url) {
+    std::unique_ptr<Database> db(new Database(std::make_unique<PostgresConnection>(url)));
+    const int version = userVersion(*db->m_conn);
+    checkNewer(*db->m_conn, version);
+    if (version == 0) {
+        SqlStatement s(*db->m_conn,
+                       "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+                       "AND table_name <> 'preflab_schema_version'");
+        if (s.step() && s.int64(0) > 0) {
+            throw StorageError(url + ": a PostgreSQL database that is not PrefLab's (its schema has tables but no "
+                                     "PrefLab schema version); it was left untouched");
+        }
+    }
+    db->migrateTo(latestSchemaVersion());
+    return db;
+}
+
 std::unique_ptr<Database> Database::open(const std::string& path, Mode mode) {
+    // A team's database is created by its administrator (createdb); both
+    // modes connect to it and create PrefLab's tables when it has none.
+    if (isPostgresUrl(path)) return openPostgres(path);
     const bool exists = std::filesystem::exists(path);
     if (!exists && mode == Mode::OpenExisting) throw StorageError(path + ": no such database");
     if (exists) checkFileIsSqlite(path);
     std::unique_ptr<Database> db(new Database(std::make_unique<SqliteConnection>(path, !exists)));
     checkIntegrity(*db->m_conn);
     const int version = userVersion(*db->m_conn);
-    if (version > latestSchemaVersion()) {
-        throw StorageError(path + ": made by a newer PrefLab (schema version " + std::to_string(version) +
-                           ", this build knows up to " + std::to_string(latestSchemaVersion()) + ")");
-    }
+    checkNewer(*db->m_conn, version);
     if (version == 0) {
-        SqliteStatement s(*db->m_conn, "SELECT count(*) FROM sqlite_master");
+        SqlStatement s(*db->m_conn, "SELECT count(*) FROM sqlite_master");
         if (s.step() && s.int64(0) > 0) {
             throw StorageError(path + ": an SQLite database that is not PrefLab's (it has tables but no PrefLab schema "
                                       "version); it was left untouched");
@@ -72,13 +118,15 @@ std::unique_ptr<Database> Database::open(const std::string& path, Mode mode) {
 }
 
 std::unique_ptr<Database> Database::openAtVersion(const std::string& path, int targetVersion) {
-    std::unique_ptr<Database> db(new Database(std::make_unique<SqliteConnection>(path, true)));
+    std::unique_ptr<Database> db(isPostgresUrl(path) ? new Database(std::make_unique<PostgresConnection>(path))
+                                                     : new Database(std::make_unique<SqliteConnection>(path, true)));
     db->configure();
     db->migrateTo(targetVersion);
     return db;
 }
 
 void Database::configure() {
+    if (dialect() == SqlDialect::Postgres) return;  // durable commits and foreign keys are the server's defaults
     m_conn->exec("PRAGMA journal_mode = WAL");
     // FULL: a commit is on disk when it returns, so an acknowledged label
     // survives a crash of the process or of the machine.
@@ -91,7 +139,7 @@ int Database::schemaVersion() {
 }
 
 std::string Database::identity() {
-    SqliteStatement s(*m_conn, "SELECT uuid FROM database_identity WHERE singleton = 1");
+    SqlStatement s(*m_conn, "SELECT uuid FROM database_identity WHERE singleton = 1");
     if (!s.step()) throw StorageError(path() + ": the database has no identity row (database_identity is empty)");
     return s.text(0);
 }
@@ -103,9 +151,14 @@ void Database::migrateTo(int target) {
     Transaction tx(*m_conn);
     const int from = userVersion(*m_conn);
     if (from >= target) return;
-    for (int v = from; v < target; ++v) m_conn->exec(schemaMigrations()[static_cast<size_t>(v)]);
-    m_conn->exec("PRAGMA user_version = " + std::to_string(target));
+    for (int v = from; v < target; ++v) m_conn->exec(schemaMigrations(dialect())[static_cast<size_t>(v)]);
+    setUserVersion(*m_conn, target);
     tx.commit();
+}
+
+std::string Database::transportDescription() const {
+    if (const auto* pg = dynamic_cast<const PostgresConnection*>(m_conn.get())) return pg->transportDescription();
+    return "a local file";
 }
 
 }  // namespace preflab

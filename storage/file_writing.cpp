@@ -1,6 +1,6 @@
 #include "storage/file_writing.h"
 
-#include "storage/sqlite_connection.h"
+#include "storage/sql_connection.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

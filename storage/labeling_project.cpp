@@ -2,7 +2,6 @@
 
 #include "storage/preference_store.h"
 
-#include <sqlite3.h>
 
 #include <cmath>
 
@@ -40,14 +39,18 @@ std::optional<ProjectPair> LabelingProject::next(const std::string& annotator) {
 }
 
 std::vector<ProjectPair> LabelingProject::nextPairs(const std::string& annotator, int limit) {
-    SqliteStatement s(m_db.connection(),
-                      std::string("SELECT pairs.id, p.text, ra.text, rb.text, ") + kAnnotatorsOfPair + " AS n FROM pairs "
-                      "JOIN prompts p ON p.id = pairs.prompt_id "
-                      "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
-                      "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND n < ?2 AND NOT EXISTS(SELECT 1 FROM labels m WHERE "
-                      "m.pair_id = pairs.id AND m.annotator = ?3 AND m.source IN ('human', 'import')) "
-                      // Pairs that others started first; then spread by a multiplicative hash of the id.
-                      "ORDER BY n DESC, (pairs.id * 2654435761) % 4294967296, pairs.id LIMIT ?4");
+    // The count is named in a subquery: PostgreSQL, unlike SQLite, does not
+    // let WHERE use a column alias.
+    SqlStatement s(m_db.connection(),
+                   std::string("SELECT id, prompt, a, b FROM (SELECT pairs.id AS id, p.text AS prompt, ra.text AS a, "
+                               "rb.text AS b, ") + kAnnotatorsOfPair + " AS n FROM pairs "
+                   "JOIN prompts p ON p.id = pairs.prompt_id "
+                   "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                   "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND NOT EXISTS(SELECT 1 FROM labels m WHERE "
+                   "m.pair_id = pairs.id AND m.annotator = ?3 AND m.source IN ('human', 'import'))) AS open_pairs "
+                   "WHERE n < ?2 "
+                   // Pairs that others started first; then spread by a multiplicative hash of the id.
+                   "ORDER BY n DESC, (id * 2654435761) % 4294967296, id LIMIT ?4");
     s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap)).bind(3, annotator).bind(4, static_cast<int64_t>(limit));
     std::vector<ProjectPair> out;
     while (s.step()) {
@@ -64,11 +67,11 @@ std::vector<ProjectPair> LabelingProject::nextPairs(const std::string& annotator
 
 bool LabelingProject::retract(int64_t pairId, const std::string& annotator, int64_t timeMs) {
     Transaction tx(m_db.connection());
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "DELETE FROM labels WHERE pair_id = ? AND annotator = ? AND created_ms = ? AND source = 'human'");
     s.bind(1, pairId).bind(2, annotator).bind(3, timeMs);
     s.run();
-    const bool removed = sqlite3_changes(m_db.connection().handle()) > 0;
+    const bool removed = m_db.connection().changes() > 0;
     tx.commit();
     return removed;
 }
@@ -83,20 +86,20 @@ void LabelingProject::label(const ProjectPair& pair, const std::string& shownCho
 }
 
 int64_t LabelingProject::pairCount() {
-    SqliteStatement s(m_db.connection(), "SELECT count(*) FROM pairs WHERE (?1 IS NULL OR run_id = ?1)");
+    SqlStatement s(m_db.connection(), "SELECT count(*) FROM pairs WHERE (?1 IS NULL OR run_id = ?1)");
     s.bind(1, m_run);
     return s.step() ? s.int64(0) : 0;
 }
 
 int64_t LabelingProject::completeCount() {
-    SqliteStatement s(m_db.connection(), std::string("SELECT count(*) FROM pairs WHERE (?1 IS NULL OR pairs.run_id = ?1) AND ") +
+    SqlStatement s(m_db.connection(), std::string("SELECT count(*) FROM pairs WHERE (?1 IS NULL OR pairs.run_id = ?1) AND ") +
                                              kAnnotatorsOfPair + " >= ?2");
     s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap));
     return s.step() ? s.int64(0) : 0;
 }
 
 int64_t LabelingProject::remainingFor(const std::string& annotator) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       std::string("SELECT count(*) FROM pairs WHERE (?1 IS NULL OR pairs.run_id = ?1) AND ") + kAnnotatorsOfPair +
                           " < ?2 AND NOT EXISTS(SELECT 1 FROM labels m WHERE m.pair_id = pairs.id AND m.annotator = ?3 "
                           "AND m.source IN ('human', 'import'))");
@@ -106,7 +109,7 @@ int64_t LabelingProject::remainingFor(const std::string& annotator) {
 
 std::vector<AnnotatorProgress> LabelingProject::progress() {
     std::vector<AnnotatorProgress> out;
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT l.annotator, count(DISTINCT l.pair_id), count(DISTINCT CASE WHEN l.choice = 'skip' THEN l.pair_id END), "
                       "max(l.created_ms) FROM labels l JOIN pairs ON pairs.id = l.pair_id "
                       "WHERE l.annotator <> '' AND l.source = 'human' AND (?1 IS NULL OR pairs.run_id = ?1) "
@@ -115,7 +118,7 @@ std::vector<AnnotatorProgress> LabelingProject::progress() {
     while (s.step()) out.push_back({s.text(0), s.int64(1), s.int64(2), std::nan(""), s.int64(3)});
     // Speed: labels per minute between the first and the last label of the
     // annotator's last hour (a break longer than that does not count).
-    SqliteStatement times(m_db.connection(),
+    SqlStatement times(m_db.connection(),
                           "SELECT count(*), min(l.created_ms), max(l.created_ms) FROM labels l JOIN pairs ON pairs.id = l.pair_id "
                           "WHERE l.annotator = ?2 AND l.source = 'human' AND l.created_ms >= ?3 AND (?1 IS NULL OR pairs.run_id = ?1)");
     for (AnnotatorProgress& a : out) {

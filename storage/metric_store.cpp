@@ -3,7 +3,7 @@
 namespace preflab {
 
 void MetricStore::insert(const std::vector<MetricRow>& rows) {
-    SqliteStatement s(m_db.connection(), "INSERT INTO metrics(run_id, step, name, value, created_ms) VALUES(?,?,?,?,?)");
+    SqlStatement s(m_db.connection(), "INSERT INTO metrics(run_id, step, name, value, created_ms) VALUES(?,?,?,?,?)");
     for (const MetricRow& r : rows) {
         s.bind(1, r.runId).bind(2, r.step).bind(3, r.name).bind(4, r.value).bind(5, r.createdMs);
         s.run();
@@ -11,7 +11,7 @@ void MetricStore::insert(const std::vector<MetricRow>& rows) {
 }
 
 std::vector<MetricRow> MetricStore::forRun(int64_t runId, const std::string& name) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT step, name, value, created_ms FROM metrics WHERE run_id = ?1 AND (?2 = '' OR name = ?2) "
                       "ORDER BY step, rowid");
     s.bind(1, runId).bind(2, name);
@@ -21,27 +21,30 @@ std::vector<MetricRow> MetricStore::forRun(int64_t runId, const std::string& nam
 }
 
 void MetricStore::insertCheckpoint(const CheckpointRow& r) {
-    SqliteStatement s(m_db.connection(),
-                      "INSERT OR REPLACE INTO checkpoints(run_id, step, path, metrics_json, created_ms) VALUES(?,?,?,?,?)");
+    SqlStatement s(m_db.connection(),
+                      "INSERT INTO checkpoints(run_id, step, path, metrics_json, created_ms) VALUES(?,?,?,?,?) "
+                      "ON CONFLICT(run_id, step) DO UPDATE SET path = excluded.path, metrics_json = excluded.metrics_json, "
+                      "created_ms = excluded.created_ms");
     s.bind(1, r.runId).bind(2, r.step).bind(3, r.path).bind(4, r.metricsJson).bind(5, r.createdMs);
     s.run();
 }
 
 void MetricStore::deleteCheckpoint(const CheckpointPrune& r) {
-    SqliteStatement s(m_db.connection(), "DELETE FROM checkpoints WHERE run_id = ? AND step = ?");
+    SqlStatement s(m_db.connection(), "DELETE FROM checkpoints WHERE run_id = ? AND step = ?");
     s.bind(1, r.runId).bind(2, r.step);
     s.run();
 }
 
 void MetricStore::insertEvent(const RunEventRow& r) {
-    SqliteStatement s(m_db.connection(),
-                      "INSERT OR IGNORE INTO run_events(run_id, step, kind, message, advice, created_ms) VALUES(?,?,?,?,?,?)");
+    SqlStatement s(m_db.connection(),
+                      "INSERT INTO run_events(run_id, step, kind, message, advice, created_ms) VALUES(?,?,?,?,?,?) "
+                      "ON CONFLICT DO NOTHING");
     s.bind(1, r.runId).bind(2, r.step).bind(3, r.kind).bind(4, r.message).bind(5, r.advice).bind(6, r.createdMs);
     s.run();
 }
 
 std::vector<RunEventRow> MetricStore::events(int64_t runId) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT step, kind, message, advice, created_ms FROM run_events WHERE run_id = ? ORDER BY step, id");
     s.bind(1, runId);
     std::vector<RunEventRow> out;
@@ -50,15 +53,16 @@ std::vector<RunEventRow> MetricStore::events(int64_t runId) {
 }
 
 void MetricStore::insertEvalSample(const EvalSampleRow& r) {
-    SqliteStatement s(m_db.connection(),
-                      "INSERT OR REPLACE INTO eval_samples(run_id, step, prompt_index, prompt, text, gold_reward) "
-                      "VALUES(?,?,?,?,?,?)");
+    SqlStatement s(m_db.connection(),
+                      "INSERT INTO eval_samples(run_id, step, prompt_index, prompt, text, gold_reward) VALUES(?,?,?,?,?,?) "
+                      "ON CONFLICT(run_id, step, prompt_index) DO UPDATE SET prompt = excluded.prompt, text = excluded.text, "
+                      "gold_reward = excluded.gold_reward");
     s.bind(1, r.runId).bind(2, r.step).bind(3, r.promptIndex).bind(4, r.prompt).bind(5, r.text).bind(6, r.goldReward);
     s.run();
 }
 
 std::vector<EvalSampleRow> MetricStore::evalSamples(int64_t runId) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT step, prompt_index, prompt, text, gold_reward FROM eval_samples WHERE run_id = ? "
                       "ORDER BY step, prompt_index");
     s.bind(1, runId);

@@ -18,7 +18,7 @@ LEFT JOIN labels l ON l.id = (SELECT max(id) FROM labels WHERE pair_id = p.id)
 
 // Appends the WHERE conditions; binds happen in the same order in bindFilter().
 std::string whereClause(const PairFilter& f, bool afterId) {
-    std::string w = " WHERE 1";
+    std::string w = " WHERE TRUE";
     if (afterId) w += " AND p.id > ?";
     if (f.runId) w += " AND p.run_id = ?";
     if (f.labelSource == "none") w += " AND l.id IS NULL";
@@ -28,7 +28,7 @@ std::string whereClause(const PairFilter& f, bool afterId) {
     return w;
 }
 
-int bindFilter(SqliteStatement& s, const PairFilter& f, int i) {
+int bindFilter(SqlStatement& s, const PairFilter& f, int i) {
     if (f.runId) s.bind(i++, *f.runId);
     if (!f.labelSource.empty() && f.labelSource != "none") s.bind(i++, f.labelSource);
     if (!f.choice.empty()) s.bind(i++, f.choice);
@@ -36,15 +36,15 @@ int bindFilter(SqliteStatement& s, const PairFilter& f, int i) {
     return i;
 }
 
-std::optional<int64_t> optInt(const SqliteStatement& s, int c) {
+std::optional<int64_t> optInt(const SqlStatement& s, int c) {
     return s.isNull(c) ? std::nullopt : std::optional<int64_t>(s.int64(c));
 }
 
-std::optional<double> optReal(const SqliteStatement& s, int c) {
+std::optional<double> optReal(const SqlStatement& s, int c) {
     return s.isNull(c) ? std::nullopt : std::optional<double>(s.real(c));
 }
 
-PairListRow readRow(const SqliteStatement& s) {
+PairListRow readRow(const SqlStatement& s) {
     PairListRow r;
     r.pairId = s.int64(0);
     r.runId = optInt(s, 1);
@@ -66,7 +66,7 @@ PairListRow readRow(const SqliteStatement& s) {
 }  // namespace
 
 std::vector<PairListRow> PairBrowserStore::page(const PairFilter& filter, int64_t afterPairId, int64_t limit) {
-    SqliteStatement s(m_db.connection(), std::string(kSelect) + whereClause(filter, true) + " ORDER BY p.id LIMIT ?");
+    SqlStatement s(m_db.connection(), std::string(kSelect) + whereClause(filter, true) + " ORDER BY p.id LIMIT ?");
     int i = 1;
     s.bind(i++, afterPairId);
     i = bindFilter(s, filter, i);
@@ -77,7 +77,7 @@ std::vector<PairListRow> PairBrowserStore::page(const PairFilter& filter, int64_
 }
 
 int64_t PairBrowserStore::count(const PairFilter& filter) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT count(*) FROM pairs p LEFT JOIN labels l ON l.id = (SELECT max(id) FROM labels WHERE "
                       "pair_id = p.id)" + whereClause(filter, false));
     bindFilter(s, filter, 1);
@@ -85,7 +85,7 @@ int64_t PairBrowserStore::count(const PairFilter& filter) {
 }
 
 std::optional<PairListRow> PairBrowserStore::find(int64_t pairId) {
-    SqliteStatement s(m_db.connection(), std::string(kSelect) + " WHERE p.id = ?");
+    SqlStatement s(m_db.connection(), std::string(kSelect) + " WHERE p.id = ?");
     s.bind(1, pairId);
     if (!s.step()) return std::nullopt;
     return readRow(s);

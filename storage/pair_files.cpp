@@ -118,7 +118,7 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
     // One transaction of many pages: a 64 MB page cache (the default is 2 MB)
     // keeps SQLite from reading back and rewriting the pages it just wrote
     // (measured: about a third of the import's time went to pread/pwrite).
-    db.connection().exec("PRAGMA cache_size = -65536");
+    if (db.dialect() == SqlDialect::Sqlite) db.connection().exec("PRAGMA cache_size = -65536");
     Transaction tx(db.connection());
     const int64_t now = nowMillis();
     // A label file's rows of one pair (the same three texts) merge into one

@@ -1,14 +1,13 @@
 #include "storage/preference_store.h"
 
-#include <sqlite3.h>
 
 namespace preflab {
 
 int64_t PreferenceStore::promptId(const std::string& text) {
     auto& c = m_db.connection();
-    SqliteStatement ins(c, "INSERT OR IGNORE INTO prompts(text) VALUES(?)");
+    SqlStatement ins(c, "INSERT INTO prompts(text) VALUES(?) ON CONFLICT DO NOTHING");
     ins.bind(1, text).run();
-    SqliteStatement sel(c, "SELECT id FROM prompts WHERE text = ?");
+    SqlStatement sel(c, "SELECT id FROM prompts WHERE text = ?");
     sel.bind(1, text);
     sel.step();
     return sel.int64(0);
@@ -16,7 +15,7 @@ int64_t PreferenceStore::promptId(const std::string& text) {
 
 int64_t PreferenceStore::insertResponse(int64_t prompt, const ResponseRow& r, std::optional<int64_t> runId) {
     auto& c = m_db.connection();
-    SqliteStatement s(c,
+    SqlStatement s(c,
                       "INSERT INTO responses(prompt_id, text, token_count, ended_with_eos, run_id, step, logprob, "
                       "sampling_logprob, ref_logprob, gold_reward) VALUES(?,?,?,?,?,?,?,?,?,?)");
     s.bind(1, prompt).bind(2, r.text).bind(3, r.tokenCount).bind(4, r.endedWithEos).bind(5, runId).bind(6, r.step);
@@ -30,14 +29,14 @@ int64_t PreferenceStore::insertPair(const PairRow& p) {
     const int64_t a = insertResponse(prompt, p.a, p.runId);
     const int64_t b = insertResponse(prompt, p.b, p.runId);
     auto& c = m_db.connection();
-    SqliteStatement s(c,
+    SqlStatement s(c,
                       "INSERT INTO pairs(run_id, run_index, prompt_id, response_a, response_b, source, created_ms) "
                       "VALUES(?,?,?,?,?,?,?)");
     s.bind(1, p.runId).bind(2, p.runIndex).bind(3, prompt).bind(4, a).bind(5, b).bind(6, p.source).bind(7, p.createdMs);
     s.run();
     const int64_t id = c.lastInsertId();
     if (!p.promptMessagesJson.empty()) {
-        SqliteStatement conv(c, "INSERT INTO conversations(pair_id, prompt_messages, source_row) VALUES(?,?,?)");
+        SqlStatement conv(c, "INSERT INTO conversations(pair_id, prompt_messages, source_row) VALUES(?,?,?)");
         conv.bind(1, id).bind(2, p.promptMessagesJson).bind(3, p.sourceRow);
         conv.run();
     }
@@ -48,7 +47,7 @@ int64_t PreferenceStore::insertRatedResponse(const std::string& prompt, const Re
                                              const std::string& source, const std::string& annotator, int64_t createdMs) {
     auto& c = m_db.connection();
     const int64_t responseId = insertResponse(promptId(prompt), response, std::nullopt);
-    SqliteStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)");
+    SqlStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)");
     s.bind(1, responseId).bind(2, value).bind(3, source).bind(4, annotator).bind(5, createdMs);
     s.run();
     return c.lastInsertId();
@@ -58,7 +57,7 @@ int64_t PreferenceStore::resolvePairId(std::optional<int64_t> pairId, std::optio
                                        std::optional<int64_t> runIndex, const char* what) {
     if (pairId) return *pairId;
     auto& c = m_db.connection();
-    SqliteStatement find(c, "SELECT id FROM pairs WHERE run_id = ? AND run_index = ?");
+    SqlStatement find(c, "SELECT id FROM pairs WHERE run_id = ? AND run_index = ?");
     find.bind(1, runId).bind(2, runIndex);
     if (!find.step()) {
         throw StorageError(c.path() + ": " + what + " for unknown pair " + std::to_string(runIndex.value_or(-1)) +
@@ -71,11 +70,11 @@ int64_t PreferenceStore::insertRating(const RatingRow& r) {
     auto& c = m_db.connection();
     if (r.side != "a" && r.side != "b") throw StorageError(c.path() + ": rating side must be 'a' or 'b', not '" + r.side + "'");
     const int64_t pairId = resolvePairId(r.pairId, r.runId, r.runIndex, "rating");
-    SqliteStatement find(c, r.side == "a" ? "SELECT response_a FROM pairs WHERE id = ?" : "SELECT response_b FROM pairs WHERE id = ?");
+    SqlStatement find(c, r.side == "a" ? "SELECT response_a FROM pairs WHERE id = ?" : "SELECT response_b FROM pairs WHERE id = ?");
     find.bind(1, pairId);
     if (!find.step()) throw StorageError(c.path() + ": rating for unknown pair id " + std::to_string(pairId));
     const int64_t responseId = find.int64(0);
-    SqliteStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)");
+    SqlStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)");
     s.bind(1, responseId).bind(2, r.value).bind(3, r.source).bind(4, r.annotator).bind(5, r.createdMs);
     s.run();
     return c.lastInsertId();
@@ -84,7 +83,7 @@ int64_t PreferenceStore::insertRating(const RatingRow& r) {
 int64_t PreferenceStore::insertLabel(const LabelRow& l) {
     auto& c = m_db.connection();
     const int64_t pairId = resolvePairId(l.pairId, l.runId, l.runIndex, "label");
-    SqliteStatement s(c, "INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES(?,?,?,?,?)");
+    SqlStatement s(c, "INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES(?,?,?,?,?)");
     s.bind(1, pairId).bind(2, l.choice).bind(3, l.source).bind(4, l.annotator).bind(5, l.createdMs);
     s.run();
     return c.lastInsertId();
@@ -93,18 +92,18 @@ int64_t PreferenceStore::insertLabel(const LabelRow& l) {
 int64_t PreferenceStore::retractLabel(const LabelRetraction& r) {
     auto& c = m_db.connection();
     const int64_t pairId = resolvePairId(std::nullopt, r.runId, r.runIndex, "label retraction");
-    SqliteStatement ratings(c, "DELETE FROM ratings WHERE source = 'human' AND annotator = ?1 AND created_ms = ?2 AND "
+    SqlStatement ratings(c, "DELETE FROM ratings WHERE source = 'human' AND annotator = ?1 AND created_ms = ?2 AND "
                                "response_id IN (SELECT response_a FROM pairs WHERE id = ?3 UNION SELECT response_b FROM pairs WHERE id = ?3)");
     ratings.bind(1, r.annotator).bind(2, r.createdMs).bind(3, pairId);
     ratings.run();
-    SqliteStatement labels(c, "DELETE FROM labels WHERE pair_id = ? AND source = 'human' AND annotator = ? AND created_ms = ?");
+    SqlStatement labels(c, "DELETE FROM labels WHERE pair_id = ? AND source = 'human' AND annotator = ? AND created_ms = ?");
     labels.bind(1, pairId).bind(2, r.annotator).bind(3, r.createdMs);
     labels.run();
-    return static_cast<int64_t>(sqlite3_changes(c.handle()));
+    return c.changes();
 }
 
 void PreferenceStore::markTrained(const TrainedMark& m) {
-    SqliteStatement s(m_db.connection(), "UPDATE pairs SET trained_step = ? WHERE run_id = ? AND run_index = ?");
+    SqlStatement s(m_db.connection(), "UPDATE pairs SET trained_step = ? WHERE run_id = ? AND run_index = ?");
     for (int64_t index : m.runIndices) {
         s.bind(1, m.step).bind(2, m.runId).bind(3, index);
         s.run();
@@ -112,12 +111,12 @@ void PreferenceStore::markTrained(const TrainedMark& m) {
 }
 
 int64_t PreferenceStore::countPairs() {
-    SqliteStatement s(m_db.connection(), "SELECT count(*) FROM pairs");
+    SqlStatement s(m_db.connection(), "SELECT count(*) FROM pairs");
     return s.step() ? s.int64(0) : 0;
 }
 
 int64_t PreferenceStore::countLabels(const std::string& source) {
-    SqliteStatement s(m_db.connection(), source.empty() ? "SELECT count(*) FROM labels"
+    SqlStatement s(m_db.connection(), source.empty() ? "SELECT count(*) FROM labels"
                                                         : "SELECT count(*) FROM labels WHERE source = ?");
     if (!source.empty()) s.bind(1, source);
     return s.step() ? s.int64(0) : 0;
@@ -125,7 +124,7 @@ int64_t PreferenceStore::countLabels(const std::string& source) {
 
 void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
                                         const std::function<void(const LabeledPair&)>& visit) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT p.text, ra.text, rb.text, l.choice, l.source, coalesce(cv.prompt_messages, ''), "
                       "coalesce(cv.source_row, '') FROM pairs "
                       "JOIN prompts p ON p.id = pairs.prompt_id "
@@ -141,7 +140,7 @@ void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
 
 void PreferenceStore::forEachLabelForExport(std::optional<int64_t> runId,
                                             const std::function<void(const ExportedLabel&)>& visit) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT p.text, ra.text, rb.text, l.annotator, l.choice FROM labels l JOIN pairs ON pairs.id = l.pair_id "
                       "JOIN prompts p ON p.id = pairs.prompt_id "
                       "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
@@ -154,7 +153,7 @@ void PreferenceStore::forEachLabelForExport(std::optional<int64_t> runId,
 
 void PreferenceStore::forEachRatingForExport(std::optional<int64_t> runId,
                                              const std::function<void(const ExportedRating&)>& visit) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT p.text, r.text, ra.value, r.sampling_logprob FROM responses r "
                       "JOIN prompts p ON p.id = r.prompt_id "
                       "JOIN ratings ra ON ra.id = (SELECT max(id) FROM ratings WHERE response_id = r.id) "
@@ -169,7 +168,7 @@ void PreferenceStore::forEachRatingForExport(std::optional<int64_t> runId,
 
 void PreferenceStore::forEachAnnotatorLabel(
     std::optional<int64_t> runId, const std::function<void(int64_t, const std::string&, const std::string&)>& visit) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT l.pair_id, l.annotator, l.choice FROM labels l JOIN pairs ON pairs.id = l.pair_id "
                       "WHERE l.annotator <> '' AND l.source IN ('human', 'import') AND (?1 IS NULL OR pairs.run_id = ?1) "
                       "AND l.id = (SELECT max(id) FROM labels m WHERE m.pair_id = l.pair_id AND m.annotator = l.annotator "
@@ -182,7 +181,7 @@ void PreferenceStore::forEachJudgeVerdict(
     std::optional<int64_t> runId, const std::function<void(int64_t, const std::string&, const std::string&)>& visit) {
     const char* labelledByPeople =
         "EXISTS(SELECT 1 FROM labels h WHERE h.pair_id = pairs.id AND h.annotator <> '' AND h.source IN ('human', 'import'))";
-    SqliteStatement stored(m_db.connection(),
+    SqlStatement stored(m_db.connection(),
                            std::string("SELECT l.pair_id, l.source, l.choice FROM labels l JOIN pairs ON pairs.id = l.pair_id "
                                        "WHERE l.source IN ('task', 'reward_model', 'self') AND (?1 IS NULL OR pairs.run_id = ?1) "
                                        "AND l.id = (SELECT max(id) FROM labels m WHERE m.pair_id = l.pair_id AND m.source = l.source) AND ") +
@@ -191,7 +190,7 @@ void PreferenceStore::forEachJudgeVerdict(
     while (stored.step()) {
         visit(stored.int64(0), stored.text(1), stored.text(2));
     }
-    SqliteStatement gold(m_db.connection(),
+    SqlStatement gold(m_db.connection(),
                          std::string("SELECT pairs.id, ra.gold_reward, rb.gold_reward FROM pairs "
                                      "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
                                      "WHERE ra.gold_reward IS NOT NULL AND rb.gold_reward IS NOT NULL AND (?1 IS NULL OR pairs.run_id = ?1) "
@@ -213,10 +212,10 @@ std::string PreferenceStore::judgeDisplayName(const std::string& judgeSource) {
 
 void PreferenceStore::forEachDisagreement(std::optional<int64_t> runId, const std::function<void(const Disagreement&)>& visit) {
     auto& c = m_db.connection();
-    SqliteStatement texts(c, "SELECT p.text, ra.text, rb.text FROM pairs JOIN prompts p ON p.id = pairs.prompt_id "
+    SqlStatement texts(c, "SELECT p.text, ra.text, rb.text FROM pairs JOIN prompts p ON p.id = pairs.prompt_id "
                              "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
                              "WHERE pairs.id = ?");
-    SqliteStatement adjudicated(c, "SELECT choice, annotator FROM labels WHERE pair_id = ? AND source = 'adjudicated' "
+    SqlStatement adjudicated(c, "SELECT choice, annotator FROM labels WHERE pair_id = ? AND source = 'adjudicated' "
                              "ORDER BY id DESC LIMIT 1");
     Disagreement current;
     auto finish = [&] {
@@ -257,7 +256,7 @@ void PreferenceStore::forEachDisagreement(std::optional<int64_t> runId, const st
 int64_t PreferenceStore::insertAdjudication(int64_t pairId, const std::string& choice, const std::string& reviewer,
                                             int64_t createdMs) {
     auto& c = m_db.connection();
-    SqliteStatement exists(c, "SELECT 1 FROM pairs WHERE id = ?");
+    SqlStatement exists(c, "SELECT 1 FROM pairs WHERE id = ?");
     exists.bind(1, pairId);
     if (!exists.step()) throw StorageError(c.path() + ": no pair " + std::to_string(pairId) + " to adjudicate");
     return insertLabel({pairId, std::nullopt, std::nullopt, choice, "adjudicated", reviewer, createdMs});
@@ -265,7 +264,7 @@ int64_t PreferenceStore::insertAdjudication(int64_t pairId, const std::string& c
 
 void PreferenceStore::forEachUntrainedHumanPreference(int64_t runId,
                                                       const std::function<void(int64_t, const LabeledPair&)>& visit) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT pairs.run_index, p.text, ra.text, rb.text, l.choice, l.source FROM pairs "
                       "JOIN prompts p ON p.id = pairs.prompt_id "
                       "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
@@ -277,7 +276,7 @@ void PreferenceStore::forEachUntrainedHumanPreference(int64_t runId,
 }
 
 int64_t PreferenceStore::forEachRating(std::optional<int64_t> runId, const std::function<void(const StoredRating&)>& visit) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT p.text, r.text, coalesce(r.ended_with_eos, 1), ra.value, r.sampling_logprob FROM responses r "
                       "JOIN prompts p ON p.id = r.prompt_id "
                       "JOIN ratings ra ON ra.id = (SELECT max(id) FROM ratings WHERE response_id = r.id) "

@@ -10,7 +10,7 @@ const std::vector<std::string>& RunStore::headlineMetrics() {
 
 int64_t RunStore::create(const RunRow& r) {
     auto& c = m_db.connection();
-    SqliteStatement s(c,
+    SqlStatement s(c,
                       "INSERT INTO runs(name, created_ms, config_json, seed, code_version, model, status, last_step) "
                       "VALUES(?,?,?,?,?,?,?,?)");
     s.bind(1, r.name).bind(2, r.createdMs).bind(3, r.configJson).bind(4, r.seed).bind(5, r.codeVersion);
@@ -22,7 +22,7 @@ int64_t RunStore::create(const RunRow& r) {
 namespace {
 const char* kRunColumns = "id, name, created_ms, config_json, seed, code_version, model, status, last_step, message";
 
-RunRow readRun(SqliteStatement& s) {
+RunRow readRun(SqlStatement& s) {
     RunRow r;
     r.id = s.int64(0);
     r.name = s.text(1);
@@ -39,7 +39,7 @@ RunRow readRun(SqliteStatement& s) {
 }  // namespace
 
 std::optional<RunRow> RunStore::find(int64_t id) {
-    SqliteStatement s(m_db.connection(), std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
+    SqlStatement s(m_db.connection(), std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?");
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
     return readRun(s);
@@ -47,11 +47,11 @@ std::optional<RunRow> RunStore::find(int64_t id) {
 
 std::vector<RunSummary> RunStore::list() {
     std::vector<RunSummary> out;
-    SqliteStatement s(m_db.connection(), std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id");
+    SqlStatement s(m_db.connection(), std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id");
     while (s.step()) out.push_back({readRun(s), {}, 0, 0});
-    SqliteStatement latest(m_db.connection(),
+    SqlStatement latest(m_db.connection(),
                            "SELECT value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step DESC, rowid DESC LIMIT 1");
-    SqliteStatement counts(m_db.connection(),
+    SqlStatement counts(m_db.connection(),
                            "SELECT (SELECT count(*) FROM pairs WHERE run_id = ?1), "
                            "(SELECT count(*) FROM labels JOIN pairs ON pairs.id = labels.pair_id WHERE pairs.run_id = ?1)");
     for (RunSummary& summary : out) {
@@ -71,13 +71,13 @@ std::vector<RunSummary> RunStore::list() {
 }
 
 void RunStore::update(const RunStatusUpdate& u) {
-    SqliteStatement s(m_db.connection(), "UPDATE runs SET status = ?, last_step = ?, message = ? WHERE id = ?");
+    SqlStatement s(m_db.connection(), "UPDATE runs SET status = ?, last_step = ?, message = ? WHERE id = ?");
     s.bind(1, u.status).bind(2, u.lastStep).bind(3, u.message).bind(4, u.runId);
     s.run();
 }
 
 std::optional<CheckpointRow> RunStore::latestCheckpoint(int64_t runId) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT step, path, metrics_json, created_ms FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1");
     s.bind(1, runId);
     if (!s.step()) return std::nullopt;
@@ -85,7 +85,7 @@ std::optional<CheckpointRow> RunStore::latestCheckpoint(int64_t runId) {
 }
 
 std::vector<CheckpointRow> RunStore::checkpoints(int64_t runId) {
-    SqliteStatement s(m_db.connection(),
+    SqlStatement s(m_db.connection(),
                       "SELECT step, path, metrics_json, created_ms FROM checkpoints WHERE run_id = ? ORDER BY step");
     s.bind(1, runId);
     std::vector<CheckpointRow> out;
@@ -94,7 +94,7 @@ std::vector<CheckpointRow> RunStore::checkpoints(int64_t runId) {
 }
 
 int64_t RunStore::nextPairIndex(int64_t runId) {
-    SqliteStatement s(m_db.connection(), "SELECT coalesce(max(run_index) + 1, 0) FROM pairs WHERE run_id = ?");
+    SqlStatement s(m_db.connection(), "SELECT coalesce(max(run_index) + 1, 0) FROM pairs WHERE run_id = ?");
     s.bind(1, runId);
     return s.step() ? s.int64(0) : 0;
 }

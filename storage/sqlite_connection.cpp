@@ -90,84 +90,58 @@ void SqliteConnection::exec(const std::string& sql) {
     }
 }
 
-int64_t SqliteConnection::lastInsertId() const {
+int64_t SqliteConnection::lastInsertId() {
     return sqlite3_last_insert_rowid(m_db);
 }
 
-SqliteStatement::SqliteStatement(SqliteConnection& db, const std::string& sql)
-    : m_db(db), m_stmt(db.takePrepared(sql)), m_sql(sql) {}
-
-SqliteStatement::~SqliteStatement() {
-    m_db.giveBack(std::move(m_sql), m_stmt);
+int64_t SqliteConnection::changes() {
+    return sqlite3_changes(m_db);
 }
 
-SqliteStatement& SqliteStatement::bind(int index, int64_t value) {
-    sqlite3_bind_int64(m_stmt, index, value);
-    return *this;
+void SqliteConnection::rollbackQuietly() noexcept {
+    sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-SqliteStatement& SqliteStatement::bind(int index, double value) {
-    sqlite3_bind_double(m_stmt, index, value);
-    return *this;
-}
+class SqliteStatement final : public StatementBackend {
+public:
+    SqliteStatement(SqliteConnection& db, const std::string& sql) : m_db(db), m_stmt(db.takePrepared(sql)), m_sql(sql) {}
+    ~SqliteStatement() override { m_db.giveBack(std::move(m_sql), m_stmt); }
 
-SqliteStatement& SqliteStatement::bind(int index, const std::string& value) {
-    sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-    return *this;
-}
-
-SqliteStatement& SqliteStatement::bindNull(int index) {
-    sqlite3_bind_null(m_stmt, index);
-    return *this;
-}
-
-bool SqliteStatement::step() {
-    const int rc = sqlite3_step(m_stmt);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    m_db.fail("write or query failed", rc);
-}
-
-void SqliteStatement::run() {
-    while (step()) {
+    void bind(int index, int64_t value) override { sqlite3_bind_int64(m_stmt, index, value); }
+    void bind(int index, double value) override { sqlite3_bind_double(m_stmt, index, value); }
+    void bind(int index, const std::string& value) override {
+        sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
     }
-    reset();
-}
+    void bindNull(int index, SqlType) override { sqlite3_bind_null(m_stmt, index); }
 
-void SqliteStatement::reset() {
-    sqlite3_reset(m_stmt);
-    sqlite3_clear_bindings(m_stmt);
-}
+    bool step() override {
+        const int rc = sqlite3_step(m_stmt);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        m_db.fail("write or query failed", rc);
+    }
+    void reset() override {
+        sqlite3_reset(m_stmt);
+        sqlite3_clear_bindings(m_stmt);
+    }
 
-int64_t SqliteStatement::int64(int column) const {
-    return sqlite3_column_int64(m_stmt, column);
-}
+    int64_t int64(int column) const override { return sqlite3_column_int64(m_stmt, column); }
+    double real(int column) const override { return sqlite3_column_double(m_stmt, column); }
+    std::string text(int column) const override {
+        const unsigned char* t = sqlite3_column_text(m_stmt, column);
+        return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(m_stmt, column)))
+                 : std::string();
+    }
+    bool isNull(int column) const override { return sqlite3_column_type(m_stmt, column) == SQLITE_NULL; }
 
-double SqliteStatement::real(int column) const {
-    return sqlite3_column_double(m_stmt, column);
-}
+private:
+    SqliteConnection& m_db;
+    sqlite3_stmt* m_stmt = nullptr;
+    std::string m_sql;
+};
 
-std::string SqliteStatement::text(int column) const {
-    const unsigned char* t = sqlite3_column_text(m_stmt, column);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(m_stmt, column)))
-             : std::string();
-}
-
-bool SqliteStatement::isNull(int column) const {
-    return sqlite3_column_type(m_stmt, column) == SQLITE_NULL;
-}
-
-Transaction::Transaction(SqliteConnection& db) : m_db(db) {
-    m_db.exec("BEGIN IMMEDIATE");
-}
-
-Transaction::~Transaction() {
-    if (!m_done) sqlite3_exec(m_db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-}
-
-void Transaction::commit() {
-    m_db.exec("COMMIT");
-    m_done = true;
+std::unique_ptr<StatementBackend> SqliteConnection::prepare(const std::string& sql) {
+    return std::make_unique<SqliteStatement>(*this, sql);
 }
 
 }  // namespace preflab

@@ -13,6 +13,8 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 
+#include "support/test_database.h"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -112,7 +114,7 @@ private Q_SLOTS:
                     "\"Nowhere.\", \"annotator\": \"z\", \"label\": \"skip\"}\n");
             f.write("{\"prompt\": \"p\", \"response_a\": \"r\", \"response_b\": \"s\", \"annotator\": \"z\", \"label\": \"maybe\"}\n");
         }
-        const std::string db = (dir.path() + "/team.db").toStdString();
+        const std::string db = test::testDatabase(dir, "team");
         {
             auto d = Database::open(db);
             const ImportReport r = importPairsJsonl(*d, path.toStdString(), true);
@@ -145,7 +147,7 @@ private Q_SLOTS:
     // own (self) label b on one pair x called a: p_o = 0, p_e = 0, kappa 0.
     void annotatorsAgainstJudges() {
         QTemporaryDir dir;
-        const std::string db = (dir.path() + "/run.db").toStdString();
+        const std::string db = test::testDatabase(dir, "run");
         {
             auto d = Database::open(db);
             PreferenceStore store(*d);
@@ -199,7 +201,7 @@ private Q_SLOTS:
                                        "\"annotator\": \"%2\", \"label\": \"%3\"}\n").arg(r[0], r[1], r[2]).toUtf8());
             }
         }
-        const std::string db = (dir.path() + "/team.db").toStdString();
+        const std::string db = test::testDatabase(dir, "team");
         const QJsonObject before = [&] {
             auto d = Database::open(db);
             [&] { QVERIFY(importPairsJsonl(*d, path.toStdString()).stored); }();
@@ -296,7 +298,7 @@ private Q_SLOTS:
             }
             for (const QJsonArray& r : rows) matrix.append(r);
         }
-        const std::string db = (tmp.path() + "/team.db").toStdString();
+        const std::string db = test::testDatabase(tmp, "team");
         {
             auto d = Database::open(db);
             QVERIFY(importPairsJsonl(*d, path.toStdString()).stored);

@@ -86,7 +86,7 @@ QStringList offlineArgs(const QTemporaryDir& dir, const std::string& model, cons
 std::map<int64_t, double> lossByStep(const std::string& db) {
     std::map<int64_t, double> out;
     auto d = Database::open(db);
-    SqliteStatement s(d->connection(), "SELECT step, value FROM metrics WHERE run_id = 1 AND name = 'loss'");
+    SqlStatement s(d->connection(), "SELECT step, value FROM metrics WHERE run_id = 1 AND name = 'loss'");
     while (s.step()) out[s.int64(0)] = s.real(1);
     return out;
 }

@@ -3,6 +3,7 @@
 #include "storage/metric_store.h"
 #include "storage/run_store.h"
 #include "storage/schema_migrations.h"
+#include "storage/sqlite_connection.h"
 #include "support/test_main.h"
 
 #include <QFile>
@@ -15,7 +16,7 @@ namespace {
 
 std::string schemaOf(Database& db) {
     std::string out;
-    SqliteStatement s(db.connection(), "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name");
+    SqlStatement s(db.connection(), "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name");
     while (s.step()) out += s.text(0) + ";\n";
     return out;
 }
@@ -73,7 +74,7 @@ private Q_SLOTS:
             store.insertLabel({pair, std::nullopt, std::nullopt, "b", "task", "", 13});
         }
         auto db = Database::open(path);
-        SqliteStatement s(db->connection(), "SELECT id, pair_id, choice, source, annotator, created_ms FROM labels ORDER BY id");
+        SqlStatement s(db->connection(), "SELECT id, pair_id, choice, source, annotator, created_ms FROM labels ORDER BY id");
         QVERIFY(s.step());
         QCOMPARE(s.int64(0), int64_t(2));
         QCOMPARE(s.text(2), std::string("tie"));
@@ -135,10 +136,10 @@ private Q_SLOTS:
     void pragmas() {
         QTemporaryDir dir;
         auto db = Database::open((dir.path() + "/p.db").toStdString());
-        SqliteStatement jm(db->connection(), "PRAGMA journal_mode");
+        SqlStatement jm(db->connection(), "PRAGMA journal_mode");
         QVERIFY(jm.step());
         QCOMPARE(jm.text(0), std::string("wal"));
-        SqliteStatement fk(db->connection(), "PRAGMA foreign_keys");
+        SqlStatement fk(db->connection(), "PRAGMA foreign_keys");
         QVERIFY(fk.step());
         QCOMPARE(fk.int64(0), int64_t(1));
         // Foreign keys are enforced: a label for a missing pair is refused.
@@ -226,7 +227,7 @@ private Q_SLOTS:
         auto db = Database::open((dir.path() + "/full.db").toStdString());
         PreferenceStore store(*db);
         store.insertPair(samplePair("kept"));
-        SqliteStatement pc(db->connection(), "PRAGMA page_count");
+        SqlStatement pc(db->connection(), "PRAGMA page_count");
         pc.step();
         db->connection().exec("PRAGMA max_page_count = " + std::to_string(pc.int64(0) + 2));
         try {

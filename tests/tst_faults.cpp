@@ -334,7 +334,7 @@ private Q_SLOTS:
         auto steps = [&] {
             QStringList out;
             auto d = Database::open(dbPath(dir));
-            SqliteStatement s(d->connection(), "SELECT step, path FROM checkpoints ORDER BY step");
+            SqlStatement s(d->connection(), "SELECT step, path FROM checkpoints ORDER BY step");
             while (s.step()) {
                 out << QString::number(s.int64(0));
                 if (!QFile::exists(QString::fromStdString(s.text(1)))) out << "missing";
@@ -425,7 +425,7 @@ private Q_SLOTS:
             // No checkpoint row names a file that is gone (old ones are pruned rows first).
             {
                 auto d = Database::open(db);
-                SqliteStatement paths(d->connection(), "SELECT path FROM checkpoints");
+                SqlStatement paths(d->connection(), "SELECT path FROM checkpoints");
                 while (paths.step()) QVERIFY2(QFile::exists(QString::fromStdString(paths.text(0))), paths.text(0).c_str());
             }
             // Each checkpoint row's file is complete: it loads.

@@ -11,6 +11,8 @@
 
 #include <QTemporaryDir>
 
+#include "support/test_database.h"
+
 using namespace preflab;
 
 namespace {
@@ -112,7 +114,7 @@ private Q_SLOTS:
 
     void ratingRowsAreStored() {
         QTemporaryDir dir;
-        const std::string path = (dir.path() + "/r.db").toStdString();
+        const std::string path = test::testDatabase(dir, "r");
         int64_t runId = 0;
         {
             auto db = Database::open(path);
@@ -137,9 +139,9 @@ private Q_SLOTS:
         StorageWriter failing(path, [&](const std::string& e) { error = e; });
         failing.enqueue(RatingRow{std::nullopt, runId, 42, "a", 1.0, "human", "ada", 8});
         QVERIFY(!failing.flush());
-        QVERIFY2(error.find("r.db") != std::string::npos && error.find("42") != std::string::npos, error.c_str());
+        QVERIFY2(error.find(path) != std::string::npos && error.find("42") != std::string::npos, error.c_str());
         auto db = Database::open(path);
-        SqliteStatement s(db->connection(),
+        SqlStatement s(db->connection(),
                           "SELECT r.value, r.annotator FROM ratings r JOIN pairs p ON p.response_b = r.response_id");
         QVERIFY(s.step());
         QCOMPARE(s.real(0), 5.0);

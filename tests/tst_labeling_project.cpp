@@ -11,6 +11,8 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
+#include "support/test_database.h"
+
 #include <cmath>
 #include <set>
 
@@ -27,7 +29,7 @@ std::string fivePairs(const QTemporaryDir& dir) {
         f.write(QStringLiteral("{\"prompt\": \"P%1\", \"chosen\": \"good %1\", \"rejected\": \"bad %1\"}\n").arg(i).toUtf8());
     }
     f.close();
-    const std::string db = (dir.path() + "/project.db").toStdString();
+    const std::string db = test::testDatabase(dir, "project");
     auto d = Database::open(db);
     importPairsJsonl(*d, file.toStdString());
     return db;
@@ -35,7 +37,7 @@ std::string fivePairs(const QTemporaryDir& dir) {
 
 // The label `annotator` stored last for the pair.
 std::string storedLabel(Database& db, int64_t pair, const std::string& annotator) {
-    SqliteStatement s(db.connection(), "SELECT choice FROM labels WHERE pair_id = ? AND annotator = ? ORDER BY id DESC LIMIT 1");
+    SqlStatement s(db.connection(), "SELECT choice FROM labels WHERE pair_id = ? AND annotator = ? ORDER BY id DESC LIMIT 1");
     s.bind(1, pair).bind(2, annotator);
     return s.step() ? s.text(0) : std::string();
 }

@@ -9,6 +9,8 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 
+#include "support/test_database.h"
+
 using namespace preflab;
 
 namespace {
@@ -45,7 +47,7 @@ private Q_SLOTS:
     void badLinesAreReportedAndNothingStored() {
         QTemporaryDir dir;
         const QString path = write(dir, "mixed.jsonl", kMixed);
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         const ImportReport r = importPairsJsonl(*db, path.toStdString());
         QVERIFY(!r.stored);
         QCOMPARE(r.pairsStored, int64_t(0));
@@ -72,7 +74,7 @@ private Q_SLOTS:
             "{\"chosen\": \"\\n\\nHuman: A\\n\\nAssistant: x\", \"rejected\": \"\\n\\nHuman: B\\n\\nAssistant: y\"}\n"
             "{\"chosen\": \"no turns here\", \"rejected\": \"none\"}\n";
         const QString path = write(dir, "hh.jsonl", rows);
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         const ImportReport r = importPairsJsonl(*db, path.toStdString(), true);
         QVERIFY(r.stored);
         QCOMPARE(r.pairsStored, int64_t(2));
@@ -107,7 +109,7 @@ private Q_SLOTS:
     void skipBadStoresOnlyGoodLines() {
         QTemporaryDir dir;
         const QString path = write(dir, "mixed.jsonl", kMixed);
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         const ImportReport r = importPairsJsonl(*db, path.toStdString(), true, "importer");
         QVERIFY(r.stored);
         QCOMPARE(r.pairsStored, int64_t(2));
@@ -139,7 +141,7 @@ private Q_SLOTS:
         const QString path = write(dir, "bad.jsonl",
                                    "{\"prompt\": \"caf\xC3\xA9\", \"chosen\": \"5 \xE2\x82\xAC \xF0\x9F\x98\x80\", \"rejected\": \"no\"}\n" +
                                        line + "\n");
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         const ImportReport r = importPairsJsonl(*db, path.toStdString());
         QCOMPARE(r.errors.size(), size_t(1));
         QCOMPARE(r.errors[0].line, int64_t(2));
@@ -152,11 +154,11 @@ private Q_SLOTS:
         const QByteArray good =
             "{\"prompt\": \"a \\\"quoted\\\" prompt\", \"chosen\": \"yes\\nmulti-line\", \"rejected\": \"no\"}\n"
             "{\"prompt\": \"Grüße\", \"chosen\": \"🦊\", \"rejected\": \"x\"}\n";
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         QVERIFY(importPairsJsonl(*db, write(dir, "good.jsonl", good).toStdString()).stored);
         const std::string out = (dir.path() + "/out.jsonl").toStdString();
         QCOMPARE(exportPairsJsonl(*db, out), int64_t(2));
-        auto db2 = Database::open((dir.path() + "/t2.db").toStdString());
+        auto db2 = Database::open(test::testDatabase(dir, "t2"));
         const ImportReport again = importPairsJsonl(*db2, out);
         QVERIFY(again.stored && again.errors.empty());
         QCOMPARE(again.pairsStored, int64_t(2));
@@ -187,7 +189,7 @@ private Q_SLOTS:
             R"({"chosen": [{"role": "user", "content": "Grüße?"}, {"role": "assistant", "content": "🦊 Hallo"}], )"
             R"("rejected": [{"role": "user", "content": "Grüße?"}, {"role": "assistant", "content": "Nein."}]})" "\n";
         const QString in = write(dir, "conv.jsonl", rows);
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         const ImportReport r = importPairsJsonl(*db, in.toStdString());
         QVERIFY2(r.stored && r.errors.empty(), r.describe().c_str());
         QCOMPARE(r.pairsStored, int64_t(3));
@@ -266,7 +268,7 @@ private Q_SLOTS:
         QFETCH(QByteArray, line);
         QFETCH(QString, message);
         QTemporaryDir dir;
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         const ImportReport r = importPairsJsonl(*db, write(dir, "bad.jsonl", line + "\n").toStdString());
         QCOMPARE(r.errors.size(), size_t(1));
         QVERIFY2(QString::fromStdString(r.errors[0].message).contains(message), r.errors[0].message.c_str());
@@ -279,7 +281,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QByteArray rows = R"({"prompt":"p","response":"r1","rating":5,"sampling_logprob":-3.5})" "\n"
                                 R"({"prompt":"p","response":"r2","rating":2.25})" "\n";
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         const ImportReport r = importPairsJsonl(*db, write(dir, "ratings.jsonl", rows).toStdString());
         QVERIFY2(r.stored, r.describe().c_str());
         QCOMPARE(r.ratingsStored, int64_t(2));
@@ -309,7 +311,7 @@ private Q_SLOTS:
         const QByteArray good = "id,prompt,response,rating,sampling_logprob\r\n"
                                 "1,\"Say \"\"hi\"\", please\",\"line one\r\nline two\",6.5,-2.25\r\n"
                                 "2,q,r,3,\r\n";
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         const ImportReport r = importRatingsCsv(*db, write(dir, "good.csv", good).toStdString());
         QVERIFY2(r.stored && r.errors.empty(), r.describe().c_str());
         QCOMPARE(r.ratingsStored, int64_t(2));
@@ -323,7 +325,7 @@ private Q_SLOTS:
 
         const QString out = dir.path() + "/out.csv", again = dir.path() + "/again.csv";
         QCOMPARE(exportRatings(*db, out.toStdString()), int64_t(2));
-        auto db2 = Database::open((dir.path() + "/t2.db").toStdString());
+        auto db2 = Database::open(test::testDatabase(dir, "t2"));
         QVERIFY(importRatingsCsv(*db2, out.toStdString()).stored);
         QCOMPARE(exportRatings(*db2, again.toStdString()), int64_t(2));
         QCOMPARE(readAll(again), readAll(out));
@@ -333,7 +335,7 @@ private Q_SLOTS:
                                "q,r,abc,\n"
                                "q,r2,1,0.5\n"
                                "q,r3\n";
-        auto db3 = Database::open((dir.path() + "/t3.db").toStdString());
+        auto db3 = Database::open(test::testDatabase(dir, "t3"));
         const ImportReport b = importRatingsCsv(*db3, write(dir, "bad.csv", bad).toStdString());
         QVERIFY(!b.stored);
         QCOMPARE(b.errors.size(), size_t(3));
@@ -345,7 +347,7 @@ private Q_SLOTS:
         QCOMPARE(PreferenceStore(*db3).countPairs(), int64_t(0));
         // Excel's byte-order mark, spaces around a number, and a row that
         // leaves the optional log-probability off the end.
-        auto db4 = Database::open((dir.path() + "/t4.db").toStdString());
+        auto db4 = Database::open(test::testDatabase(dir, "t4"));
         const ImportReport excel = importRatingsCsv(
             *db4, write(dir, "excel.csv", "\xEF\xBB\xBFprompt, response ,rating,sampling_logprob\nq,r, 5 \nq,r2,+1.5,-0.5\n").toStdString());
         QVERIFY2(excel.stored && excel.errors.empty(), excel.describe().c_str());
@@ -367,7 +369,7 @@ private Q_SLOTS:
             R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann1","label":"a"})" "\n"
             R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann2","label":"tie"})" "\n"
             R"({"prompt":"q","response_a":"u","response_b":"v","annotator":"ann1","label":"b"})" "\n";
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         QVERIFY(importPairsJsonl(*db, write(dir, "labels.jsonl", rows).toStdString()).stored);
         const QString out = dir.path() + "/out.jsonl";
         QCOMPARE(exportLabelsJsonl(*db, out.toStdString()), int64_t(3));
@@ -402,7 +404,7 @@ private Q_SLOTS:
             R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann3","label":"skip"})" "\n"
             R"({"prompt":"q","response_a":"u","response_b":"v","annotator":"ann1","label":"a"})" "\n"
             R"({"prompt":"q","response_a":"u","response_b":"v","annotator":"ann2","label":"b"})" "\n";
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         const ImportReport r = importPairsJsonl(*db, write(dir, "labels.jsonl", rows).toStdString());
         QCOMPARE(r.labelsStored, int64_t(5));
         std::vector<LabeledPair> prefs;
@@ -418,7 +420,7 @@ private Q_SLOTS:
 
     void missingFileIsAClearError() {
         QTemporaryDir dir;
-        auto db = Database::open((dir.path() + "/t.db").toStdString());
+        auto db = Database::open(test::testDatabase(dir, "t"));
         try {
             importPairsJsonl(*db, (dir.path() + "/nope.jsonl").toStdString());
             QFAIL("expected an error");

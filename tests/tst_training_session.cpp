@@ -135,7 +135,7 @@ private Q_SLOTS:
         int64_t trainedHeldBack = 0;
         {
             auto d = Database::open(db);
-            SqliteStatement s(d->connection(),
+            SqlStatement s(d->connection(),
                               "SELECT pairs.run_index, pairs.trained_step IS NOT NULL FROM pairs JOIN labels l ON l.pair_id = pairs.id "
                               "WHERE l.source = 'human' AND l.choice IN ('a','b') ORDER BY pairs.run_index");
             while (s.step()) {

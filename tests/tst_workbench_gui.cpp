@@ -5,7 +5,7 @@
 #include "app/gui/workbench.h"
 #include "storage/database.h"
 #include "storage/pair_files.h"
-#include "storage/sqlite_connection.h"
+#include "storage/sql_connection.h"
 #include "support/hf_fixtures.h"
 #include "support/session_fixture.h"
 #include "support/gui_test_main.h"

@@ -5,7 +5,7 @@
 #include "app/session/training_worker.h"
 #include "core/nn/model_file.h"
 #include "storage/database.h"
-#include "storage/sqlite_connection.h"
+#include "storage/sql_connection.h"
 #include "support/tiny_model.h"
 
 #include <QStringList>
@@ -30,13 +30,13 @@ inline std::string writeTinyModel(const QString& dir, uint64_t seed = 3, bool po
 // The first column of the first row of `sql` (-1 when there is no row).
 inline int64_t queryInt64(const std::string& db, const std::string& sql) {
     auto d = Database::open(db);
-    SqliteStatement s(d->connection(), sql);
+    SqlStatement s(d->connection(), sql);
     return s.step() ? s.int64(0) : -1;
 }
 
 inline std::string queryText(const std::string& db, const std::string& sql) {
     auto d = Database::open(db);
-    SqliteStatement s(d->connection(), sql);
+    SqlStatement s(d->connection(), sql);
     return s.step() ? s.text(0) : std::string();
 }
 

@@ -77,6 +77,17 @@ void checkIntegrity(SqlConnection& c) {
 
 }  // namespace
 
+std::string databaseTitle(const std::string& location) {
+    if (!isPostgresUrl(location)) return std::filesystem::path(location).filename().string();
+    const PostgresLocation where = describePostgresUrl(location);
+    return where.database + " on " + where.host;
+}
+
+bool isPasswordFailure(const std::string& location, const std::string& error) {
+    return isPostgresUrl(location) && (error.find("password authentication failed") != std::string::npos ||
+                                       error.find("no password supplied") != std::string::npos);
+}
+
 std::unique_ptr<Database> Database::openPostgres(const std::string& url) {
     std::unique_ptr<Database> db(new Database(std::make_unique<PostgresConnection>(url)));
     const int version = userVersion(*db->m_conn);

@@ -11,6 +11,13 @@
 
 namespace preflab {
 
+// A short name for a database location, for a window title: the file's
+// name, or "dbname on host" for a PostgreSQL URL.
+std::string databaseTitle(const std::string& location);
+// Whether a failure to open `location` was the server asking for a password
+// (none given, or a wrong one): the GUI then asks for it.
+bool isPasswordFailure(const std::string& location, const std::string& error);
+
 class Database {
 public:
     enum class Mode { OpenOrCreate, OpenExisting };

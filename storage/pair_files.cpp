@@ -234,13 +234,14 @@ std::string standardRow(const LabeledPair& p) {
 
 }  // namespace
 
-int64_t exportPairsJsonl(Database& db, const std::string& path, std::optional<int64_t> runId, PairExportFormat format) {
+int64_t exportPairsJsonl(Database& db, const std::string& path, std::optional<int64_t> runId, PairExportFormat format,
+                         LabelPolicy policy) {
     return writeFileAtomically(path, [&](std::ofstream& out) {
         int64_t count = 0;
         PreferenceStore(db).forEachPreference(runId, [&](const LabeledPair& p) {
             out << (format == PairExportFormat::Conversational ? conversationalRow(p) : standardRow(p)) << '\n';
             ++count;
-        });
+        }, policy);
         return count;
     });
 }

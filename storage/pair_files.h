@@ -11,6 +11,7 @@
 // conversation comes back as it was read), label files and ratings; each file
 // appears complete or not at all.
 #include "storage/database.h"
+#include "storage/preference_store.h"
 #include "storage/pair_line_parser.h"
 #include "storage/records.h"
 
@@ -58,12 +59,13 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
 
 enum class PairExportFormat { TrlStandard, Conversational };
 
-// Writes every pair whose label (a reviewer's final label, else the latest)
+// Writes every pair whose label in force under `policy` (preference_store.h)
 // is A or B, the winner as chosen.
 // Returns the count. The file appears complete or not at all (written to a
 // temporary name, then renamed).
 int64_t exportPairsJsonl(Database& db, const std::string& path, std::optional<int64_t> runId = std::nullopt,
-                         PairExportFormat format = PairExportFormat::TrlStandard);
+                         PairExportFormat format = PairExportFormat::TrlStandard,
+                         LabelPolicy policy = LabelPolicy::Consensus);
 // Writes each annotator's latest label of each pair as a label file row:
 // the labels agreement counts (a judge's labels and a reviewer's final labels
 // are not written, so the file imports back to the same agreement).

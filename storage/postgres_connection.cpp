@@ -132,6 +132,26 @@ bool isPostgresUrl(const std::string& location) {
     return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
 }
 
+PostgresLocation describePostgresUrl(const std::string& url) {
+    PostgresLocation out{"", "localhost"};
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+    PQfreemem(error);
+    if (!options) return {url, ""};
+    std::string user;
+    for (PQconninfoOption* o = options; o->keyword; ++o) {
+        if (!o->val || !*o->val) continue;
+        const std::string key = o->keyword;
+        if (key == "dbname") out.database = o->val;
+        else if (key == "host") out.host = o->val;
+        else if (key == "user") user = o->val;
+    }
+    PQconninfoFree(options);
+    if (out.database.empty()) out.database = user.empty() ? "postgres" : user;  // libpq's default: the user's name
+    if (!out.host.empty() && out.host.front() == '/') out.host = "the local socket";
+    return out;
+}
+
 PostgresConnection::PostgresConnection(const std::string& url) : m_url(url) {
     char* parseError = nullptr;
     PQconninfoOption* options = PQconninfoParse(url.c_str(), &parseError);

@@ -20,6 +20,13 @@ namespace preflab {
 // True for a postgresql:// or postgres:// URL.
 bool isPostgresUrl(const std::string& location);
 
+// The database and host a URL names (libpq's defaults where it names none:
+// the user's name, the local socket).
+struct PostgresLocation {
+    std::string database, host;
+};
+PostgresLocation describePostgresUrl(const std::string& url);
+
 class PostgresConnection final : public SqlConnection {
 public:
     // Connects; throws StorageError naming the server. A URL that carries a

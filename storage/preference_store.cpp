@@ -1,5 +1,7 @@
 #include "storage/preference_store.h"
 
+#include <map>
+#include <stdexcept>
 
 namespace preflab {
 
@@ -122,20 +124,93 @@ int64_t PreferenceStore::countLabels(const std::string& source) {
     return s.step() ? s.int64(0) : 0;
 }
 
+LabelPolicy labelPolicyFromName(const std::string& name) {
+    if (name == "consensus") return LabelPolicy::Consensus;
+    if (name == "latest") return LabelPolicy::Latest;
+    throw std::invalid_argument("label policy '" + name + "': expected consensus or latest");
+}
+
+namespace {
+
+// One pair's labels, oldest first, folded into the label in force.
+class PairVotes {
+public:
+    void add(const std::string& choice, const std::string& source, const std::string& annotator) {
+        if (source == "adjudicated") {
+            m_adjudicated = {choice, source};
+            return;
+        }
+        m_latest = {choice, source};
+        m_voters[{source, annotator}] = choice;  // a voter's later label replaces their earlier one
+    }
+    // {choice, source} in force, or an empty choice.
+    std::pair<std::string, std::string> decide(LabelPolicy policy) const {
+        if (!m_adjudicated.first.empty()) return m_adjudicated;
+        if (policy == LabelPolicy::Latest) return m_latest;
+        bool named = false;
+        for (const auto& [voter, choice] : m_voters) {
+            named |= !voter.second.empty() && (voter.first == "human" || voter.first == "import") && choice != "skip";
+        }
+        std::map<std::string, int> votes;
+        std::map<std::string, std::string> sourceOf;
+        for (const auto& [voter, choice] : m_voters) {
+            if (choice == "skip" || (named && voter.first == "import" && voter.second.empty())) continue;
+            ++votes[choice];
+            auto& s = sourceOf[choice];
+            s = s.empty() || s == voter.first ? voter.first : "consensus";
+        }
+        std::string best;
+        int top = 0, atTop = 0;
+        for (const auto& [choice, n] : votes) {
+            if (n > top) best = choice, top = n, atTop = 1;
+            else if (n == top) ++atTop;
+        }
+        if (atTop != 1) return {};
+        return {best, sourceOf[best]};
+    }
+
+private:
+    std::pair<std::string, std::string> m_adjudicated, m_latest;
+    std::map<std::pair<std::string, std::string>, std::string> m_voters;
+};
+
+}  // namespace
+
 void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
-                                        const std::function<void(const LabeledPair&)>& visit) {
+                                        const std::function<void(const LabeledPair&)>& visit, LabelPolicy policy) {
+    // Every label of every pair, by pair and then in the order given; the
+    // texts repeat on a pair's rows, most pairs have one label.
     SqlStatement s(m_db.connection(),
-                      "SELECT p.text, ra.text, rb.text, l.choice, l.source, coalesce(cv.prompt_messages, ''), "
-                      "coalesce(cv.source_row, '') FROM pairs "
-                      "JOIN prompts p ON p.id = pairs.prompt_id "
-                      "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
-                      // A reviewer's final label stands over any later label; else the latest.
-                      "JOIN labels l ON l.id = coalesce((SELECT max(id) FROM labels WHERE pair_id = pairs.id AND "
-                      "source = 'adjudicated'), (SELECT max(id) FROM labels WHERE pair_id = pairs.id)) "
-                      "LEFT JOIN conversations cv ON cv.pair_id = pairs.id "
-                      "WHERE l.choice IN ('a','b') AND (?1 IS NULL OR pairs.run_id = ?1) ORDER BY pairs.id");
+                   "SELECT pairs.id, p.text, ra.text, rb.text, coalesce(cv.prompt_messages, ''), "
+                   "coalesce(cv.source_row, ''), l.choice, l.source, l.annotator FROM pairs "
+                   "JOIN prompts p ON p.id = pairs.prompt_id "
+                   "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                   "JOIN labels l ON l.pair_id = pairs.id "
+                   "LEFT JOIN conversations cv ON cv.pair_id = pairs.id "
+                   "WHERE (?1 IS NULL OR pairs.run_id = ?1) ORDER BY pairs.id, l.id");
     s.bind(1, runId);
-    while (s.step()) visit({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)});
+    int64_t current = -1;
+    LabeledPair pair;
+    PairVotes votes;
+    auto finish = [&] {
+        if (current < 0) return;
+        auto [choice, source] = votes.decide(policy);
+        if (choice != "a" && choice != "b") return;
+        pair.choice = std::move(choice);
+        pair.source = std::move(source);
+        visit(pair);
+    };
+    while (s.step()) {
+        const int64_t id = s.int64(0);
+        if (id != current) {
+            finish();
+            current = id;
+            votes = PairVotes();
+            pair = {s.text(1), s.text(2), s.text(3), {}, {}, s.text(4), s.text(5)};
+        }
+        votes.add(s.text(6), s.text(7), s.text(8));
+    }
+    finish();
 }
 
 void PreferenceStore::forEachLabelForExport(std::optional<int64_t> runId,

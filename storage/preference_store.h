@@ -10,7 +10,22 @@
 
 namespace preflab {
 
-struct LabeledPair {  // a pair with its most recent label, for export
+// Which label of a pair training and export take (the run's label_policy).
+// Either way a reviewer's final label (source 'adjudicated') stands first.
+enum class LabelPolicy {
+    // Else the majority of the voters' latest labels: each annotator and each
+    // judge votes once, with their latest label; skips do not vote; an
+    // import's unnamed summary label votes only when no annotator's label is
+    // stored. A pair without a single most-voted label, or whose most-voted
+    // label is tie or both bad, is left out.
+    Consensus,
+    // Else the latest label, whoever gave it.
+    Latest,
+};
+// "consensus" or "latest"; throws std::invalid_argument naming the choices.
+LabelPolicy labelPolicyFromName(const std::string& name);
+
+struct LabeledPair {  // a pair with the label in force (LabelPolicy), for training and export
     std::string prompt, responseA, responseB, choice, source;
     std::string promptMessagesJson, sourceRow;  // an imported conversation's (PairRow), else empty
 };
@@ -63,9 +78,10 @@ public:
     int64_t retractLabel(const LabelRetraction& r);
     int64_t countPairs();
     int64_t countLabels(const std::string& source = {});
-    // Visits every pair whose label is 'a' or 'b' (optionally of one run): a
-    // reviewer's final label where there is one, else the latest label.
-    void forEachPreference(std::optional<int64_t> runId, const std::function<void(const LabeledPair&)>& visit);
+    // Visits, by pair id, every pair (optionally of one run) whose label in
+    // force under `policy` is 'a' or 'b'.
+    void forEachPreference(std::optional<int64_t> runId, const std::function<void(const LabeledPair&)>& visit,
+                           LabelPolicy policy = LabelPolicy::Consensus);
     // Visits the pairs of run `runId` whose latest label is a person's A or B
     // and that no step trained on, by run index (a resumed run's held-back labels).
     // Visits each annotator's latest label of each pair (of one run, or all):

@@ -44,6 +44,53 @@ const QByteArray kMixed =
 class TestPairFiles : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    // The label in force of a pair with several labels (preference_store.h's
+    // LabelPolicy). `labels`: source:annotator=choice, oldest first.
+    void labelPolicies_data() {
+        QTest::addColumn<QString>("labels");
+        QTest::addColumn<QString>("consensus");  // "" = the pair is left out
+        QTest::addColumn<QString>("latest");
+        QTest::newRow("majority") << "human:ann=a human:bob=a human:cy=b" << "a" << "b";
+        QTest::newRow("even split") << "human:ann=a human:bob=b" << "" << "b";
+        QTest::newRow("no single winner") << "human:ann=a human:bob=tie" << "" << "";
+        QTest::newRow("majority of ties") << "human:ann=tie human:bob=tie human:cy=a" << "" << "a";
+        QTest::newRow("skips do not vote") << "human:ann=b human:bob=skip" << "b" << "";
+        QTest::newRow("a voter's latest") << "human:ann=a human:bob=b human:ann=b" << "b" << "b";
+        QTest::newRow("reviewer first") << "human:ann=a human:bob=a adjudicated:rev=b human:cy=a" << "b" << "b";
+        QTest::newRow("annotators over an import's summary") << "import:=a human:ann=b" << "b" << "b";
+        QTest::newRow("an import's summary alone") << "import:=a" << "a" << "a";
+        QTest::newRow("a judge votes once") << "task:=a task:=b human:ann=b" << "b" << "b";
+    }
+    void labelPolicies() {
+        QFETCH(QString, labels);
+        QFETCH(QString, consensus);
+        QFETCH(QString, latest);
+        QTemporaryDir dir;
+        auto db = Database::open(test::testDatabase(dir, "policy"));
+        PreferenceStore store(*db);
+        PairRow pair;
+        pair.prompt = "p";
+        pair.a.text = "first";
+        pair.b.text = "second";
+        const int64_t id = store.insertPair(pair);
+        int64_t t = 1;
+        for (const QString& label : labels.split(' ')) {
+            const QString who = label.section('=', 0, 0);
+            store.insertLabel({id, std::nullopt, std::nullopt, label.section('=', 1).toStdString(),
+                               who.section(':', 0, 0).toStdString(), who.section(':', 1).toStdString(), t++});
+        }
+        for (const auto& [policy, expected] : {std::pair{LabelPolicy::Consensus, consensus}, std::pair{LabelPolicy::Latest, latest}}) {
+            QString got;
+            int visits = 0;
+            store.forEachPreference(std::nullopt, [&](const LabeledPair& p) {
+                got = QString::fromStdString(p.choice);
+                ++visits;
+            }, policy);
+            QCOMPARE(visits, expected.isEmpty() ? 0 : 1);
+            QCOMPARE(got, expected);
+        }
+    }
+
     void badLinesAreReportedAndNothingStored() {
         QTemporaryDir dir;
         const QString path = write(dir, "mixed.jsonl", kMixed);

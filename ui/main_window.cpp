@@ -13,7 +13,7 @@
 #include "ui/run_panel.h"
 
 #include "core/loop/run_config.h"
-#include "core/loop/run_config.h"
+#include "storage/database.h"
 #include "preflab_version.h"
 
 #include <QApplication>
@@ -182,7 +182,7 @@ void MainWindow::showProjectLayout(bool project) {
 }
 
 void MainWindow::updateTitle() {
-    setWindowTitle(tr("PrefLab \u2014 %1").arg(QFileInfo(m_databasePath).fileName()));
+    setWindowTitle(tr("PrefLab \u2014 %1").arg(QString::fromStdString(databaseTitle(m_databasePath.toStdString()))));
 }
 
 void MainWindow::setPreferences(const UiPreferences& given) {

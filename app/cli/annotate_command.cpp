@@ -38,7 +38,7 @@ int runAnnotateCommand(const QStringList& args) {
         "Answer each pair with a line: a, b, t (tie), x (both bad), s (skip) or q (quit). --progress prints each "
         "annotator's labels, speed and open pairs instead.");
     p.addHelpOption();
-    p.addOption({"db", "Database file.", "path"});
+    p.addOption(databaseCommandLineOption());
     p.addOption({"annotator", "Your name (required to label).", "name"});
     p.addOption({"overlap", "Annotators per pair (default 2).", "k", "2"});
     p.addOption({"run", "Only this run's pairs (default: every stored pair).", "id"});

@@ -1,9 +1,19 @@
 #pragma once
 // The subcommands of `preflab`. Each takes the arguments after its name and
 // returns the process exit code (0 ok, 1 failure, 2 usage error).
+#include <QCommandLineOption>
 #include <QStringList>
 
 namespace preflab {
+
+// --db, the same for every subcommand: a file, or a team's PostgreSQL URL.
+inline QCommandLineOption databaseCommandLineOption() {
+    return {"db",
+            "Database: a file (default: preflab.db in the user data directory), or a team's "
+            "postgresql://user@host[:port]/dbname[?sslmode=...] (the password comes from ~/.pgpass or PGPASSWORD, "
+            "never the URL).",
+            "file-or-url"};
+}
 
 int runPretrainCommand(const QStringList& args);
 int runRunCommand(const QStringList& args);

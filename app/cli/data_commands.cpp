@@ -86,7 +86,7 @@ int runImportCommand(const QStringList& args) {
         "response, rating and optionally sampling_logprob.");
     p.addHelpOption();
     p.addPositionalArgument("file", "The .jsonl or .csv file.");
-    p.addOption({"db", "Database file.", "path"});
+    p.addOption(databaseCommandLineOption());
     p.addOption({"skip-bad", "Store the good lines even if some lines are bad (bad ones are reported, never stored)."});
     p.addOption({"annotator", "Annotator name stored with the imported labels.", "name"});
     p.addOption({"model", "Count the pairs longer than this model's context (default: the built-in starter model). "
@@ -136,9 +136,12 @@ int runExportCommand(const QStringList& args) {
     p.setApplicationDescription("Export labeled pairs (TRL JSON Lines), every annotator's labels, ratings and/or a "
                                 "run's metrics (CSV).");
     p.addHelpOption();
-    p.addOption({"db", "Database file.", "path"});
+    p.addOption(databaseCommandLineOption());
     p.addOption({"run", "Only this run (required for --metrics).", "id"});
-    p.addOption({"pairs", "Write pairs whose latest label is A or B to this .jsonl file.", "file"});
+    p.addOption({"pairs", "Write pairs whose label in force (--label-policy) is A or B to this .jsonl file.", "file"});
+    p.addOption({"label-policy", "Which label of a pair --pairs takes: consensus (a reviewer's final label, else the "
+                                 "majority of the annotators' and judges' latest labels; the default) or latest.",
+                 "policy", "consensus"});
     p.addOption({"format", "Format of --pairs: trl (TRL standard, strings; the default) or conversational (TRL "
                            "conversational message lists; rows imported as conversations come back as they were read).",
                  "format", "trl"});
@@ -161,13 +164,15 @@ int runExportCommand(const QStringList& args) {
         return 2;
     }
     try {
+        const LabelPolicy policy = labelPolicyFromName(p.value("label-policy").toStdString());
         auto db = Database::open(databaseOption(p), Database::Mode::OpenExisting);
         std::optional<int64_t> run;
         if (p.isSet("run")) run = p.value("run").toLongLong();
         if (p.isSet("pairs")) {
             const int64_t n = exportPairsJsonl(*db, p.value("pairs").toStdString(), run,
                                                format == "conversational" ? PairExportFormat::Conversational
-                                                                          : PairExportFormat::TrlStandard);
+                                                                          : PairExportFormat::TrlStandard,
+                                               policy);
             std::printf("Wrote %lld pairs to %s\n", static_cast<long long>(n), qPrintable(p.value("pairs")));
         }
         if (p.isSet("labels")) {
@@ -192,7 +197,7 @@ int runRunsCommand(const QStringList& args) {
     QCommandLineParser p;
     p.setApplicationDescription("List the runs of a database with their headline metrics.");
     p.addHelpOption();
-    p.addOption({"db", "Database file.", "path"});
+    p.addOption(databaseCommandLineOption());
     p.addOption({"json", "Machine-readable output."});
     p.addOption({"warnings", "Also list each run's warnings (mode collapse, KL runaway, ...); for a run stored before "
                              "warnings were kept, those its stored metrics show."});
@@ -272,7 +277,7 @@ int runAgreementCommand(const QStringList& args) {
                                 "(nominal over a, b, tie and both_bad; skips are missing values) and Cohen's kappa for "
                                 "each two annotators. Each annotator's latest label of a pair counts.");
     p.addHelpOption();
-    p.addOption({"db", "Database file.", "path"});
+    p.addOption(databaseCommandLineOption());
     p.addOption({"run", "Only this run's pairs (default: every pair, imported ones included).", "id"});
     p.addOption({"json", "Print one JSON object."});
     p.process(QStringList{"preflab agreement"} + args);
@@ -364,7 +369,7 @@ int runAdjudicateCommand(const QStringList& args) {
                                 "label; skips aside), with any final label. With --pair ID --label L: store a reviewer's "
                                 "final label, which training then uses; agreement counts only the annotators.");
     p.addHelpOption();
-    p.addOption({"db", "Database file.", "path"});
+    p.addOption(databaseCommandLineOption());
     p.addOption({"run", "Only this run's pairs (default: every pair, imported ones included).", "id"});
     p.addOption({"json", "List as JSON Lines, one pair per line."});
     p.addOption({"pair", "The pair to settle (its id, as listed).", "id"});

@@ -42,7 +42,7 @@ int runFollowerRank(const SessionSetup& setup) {
         loopSetup.ranks = setup.ranks;
         if (!setup.config.pairs.empty() || !setup.config.ratings.empty()) {
             auto db = Database::open(setup.databasePath);
-            if (!setup.config.pairs.empty()) loopSetup.offlinePairs = loadOfflinePairs(setup.config.pairs, *db);
+            if (!setup.config.pairs.empty()) loopSetup.offlinePairs = loadOfflinePairs(setup.config.pairs, *db, setup.config.labelPolicy);
             if (!setup.config.ratings.empty()) loopSetup.ratedResponses = loadRatedResponses(setup.config.ratings, *db);
         }
         OnlineLoop loop(loopSetup, makeJudge(setup.config, nullptr), nullptr);

@@ -54,7 +54,7 @@ int runTrainRewardModelCommand(const QStringList& args) {
     p.addOption({"seed", "Seed of the sampled pairs, the split and the order.", "n", "1"});
     p.addOption({"json", "Print one JSON object with the results as the last line of standard output; progress goes to "
                          "standard error."});
-    p.addOption({"db", "Database file.", "path"});
+    p.addOption(databaseCommandLineOption());
     p.addOption({"data-dir", "Directory for models.", "dir"});
     p.process(QStringList{"preflab train-rm"} + args);
     const bool json = p.isSet("json");

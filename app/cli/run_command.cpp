@@ -38,7 +38,7 @@ QString flagFor(const std::string& key) {
 
 void addRunOptions(QCommandLineParser& p) {
     p.addOption({"config", "Read settings from a JSON file (flags override it).", "file"});
-    p.addOption({"db", "Database file (default: the user data directory).", "path"});
+    p.addOption(databaseCommandLineOption());
     p.addOption({"data-dir", "Directory for models and checkpoints.", "dir"});
     p.addOption({"resume", "Continue run ID from its last checkpoint.", "id"});
     p.addOption({"quiet", "Print only the summary."});

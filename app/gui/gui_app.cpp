@@ -20,6 +20,8 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QProgressDialog>
 #include <QPushButton>
@@ -99,7 +101,10 @@ int runGui(int argc, char** argv) {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("PrefLab: align language models with preferences (desktop workbench)."));
     p.addHelpOption();
-    p.addOption({QStringLiteral("db"), QStringLiteral("The database file."), QStringLiteral("file")});
+    p.addOption({QStringLiteral("db"),
+                 QStringLiteral("The database: a file, or a team's postgresql://user@host[:port]/dbname (the password "
+                                "comes from ~/.pgpass or PGPASSWORD, else the window asks for it)."),
+                 QStringLiteral("file-or-url")});
     p.addOption({QStringLiteral("data-dir"), QStringLiteral("Where models and checkpoints go."), QStringLiteral("dir")});
     p.addOption({QStringLiteral("screenshot"),
                  QStringLiteral("Start a short demo run, render the window (--screenshot-size) to FILE once the plots hold 20 steps, and exit."),
@@ -128,18 +133,37 @@ int runGui(int argc, char** argv) {
     QString dbPath = p.isSet("db") ? p.value("db") : QString::fromStdString(defaultDatabasePath());
     if (!p.isSet("db") && !screenshot) dbPath = settings.value(QStringLiteral("last_database"), dbPath).toString();
     QDir().mkpath(dataDir);
-    try {
-        Database::open(dbPath.toStdString());  // creates or migrates; refuses a corrupt or foreign file
-    } catch (const std::exception& e) {
-        if (screenshot) {
-            std::fprintf(stderr, "preflab: %s\n", e.what());
-        } else {
-            QMessageBox::critical(nullptr, QObject::tr("PrefLab"),
-                                  QObject::tr("The database could not be opened:\n\n%1\n\nThe file was not changed. "
-                                              "Start PrefLab with --db to use another file.")
-                                      .arg(QString::fromUtf8(e.what())));
+    for (int attempt = 0;; ++attempt) {
+        try {
+            Database::open(dbPath.toStdString());  // creates or migrates; refuses a corrupt or foreign file
+            break;
+        } catch (const std::exception& e) {
+            // A team server that wants a password nobody gave (or a wrong
+            // one): ask, up to three times. It goes to PGPASSWORD of this
+            // process only, where libpq reads it for every connection the
+            // workbench's threads open; never to settings, logs or the title.
+            if (!screenshot && attempt < 3 && isPasswordFailure(dbPath.toStdString(), e.what())) {
+                bool ok = false;
+                const QString password = QInputDialog::getText(
+                    nullptr, QObject::tr("PrefLab \u2014 database password"),
+                    QObject::tr("%1\n\nPassword for %2:")
+                        .arg(QString::fromUtf8(e.what()), QString::fromStdString(databaseTitle(dbPath.toStdString()))),
+                    QLineEdit::Password, QString(), &ok);
+                if (ok) {
+                    qputenv("PGPASSWORD", password.toUtf8());
+                    continue;
+                }
+            }
+            if (screenshot) {
+                std::fprintf(stderr, "preflab: %s\n", e.what());
+            } else {
+                QMessageBox::critical(nullptr, QObject::tr("PrefLab"),
+                                      QObject::tr("The database could not be opened:\n\n%1\n\nNothing in it was "
+                                                  "changed. Start PrefLab with --db to use another file or server.")
+                                          .arg(QString::fromUtf8(e.what())));
+            }
+            return 1;
         }
-        return 1;
     }
 
     auto workbench = std::make_unique<Workbench>(dbPath, dataDir);

@@ -27,17 +27,21 @@ std::optional<int64_t> runOfSource(const std::string& key, const std::string& so
 
 }  // namespace
 
-std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& db) {
+std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& db, const std::string& labelPolicy) {
     std::vector<OfflinePair> out;
     if (isDatabaseSource(source)) {
         const std::optional<int64_t> run = runOfSource("pairs", source);
-        PreferenceStore(db).forEachPreference(run, [&](const LabeledPair& p) {
-            const bool aWins = p.choice == "a";
-            out.push_back({p.prompt, aWins ? p.responseA : p.responseB, aWins ? p.responseB : p.responseA,
-                           chatMessagesFromJson(p.promptMessagesJson)});
-        });
+        PreferenceStore(db).forEachPreference(
+            run,
+            [&](const LabeledPair& p) {
+                const bool aWins = p.choice == "a";
+                out.push_back({p.prompt, aWins ? p.responseA : p.responseB, aWins ? p.responseB : p.responseA,
+                               chatMessagesFromJson(p.promptMessagesJson)});
+            },
+            labelPolicyFromName(labelPolicy));
         if (out.empty()) {
-            throw std::runtime_error(db.connection().path() + " holds no labeled preferences (A or B)" +
+            throw std::runtime_error(db.connection().path() + " holds no labeled preferences (A or B" +
+                                     (labelPolicy == "consensus" ? " by the annotators' consensus" : "") + ")" +
                                      (run ? " for run " + std::to_string(*run) : std::string()) + " to train on");
         }
         return out;

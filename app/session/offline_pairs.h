@@ -11,7 +11,9 @@
 
 namespace preflab {
 
-std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& db);
+// `labelPolicy` (consensus | latest) picks the label in force of a stored pair.
+std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& db,
+                                          const std::string& labelPolicy = "consensus");
 
 // The CPO family's stored ratings ("db" or "db:RUN"), each with the sampling
 // log-probability stored when its response was generated. Throws when there

@@ -48,7 +48,7 @@ void TrainingWorker::start() {
         loopSetup.ranks = m_setup.ranks;
         {
             auto db = Database::open(m_setup.databasePath);
-            if (!m_setup.config.pairs.empty()) loopSetup.offlinePairs = loadOfflinePairs(m_setup.config.pairs, *db);
+            if (!m_setup.config.pairs.empty()) loopSetup.offlinePairs = loadOfflinePairs(m_setup.config.pairs, *db, m_setup.config.labelPolicy);
             if (!m_setup.config.ratings.empty()) loopSetup.ratedResponses = loadRatedResponses(m_setup.config.ratings, *db);
             databaseId = db->identity();
             // Checkpoints go under the data folder: find out now, before a

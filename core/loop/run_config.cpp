@@ -108,6 +108,11 @@ const std::vector<ConfigField>& runConfigFields() {
          "offline pairs to train on: db (every stored preference), db:RUN, or a TRL .jsonl file; empty = generate online. "
          "sail-pp / sail-pr mix them in: each example is a policy pair with probability sail_prob, else a dataset pair",
          "Data", "Offline pairs", FieldEditor::File},
+        {"label_policy", &R::labelPolicy, 0, 0, false, {"consensus", "latest"},
+         "which stored label of a pair trains (pairs = db): consensus = a reviewer's final label, else the majority of "
+         "the annotators' and judges' latest labels (no majority, tie or both bad: the pair is left out); latest = a "
+         "reviewer's, else the latest label",
+         "Data", "Label policy", FieldEditor::Auto},
         {"label_smoothing", &R::labelSmoothing, 0, 0.499, false, {}, "epsilon of cdpo / rdpo (assumed label-flip rate)",
          "DPO family", "cDPO / rDPO \u03b5", FieldEditor::Auto},
         {"ipo_token_mean", &R::ipoTokenMean, 0, 1, false, {}, "ipo on per-token mean log-probs (1) or sums (0)",

@@ -55,6 +55,9 @@ struct RunConfig {
     // Offline data: "" generates pairs online; "db" trains on every stored
     // preference, "db:ID" on run ID's, anything else is a TRL JSON Lines file.
     std::string pairs;
+    // Which stored label of a pair counts (storage's LabelPolicy): consensus
+    // (a reviewer's, else the annotators' majority, else none) or latest.
+    std::string labelPolicy = "consensus";
     // Pairwise method options (algorithms.md §1).
     double labelSmoothing = 0.1;  // cdpo / rdpo epsilon
     int64_t ipoTokenMean = 0;

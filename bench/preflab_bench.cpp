@@ -100,8 +100,9 @@ double samplingTokensPerSecond(const TransformerConfig& cfg, int prompts, int ne
 
 // `preflab import`'s work without the process start: `pairs` synthetic TRL
 // lines (a 12-word prompt, 40- and 35-word responses, ~430 bytes a line)
-// into a fresh database. Returns pairs per second; *megabytes the file's size.
-double importPairsPerSecond(int pairs, double* megabytes) {
+// into a fresh database, or into `serverUrl` (a PostgreSQL database, which
+// keeps them). Returns pairs per second; *megabytes the file's size.
+double importPairsPerSecond(int pairs, double* megabytes, const std::string& serverUrl = {}) {
     const std::filesystem::path dir = std::filesystem::temp_directory_path() / "preflab-bench-import";
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
@@ -120,7 +121,7 @@ double importPairsPerSecond(int pairs, double* megabytes) {
         }
     }
     *megabytes = static_cast<double>(std::filesystem::file_size(file)) / 1e6;
-    auto db = Database::open((dir / "import.db").string());
+    auto db = Database::open(serverUrl.empty() ? (dir / "import.db").string() : serverUrl);
     const auto t = Clock::now();
     const ImportReport r = importPairsJsonl(*db, file);
     const double s = seconds(t);
@@ -133,13 +134,16 @@ double importPairsPerSecond(int pairs, double* megabytes) {
 
 int main(int argc, char** argv) {
     applyLibraryEnvironment(argc, argv);
-    bool json = false, pretrain = false, soak = false;
+    bool json = false, pretrain = false, soak = false, importOnly = false;
+    std::string importServer;
     bench::SoakOptions soakOptions;
     soakOptions.preflab = PREFLAB_CLI;
     for (int i = 1; i < argc; ++i) {
         const bool hasValue = i + 1 < argc;
         json |= std::strcmp(argv[i], "--json") == 0;
         pretrain |= std::strcmp(argv[i], "--pretrain") == 0;
+        importOnly |= std::strcmp(argv[i], "--import-only") == 0;
+        if (std::strcmp(argv[i], "--import-server") == 0 && hasValue) importServer = argv[++i];
         if (std::strcmp(argv[i], "--soak") == 0 && hasValue) soak = true, soakOptions.minutes = std::atof(argv[++i]);
         else if (std::strcmp(argv[i], "--soak-interval") == 0 && hasValue) soakOptions.intervalSeconds = std::atof(argv[++i]);
         else if (std::strcmp(argv[i], "--soak-warmup") == 0 && hasValue) soakOptions.warmupMinutes = std::atof(argv[++i]);
@@ -157,6 +161,21 @@ int main(int argc, char** argv) {
         }
         soakOptions.json = json;
         return bench::runSoak(soakOptions);
+    }
+    if (importOnly) {
+        // The import alone: into a new SQLite file and, with --import-server
+        // URL, into that PostgreSQL database (it keeps the pairs).
+        double mb = 0;
+        const double file = importPairsPerSecond(100000, &mb);
+        if (json) std::printf("{\"import_pairs_per_s\": %.6g, \"import_mb_per_s\": %.6g", file, file * mb / 100000);
+        else std::printf("import, 100,000 TRL pairs (%.0f MB) into a new SQLite file: %.0f pairs/s (%.1f MB/s)\n", mb, file, file * mb / 100000);
+        if (!importServer.empty()) {
+            const double server = importPairsPerSecond(100000, &mb, importServer);
+            if (json) std::printf(", \"import_server_pairs_per_s\": %.6g", server);
+            else std::printf("the same into PostgreSQL (%s): %.0f pairs/s\n", importServer.c_str(), server);
+        }
+        if (json) std::printf("}\n");
+        return 0;
     }
     const int threads = configureComputeThreads();
     std::map<std::string, double> f;

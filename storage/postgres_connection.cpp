@@ -209,12 +209,6 @@ void PostgresConnection::exec(const std::string& sql) {
     }
 }
 
-int64_t PostgresConnection::lastInsertId() {
-    ResultGuard r{PQexec(m_conn, "SELECT lastval()")};
-    if (PQresultStatus(r.r) != PGRES_TUPLES_OK) fail("cannot read the new row's id", PQerrorMessage(m_conn), sqlstateOf(r.r).c_str());
-    return std::strtoll(PQgetvalue(r.r, 0, 0), nullptr, 10);
-}
-
 void PostgresConnection::beginWrite() {
     if (PQstatus(m_conn) == CONNECTION_BAD) {
         PQreset(m_conn);
@@ -312,6 +306,12 @@ public:
         return std::string(value(column), static_cast<size_t>(PQgetlength(m_result, m_row, column)));
     }
     bool isNull(int column) const override { return PQgetisnull(m_result, m_row, column) == 1; }
+    std::optional<int64_t> insertedId() override {
+        std::optional<int64_t> id;
+        if (step()) id = int64(0);  // the RETURNING id row, absent when nothing was inserted
+        reset();
+        return id;
+    }
 
 private:
     void check(int index) const {
@@ -354,8 +354,8 @@ private:
     int m_row = -1;
 };
 
-std::unique_ptr<StatementBackend> PostgresConnection::prepare(const std::string& sql) {
-    return std::make_unique<PostgresStatement>(*this, sql);
+std::unique_ptr<StatementBackend> PostgresConnection::prepare(const std::string& sql, SqlReturning returning) {
+    return std::make_unique<PostgresStatement>(*this, returning == SqlReturning::Id ? sql + " RETURNING id" : sql);
 }
 
 }  // namespace preflab

@@ -39,10 +39,9 @@ public:
 
     SqlDialect dialect() const override { return SqlDialect::Postgres; }
     void exec(const std::string& sql) override;
-    int64_t lastInsertId() override;
     int64_t changes() override { return m_changes; }
     const std::string& path() const override { return m_url; }
-    std::unique_ptr<StatementBackend> prepare(const std::string& sql) override;
+    std::unique_ptr<StatementBackend> prepare(const std::string& sql, SqlReturning returning) override;
     // BEGIN, then a transaction-scoped advisory lock that every PrefLab writer
     // takes: writers are serialised as SQLite's BEGIN IMMEDIATE serialises
     // them, so the repositories' read-then-write steps (the next run index,

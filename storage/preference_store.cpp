@@ -7,8 +7,10 @@ namespace preflab {
 
 int64_t PreferenceStore::promptId(const std::string& text) {
     auto& c = m_db.connection();
-    SqlStatement ins(c, "INSERT INTO prompts(text) VALUES(?) ON CONFLICT DO NOTHING");
-    ins.bind(1, text).run();
+    // A new prompt's id comes back from the insert: no lookup (most imported
+    // prompts are new); a known one's insert returns no row.
+    SqlStatement ins(c, "INSERT INTO prompts(text) VALUES(?) ON CONFLICT DO NOTHING", SqlReturning::Id);
+    if (const auto id = ins.bind(1, text).insertedId()) return *id;
     SqlStatement sel(c, "SELECT id FROM prompts WHERE text = ?");
     sel.bind(1, text);
     sel.step();
@@ -19,11 +21,10 @@ int64_t PreferenceStore::insertResponse(int64_t prompt, const ResponseRow& r, st
     auto& c = m_db.connection();
     SqlStatement s(c,
                       "INSERT INTO responses(prompt_id, text, token_count, ended_with_eos, run_id, step, logprob, "
-                      "sampling_logprob, ref_logprob, gold_reward) VALUES(?,?,?,?,?,?,?,?,?,?)");
+                      "sampling_logprob, ref_logprob, gold_reward) VALUES(?,?,?,?,?,?,?,?,?,?)", SqlReturning::Id);
     s.bind(1, prompt).bind(2, r.text).bind(3, r.tokenCount).bind(4, r.endedWithEos).bind(5, runId).bind(6, r.step);
     s.bind(7, r.logprob).bind(8, r.samplingLogprob).bind(9, r.refLogprob).bind(10, r.goldReward);
-    s.run();
-    return c.lastInsertId();
+    return s.insertedIdOrThrow();
 }
 
 int64_t PreferenceStore::insertPair(const PairRow& p) {
@@ -33,10 +34,9 @@ int64_t PreferenceStore::insertPair(const PairRow& p) {
     auto& c = m_db.connection();
     SqlStatement s(c,
                       "INSERT INTO pairs(run_id, run_index, prompt_id, response_a, response_b, source, created_ms) "
-                      "VALUES(?,?,?,?,?,?,?)");
+                      "VALUES(?,?,?,?,?,?,?)", SqlReturning::Id);
     s.bind(1, p.runId).bind(2, p.runIndex).bind(3, prompt).bind(4, a).bind(5, b).bind(6, p.source).bind(7, p.createdMs);
-    s.run();
-    const int64_t id = c.lastInsertId();
+    const int64_t id = s.insertedIdOrThrow();
     if (!p.promptMessagesJson.empty()) {
         SqlStatement conv(c, "INSERT INTO conversations(pair_id, prompt_messages, source_row) VALUES(?,?,?)");
         conv.bind(1, id).bind(2, p.promptMessagesJson).bind(3, p.sourceRow);
@@ -49,10 +49,10 @@ int64_t PreferenceStore::insertRatedResponse(const std::string& prompt, const Re
                                              const std::string& source, const std::string& annotator, int64_t createdMs) {
     auto& c = m_db.connection();
     const int64_t responseId = insertResponse(promptId(prompt), response, std::nullopt);
-    SqlStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)");
+    SqlStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)",
+                   SqlReturning::Id);
     s.bind(1, responseId).bind(2, value).bind(3, source).bind(4, annotator).bind(5, createdMs);
-    s.run();
-    return c.lastInsertId();
+    return s.insertedIdOrThrow();
 }
 
 int64_t PreferenceStore::resolvePairId(std::optional<int64_t> pairId, std::optional<int64_t> runId,
@@ -76,19 +76,19 @@ int64_t PreferenceStore::insertRating(const RatingRow& r) {
     find.bind(1, pairId);
     if (!find.step()) throw StorageError(c.path() + ": rating for unknown pair id " + std::to_string(pairId));
     const int64_t responseId = find.int64(0);
-    SqlStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)");
+    SqlStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)",
+                   SqlReturning::Id);
     s.bind(1, responseId).bind(2, r.value).bind(3, r.source).bind(4, r.annotator).bind(5, r.createdMs);
-    s.run();
-    return c.lastInsertId();
+    return s.insertedIdOrThrow();
 }
 
 int64_t PreferenceStore::insertLabel(const LabelRow& l) {
     auto& c = m_db.connection();
     const int64_t pairId = resolvePairId(l.pairId, l.runId, l.runIndex, "label");
-    SqlStatement s(c, "INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES(?,?,?,?,?)");
+    SqlStatement s(c, "INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES(?,?,?,?,?)",
+                   SqlReturning::Id);
     s.bind(1, pairId).bind(2, l.choice).bind(3, l.source).bind(4, l.annotator).bind(5, l.createdMs);
-    s.run();
-    return c.lastInsertId();
+    return s.insertedIdOrThrow();
 }
 
 int64_t PreferenceStore::retractLabel(const LabelRetraction& r) {

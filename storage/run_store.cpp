@@ -12,11 +12,10 @@ int64_t RunStore::create(const RunRow& r) {
     auto& c = m_db.connection();
     SqlStatement s(c,
                       "INSERT INTO runs(name, created_ms, config_json, seed, code_version, model, status, last_step) "
-                      "VALUES(?,?,?,?,?,?,?,?)");
+                      "VALUES(?,?,?,?,?,?,?,?)", SqlReturning::Id);
     s.bind(1, r.name).bind(2, r.createdMs).bind(3, r.configJson).bind(4, r.seed).bind(5, r.codeVersion);
     s.bind(6, r.model).bind(7, r.status).bind(8, r.lastStep);
-    s.run();
-    return c.lastInsertId();
+    return s.insertedIdOrThrow();
 }
 
 namespace {

@@ -90,10 +90,6 @@ void SqliteConnection::exec(const std::string& sql) {
     }
 }
 
-int64_t SqliteConnection::lastInsertId() {
-    return sqlite3_last_insert_rowid(m_db);
-}
-
 int64_t SqliteConnection::changes() {
     return sqlite3_changes(m_db);
 }
@@ -133,6 +129,13 @@ public:
                  : std::string();
     }
     bool isNull(int column) const override { return sqlite3_column_type(m_stmt, column) == SQLITE_NULL; }
+    std::optional<int64_t> insertedId() override {
+        while (step()) {
+        }
+        reset();
+        if (sqlite3_changes(m_db.m_db) != 1) return std::nullopt;
+        return sqlite3_last_insert_rowid(m_db.m_db);
+    }
 
 private:
     SqliteConnection& m_db;
@@ -140,7 +143,7 @@ private:
     std::string m_sql;
 };
 
-std::unique_ptr<StatementBackend> SqliteConnection::prepare(const std::string& sql) {
+std::unique_ptr<StatementBackend> SqliteConnection::prepare(const std::string& sql, SqlReturning) {
     return std::make_unique<SqliteStatement>(*this, sql);
 }
 

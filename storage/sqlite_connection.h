@@ -22,10 +22,9 @@ public:
 
     SqlDialect dialect() const override { return SqlDialect::Sqlite; }
     void exec(const std::string& sql) override;
-    int64_t lastInsertId() override;
     int64_t changes() override;
     const std::string& path() const override { return m_path; }
-    std::unique_ptr<StatementBackend> prepare(const std::string& sql) override;
+    std::unique_ptr<StatementBackend> prepare(const std::string& sql, SqlReturning returning) override;
     void beginWrite() override { exec("BEGIN IMMEDIATE"); }
     void rollbackQuietly() noexcept override;
 

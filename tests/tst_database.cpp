@@ -184,12 +184,15 @@ private Q_SLOTS:
             db->connection().exec("PRAGMA wal_checkpoint(TRUNCATE)");
             db->connection().exec("PRAGMA journal_mode = DELETE");
         }
-        // Overwrite page 3 onwards with garbage, keeping the valid header.
+        // Overwrite pages 3 to 5 with garbage, keeping the valid header.
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadWrite));
         QByteArray bytes = f.readAll();
-        QVERIFY(bytes.size() > 4096 * 6);
-        for (int i = 4096 * 2; i < 4096 * 5; ++i) bytes[i] = static_cast<char>((i * 7919) & 0xff);
+        const int page = (static_cast<unsigned char>(bytes[16]) << 8 | static_cast<unsigned char>(bytes[17])) == 1
+                             ? 65536
+                             : (static_cast<unsigned char>(bytes[16]) << 8 | static_cast<unsigned char>(bytes[17]));
+        QVERIFY(bytes.size() > page * 6);
+        for (int i = page * 2; i < page * 5; ++i) bytes[i] = static_cast<char>((i * 7919) & 0xff);
         f.seek(0);
         f.write(bytes);
         f.close();

@@ -150,7 +150,7 @@ private Q_SLOTS:
         const qint64 database = databaseBytes(dir);
         // A limit below the checkpoint's size and above the database's.
         const qint64 limit = QFileInfo(step2).size() / 2;
-        QVERIFY2(limit > 4 * database, qPrintable(QString("checkpoint %1, database %2").arg(2 * limit).arg(database)));
+        QVERIFY2(limit > 3 * database, qPrintable(QString("checkpoint %1, database %2").arg(2 * limit).arg(database)));
 
         const Result full = runPreflab(dir, model, {"--resume", "1", "--steps", "4"}, limit);
         QVERIFY2(!full.crashed, qPrintable(full.output));

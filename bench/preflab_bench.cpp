@@ -25,6 +25,7 @@
 #include <fstream>
 #include <random>
 #include <cstring>
+#include <sys/resource.h>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -102,12 +103,13 @@ double samplingTokensPerSecond(const TransformerConfig& cfg, int prompts, int ne
 // lines (a 12-word prompt, 40- and 35-word responses, ~430 bytes a line)
 // into a fresh database, or into `serverUrl` (a PostgreSQL database, which
 // keeps them). Returns pairs per second; *megabytes the file's size.
-double importPairsPerSecond(int pairs, double* megabytes, const std::string& serverUrl = {}) {
+// With `given`, that file instead (`pairs` is then ignored).
+double importPairsPerSecond(int pairs, double* megabytes, const std::string& serverUrl = {}, const std::string& given = {}) {
     const std::filesystem::path dir = std::filesystem::temp_directory_path() / "preflab-bench-import";
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
-    const std::string file = (dir / "pairs.jsonl").string();
-    {
+    const std::string file = given.empty() ? (dir / "pairs.jsonl").string() : given;
+    if (given.empty()) {
         const char* words[] = {"the", "cat", "sat", "on", "mat", "dog", "ran", "far", "kind", "words", "help", "you", "fox", "lives", "in", "forest"};
         std::mt19937 rng(1);
         std::ofstream out(file);
@@ -135,7 +137,7 @@ double importPairsPerSecond(int pairs, double* megabytes, const std::string& ser
 int main(int argc, char** argv) {
     applyLibraryEnvironment(argc, argv);
     bool json = false, pretrain = false, soak = false, importOnly = false;
-    std::string importServer;
+    std::string importServer, importFile;
     bench::SoakOptions soakOptions;
     soakOptions.preflab = PREFLAB_CLI;
     for (int i = 1; i < argc; ++i) {
@@ -144,6 +146,7 @@ int main(int argc, char** argv) {
         pretrain |= std::strcmp(argv[i], "--pretrain") == 0;
         importOnly |= std::strcmp(argv[i], "--import-only") == 0;
         if (std::strcmp(argv[i], "--import-server") == 0 && hasValue) importServer = argv[++i];
+        if (std::strcmp(argv[i], "--import-file") == 0 && hasValue) importOnly = true, importFile = argv[++i];
         if (std::strcmp(argv[i], "--soak") == 0 && hasValue) soak = true, soakOptions.minutes = std::atof(argv[++i]);
         else if (std::strcmp(argv[i], "--soak-interval") == 0 && hasValue) soakOptions.intervalSeconds = std::atof(argv[++i]);
         else if (std::strcmp(argv[i], "--soak-warmup") == 0 && hasValue) soakOptions.warmupMinutes = std::atof(argv[++i]);
@@ -161,6 +164,16 @@ int main(int argc, char** argv) {
         }
         soakOptions.json = json;
         return bench::runSoak(soakOptions);
+    }
+    if (importOnly && !importFile.empty()) {
+        // A given file (a large one: memory must stay flat) into a new SQLite file.
+        double mb = 0;
+        const double rate = importPairsPerSecond(0, &mb, {}, importFile);
+        struct rusage usage {};
+        getrusage(RUSAGE_SELF, &usage);
+        std::printf("import of %s (%.0f MB) into a new SQLite file: %.0f pairs/s, peak RSS %.0f MiB\n",
+                    importFile.c_str(), mb, rate, usage.ru_maxrss / 1024.0);
+        return 0;
     }
     if (importOnly) {
         // The import alone: into a new SQLite file and, with --import-server

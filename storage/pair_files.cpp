@@ -115,10 +115,24 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
                               const std::function<void(const PairRow&)>& onPair) {
     ImportReport report;
     PreferenceStore store(db);
-    // One transaction of many pages: a 64 MB page cache (the default is 2 MB)
-    // keeps SQLite from reading back and rewriting the pages it just wrote
-    // (measured: about a third of the import's time went to pread/pwrite).
-    if (db.dialect() == SqlDialect::Sqlite) db.connection().exec("PRAGMA cache_size = -65536");
+    // One transaction of many pages: a page cache of 256 MiB (the default is
+    // 2 MiB) keeps SQLite from reading back and rewriting the pages it just
+    // wrote, above all the prompts' unique index, whose keys arrive in random
+    // order. Measured on a 1 GB file (5.3 M pairs): 36,400 pairs/s and a peak
+    // of 227 MiB with 64 MiB, 53,000 pairs/s and 445 MiB with 256 MiB; the
+    // memory is bounded by the cache, not by the file. Set back afterwards.
+    struct CacheForImport {
+        Database& db;
+        explicit CacheForImport(Database& d) : db(d) {
+            if (db.dialect() == SqlDialect::Sqlite) db.connection().exec("PRAGMA cache_size = -262144");
+        }
+        ~CacheForImport() {
+            try {
+                if (db.dialect() == SqlDialect::Sqlite) db.connection().exec("PRAGMA cache_size = -2000");
+            } catch (...) {  // a destructor: the import's own outcome stands
+            }
+        }
+    } cache(db);
     Transaction tx(db.connection());
     const int64_t now = nowMillis();
     // A label file's rows of one pair (the same three texts) merge into one

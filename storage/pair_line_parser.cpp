@@ -76,19 +76,25 @@ std::string dialogueMessages(const std::string& dialogue) {
     return QJsonDocument(messages).toJson(QJsonDocument::Compact).toStdString();
 }
 
-// An implicit-prompt row: splits the two dialogues at chosen's final
-// "\n\nAssistant:" turn, which rejected must share.
+// An implicit-prompt row: splits the two dialogues after the last
+// "\n\nAssistant:" turn that both share. Not simply chosen's last one: in
+// HH-RLHF a response can itself run on into invented turns (4 of the 2,312
+// rows of harmless-base/test.jsonl), and its prompt is still the dialogue
+// both responses answer.
 std::string splitImplicitPrompt(const std::string& chosen, const std::string& rejected, PairRow& pair) {
-    const size_t turn = chosen.rfind(kAssistantTurn);
-    if (turn == std::string::npos) {
+    const size_t turnLength = std::char_traits<char>::length(kAssistantTurn);
+    if (chosen.find(kAssistantTurn) == std::string::npos) {
         return "no \"prompt\", and \"chosen\" has no \"\\n\\nAssistant:\" turn to take the prompt from "
                "(TRL's implicit-prompt format, as HH-RLHF)";
     }
-    const size_t end = turn + std::char_traits<char>::length(kAssistantTurn);
-    if (rejected.compare(0, end, chosen, 0, end) != 0) {
-        return "chosen and rejected do not share the dialogue up to chosen's final \"\\n\\nAssistant:\" turn, "
-               "so there is no common prompt";
+    size_t common = 0;
+    while (common < chosen.size() && common < rejected.size() && chosen[common] == rejected[common]) ++common;
+    const size_t turn = common < turnLength ? std::string::npos : chosen.rfind(kAssistantTurn, common - turnLength);
+    if (turn == std::string::npos) {
+        return "chosen and rejected do not share the dialogue up to an \"\\n\\nAssistant:\" turn, so there is no "
+               "common prompt";
     }
+    const size_t end = turn + turnLength;
     pair.prompt = chosen.substr(0, end);
     pair.a.text = chosen.substr(end);
     pair.b.text = rejected.substr(end);

@@ -109,8 +109,9 @@ private Q_SLOTS:
     }
 
     // HH-RLHF rows have no prompt: it is the dialogue both texts share up to
-    // and including chosen's final "\n\nAssistant:" turn (earlier turns
-    // included); a row whose texts part before that is a bad line.
+    // and including the last "\n\nAssistant:" turn they share (earlier turns
+    // included; a response that runs on into invented turns stays whole); a
+    // row whose texts part before any such turn is a bad line.
     void implicitPromptRowsAreSplitAtTheLastAssistantTurn() {
         QTemporaryDir dir;
         const QByteArray rows =
@@ -119,21 +120,27 @@ private Q_SLOTS:
             "live?\\n\\nAssistant: Go away.\"}\n"
             "{\"prompt\": \"Standard?\", \"chosen\": \"Yes.\", \"rejected\": \"No.\"}\n"
             "{\"chosen\": \"\\n\\nHuman: A\\n\\nAssistant: x\", \"rejected\": \"\\n\\nHuman: B\\n\\nAssistant: y\"}\n"
-            "{\"chosen\": \"no turns here\", \"rejected\": \"none\"}\n";
+            "{\"chosen\": \"no turns here\", \"rejected\": \"none\"}\n"
+            // As harmless-base/test.jsonl line 2037: chosen invents a further exchange.
+            "{\"chosen\": \"\\n\\nHuman: Help?\\n\\nAssistant: Sure.\\n\\nHuman: Thanks\\n\\nAssistant: Bye\", "
+            "\"rejected\": \"\\n\\nHuman: Help?\\n\\nAssistant: No.\"}\n";
         const QString path = write(dir, "hh.jsonl", rows);
         auto db = Database::open(test::testDatabase(dir, "t"));
         const ImportReport r = importPairsJsonl(*db, path.toStdString(), true);
         QVERIFY(r.stored);
-        QCOMPARE(r.pairsStored, int64_t(2));
+        QCOMPARE(r.pairsStored, int64_t(3));
         QCOMPARE(r.errors.size(), size_t(2));
         QCOMPARE(r.errors[0].line, int64_t(3));
         QVERIFY2(r.errors[0].message.find("do not share the dialogue") != std::string::npos, r.errors[0].message.c_str());
         QCOMPARE(r.errors[1].line, int64_t(4));
         QVERIFY2(r.errors[1].message.find("no \"\\n\\nAssistant:\" turn") != std::string::npos, r.errors[1].message.c_str());
-        QCOMPARE(r.describeFormats(), std::string("1 line as ") + kTrlImplicitPrompt + ", 1 line as " + kTrlStandard);
+        QCOMPARE(r.describeFormats(), std::string("2 lines as ") + kTrlImplicitPrompt + ", 1 line as " + kTrlStandard);
         std::vector<LabeledPair> stored;
         PreferenceStore(*db).forEachPreference(std::nullopt, [&](const LabeledPair& p) { stored.push_back(p); });
-        QCOMPARE(stored.size(), size_t(2));
+        QCOMPARE(stored.size(), size_t(3));
+        QCOMPARE(stored[2].prompt, std::string("\n\nHuman: Help?\n\nAssistant:"));
+        QCOMPARE(stored[2].responseA, std::string(" Sure.\n\nHuman: Thanks\n\nAssistant: Bye"));
+        QCOMPARE(stored[2].responseB, std::string(" No."));
         QCOMPARE(stored[0].prompt, std::string("\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Where do foxes live?\n\nAssistant:"));
         QCOMPARE(stored[0].responseA, std::string(" In forests and towns."));
         QCOMPARE(stored[0].responseB, std::string(" Go away."));
@@ -144,7 +151,7 @@ private Q_SLOTS:
                              R"({"content":"Where do foxes live?","role":"user"}])"));
         QVERIFY(stored[1].promptMessagesJson.empty());
         const QString conv = dir.path() + "/conv.jsonl";
-        QCOMPARE(exportPairsJsonl(*db, conv.toStdString(), std::nullopt, PairExportFormat::Conversational), int64_t(2));
+        QCOMPARE(exportPairsJsonl(*db, conv.toStdString(), std::nullopt, PairExportFormat::Conversational), int64_t(3));
         const QList<QByteArray> exported = readAll(conv).split('\n');
         QCOMPARE(exported[0], QByteArray(R"({"prompt":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"},)"
                                          R"({"role":"user","content":"Where do foxes live?"}],"chosen":[{"role":"assistant",)"

@@ -1,6 +1,7 @@
 // `preflab pretrain`, `import`, `export` and `runs`.
 #include "app/cli/commands.h"
 #include "app/cli/starter_cache.h"
+#include "app/cli/truncation_counter.h"
 #include "core/judges/agreement.h"
 #include "core/judges/label.h"
 #include "core/loop/pair_context_check.h"
@@ -101,13 +102,13 @@ int runImportCommand(const QStringList& args) {
         const bool csv = QString::fromStdString(file).endsWith(".csv", Qt::CaseInsensitive);
         auto db = Database::open(databaseOption(p));
         std::optional<PairContextCheck> context;
-        if (!csv) context.emplace(p.value("model").toStdString());
-        int64_t longer = 0;
+        std::optional<TruncationCounter> counter;
+        if (!csv) context.emplace(p.value("model").toStdString()), counter.emplace(*context);
         const ImportReport r =
             csv ? importRatingsCsv(*db, file, p.isSet("skip-bad"), p.value("annotator").toStdString())
-                : importPairsJsonl(*db, file, p.isSet("skip-bad"), p.value("annotator").toStdString(), [&](const PairRow& pair) {
-                      longer += context->wouldTruncate(pair.prompt, pair.a.text, pair.b.text, pair.promptMessagesJson);
-                  });
+                : importPairsJsonl(*db, file, p.isSet("skip-bad"), p.value("annotator").toStdString(),
+                                   [&](const PairRow& pair) { counter->add(pair); });
+        const int64_t longer = counter ? counter->finish() : 0;
         std::fputs(r.describe().c_str(), stderr);
         if (!r.stored) {
             std::fprintf(stderr, "preflab import: %zu bad line(s) in %s; nothing was stored (use --skip-bad to store "

@@ -5,6 +5,8 @@
 // labeling into one database at once.
 #include "storage/database.h"
 #include "storage/pair_files.h"
+#include "storage/preference_store.h"
+#include "storage/schema_migrations.h"
 #include "support/session_fixture.h"
 #include "support/test_database.h"
 #include "support/test_main.h"
@@ -58,6 +60,23 @@ int64_t count(Database& db, const std::string& sql) {
     return s.step() ? s.int64(0) : -1;
 }
 
+// The schema as PostgreSQL's catalog describes it: every column of every
+// table with its type, nullability and default, and every index.
+std::string schemaOf(Database& db) {
+    std::string out;
+    SqlStatement columns(db.connection(),
+                         "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || "
+                         "coalesce(column_default, '') FROM information_schema.columns WHERE table_schema = "
+                         "current_schema() ORDER BY table_name, column_name");
+    while (columns.step()) out += columns.text(0) + "\n";
+    SqlStatement indexes(db.connection(), "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname");
+    while (indexes.step()) out += indexes.text(0) + "\n";
+    SqlStatement checks(db.connection(), "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE "
+                                         "connamespace = current_schema()::regnamespace ORDER BY conname");
+    while (checks.step()) out += checks.text(0) + "\n";
+    return out;
+}
+
 QString clusterPassword() {
     QFile f(postgresCluster().value(QStringLiteral("PREFLAB_TEST_PG_PASSFILE")));
     if (!f.open(QIODevice::ReadOnly)) return {};
@@ -107,6 +126,66 @@ private Q_SLOTS:
         QVERIFY2(r.output.contains(url.section(QLatin1Char('?'), 0, 0)), qPrintable(r.output));  // names the server
         QVERIFY2(r.output.count(QLatin1Char('\n')) <= 4, qPrintable(r.output));  // a message, not a trace
         if (!password.isEmpty()) QVERIFY(!r.output.contains(password));
+    }
+
+    // The same migrations as a file's: from every earlier version, open()
+    // reaches the schema a new database gets, keeping what was stored.
+    void migratesFromEveryVersion_data() {
+        QTest::addColumn<int>("from");
+        for (int v = 1; v < latestSchemaVersion(); ++v) QTest::newRow(qPrintable(QString("v%1").arg(v))) << v;
+    }
+    void migratesFromEveryVersion() {
+        QFETCH(int, from);
+        const std::string old = createPostgresDatabase("v" + std::to_string(from));
+        {
+            auto db = Database::openAtVersion(old, from);
+            SqlStatement s(db->connection(), "INSERT INTO prompts(text) VALUES('kept')");
+            s.run();
+        }
+        auto migrated = Database::open(old);
+        QCOMPARE(migrated->schemaVersion(), latestSchemaVersion());
+        auto fresh = Database::open(createPostgresDatabase("fresh"));
+        const std::string schema = schemaOf(*migrated);
+        QVERIFY(schema.find("labels.source") != std::string::npos);
+        QCOMPARE(schema, schemaOf(*fresh));
+        QCOMPARE(count(*migrated, "SELECT count(*) FROM prompts WHERE text = 'kept'"), int64_t(1));
+        // Ids keep counting after the migration (the v6 label check changed in place).
+        PairRow p;
+        p.prompt = "after";
+        p.a.text = "x";
+        p.b.text = "y";
+        const int64_t pair = PreferenceStore(*migrated).insertPair(p);
+        QVERIFY(PreferenceStore(*migrated).insertLabel({pair, std::nullopt, std::nullopt, "a", "adjudicated", "rev", 1}) > 0);
+    }
+
+    // A database that is not PrefLab's, or is a newer PrefLab's, is refused
+    // and left as it was.
+    void refusesForeignAndNewerDatabases() {
+        const std::string foreign = createPostgresDatabase("foreign");
+        {
+            PostgresConnection c(foreign);
+            c.exec("CREATE TABLE invoices(id BIGINT)");
+        }
+        try {
+            Database::open(foreign);
+            QFAIL("a foreign database was opened");
+        } catch (const StorageError& e) {
+            QVERIFY2(std::string(e.what()).find("not PrefLab's") != std::string::npos, e.what());
+        }
+        {
+            PostgresConnection c(foreign);
+            SqlStatement s(c, "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()");
+            QVERIFY(s.step());
+            QCOMPARE(s.int64(0), int64_t(1));  // still only its own table
+        }
+        const std::string newer = createPostgresDatabase("newer");
+        Database::open(newer)->connection().exec("UPDATE preflab_schema_version SET version = 999");
+        try {
+            Database::open(newer);
+            QFAIL("a newer database was opened");
+        } catch (const StorageError& e) {
+            QVERIFY2(std::string(e.what()).find("newer PrefLab") != std::string::npos, e.what());
+        }
     }
 
     void aPasswordInTheUrlIsRefusedUnseen() {

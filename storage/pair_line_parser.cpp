@@ -117,7 +117,6 @@ std::string parseLabelRow(const QJsonObject& o, ParsedLine& out) {
     if (out.label != "a" && out.label != "b" && out.label != "tie" && out.label != "both_bad" && out.label != "skip") {
         return "\"label\" is '" + out.label + "'; expected a, b, tie, both_bad or skip";
     }
-    if (out.pair.a.text.empty() || out.pair.b.text.empty()) return "response_a and response_b must not be empty";
     return {};
 }
 
@@ -267,7 +266,9 @@ std::string parsePairLine(const std::string& line, ParsedLine& parsed) {
             pair.b.text = str(o["rejected"]);
         }
     }
-    if (pair.a.text.empty() || pair.b.text.empty()) return "chosen and rejected must not be empty";
+    // An empty response is a response (a model that said nothing), and real
+    // data has them: 4 rows of HH-RLHF's harmless-base test split, in TRL's
+    // conversational form, prefer an empty answer. Training scores it as EOS.
     if (pair.a.text == pair.b.text) return "chosen and rejected are identical: there is nothing to learn from the pair";
     return {};
 }

@@ -132,8 +132,27 @@ bool isPostgresUrl(const std::string& location) {
     return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
 }
 
+std::string withoutPassword(const std::string& url) {
+    std::string out = url;
+    const size_t scheme = out.find("://");
+    if (scheme != std::string::npos) {
+        const size_t start = scheme + 3;
+        const size_t end = out.find_first_of("/?", start);
+        const size_t at = out.rfind('@', end == std::string::npos ? std::string::npos : end);
+        if (at != std::string::npos && at > start) {
+            const size_t colon = out.find(':', start);
+            if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+        }
+    }
+    for (size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+        const size_t end = out.find('&', p);
+        out.replace(p + 9, (end == std::string::npos ? out.size() : end) - p - 9, "***");
+    }
+    return out;
+}
+
 PostgresLocation describePostgresUrl(const std::string& url) {
-    PostgresLocation out{"", "localhost"};
+    PostgresLocation out{"", "the local socket"};  // libpq's default without a host
     char* error = nullptr;
     PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
     PQfreemem(error);
@@ -153,6 +172,13 @@ PostgresLocation describePostgresUrl(const std::string& url) {
 }
 
 PostgresConnection::PostgresConnection(const std::string& url) : m_url(url) {
+    // Refused before anything else, so that no message can carry it: a
+    // password in the URL's user part or in a password= parameter.
+    if (withoutPassword(url) != url) {
+        throw StorageError("the PostgreSQL URL carries a password, which PrefLab does not accept there (it would be kept "
+                           "in shell history, the process list, settings and run configs): remove it from the URL and "
+                           "put it in ~/.pgpass or PGPASSWORD");
+    }
     char* parseError = nullptr;
     PQconninfoOption* options = PQconninfoParse(url.c_str(), &parseError);
     if (!options) {
@@ -160,17 +186,7 @@ PostgresConnection::PostgresConnection(const std::string& url) : m_url(url) {
         PQfreemem(parseError);
         throw StorageError(url + ": not a usable PostgreSQL URL: " + why);
     }
-    bool hasPassword = false;
-    for (PQconninfoOption* o = options; o->keyword; ++o) {
-        if (std::string(o->keyword) == "password" && o->val && *o->val) hasPassword = true;
-    }
     PQconninfoFree(options);
-    if (hasPassword) {
-        // Not echoed: the message names the problem, not the secret.
-        throw StorageError("the PostgreSQL URL carries a password, which PrefLab does not accept there (it would be kept "
-                           "in shell history, the process list, settings and run configs): remove it from the URL and "
-                           "put it in ~/.pgpass or PGPASSWORD");
-    }
     // A connect timeout unless the URL sets one (later parameters override
     // earlier ones): an unreachable host fails in seconds, not minutes.
     const char* keywords[] = {"connect_timeout", "fallback_application_name", "client_encoding", "dbname", nullptr};
@@ -182,9 +198,24 @@ PostgresConnection::PostgresConnection(const std::string& url) : m_url(url) {
         m_conn = nullptr;
         throw StorageError(url + ": cannot connect to the PostgreSQL server: " + why);
     }
+    configureSession();
+}
+
+void PostgresConnection::configureSession() {
     // libpq prints the server's notices on stderr by default ("relation
     // already exists, skipping"); PrefLab reports errors, not notices.
     PQsetNoticeProcessor(m_conn, [](void*, const char*) {}, nullptr);
+    exec("SET lock_timeout = '10s'");
+}
+
+void PostgresConnection::ensureConnected() {
+    if (m_inTransaction || PQstatus(m_conn) != CONNECTION_BAD) return;
+    PQreset(m_conn);
+    m_prepared.clear();  // the new session has none
+    if (PQstatus(m_conn) != CONNECTION_OK) {
+        throw StorageError(m_url + ": cannot reconnect to the PostgreSQL server: " + trimmed(PQerrorMessage(m_conn)));
+    }
+    configureSession();
 }
 
 PostgresConnection::~PostgresConnection() {
@@ -195,13 +226,21 @@ void PostgresConnection::fail(const std::string& what, const std::string& messag
     const std::string state = sqlstate ? sqlstate : "";
     std::string msg = m_url + ": " + what + ": " + trimmed(message);
     if (state == "53100") msg += " (the server's disk is full; nothing from this write was stored)";
+    if (state == "55P03") {
+        msg += " (another PrefLab writer, an import for instance, has held the database's write lock for 10 s; "
+               "nothing from this write was stored: try again when it is done)";
+    }
     if (state.rfind("08", 0) == 0 || PQstatus(m_conn) == CONNECTION_BAD) {
-        msg += " (the connection to the server was lost; nothing from this write was stored)";
+        msg += m_committing ? " (the connection to the server was lost during COMMIT: the server may or may not have "
+                              "stored this write)"
+                            : " (the connection to the server was lost; nothing from this write was stored; the next "
+                              "statement reconnects)";
     }
     throw StorageError(msg);
 }
 
 void PostgresConnection::exec(const std::string& sql) {
+    ensureConnected();
     ResultGuard r{PQexec(m_conn, sql.c_str())};
     const ExecStatusType st = PQresultStatus(r.r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -210,14 +249,8 @@ void PostgresConnection::exec(const std::string& sql) {
 }
 
 void PostgresConnection::beginWrite() {
-    if (PQstatus(m_conn) == CONNECTION_BAD) {
-        PQreset(m_conn);
-        m_prepared.clear();  // the new session has none
-        if (PQstatus(m_conn) != CONNECTION_OK) {
-            throw StorageError(m_url + ": cannot reconnect to the PostgreSQL server: " + trimmed(PQerrorMessage(m_conn)));
-        }
-    }
     exec("BEGIN");
+    m_inTransaction = true;
     try {
         exec(kWriteLock);
     } catch (...) {
@@ -226,8 +259,20 @@ void PostgresConnection::beginWrite() {
     }
 }
 
+void PostgresConnection::commit() {
+    m_committing = true;
+    try {
+        exec("COMMIT");
+    } catch (...) {
+        m_committing = m_inTransaction = false;
+        throw;
+    }
+    m_committing = m_inTransaction = false;
+}
+
 void PostgresConnection::rollbackQuietly() noexcept {
-    PQclear(PQexec(m_conn, "ROLLBACK"));
+    m_inTransaction = false;
+    if (PQstatus(m_conn) == CONNECTION_OK) PQclear(PQexec(m_conn, "ROLLBACK"));
 }
 
 bool PostgresConnection::tlsInUse() const {
@@ -273,6 +318,10 @@ public:
 
     void bind(int index, int64_t value) override { set(index, std::to_string(value), kInt8Oid); }
     void bind(int index, double value) override {
+        if (std::isnan(value)) {  // as SQLite stores it: NULL
+            bindNull(index, SqlType::Real);
+            return;
+        }
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.17g", value);  // "nan", "inf": float8in reads both
         set(index, buf, kFloat8Oid);
@@ -303,9 +352,13 @@ public:
     }
     double real(int column) const override { return std::strtod(value(column), nullptr); }
     std::string text(int column) const override {
-        return std::string(value(column), static_cast<size_t>(PQgetlength(m_result, m_row, column)));
+        const char* v = value(column);
+        return std::string(v, static_cast<size_t>(PQgetlength(m_result, m_row, column)));
     }
-    bool isNull(int column) const override { return PQgetisnull(m_result, m_row, column) == 1; }
+    bool isNull(int column) const override {
+        value(column);  // checks the row and column
+        return PQgetisnull(m_result, m_row, column) == 1;
+    }
     std::optional<int64_t> insertedId() override {
         std::optional<int64_t> id;
         if (step()) id = int64(0);  // the RETURNING id row, absent when nothing was inserted
@@ -325,9 +378,16 @@ private:
         m_values[static_cast<size_t>(index - 1)] = std::move(v);
         m_types[static_cast<size_t>(index - 1)] = type;
     }
-    const char* value(int column) const { return PQgetvalue(m_result, m_row, column); }
+    const char* value(int column) const {
+        if (!m_result || m_row < 0 || m_row >= PQntuples(m_result) || column < 0 || column >= PQnfields(m_result)) {
+            throw StorageError(m_db.path() + ": no row or column " + std::to_string(column) + " to read in '" +
+                               m_sql.substr(0, 60) + "'");
+        }
+        return PQgetvalue(m_result, m_row, column);
+    }
 
     void execute() {
+        m_db.ensureConnected();
         const std::string& name = m_db.preparedName(m_sql, m_types);
         std::vector<const char*> params(m_values.size());
         for (size_t i = 0; i < m_values.size(); ++i) params[i] = m_values[i] ? m_values[i]->c_str() : nullptr;

@@ -19,6 +19,8 @@ namespace preflab {
 
 // True for a postgresql:// or postgres:// URL.
 bool isPostgresUrl(const std::string& location);
+// The URL with any password in it replaced by "***", for messages.
+std::string withoutPassword(const std::string& url);
 
 // The database and host a URL names (libpq's defaults where it names none:
 // the user's name, the local socket).
@@ -46,8 +48,12 @@ public:
     // takes: writers are serialised as SQLite's BEGIN IMMEDIATE serialises
     // them, so the repositories' read-then-write steps (the next run index,
     // a prompt's id) mean the same on both engines. A connection the server
-    // dropped is re-established here, between transactions.
+    // dropped is re-established before the next statement outside a
+    // transaction (ensureConnected), so a server restart costs one error.
+    // Another writer's lock is awaited for at most 10 s (SQLite's busy
+    // timeout); then the write fails, naming the wait.
     void beginWrite() override;
+    void commit() override;
     void rollbackQuietly() noexcept override;
 
     // Whether the connection is encrypted, and how ("TLSv1.3") or why not.
@@ -57,6 +63,8 @@ public:
 private:
     friend class PostgresStatement;
     [[noreturn]] void fail(const std::string& what, const std::string& message, const char* sqlstate) const;
+    void ensureConnected();
+    void configureSession();
     // The server-side name of a prepared statement for this text and these
     // parameter types, preparing it the first time.
     const std::string& preparedName(const std::string& sql, const std::vector<unsigned>& types);
@@ -65,6 +73,8 @@ private:
     std::string m_url;
     std::unordered_map<std::string, std::string> m_prepared;
     int64_t m_changes = 0;
+    bool m_inTransaction = false;
+    bool m_committing = false;
 };
 
 }  // namespace preflab

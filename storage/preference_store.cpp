@@ -13,7 +13,11 @@ int64_t PreferenceStore::promptId(const std::string& text) {
     if (const auto id = ins.bind(1, text).insertedId()) return *id;
     SqlStatement sel(c, "SELECT id FROM prompts WHERE text = ?");
     sel.bind(1, text);
-    sel.step();
+    if (!sel.step()) {
+        // Only a different prompt with the same MD5 (PostgreSQL's uniqueness
+        // key) can get here.
+        throw StorageError(c.path() + ": the prompt '" + text.substr(0, 60) + "' could be neither stored nor found");
+    }
     return sel.int64(0);
 }
 
@@ -147,14 +151,14 @@ public:
     std::pair<std::string, std::string> decide(LabelPolicy policy) const {
         if (!m_adjudicated.first.empty()) return m_adjudicated;
         if (policy == LabelPolicy::Latest) return m_latest;
-        bool named = false;
-        for (const auto& [voter, choice] : m_voters) {
-            named |= !voter.second.empty() && (voter.first == "human" || voter.first == "import") && choice != "skip";
-        }
+        // People outvote judges: where any person gave a label other than
+        // skip, only people vote; else the judges and an import's summary.
+        bool personVoted = false;
+        for (const auto& [voter, choice] : m_voters) personVoted |= isPerson(voter) && choice != "skip";
         std::map<std::string, int> votes;
         std::map<std::string, std::string> sourceOf;
         for (const auto& [voter, choice] : m_voters) {
-            if (choice == "skip" || (named && voter.first == "import" && voter.second.empty())) continue;
+            if (choice == "skip" || isPerson(voter) != personVoted) continue;
             ++votes[choice];
             auto& s = sourceOf[choice];
             s = s.empty() || s == voter.first ? voter.first : "consensus";
@@ -170,6 +174,10 @@ public:
     }
 
 private:
+    // A person: a human label (named or not), or an imported annotator's.
+    static bool isPerson(const std::pair<std::string, std::string>& voter) {
+        return voter.first == "human" || (voter.first == "import" && !voter.second.empty());
+    }
     std::pair<std::string, std::string> m_adjudicated, m_latest;
     std::map<std::pair<std::string, std::string>, std::string> m_voters;
 };

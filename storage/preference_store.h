@@ -13,11 +13,12 @@ namespace preflab {
 // Which label of a pair training and export take (the run's label_policy).
 // Either way a reviewer's final label (source 'adjudicated') stands first.
 enum class LabelPolicy {
-    // Else the majority of the voters' latest labels: each annotator and each
-    // judge votes once, with their latest label; skips do not vote; an
-    // import's unnamed summary label votes only when no annotator's label is
-    // stored. A pair without a single most-voted label, or whose most-voted
-    // label is tie or both bad, is left out.
+    // Else the majority of the people's latest labels (each annotator votes
+    // once, with their latest label; a person's label without a name counts
+    // as one voter; skips do not vote). Where no person labelled, the judges
+    // vote the same way, with an import's unnamed summary label. A pair
+    // without a single most-voted label, or whose most-voted label is tie or
+    // both bad, is left out.
     Consensus,
     // Else the latest label, whoever gave it.
     Latest,

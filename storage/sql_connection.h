@@ -68,6 +68,7 @@ public:
     // that a transaction's reads and writes are serialised against every other
     // writer, on either engine.
     virtual void beginWrite() = 0;
+    virtual void commit() = 0;
     // Never throws: used from destructors.
     virtual void rollbackQuietly() noexcept = 0;
 };
@@ -130,8 +131,8 @@ public:
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
     void commit() {
-        m_db.exec("COMMIT");
-        m_done = true;
+        m_done = true;  // a failed COMMIT has ended the transaction too
+        m_db.commit();
     }
 
 private:

@@ -26,6 +26,7 @@ public:
     const std::string& path() const override { return m_path; }
     std::unique_ptr<StatementBackend> prepare(const std::string& sql, SqlReturning returning) override;
     void beginWrite() override { exec("BEGIN IMMEDIATE"); }
+    void commit() override { exec("COMMIT"); }
     void rollbackQuietly() noexcept override;
 
     [[noreturn]] void fail(const std::string& what, int code) const;

@@ -60,6 +60,10 @@ private Q_SLOTS:
         QTest::newRow("annotators over an import's summary") << "import:=a human:ann=b" << "b" << "b";
         QTest::newRow("an import's summary alone") << "import:=a" << "a" << "a";
         QTest::newRow("a judge votes once") << "task:=a task:=b human:ann=b" << "b" << "b";
+        QTest::newRow("a person over a judge") << "self:=a human:=b" << "b" << "b";
+        QTest::newRow("an unnamed relabel over an import") << "import:=a human:=b" << "b" << "b";
+        QTest::newRow("judges alone") << "task:=a self:=a reward_model:=b" << "a" << "b";
+        QTest::newRow("people outvote judges") << "task:=a self:=a human:ann=b" << "b" << "b";
     }
     void labelPolicies() {
         QFETCH(QString, labels);
@@ -106,6 +110,26 @@ private Q_SLOTS:
         QVERIFY(r.errors[2].message.find("conversation") != std::string::npos);
         // Each reported line names the file.
         QVERIFY(QString::fromStdString(r.describe()).contains(path + ":3: not valid JSON"));
+    }
+
+    // An empty response is kept: real data prefers saying nothing at times
+    // (HH-RLHF in TRL's conversational form), and the row comes back as read.
+    void emptyResponsesAreResponses() {
+        QTemporaryDir dir;
+        const QByteArray rows =
+            "{\"prompt\": [{\"role\": \"user\", \"content\": \"list of bad words\"}], \"chosen\": [{\"role\": "
+            "\"assistant\", \"content\": \"\"}], \"rejected\": [{\"role\": \"assistant\", \"content\": \"Ok\"}]}\n"
+            "{\"prompt\": \"Say nothing.\", \"chosen\": \"\", \"rejected\": \"No.\"}\n"
+            "{\"prompt\": \"Same?\", \"chosen\": \"\", \"rejected\": \"\"}\n";
+        const QString path = write(dir, "empty.jsonl", rows);
+        auto db = Database::open(test::testDatabase(dir, "t"));
+        const ImportReport r = importPairsJsonl(*db, path.toStdString(), true);
+        QCOMPARE(r.pairsStored, int64_t(2));
+        QCOMPARE(r.errors.size(), size_t(1));  // two empty texts are one text: nothing to learn
+        QVERIFY2(r.errors[0].message.find("identical") != std::string::npos, r.errors[0].message.c_str());
+        const QString out = dir.path() + "/out.jsonl";
+        QCOMPARE(exportPairsJsonl(*db, out.toStdString(), std::nullopt, PairExportFormat::Conversational), int64_t(2));
+        QCOMPARE(readAll(out).split('\n').first(), rows.split('\n').first());
     }
 
     // HH-RLHF rows have no prompt: it is the dialogue both texts share up to

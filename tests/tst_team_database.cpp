@@ -11,6 +11,7 @@
 #include "support/test_database.h"
 #include "support/test_main.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -188,6 +189,57 @@ private Q_SLOTS:
         }
     }
 
+    // A server that drops the connection (a restart, an idle timeout) costs
+    // one failed statement; the next one reconnects.
+    void aDroppedConnectionIsReestablished() {
+        auto db = Database::open(createPostgresDatabase("dropped"));
+        SqlStatement pid(db->connection(), "SELECT pg_backend_pid()");
+        QVERIFY(pid.step());
+        const int64_t backend = pid.int64(0);
+        pid.reset();
+        {
+            auto admin = Database::open(createPostgresDatabase("admin"));
+            SqlStatement kill(admin->connection(), "SELECT pg_terminate_backend(CAST(? AS integer))");
+            kill.bind(1, backend);
+            QVERIFY(kill.step());
+        }
+        try {
+            count(*db, "SELECT count(*) FROM pairs");
+            QFAIL("a statement on a terminated connection succeeded");
+        } catch (const StorageError& e) {
+            QVERIFY2(std::string(e.what()).find("connection") != std::string::npos, e.what());
+        }
+        QCOMPARE(count(*db, "SELECT count(*) FROM pairs"), int64_t(0));
+        PairRow p;
+        p.prompt = "after";
+        p.a.text = "x";
+        p.b.text = "y";
+        Transaction tx(db->connection());
+        QVERIFY(PreferenceStore(*db).insertPair(p) > 0);
+        tx.commit();
+    }
+
+    // A writer that holds the write lock makes another wait at most 10 s,
+    // then fail with a message that says why; nothing of it is stored.
+    void aHeldWriteLockIsAwaitedThenNamed() {
+        const std::string url = createPostgresDatabase("locked");
+        auto holder = Database::open(url);
+        auto waiter = Database::open(url);
+        Transaction held(holder->connection());
+        QElapsedTimer t;
+        t.start();
+        try {
+            Transaction tx(waiter->connection());
+            QFAIL("the write lock was granted twice");
+        } catch (const StorageError& e) {
+            QVERIFY2(std::string(e.what()).find("write lock") != std::string::npos, e.what());
+        }
+        QVERIFY2(t.elapsed() >= 9000, qPrintable(QString::number(t.elapsed())));
+        held.commit();
+        Transaction now(waiter->connection());  // free again
+        now.commit();
+    }
+
     void aPasswordInTheUrlIsRefusedUnseen() {
         const QString url = postgresCluster().value(QStringLiteral("PREFLAB_TEST_PG_TCP_URL"))
                                 .replace(QStringLiteral("preflab@"), QStringLiteral("preflab:hunter2@")) +
@@ -243,10 +295,10 @@ private Q_SLOTS:
         run({"runs", "--db", db});
         run({"agreement", "--db", db, "--json"});
         QVERIFY2(!everything.contains(password), "the password was printed");
-        for (const QString& file : {"/p.jsonl", "/l.jsonl", "/m.csv"}) {
+        for (const char* file : {"/p.jsonl", "/l.jsonl", "/m.csv"}) {
             QFile f(dir.path() + file);
             QVERIFY(f.open(QIODevice::ReadOnly));
-            QVERIFY2(!f.readAll().contains(password.toUtf8()), qPrintable(file));
+            QVERIFY2(!f.readAll().contains(password.toUtf8()), file);
         }
         // Every text the database holds, the run's stored config among them.
         qputenv("PGPASSWORD", password.toUtf8());

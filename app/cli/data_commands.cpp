@@ -141,7 +141,7 @@ int runExportCommand(const QStringList& args) {
     p.addOption({"run", "Only this run (required for --metrics).", "id"});
     p.addOption({"pairs", "Write pairs whose label in force (--label-policy) is A or B to this .jsonl file.", "file"});
     p.addOption({"label-policy", "Which label of a pair --pairs takes: consensus (a reviewer's final label, else the "
-                                 "majority of the annotators' and judges' latest labels; the default) or latest.",
+                                 "majority of the annotators' latest labels, else the judges'; the default) or latest.",
                  "policy", "consensus"});
     p.addOption({"format", "Format of --pairs: trl (TRL standard, strings; the default) or conversational (TRL "
                            "conversational message lists; rows imported as conversations come back as they were read).",

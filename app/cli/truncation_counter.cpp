@@ -1,5 +1,7 @@
 #include "app/cli/truncation_counter.h"
 
+#include <utility>
+
 namespace preflab {
 namespace {
 constexpr size_t kBatch = 512;   // pairs handed over at once
@@ -9,7 +11,10 @@ constexpr size_t kQueued = 8;    // batches in flight: a few MB of text at most
 TruncationCounter::TruncationCounter(const PairContextCheck& check) : m_check(check), m_thread([this] { work(); }) {}
 
 TruncationCounter::~TruncationCounter() {
-    finish();
+    try {
+        finish();
+    } catch (...) {  // a destructor: the import's own outcome stands
+    }
 }
 
 void TruncationCounter::add(const PairRow& pair) {
@@ -33,6 +38,7 @@ int64_t TruncationCounter::finish() {
         m_changed.notify_all();
     }
     if (m_thread.joinable()) m_thread.join();
+    if (m_error) std::rethrow_exception(std::exchange(m_error, nullptr));
     return m_longer;
 }
 
@@ -47,8 +53,15 @@ void TruncationCounter::work() {
             m_queue.pop_front();
             m_changed.notify_all();
         }
-        // Only this thread touches the count until finish() has joined it.
-        for (const Texts& t : batch) m_longer += m_check.wouldTruncate(t.prompt, t.chosen, t.rejected, t.messages);
+        // Only this thread touches the count and the error until finish()
+        // has joined it. After an error it keeps taking batches, so that
+        // add() never waits for room that would not come.
+        if (m_error) continue;
+        try {
+            for (const Texts& t : batch) m_longer += m_check.wouldTruncate(t.prompt, t.chosen, t.rejected, t.messages);
+        } catch (...) {
+            m_error = std::current_exception();
+        }
     }
 }
 

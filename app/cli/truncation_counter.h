@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -24,7 +25,8 @@ public:
 
     // Queues a pair; waits while the queue is full.
     void add(const PairRow& pair);
-    // Waits for every queued pair; the number that would be cut.
+    // Waits for every queued pair; the number that would be cut. Rethrows
+    // what the counting thread threw (a tokenizer error), once.
     int64_t finish();
 
 private:
@@ -43,6 +45,7 @@ private:
     std::deque<std::vector<Texts>> m_queue;
     bool m_closed = false;
     int64_t m_longer = 0;
+    std::exception_ptr m_error;
     std::thread m_thread;
 };
 

@@ -110,8 +110,8 @@ const std::vector<ConfigField>& runConfigFields() {
          "Data", "Offline pairs", FieldEditor::File},
         {"label_policy", &R::labelPolicy, 0, 0, false, {"consensus", "latest"},
          "which stored label of a pair trains (pairs = db): consensus = a reviewer's final label, else the majority of "
-         "the annotators' and judges' latest labels (no majority, tie or both bad: the pair is left out); latest = a "
-         "reviewer's, else the latest label",
+         "the annotators' latest labels (where no person labelled, the judges'; no majority, tie or both bad: the pair "
+         "is left out); latest = a reviewer's, else the latest label",
          "Data", "Label policy", FieldEditor::Auto},
         {"label_smoothing", &R::labelSmoothing, 0, 0.499, false, {}, "epsilon of cdpo / rdpo (assumed label-flip rate)",
          "DPO family", "cDPO / rDPO \u03b5", FieldEditor::Auto},

@@ -12,7 +12,7 @@ action=${1:?start or stop}
 state=${2:?state folder}
 mkdir -p "$state"
 
-bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
   echo "pg_cluster: PostgreSQL's server is not installed (Debian package postgresql; packaging/setup-debian.sh installs it)" >&2
   exit 1
@@ -39,9 +39,13 @@ stop  # a cluster left by an interrupted run
 dir=$(mktemp -d /tmp/preflab-pg.XXXXXX)
 echo "$dir" > "$state/cluster"
 password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-printf '%s\n' "$password" > "$dir/pwfile"
+(umask 077 && printf '%s\n' "$password" > "$dir/pwfile")
 openssl req -new -x509 -days 2 -nodes -subj /CN=localhost -keyout "$dir/server.key" -out "$dir/server.crt" \
-  >/dev/null 2>&1
+  >"$dir/openssl.log" 2>&1 || {
+  echo "pg_cluster: could not make the TLS certificate (openssl):" >&2
+  cat "$dir/openssl.log" >&2
+  exit 1
+}
 chmod 600 "$dir/server.key"
 [ "$(id -u)" -eq 0 ] && chown -R postgres "$dir"
 as_owner "$bin/initdb" -D "$dir/data" -U preflab --pwfile="$dir/pwfile" --auth-local=scram-sha-256 \
@@ -72,9 +76,8 @@ if [ -z "${started:-}" ]; then
   tail -20 "$dir/server.log" >&2
   exit 1
 fi
-# libpq refuses a pgpass file that others may read.
-printf '*:*:*:preflab:%s\n' "$password" > "$state/pgpass"
-chmod 600 "$state/pgpass"
+# libpq refuses a pgpass file that others may read; it is never readable by them.
+(umask 077 && printf '*:*:*:preflab:%s\n' "$password" > "$state/pgpass")
 socket=$(printf '%s' "$dir" | sed 's#/#%2F#g')
 cat >"$state/env" <<EOF
 PREFLAB_TEST_PG_SOCKET_URL=postgresql://preflab@$socket:$port

@@ -130,9 +130,11 @@ public:
     }
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
+    // A COMMIT that fails leaves m_done unset: the destructor rolls back
+    // (SQLite keeps the transaction open after a failed COMMIT).
     void commit() {
-        m_done = true;  // a failed COMMIT has ended the transaction too
         m_db.commit();
+        m_done = true;
     }
 
 private:

@@ -1,5 +1,6 @@
 #include "core/nn/sampler.h"
 #include "core/nn/sequence_batch.h"
+#include "core/runtime/compute_threads.h"
 #include "support/test_main.h"
 #include "support/tiny_model.h"
 
@@ -103,6 +104,35 @@ private Q_SLOTS:
         }
         std::atomic_bool cancel{true};
         QVERIFY(sampleBatch(m, {{256, 65, 259}}, sp, {1}, 257, 258, &cancel).cancelled);
+    }
+
+    // The thread count: a small model runs on one thread unless one is asked
+    // for; sampling one sets it for itself and gives the caller's back.
+    void threadCountForTheModel() {
+        const QByteArray saved = qgetenv("PREFLAB_THREADS");
+        qunsetenv("PREFLAB_THREADS");
+        const TransformerConfig builtin;
+        QCOMPARE(computeThreadsForModel(builtin.parameterCount(), 0), 1);
+        QCOMPARE(computeThreadsForModel(kOneThreadModelParameters + 1, 0), defaultComputeThreads());
+        QCOMPARE(computeThreadsForModel(builtin.parameterCount(), 3), 3);
+        qputenv("PREFLAB_THREADS", "2");
+        QCOMPARE(computeThreadsForModel(builtin.parameterCount(), 0), 2);
+        if (saved.isNull()) qunsetenv("PREFLAB_THREADS");
+        else qputenv("PREFLAB_THREADS", saved);
+
+        configureComputeThreads(2);
+        QCOMPARE(at::get_num_threads(), 2);
+        {
+            ComputeThreadsScope one(1);
+            QCOMPARE(at::get_num_threads(), 1);
+        }
+        QCOMPARE(at::get_num_threads(), 2);
+        Transformer m = tinyModel(9);
+        SamplingParams sp;
+        sp.maxNewTokens = 5;
+        sampleBatch(m, {{256, 65, 259}}, sp, {1}, 257, 258);
+        QCOMPARE(at::get_num_threads(), 2);
+        configureComputeThreads();
     }
 };
 

@@ -5,6 +5,7 @@
 #include "core/hf/hf_model.h"
 #include "core/loop/seed_mix.h"
 #include "core/nn/autocast_scope.h"
+#include "core/runtime/compute_threads.h"
 #include "core/text/byte_tokenizer.h"
 
 #include <filesystem>
@@ -37,6 +38,9 @@ LoopModels::LoopModels(LoopContext& ctx) {
                                      "' is not supported by the online loop yet (expected 'byte')");
         }
     }
+    // The run's thread count now that the model's size is known (a small
+    // model runs on one thread unless a count was asked for).
+    configureComputeThreads(computeThreadsForModel(policy->config().parameterCount(), static_cast<int>(cfg.threads)));
     if (cfg.loraRank > 0) {
         // The adapters' A starts random (from the run's seed); B starts at zero.
         torch::manual_seed(mixSeed(ctx.seed(), 7, 0));

@@ -16,6 +16,10 @@ struct SamplingParams {
     int topK = 0;              // 0 = off
     double topP = 1.0;         // 1 = off
     int maxNewTokens = 64;
+    // Decode through FusedDecoder where the model allows it (the same
+    // logits up to float rounding, several times faster for small models);
+    // false: always through LibTorch's forwardCached.
+    bool fusedDecoding = true;
 };
 
 struct SampledSequences {

@@ -17,8 +17,15 @@ int defaultComputeThreads() {
     return hw > 0 ? static_cast<int>(hw) : 1;
 }
 
-int configureComputeThreads(int n) {
-    if (n <= 0) n = defaultComputeThreads();
+int computeThreadsForModel(int64_t parameters, int requested) {
+    if (requested > 0) return requested;
+    if (const char* v = std::getenv("PREFLAB_THREADS"); v && std::atoi(v) > 0) return std::atoi(v);
+    return parameters <= kOneThreadModelParameters ? 1 : defaultComputeThreads();
+}
+
+namespace {
+
+void setThreads(int n) {
     at::set_num_threads(n);
     // at::set_num_threads sizes ATen's OpenMP pool only; OpenBLAS (Debian's
     // BLAS provider, reached through libblas.so.3) keeps one thread per core,
@@ -28,7 +35,22 @@ int configureComputeThreads(int n) {
     // Debian's alternatives, not at link time; absent for other BLAS builds.
     using SetThreads = void (*)(int);
     if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
+}
+
+}  // namespace
+
+int configureComputeThreads(int n) {
+    if (n <= 0) n = defaultComputeThreads();
+    setThreads(n);
     return n;
+}
+
+ComputeThreadsScope::ComputeThreadsScope(int n) : m_previous(at::get_num_threads()) {
+    if (n != m_previous) setThreads(n);
+}
+
+ComputeThreadsScope::~ComputeThreadsScope() {
+    if (at::get_num_threads() != m_previous) setThreads(m_previous);
 }
 
 }  // namespace preflab

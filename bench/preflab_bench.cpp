@@ -5,7 +5,11 @@
 // starter-model pretraining (about 3 minutes). --soak MINUTES runs the online
 // loop that long instead and reports memory, step time and database size over
 // time with their slopes (bench/soak.h); options after `--` go to `preflab run`.
+// --peer measures PrefLab beside its Python peer, bench/peer/peer.py
+// (bench/peer_comparison.h; --reps N, --python PATH, --peer-script FILE).
+#include "bench/peer_comparison.h"
 #include "bench/soak.h"
+#include "bench/workloads.h"
 #include "core/algo/pairwise_loss.h"
 #include "core/loop/starter_model.h"
 #include "core/nn/autocast_scope.h"
@@ -20,6 +24,7 @@
 #include <torch/optim/adamw.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -40,63 +45,17 @@ double seconds(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-double matmulPeak(at::ScalarType dt) {
-    const at::Tensor a = at::randn({1024, 1024}).to(dt), b = at::randn({1024, 1024}).to(dt);
-    for (int i = 0; i < 2; ++i) a.mm(b);
-    const int n = dt == at::kFloat ? 20 : 2;
-    const auto t = Clock::now();
-    for (int i = 0; i < n; ++i) a.mm(b);
-    return 2.0 * 1024 * 1024 * 1024 * n / seconds(t) / 1e9;
-}
-
 struct StepFigures {
     double seconds, tokensPerSecond, gflops;
 };
 
-// One DPO training step (policy forward+backward over 2*pairs sequences, AdamW);
-// reference log-probs are precomputed per pair, as in the online loop.
 StepFigures dpoStep(const TransformerConfig& cfg, int pairs, int seqLen, bool bf16) {
-    torch::manual_seed(1);
-    Transformer m(cfg);
-    torch::optim::AdamW opt(m->parameters(), torch::optim::AdamWOptions(1e-4));
-    std::vector<TokenIds> prompts, responses;
-    for (int i = 0; i < 2 * pairs; ++i) {
-        prompts.push_back(TokenIds(seqLen / 4, 65 + i % 7));
-        responses.push_back(TokenIds(seqLen - seqLen / 4, 70 + i % 5));
-    }
-    const SequenceBatch b = packSequences(prompts, responses, 258);
-    const at::Tensor refC = at::zeros({pairs}), refR = at::zeros({pairs});
-    auto step = [&] {
-        opt.zero_grad();
-        const at::Tensor lp = sequenceLogprobs(computeLogits(m, b.ids, b.attention, bf16).to(at::kFloat), b);
-        pairwiseLoss({}, {lp.narrow(0, 0, pairs), lp.narrow(0, pairs, pairs), refC, refR}).loss.backward();
-        opt.step();
-    };
-    step();
-    const int reps = 3;
-    const auto t = Clock::now();
-    for (int i = 0; i < reps; ++i) step();
-    const double s = seconds(t) / reps;
-    const double tokens = 2.0 * pairs * seqLen;
-    const double nonEmbedding = static_cast<double>(cfg.parameterCount() - cfg.maxSeqLen * cfg.dModel);
-    // 6 N per token for the dense layers (forward + backward), plus attention scores.
-    const double flops = tokens * (6.0 * nonEmbedding + 12.0 * cfg.nLayers * seqLen * cfg.dModel);
-    return {s, tokens / s, flops / s / 1e9};
+    const double s = bench::median(bench::dpoStepSeconds(cfg, pairs, seqLen, bf16, 3));
+    return {s, 2.0 * pairs * seqLen / s, bench::dpoStepFlops(cfg, pairs, seqLen) / s / 1e9};
 }
 
-double samplingTokensPerSecond(const TransformerConfig& cfg, int prompts, int newTokens) {
-    torch::manual_seed(2);
-    Transformer m(cfg);
-    std::vector<TokenIds> p(prompts, TokenIds{256, 65, 66, 67, 259});
-    std::vector<uint64_t> seeds;
-    for (int i = 0; i < prompts; ++i) seeds.push_back(i + 1);
-    SamplingParams sp;
-    sp.maxNewTokens = newTokens;
-    sampleBatch(m, p, sp, seeds, -1, 258);  // warm-up; EOS disabled so every sequence runs to the end
-    const int reps = 3;
-    const auto t = Clock::now();
-    for (int i = 0; i < reps; ++i) sampleBatch(m, p, sp, seeds, -1, 258);
-    return reps * prompts * newTokens / seconds(t);
+double samplingTokensPerSecond(const TransformerConfig& cfg, int prompts, int newTokens, int promptTokens = 5) {
+    return prompts * newTokens / bench::median(bench::samplingSeconds(cfg, prompts, newTokens, promptTokens, 3));
 }
 
 // `preflab import`'s work without the process start: `pairs` synthetic TRL
@@ -136,15 +95,21 @@ double importPairsPerSecond(int pairs, double* megabytes, const std::string& ser
 
 int main(int argc, char** argv) {
     applyLibraryEnvironment(argc, argv);
-    bool json = false, pretrain = false, soak = false, importOnly = false;
+    bool json = false, pretrain = false, soak = false, importOnly = false, peer = false;
     std::string importServer, importFile;
     bench::SoakOptions soakOptions;
+    bench::PeerOptions peerOptions;
+    peerOptions.script = PREFLAB_PEER_SCRIPT;
     soakOptions.preflab = PREFLAB_CLI;
     for (int i = 1; i < argc; ++i) {
         const bool hasValue = i + 1 < argc;
         json |= std::strcmp(argv[i], "--json") == 0;
         pretrain |= std::strcmp(argv[i], "--pretrain") == 0;
         importOnly |= std::strcmp(argv[i], "--import-only") == 0;
+        peer |= std::strcmp(argv[i], "--peer") == 0;
+        if (std::strcmp(argv[i], "--peer-script") == 0 && hasValue) peerOptions.script = argv[++i];
+        if (std::strcmp(argv[i], "--python") == 0 && hasValue) peerOptions.python = argv[++i];
+        if (std::strcmp(argv[i], "--reps") == 0 && hasValue) peerOptions.repetitions = std::max(1, std::atoi(argv[++i]));
         if (std::strcmp(argv[i], "--import-server") == 0 && hasValue) importServer = argv[++i];
         if (std::strcmp(argv[i], "--import-file") == 0 && hasValue) importOnly = true, importFile = argv[++i];
         if (std::strcmp(argv[i], "--soak") == 0 && hasValue) soak = true, soakOptions.minutes = std::atof(argv[++i]);
@@ -190,19 +155,18 @@ int main(int argc, char** argv) {
         if (json) std::printf("}\n");
         return 0;
     }
+    if (peer) {
+        peerOptions.json = json;
+        return bench::runPeerComparison(peerOptions);
+    }
     const int threads = configureComputeThreads();
     std::map<std::string, double> f;
     f["threads"] = threads;
-    f["matmul_peak_gflops_fp32"] = matmulPeak(at::kFloat);
-    f["matmul_peak_gflops_bf16"] = matmulPeak(at::kBFloat16);
+    f["matmul_peak_gflops_fp32"] = bench::matmulPeakGflops(false);
+    f["matmul_peak_gflops_bf16"] = bench::matmulPeakGflops(true);
 
     TransformerConfig starter;  // built-in model
-    TransformerConfig tenM;
-    tenM.dModel = 384;
-    tenM.nLayers = 6;
-    tenM.nHeads = 6;
-    tenM.dFF = 1536;
-    tenM.maxSeqLen = 128;
+    const TransformerConfig tenM = bench::tenMillionConfig();
     const StepFigures s1 = dpoStep(starter, 8, 128, false);
     f["dpo_step_s_builtin_fp32"] = s1.seconds;
     f["dpo_tokens_per_s_builtin_fp32"] = s1.tokensPerSecond;
@@ -216,11 +180,7 @@ int main(int argc, char** argv) {
         f["dpo_step_s_10m_bf16"] = s3.seconds;
         f["dpo_gflops_10m_bf16"] = s3.gflops;
     }
-    TransformerConfig d128;
-    d128.dModel = 128;
-    d128.nLayers = 4;
-    d128.nHeads = 4;
-    d128.dFF = 512;
+    const TransformerConfig d128 = bench::d128Config();
     f["sampling_tokens_per_s_d128x4"] = samplingTokensPerSecond(d128, 8, 64);
     f["sampling_tokens_per_s_builtin"] = samplingTokensPerSecond(starter, 8, 64);
     double importMb = 0;

@@ -19,6 +19,10 @@ PACKAGES=(
 # Debian's packages do.
 command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
+# --bench: also the Python peer of `preflab-bench --peer` (bench/peer/peer.py),
+# Debian's PyTorch over the same LibTorch. Tests do not need it.
+[ "${1:-}" = "--bench" ] && PACKAGES+=(python3-torch)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -98,6 +98,7 @@ double dpoStepFlops(const TransformerConfig& cfg, int pairs, int seqLen) {
 
 std::vector<double> samplingSeconds(const TransformerConfig& cfg, int prompts, int newTokens, int promptTokens,
                                     int repetitions) {
+    ComputeThreadsScope threads(computeThreadsForModel(cfg.parameterCount(), 0));
     torch::manual_seed(2);
     Transformer m(cfg);
     TokenIds prompt{ByteTokenizer::kBos};
@@ -111,7 +112,7 @@ std::vector<double> samplingSeconds(const TransformerConfig& cfg, int prompts, i
     return timed([&] { sampleBatch(m, p, sp, seeds, -1, ByteTokenizer::kPad); }, repetitions);
 }
 
-std::vector<double> onlineDpoStepSeconds(int repetitions) {
+std::vector<double> onlineDpoStepSeconds(int repetitions, double* tokensPerStep) {
     const TransformerConfig cfg;  // the built-in model's shape
     ComputeThreadsScope threads(computeThreadsForModel(cfg.parameterCount(), 0));
     torch::manual_seed(3);
@@ -124,7 +125,9 @@ std::vector<double> onlineDpoStepSeconds(int repetitions) {
     const std::vector<TaskPrompt> asks = task.prompts(64, 3);
     size_t cursor = 0;
     uint64_t seed = 1;
-    return timed(
+    double sampled = 0;
+    int steps = 0;
+    const std::vector<double> seconds = timed(
         [&] {
             std::vector<TokenIds> prompts;
             std::vector<uint64_t> seeds;
@@ -140,6 +143,8 @@ std::vector<double> onlineDpoStepSeconds(int repetitions) {
             SamplingParams sp;
             sp.maxNewTokens = 80;
             const SampledSequences s = sampleBatch(policy, prompts, sp, seeds, ByteTokenizer::kEos, ByteTokenizer::kPad);
+            for (const TokenIds& t : s.tokens) sampled += static_cast<double>(t.size());
+            ++steps;
             std::vector<TokenIds> pairPrompts, responses(16);
             for (size_t i = 0; i < 8; ++i) {
                 const TokenIds &a = s.tokens[2 * i], &b = s.tokens[2 * i + 1];
@@ -164,6 +169,8 @@ std::vector<double> onlineDpoStepSeconds(int repetitions) {
             opt.step();
         },
         repetitions);
+    *tokensPerStep = steps > 0 ? sampled / steps : 0.0;  // the warm-up step included
+    return seconds;
 }
 
 }  // namespace preflab::bench

@@ -18,7 +18,8 @@ std::vector<double> dpoStepSeconds(const TransformerConfig& cfg, int pairs, int 
 double dpoStepFlops(const TransformerConfig& cfg, int pairs, int seqLen);
 
 // KV-cache sampling of `newTokens` for `prompts` copies of a promptTokens-long
-// prompt, EOS off (every sequence runs to the end).
+// prompt, EOS off (every sequence runs to the end), on the thread count a run
+// on this model uses.
 std::vector<double> samplingSeconds(const TransformerConfig& cfg, int prompts, int newTokens, int promptTokens,
                                     int repetitions);
 
@@ -26,7 +27,8 @@ std::vector<double> samplingSeconds(const TransformerConfig& cfg, int prompts, i
 // task prompts x 2 samples of up to 80 new tokens, both scored by the toy
 // task's rule, the better one chosen, reference log-probs, one DPO update
 // (AdamW, lr 5e-5), on the thread count a run on this model uses.
-std::vector<double> onlineDpoStepSeconds(int repetitions);
+// *tokensPerStep: the tokens sampled per timed step, on average.
+std::vector<double> onlineDpoStepSeconds(int repetitions, double* tokensPerStep);
 
 // fp32 (or bf16) GFLOP/s of a 1024^3 matrix product: the machine's peak
 // that other figures are reported against.

@@ -20,10 +20,14 @@ Transformer randomModel(const TransformerConfig& c, uint64_t seed) {
     torch::manual_seed(seed);
     Transformer m(c);
     torch::NoGradGuard g;
-    // Non-trivial LayerNorm weights and biases (they start at 1 and 0).
+    // Non-trivial LayerNorm weights and every bias (they start at 1 and 0),
+    // so that a bias dropped or read from the wrong layer shows.
     for (auto& p : m->named_parameters()) {
-        if (p.key().find("ln") != std::string::npos) p.value().uniform_(0.5, 1.5);
-        if (p.key().find("tokens") != std::string::npos) p.value().mul_(10.0);
+        const std::string& name = p.key();
+        const bool bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+        if (bias) p.value().normal_(0.0, 0.1);
+        else if (name.find("ln") != std::string::npos) p.value().uniform_(0.5, 1.5);
+        if (name.find("tokens") != std::string::npos) p.value().mul_(10.0);
     }
     m->eval();
     return m;
@@ -141,6 +145,12 @@ private Q_SLOTS:
         QVERIFY(!FusedDecoder::supports(f64));
         KVCache cache = f64->newCache(1, 8);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, FusedDecoder(f64, cache));
+        // A cache another shape of model made is refused, not written past.
+        TransformerConfig fourHeads = tinyConfig();
+        fourHeads.nHeads = 4;
+        Transformer small = tinyModel(3), other(fourHeads);
+        KVCache foreign = other->newCache(1, 8);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, FusedDecoder(small, foreign));
         // sampleBatch still samples them.
         SamplingParams sp;
         sp.maxNewTokens = 4;

@@ -107,7 +107,7 @@ private Q_SLOTS:
     }
 
     // The thread count: a small model runs on one thread unless one is asked
-    // for; sampling one sets it for itself and gives the caller's back.
+    // for; a scope gives the previous count back; sampling leaves it alone.
     void threadCountForTheModel() {
         const QByteArray saved = qgetenv("PREFLAB_THREADS");
         qunsetenv("PREFLAB_THREADS");

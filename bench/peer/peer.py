@@ -72,6 +72,13 @@ class Model(torch.nn.Module):
                 torch.nn.init.normal_(p, 0.0, 0.02) if p.dim() > 1 else torch.nn.init.zeros_(p)
 
     def forward(self, ids, mask, caches=None, start=None):
+        return self.head(self.hidden(ids, mask, caches, start))
+
+    def head(self, h):
+        """The tied head, in fp32 (as PrefLab keeps it under bf16 autocast)."""
+        return h.float() @ self.tokens.weight.float().t()
+
+    def hidden(self, ids, mask, caches=None, start=None):
         """ids, mask [B,T]; with caches (one dict per block) the new tokens
         follow the cached ones, whose key mask is `start` [B,S]."""
         B, T = ids.shape
@@ -85,11 +92,11 @@ class Model(torch.nn.Module):
         x = self.tokens(ids) + self.positions(pos)
         for i, b in enumerate(self.blocks):
             x = b(x, bias, None if caches is None else caches[i])
-        return self.ln_final(x) @ self.tokens.weight.t()
+        return self.ln_final(x)
 
 
-def sequence_logprobs(model, prompts, responses, bf16=False):
-    """Sum of log p(response | prompt) per row, right-padded batch."""
+def pack(prompts, responses):
+    """A right-padded batch: ids, mask, and which positions predict a response token."""
     rows = [p + r for p, r in zip(prompts, responses)]
     T = max(len(r) for r in rows)
     ids = torch.full((len(rows), T), PAD, dtype=torch.long)
@@ -99,9 +106,16 @@ def sequence_logprobs(model, prompts, responses, bf16=False):
         ids[i, : len(p) + len(r)] = torch.tensor(p + r)
         mask[i, : len(p) + len(r)] = 1
         target[i, len(p) - 1 : len(p) + len(r) - 1] = 1
+    return ids, mask, target
+
+
+def sequence_logprobs(model, batch, bf16=False):
+    """Sum of log p(response | prompt) per row of a packed batch; under bf16
+    autocast the body runs in bf16, the head and log-softmax in fp32."""
+    ids, mask, target = batch
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        logits = model(ids, mask)
-    logp = torch.log_softmax(logits[:, :-1].float(), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+        h = model.hidden(ids, mask)
+    logp = torch.log_softmax(model.head(h)[:, :-1], -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
     return (logp * target).sum(1)
 
 
@@ -124,7 +138,7 @@ def sample(model, prompts, new_tokens, eos=True):
     seen = mask
     out = [[] for _ in range(B)]
     done = [False] * B
-    for _ in range(new_tokens):
+    for step in range(new_tokens):
         probs = torch.softmax(logits, -1)
         nxt = torch.multinomial(probs, 1)
         for i in range(B):
@@ -132,8 +146,8 @@ def sample(model, prompts, new_tokens, eos=True):
                 t = int(nxt[i, 0])
                 out[i].append(t)
                 done[i] = eos and t == EOS
-        if all(done):
-            break
+        if all(done) or step + 1 == new_tokens:
+            break  # no forward for a token that will not be sampled
         ones = torch.ones(B, 1, dtype=torch.long)
         logits = model(nxt, ones, caches, seen)[:, -1]
         seen = torch.cat([seen, ones], 1)
@@ -244,13 +258,12 @@ def main():
     # DPO training step, 10.8 M model.
     big = Model(384, 6, 6, 1536, 128)
     opt = torch.optim.AdamW(big.parameters(), lr=1e-4)
-    prompts = [[65 + i % 7] * 32 for i in range(16)]
-    responses = [[70 + i % 5] * 96 for i in range(16)]
+    batch = pack([[65 + i % 7] * 32 for i in range(16)], [[70 + i % 5] * 96 for i in range(16)])
     zeros = torch.zeros(8)
 
     def dpo_step(bf16):
         opt.zero_grad()
-        lp = sequence_logprobs(big, prompts, responses, bf16)
+        lp = sequence_logprobs(big, batch, bf16)
         dpo_loss(lp[:8], lp[8:], zeros, zeros).backward()
         opt.step()
 
@@ -281,27 +294,31 @@ def main():
                 "likes": f"What does the {animal} like?", "describe": f"Describe the {rng.choice(COLORS)} {animal}."}[kind]
         asks.append((animal, kind, [BOS] + list(text.encode()) + [SEP]))
     cursor = [0]
+    sampled = []
 
     def online_step():
         batch = [asks[(cursor[0] + i) % len(asks)] for i in range(8)]
         cursor[0] += 8
-        sampled = sample(builtin, [b[2] for b in batch for _ in range(2)], 80)
+        samples = sample(builtin, [b[2] for b in batch for _ in range(2)], 80)
+        sampled.append(sum(len(s) for s in samples))
         chosen_p, chosen, rejected = [], [], []
         for i, (animal, kind, ids) in enumerate(batch):
-            a_, b_ = sampled[2 * i], sampled[2 * i + 1]
+            a_, b_ = samples[2 * i], samples[2 * i + 1]
             text = lambda r: bytes(t for t in r if t < 256).decode("utf-8", "replace")
             ra, rb = task_reward(animal, kind, text(a_)), task_reward(animal, kind, text(b_))
             chosen_p.append(ids)
             chosen.append(a_ if ra >= rb else b_)
             rejected.append(b_ if ra >= rb else a_)
+        pairs = pack(chosen_p * 2, chosen + rejected)
         with torch.no_grad():
-            ref = sequence_logprobs(reference, chosen_p * 2, chosen + rejected)
+            ref = sequence_logprobs(reference, pairs)
         opt2.zero_grad()
-        lp = sequence_logprobs(builtin, chosen_p * 2, chosen + rejected)
+        lp = sequence_logprobs(builtin, pairs)
         dpo_loss(lp[:8], lp[8:], ref[:8], ref[8:]).backward()
         opt2.step()
 
     figures["online_dpo_step_s"] = timed(online_step, a.reps)
+    figures["online_tokens_per_step"] = sum(sampled) / len(sampled)  # the warm-up step included
     for k, v in list(figures.items()):
         if isinstance(v, list):
             figures[k] = {"runs": v, "median": statistics.median(v), "min": min(v), "max": max(v)}

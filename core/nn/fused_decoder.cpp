@@ -41,9 +41,15 @@ void linear(const float* in, const float* weight, const float* bias, float* out,
 }
 
 // The attention dots and weighted sums for one (row, head), in the widest
-// vector unit the CPU has: GCC builds an AVX2 and a baseline copy and picks
-// one when the program loads (target_clones).
-__attribute__((target_clones("avx2", "default"))) void scoreKeys(const float* q, const float* keys, const float* keyBias,
+// vector unit the CPU has: on x86-64, GCC builds an AVX2 and a baseline copy
+// and picks one when the program loads (target_clones).
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PREFLAB_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PREFLAB_VECTOR_CLONES
+#endif
+
+PREFLAB_VECTOR_CLONES void scoreKeys(const float* q, const float* keys, const float* keyBias,
                                                                int64_t length, int64_t dh, float scale, float* scores) {
     for (int64_t j = 0; j < length; ++j) {
         const float* k = keys + j * dh;
@@ -60,7 +66,7 @@ __attribute__((target_clones("avx2", "default"))) void scoreKeys(const float* q,
     }
 }
 
-__attribute__((target_clones("avx2", "default"))) void weighValues(const float* probs, const float* values,
+PREFLAB_VECTOR_CLONES void weighValues(const float* probs, const float* values,
                                                                  int64_t length, int64_t dh, float* out) {
     for (int64_t d = 0; d < dh; ++d) out[d] = 0.0f;
     for (int64_t j = 0; j < length; ++j) {
@@ -80,7 +86,7 @@ const float* pointer(std::vector<at::Tensor>& keep, const at::Tensor& t) {
 
 bool FusedDecoder::supports(Transformer& model) {
     const TransformerConfig& c = model->config();
-    if (c.llama || model->hasLora() || !sgemm()) return false;
+    if (c.llama || c.keyValueHeads() != c.nHeads || model->hasLora() || !sgemm()) return false;
     for (const auto& p : model->parameters()) {
         if (p.scalar_type() != at::kFloat || !p.device().is_cpu()) return false;
     }
@@ -124,15 +130,20 @@ FusedDecoder::FusedDecoder(Transformer& model, KVCache& cache) : m_cache(cache) 
         l.projB = weight(b + "proj.bias");
         at::Tensor& k = cache.keys.at(static_cast<size_t>(i));
         at::Tensor& v = cache.values.at(static_cast<size_t>(i));
-        if (!k.is_contiguous() || !v.is_contiguous() || k.scalar_type() != at::kFloat || v.scalar_type() != at::kFloat) {
-            throw std::invalid_argument("FusedDecoder: the KV cache must be contiguous fp32");
+        const std::vector<int64_t> shape{m_batch, m_heads, cache.capacity, m_headDim};
+        if (!k.is_contiguous() || !v.is_contiguous() || k.scalar_type() != at::kFloat || v.scalar_type() != at::kFloat ||
+            k.sizes() != at::IntArrayRef(shape) || v.sizes() != at::IntArrayRef(shape)) {
+            throw std::invalid_argument("FusedDecoder: the KV cache must be contiguous fp32 [B, heads, capacity, head size]");
         }
         l.keys = k.data_ptr<float>();
         l.values = v.data_ptr<float>();
         m_layers.push_back(l);
     }
-    if (!cache.keyBias.is_contiguous() || !cache.realCount.is_contiguous()) {
-        throw std::invalid_argument("FusedDecoder: the KV cache must be contiguous");
+    if (cache.keys.size() != static_cast<size_t>(c.nLayers) || !cache.keyBias.is_contiguous() ||
+        !cache.realCount.is_contiguous() || cache.keyBias.sizes() != at::IntArrayRef({m_batch, cache.capacity}) ||
+        cache.keyBias.scalar_type() != at::kFloat || cache.realCount.sizes() != at::IntArrayRef({m_batch}) ||
+        cache.realCount.scalar_type() != at::kLong) {
+        throw std::invalid_argument("FusedDecoder: the KV cache does not fit the model");
     }
     m_x.resize(static_cast<size_t>(m_batch * m_dModel));
     m_normed.resize(m_x.size());

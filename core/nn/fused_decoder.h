@@ -30,8 +30,9 @@ namespace preflab {
 
 class FusedDecoder {
 public:
-    // Whether `model` can decode here: GPT-2 layout, fp32 weights on the
-    // CPU, no LoRA adapters, and a BLAS sgemm_ in the process.
+    // Whether `model` can decode here: GPT-2 layout with as many key/value
+    // heads as query heads, fp32 weights on the CPU, no LoRA adapters, and a
+    // BLAS sgemm_ in the process.
     static bool supports(Transformer& model);
 
     // For a cache of `cache.keys[0].size(0)` rows that `model` filled (the

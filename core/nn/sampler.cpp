@@ -1,7 +1,6 @@
 #include "core/nn/sampler.h"
 
 #include "core/nn/fused_decoder.h"
-#include "core/runtime/compute_threads.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
@@ -76,14 +75,6 @@ SampledSequences sampleBatch(Transformer& model, const std::vector<TokenIds>& pr
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
 
     const bool useFused = params.fusedDecoding && maxNew > 1 && FusedDecoder::supports(model);
-    std::optional<ComputeThreadsScope> oneThread;
-    // A small model samples faster on one core (compute_threads.h), prefill
-    // included: with two, the prefill's products woke a second thread that then
-    // competed with the decoding one. Measured with the fused step (built-in
-    // model, 16 x (24 + 80) tokens): 25,900-26,500 tok/s on one thread,
-    // 19,600-22,600 on two; a 10.8 M model (43 MB of weights) is faster on two
-    // (511 vs 427 tok/s at batch 1, 1,556 vs 1,195 at batch 8).
-    if (useFused && model->config().parameterCount() <= kOneThreadModelParameters) oneThread.emplace(1);
     KVCache cache = model->newCache(B, Lp + maxNew);
     at::Tensor logits = model->forwardCached(ids, mask, cache).select(1, Lp - 1).to(at::kFloat);
     std::optional<FusedDecoder> fused;

@@ -25,6 +25,18 @@ int computeThreadsForModel(int64_t parameters, int requested) {
 
 namespace {
 
+// OpenBLAS's own count (0 when the BLAS is not OpenBLAS).
+int blasThreads() {
+    using GetThreads = int (*)();
+    auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    return get ? get() : 0;
+}
+
+void setBlasThreads(int n) {
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
+}
+
 void setThreads(int n) {
     at::set_num_threads(n);
     // at::set_num_threads sizes ATen's OpenMP pool only; OpenBLAS (Debian's
@@ -33,8 +45,7 @@ void setThreads(int n) {
     // cores of the 2-core machine busy (a BLAS worker at 100 %, half of it in
     // sched_yield). Looked up at run time because the provider is chosen by
     // Debian's alternatives, not at link time; absent for other BLAS builds.
-    using SetThreads = void (*)(int);
-    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
+    setBlasThreads(n);
 }
 
 }  // namespace
@@ -45,12 +56,13 @@ int configureComputeThreads(int n) {
     return n;
 }
 
-ComputeThreadsScope::ComputeThreadsScope(int n) : m_previous(at::get_num_threads()) {
-    if (n != m_previous) setThreads(n);
+ComputeThreadsScope::ComputeThreadsScope(int n) : m_previous(at::get_num_threads()), m_previousBlas(blasThreads()) {
+    setThreads(n);
 }
 
 ComputeThreadsScope::~ComputeThreadsScope() {
-    if (at::get_num_threads() != m_previous) setThreads(m_previous);
+    at::set_num_threads(m_previous);
+    if (m_previousBlas > 0) setBlasThreads(m_previousBlas);
 }
 
 }  // namespace preflab

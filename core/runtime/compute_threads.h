@@ -11,8 +11,13 @@ int defaultComputeThreads();
 // thread unless a count is asked for. Their weights stay in one core's cache
 // and their products are too small to split without the hand-over costing
 // more. Measured on the built-in model (0.49 M) in the online loop at batch
-// 8: 0.149 s a step on one thread, 0.178 s on two; a DPO step alone is the
-// same on one or two (0.111 and 0.115 s), and a 10.8 M model is faster on two.
+// 8: 0.149 s a step on one thread, 0.178 s on two; its sampling (16 x (24 +
+// 80) tokens through the fused decode step) 25,900-26,500 tok/s on one,
+// 19,600-22,600 on two; a DPO step alone is the same on one or two (0.111
+// and 0.115 s). A 10.8 M model (43 MB of weights) is faster on two: 511 vs
+// 427 tok/s sampling at batch 1, 1,556 vs 1,195 at batch 8.
+// The count is set once per run (LoopModels), not per call: LibTorch clears
+// caches on each change, and OpenBLAS's count is process-wide.
 constexpr int64_t kOneThreadModelParameters = 2'000'000;
 // The thread count for work on a model of `parameters`: `requested` when
 // positive, else PREFLAB_THREADS when set, else 1 for a small model, else the
@@ -22,8 +27,9 @@ int computeThreadsForModel(int64_t parameters, int requested);
 int configureComputeThreads(int n = 0);
 
 // Sets the thread count (LibTorch's and OpenBLAS's) for its lifetime and then
-// restores the previous one. OpenBLAS's count is process-wide: another thread
-// running matrix products meanwhile gets the same count.
+// restores both previous ones. OpenBLAS's count is process-wide: another
+// thread running matrix products meanwhile gets the same count. For
+// benchmarks and tests; runs set their count once.
 class ComputeThreadsScope {
 public:
     explicit ComputeThreadsScope(int n);
@@ -32,7 +38,7 @@ public:
     ComputeThreadsScope& operator=(const ComputeThreadsScope&) = delete;
 
 private:
-    int m_previous;
+    int m_previous, m_previousBlas;
 };
 
 }  // namespace preflab

@@ -1,7 +1,8 @@
 // preflab-hf-bench: Hugging Face model figures on this machine, for a
 // GPT-2-small-shaped model (124 M parameters) and a Llama-layout model of
 // similar size (random weights, written as HF folders first): load time,
-// KV-cache generation tokens/s at batch 1 and 8 in fp32 and bf16, and a LoRA
+// KV-cache generation tokens/s at batch 1 (with the bound the measured memory
+// read bandwidth sets) and 8 in fp32 and bf16, and a LoRA
 // DPO step (2 pairs x 128 tokens: policy forward and backward, reference
 // forward with the adapters off, AdamW) with its time and peak memory, with
 // and without gradient checkpointing.
@@ -73,6 +74,19 @@ double tokensPerSecond(Transformer& model, int64_t batch, int newTokens) {
     double tokens = 0;
     for (const auto& t : s.tokens) tokens += static_cast<double>(t.size());
     return tokens / seconds(t0);
+}
+
+// The machine's memory read bandwidth in GB/s: a sum over a 1 GiB buffer,
+// far larger than any cache, on this run's threads. Generation at batch 1
+// reads every weight once per token, so this over the weights' bytes bounds
+// its tokens per second.
+double readBandwidthGBs() {
+    const at::Tensor big = at::ones({256 * 1024 * 1024}, at::kFloat);
+    big.sum().item<float>();  // warm-up
+    const int n = 5;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) big.sum().item<float>();
+    return n * static_cast<double>(big.nbytes()) / seconds(t0) / 1e9;
 }
 
 struct StepFigures {
@@ -153,6 +167,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::printf("PrefLab HF model benchmark (%s, %d threads)\n", cpuFeatures().summary().c_str(), threads);
+    const double bandwidth = readBandwidthGBs();
+    std::printf("memory read bandwidth %.1f GB/s (sum over 1 GiB): the bound of batch-1 generation\n", bandwidth);
     QTemporaryDir root;
     const QJsonObject gpt2{{"model_type", "gpt2"}, {"vocab_size", 50257}, {"n_embd", 768}, {"n_layer", 12},
                            {"n_head", 12},         {"n_positions", 1024}, {"activation_function", "gelu_new"}};
@@ -170,8 +186,11 @@ int main(int argc, char** argv) {
         for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
             model->to(dtype);
             const double b1 = tokensPerSecond(model, 1, 32), b8 = tokensPerSecond(model, 8, 32);
-            std::printf("  generation, 16-token prompt + 32 new tokens, %s: batch 1 %.1f tok/s, batch 8 %.1f tok/s\n",
-                        dtype == at::kFloat ? "fp32" : "bf16", b1, b8);
+            const double weightBytes = static_cast<double>(model->config().parameterCount()) * (dtype == at::kFloat ? 4 : 2);
+            const double bound = bandwidth * 1e9 / weightBytes;
+            std::printf("  generation, 16-token prompt + 32 new tokens, %s: batch 1 %.1f tok/s (%.0f %% of the bound, %.1f tok/s), "
+                        "batch 8 %.1f tok/s\n",
+                        dtype == at::kFloat ? "fp32" : "bf16", b1, 100 * b1 / bound, bound, b8);
             std::fflush(stdout);
         }
         // Each LoRA configuration in a fresh process, so that its peak memory is its own.

@@ -1,6 +1,8 @@
 #pragma once
-// Intra-op thread count for LibTorch. It starts at 1 on this platform, so every
-// executable sets it explicitly: PREFLAB_THREADS, else the hardware threads.
+// Intra-op thread count for LibTorch and OpenBLAS. It starts at 1 on this
+// platform, so every executable sets it explicitly: PREFLAB_THREADS, else the
+// hardware threads; a run then sets it again for its model's size
+// (computeThreadsForModel: one thread for small models).
 #include <cstdint>
 
 namespace preflab {

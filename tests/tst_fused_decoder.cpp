@@ -60,16 +60,22 @@ private Q_SLOTS:
         QTest::addColumn<int>("dModel");
         QTest::addColumn<int>("heads");
         QTest::addColumn<int>("layers");
-        QTest::newRow("built-in shape (head 24)") << 96 << 4 << 4;
-        QTest::newRow("head 25 (no multiple of 8)") << 100 << 4 << 2;
-        QTest::newRow("head 8, one layer") << 16 << 2 << 1;
+        QTest::addColumn<int>("rows");
+        QTest::newRow("built-in shape (head 24)") << 96 << 4 << 4 << 3;
+        QTest::newRow("head 25 (no multiple of 8)") << 100 << 4 << 2 << 3;
+        QTest::newRow("head 8, one layer") << 16 << 2 << 1 << 3;
+        QTest::newRow("one row (matrix-vector products)") << 96 << 4 << 2 << 1;
     }
     // Two caches filled by the same prefill; one decodes through LibTorch,
     // the other through the fused step, fed the same tokens for 20 steps.
+    // LibTorch decodes with autograd on, so that a single row goes through
+    // its general matrix products, not the matrix-vector path that both the
+    // fused step and applyLinear take for one row without autograd.
     void sameLogitsAsForwardCached() {
         QFETCH(int, dModel);
         QFETCH(int, heads);
         QFETCH(int, layers);
+        QFETCH(int, rows);
         TransformerConfig c;
         c.dModel = dModel;
         c.nHeads = heads;
@@ -80,16 +86,24 @@ private Q_SLOTS:
         QVERIFY(FusedDecoder::supports(m));
         torch::NoGradGuard g;
         const int64_t pad = 258;
-        const auto [ids, mask] = leftPadded({{256, 65, 66, 67, 68, 69, 259}, {256, 70, 259}, {256, 71, 72, 259}}, pad);
-        KVCache reference = m->newCache(3, 40), fast = m->newCache(3, 40);
+        std::vector<std::vector<int64_t>> prompts{{256, 65, 66, 67, 68, 69, 259}, {256, 70, 259}, {256, 71, 72, 259}};
+        prompts.resize(static_cast<size_t>(rows));
+        const auto [ids, mask] = leftPadded(prompts, pad);
+        KVCache reference = m->newCache(rows, 40), fast = m->newCache(rows, 40);
         const at::Tensor first = m->forwardCached(ids, mask, reference);
         QVERIFY(at::allclose(m->forwardCached(ids, mask, fast), first));
         FusedDecoder decoder(m, fast);
         std::vector<int64_t> next{80, 81, 82};
+        next.resize(static_cast<size_t>(rows));
         double worst = 0;
         for (int step = 0; step < 20; ++step) {
-            const at::Tensor expected =
-                m->forwardCached(at::tensor(next).unsqueeze(1), at::ones({3, 1}, at::kLong), reference).select(1, 0);
+            at::Tensor expected;
+            {
+                torch::AutoGradMode autograd(true);
+                expected = m->forwardCached(at::tensor(next).unsqueeze(1), at::ones({rows, 1}, at::kLong), reference)
+                               .select(1, 0)
+                               .detach();
+            }
             const at::Tensor got = decoder.step(next);
             worst = std::max(worst, (got - expected).abs().max().item<double>());
             QVERIFY2(at::allclose(got, expected, 1e-4, 1e-4),
@@ -98,8 +112,8 @@ private Q_SLOTS:
             QVERIFY(at::equal(fast.realCount, reference.realCount));
             QVERIFY(at::equal(fast.keyBias, reference.keyBias));
             // Row 1 "ended": it feeds padding from step 5 on, as the sampler does.
-            next = {got[0].argmax().item<int64_t>(), step >= 5 ? pad : got[1].argmax().item<int64_t>(),
-                    got[2].argmax().item<int64_t>()};
+            for (int64_t r = 0; r < rows; ++r) next[static_cast<size_t>(r)] = got[r].argmax().item<int64_t>();
+            if (rows > 1 && step >= 5) next[1] = pad;
         }
         for (size_t l = 0; l < reference.keys.size(); ++l) {
             QVERIFY(at::allclose(fast.keys[l], reference.keys[l], 1e-4, 1e-5));

@@ -57,6 +57,10 @@ private Q_SLOTS:
         Transformer m = tinyModel(11);
         m->eval();
         torch::NoGradGuard g;
+        // Biases start at zero; random ones make a dropped bias visible.
+        for (auto& p : m->named_parameters()) {
+            if (p.key().find("bias") != std::string::npos) p.value().normal_(0.0, 0.5);
+        }
         // Two sequences: the second is left-padded by two.
         const at::Tensor seq = at::tensor(std::vector<int64_t>{256, 3, 4, 5, 6, 7, 8, 9, 10, 11,   //
                                                                258, 258, 256, 40, 41, 42, 43, 44, 45, 46},
@@ -79,6 +83,15 @@ private Q_SLOTS:
         QVERIFY2(maxDiff < 1e-5, qPrintable(QString("max |diff| = %1").arg(maxDiff)));
         // Padding positions differ by design; compare the real ones of row 2.
         QVERIFY(at::allclose(cached[1].narrow(0, 2, 8), full[1].narrow(0, 2, 8), 1e-5, 1e-5));
+        // One row alone: its single-token steps take the matrix-vector path.
+        KVCache one = m->newCache(1, 10);
+        std::vector<at::Tensor> alone{m->forwardCached(seq.narrow(0, 0, 1).narrow(1, 0, prefill), mask.narrow(0, 0, 1).narrow(1, 0, prefill), one)};
+        for (int t = prefill; t < 10; t += chunk) {
+            const int n = std::min(chunk, 10 - t);
+            alone.push_back(m->forwardCached(seq.narrow(0, 0, 1).narrow(1, t, n), mask.narrow(0, 0, 1).narrow(1, t, n), one));
+        }
+        const double aloneDiff = (at::cat(alone, 1) - full.narrow(0, 0, 1)).abs().max().item<double>();
+        QVERIFY2(aloneDiff < 1e-5, qPrintable(QString("one row: max |diff| = %1").arg(aloneDiff)));
     }
 
     void sequenceLogprobsMaskPromptAndPadding() {

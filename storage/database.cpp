@@ -90,17 +90,18 @@ bool isPasswordFailure(const std::string& location, const std::string& error) {
 
 std::unique_ptr<Database> Database::openPostgres(const std::string& url) {
     std::unique_ptr<Database> db(new Database(std::make_unique<PostgresConnection>(url)));
-    const int version = userVersion(*db->m_conn);
-    checkNewer(*db->m_conn, version);
-    if (version == 0) {
+    if (userVersion(*db->m_conn) == 0) {
         SqlStatement s(*db->m_conn,
                        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
                        "AND table_name <> 'preflab_schema_version'");
-        if (s.step() && s.int64(0) > 0) {
+        // Read the version after the tables: another process creating the
+        // schema may have committed between the two reads.
+        if (s.step() && s.int64(0) > 0 && userVersion(*db->m_conn) == 0) {
             throw StorageError(url + ": a PostgreSQL database that is not PrefLab's (its schema has tables but no "
                                      "PrefLab schema version); it was left untouched");
         }
     }
+    checkNewer(*db->m_conn, userVersion(*db->m_conn));
     db->migrateTo(latestSchemaVersion());
     return db;
 }
@@ -114,15 +115,17 @@ std::unique_ptr<Database> Database::open(const std::string& path, Mode mode) {
     if (exists) checkFileIsSqlite(path);
     std::unique_ptr<Database> db(new Database(std::make_unique<SqliteConnection>(path, !exists)));
     checkIntegrity(*db->m_conn);
-    const int version = userVersion(*db->m_conn);
-    checkNewer(*db->m_conn, version);
-    if (version == 0) {
+    if (userVersion(*db->m_conn) == 0) {
         SqlStatement s(*db->m_conn, "SELECT count(*) FROM sqlite_master");
-        if (s.step() && s.int64(0) > 0) {
+        // Read the version after the tables: another process creating the
+        // same database may have committed its schema between the two reads
+        // (seen in tst_faults' two runs started at once on a loaded machine).
+        if (s.step() && s.int64(0) > 0 && userVersion(*db->m_conn) == 0) {
             throw StorageError(path + ": an SQLite database that is not PrefLab's (it has tables but no PrefLab schema "
                                       "version); it was left untouched");
         }
     }
+    checkNewer(*db->m_conn, userVersion(*db->m_conn));
     db->configure();
     db->migrateTo(latestSchemaVersion());
     return db;

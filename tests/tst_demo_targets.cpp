@@ -10,7 +10,12 @@
 //   on a shared CI machine other tests' load moves step time by 3x, while
 //   the run itself is deterministic; bench/sweep_defaults.sh reports the
 //   step-time ratio measured on a quiet machine);
-//   held-out preference accuracy >= 0.65 at the end;
+//   held-out preference accuracy >= 0.65 at the end, read as the mean of the
+//   last three evaluations (steps 260, 280, 300): one evaluation is a
+//   124-pair estimate (standard error ~0.04), and a change in float rounding
+//   alone (the same code on one thread or on two) moved the step-300 value
+//   between 0.637 and 0.758 while the three-evaluation mean stayed within
+//   0.667-0.731 (docs/results.md);
 // and no warning (mode collapse, KL runaway, ...) is raised.
 // Several minutes on two cores: labelled slow.
 #include "storage/database.h"
@@ -111,12 +116,16 @@ private Q_SLOTS:
         const double timeRatio = meanWhere(steps, last - 49, last) / meanWhere(steps, 1, 50);
         const double tokensFirst = generatedTokensPerStep(db, 0, 50), tokensLast = generatedTokensPerStep(db, last - 50, last);
         const double workRatio = tokensLast / tokensFirst;
-        const double heldOut = at(metrics["eval/rewards/accuracies"], last);
+        const Series& accuracy = metrics["eval/rewards/accuracies"];
+        QVERIFY(accuracy.size() >= 3 && accuracy.back().first == last);
+        const double heldOutLast = accuracy.back().second;
+        const double heldOut = (accuracy[accuracy.size() - 1].second + accuracy[accuracy.size() - 2].second +
+                                accuracy[accuracy.size() - 3].second) / 3.0;
         qInfo("default demo: gold %+.3f (%.3f -> %.3f), exact KL %.3f +/- %.3f, untrainable %.3f, "
               "generated tokens per step %.0f -> %.0f (ratio %.2f; step-time ratio %.2f on this machine's load), "
-              "held-out accuracy %.3f on %.0f pairs",
+              "held-out accuracy %.3f over the last three evaluations (%.3f at the end) on %.0f pairs",
               goldGain, at(gold, 0), gold.back().second, kl, klCi, untrainable, tokensFirst, tokensLast, workRatio,
-              timeRatio, heldOut,
+              timeRatio, heldOut, heldOutLast,
               at(metrics["eval/held_out_pairs"], last));
         auto curve = [&](const char* name) {
             QString out;
@@ -131,7 +140,7 @@ private Q_SLOTS:
         QVERIFY2(untrainable <= 0.25, "untrainable share above 0.25 over the last 50 steps");
         QVERIFY2(tokensFirst > 0, "no generated responses stored for the first 50 steps");
         QVERIFY2(workRatio <= 1.5, "the last 50 steps generated more than 1.5x the tokens of the first 50");
-        QVERIFY2(heldOut >= 0.65, "held-out preference accuracy below 0.65");
+        QVERIFY2(heldOut >= 0.65, "held-out preference accuracy below 0.65 over the last three evaluations");
         QVERIFY2(!run.output.contains(QStringLiteral("warning at step")), qPrintable(run.output.right(3000)));
     }
 };

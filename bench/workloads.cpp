@@ -2,6 +2,7 @@
 
 #include "core/algo/pairwise_loss.h"
 #include "core/nn/autocast_scope.h"
+#include "core/nn/row_parallel_logits.h"
 #include "core/nn/sampler.h"
 #include "core/nn/sequence_batch.h"
 #include "core/runtime/compute_threads.h"
@@ -109,12 +110,14 @@ std::vector<double> samplingSeconds(const TransformerConfig& cfg, int prompts, i
     for (int i = 0; i < prompts; ++i) seeds.push_back(static_cast<uint64_t>(i + 1));
     SamplingParams sp;
     sp.maxNewTokens = newTokens;
+    sp.rowGroups = rowGroupsForModel(cfg.parameterCount(), 0);  // as a run plans it
     return timed([&] { sampleBatch(m, p, sp, seeds, -1, ByteTokenizer::kPad); }, repetitions);
 }
 
 std::vector<double> onlineDpoStepSeconds(int repetitions, double* tokensPerStep) {
     const TransformerConfig cfg;  // the built-in model's shape
     ComputeThreadsScope threads(computeThreadsForModel(cfg.parameterCount(), 0));
+    const int rows = rowGroupsForModel(cfg.parameterCount(), 0);  // as the loop plans it
     torch::manual_seed(3);
     Transformer policy(cfg);
     Transformer reference = cloneTransformer(policy);
@@ -142,6 +145,7 @@ std::vector<double> onlineDpoStepSeconds(int repetitions, double* tokensPerStep)
             }
             SamplingParams sp;
             sp.maxNewTokens = 80;
+            sp.rowGroups = rows;
             const SampledSequences s = sampleBatch(policy, prompts, sp, seeds, ByteTokenizer::kEos, ByteTokenizer::kPad);
             for (const TokenIds& t : s.tokens) sampled += static_cast<double>(t.size());
             ++steps;
@@ -159,11 +163,11 @@ std::vector<double> onlineDpoStepSeconds(int repetitions, double* tokensPerStep)
             at::Tensor ref;
             {
                 torch::NoGradGuard noGrad;
-                ref = sequenceLogprobs(reference->forward(batch.ids, batch.attention), batch);
+                ref = sequenceLogprobs(rowParallelLogits(reference, batch.ids, batch.attention, false, rows), batch);
             }
             policy->train();
             opt.zero_grad();
-            const at::Tensor lp = sequenceLogprobs(policy->forward(batch.ids, batch.attention), batch);
+            const at::Tensor lp = sequenceLogprobs(rowParallelLogits(policy, batch.ids, batch.attention, false, rows), batch);
             pairwiseLoss({}, {lp.narrow(0, 0, 8), lp.narrow(0, 8, 8), ref.narrow(0, 0, 8), ref.narrow(0, 8, 8)})
                 .loss.backward();
             opt.step();

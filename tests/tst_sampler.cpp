@@ -115,8 +115,16 @@ private Q_SLOTS:
         QCOMPARE(computeThreadsForModel(builtin.parameterCount(), 0), 1);
         QCOMPARE(computeThreadsForModel(kOneThreadModelParameters + 1, 0), defaultComputeThreads());
         QCOMPARE(computeThreadsForModel(builtin.parameterCount(), 3), 3);
+        // Row groups: a fixed two for a small model whatever the cores; one
+        // for a large model, or when a thread count is asked for.
+        QCOMPARE(rowGroupsForModel(builtin.parameterCount(), 0), kSmallModelRowGroups);
+        QCOMPARE(kSmallModelRowGroups, 2);
+        QCOMPARE(rowGroupsForModel(kOneThreadModelParameters + 1, 0), 1);
+        QCOMPARE(rowGroupsForModel(builtin.parameterCount(), 1), 1);
+        QVERIFY(availableCores() >= 1 && availableCores() <= static_cast<int>(std::thread::hardware_concurrency()));
         qputenv("PREFLAB_THREADS", "2");
         QCOMPARE(computeThreadsForModel(builtin.parameterCount(), 0), 2);
+        QCOMPARE(rowGroupsForModel(builtin.parameterCount(), 0), 1);
         if (saved.isNull()) qunsetenv("PREFLAB_THREADS");
         else qputenv("PREFLAB_THREADS", saved);
 

@@ -5,6 +5,7 @@
 #include "core/hf/hf_model.h"
 #include "core/loop/seed_mix.h"
 #include "core/nn/autocast_scope.h"
+#include "core/nn/row_parallel_logits.h"
 #include "core/runtime/compute_threads.h"
 #include "core/text/byte_tokenizer.h"
 
@@ -71,6 +72,9 @@ LoopModels::LoopModels(LoopContext& ctx) {
     sampling.topK = static_cast<int>(cfg.topK);
     sampling.topP = cfg.topP;
     sampling.maxNewTokens = static_cast<int>(cfg.maxNewTokens);
+    // Several ranks (possibly on one host) keep one thread each, as before.
+    sampling.rowGroups =
+        ctx.worldSize > 1 ? 1 : rowGroupsForModel(policy->config().parameterCount(), static_cast<int>(cfg.threads));
 }
 
 TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemplate>& chat, const std::string& prompt,
@@ -94,19 +98,19 @@ TokenIds LoopModels::promptIds(const std::string& plainText, const std::vector<C
 }
 
 at::Tensor LoopModels::policyLogits(const SequenceBatch& batch) {
-    return computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat);
+    return rowParallelLogits(policy, batch.ids, batch.attention, bf16, sampling.rowGroups).to(at::kFloat);
 }
 
 at::Tensor LoopModels::referenceLogits(const SequenceBatch& batch) {
     torch::NoGradGuard noGrad;
-    if (reference) return computeLogits(reference, batch.ids, batch.attention, bf16).to(at::kFloat);
+    if (reference) return rowParallelLogits(reference, batch.ids, batch.attention, bf16, sampling.rowGroups).to(at::kFloat);
     // LoRA: the base model is the policy with its adapters switched off.
     struct AdaptersOff {
         Transformer& model;
         explicit AdaptersOff(Transformer& m) : model(m) { model->setLoraEnabled(false); }
         ~AdaptersOff() { model->setLoraEnabled(true); }
     } off(policy);
-    return computeLogits(policy, batch.ids, batch.attention, bf16).to(at::kFloat);
+    return rowParallelLogits(policy, batch.ids, batch.attention, bf16, sampling.rowGroups).to(at::kFloat);
 }
 
 at::Tensor LoopModels::sampledLogits(const at::Tensor& logits) const {

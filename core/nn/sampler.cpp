@@ -1,11 +1,13 @@
 #include "core/nn/sampler.h"
 
 #include "core/nn/fused_decoder.h"
+#include "core/nn/row_groups.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -32,13 +34,21 @@ at::Tensor filterLogits(at::Tensor logits, const SamplingParams& p) {
     return logits;
 }
 
-}  // namespace
+// The new-token limit of a batch: maxNewTokens, cut to what the model's
+// context leaves after the longest prompt (prompts are left-padded to it).
+int newTokenLimit(Transformer& model, const std::vector<TokenIds>& prompts, const SamplingParams& params) {
+    size_t longest = 0;
+    for (const auto& p : prompts) longest = std::max(longest, p.size());
+    const int64_t room = model->config().maxSeqLen - static_cast<int64_t>(longest);
+    return static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(params.maxNewTokens, room)));
+}
 
-SampledSequences sampleBatch(Transformer& model, const std::vector<TokenIds>& prompts, const SamplingParams& params,
-                             const std::vector<uint64_t>& seeds, int32_t eos, int32_t pad,
-                             const std::atomic_bool* cancel) {
+// One group of rows, on the calling thread, with the model already in eval
+// mode and autograd off; maxNew is the whole batch's limit.
+SampledSequences sampleRows(Transformer& model, const std::vector<TokenIds>& prompts, const SamplingParams& params,
+                            int maxNew, const std::vector<uint64_t>& seeds, int32_t eos, int32_t pad,
+                            const std::atomic_bool* cancel) {
     const int64_t B = static_cast<int64_t>(prompts.size());
-    if (seeds.size() != prompts.size()) throw std::invalid_argument("sampleBatch: one seed per prompt");
     SampledSequences out;
     out.tokens.resize(B);
     out.endedWithEos.assign(B, false);
@@ -46,15 +56,9 @@ SampledSequences sampleBatch(Transformer& model, const std::vector<TokenIds>& pr
     out.samplingLogprob.assign(B, 0.0);
     if (B == 0) return out;
 
-    torch::NoGradGuard noGrad;
-    const bool wasTraining = model->is_training();
-    model->eval();
-
     size_t longest = 0;
     for (const auto& p : prompts) longest = std::max(longest, p.size());
     const int64_t Lp = static_cast<int64_t>(longest);
-    const int64_t ctx = model->config().maxSeqLen;
-    const int maxNew = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(params.maxNewTokens, ctx - Lp)));
 
     // Left-pad the prompts so that they all end in the same column.
     at::Tensor ids = at::full({B, Lp}, pad, at::kLong);
@@ -135,7 +139,50 @@ SampledSequences sampleBatch(Transformer& model, const std::vector<TokenIds>& pr
         if (remaining == 0 || step + 1 == maxNew) break;
         logits = fused ? fused->step(nextIds) : model->forwardCached(next, ones, cache).select(1, 0).to(at::kFloat);
     }
-    if (wasTraining) model->train();
+    return out;
+}
+
+// Puts the model in eval mode for its lifetime, then back as it was.
+class EvalMode {
+public:
+    explicit EvalMode(Transformer& model) : m_model(model), m_wasTraining(model->is_training()) { m_model->eval(); }
+    ~EvalMode() {
+        if (m_wasTraining) m_model->train();
+    }
+    EvalMode(const EvalMode&) = delete;
+    EvalMode& operator=(const EvalMode&) = delete;
+
+private:
+    Transformer& m_model;
+    bool m_wasTraining;
+};
+
+}  // namespace
+
+SampledSequences sampleBatch(Transformer& model, const std::vector<TokenIds>& prompts, const SamplingParams& params,
+                             const std::vector<uint64_t>& seeds, int32_t eos, int32_t pad,
+                             const std::atomic_bool* cancel) {
+    if (seeds.size() != prompts.size()) throw std::invalid_argument("sampleBatch: one seed per prompt");
+    torch::NoGradGuard noGrad;
+    EvalMode eval(model);
+    const auto groups = splitRows(static_cast<int64_t>(prompts.size()), params.rowGroups);
+    const int maxNew = newTokenLimit(model, prompts, params);
+    if (groups.size() <= 1) return sampleRows(model, prompts, params, maxNew, seeds, eos, pad, cancel);
+    std::vector<SampledSequences> parts(groups.size());
+    runRowGroups(static_cast<int>(groups.size()), [&](int g) {
+        const auto [begin, end] = groups[static_cast<size_t>(g)];
+        const std::vector<TokenIds> p(prompts.begin() + begin, prompts.begin() + end);
+        const std::vector<uint64_t> s(seeds.begin() + begin, seeds.begin() + end);
+        parts[static_cast<size_t>(g)] = sampleRows(model, p, params, maxNew, s, eos, pad, cancel);
+    });
+    SampledSequences out;
+    for (SampledSequences& part : parts) {
+        out.cancelled = out.cancelled || part.cancelled;
+        std::move(part.tokens.begin(), part.tokens.end(), std::back_inserter(out.tokens));
+        out.endedWithEos.insert(out.endedWithEos.end(), part.endedWithEos.begin(), part.endedWithEos.end());
+        out.policyLogprob.insert(out.policyLogprob.end(), part.policyLogprob.begin(), part.policyLogprob.end());
+        out.samplingLogprob.insert(out.samplingLogprob.end(), part.samplingLogprob.begin(), part.samplingLogprob.end());
+    }
     return out;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Batched sampling with a KV cache. Each sequence draws from its own seeded
 // stream, so a sequence's sample does not depend on what else is in the batch.
-// Core-private (torch). Runs under NoGradGuard on the calling thread.
+// Core-private (torch). Runs under NoGradGuard, on the calling thread and, with
+// rowGroups > 1, on up to as many threads in all.
 #include "core/nn/transformer.h"
 #include "core/text/tokenizer.h"
 
@@ -20,6 +21,12 @@ struct SamplingParams {
     // logits up to float rounding, several times faster for small models);
     // false: always through LibTorch's forwardCached.
     bool fusedDecoding = true;
+    // Decode the batch as this many groups of rows side by side
+    // (runRowGroups; for small models, whose run has one intra-op thread: see
+    // rowGroupsForModel). Every sequence draws from its own stream and the
+    // new-token limit is the whole batch's, so the samples are the same as
+    // with one group, up to float rounding.
+    int rowGroups = 1;
 };
 
 struct SampledSequences {

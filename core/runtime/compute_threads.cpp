@@ -4,23 +4,41 @@
 
 #include <cstdlib>
 #include <dlfcn.h>
+#include <sched.h>
 #include <thread>
 
 namespace preflab {
 
-int defaultComputeThreads() {
-    if (const char* v = std::getenv("PREFLAB_THREADS")) {
-        const int n = std::atoi(v);
+int availableCores() {
+    // The CPUs this process may run on (taskset, a container's cpuset), not
+    // every CPU of the machine as std::thread::hardware_concurrency counts.
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        const int n = CPU_COUNT(&set);
         if (n > 0) return n;
     }
     const unsigned hw = std::thread::hardware_concurrency();
     return hw > 0 ? static_cast<int>(hw) : 1;
 }
 
+int defaultComputeThreads() {
+    if (const char* v = std::getenv("PREFLAB_THREADS")) {
+        const int n = std::atoi(v);
+        if (n > 0) return n;
+    }
+    return availableCores();
+}
+
 int computeThreadsForModel(int64_t parameters, int requested) {
     if (requested > 0) return requested;
     if (const char* v = std::getenv("PREFLAB_THREADS"); v && std::atoi(v) > 0) return std::atoi(v);
     return parameters <= kOneThreadModelParameters ? 1 : defaultComputeThreads();
+}
+
+int rowGroupsForModel(int64_t parameters, int requested) {
+    if (requested > 0 || parameters > kOneThreadModelParameters) return 1;
+    if (const char* v = std::getenv("PREFLAB_THREADS"); v && std::atoi(v) > 0) return 1;
+    return kSmallModelRowGroups;
 }
 
 namespace {

@@ -174,7 +174,9 @@ FusedDecoder::FusedDecoder(Transformer& model, KVCache& cache) : m_cache(cache) 
     m_qkv.resize(static_cast<size_t>(3 * m_batch * m_dModel));
     m_scores = at::empty({m_batch * m_heads * cache.capacity}, at::kFloat);
     m_mlp = at::empty({m_batch, m_ff}, at::kFloat);
-    m_logits = at::empty({m_batch, m_vocab}, at::kFloat);
+    // Zeros, not empty: the head's product overwrites it with beta = 0, which
+    // some BLAS versions implement as a scaling that would keep a NaN.
+    m_logits = at::zeros({m_batch, m_vocab}, at::kFloat);
 }
 
 void FusedDecoder::layerNorm(const float* w, const float* b, const float* in, float* out) const {

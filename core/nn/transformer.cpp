@@ -1,6 +1,7 @@
 #include "core/nn/transformer.h"
 
 #include "core/nn/block_checkpoint.h"
+#include "core/nn/single_row_linear.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/init.h>
@@ -13,24 +14,6 @@ namespace {
 
 // Large but finite, so that a fully masked row still gives a finite softmax.
 constexpr double kMasked = -1e9;
-
-// x * weight^T (+ bias). For a single fp32 row without autograd (batch-1
-// decoding) as a matrix-vector product: LibTorch sends [1,K] x [K,N] to
-// sgemm, which first packs the whole weight matrix; for weights larger than
-// the caches that read them twice and wrote them once, and batch-1 generation
-// of a 124 M model ran at about 30 % of the memory-bandwidth bound.
-// at::addmv streams each weight once through BLAS sgemv.
-at::Tensor applyLinear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
-    if (x.numel() != x.size(-1) || x.scalar_type() != at::kFloat || weight.scalar_type() != at::kFloat ||
-        at::GradMode::is_enabled() || !weight.is_contiguous()) {
-        return at::linear(x, weight, bias);
-    }
-    const at::Tensor row = x.reshape({-1});
-    const at::Tensor y = bias.defined() ? at::addmv(bias, weight, row) : at::mv(weight, row);
-    std::vector<int64_t> sizes = x.sizes().vec();
-    sizes.back() = weight.size(0);
-    return y.view(sizes);
-}
 
 }  // namespace
 
@@ -66,7 +49,7 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& c)
 }
 
 at::Tensor TransformerBlockImpl::linear(torch::nn::Linear& layer, LoraAdapter& adapter, const at::Tensor& x) {
-    const at::Tensor y = applyLinear(x, layer->weight, layer->bias);
+    const at::Tensor y = linearForward(x, layer->weight, layer->bias);
     return adapter && m_loraEnabled ? y + adapter(x) : y;
 }
 
@@ -261,7 +244,7 @@ at::Tensor TransformerImpl::hidden(const at::Tensor& ids, const at::Tensor& mask
 }
 
 at::Tensor TransformerImpl::logitsFromHidden(const at::Tensor& h) {
-    return applyLinear(h, m_head ? m_head->weight : m_tokens->weight, {});
+    return linearForward(h, m_head ? m_head->weight : m_tokens->weight, {});
 }
 
 KVCache TransformerImpl::newCache(int64_t batch, int64_t capacity) const {

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <sched.h>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -152,6 +153,31 @@ private Q_SLOTS:
         const at::Tensor plain = rowParallelLogits(m, b.ids, b.attention, false, groups);
         QVERIFY(!plain.requires_grad());
         QVERIFY((plain - oneLogits).abs().max().item<double>() < 1e-12);
+    }
+
+    // On one core the groups run in turn on the caller: the same bits as on
+    // two, so a run does not depend on the machine's core count.
+    void oneCoreGivesTheSameBits() {
+        Transformer m = modelWithBiases(at::kFloat);
+        m->train();
+        at::Tensor twoCoreLogits, oneCoreLogits;
+        const std::vector<at::Tensor> twoCores = gradients(m, 2, &twoCoreLogits);
+        cpu_set_t saved, one;
+        QCOMPARE(sched_getaffinity(0, sizeof saved, &saved), 0);
+        CPU_ZERO(&one);
+        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+            if (CPU_ISSET(cpu, &saved)) {
+                CPU_SET(cpu, &one);
+                break;
+            }
+        }
+        QCOMPARE(sched_setaffinity(0, sizeof one, &one), 0);  // this thread only
+        QCOMPARE(availableCores(), 1);
+        const std::vector<at::Tensor> oneCore = gradients(m, 2, &oneCoreLogits);
+        QCOMPARE(sched_setaffinity(0, sizeof saved, &saved), 0);
+        QVERIFY(at::equal(oneCoreLogits, twoCoreLogits));
+        QCOMPARE(oneCore.size(), twoCores.size());
+        for (size_t i = 0; i < oneCore.size(); ++i) QVERIFY(at::equal(oneCore[i], twoCores[i]));
     }
 
     // LoRA adapters out of training (no dropout) split into groups; only the

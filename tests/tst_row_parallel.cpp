@@ -45,6 +45,16 @@ SequenceBatch fiveSequences() {
                          {{80, 81, 82, 257}, {83, 257}, {84, 85, 257}, {86, 87, 88, 89, 257}, {90, 257}}, 258);
 }
 
+// The model with rank-2 LoRA adapters (dropout 0.5).
+Transformer withLora(at::ScalarType dtype) {
+    Transformer m = modelWithBiases(dtype);
+    LoraConfig lora;
+    lora.rank = 2;
+    lora.dropout = 0.5;
+    m->addLora(lora);
+    return m;
+}
+
 // A loss that reads every logit: sum(logits * weights) for fixed random weights.
 at::Tensor lossOf(const at::Tensor& logits) {
     torch::manual_seed(99);
@@ -183,11 +193,7 @@ private Q_SLOTS:
     // LoRA adapters out of training (no dropout) split into groups; only the
     // adapters are trainable, so the Function's inputs are that subset.
     void loraInEvalModeSplitsWithItsAdapters() {
-        Transformer m = modelWithBiases(at::kDouble);
-        LoraConfig lora;
-        lora.rank = 2;
-        lora.dropout = 0.5;
-        m->addLora(lora);
+        Transformer m = withLora(at::kDouble);
         {
             torch::NoGradGuard g;  // B starts at zero: make the adapters matter
             for (auto& p : m->named_parameters()) {
@@ -209,11 +215,7 @@ private Q_SLOTS:
     // LoRA adapters in training draw dropout masks: one group, so that the
     // draws do not depend on thread timing. Only the adapters get gradients.
     void loraInTrainingRunsAsOneGroup() {
-        Transformer m = modelWithBiases(at::kDouble);
-        LoraConfig lora;
-        lora.rank = 2;
-        lora.dropout = 0.5;
-        m->addLora(lora);
+        Transformer m = withLora(at::kDouble);
         m->train();
         torch::manual_seed(4);
         const std::vector<at::Tensor> one = gradients(m, 1);

@@ -5,6 +5,7 @@
 // adapters off). Core-private (torch).
 #include "core/hf/chat_template.h"
 #include "core/loop/loop_context.h"
+#include "core/nn/dropout_off.h"
 #include "core/nn/model_file.h"
 #include "core/nn/sampler.h"
 #include "core/nn/sequence_batch.h"
@@ -63,22 +64,5 @@ struct LoopModels {
 // tokenizer's BOS in front for the plain format).
 TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemplate>& chat, const std::string& prompt,
                         const std::vector<ChatMessage>& messages = {});
-
-// Puts a model in eval mode (no dropout, LoRA dropout included) for a scope
-// and restores its mode after: evaluation, and the forward passes whose
-// log-probabilities must be those of the distribution that was sampled.
-class DropoutOff {
-public:
-    explicit DropoutOff(Transformer& model) : m_model(model), m_wasTraining(model->is_training()) { m_model->eval(); }
-    ~DropoutOff() {
-        if (m_wasTraining) m_model->train();
-    }
-    DropoutOff(const DropoutOff&) = delete;
-    DropoutOff& operator=(const DropoutOff&) = delete;
-
-private:
-    Transformer& m_model;
-    bool m_wasTraining;
-};
 
 }  // namespace preflab

@@ -1,5 +1,6 @@
 #include "core/nn/sampler.h"
 
+#include "core/nn/dropout_off.h"
 #include "core/nn/fused_decoder.h"
 #include "core/nn/row_groups.h"
 
@@ -142,21 +143,6 @@ SampledSequences sampleRows(Transformer& model, const std::vector<TokenIds>& pro
     return out;
 }
 
-// Puts the model in eval mode for its lifetime, then back as it was.
-class EvalMode {
-public:
-    explicit EvalMode(Transformer& model) : m_model(model), m_wasTraining(model->is_training()) { m_model->eval(); }
-    ~EvalMode() {
-        if (m_wasTraining) m_model->train();
-    }
-    EvalMode(const EvalMode&) = delete;
-    EvalMode& operator=(const EvalMode&) = delete;
-
-private:
-    Transformer& m_model;
-    bool m_wasTraining;
-};
-
 }  // namespace
 
 SampledSequences sampleBatch(Transformer& model, const std::vector<TokenIds>& prompts, const SamplingParams& params,
@@ -164,7 +150,7 @@ SampledSequences sampleBatch(Transformer& model, const std::vector<TokenIds>& pr
                              const std::atomic_bool* cancel) {
     if (seeds.size() != prompts.size()) throw std::invalid_argument("sampleBatch: one seed per prompt");
     torch::NoGradGuard noGrad;
-    EvalMode eval(model);
+    const DropoutOff eval(model);
     const auto groups = splitRows(static_cast<int64_t>(prompts.size()), params.rowGroups);
     const int maxNew = newTokenLimit(model, prompts, params);
     if (groups.size() <= 1) return sampleRows(model, prompts, params, maxNew, seeds, eos, pad, cancel);

@@ -90,7 +90,7 @@ const std::vector<ConfigField>& runConfigFields() {
         {"compute_dtype", &R::computeDtype, 0, 0, false, {"auto", "fp32", "bf16"},
          "auto: bf16 only where the CPU has native bf16 and the model is large",
          "Compute", "Compute type", FieldEditor::Auto},
-        {"threads", &R::threads, 0, 256, false, {}, "intra-op threads (0 = every core this process may use; models up to 2 M parameters: one, their batches split into two row groups on two cores; a count given here: that many intra-op threads, one group)",
+        {"threads", &R::threads, 0, 256, false, {}, "intra-op threads (0 = PREFLAB_THREADS when set, else every core this process may use; models up to 2 M parameters: one, their batches split into two row groups computed side by side, or in turn on one core; a count given here or in PREFLAB_THREADS: that many intra-op threads, one group)",
          "Compute", "Threads (0 = automatic)", FieldEditor::Auto},
         {"lora_rank", &R::loraRank, 0, 4096, false, {}, "LoRA adapter rank (0 = train every weight)",
          "Adapters (LoRA)", "LoRA rank (0 = all weights)", FieldEditor::Auto},

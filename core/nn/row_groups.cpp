@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <thread>
 
 namespace preflab {
@@ -26,15 +27,24 @@ std::vector<std::pair<int64_t, int64_t>> splitRows(int64_t rows, int groups) {
 void runRowGroups(int groups, const std::function<void(int group)>& work) {
     if (groups <= 0) return;
     std::vector<std::exception_ptr> errors(static_cast<size_t>(groups));
-    auto guarded = [&](int g) {
+    const at::ThreadLocalState state;  // the caller's grad mode and dispatch state
+    // onWorker: set the worker thread up first (inside the try, so that a
+    // failure there is the group's error, not std::terminate).
+    auto guarded = [&](int g, bool onWorker) {
         try {
+            std::optional<at::ThreadLocalStateGuard> restore;
+            if (onWorker) {
+                restore.emplace(state);
+                // This thread's OpenMP count from LibTorch's setting (a new
+                // thread would otherwise start from the hardware count).
+                at::init_num_threads();
+            }
             work(g);
         } catch (...) {
             errors[static_cast<size_t>(g)] = std::current_exception();
         }
     };
     const int threadCount = std::min(groups, availableCores());
-    const at::ThreadLocalState state;  // the caller's grad mode and dispatch state
     // Plain threads for a handful of groups per call: one call decodes a
     // whole round or trains a whole batch (milliseconds and more), so
     // starting a thread (tens of microseconds) does not need a pool.
@@ -42,20 +52,14 @@ void runRowGroups(int groups, const std::function<void(int group)>& work) {
     threads.reserve(static_cast<size_t>(threadCount > 0 ? threadCount - 1 : 0));
     try {
         for (int g = 1; g < threadCount; ++g) {
-            threads.emplace_back([&, g] {
-                at::ThreadLocalStateGuard restore(state);
-                // This thread's OpenMP count from LibTorch's setting (a new
-                // thread would otherwise start from the hardware count).
-                at::init_num_threads();
-                guarded(g);
-            });
+            threads.emplace_back([&, g] { guarded(g, true); });
         }
     } catch (...) {
         for (auto& t : threads) t.join();  // a thread that could not start: end the others first
         throw;
     }
-    guarded(0);
-    for (int g = threadCount; g < groups; ++g) guarded(g);  // more groups than cores
+    guarded(0, false);
+    for (int g = threadCount; g < groups; ++g) guarded(g, false);  // more groups than cores: in turn, here
     for (auto& t : threads) t.join();
     for (const auto& e : errors) {
         if (e) std::rethrow_exception(e);

@@ -85,6 +85,9 @@ struct RowParallel : public torch::autograd::Function<RowParallel> {
             result.push_back(sum);
         }
         result.insert(result.end(), {at::Tensor(), at::Tensor(), at::Tensor()});
+        // LibTorch 1.13 frees a node's saved_variables after its backward,
+        // not its saved_data: drop the groups' logits and graphs here.
+        ctx->saved_data.clear();
         return result;
     }
 };

@@ -18,8 +18,8 @@
 namespace preflab {
 
 // Logits [B,T,V] in fp32, as computeLogits(model, ids, mask, bf16), from
-// `groups` groups of rows (1: computeLogits itself). The model must outlive
-// the backward pass.
+// `groups` groups of rows (1: computeLogits itself). The graph keeps the
+// parameters themselves, not the model.
 at::Tensor rowParallelLogits(Transformer& model, const at::Tensor& ids, const at::Tensor& mask, bool bf16, int groups);
 
 }  // namespace preflab

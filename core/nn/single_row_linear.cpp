@@ -11,8 +11,10 @@
 namespace preflab {
 namespace {
 
-// The loop below in the widest vector unit the CPU has: GCC builds an
-// AVX-512, an AVX2 and a baseline copy and picks one when the program loads.
+// The loop below compiled three times (AVX-512F, AVX2, baseline x86-64), one
+// picked when the program loads (GCC's target_clones; its AVX-512 copy uses
+// 256-bit vectors, as GCC prefers by default). The result does not depend
+// on how rows are split over threads: each output is one thread's sum.
 #if defined(__x86_64__) && defined(__GNUC__)
 #define PREFLAB_BF16_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else

@@ -1,7 +1,7 @@
 #pragma once
 // Intra-op thread count for LibTorch and OpenBLAS. It starts at 1 on this
 // platform, so every executable sets it explicitly: PREFLAB_THREADS, else the
-// hardware threads; a run then sets it again for its model's size
+// cores this process may use (availableCores); a run then sets it again for its model's size
 // (computeThreadsForModel: one thread for small models).
 #include <cstdint>
 
@@ -29,15 +29,16 @@ int defaultComputeThreads();
 // caches on each change, and OpenBLAS's count is process-wide.
 constexpr int64_t kOneThreadModelParameters = 2'000'000;
 // The thread count for work on a model of `parameters`: `requested` when
-// positive, else PREFLAB_THREADS when set, else 1 for a small model, else the
-// hardware threads.
+// positive, else PREFLAB_THREADS when set, else 1 for a small model, else
+// availableCores().
 int computeThreadsForModel(int64_t parameters, int requested);
 // How many row groups a small model's batches are split into (SamplingParams::
 // rowGroups, rowParallelLogits), each computed on one intra-op thread, the
 // groups side by side on up to availableCores() threads. The count is fixed,
 // not the number of cores: the split changes float rounding, and with it a
-// run's trajectory, so a fixed count gives the same run on every machine (on
-// one core the groups run one after the other). 1 for larger models, and when
+// run's trajectory, so with a fixed count a small model's run does not depend
+// on the core count (on one core the groups run one after the other), given
+// the same starter file and the same CPU kernels. 1 for larger models, and when
 // a thread count is asked for (`requested` or PREFLAB_THREADS: intra-op
 // threads, as before).
 constexpr int kSmallModelRowGroups = 2;

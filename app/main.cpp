@@ -3,6 +3,7 @@
 // built-in demonstration on the command line instead.
 #include "app/cli/commands.h"
 #include "app/gui/gui_app.h"
+#include "core/nn/kernel_report.h"
 #include "core/runtime/library_environment.h"
 #include "preflab_version.h"
 
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
     if (command == "version" || command == "--version") {
         std::printf("preflab %s\n", PREFLAB_CODE_VERSION);
         for (const std::string& line : preflab::runtimeSettingsReport()) std::printf("  %s\n", line.c_str());
+        for (const std::string& line : preflab::kernelReport()) std::printf("  %s\n", line.c_str());
         return 0;
     }
     if (command == "pretrain") return preflab::runPretrainCommand(args.mid(1));

@@ -6,6 +6,7 @@
 // DPO step (2 pairs x 128 tokens: policy forward and backward, reference
 // forward with the adapters off, AdamW) with its time and peak memory, with
 // and without gradient checkpointing.
+#include "core/nn/kernel_report.h"
 #include "core/algo/pairwise_loss.h"
 #include "core/hf/hf_model.h"
 #include "core/nn/autocast_scope.h"
@@ -167,6 +168,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::printf("PrefLab HF model benchmark (%s, %d threads)\n", cpuFeatures().summary().c_str(), threads);
+    for (const std::string& line : kernelReport()) std::printf("  %s\n", line.c_str());
     const double bandwidth = readBandwidthGBs();
     std::printf("memory read bandwidth %.1f GB/s (sum over 1 GiB): the bound of batch-1 generation\n", bandwidth);
     QTemporaryDir root;

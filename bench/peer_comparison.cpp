@@ -1,6 +1,7 @@
 #include "bench/peer_comparison.h"
 
 #include "bench/workloads.h"
+#include "core/nn/kernel_report.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/cpu_features.h"
 #include "core/runtime/library_environment.h"
@@ -143,6 +144,7 @@ int runPeerComparison(const PeerOptions& o) {
     std::printf("  %s, %d threads; peer: torch %s\n", cpuFeatures().summary().c_str(), threads,
                 tuned.value("torch").toString().toStdString().c_str());
     for (const std::string& line : runtimeSettingsReport()) std::printf("  %s\n", line.c_str());
+    for (const std::string& line : kernelReport()) std::printf("  %s\n", line.c_str());
     const double stepGflops = dpoStepFlops(tenM, 8, 128) / 1e9;
     std::printf("  fp32 matmul peak %.1f GFLOP/s; PrefLab's DPO step at %.0f %% of it, the peer's at %.0f %% (as-is) "
                 "and %.0f %% (PrefLab's settings)\n",

@@ -10,6 +10,7 @@
 #include "bench/peer_comparison.h"
 #include "bench/soak.h"
 #include "bench/workloads.h"
+#include "core/nn/kernel_report.h"
 #include "core/algo/pairwise_loss.h"
 #include "core/loop/starter_model.h"
 #include "core/nn/autocast_scope.h"
@@ -200,6 +201,7 @@ int main(int argc, char** argv) {
     }
     std::printf("PrefLab benchmark (%s, %d threads)\n", cpuFeatures().summary().c_str(), threads);
     for (const std::string& line : runtimeSettingsReport()) std::printf("  %s\n", line.c_str());
+    for (const std::string& line : kernelReport()) std::printf("  %s\n", line.c_str());
     std::printf("matmul peak 1024^3:        fp32 %7.1f GFLOP/s   bf16 %7.1f GFLOP/s%s\n", f["matmul_peak_gflops_fp32"],
                 f["matmul_peak_gflops_bf16"], cpuFeatures().fastBf16() ? "" : "  (no native bf16: bf16 is not used)");
     std::printf("DPO step, built-in (%.2f M), 8 pairs x 128 tok, fp32: %.3f s  %7.0f tok/s  %6.1f GFLOP/s (%.0f %% of peak)\n",

@@ -73,8 +73,8 @@ LoopModels::LoopModels(LoopContext& ctx) {
     sampling.topP = cfg.topP;
     sampling.maxNewTokens = static_cast<int>(cfg.maxNewTokens);
     // Several ranks (possibly on one host) keep one thread each, as before.
-    sampling.rowGroups =
-        ctx.worldSize > 1 ? 1 : rowGroupsForModel(policy->config().parameterCount(), static_cast<int>(cfg.threads));
+    rowGroups = ctx.worldSize > 1 ? 1 : rowGroupsForModel(policy->config().parameterCount(), static_cast<int>(cfg.threads));
+    sampling.rowGroups = rowGroups;
 }
 
 TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemplate>& chat, const std::string& prompt,
@@ -98,19 +98,19 @@ TokenIds LoopModels::promptIds(const std::string& plainText, const std::vector<C
 }
 
 at::Tensor LoopModels::policyLogits(const SequenceBatch& batch) {
-    return rowParallelLogits(policy, batch.ids, batch.attention, bf16, sampling.rowGroups).to(at::kFloat);
+    return rowParallelLogits(policy, batch.ids, batch.attention, bf16, rowGroups).to(at::kFloat);
 }
 
 at::Tensor LoopModels::referenceLogits(const SequenceBatch& batch) {
     torch::NoGradGuard noGrad;
-    if (reference) return rowParallelLogits(reference, batch.ids, batch.attention, bf16, sampling.rowGroups).to(at::kFloat);
+    if (reference) return rowParallelLogits(reference, batch.ids, batch.attention, bf16, rowGroups).to(at::kFloat);
     // LoRA: the base model is the policy with its adapters switched off.
     struct AdaptersOff {
         Transformer& model;
         explicit AdaptersOff(Transformer& m) : model(m) { model->setLoraEnabled(false); }
         ~AdaptersOff() { model->setLoraEnabled(true); }
     } off(policy);
-    return rowParallelLogits(policy, batch.ids, batch.attention, bf16, sampling.rowGroups).to(at::kFloat);
+    return rowParallelLogits(policy, batch.ids, batch.attention, bf16, rowGroups).to(at::kFloat);
 }
 
 at::Tensor LoopModels::sampledLogits(const at::Tensor& logits) const {

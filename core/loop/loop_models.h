@@ -37,6 +37,9 @@ struct LoopModels {
     ModelFileInfo modelInfo;  // what checkpoints record about the model
     bool bf16 = false;
     SamplingParams sampling;  // the run's temperature, top-k/p and response length
+    // Row groups of every batch's forward passes and of sampling
+    // (rowGroupsForModel; 1 with several ranks).
+    int rowGroups = 1;
 
     int32_t eos() const { return tokenizer->special().eos; }
     int32_t pad() const { return tokenizer->special().pad; }

@@ -59,18 +59,13 @@ struct RowParallel : public torch::autograd::Function<RowParallel> {
         const c10::List<at::Tensor> saved = ctx->saved_data["params"].toTensorList();
         const std::vector<at::Tensor> params(saved.begin(), saved.end());
         std::vector<variable_list> grads(kept.size());
-        std::vector<std::pair<int64_t, int64_t>> rows;  // (first row, row count) of each group
-        int64_t begin = 0;
-        for (size_t g = 0; g < kept.size(); ++g) {
-            const int64_t n = kept.get(g).size(0);
-            rows.emplace_back(begin, n);
-            begin += n;
-        }
         const at::Tensor gradOut = gradOutputs[0];
-        runRowGroups(static_cast<int>(kept.size()), [&](int g) {
-            const auto [start, n] = rows[static_cast<size_t>(g)];
+        // The forward pass's split, again: the same rows in the same groups.
+        const auto groups = splitRows(gradOut.size(0), static_cast<int>(kept.size()));
+        runRowGroups(static_cast<int>(groups.size()), [&](int g) {
+            const auto [begin, end] = groups[static_cast<size_t>(g)];
             grads[static_cast<size_t>(g)] = torch::autograd::grad({kept.get(static_cast<size_t>(g))}, params,
-                                                                  {gradOut.narrow(0, start, n)}, false, false, true);
+                                                                  {gradOut.narrow(0, begin, end - begin)}, false, false, true);
         });
         // ids, mask, then each parameter (the groups' sum, in group order, so
         // that the bits do not depend on which thread finished first), then

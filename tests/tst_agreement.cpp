@@ -1,5 +1,5 @@
 // Agreement coefficients against published and hand-worked answers.
-#include "core/judges/agreement.h"
+#include "core/values/agreement.h"
 #include "storage/database.h"
 #include "storage/pair_files.h"
 #include "storage/preference_store.h"

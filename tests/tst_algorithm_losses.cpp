@@ -10,7 +10,7 @@
 #include "core/loop/loop_context.h"
 #include "core/loop/loop_models.h"
 #include "core/loop/online_loop.h"
-#include "core/loop/reward_model.h"
+#include "core/judges/reward_model.h"
 #include "core/nn/model_file.h"
 #include "support/test_main.h"
 #include "support/loop_runner.h"

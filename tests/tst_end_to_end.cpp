@@ -4,7 +4,7 @@
 // About two minutes on two cores (most of it the shortened pretraining).
 #include "core/judges/task_judge.h"
 #include "core/loop/online_loop.h"
-#include "core/loop/starter_model.h"
+#include "core/task/starter_model.h"
 #include "support/test_main.h"
 
 #include <QElapsedTimer>

@@ -4,7 +4,7 @@
 // an error naming the checkpoint, not an abort; no partial file is left; the
 // database stays intact with every step's rows; the previous checkpoint stays
 // usable and a later resume goes on from it.
-#include "core/loop/starter_model.h"
+#include "core/task/starter_model.h"
 #include "storage/database.h"
 #include "support/session_fixture.h"
 #include "support/test_main.h"

@@ -9,7 +9,7 @@
 #include "core/hf/chat_template.h"
 #include "core/judges/task_judge.h"
 #include "core/loop/loop_models.h"
-#include "core/loop/pair_context_check.h"
+#include "core/models/pair_context_check.h"
 #include "core/loop/online_loop.h"
 #include "core/nn/sampler.h"
 #include "support/hf_fixtures.h"

@@ -1,7 +1,7 @@
 // A person's labels on their way to the run: the queue hands labels over once,
 // takes back a label not yet collected (undo), a mixed judge passes the pairs
 // the person cannot keep up with to its fallback, and ratings become rows.
-#include "core/judges/human_judge.h"
+#include "core/values/human_judge.h"
 #include "core/judges/make_judge.h"
 #include "storage/database.h"
 #include "storage/preference_store.h"

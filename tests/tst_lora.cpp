@@ -1,6 +1,6 @@
 // LoRA (core/nn/lora_*.h), gradient checkpointing (core/nn/block_checkpoint.h),
 // PEFT adapters (core/hf/peft_adapter.h) and the Hugging Face cache lookup
-// (core/hf/hf_cache.h).
+// (core/values/hf_cache.h).
 //
 // The adapted forward pass is checked against the model with the adapters
 // merged into its weights (W + alpha/r B A, computed here separately); the
@@ -8,7 +8,8 @@
 // precision; checkpointed gradients against the plain backward pass. The
 // round trip: a tiny HF folder, LoRA-trained by the online loop, exported as
 // a merged HF folder and a PEFT adapter, reloaded with the same logits.
-#include "core/hf/hf_cache.h"
+#include "core/values/hf_cache.h"
+#include "core/values/model_names.h"
 #include "core/hf/hf_model.h"
 #include "core/hf/peft_adapter.h"
 #include "core/hf/safetensors.h"
@@ -591,18 +592,23 @@ private Q_SLOTS:
         const QByteArray savedHome = qgetenv("HF_HOME"), savedHub = qgetenv("HF_HUB_CACHE");
         qunsetenv("HF_HUB_CACHE");
         qputenv("HF_HOME", (dir.path() + "/hf").toUtf8());
-        QCOMPARE(QString::fromStdString(resolveModelPath("tiny-org/tiny-llama")), repo + "/snapshots/0123abcd");
-        QCOMPARE(QString::fromStdString(resolveModelPath("starter")), QString("starter"));
+        const ResolvedModel cached = resolveModel("tiny-org/tiny-llama");
+        QCOMPARE(QString::fromStdString(cached.path), repo + "/snapshots/0123abcd");
+        QVERIFY(cached.kind == ModelKind::HfFolder);
+        const ResolvedModel starter = resolveModel("starter", "/data/models/starter-1.pt");
+        QVERIFY(starter.kind == ModelKind::Starter);
+        QCOMPARE(QString::fromStdString(starter.path), QString("/data/models/starter-1.pt"));
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, resolveModel("starter"));  // no starter file to name
         const std::vector<CachedModel> listed = listCachedModels();
         QCOMPARE(listed.size(), size_t(1));
         QCOMPARE(QString::fromStdString(listed[0].repoId), QString("tiny-org/tiny-llama"));
         try {
-            resolveModelPath("tiny-org/absent");
+            resolveModel("tiny-org/absent");
             QFAIL("no error");
         } catch (const std::runtime_error& e) {
             QVERIFY2(QString(e.what()).contains(hub + "/models--tiny-org--absent"), e.what());
         }
-        QVERIFY(loadHfModel(resolveModelPath("tiny-org/tiny-llama"))->config().llama == 1);
+        QVERIFY(loadHfModel(resolveModel("tiny-org/tiny-llama").path)->config().llama == 1);
         if (savedHome.isEmpty()) qunsetenv("HF_HOME");
         else qputenv("HF_HOME", savedHome);
         if (!savedHub.isEmpty()) qputenv("HF_HUB_CACHE", savedHub);

@@ -2,8 +2,8 @@
 // that ignores padding, starts at zero, learns a clear preference with the
 // Bradley-Terry loss (held-out accuracy), and judges pairs; a language model
 // without a head is refused with a message saying what to do.
-#include "core/loop/reward_model.h"
-#include "core/loop/dataset_sampler.h"
+#include "core/judges/reward_model.h"
+#include "core/task/dataset_sampler.h"
 #include "core/task/toy_world_task.h"
 #include "core/text/byte_tokenizer.h"
 #include "core/nn/model_file.h"

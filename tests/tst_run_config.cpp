@@ -1,4 +1,4 @@
-#include "core/loop/run_config.h"
+#include "core/values/run_config.h"
 #include "support/test_main.h"
 
 using namespace preflab;

@@ -1,7 +1,7 @@
 // The run warnings on synthetic metric streams: each kind fires on the stream
 // that shows it, at the step where the data first shows it, once; healthy
 // streams (and the noise a healthy run has) raise nothing.
-#include "core/loop/run_warnings.h"
+#include "core/values/run_warnings.h"
 #include "support/test_main.h"
 
 #include <cmath>

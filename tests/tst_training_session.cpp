@@ -4,7 +4,7 @@
 #include "app/session/run_recorder.h"
 #include "app/session/starter_model_job.h"
 #include "app/session/training_session.h"
-#include "core/loop/checkpoint_paths.h"
+#include "core/values/checkpoint_paths.h"
 #include "storage/metric_store.h"
 #include "storage/preference_store.h"
 #include "storage/run_store.h"

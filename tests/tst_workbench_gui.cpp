@@ -268,7 +268,7 @@ private Q_SLOTS:
             connect(w, &TrainingWorker::metricsReady, this, [&](const QVector<MetricSample>& s) { metrics.push_back(s); });
         });
         QVERIFY(b.start());
-        QVERIFY(QTest::qWaitFor([&] { return b.window->plots()->pointCount("loss") >= 5; }, 60000));
+        QVERIFY(QTest::qWaitFor([&] { return b.window->plots()->pointCount(Metric::Loss) >= 5; }, 60000));
         QVERIFY(b.stopAndWait());
         QCoreApplication::processEvents();
         int losses = 0;
@@ -282,8 +282,8 @@ private Q_SLOTS:
             }
         }
         QVERIFY(metrics.size() < losses);  // batched: fewer signals than steps
-        QCOMPARE(b.window->plots()->pointCount("loss"), losses);
-        QCOMPARE(b.window->plots()->lastValue("loss"), lastLoss);
+        QCOMPARE(b.window->plots()->pointCount(Metric::Loss), losses);
+        QCOMPARE(b.window->plots()->lastValue(Metric::Loss), lastLoss);
         QCOMPARE(int64_t(losses), queryInt64(b.db(), "SELECT count(*) FROM metrics WHERE name = 'loss'"));
     }
 
@@ -293,14 +293,14 @@ private Q_SLOTS:
         Bench b("task");
         b.setup.config.algorithm = "cpo";
         QVERIFY(b.start());
-        QVERIFY(QTest::qWaitFor([&] { return b.window->plots()->pointCount("cpo/value_estimate") >= 3; }, 60000));
+        QVERIFY(QTest::qWaitFor([&] { return b.window->plots()->pointCount(Metric::CpoValueEstimate) >= 3; }, 60000));
         QVERIFY(b.stopAndWait());
         const QStringList titles = b.window->plots()->plotTitles();
         QVERIFY2(titles.contains("Value estimate") && titles.contains("Effective sample size") &&
                      titles.contains("Largest importance weight") && !titles.contains("Reward margin"),
                  qPrintable(titles.join(", ")));
-        QVERIFY(b.window->plots()->pointCount("cpo/ess") >= 3);
-        QCOMPARE(b.window->plots()->pointCount("rewards/margins"), 0);
+        QVERIFY(b.window->plots()->pointCount(Metric::CpoEss) >= 3);
+        QCOMPARE(b.window->plots()->pointCount(Metric::RewardsMargins), 0);
         QVERIFY(b.view()->ratingMode());
     }
 

@@ -1,4 +1,5 @@
 #include "core/algo/pairwise_loss.h"
+#include "core/values/metric_names.h"
 
 #include <stdexcept>
 
@@ -72,14 +73,14 @@ LossOutput pairwiseLoss(const PairwiseOptions& options, const PairLogps& p) {
     const at::Tensor chosen = (beta * (p.policyChosen - p.refChosen)).detach();
     const at::Tensor rejected = (beta * (p.policyRejected - p.refRejected)).detach();
     out.metrics = {
-        {"loss", out.loss.item<double>()},
-        {"rewards/chosen", chosen.mean().item<double>()},
-        {"rewards/rejected", rejected.mean().item<double>()},
-        {"rewards/margins", (chosen - rejected).mean().item<double>()},
+        {metricKey(Metric::Loss), out.loss.item<double>()},
+        {metricKey(Metric::RewardsChosen), chosen.mean().item<double>()},
+        {metricKey(Metric::RewardsRejected), rejected.mean().item<double>()},
+        {metricKey(Metric::RewardsMargins), (chosen - rejected).mean().item<double>()},
         // Strict: a tie (as at initialisation) is not counted as correct.
-        {"rewards/accuracies", (chosen > rejected).to(at::kDouble).mean().item<double>()},
-        {"logps/chosen", p.policyChosen.detach().mean().item<double>()},
-        {"logps/rejected", p.policyRejected.detach().mean().item<double>()},
+        {metricKey(Metric::RewardsAccuracies), (chosen > rejected).to(at::kDouble).mean().item<double>()},
+        {metricKey(Metric::LogpsChosen), p.policyChosen.detach().mean().item<double>()},
+        {metricKey(Metric::LogpsRejected), p.policyRejected.detach().mean().item<double>()},
     };
     return out;
 }

@@ -2,7 +2,7 @@
 // Pairwise preference losses on sequence log-probabilities, with the metrics of
 // algorithms.md §0 under TRL's names, and SAIL's extra terms (§2). The one
 // place pairwise methods live. Core-private (torch).
-#include "core/method/method_registry.h"
+#include "core/values/method_registry.h"
 
 #include <ATen/ATen.h>
 

@@ -3,7 +3,7 @@
 // processes train together and where they meet (rank 0 hosts the rendezvous
 // store). The CLI fills it from --rank/--world-size/--master-addr/
 // --master-port/--dist-timeout, or from --nproc's launcher. Plain C++.
-#include "core/loop/run_config.h"
+#include "core/values/run_config.h"
 
 #include <string>
 

@@ -1,4 +1,5 @@
 #include "core/distributed/rank_relay.h"
+#include "core/values/metric_names.h"
 
 #include <QByteArray>
 #include <QDataStream>
@@ -214,7 +215,10 @@ std::vector<MetricSample> averageMetrics(const std::vector<std::vector<MetricSam
         }
     }
     // Counts add up over ranks; everything else is a per-pair mean or rate.
-    auto summed = [](const std::string& name) { return name == "data/truncated_pairs"; };
+    auto summed = [](const std::string& name) {
+        const MetricInfo* m = findMetric(name);
+        return m && m->combine == RankCombine::Sum;
+    };
     std::vector<MetricSample> out(sums.size());
     for (const auto& [key, sum] : sums) {
         out[sum.order] = {key.first, key.second, summed(key.second) ? sum.total : sum.total / sum.count, sum.timeMs};

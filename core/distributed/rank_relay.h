@@ -8,7 +8,7 @@
 // ranks that reported it: every rank trains on an equal share of the batch,
 // so the mean of the ranks' means is the metric of the whole batch.
 // Plain C++ (QtCore's QDataStream for the bytes); no torch.
-#include "core/loop/loop_types.h"
+#include "core/values/loop_types.h"
 
 #include <string>
 #include <vector>

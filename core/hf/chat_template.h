@@ -9,15 +9,12 @@
 //   Zephyr  (TinyLlama-Chat):  <|user|>\n…</s>\n<|assistant|>\n
 // Anything else (or no template) falls back to the plain format "…\n", and
 // describe() says so, so the user sees which format was used. Plain C++.
+#include "core/values/chat_message.h"
+
 #include <string>
 #include <vector>
 
 namespace preflab {
-
-struct ChatMessage {
-    std::string role;  // system, user, assistant or tool
-    std::string content;
-};
 
 enum class ChatFormat { Plain, ChatMl, Llama3, Llama2, Mistral, Zephyr };
 

@@ -2,30 +2,41 @@
 
 #include "core/judges/self_judge.h"
 #include "core/judges/task_judge.h"
-#include "core/loop/reward_model.h"
+
+#include <stdexcept>
+#include "core/judges/reward_model.h"
 
 namespace preflab {
 namespace {
 
-std::unique_ptr<Judge> makeMachineJudge(const std::string& kind, const RunConfig& c) {
-    if (kind == "self") return std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(c.seed) + 7);
-    if (kind == "reward_model") return std::make_unique<RewardModelJudge>(c.rewardModel);
-    TaskJudgeOptions o;
-    o.btTemperature = c.judgeNoise;
-    o.flipRate = c.flipRate;
-    o.seed = static_cast<uint64_t>(c.seed) + 5;
-    return std::make_unique<TaskJudge>(o);
+std::unique_ptr<Judge> makeMachineJudge(JudgeKind kind, const RunConfig& c) {
+    switch (kind) {
+    case JudgeKind::Self: return std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(c.seed) + 7);
+    case JudgeKind::RewardModel: return std::make_unique<RewardModelJudge>(c.rewardModel);
+    case JudgeKind::Task: {
+        TaskJudgeOptions o;
+        o.btTemperature = c.judgeNoise;
+        o.flipRate = c.flipRate;
+        o.seed = static_cast<uint64_t>(c.seed) + 5;
+        return std::make_unique<TaskJudge>(o);
+    }
+    case JudgeKind::Human:
+    case JudgeKind::HumanTask:
+    case JudgeKind::HumanSelf: break;
+    }
+    throw std::logic_error(std::string("judge '") + judgeName(kind) + "' is not a machine judge");
 }
 
 }  // namespace
 
 std::unique_ptr<Judge> makeJudge(const RunConfig& c, std::shared_ptr<HumanLabelQueue> queue) {
-    if (!judgeNeedsPerson(c.judge)) return makeMachineJudge(c.judge, c);
+    const JudgeInfo* j = findJudge(c.judge);
+    if (!j) throw std::invalid_argument("unknown judge '" + c.judge + "'");  // validation refuses it first
+    if (!j->needsPerson) return makeMachineJudge(j->id, c);
     if (!queue) queue = std::make_shared<HumanLabelQueue>();
-    if (c.judge == "human") return std::make_unique<HumanJudge>(std::move(queue));
-    // human+task / human+self: the person keeps one generation round in view.
-    const std::string fallback = c.judge.substr(c.judge.find('+') + 1);
-    return std::make_unique<MixedJudge>(std::move(queue), makeMachineJudge(fallback, c),
+    if (!j->fallback) return std::make_unique<HumanJudge>(std::move(queue));
+    // A person helped by a machine judge: the person keeps one generation round in view.
+    return std::make_unique<MixedJudge>(std::move(queue), makeMachineJudge(*j->fallback, c),
                                         static_cast<size_t>(std::max<int64_t>(1, c.generationBatch)));
 }
 

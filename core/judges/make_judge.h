@@ -1,8 +1,9 @@
 #pragma once
-// Builds the judge a run config names: task, self, human, or a person helped by
-// a fallback (human+task, human+self). `queue` carries the person's labels.
-#include "core/judges/human_judge.h"
-#include "core/loop/run_config.h"
+// Builds the judge a run config names (judge_registry.h): a machine judge, a
+// person, or a person helped by the entry's fallback. `queue` carries the
+// person's labels.
+#include "core/values/human_judge.h"
+#include "core/values/run_config.h"
 
 #include <memory>
 

@@ -1,7 +1,7 @@
 #pragma once
 // The policy judges its own pairs by its implicit reward (SAIL-PP): A is
 // preferred with probability sigmoid(beta * h), h the log-ratio margin of A over B.
-#include "core/judges/judge.h"
+#include "core/values/judge.h"
 
 #include <random>
 

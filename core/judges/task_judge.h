@@ -2,7 +2,7 @@
 // Judges by the built-in task's true reward. Optional Bradley-Terry noise
 // (P(A > B) = sigmoid((r_A - r_B) / temperature)) and label flips with a fixed
 // rate model imperfect annotators.
-#include "core/judges/judge.h"
+#include "core/values/judge.h"
 #include "core/task/toy_world_task.h"
 
 #include <random>

@@ -3,10 +3,11 @@
 // distribution the responses were sampled from, with dropout off, so that a
 // response sampled by the current policy has weight exactly 1.
 #include "core/loop/causal_step.h"
+#include "core/values/metric_names.h"
 
 #include "core/algo/causal_preference.h"
 #include "core/loop/policy_samples.h"
-#include "core/loop/seed_mix.h"
+#include "core/values/seed_mix.h"
 
 #include <algorithm>
 #include <cmath>
@@ -129,20 +130,20 @@ StepOutcome CausalStep::run(const std::atomic_bool& cancel) {
     const double generationSeconds = m_pipeline.takeGenerationSeconds();
     const double stepSeconds = secondsSince(t0) + generationSeconds;
     generationTime += generationSeconds;
-    Metrics metrics = {{"loss", lossValue},
-                       {"cpo/ess", diag.effectiveSampleSize},
-                       {"cpo/max_weight", diag.maxWeight},
-                       {"cpo/value_estimate", valueEstimate},
-                       {"cpo/mean_outcome", Y.mean().item<double>()},
-                       {"grad_norm", update.gradNorm},
-                       {"learning_rate", update.learningRate},
-                       {"buffer/staleness", staleness / static_cast<double>(n)},
-                       {"time/step_seconds", stepSeconds},
-                       {"time/generation_share", stepSeconds > 0 ? generationTime / stepSeconds : 0.0}};
+    Metrics metrics = {{metricKey(Metric::Loss), lossValue},
+                       {metricKey(Metric::CpoEss), diag.effectiveSampleSize},
+                       {metricKey(Metric::CpoMaxWeight), diag.maxWeight},
+                       {metricKey(Metric::CpoValueEstimate), valueEstimate},
+                       {metricKey(Metric::CpoMeanOutcome), Y.mean().item<double>()},
+                       {metricKey(Metric::GradNorm), update.gradNorm},
+                       {metricKey(Metric::LearningRate), update.learningRate},
+                       {metricKey(Metric::BufferStaleness), staleness / static_cast<double>(n)},
+                       {metricKey(Metric::TimeStepSeconds), stepSeconds},
+                       {metricKey(Metric::TimeGenerationShare), stepSeconds > 0 ? generationTime / stepSeconds : 0.0}};
     if (m_outcome) {
-        metrics.push_back({"outcome/mse", outcomeMse});
-        metrics.push_back({"outcome/fresh_mean", gFreshMean});
-        metrics.push_back({"gold/rollout_reward", freshGold});
+        metrics.push_back({metricKey(Metric::OutcomeMse), outcomeMse});
+        metrics.push_back({metricKey(Metric::OutcomeFreshMean), gFreshMean});
+        metrics.push_back({metricKey(Metric::GoldRolloutReward), freshGold});
     }
     m_pipeline.appendUntrainableShare(metrics);
     m_ctx.lastMetrics = metrics;

@@ -1,6 +1,6 @@
 #include "core/loop/checkpoints.h"
 
-#include "core/loop/checkpoint_paths.h"
+#include "core/values/checkpoint_paths.h"
 
 #include <algorithm>
 #include <filesystem>

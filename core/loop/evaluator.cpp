@@ -1,7 +1,8 @@
 #include "core/loop/evaluator.h"
+#include "core/values/metric_names.h"
 
 #include "core/algo/kl_estimators.h"
-#include "core/loop/seed_mix.h"
+#include "core/values/seed_mix.h"
 
 #include <algorithm>
 #include <cmath>
@@ -64,24 +65,24 @@ void Evaluator::run(const std::atomic_bool& cancel) {
     const std::string& estimator = m_ctx.cfg.klEstimator;
     const double chosen = estimator == "k1" ? k1 : estimator == "exact" ? exact : k3;
     const double chosenCi = estimator == "k1" ? ci95(k1, k1Sq) : estimator == "exact" ? ci95(exact, exactSq) : ci95(k3, k3Sq);
-    Metrics metrics{{"objective/kl", chosen / n},
-                    {"objective/kl_ci95", chosenCi},
-                    {"kl/k1", k1 / n},
-                    {"kl/k3", k3 / n},
-                    {"kl/exact", exact / n},
-                    {"kl/k1_ci95", ci95(k1, k1Sq)},
-                    {"kl/k3_ci95", ci95(k3, k3Sq)},
-                    {"kl/exact_ci95", ci95(exact, exactSq)},
-                    {"objective/entropy", entropy / n},
-                    {"gold/reward", gold / n},
-                    {"eval/response_tokens", tokens / n},
-                    {"eval/eos_rate", eos / n}};
+    Metrics metrics{{metricKey(Metric::ObjectiveKl), chosen / n},
+                    {metricKey(Metric::ObjectiveKlCi95), chosenCi},
+                    {metricKey(Metric::KlK1), k1 / n},
+                    {metricKey(Metric::KlK3), k3 / n},
+                    {metricKey(Metric::KlExact), exact / n},
+                    {metricKey(Metric::KlK1Ci95), ci95(k1, k1Sq)},
+                    {metricKey(Metric::KlK3Ci95), ci95(k3, k3Sq)},
+                    {metricKey(Metric::KlExactCi95), ci95(exact, exactSq)},
+                    {metricKey(Metric::ObjectiveEntropy), entropy / n},
+                    {metricKey(Metric::GoldReward), gold / n},
+                    {metricKey(Metric::EvalResponseTokens), tokens / n},
+                    {metricKey(Metric::EvalEosRate), eos / n}};
     std::vector<EvalSample> display = displaySamples(cancel);
     HeldOutStats heldOut;
     if (m_heldOut.evaluate(cancel, &heldOut)) {
-        metrics.push_back({"eval/rewards/accuracies", heldOut.accuracy});
-        metrics.push_back({"eval/rewards/margins", heldOut.margin});
-        metrics.push_back({"eval/held_out_pairs", static_cast<double>(m_heldOut.pairCount())});
+        metrics.push_back({metricKey(Metric::EvalRewardsAccuracies), heldOut.accuracy});
+        metrics.push_back({metricKey(Metric::EvalRewardsMargins), heldOut.margin});
+        metrics.push_back({metricKey(Metric::EvalHeldOutPairs), static_cast<double>(m_heldOut.pairCount())});
     }
     if (cancel.load()) return;
     m_ctx.report(metrics);

@@ -1,7 +1,7 @@
 #include "core/loop/held_out_preferences.h"
 
-#include "core/loop/reward_model.h"
-#include "core/loop/seed_mix.h"
+#include "core/judges/reward_model.h"
+#include "core/values/seed_mix.h"
 
 #include <algorithm>
 
@@ -69,7 +69,7 @@ std::vector<double> logprobs(LoopModels& models, const std::vector<TokenIds>& pr
 HeldOutPreferences::HeldOutPreferences(LoopContext& ctx, LoopModels& models)
     : m_ctx(ctx), m_models(models),
       m_labels(judgeNeedsPerson(ctx.cfg.judge) ? HeldOutLabels::HeldBackHumanLabels
-               : ctx.cfg.judge == "reward_model" ? HeldOutLabels::RewardModel
+               : isJudge(ctx.cfg.judge, JudgeKind::RewardModel) ? HeldOutLabels::RewardModel
                                                  : HeldOutLabels::TrueReward) {
     if (m_labels == HeldOutLabels::HeldBackHumanLabels) takeResumedLabels();
 }

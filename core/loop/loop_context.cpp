@@ -1,6 +1,6 @@
 #include "core/loop/loop_context.h"
 
-#include "core/loop/seed_mix.h"
+#include "core/values/seed_mix.h"
 #include "core/runtime/compute_threads.h"
 
 #include <algorithm>

@@ -3,9 +3,9 @@
 // config, its method's registry entry, the task and its prompt sets, the step
 // and pair counters, the observer and the last step's metrics and error.
 // Core-private; no torch. The training thread owns it.
-#include "core/judges/label.h"
+#include "core/values/label.h"
 #include "core/loop/online_loop.h"
-#include "core/method/method_registry.h"
+#include "core/values/method_registry.h"
 #include "core/task/toy_world_task.h"
 
 #include <chrono>

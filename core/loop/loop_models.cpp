@@ -1,9 +1,8 @@
 #include "core/loop/loop_models.h"
 
 #include "core/hf/bpe_tokenizer.h"
-#include "core/hf/hf_cache.h"
 #include "core/hf/hf_model.h"
-#include "core/loop/seed_mix.h"
+#include "core/values/seed_mix.h"
 #include "core/nn/autocast_scope.h"
 #include "core/nn/row_parallel_logits.h"
 #include "core/runtime/compute_threads.h"
@@ -17,7 +16,6 @@ namespace preflab {
 LoopModels::LoopModels(LoopContext& ctx) {
     LoopSetup& setup = ctx.setup;
     const RunConfig& cfg = ctx.cfg;
-    setup.modelPath = resolveModelPath(setup.modelPath);  // a repository id: its cached snapshot
     if (std::filesystem::is_directory(setup.modelPath)) {
         // A Hugging Face model folder: its weights and its tokenizer.
         HfModelInfo hf;
@@ -75,18 +73,6 @@ LoopModels::LoopModels(LoopContext& ctx) {
     // Several ranks (possibly on one host) keep one thread each, as before.
     rowGroups = ctx.worldSize > 1 ? 1 : rowGroupsForModel(policy->config().parameterCount(), static_cast<int>(cfg.threads));
     sampling.rowGroups = rowGroups;
-}
-
-TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemplate>& chat, const std::string& prompt,
-                        const std::vector<ChatMessage>& messages) {
-    if (!chat) return tokenizer.promptIds(prompt);
-    TokenIds ids;
-    // Templates that name their BOS carry it as text; the plain format gets the tokenizer's.
-    if (chat->format == ChatFormat::Plain && tokenizer.special().bos >= 0) ids.push_back(tokenizer.special().bos);
-    const bool conversation = !messages.empty() && chat->format != ChatFormat::Plain;
-    const TokenIds body = tokenizer.encode(conversation ? chat->applyConversation(messages) : chat->apply(prompt));
-    ids.insert(ids.end(), body.begin(), body.end());
-    return ids;
 }
 
 TokenIds LoopModels::promptIds(const std::string& prompt) const {

@@ -3,7 +3,7 @@
 // tokenizer and prompt format, the policy and its optimizer, and the
 // reference it is held near (a frozen copy, or with LoRA the policy with its
 // adapters off). Core-private (torch).
-#include "core/hf/chat_template.h"
+#include "core/hf/prompt_ids.h"
 #include "core/loop/loop_context.h"
 #include "core/nn/dropout_off.h"
 #include "core/nn/model_file.h"
@@ -21,8 +21,8 @@
 namespace preflab {
 
 struct LoopModels {
-    // Loads setup.modelPath (a PrefLab model file, a Hugging Face folder or a
-    // cached repository id; resolves it in ctx.setup), adds the LoRA adapters
+    // Loads setup.modelPath (a PrefLab model file or a Hugging Face folder, as
+    // resolveModel in core/values/model_names.h found it), adds the LoRA adapters
     // or snapshots the reference, reseeds torch with the run's seed and makes
     // the policy's optimizer. Throws std::runtime_error naming the file.
     explicit LoopModels(LoopContext& ctx);
@@ -61,11 +61,5 @@ struct LoopModels {
     // (algorithms.md 5b); top-k/top-p are refused where that matters.
     at::Tensor sampledLogits(const at::Tensor& logits) const;
 };
-
-// The ids a model sees before its response: the built-in model's BOS +
-// prompt + SEP, or a Hugging Face model's chat template (with the
-// tokenizer's BOS in front for the plain format).
-TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemplate>& chat, const std::string& prompt,
-                        const std::vector<ChatMessage>& messages = {});
 
 }  // namespace preflab

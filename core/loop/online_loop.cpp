@@ -5,7 +5,7 @@
 
 #include "core/distributed/rank_group.h"
 #include "core/distributed/rank_relay.h"
-#include "core/distributed/run_handshake.h"
+#include "core/loop/run_handshake.h"
 #include "core/loop/causal_step.h"
 #include "core/loop/checkpoints.h"
 #include "core/loop/evaluator.h"

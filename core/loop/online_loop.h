@@ -5,9 +5,9 @@
 // CLI and the GUI's worker both drive it. Reports only through LoopObserver.
 // No torch in this header (pimpl).
 #include "core/distributed/rank_options.h"
-#include "core/judges/judge.h"
-#include "core/loop/loop_types.h"
-#include "core/loop/run_config.h"
+#include "core/values/judge.h"
+#include "core/values/loop_types.h"
+#include "core/values/run_config.h"
 
 #include <atomic>
 #include <functional>

@@ -1,4 +1,5 @@
 #include "core/loop/outcome_model.h"
+#include "core/values/metric_names.h"
 
 #include "core/loop/shuffled_cycle.h"
 
@@ -79,7 +80,7 @@ void OutcomeModel::warmUp(const std::vector<RatedItem>& stored, const std::atomi
             }
         }
     }
-    m_ctx.report({{"outcome/warmup_mse", recent / static_cast<double>(std::max<int64_t>(1, count))}});
+    m_ctx.report({{metricKey(Metric::OutcomeWarmupMse), recent / static_cast<double>(std::max<int64_t>(1, count))}});
 }
 
 at::Tensor OutcomeModel::predict(int k, const SequenceBatch& batch) {

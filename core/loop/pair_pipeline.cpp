@@ -1,6 +1,7 @@
 #include "core/loop/pair_pipeline.h"
+#include "core/values/metric_names.h"
 
-#include "core/loop/seed_mix.h"
+#include "core/values/seed_mix.h"
 
 #include <iterator>
 
@@ -192,10 +193,10 @@ void PairPipeline::appendUntrainableShare(Metrics& metrics) {
     // policy's two samples become equally good (or identical), this share
     // rises and each step needs more generation.
     if (m_judgedSinceStep > 0) {
-        metrics.push_back({"judge/untrainable_share",
+        metrics.push_back({metricKey(Metric::JudgeUntrainableShare),
                            static_cast<double>(m_untrainableSinceStep) / static_cast<double>(m_judgedSinceStep)});
         // Two identical samples: the clearest sign of a collapsing policy.
-        metrics.push_back({"judge/identical_share",
+        metrics.push_back({metricKey(Metric::JudgeIdenticalShare),
                            static_cast<double>(m_identicalSinceStep) / static_cast<double>(m_judgedSinceStep)});
     }
     m_judgedSinceStep = m_untrainableSinceStep = m_identicalSinceStep = 0;

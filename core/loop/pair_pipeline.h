@@ -3,7 +3,7 @@
 // responses per prompt, the judge, the pairs awaiting judgement and the
 // buffers of judged ones (pairs for the pairwise family, rated responses for
 // the CPO family). Core-private (torch); used on the training thread.
-#include "core/judges/judge.h"
+#include "core/values/judge.h"
 #include "core/loop/held_out_preferences.h"
 #include "core/loop/loop_context.h"
 #include "core/loop/loop_items.h"

@@ -1,7 +1,8 @@
 #include "core/loop/pairwise_step.h"
+#include "core/values/metric_names.h"
 
 #include "core/loop/sail_terms.h"
-#include "core/loop/seed_mix.h"
+#include "core/values/seed_mix.h"
 
 #include <iterator>
 #include <random>
@@ -71,7 +72,7 @@ StepOutcome PairwiseStep::run(const std::atomic_bool& cancel) {
     // 0 sums them (a pair cut on two ranks counts twice).
     if (m_dataset.takeTruncationNews() || (m_ctx.ranks && m_dataset.truncatedPairs() > 0)) {
         // Logged when the count grows: dataset pairs cut to the model's context so far.
-        m_ctx.report({{"data/truncated_pairs", static_cast<double>(m_dataset.truncatedPairs())}});
+        m_ctx.report({{metricKey(Metric::DataTruncatedPairs), static_cast<double>(m_dataset.truncatedPairs())}});
     }
     batch.insert(batch.end(), std::make_move_iterator(dataset.begin()), std::make_move_iterator(dataset.end()));
     return train(std::move(batch));
@@ -141,7 +142,7 @@ StepOutcome PairwiseStep::train(std::vector<TrainablePair> batch) {
             kl = reverseKl(seqs, logits, at::tensor(rows));
         }
         out.loss = out.loss + m_ctx.cfg.sailKlCoef * kl.surrogate;
-        out.metrics.push_back({"sail/kl_k3", kl.meanK3});
+        out.metrics.push_back({metricKey(Metric::SailKlK3), kl.meanK3});
     }
     // The reported loss (the pairwise loss without SAIL's terms) is the one checked.
     const UpdateResult update =
@@ -151,18 +152,18 @@ StepOutcome PairwiseStep::train(std::vector<TrainablePair> batch) {
 
     const double generationSeconds = m_pipeline.takeGenerationSeconds();
     const double stepSeconds = secondsSince(t0) + generationSeconds;
-    out.metrics.push_back({"grad_norm", update.gradNorm});
-    out.metrics.push_back({"learning_rate", update.learningRate});
-    if (m_ctx.ranks) out.metrics.push_back({"time/exchange_seconds", update.exchangeSeconds});
-    if (agreeCount > 0) out.metrics.push_back({"gold/label_agreement", agree / agreeCount});
-    out.metrics.push_back({"buffer/staleness", staleness / static_cast<double>(N)});
+    out.metrics.push_back({metricKey(Metric::GradNorm), update.gradNorm});
+    out.metrics.push_back({metricKey(Metric::LearningRate), update.learningRate});
+    if (m_ctx.ranks) out.metrics.push_back({metricKey(Metric::TimeExchangeSeconds), update.exchangeSeconds});
+    if (agreeCount > 0) out.metrics.push_back({metricKey(Metric::GoldLabelAgreement), agree / agreeCount});
+    out.metrics.push_back({metricKey(Metric::BufferStaleness), staleness / static_cast<double>(N)});
     if (sailDp) {
-        out.metrics.push_back({"sail/routed", redraw.routed});
-        out.metrics.push_back({"sail/swapped", redraw.swapped});
+        out.metrics.push_back({metricKey(Metric::SailRouted), redraw.routed});
+        out.metrics.push_back({metricKey(Metric::SailSwapped), redraw.swapped});
     }
     m_pipeline.appendUntrainableShare(out.metrics);
-    out.metrics.push_back({"time/step_seconds", stepSeconds});
-    out.metrics.push_back({"time/generation_share", stepSeconds > 0 ? generationSeconds / stepSeconds : 0.0});
+    out.metrics.push_back({metricKey(Metric::TimeStepSeconds), stepSeconds});
+    out.metrics.push_back({metricKey(Metric::TimeGenerationShare), stepSeconds > 0 ? generationSeconds / stepSeconds : 0.0});
     // Dataset pairs are not this run's pairs: only generated ones are marked.
     if (m_ctx.observer && !indices.empty()) m_ctx.observer->pairsTrained(m_ctx.step, indices);
     m_ctx.report(out.metrics);

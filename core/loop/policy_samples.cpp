@@ -1,6 +1,6 @@
 #include "core/loop/policy_samples.h"
 
-#include "core/loop/seed_mix.h"
+#include "core/values/seed_mix.h"
 
 namespace preflab {
 

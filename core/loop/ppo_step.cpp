@@ -14,10 +14,11 @@
 // with Adam's per-parameter normalisation it matters through that clip (and
 // epsilon), not as a plain step-size ratio.
 #include "core/loop/ppo_step.h"
+#include "core/values/metric_names.h"
 
 #include "core/algo/ppo_terms.h"
 #include "core/loop/policy_samples.h"
-#include "core/loop/seed_mix.h"
+#include "core/values/seed_mix.h"
 
 #include <algorithm>
 #include <numeric>
@@ -174,23 +175,23 @@ StepOutcome PpoStep::run(const std::atomic_bool& cancel) {
     const double nonScore = (-cfg.ppoKlCoef * delta.sum(1)).mean().item<double>();
     const double meanScore = scoreTensor.mean().item<double>();
     const double stepSeconds = secondsSince(t0);
-    m_ctx.lastMetrics = {{"loss", p->loss},
-                         {"loss/policy_avg", p->policyLoss},
-                         {"loss/value_avg", p->valueLoss},
-                         {"policy/approxkl_avg", p->approxKl},
-                         {"policy/clipfrac_avg", p->clipFraction},
-                         {"val/ratio", p->ratio},
-                         {"val/clipfrac_avg", p->valueClipFraction},
-                         {"ppo/updates", static_cast<double>(p->updates)},
-                         {"objective/scores", meanScore},
-                         {"objective/non_score_reward", nonScore},
-                         {"objective/rlhf_reward", meanScore + nonScore},
-                         {"gold/rollout_reward", gold},
-                         {"eval/rollout_eos_rate", eos},
-                         {"grad_norm", p->gradNorm},
-                         {"learning_rate", p->learningRate},
-                         {"time/step_seconds", stepSeconds},
-                         {"time/generation_share", stepSeconds > 0 ? generationTime / stepSeconds : 0.0}};
+    m_ctx.lastMetrics = {{metricKey(Metric::Loss), p->loss},
+                         {metricKey(Metric::LossPolicy), p->policyLoss},
+                         {metricKey(Metric::LossValue), p->valueLoss},
+                         {metricKey(Metric::PolicyApproxKl), p->approxKl},
+                         {metricKey(Metric::PolicyClipFraction), p->clipFraction},
+                         {metricKey(Metric::ValueRatio), p->ratio},
+                         {metricKey(Metric::ValueClipFraction), p->valueClipFraction},
+                         {metricKey(Metric::PpoUpdates), static_cast<double>(p->updates)},
+                         {metricKey(Metric::ObjectiveScores), meanScore},
+                         {metricKey(Metric::ObjectiveNonScoreReward), nonScore},
+                         {metricKey(Metric::ObjectiveRlhfReward), meanScore + nonScore},
+                         {metricKey(Metric::GoldRolloutReward), gold},
+                         {metricKey(Metric::EvalRolloutEosRate), eos},
+                         {metricKey(Metric::GradNorm), p->gradNorm},
+                         {metricKey(Metric::LearningRate), p->learningRate},
+                         {metricKey(Metric::TimeStepSeconds), stepSeconds},
+                         {metricKey(Metric::TimeGenerationShare), stepSeconds > 0 ? generationTime / stepSeconds : 0.0}};
     m_ctx.report(m_ctx.lastMetrics);
     return StepOutcome::Trained;
 }

@@ -10,7 +10,7 @@
 #include "core/loop/loop_context.h"
 #include "core/loop/loop_models.h"
 #include "core/loop/parameter_update.h"
-#include "core/loop/reward_model.h"
+#include "core/judges/reward_model.h"
 
 #include <memory>
 #include <optional>

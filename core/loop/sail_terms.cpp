@@ -1,6 +1,7 @@
 #include "core/loop/sail_terms.h"
+#include "core/values/metric_names.h"
 
-#include "core/loop/seed_mix.h"
+#include "core/values/seed_mix.h"
 
 #include <random>
 
@@ -43,7 +44,7 @@ void addRedrawSquare(const LoopContext& ctx, const PairLogps& lp, const DatasetR
     const RunConfig& cfg = ctx.cfg;
     if (redraw.mask.sum().item<double>() > 0 && cfg.sailRho > 0) {
         const at::Tensor extra = selfJudgedSquare(cfg.sailRho, at::log_sigmoid(cfg.beta * logRatioMargin(lp)), redraw.mask);
-        out.metrics.push_back({"sail/extra_loss", extra.item<double>()});
+        out.metrics.push_back({metricKey(Metric::SailExtraLoss), extra.item<double>()});
         out.loss = out.loss + extra;
     }
 }
@@ -65,14 +66,14 @@ void addSailTerms(const LoopContext& ctx, bool mixesDatasetPairs, const PairLogp
         for (float& v : m) v = route(rng) ? 1.0f : 0.0f;
     }
     for (float v : m) routed += v;
-    out.metrics.push_back({"sail/routed", routed});
+    out.metrics.push_back({metricKey(Metric::SailRouted), routed});
     if (routed == 0 || coef == 0) return;
     const at::Tensor mask = at::tensor(m);
     const at::Tensor ell = at::log_sigmoid(cfg.beta * logRatioMargin(lp));
     at::Tensor extra = explorationSurrogate(explorationFormFromName(cfg.explorationForm).value_or(ExplorationForm::ScoreFunction),
                                             coef, ell, sampledChosen, sampledRejected, mask, cfg.explorationBaseline != 0);
     if (pp) extra = extra + selfJudgedSquare(coef, ell, mask);
-    out.metrics.push_back({"sail/extra_loss", extra.item<double>()});
+    out.metrics.push_back({metricKey(Metric::SailExtraLoss), extra.item<double>()});
     out.loss = out.loss + extra;
 }
 

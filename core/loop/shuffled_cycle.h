@@ -2,7 +2,7 @@
 // A pass over n items in a shuffled order, reshuffled every epoch from the
 // run's seed and a salt: the offline methods and the CPO family's stored
 // ratings draw their batches from it. Plain C++.
-#include "core/loop/seed_mix.h"
+#include "core/values/seed_mix.h"
 
 #include <algorithm>
 #include <cstddef>

@@ -20,15 +20,17 @@
 // of each value estimate against the true value of the policy it estimates
 // (the gold reward of fresh samples, measured every 10 steps).
 #include "core/compare/comparison_files.h"
+#include "core/values/metric_names.h"
 #include "core/compare/kl_frontier.h"
 #include "core/compare/preference_claims.h"
 #include "core/judges/self_judge.h"
+#include "core/values/judge_registry.h"
 #include "core/judges/task_judge.h"
-#include "core/loop/dataset_sampler.h"
+#include "core/task/dataset_sampler.h"
 #include "core/loop/online_loop.h"
-#include "core/loop/reward_model.h"
-#include "core/loop/starter_model.h"
-#include "core/method/method_registry.h"
+#include "core/judges/reward_model.h"
+#include "core/task/starter_model.h"
+#include "core/values/method_registry.h"
 #include "core/runtime/library_environment.h"
 #include "storage/data_paths.h"
 #include "ui/qcustomplot_include.h"
@@ -58,7 +60,7 @@ enum class Data { Generated, Pairs, Ratings };
 struct Contender {
     std::string name;  // as shown; the claims refer to these names (preference_claims.h)
     Method method;
-    std::string judge;
+    JudgeKind judge;
     Data data = Data::Generated;
     double lengthBias = 0;  // CPO family: the outcome model's confound (+ per sentence)
     double flipRate = 0;    // the task judge's label-flip probability
@@ -130,24 +132,24 @@ int main(int argc, char** argv) {
     const int64_t evalSamples = quick ? 128 : 512;
     const std::vector<int64_t> seeds = {1, 2, 3};
     std::vector<Contender> contenders = {
-        {contender::kOfflineDpo, Method::Dpo, "task", Data::Pairs},
-        {contender::kSailDp, Method::SailDp, "task", Data::Pairs},
-        {contender::kOnlineDpo, Method::OnlineDpo, "task", Data::Generated},
+        {contender::kOfflineDpo, Method::Dpo, JudgeKind::Task, Data::Pairs},
+        {contender::kSailDp, Method::SailDp, JudgeKind::Task, Data::Pairs},
+        {contender::kOnlineDpo, Method::OnlineDpo, JudgeKind::Task, Data::Generated},
         // The same method on worse data: the task judge flips 20 % of its labels.
-        {contender::kOnlineDpoNoisy, Method::OnlineDpo, "task", Data::Generated, 0.0, 0.2},
-        {contender::kSailPr, Method::SailPr, "task", Data::Pairs},  // policy pairs with probability g, else dataset pairs
-        {contender::kSailPp, Method::SailPp, "self", Data::Pairs},  // policy pairs with probability p, else dataset pairs
-        {contender::kPpo, Method::Ppo, "task", Data::Generated},    // scored by a reward model trained on task pairs
+        {contender::kOnlineDpoNoisy, Method::OnlineDpo, JudgeKind::Task, Data::Generated, 0.0, 0.2},
+        {contender::kSailPr, Method::SailPr, JudgeKind::Task, Data::Pairs},  // policy pairs with probability g, else dataset pairs
+        {contender::kSailPp, Method::SailPp, JudgeKind::Self, Data::Pairs},  // policy pairs with probability p, else dataset pairs
+        {contender::kPpo, Method::Ppo, JudgeKind::Task, Data::Generated},    // scored by a reward model trained on task pairs
         // Rating data from the reference, outcome = true reward; the outcome
         // model is confounded on purpose (+1 per sentence: it believes long
         // answers are better), and once unconfounded as a control.
-        {contender::kDrCpo, Method::DrCpo, "task", Data::Ratings, kConfound},
-        {contender::kOoRlhf, Method::OoRlhf, "task", Data::Ratings, kConfound},
+        {contender::kDrCpo, Method::DrCpo, JudgeKind::Task, Data::Ratings, kConfound},
+        {contender::kOoRlhf, Method::OoRlhf, JudgeKind::Task, Data::Ratings, kConfound},
     };
     if (!quick) {
-        contenders.push_back({"CPO", Method::Cpo, "task", Data::Ratings});
-        contenders.push_back({"DR-CPO (unconfounded g)", Method::DrCpo, "task", Data::Ratings, 0.0});
-        contenders.push_back({"OO-RLHF (unconfounded g)", Method::OoRlhf, "task", Data::Ratings, 0.0});
+        contenders.push_back({"CPO", Method::Cpo, JudgeKind::Task, Data::Ratings});
+        contenders.push_back({"DR-CPO (unconfounded g)", Method::DrCpo, JudgeKind::Task, Data::Ratings, 0.0});
+        contenders.push_back({"OO-RLHF (unconfounded g)", Method::OoRlhf, JudgeKind::Task, Data::Ratings, 0.0});
     }
 
     const std::string dataDir = defaultDataDir();
@@ -281,7 +283,7 @@ int main(int argc, char** argv) {
                 setup.checkpointDir = (scratch.path() + "/ck").toStdString();
                 RunConfig& c = setup.config;
                 c.algorithm = methodName(m.method);
-                c.judge = m.judge;
+                c.judge = judgeName(m.judge);
                 c.flipRate = m.flipRate;
                 if (m.method == Method::Ppo) c.ppoKlCoef = knob;
                 else if (causal) c.lr = knob;
@@ -307,7 +309,7 @@ int main(int argc, char** argv) {
                     c.batchSize = 16;  // rollouts per PPO step
                 }
                 std::unique_ptr<Judge> judge;
-                if (m.judge == "self") judge = std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(seed) + 7);
+                if (m.judge == JudgeKind::Self) judge = std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(seed) + 7);
                 else judge = std::make_unique<TaskJudge>(TaskJudgeOptions{c.judgeNoise, c.flipRate, static_cast<uint64_t>(seed) + 5});
                 Series f;
                 StepOutcome o = StepOutcome::Halted;
@@ -321,8 +323,8 @@ int main(int argc, char** argv) {
                     std::printf("%s could not run: %s\n", m.name.c_str(), e.what());
                     continue;
                 }
-                const auto& gold = f.series["gold/reward"];
-                const auto& kl = f.series["kl/exact"];
+                const auto& gold = f.series[metricKey(Metric::GoldReward)];
+                const auto& kl = f.series[metricKey(Metric::KlExact)];
                 if (gold.empty() || gold.size() != kl.size()) continue;
                 Point p;
                 p.method = m.name;
@@ -333,7 +335,7 @@ int main(int argc, char** argv) {
                 if (causal) {
                     // cpo/value_estimate of step s + 1 estimates the policy after s
                     // steps, whose true value the evaluation at step s measured.
-                    const auto& estimates = f.series["cpo/value_estimate"];
+                    const auto& estimates = f.series[metricKey(Metric::CpoValueEstimate)];
                     for (const auto& [step, truth] : gold) {
                         for (const auto& [estimateStep, value] : estimates) {
                             if (estimateStep == step + 1) p.valueErrors.push_back(value - truth);

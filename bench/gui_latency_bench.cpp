@@ -6,10 +6,12 @@
 //  - label-to-next-pair latency: the keypress handled and the view repainted.
 // Targets (issue 3): stall p99 < 16 ms, max < 50 ms; latency < 50 ms.
 #include "app/gui/workbench.h"
+#include "core/values/judge_registry.h"
 #include "app/session/training_worker.h"
-#include "core/loop/starter_model.h"
+#include "core/task/starter_model.h"
 #include "core/runtime/library_environment.h"
 #include "ui/labeling_view.h"
+#include "storage/database.h"
 #include "ui/main_window.h"
 
 #include <clocale>
@@ -65,7 +67,7 @@ int main(int argc, char** argv) {
     window.resize(1440, 900);
     window.show();
     RunConfig config;
-    config.judge = "human+task";
+    config.judge = judgeName(JudgeKind::HumanTask);
     config.annotator = "bench";
     config.model = model.toStdString();
     config.steps = 100000;

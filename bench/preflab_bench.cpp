@@ -12,7 +12,7 @@
 #include "bench/workloads.h"
 #include "core/nn/kernel_report.h"
 #include "core/algo/pairwise_loss.h"
-#include "core/loop/starter_model.h"
+#include "core/task/starter_model.h"
 #include "core/nn/autocast_scope.h"
 #include "core/nn/sampler.h"
 #include "core/nn/sequence_batch.h"

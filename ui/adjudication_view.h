@@ -6,7 +6,7 @@
 // Pairs are read through the DatabaseReader and re-read every two seconds
 // while shown; the label is written by whoever handles adjudicateRequested
 // (the run controller's writer thread). UI thread.
-#include "core/judges/label.h"
+#include "core/values/label.h"
 #include "storage/database_reader.h"
 
 #include <QHash>

@@ -1,6 +1,7 @@
 #include "ui/agreement_view.h"
 
-#include "core/judges/agreement.h"
+#include "core/values/agreement.h"
+#include "core/values/judge_registry.h"
 #include "ui/polled_request.h"
 
 #include <QHBoxLayout>
@@ -163,17 +164,18 @@ void AgreementView::show(const QVector<AnnotatorLabelRow>& rows) {
 
     // Each annotator against each judge whose verdicts exist on their pairs,
     // in a fixed order (task judge, reward model, implicit reward).
-    const QStringList order{QStringLiteral("task"), QStringLiteral("reward_model"), QStringLiteral("self")};
+    QStringList order;
+    for (LabelSource s : {LabelSource::Task, LabelSource::RewardModel, LabelSource::Self}) order << QString::fromStdString(toString(s));
     std::sort(judges.begin(), judges.end(), [&](const QString& x, const QString& y) { return order.indexOf(x) < order.indexOf(y); });
     m_table->setColumnCount(4 + judges.size());
     QStringList headers{tr("Annotator"), tr("Labels"), tr("Pairs shared"), tr("Mean kappa with others")};
-    for (const QString& j : judges) headers << tr("Kappa with %1").arg(QString::fromStdString(PreferenceStore::judgeDisplayName(j.toStdString())));
+    for (const QString& j : judges) headers << tr("Kappa with %1").arg(QString::fromStdString(labelSourceDisplayName(j.toStdString())));
     m_table->setHorizontalHeaderLabels(headers);
     for (int c = 0; c < judges.size(); ++c) {
         m_table->horizontalHeaderItem(4 + c)->setToolTip(
             tr("Cohen's kappa of the annotator's labels with the %1's verdicts on the pairs both judged; in brackets the "
                "share of those pairs on which they agree, and how many pairs")
-                .arg(QString::fromStdString(PreferenceStore::judgeDisplayName(judges[c].toStdString()))));
+                .arg(QString::fromStdString(labelSourceDisplayName(judges[c].toStdString()))));
     }
     m_table->setRowCount(n);
     for (int i = 0; i < n; ++i) {

@@ -2,7 +2,7 @@
 // How far annotators agree, as labels arrive: Krippendorff's alpha over
 // everyone (nominal over a, b, tie and both_bad; skips are missing values),
 // Cohen's kappa for each two annotators as a heatmap, and each annotator's
-// labels and mean kappa with the others (core/judges/agreement.h). Labels
+// labels and mean kappa with the others (core/values/agreement.h). Labels
 // are read through the DatabaseReader (never on the UI thread). UI thread.
 #include "storage/database_reader.h"
 

@@ -1,4 +1,5 @@
 #include "ui/data_browser.h"
+#include "core/values/judge_registry.h"
 
 #include "ui/pair_dialog.h"
 
@@ -35,10 +36,12 @@ DataBrowser::DataBrowser(DatabaseReader* reader, QWidget* parent) : QWidget(pare
     m_source = new QComboBox;
     m_source->setObjectName(QStringLiteral("source"));
     m_source->addItem(tr("Any source"), QString());
-    m_source->addItem(tr("Person"), QStringLiteral("human"));
-    m_source->addItem(tr("Task judge"), QStringLiteral("task"));
-    m_source->addItem(tr("Self judge"), QStringLiteral("self"));
-    m_source->addItem(tr("Imported"), QStringLiteral("import"));
+    for (const LabelSource s : {LabelSource::Human, LabelSource::Task, LabelSource::Self, LabelSource::RewardModel,
+                                LabelSource::Import, LabelSource::Adjudicated}) {
+        QString shown = QString::fromStdString(labelSourceDisplayName(s));
+        shown[0] = shown[0].toUpper();
+        m_source->addItem(shown, QString::fromStdString(toString(s)));
+    }
     m_source->addItem(tr("Unlabeled"), QStringLiteral("none"));
     m_choice = new QComboBox;
     m_choice->setObjectName(QStringLiteral("choice"));
@@ -123,7 +126,7 @@ void DataBrowser::openPair(const QModelIndex& index) {
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &PairDialog::relabel, this, [this](qint64 pairId, Choice c) {
         Q_EMIT relabelRequested(pairId, c, m_annotator);
-        m_model->updateLabel(pairId, QString::fromStdString(toString(c)), QStringLiteral("human"), m_annotator);
+        m_model->updateLabel(pairId, QString::fromStdString(toString(c)), QString::fromStdString(toString(LabelSource::Human)), m_annotator);
     });
     dialog->open();
 }

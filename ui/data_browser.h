@@ -2,7 +2,7 @@
 // The samples and data browser: every stored pair with its label, source,
 // annotator and steps, filtered by run, source and label; double-click opens a
 // pair to read and relabel it. UI thread.
-#include "core/judges/label.h"
+#include "core/values/label.h"
 #include "storage/database_reader.h"
 #include "ui/key_bindings.h"
 #include "ui/pair_dialog.h"

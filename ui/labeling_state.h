@@ -4,8 +4,8 @@
 // each pair's fixed left-right order, a half-given rating, and how many
 // labels were given and how fast. LabelingView draws it and turns keys into
 // calls; tests drive it directly. UI thread (plain values, QtCore only).
-#include "core/judges/label.h"
-#include "core/loop/run_state.h"
+#include "core/values/label.h"
+#include "core/values/run_state.h"
 
 #include <QVector>
 #include <QtGlobal>

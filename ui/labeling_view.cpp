@@ -1,7 +1,8 @@
 #include "ui/labeling_view.h"
+#include "core/values/judge_registry.h"
 
-#include "core/loop/run_config.h"
-#include "core/method/method_registry.h"
+#include "core/values/run_config.h"
+#include "core/values/method_registry.h"
 
 #include <QButtonGroup>
 #include <QDateTime>
@@ -247,7 +248,7 @@ void LabelingView::setActiveRun(const RunConfig& config) {
 void LabelingView::setProject(int overlap) {
     m_projectOverlap = overlap;
     RunConfig project;
-    project.judge = "human";
+    project.judge = judgeName(JudgeKind::Human);
     project.annotator = m_annotator.toStdString();
     m_savedLabels = 0;
     setActiveRun(project);

@@ -10,9 +10,9 @@
 // undoRequested) and the answers come back through slots (refuseLabel,
 // answerUndo) from whoever wired it (app/gui/workbench.cpp). The queue,
 // the left-right order and rating in progress live in LabelingState.
-#include "core/judges/human_judge.h"
-#include "core/loop/run_config.h"
-#include "core/loop/run_state.h"
+#include "core/values/human_judge.h"
+#include "core/values/run_config.h"
+#include "core/values/run_state.h"
 #include "ui/key_bindings.h"
 #include "ui/labeling_state.h"
 

@@ -6,8 +6,8 @@
 // slots, as plain values; app/gui/workbench.cpp wires both to the run
 // controller. Closing mid-run asks to stop and closes once the run has ended
 // (its last writes on disk). UI thread.
-#include "core/loop/run_config.h"
-#include "core/loop/run_state.h"
+#include "core/values/run_config.h"
+#include "core/values/run_state.h"
 #include "storage/database_reader.h"
 #include "ui/preferences_dialog.h"
 

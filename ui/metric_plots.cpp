@@ -1,5 +1,7 @@
 #include "ui/metric_plots.h"
+#include "core/values/metric_names.h"
 
+#include <QCoreApplication>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -14,8 +16,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
-#include "core/loop/run_config.h"
-#include "core/method/method_registry.h"
+#include "core/values/run_config.h"
+#include "core/values/method_registry.h"
 #include "ui/qcustomplot_include.h"
 
 namespace preflab {
@@ -24,20 +26,32 @@ namespace {
 constexpr int kReplotDelayMs = 40;
 constexpr double kEmaWeight = 0.9;  // smoothing of noisy per-step metrics
 
-// Plot families: which metrics a run of each kind of method reports.
-constexpr int kPairwise = 1, kPpo = 2, kCausal = 3;
-
-int familyOf(const QString& algorithm) {
-    switch (methodFamily(algorithm.toStdString())) {
-    case MethodFamily::Ppo: return kPpo;
-    case MethodFamily::Causal: return kCausal;
-    case MethodFamily::Pairwise: break;
-    }
-    return kPairwise;
-}
-
 const QColor kBlue(31, 119, 180), kOrange(255, 127, 14), kGreen(44, 160, 44), kRed(214, 39, 40),
     kPurple(148, 103, 189), kBrown(140, 86, 75);
+
+// Each plotted metric's colour: within a panel, a run's own-sample curve and
+// its held-out counterpart differ, and the families reuse the same places.
+QColor colorOf(Metric m) {
+    switch (m) {
+    case Metric::RewardsMargins: case Metric::ObjectiveScores: case Metric::CpoValueEstimate: return kBlue;
+    case Metric::EvalRewardsMargins: case Metric::ObjectiveRlhfReward: case Metric::EvalRewardsAccuracies: return kOrange;
+    case Metric::RewardsAccuracies: case Metric::PolicyClipFraction: case Metric::CpoEss: case Metric::RewardsChosen: return kGreen;
+    case Metric::KlExact: case Metric::KlK3: return kPurple;
+    case Metric::GoldReward: return kBrown;
+    case Metric::EvalResponseTokens: return Qt::gray;
+    default: return kRed;
+    }
+}
+
+// Family titles are listed pairwise, PPO, CPO (setFamilyTitles).
+int familyIndex(MethodFamily f) {
+    switch (f) {
+    case MethodFamily::Pairwise: return 0;
+    case MethodFamily::Ppo: return 1;
+    case MethodFamily::Causal: return 2;
+    }
+    return 0;
+}
 
 }  // namespace
 
@@ -84,66 +98,58 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
            "DPO only pushes their difference, and lowering the probability of both responses (most of all the "
            "rejected one) is a common way to do it.");
 
-    QCustomPlot* margin = makePlot(tr("Reward margin"), tr("beta * log-ratio (nats)"), marginHelp);
-    addSeries(margin, QStringLiteral("rewards/margins"), tr("own samples"), kBlue, true, kPairwise);
-    addSeries(margin, QStringLiteral("eval/rewards/margins"), tr("held-out pairs"), kOrange, false, kPairwise);
-    addSeries(margin, QStringLiteral("objective/scores"), tr("rollout score"), kBlue, true, kPpo);
-    addSeries(margin, QStringLiteral("objective/rlhf_reward"), tr("score - KL penalty"), kOrange, true, kPpo);
-    addSeries(margin, QStringLiteral("cpo/value_estimate"), tr("estimated value of the policy"), kBlue, true, kCausal);
+    // The panels; which metric each shows comes from the metric table
+    // (core/values/metric_names.h): its panel, legend, family and cadence.
+    QMap<MetricPlot, QCustomPlot*> panel;
+    QCustomPlot* margin = panel[MetricPlot::Margin] = makePlot(tr("Reward margin"), tr("beta * log-ratio (nats)"), marginHelp);
     setFamilyTitles(margin, {tr("Reward margin"), tr("Rollout scores"), tr("Value estimate")},
                     {tr("beta * log-ratio (nats)"), tr("score per response"), tr("outcome per response")});
-    QCustomPlot* kl = makePlot(tr("KL to reference"), tr("nats per response (exact)"), klHelp);
-    addSeries(kl, QStringLiteral("kl/exact"), tr("exact, 95 % interval"), kPurple, false);
-    addSeries(kl, QStringLiteral("kl/k3"), tr("k3 estimate"), kPurple, false);
-    QCPGraph* k3 = m_series[QStringLiteral("kl/k3")].raw;
-    k3->setPen(QPen(QColor(148, 103, 189, 120), 1, Qt::DashLine));
-    k3->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCross, QColor(148, 103, 189, 140), 5));
-    m_klErrors = new QCPErrorBars(kl->xAxis, kl->yAxis);
-    m_klErrors->setDataPlottable(m_series[QStringLiteral("kl/exact")].raw);
-    m_klErrors->setPen(QPen(kPurple, 1));
-    m_klErrors->removeFromLegend();
-    QCustomPlot* loss = makePlot(tr("Loss"), tr("nats per pair"), tr("The preference loss of each step (ln 2 = 0.693 at the start of DPO)."));
-    addSeries(loss, QStringLiteral("loss"), tr("loss"), kRed, true);
+    QCustomPlot* kl = panel[MetricPlot::Kl] = makePlot(tr("KL to reference"), tr("nats per response (exact)"), klHelp);
+    QCustomPlot* loss = panel[MetricPlot::Loss] =
+        makePlot(tr("Loss"), tr("nats per pair"), tr("The preference loss of each step (ln 2 = 0.693 at the start of DPO)."));
     setFamilyTitles(loss, {tr("Loss"), tr("Loss"), tr("Loss")},
                     {tr("nats per pair"), tr("policy + 0.1 x value loss"), tr("minus the objective (outcome units)")});
-    QCustomPlot* accuracy = makePlot(tr("Reward accuracy"), tr("fraction of pairs"),
-                                     tr("Share of pairs whose chosen response has the strictly higher implicit reward "
-                                        "(0 at the start, when the policy is the reference).\n\n"
-                                        "'own samples': the batch's pairs, sampled by the policy itself (see the margin "
-                                        "plot's help for why this can fall while the policy improves). "
-                                        "'held-out pairs': a fixed set the run never trains on, labelled as its judge "
-                                        "labels (the true reward, the reward model, or a person's held-back labels), "
-                                        "measured at each evaluation."));
-    addSeries(accuracy, QStringLiteral("rewards/accuracies"), tr("own samples"), kGreen, true, kPairwise);
-    addSeries(accuracy, QStringLiteral("eval/rewards/accuracies"), tr("held-out pairs"), kOrange, false, kPairwise);
-    addSeries(accuracy, QStringLiteral("policy/clipfrac_avg"), tr("clipped share of tokens"), kGreen, true, kPpo);
-    addSeries(accuracy, QStringLiteral("cpo/ess"), tr("effective sample size"), kGreen, true, kCausal);
+    QCustomPlot* accuracy = panel[MetricPlot::Accuracy] =
+        makePlot(tr("Reward accuracy"), tr("fraction of pairs"),
+                 tr("Share of pairs whose chosen response has the strictly higher implicit reward "
+                    "(0 at the start, when the policy is the reference).\n\n"
+                    "'own samples': the batch's pairs, sampled by the policy itself (see the margin "
+                    "plot's help for why this can fall while the policy improves). "
+                    "'held-out pairs': a fixed set the run never trains on, labelled as its judge "
+                    "labels (the true reward, the reward model, or a person's held-back labels), "
+                    "measured at each evaluation."));
     setFamilyTitles(accuracy, {tr("Reward accuracy"), tr("Clip fraction"), tr("Effective sample size")},
                     {tr("fraction of pairs"), tr("fraction of tokens"), tr("responses (1 / sum w^2)")});
     accuracy->yAxis->setRange(0, 1.05);
     m_fractionPlot = accuracy;
-    QCustomPlot* gold = makePlot(tr("Gold reward and length"), tr("task points per response"),
-                                 tr("Mean true reward of fresh samples, scored by the built-in task's rules "
-                                    "(on topic, answers, kind, concise, no repetition, well formed).\n\n"
-                                    "Mean response length (right axis), on the same samples: length is the most common "
-                                    "confound in preference optimisation. A margin that rises with length while gold "
-                                    "reward does not is the judge rewarding length."));
-    addSeries(gold, QStringLiteral("gold/reward"), tr("mean true reward"), kBrown, false);
-    addSeries(gold, QStringLiteral("eval/response_tokens"), tr("length (tokens, right axis)"), Qt::gray, false);
-    for (QCPGraph* g : {m_series[QStringLiteral("eval/response_tokens")].raw}) {
-        g->setValueAxis(gold->yAxis2);
-        g->setPen(QPen(Qt::gray, 1.5, Qt::DashLine));
-        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, Qt::gray, Qt::white, 5));
-    }
-    gold->yAxis2->setVisible(true);
-    gold->yAxis2->setLabel(tr("tokens per response"));
-    QCustomPlot* rewards = makePlot(tr("Implicit rewards"), tr("beta * log-ratio (nats)"), rewardsHelp);
-    addSeries(rewards, QStringLiteral("rewards/chosen"), tr("chosen"), kGreen, true, kPairwise);
-    addSeries(rewards, QStringLiteral("rewards/rejected"), tr("rejected"), kRed, true, kPairwise);
-    addSeries(rewards, QStringLiteral("loss/value_avg"), tr("value loss"), kRed, true, kPpo);
-    addSeries(rewards, QStringLiteral("cpo/max_weight"), tr("largest weight"), kRed, true, kCausal);
+    QCustomPlot* gold = panel[MetricPlot::Gold] =
+        makePlot(tr("Gold reward and length"), tr("task points per response"),
+                 tr("Mean true reward of fresh samples, scored by the built-in task's rules "
+                    "(on topic, answers, kind, concise, no repetition, well formed).\n\n"
+                    "Mean response length (right axis), on the same samples: length is the most common "
+                    "confound in preference optimisation. A margin that rises with length while gold "
+                    "reward does not is the judge rewarding length."));
+    QCustomPlot* rewards = panel[MetricPlot::Rewards] = makePlot(tr("Implicit rewards"), tr("beta * log-ratio (nats)"), rewardsHelp);
     setFamilyTitles(rewards, {tr("Implicit rewards"), tr("Value loss"), tr("Largest importance weight")},
                     {tr("beta * log-ratio (nats)"), tr("squared error"), tr("w = n softmax(log P^f - log P^R)")});
+    for (const MetricInfo& m : metricTable()) {
+        if (m.plot != MetricPlot::None) addSeries(panel.value(m.plot), m.id, colorOf(m.id));
+    }
+    // What the table cannot say: the k3 estimate drawn faint beside the exact
+    // KL with its interval, and the length on the gold plot's right axis.
+    QCPGraph* k3 = series(Metric::KlK3);
+    k3->setPen(QPen(QColor(148, 103, 189, 120), 1, Qt::DashLine));
+    k3->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCross, QColor(148, 103, 189, 140), 5));
+    m_klErrors = new QCPErrorBars(kl->xAxis, kl->yAxis);
+    m_klErrors->setDataPlottable(series(Metric::KlExact));
+    m_klErrors->setPen(QPen(kPurple, 1));
+    m_klErrors->removeFromLegend();
+    QCPGraph* length = series(Metric::EvalResponseTokens);
+    length->setValueAxis(gold->yAxis2);
+    length->setPen(QPen(Qt::gray, 1.5, Qt::DashLine));
+    length->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, Qt::gray, Qt::white, 5));
+    gold->yAxis2->setVisible(true);
+    gold->yAxis2->setLabel(tr("tokens per response"));
 
     auto* grid = new QGridLayout;
     grid->setSpacing(6);
@@ -202,11 +208,13 @@ void MetricPlots::setFamilyTitles(QCustomPlot* plot, const QStringList& titles, 
     m_familyTitles.insert(plot, t);
 }
 
-void MetricPlots::addSeries(QCustomPlot* plot, const QString& metric, const QString& legend, const QColor& color, bool smooth,
-                            int family) {
+void MetricPlots::addSeries(QCustomPlot* plot, Metric metric, const QColor& color) {
+    const MetricInfo& info = metricInfo(metric);
+    const QString legend = QCoreApplication::translate("Metric", info.legend);
+    const bool smooth = info.cadence == MetricCadence::Step;
     Series s;
     s.plot = plot;
-    s.family = family;
+    s.family = info.family;
     s.raw = plot->addGraph();
     s.raw->setName(legend);
     if (smooth) {
@@ -224,18 +232,22 @@ void MetricPlots::addSeries(QCustomPlot* plot, const QString& metric, const QStr
         s.raw->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, Qt::white, 6));
     }
     s.raw->setSelectable(QCP::stSingleData);
-    m_series.insert(metric, s);
+    m_series.insert(QLatin1String(info.key), s);
+}
+
+QCPGraph* MetricPlots::series(Metric metric) const {
+    return m_series.value(QLatin1String(metricKey(metric))).raw;
 }
 
 void MetricPlots::reset(const QString& title, const QString& algorithm) {
     m_title->setText(title);
-    m_family = familyOf(algorithm);
+    m_family = methodFamily(algorithm.toStdString());
     for (auto it = m_series.begin(); it != m_series.end(); ++it) {
         it->raw->data()->clear();
         if (it->smooth) it->smooth->data()->clear();
         it->hasEma = false;
         // Only this family's curves are drawn and listed in the legend.
-        const bool shown = it->family == 0 || it->family == m_family;
+        const bool shown = !it->family || *it->family == m_family;
         for (QCPGraph* g : {it->raw, it->smooth}) {
             if (!g) continue;
             g->setVisible(shown);
@@ -244,8 +256,8 @@ void MetricPlots::reset(const QString& title, const QString& algorithm) {
         }
     }
     for (auto it = m_familyTitles.begin(); it != m_familyTitles.end(); ++it) {
-        if (it->element) it->element->setText(it->titles.value(m_family - 1));
-        it.key()->yAxis->setLabel(it->axes.value(m_family - 1));
+        if (it->element) it->element->setText(it->titles.value(familyIndex(m_family)));
+        it.key()->yAxis->setLabel(it->axes.value(familyIndex(m_family)));
     }
     m_klErrors->data()->clear();
     m_maxStep = 0;
@@ -255,9 +267,9 @@ void MetricPlots::reset(const QString& title, const QString& algorithm) {
 
 void MetricPlots::addSamples(const QVector<MetricSample>& samples) {
     for (const MetricSample& m : samples) {
-        if (m.name == "kl/exact_ci95") {
+        if (m.name == metricKey(Metric::KlExactCi95)) {
             // The interval of the exact-KL point of the same evaluation (logged just after it).
-            const int points = m_series[QStringLiteral("kl/exact")].raw->data()->size();
+            const int points = series(Metric::KlExact)->data()->size();
             while (m_klErrors->dataCount() < points - 1) m_klErrors->addData(0);
             if (m_klErrors->dataCount() < points && std::isfinite(m.value)) m_klErrors->addData(m.value);
             continue;
@@ -276,13 +288,13 @@ void MetricPlots::addSamples(const QVector<MetricSample>& samples) {
     scheduleReplot();
 }
 
-int MetricPlots::pointCount(const QString& metric) const {
-    const auto it = m_series.constFind(metric);
+int MetricPlots::pointCount(Metric metric) const {
+    const auto it = m_series.constFind(QLatin1String(metricKey(metric)));
     return it == m_series.cend() ? 0 : it->raw->data()->size();
 }
 
-double MetricPlots::lastValue(const QString& metric) const {
-    const auto it = m_series.constFind(metric);
+double MetricPlots::lastValue(Metric metric) const {
+    const auto it = m_series.constFind(QLatin1String(metricKey(metric)));
     if (it == m_series.cend() || it->raw->data()->isEmpty()) return std::nan("");
     return (it->raw->data()->constEnd() - 1)->value;
 }
@@ -304,7 +316,7 @@ void MetricPlots::replotNow() {
     for (QCustomPlot* p : m_plots) {
         if (!m_userView.value(p)) {
             p->rescaleAxes(/*onlyVisiblePlottables=*/true);
-            const bool fraction = p == m_fractionPlot && m_family != kCausal;
+            const bool fraction = p == m_fractionPlot && m_family != MethodFamily::Causal;
             if (fraction) p->yAxis->setRange(-0.02, 1.02);
             else p->yAxis->scaleRange(1.12, p->yAxis->range().center());  // a margin around the data
             if (p->xAxis->range().size() < 1) p->xAxis->setRange(0, std::max(10.0, static_cast<double>(m_maxStep)));

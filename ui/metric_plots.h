@@ -6,12 +6,17 @@
 // with a queued replot, so a burst of updates costs one redraw. Plots zoom and
 // pan with the mouse; clicking a point asks for the pairs trained at that step.
 // UI thread.
-#include "core/loop/loop_types.h"
-#include "core/loop/run_state.h"
+#include "core/values/loop_types.h"
+#include "core/values/method_registry.h"
+#include "core/values/metric_names.h"
+#include "core/values/run_state.h"
 
 #include <QMap>
+#include <QString>
 #include <QVector>
 #include <QWidget>
+
+#include <optional>
 
 class QCustomPlot;
 class QCPGraph;
@@ -36,8 +41,8 @@ public:
     void reset(const QString& title, const QString& algorithm);
     void addSamples(const QVector<preflab::MetricSample>& samples);
     // Points held by the curve of one metric (for tests and the screenshot).
-    int pointCount(const QString& metric) const;
-    double lastValue(const QString& metric) const;
+    int pointCount(Metric metric) const;
+    double lastValue(Metric metric) const;
     // The plots' titles, in grid order (for tests and the screenshot).
     QStringList plotTitles() const;
     // The largest training step shown so far.
@@ -59,15 +64,16 @@ private:
         QCPGraph* smooth = nullptr;  // exponential moving average of a noisy per-step metric
         double ema = 0;
         bool hasEma = false;
-        int family = 0;  // 0: every run; else the plot family (kPairwise, kPpo, kCausal) that shows it
+        std::optional<MethodFamily> family;  // the method family whose runs show it; none: every run
     };
     struct PlotTitles {  // a plot's title and axis label in each family
         QCPTextElement* element = nullptr;
         QStringList titles, axes;
     };
     QCustomPlot* makePlot(const QString& title, const QString& yLabel, const QString& help);
-    void addSeries(QCustomPlot* plot, const QString& metric, const QString& legend, const QColor& color, bool smooth,
-                   int family = 0);
+    // The metric's curve (its legend, family and smoothing from the metric table).
+    void addSeries(QCustomPlot* plot, Metric metric, const QColor& color);
+    QCPGraph* series(Metric metric) const;
     // Titles and y-axis labels of `plot` for the pairwise, PPO and CPO families.
     void setFamilyTitles(QCustomPlot* plot, const QStringList& titles, const QStringList& axes);
     void scheduleReplot();
@@ -77,7 +83,7 @@ private:
     QVector<QCustomPlot*> m_plots;
     QMap<QString, Series> m_series;
     QMap<QCustomPlot*, PlotTitles> m_familyTitles;
-    int m_family = 1;
+    MethodFamily m_family = MethodFamily::Pairwise;
     QCustomPlot* m_fractionPlot = nullptr;
     QCPErrorBars* m_klErrors = nullptr;  // kl/exact_ci95 around each exact-KL point  // accuracy / clip fraction: y from 0 to 1
     QMap<QCustomPlot*, bool> m_userView;  // the person zoomed or panned: stop autoscaling

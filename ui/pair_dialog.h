@@ -1,8 +1,8 @@
 #pragma once
 // One stored pair in full (prompt, both responses, true rewards, label
 // history count), relabeled with the labeling keys. UI thread.
-#include "storage/pair_browser_store.h"
-#include "core/judges/label.h"
+#include "storage/read_models.h"
+#include "core/values/label.h"
 #include "ui/key_bindings.h"
 
 #include <QDialog>

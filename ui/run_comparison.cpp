@@ -1,5 +1,9 @@
 #include "ui/run_comparison.h"
 
+#include "core/values/metric_names.h"
+
+#include <QCoreApplication>
+
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -14,24 +18,17 @@
 namespace preflab {
 namespace {
 
-struct MetricChoice {
-    const char* label;
-    const char* name;
-    bool perStep;  // logged every step (noisy): drawn as means over kBin steps
-};
-
-const MetricChoice kMetrics[] = {
-    {"Gold reward (true task reward)", "gold/reward", false},
-    {"KL to reference (exact, nats per response)", "kl/exact", false},
-    {"Held-out preference accuracy", "eval/rewards/accuracies", false},
-    {"Held-out reward margin (nats)", "eval/rewards/margins", false},
-    {"Mean response length (tokens)", "eval/response_tokens", false},
-    {"Policy entropy (nats per response)", "objective/entropy", false},
-    {"Loss (mean over 10 steps)", "loss", true},
-    {"Reward margin, own samples (mean over 10 steps)", "rewards/margins", true},
-    {"Untrainable share (mean over 10 steps)", "judge/untrainable_share", true},
-};
+// The metrics a comparison offers, in the menu's order; their names and
+// cadence come from the metric table. Per-step metrics (noisy) are drawn as
+// means over kBin steps.
+const Metric kMetrics[] = {Metric::GoldReward,         Metric::KlExact,          Metric::EvalRewardsAccuracies,
+                           Metric::EvalRewardsMargins, Metric::EvalResponseTokens, Metric::ObjectiveEntropy,
+                           Metric::Loss,               Metric::RewardsMargins,   Metric::JudgeUntrainableShare};
 constexpr int kBin = 10;
+
+bool perStep(Metric m) {
+    return metricInfo(m).cadence == MetricCadence::Step;
+}
 
 const QColor kPalette[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44), QColor(214, 39, 40),
                            QColor(148, 103, 189), QColor(140, 86, 75), QColor(227, 119, 194), QColor(127, 127, 127)};
@@ -73,7 +70,12 @@ double interpolate(const std::vector<std::pair<double, double>>& s, double step)
 
 RunComparison::RunComparison(DatabaseReader* reader, QWidget* parent) : QWidget(parent), m_reader(reader) {
     m_metricBox = new QComboBox;
-    for (const MetricChoice& m : kMetrics) m_metricBox->addItem(tr(m.label), QString::fromLatin1(m.name));
+    for (const Metric m : kMetrics) {
+        const MetricInfo& info = metricInfo(m);
+        QString label = QCoreApplication::translate("Metric", info.title);
+        if (perStep(m)) label += tr(" (mean over %1 steps)").arg(kBin);
+        m_metricBox->addItem(label, QString::fromLatin1(info.key));
+    }
     m_axisBox = new QComboBox;
     m_axisBox->addItem(tr("training step"));
     m_axisBox->addItem(tr("exact KL to reference"));
@@ -141,14 +143,14 @@ QVector<QPointF> RunComparison::points(qint64 runId) const {
 void RunComparison::redraw() {
     m_plot->clearPlottables();
     m_drawn.clear();
-    const MetricChoice& choice = kMetrics[std::max(0, m_metricBox->currentIndex())];
+    const Metric choice = kMetrics[std::max(0, m_metricBox->currentIndex())];
     const bool againstKl = m_axisBox->currentIndex() == 1;
     int missing = 0;
     for (int i = 0; i < m_runs.size(); ++i) {
         const qint64 id = m_runs[i];
         const QVector<MetricRow> rows = m_metrics.value(id);
-        const auto values = seriesOf(rows, choice.name, choice.perStep);
-        const auto kl = seriesOf(rows, "kl/exact", false);
+        const auto values = seriesOf(rows, metricKey(choice), perStep(choice));
+        const auto kl = seriesOf(rows, metricKey(Metric::KlExact), false);
         QVector<double> xs, ys;
         for (const auto& [step, value] : values) {
             const double x = againstKl ? interpolate(kl, step) : step;
@@ -167,7 +169,7 @@ void RunComparison::redraw() {
         curve->setData(order, xs, ys);
         const QColor color = kPalette[i % (sizeof kPalette / sizeof kPalette[0])];
         curve->setPen(QPen(color, 2));
-        curve->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, Qt::white, choice.perStep ? 3 : 6));
+        curve->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, Qt::white, perStep(choice) ? 3 : 6));
         curve->setName(m_labels.value(i, tr("run %1").arg(id)));
     }
     m_plot->xAxis->setLabel(againstKl ? tr("exact KL to reference (nats per response)") : tr("training step"));

@@ -1,4 +1,5 @@
 #include "ui/run_history.h"
+#include "core/values/metric_names.h"
 
 #include <QDateTime>
 #include <QHBoxLayout>
@@ -17,6 +18,9 @@
 
 namespace preflab {
 namespace {
+
+// The headline metrics the table shows, after the run's own columns.
+const Metric kColumns[] = {Metric::GoldReward, Metric::RewardsMargins, Metric::ObjectiveKl, Metric::RewardsAccuracies};
 
 QStandardItem* number(double v, int decimals) {
     auto* item = new QStandardItem(QString::number(v, 'f', decimals));
@@ -150,8 +154,8 @@ void RunHistory::showRuns(const QVector<RunSummary>& runs) {
             << new QStandardItem(QString::fromStdString(r.run.status))
             << number(static_cast<double>(r.run.lastStep), 0) << number(static_cast<double>(r.pairs), 0)
             << number(static_cast<double>(r.labels), 0);
-        for (const char* metric : {"gold/reward", "rewards/margins", "objective/kl", "rewards/accuracies"}) {
-            const auto it = r.latest.find(metric);
+        for (const Metric metric : kColumns) {
+            const auto it = r.latest.find(metricKey(metric));
             row << (it == r.latest.end() ? new QStandardItem(QStringLiteral("-")) : number(it->second, 3));
         }
         row << new QStandardItem(QDateTime::fromMSecsSinceEpoch(r.run.createdMs).toString(QStringLiteral("yyyy-MM-dd hh:mm")));

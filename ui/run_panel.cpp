@@ -1,9 +1,10 @@
 #include "ui/run_panel.h"
 
-#include "core/method/method_registry.h"
-#include "core/hf/hf_cache.h"
+#include "core/values/method_registry.h"
+#include "core/values/hf_cache.h"
 
 #include <QCheckBox>
+#include <QApplication>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -12,8 +13,10 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QPointer>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QThreadPool>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -24,16 +27,6 @@ namespace {
 // rest (adapters, method settings, compute) fold away until asked for.
 bool openByDefault(const std::string& group) {
     return group == "Model and judge" || group == "Optimisation";
-}
-
-QString judgeDisplay(const std::string& j) {
-    if (j == "task") return QObject::tr("Task judge (true reward)");
-    if (j == "self") return QObject::tr("Self judge (implicit reward)");
-    if (j == "reward_model") return QObject::tr("Reward model");
-    if (j == "human") return QObject::tr("Person");
-    if (j == "human+task") return QObject::tr("Person + task judge");
-    if (j == "human+self") return QObject::tr("Person + self judge");
-    return QString::fromStdString(j);
 }
 
 // An editor with a chooser button to its right.
@@ -107,27 +100,29 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
             contentLayout->addWidget(box);
         }
         Field field;
+        field.spec = f;
         QWidget* editor = nullptr;
         const QString key = QString::fromStdString(f->key);
         if (!f->choices.empty()) {
             field.combo = new QComboBox;
-            for (const std::string& c : f->choices) {
-                field.combo->addItem(key == QLatin1String("judge") ? judgeDisplay(c) : QString::fromStdString(c),
-                                     QString::fromStdString(c));
+            QStringList helpLines;
+            for (size_t i = 0; i < f->choices.size(); ++i) {
+                const QString value = QString::fromStdString(f->choices[i]);
+                const QString shown = i < f->choiceLabels.size() ? tr(f->choiceLabels[i].c_str()) : value;
+                field.combo->addItem(shown, value);
+                if (i < f->choiceHelp.size()) {
+                    helpLines << QStringLiteral("<b>%1</b>: %2").arg(shown.toHtmlEscaped(),
+                                                                     QString::fromStdString(f->choiceHelp[i]).toHtmlEscaped());
+                }
             }
             connect(field.combo, &QComboBox::currentIndexChanged, this, &RunPanel::validate);
             editor = field.combo;
-            if (key == QLatin1String("algorithm")) {
-                QStringList lines;
-                for (const MethodInfo& m : methods()) {
-                    lines << QStringLiteral("<b>%1</b>: %2").arg(QString::fromUtf8(m.name), QString::fromUtf8(m.help).toHtmlEscaped());
-                }
-                field.combo->setToolTip(lines.join(QStringLiteral("<br>")));
-                connect(field.combo, &QComboBox::currentIndexChanged, this, &RunPanel::openMethodSection);
+            if (!helpLines.isEmpty()) {
+                field.combo->setToolTip(QString::fromStdString(f->help).toHtmlEscaped() + QStringLiteral("<br><br>") +
+                                        helpLines.join(QStringLiteral("<br>")));
             }
-            if (key == QLatin1String("judge")) {
-                field.combo->setToolTip(tr("With \"Person + ...\", you label what you can; pairs you have not reached "
-                                           "when the next round is ready go to the task or self judge, so training never waits."));
+            if (f->editor == FieldEditor::Method) {
+                connect(field.combo, &QComboBox::currentIndexChanged, this, &RunPanel::openMethodSection);
             }
         } else if (f->isFlag()) {
             field.check = new QCheckBox;
@@ -137,15 +132,7 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
             field.edit = new QLineEdit;
             connect(field.edit, &QLineEdit::textChanged, this, &RunPanel::validate);
             editor = field.edit;
-            if (key == QLatin1String("lora_targets")) {
-                field.edit->setPlaceholderText(tr("PEFT default"));
-            }
-            if (key == QLatin1String("pairs")) {
-                field.edit->setPlaceholderText(tr("generate online"));
-            }
-            if (key == QLatin1String("ratings")) {
-                field.edit->setPlaceholderText(tr("rate fresh samples"));
-            }
+            if (!f->placeholder.empty()) field.edit->setPlaceholderText(tr(f->placeholder.c_str()));
             if (f->editor == FieldEditor::File) {
                 auto* browse = new QToolButton;
                 browse->setText(QStringLiteral("..."));
@@ -158,7 +145,6 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
                 editor = withButton(field.edit, browse);
             }
             if (f->editor == FieldEditor::Model) {
-                field.edit->setPlaceholderText(QStringLiteral("starter"));
                 auto* browse = new QToolButton;
                 browse->setText(QStringLiteral("..."));
                 browse->setToolTip(tr("Choose a PrefLab model file (.pt), a Hugging Face model folder "
@@ -176,17 +162,26 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
                     if (!dir.isEmpty()) edit->setText(dir);
                 });
                 // Models already downloaded by huggingface_hub, found offline ($HF_HOME).
+                // The cache can be large or on a slow disk: it is read on a pool
+                // thread and the menu filled when the list arrives.
                 QMenu* cached = menu->addMenu(tr("Hugging Face cache"));
                 connect(cached, &QMenu::aboutToShow, this, [cached, edit] {
                     cached->clear();
-                    const std::vector<CachedModel> models = listCachedModels();
-                    if (models.empty()) {
-                        cached->addAction(tr("(no models in %1)").arg(QString::fromStdString(hfHubCacheDir())))->setEnabled(false);
-                    }
-                    for (const CachedModel& m : models) {
-                        const QString id = QString::fromStdString(m.repoId);
-                        cached->addAction(id, edit, [edit, id] { edit->setText(id); });
-                    }
+                    const QString hub = QString::fromStdString(hfHubCacheDir());
+                    cached->addAction(tr("(reading %1 ...)").arg(hub))->setEnabled(false);
+                    QPointer<QMenu> menu(cached);
+                    QThreadPool::globalInstance()->start([menu, edit, hub] {
+                        std::vector<CachedModel> models = listCachedModels();
+                        QMetaObject::invokeMethod(qApp, [menu, edit, hub, models = std::move(models)] {
+                            if (!menu) return;
+                            menu->clear();
+                            if (models.empty()) menu->addAction(tr("(no models in %1)").arg(hub))->setEnabled(false);
+                            for (const CachedModel& m : models) {
+                                const QString id = QString::fromStdString(m.repoId);
+                                menu->addAction(id, edit, [edit, id] { edit->setText(id); });
+                            }
+                        }, Qt::QueuedConnection);
+                    });
                 });
                 browse->setMenu(menu);
                 editor = withButton(field.edit, browse);
@@ -262,7 +257,7 @@ QString RunPanel::fieldText(const QString& key) const {
     if (f.combo) return f.combo->currentData().toString();
     if (f.check) return f.check->isChecked() ? QStringLiteral("1") : QStringLiteral("0");
     QString text = f.edit->text().trimmed();
-    if (key == QLatin1String("model") && text.isEmpty()) text = QStringLiteral("starter");
+    if (text.isEmpty()) text = QString::fromStdString(f.spec->blankValue);
     return text;
 }
 
@@ -301,7 +296,7 @@ void RunPanel::setConfig(const RunConfig& c) {
         QSignalBlocker block(editor);
         if (it->combo) it->combo->setCurrentIndex(std::max(0, it->combo->findData(text)));
         else if (it->check) it->check->setChecked(text == QLatin1String("1"));
-        else it->edit->setText(it.key() == QLatin1String("model") && text == QLatin1String("starter") ? QString() : text);
+        else it->edit->setText(!f->blankValue.empty() && text == QString::fromStdString(f->blankValue) ? QString() : text);
     }
     validate();
 }

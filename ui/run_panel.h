@@ -4,8 +4,8 @@
 // table (section, name, editor, help), so the GUI, the CLI flags and JSON
 // configs offer, accept and refuse exactly the same values; a refused value
 // is marked at its field with the reason. UI thread.
-#include "core/loop/run_config.h"
-#include "core/loop/run_state.h"
+#include "core/values/run_config.h"
+#include "core/values/run_state.h"
 
 #include <QMap>
 #include <QWidget>
@@ -46,6 +46,7 @@ Q_SIGNALS:
 
 private:
     struct Field {
+        const ConfigField* spec = nullptr;
         QLineEdit* edit = nullptr;
         QComboBox* combo = nullptr;
         QCheckBox* check = nullptr;

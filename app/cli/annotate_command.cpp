@@ -2,7 +2,7 @@
 // Reads one answer per line from standard input, so it works at a keyboard
 // and from a script; every label is on disk before the next pair is shown.
 #include "app/cli/commands.h"
-#include "core/judges/label.h"
+#include "core/values/label.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
 #include "storage/labeling_project.h"

@@ -1,11 +1,12 @@
 // `preflab pretrain`, `import`, `export` and `runs`.
 #include "app/cli/commands.h"
+#include "core/values/metric_names.h"
 #include "app/cli/starter_cache.h"
 #include "app/cli/truncation_counter.h"
-#include "core/judges/agreement.h"
-#include "core/judges/label.h"
-#include "core/loop/pair_context_check.h"
-#include "core/loop/run_warnings.h"
+#include "core/values/agreement.h"
+#include "core/values/label.h"
+#include "core/models/pair_context_check.h"
+#include "core/values/run_warnings.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
 #include "storage/metric_store.h"
@@ -244,8 +245,9 @@ int runRunsCommand(const QStringList& args) {
             };
             std::printf("%-4lld %-10s %-9s %7lld %7lld %8s %8s %8s %8s  %s\n", static_cast<long long>(s.run.id),
                         s.run.name.substr(0, 10).c_str(), s.run.status.c_str(), static_cast<long long>(s.run.lastStep),
-                        static_cast<long long>(s.pairs), qPrintable(metric("loss")), qPrintable(metric("rewards/margins")),
-                        qPrintable(metric("objective/kl")), qPrintable(metric("gold/reward")),
+                        static_cast<long long>(s.pairs), qPrintable(metric(metricKey(Metric::Loss))),
+                        qPrintable(metric(metricKey(Metric::RewardsMargins))), qPrintable(metric(metricKey(Metric::ObjectiveKl))),
+                        qPrintable(metric(metricKey(Metric::GoldReward))),
                         qPrintable(QDateTime::fromMSecsSinceEpoch(s.run.createdMs).toString("yyyy-MM-dd hh:mm")));
             if (!p.isSet("warnings")) continue;
             MetricStore metrics(*db);

@@ -5,7 +5,7 @@
 //   preflab export-model --model FOLDER --checkpoint step-00000300.pt --out DIR [--dtype bf16] [--peft DIR]
 // --adapter PEFT_FOLDER instead of --checkpoint merges an adapter made elsewhere.
 #include "app/cli/commands.h"
-#include "core/hf/hf_cache.h"
+#include "core/values/model_names.h"
 #include "core/hf/hf_model.h"
 #include "core/hf/peft_adapter.h"
 #include "core/nn/model_file.h"
@@ -42,7 +42,7 @@ int runExportModelCommand(const QStringList& args) {
         return 2;
     }
     try {
-        const std::string folder = resolveModelPath(p.value("model").toStdString());
+        const std::string folder = resolveModel(p.value("model").toStdString()).path;
         Transformer model = loadHfModel(folder);
         if (p.isSet("checkpoint")) loadModelInto(p.value("checkpoint").toStdString(), model);
         if (p.isSet("adapter")) loadPeftAdapter(model, p.value("adapter").toStdString());

@@ -4,11 +4,13 @@
 // (--task-pairs N), and writes it as a model file that
 // `--judge reward_model --reward-model FILE` and PPO use.
 #include "app/cli/commands.h"
+#include "core/values/metric_names.h"
 #include "app/cli/starter_cache.h"
+#include "core/values/model_names.h"
 #include "app/cli/terminal_progress.h"
 #include "app/session/offline_pairs.h"
-#include "core/loop/reward_model.h"
-#include "core/loop/dataset_sampler.h"
+#include "core/judges/reward_model.h"
+#include "core/task/dataset_sampler.h"
 #include "core/runtime/atomic_file.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
@@ -40,7 +42,8 @@ int runTrainRewardModelCommand(const QStringList& args) {
     p.addOption({"metrics", "Write the training curves (rm/loss, rm/accuracy, eval/rm_loss, eval/rm_accuracy, ...) "
                             "as CSV: step,name,value.",
                  "file.csv"});
-    p.addOption({"base", "The model the reward model starts from: 'starter' or a model file.", "model", "starter"});
+    p.addOption({"base", QStringLiteral("The model the reward model starts from: '%1' or a model file.").arg(kStarterModelName),
+                 "model", kStarterModelName});
     p.addOption({"out", "Where to write it (default: <data dir>/models/reward-model.pt).", "file"});
     p.addOption({"steps", "Gradient steps.", "n", "1200"});
     p.addOption({"batch-size", "Pairs per step.", "n", "16"});
@@ -86,9 +89,10 @@ int runTrainRewardModelCommand(const QStringList& args) {
     const std::string out = p.isSet("out") ? p.value("out").toStdString() : dataDir + "/models/reward-model.pt";
     try {
         const auto t0 = std::chrono::steady_clock::now();
-        const bool needStarter = taskPairs > 0 || p.value("base") == "starter";
+        const std::string base = p.value("base").toStdString();
+        const bool needStarter = taskPairs > 0 || isStarterModel(base);
         const std::string starter = needStarter ? ensureStarterModel(dataDir) : std::string();
-        spec.basePath = p.value("base") == "starter" ? starter : p.value("base").toStdString();
+        spec.basePath = resolveModel(base, starter).path;
         QString source = p.value("pairs");
         double sampleSeconds = 0;  // sampling the task pairs only (not pretraining, not loading)
         if (taskPairs > 0) {
@@ -139,8 +143,8 @@ int runTrainRewardModelCommand(const QStringList& args) {
                 curves += QByteArray::number(static_cast<qint64>(s.step)) + ',' + QByteArray::fromStdString(s.name) + ',' +
                           QByteArray::number(s.value, 'g', 9) + '\n';
                 step = s.step;
-                if (s.name == "rm/loss") lastLoss = s.value;
-                if (s.name == "eval/rm_accuracy") heldOut = s.value;
+                if (s.name == metricKey(Metric::RmLoss)) lastLoss = s.value;
+                if (s.name == metricKey(Metric::EvalRmAccuracy)) heldOut = s.value;
             }
             line.show(QStringLiteral("train-rm %1 %2/%3  loss %4  held-out accuracy %5")
                           .arg(TerminalProgress::bar(static_cast<double>(step) / static_cast<double>(spec.steps)))

@@ -1,5 +1,6 @@
 // `preflab run` and the built-in demonstration.
-#include "core/method/method_registry.h"
+#include "core/values/method_registry.h"
+#include "core/values/metric_names.h"
 #include "app/cli/commands.h"
 #include "app/cli/rank_follower.h"
 #include "app/cli/rank_launcher.h"
@@ -121,8 +122,8 @@ struct Printer {
     void redraw(bool force = false) {
         if (quiet) return;
         line.show(QStringLiteral("step %1/%2 | loss %3 | margin %4 | acc %5 | KL %6 | gold %7 | %8 steps/s")
-                      .arg(step).arg(total).arg(value("loss")).arg(value("rewards/margins"))
-                      .arg(value("rewards/accuracies", 2)).arg(value("objective/kl")).arg(value("gold/reward"))
+                      .arg(step).arg(total).arg(value(metricKey(Metric::Loss))).arg(value(metricKey(Metric::RewardsMargins)))
+                      .arg(value(metricKey(Metric::RewardsAccuracies), 2)).arg(value(metricKey(Metric::ObjectiveKl))).arg(value(metricKey(Metric::GoldReward)))
                       .arg(stepsPerSecond(), 0, 'f', 2),
                   force);
     }
@@ -201,9 +202,11 @@ int executeRun(const SessionSetup& setup, bool quiet) {
     if (runId == 0) return exitCode;  // it failed before its run existed: the error said why
     std::printf("\nSummary of run %lld (%lld steps, %.2f steps/s):\n", static_cast<long long>(runId),
                 static_cast<long long>(printer.step), printer.stepsPerSecond());
-    for (const char* name : {"loss", "rewards/margins", "rewards/accuracies", "eval/rewards/margins", "eval/rewards/accuracies",
-                             "objective/kl", "kl/k1", "kl/exact", "gold/reward", "gold/label_agreement",
-                             "eval/response_tokens", "data/truncated_pairs"}) {
+    using M = Metric;
+    for (const Metric m : {M::Loss, M::RewardsMargins, M::RewardsAccuracies, M::EvalRewardsMargins, M::EvalRewardsAccuracies,
+                           M::ObjectiveKl, M::KlK1, M::KlExact, M::GoldReward, M::GoldLabelAgreement, M::EvalResponseTokens,
+                           M::DataTruncatedPairs}) {
+        const char* name = metricKey(m);
         const auto it = firstLast.find(name);
         if (it != firstLast.end()) {
             std::printf("  %-24s first %9.4f   last %9.4f\n", name, it->second.first, it->second.second);
@@ -328,7 +331,7 @@ int runRunCommand(const QStringList& args) {
         }
         if (!buildConfig(p, setup.config)) return 2;
         if (setup.modelPath.empty()) {
-            setup.modelPath = setup.config.model == "starter" ? ensureStarterModel(setup.dataDir) : setup.config.model;
+            setup.modelPath = resolveModelForRun(setup.config.model, setup.dataDir);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "preflab: %s\n", e.what());
@@ -358,7 +361,7 @@ int runDemo(const QStringList& args) {
     try {
         Database::open(setup.databasePath);
         if (!buildConfig(p, setup.config)) return 2;
-        setup.modelPath = setup.config.model == "starter" ? ensureStarterModel(setup.dataDir) : setup.config.model;
+        setup.modelPath = resolveModelForRun(setup.config.model, setup.dataDir);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "preflab: %s\n", e.what());
         return 1;

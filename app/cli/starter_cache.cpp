@@ -1,7 +1,8 @@
 #include "app/cli/starter_cache.h"
 
 #include "app/cli/terminal_progress.h"
-#include "core/loop/starter_model.h"
+#include "core/task/starter_model.h"
+#include "core/values/model_names.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -33,6 +34,10 @@ std::string ensureStarterModel(const std::string& dataDir, bool force, long long
     if (!r.completed) throw std::runtime_error("pretraining was cancelled");
     std::printf("Starter model ready in %.0f s (final loss %.3f nats/token).\n", r.seconds, r.finalLoss);
     return path;
+}
+
+std::string resolveModelForRun(const std::string& name, const std::string& dataDir) {
+    return resolveModel(name, isStarterModel(name) ? ensureStarterModel(dataDir) : std::string()).path;
 }
 
 }  // namespace preflab

@@ -2,10 +2,10 @@
 // token ids of each line (space-separated, one output line per input line),
 // so prompts can be debugged and tokenizers compared by script. PATH is a
 // Hugging Face model folder (its tokenizer.json), a tokenizer.json file, or
-// "starter" (the built-in byte tokenizer).
+// the starter (the built-in byte tokenizer).
 #include "app/cli/commands.h"
 #include "core/hf/bpe_tokenizer.h"
-#include "core/hf/hf_cache.h"
+#include "core/values/model_names.h"
 #include "core/text/byte_tokenizer.h"
 
 #include <QCommandLineParser>
@@ -22,7 +22,8 @@ int runTokenizeCommand(const QStringList& args) {
     p.setApplicationDescription(
         "Prints the token ids of each line read on standard input, space-separated, one line per input line.");
     p.addHelpOption();
-    p.addOption({"model", "a Hugging Face model folder, a cached model id (org/name), a tokenizer.json file, or 'starter'", "PATH"});
+    p.addOption({"model", QStringLiteral("a Hugging Face model folder, a cached model id (org/name), a tokenizer.json file, or '%1'")
+                              .arg(kStarterModelName), "PATH"});
     p.process(QStringList{"preflab tokenize"} + args);
     if (!p.isSet("model")) {
         std::fprintf(stderr, "preflab tokenize: --model PATH is required\n");
@@ -30,13 +31,13 @@ int runTokenizeCommand(const QStringList& args) {
     }
     std::unique_ptr<Tokenizer> tokenizer;
     try {
-        const std::string model = resolveModelPath(p.value("model").toStdString());
-        if (model == "starter") {
+        const std::string model = p.value("model").toStdString();
+        if (isStarterModel(model)) {
             tokenizer = std::make_unique<ByteTokenizer>();
-        } else if (std::filesystem::is_directory(model)) {
-            tokenizer = loadFolderTokenizer(model);
+        } else if (const ResolvedModel m = resolveModel(model); m.kind == ModelKind::HfFolder) {
+            tokenizer = loadFolderTokenizer(m.path);
         } else {
-            tokenizer = std::make_unique<BpeTokenizer>(model);
+            tokenizer = std::make_unique<BpeTokenizer>(m.path);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "preflab tokenize: %s\n", e.what());

@@ -3,7 +3,7 @@
 // would cut (PairContextCheck), so that tokenizing runs on the second core
 // while the import's thread parses and writes. The import hands each pair
 // over (a bounded queue: memory stays flat) and reads the count at the end.
-#include "core/loop/pair_context_check.h"
+#include "core/models/pair_context_check.h"
 #include "storage/records.h"
 
 #include <condition_variable>

@@ -1,20 +1,20 @@
 #pragma once
 // Reads the database for the UI on a thread of its own, with its own
 // connection, so that the UI thread never waits on disk. Requests are posted
-// (they return at once); results come back as queued signals carrying value
-// types, tagged with the request's id so a view can drop stale answers.
-// Create and use it on the UI thread; the destructor joins the thread.
-#include "storage/preference_store.h"
-#include "storage/pair_browser_store.h"
-#include "storage/records.h"
-#include "storage/run_store.h"
+// (they return at once); results come back as queued signals carrying the
+// value structs of read_models.h, tagged with the request's id so a view can
+// drop stale answers. Adding a query is one method (its post()) and one
+// signal. Create and use it on the UI thread; the destructor joins the thread.
+#include "storage/read_models.h"
 
 #include <QObject>
+#include <QString>
 #include <QThread>
 #include <QVector>
 
 namespace preflab {
 
+class Database;
 class DatabaseReaderWorker;
 
 class DatabaseReader : public QObject {
@@ -22,6 +22,9 @@ class DatabaseReader : public QObject {
 public:
     explicit DatabaseReader(const QString& databasePath, QObject* parent = nullptr);
     ~DatabaseReader() override;
+
+    // A short name of the database read, for window titles (databaseTitle).
+    const QString& title() const { return m_title; }
 
     // Each returns the request id its answer will carry.
     quint64 listRuns();
@@ -35,6 +38,10 @@ public:
     quint64 loadAnnotatorLabels(qint64 runId);
     // The pairs of run `runId` (0: every pair) on which annotators disagree.
     quint64 loadDisagreements(qint64 runId);
+    // A labeling project's next `limit` pairs for `annotator` (in their own
+    // A/B order; storage/labeling_project.h) and how many pairs have
+    // `overlap` annotators, of all.
+    quint64 loadProjectQueue(const QString& annotator, int overlap, int limit);
 
 Q_SIGNALS:
     void runsListed(quint64 request, const QVector<preflab::RunSummary>& runs);
@@ -45,13 +52,17 @@ Q_SIGNALS:
     void pairFound(quint64 request, const preflab::PairListRow& row);
     void annotatorLabelsLoaded(quint64 request, const QVector<preflab::AnnotatorLabelRow>& rows);
     void disagreementsLoaded(quint64 request, const QVector<preflab::Disagreement>& rows);
+    void projectQueueLoaded(quint64 request, const QString& annotator, const QVector<preflab::ProjectPair>& waiting,
+                            qint64 complete, qint64 total);
     void failed(quint64 request, const QString& message);
 
 private:
-    // Runs work(worker, requestId, database) on the reader thread.
+    // Runs work(requestId, database) on the reader thread; the work emits
+    // this reader's signals from there (queued to the receivers' threads).
     template <typename Work>
     quint64 post(Work work);
 
+    QString m_title;
     quint64 m_nextRequest = 1;
     QThread m_thread;
     DatabaseReaderWorker* m_worker = nullptr;
@@ -72,3 +83,5 @@ Q_DECLARE_METATYPE(preflab::AnnotatorLabelRow)
 Q_DECLARE_METATYPE(QVector<preflab::AnnotatorLabelRow>)
 Q_DECLARE_METATYPE(preflab::Disagreement)
 Q_DECLARE_METATYPE(QVector<preflab::Disagreement>)
+Q_DECLARE_METATYPE(preflab::ProjectPair)
+Q_DECLARE_METATYPE(QVector<preflab::ProjectPair>)

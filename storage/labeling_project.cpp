@@ -1,5 +1,6 @@
 #include "storage/labeling_project.h"
 
+#include "storage/label_rows.h"
 #include "storage/preference_store.h"
 
 
@@ -13,14 +14,15 @@ constexpr const char* kAnnotatorsOfPair =
     "(SELECT count(DISTINCT l.annotator) FROM labels l WHERE l.pair_id = pairs.id AND l.annotator <> '' "
     "AND l.source IN ('human', 'import') AND l.choice <> 'skip')";
 
-std::string swapChoice(const std::string& c) {
-    return c == "a" ? "b" : c == "b" ? "a" : c;
-}
-
 }  // namespace
 
 LabelingProject::LabelingProject(Database& db, int overlap, std::optional<int64_t> runId)
     : m_db(db), m_overlap(overlap < 1 ? 1 : overlap), m_run(runId) {}
+
+Choice LabelingProject::storedChoice(Choice shown, bool swapped) {
+    if (!swapped) return shown;
+    return shown == Choice::A ? Choice::B : shown == Choice::B ? Choice::A : shown;
+}
 
 bool LabelingProject::swappedFor(int64_t pairId, const std::string& annotator) {
     // FNV-1a over the annotator's name and the pair id: stable across runs and
@@ -79,9 +81,11 @@ bool LabelingProject::retract(int64_t pairId, const std::string& annotator, int6
 void LabelingProject::label(const ProjectPair& pair, const std::string& shownChoice, const std::string& annotator,
                             int64_t timeMs) {
     if (annotator.empty()) throw StorageError(m_db.connection().path() + ": a label in a labeling project needs an annotator name");
+    const std::optional<Choice> shown = choiceFromString(shownChoice);
+    if (!shown) throw StorageError(m_db.connection().path() + ": '" + shownChoice + "' is not a label");
     Transaction tx(m_db.connection());
-    PreferenceStore(m_db).insertLabel({pair.pairId, std::nullopt, std::nullopt,
-                                       pair.swapped ? swapChoice(shownChoice) : shownChoice, "human", annotator, timeMs});
+    PreferenceStore(m_db).insertLabel(
+        labelRow(LabelTarget::storedPair(pair.pairId), storedChoice(*shown, pair.swapped), LabelSource::Human, annotator, timeMs));
     tx.commit();
 }
 

@@ -8,7 +8,9 @@
 // verdict. A pair that already has some annotators comes before a fresh one,
 // so pairs reach their overlap instead of every pair getting one label.
 // Each label is committed on its own, the moment it is given.
+#include "core/values/label.h"
 #include "storage/database.h"
+#include "storage/read_models.h"
 
 #include <cstdint>
 #include <optional>
@@ -16,13 +18,6 @@
 #include <vector>
 
 namespace preflab {
-
-struct ProjectPair {
-    int64_t pairId = 0;
-    std::string prompt;
-    std::string first, second;  // as shown: the pair's a and b, or b and a when swapped
-    bool swapped = false;
-};
 
 struct AnnotatorProgress {
     std::string annotator;
@@ -54,6 +49,8 @@ public:
 
     // Whether this annotator sees the pair as B/A: fixed per (pair, annotator).
     static bool swappedFor(int64_t pairId, const std::string& annotator);
+    // The pair's own choice for a choice made on the pair as shown.
+    static Choice storedChoice(Choice shown, bool swapped);
 
 private:
     Database& m_db;

@@ -1,5 +1,7 @@
 #include "storage/preference_store.h"
 
+#include "core/values/judge_registry.h"
+
 #include <map>
 #include <stdexcept>
 
@@ -97,7 +99,7 @@ int64_t PreferenceStore::insertLabel(const LabelRow& l) {
 
 int64_t PreferenceStore::retractLabel(const LabelRetraction& r) {
     auto& c = m_db.connection();
-    const int64_t pairId = resolvePairId(std::nullopt, r.runId, r.runIndex, "label retraction");
+    const int64_t pairId = resolvePairId(r.pairId, r.runId, r.runIndex, "label retraction");
     SqlStatement ratings(c, "DELETE FROM ratings WHERE source = 'human' AND annotator = ?1 AND created_ms = ?2 AND "
                                "response_id IN (SELECT response_a FROM pairs WHERE id = ?3 UNION SELECT response_b FROM pairs WHERE id = ?3)");
     ratings.bind(1, r.annotator).bind(2, r.createdMs).bind(3, pairId);
@@ -176,7 +178,7 @@ public:
 private:
     // A person: a human label (named or not), or an imported annotator's.
     static bool isPerson(const std::pair<std::string, std::string>& voter) {
-        return voter.first == "human" || (voter.first == "import" && !voter.second.empty());
+        return voter.first == toString(LabelSource::Human) || (voter.first == toString(LabelSource::Import) && !voter.second.empty());
     }
     std::pair<std::string, std::string> m_adjudicated, m_latest;
     std::map<std::pair<std::string, std::string>, std::string> m_voters;
@@ -287,10 +289,7 @@ void PreferenceStore::forEachJudgeVerdict(
 }
 
 std::string PreferenceStore::judgeDisplayName(const std::string& judgeSource) {
-    if (judgeSource == "task") return "task judge";
-    if (judgeSource == "reward_model") return "reward model";
-    if (judgeSource == "self") return "policy's implicit reward";
-    return judgeSource;
+    return labelSourceDisplayName(judgeSource);
 }
 
 void PreferenceStore::forEachDisagreement(std::optional<int64_t> runId, const std::function<void(const Disagreement&)>& visit) {

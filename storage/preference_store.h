@@ -2,6 +2,7 @@
 // Prompts, responses, pairs, labels and ratings. Each call is one statement
 // group on the caller's connection; callers wrap batches in a Transaction.
 #include "storage/database.h"
+#include "storage/read_models.h"
 #include "storage/records.h"
 
 #include <functional>
@@ -46,21 +47,6 @@ struct ExportedRating {  // a response's latest rating, as a ratings file's row
     std::string prompt, response;
     double value = 0;
     std::optional<double> samplingLogprob;
-};
-
-// A pair on which annotators disagree: each annotator's latest label, and a
-// reviewer's final label when one was given.
-struct Disagreement {
-    int64_t pairId = 0;
-    std::string prompt, responseA, responseB;
-    std::vector<std::pair<std::string, std::string>> labels;  // (annotator, choice), by annotator
-    std::string finalChoice, reviewer;                        // empty until adjudicated
-};
-
-struct AnnotatorLabelRow {  // one annotator's latest label of a pair, for agreement
-    int64_t pairId = 0;
-    std::string annotator, choice;
-    bool judge = false;  // a judge's verdict (forEachJudgeVerdict), not a person's label
 };
 
 class PreferenceStore {

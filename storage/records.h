@@ -1,8 +1,8 @@
 #pragma once
 // Row types of the PrefLab database. Plain values: they cross threads to the
 // storage writer and come back from queries. Choices and sources are the
-// stable strings of the schema ("a", "b", "tie", "both_bad", "skip";
-// "human", "self", "reward_model", "task", "import").
+// stable strings of the schema, as core/values/label.h names them
+// (storage/label_rows.h builds label rows from those enums).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -72,8 +72,8 @@ struct RatingRow {
 // label row written when it was given, and its ratings, are deleted. The
 // label is named by its pair, annotator and time, as it was written.
 struct LabelRetraction {
-    int64_t runId = 0;
-    int64_t runIndex = 0;
+    std::optional<int64_t> pairId;           // a stored pair, or
+    std::optional<int64_t> runId, runIndex;  // a run's pair by its index in the run
     std::string annotator;
     int64_t createdMs = 0;
 };

@@ -1,10 +1,15 @@
 #include "storage/run_store.h"
 
+#include "core/values/metric_names.h"
+
 namespace preflab {
 
 const std::vector<std::string>& RunStore::headlineMetrics() {
-    static const std::vector<std::string> names = {"loss", "rewards/margins", "rewards/accuracies", "objective/kl",
-                                                   "gold/reward"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const Metric m : preflab::headlineMetrics()) out.emplace_back(metricKey(m));
+        return out;
+    }();
     return names;
 }
 

@@ -2,6 +2,7 @@
 // Runs, their checkpoints and headline metrics. Uses the caller's connection
 // (one per thread).
 #include "storage/database.h"
+#include "storage/read_models.h"
 #include "storage/records.h"
 
 #include <map>
@@ -9,13 +10,6 @@
 #include <vector>
 
 namespace preflab {
-
-struct RunSummary {
-    RunRow run;
-    std::map<std::string, double> latest;  // last logged value of each headline metric
-    int64_t pairs = 0;
-    int64_t labels = 0;
-};
 
 class RunStore {
 public:

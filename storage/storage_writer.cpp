@@ -5,7 +5,16 @@
 #include "storage/preference_store.h"
 #include "storage/run_store.h"
 
+#include <algorithm>
+#include <future>
+
 namespace preflab {
+
+struct RunCreation {
+    RunRow row;
+    std::promise<int64_t> id;
+};
+
 namespace {
 
 // Batches larger than this are split so a commit never holds the lock for long.
@@ -26,6 +35,9 @@ struct Applier {
     void operator()(const RunEventRow& r) { metrics.insertEvent(r); }
     void operator()(const EvalSampleRow& r) { metrics.insertEvalSample(r); }
     void operator()(const RunStatusUpdate& r) { runs.update(r); }
+    // The id is handed over after the commit (run() does it): a creator never
+    // sees the id of a row that was rolled back.
+    void operator()(const std::shared_ptr<RunCreation>& r) { r->row.id = runs.create(r->row); }
 };
 
 }  // namespace
@@ -44,23 +56,47 @@ StorageWriter::~StorageWriter() {
     m_thread.join();
 }
 
-void StorageWriter::enqueue(WriteOp op) {
+uint64_t StorageWriter::enqueue(WriteOp op) {
+    uint64_t ticket = 0;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         m_queue.push_back(std::move(op));
-        ++m_enqueued;
+        ticket = ++m_enqueued;
     }
     m_wake.notify_one();
+    return ticket;
 }
 
-void StorageWriter::enqueue(std::vector<WriteOp> ops) {
-    if (ops.empty()) return;
+uint64_t StorageWriter::enqueue(std::vector<WriteOp> ops) {
+    uint64_t ticket = 0;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         for (auto& op : ops) m_queue.push_back(std::move(op));
         m_enqueued += ops.size();
+        ticket = m_enqueued;
     }
-    m_wake.notify_one();
+    if (!ops.empty()) m_wake.notify_one();
+    return ticket;
+}
+
+int64_t StorageWriter::createRun(const RunRow& row) {
+    auto creation = std::make_shared<RunCreation>();
+    creation->row = row;
+    std::future<int64_t> id = creation->id.get_future();
+    enqueue(WriteOp{creation});
+    return id.get();  // the commit's error, rethrown here
+}
+
+int StorageWriter::addAckListener(AckHandler listener) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_listeners.emplace_back(m_nextListener, std::move(listener));
+    return m_nextListener++;
+}
+
+void StorageWriter::removeAckListener(int id) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_listeners.erase(std::remove_if(m_listeners.begin(), m_listeners.end(), [id](const auto& l) { return l.first == id; }),
+                      m_listeners.end());
 }
 
 bool StorageWriter::flush() {
@@ -123,20 +159,39 @@ void StorageWriter::run() {
                 error = e.what();
             }
         }
+        // A run's creator waits for its id: it gets the id once committed, or
+        // the error (its row is not retried: the creator fails instead).
+        std::vector<WriteOp> kept;
+        for (WriteOp& op : batch) {
+            auto* creation = std::get_if<std::shared_ptr<RunCreation>>(&op);
+            if (!creation) {
+                if (!error.empty()) kept.push_back(std::move(op));
+                continue;
+            }
+            if (error.empty()) {
+                (*creation)->id.set_value((*creation)->row.id);
+            } else {
+                (*creation)->id.set_exception(std::make_exception_ptr(StorageError(error)));
+            }
+        }
         uint64_t acked = 0;
+        std::vector<AckHandler> listeners;
         {
             std::lock_guard<std::mutex> lock(m_mutex);
             if (error.empty()) {
                 m_acknowledged += batch.size();
             } else {
                 // Keep the rows, in order, for retry(); nothing of this batch is on disk.
-                m_queue.insert(m_queue.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+                m_acknowledged += batch.size() - kept.size();  // the refused run creations are answered
+                m_queue.insert(m_queue.begin(), std::make_move_iterator(kept.begin()), std::make_move_iterator(kept.end()));
             }
             acked = m_acknowledged;
+            for (const auto& l : m_listeners) listeners.push_back(l.second);
         }
         // Report before flush() returns: a caller that sees `false` has had the message.
         if (error.empty()) {
             if (m_onAck) m_onAck(acked);
+            for (const AckHandler& l : listeners) l(acked);
         } else if (m_onError) {
             m_onError(error);
         }

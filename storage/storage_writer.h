@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -17,9 +18,11 @@
 
 namespace preflab {
 
+struct RunCreation;  // a new run's row; its id goes back to the creator (createRun)
+
 using WriteOp =
     std::variant<PairRow, LabelRow, RatingRow, LabelRetraction, TrainedMark, MetricRow, CheckpointRow, CheckpointPrune,
-                 RunEventRow, EvalSampleRow, RunStatusUpdate>;
+                 RunEventRow, EvalSampleRow, RunStatusUpdate, std::shared_ptr<RunCreation>>;
 
 class StorageWriter {
 public:
@@ -32,8 +35,18 @@ public:
     StorageWriter(const StorageWriter&) = delete;
     StorageWriter& operator=(const StorageWriter&) = delete;
 
-    void enqueue(WriteOp op);
-    void enqueue(std::vector<WriteOp> ops);
+    // Each returns the ticket of its last row: the rows are on disk once
+    // acknowledged() reaches it.
+    uint64_t enqueue(WriteOp op);
+    uint64_t enqueue(std::vector<WriteOp> ops);
+    // Stores a new run's row after what is queued, and returns its id once
+    // committed; throws StorageError with the reason when it cannot be.
+    // Blocks the calling thread (never call it on the UI thread).
+    int64_t createRun(const RunRow& row);
+    // Called (on the writer's thread) with acknowledged() after every commit,
+    // beside the handler given at construction. Returns an id for removeAckListener.
+    int addAckListener(AckHandler listener);
+    void removeAckListener(int id);
     // Blocks until everything enqueued before the call is committed or failed.
     // Returns false if a commit failed (the error was reported).
     bool flush();
@@ -49,6 +62,8 @@ private:
     ErrorHandler m_onError;
     AckHandler m_onAck;
     mutable std::mutex m_mutex;
+    std::vector<std::pair<int, AckHandler>> m_listeners;  // guarded by m_mutex
+    int m_nextListener = 1;
     std::condition_variable m_wake, m_done;
     std::deque<WriteOp> m_queue;
     uint64_t m_enqueued = 0, m_acknowledged = 0;

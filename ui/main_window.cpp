@@ -12,8 +12,7 @@
 #include "ui/run_history.h"
 #include "ui/run_panel.h"
 
-#include "core/loop/run_config.h"
-#include "storage/database.h"
+#include "core/values/run_config.h"
 #include "preflab_version.h"
 
 #include <QApplication>
@@ -182,7 +181,7 @@ void MainWindow::showProjectLayout(bool project) {
 }
 
 void MainWindow::updateTitle() {
-    setWindowTitle(tr("PrefLab \u2014 %1").arg(QString::fromStdString(databaseTitle(m_databasePath.toStdString()))));
+    setWindowTitle(tr("PrefLab \u2014 %1").arg(m_reader->title()));
 }
 
 void MainWindow::setPreferences(const UiPreferences& given) {

@@ -78,7 +78,7 @@ bool Workbench::startProject(int overlap) {
         return false;
     }
     stopProject();
-    m_project = std::make_unique<LabelingProjectSession>(m_controller->databasePath(), overlap);
+    m_project = std::make_unique<LabelingProjectSession>(m_reader.get(), m_controller->sharedWriter(), overlap);
     LabelingProjectSession* project = m_project.get();
     connect(project, &LabelingProjectSession::queueChanged, labeling, &LabelingView::setLabelQueue);
     connect(project, &LabelingProjectSession::saved, labeling, &LabelingView::setSavedLabels);
@@ -99,7 +99,7 @@ bool Workbench::startProject(int overlap) {
 
 void Workbench::stopProject() {
     if (!m_project) return;
-    m_project.reset();  // joins its thread after the writes queued
+    m_project.reset();  // its labels stay queued in the controller's writer
     m_window->labelingView()->clearProject();
     m_window->showProjectLayout(false);
     m_window->statusBar()->clearMessage();
@@ -107,7 +107,7 @@ void Workbench::stopProject() {
 
 bool Workbench::startRun(const RunConfig& config) {
     stopProject();
-    if (config.model == "starter" && !m_controller->starterModelReady()) {
+    if (isStarterModel(config.model) && !m_controller->starterModelReady()) {
         Q_EMIT starterModelNeeded(config);
         return false;
     }

@@ -1,127 +1,85 @@
 #include "app/session/labeling_project_session.h"
 
-#include "core/loop/run_state.h"
-#include "storage/database.h"
+#include "storage/database_reader.h"
+#include "storage/label_rows.h"
 #include "storage/labeling_project.h"
+#include "storage/storage_writer.h"
 
 #include <QPointer>
 
-#include <memory>
-
 namespace preflab {
+namespace {
 
-// On the project's thread: its connection and the project queries.
-class LabelingProjectWorker : public QObject {
-    Q_OBJECT
-public:
-    LabelingProjectWorker(std::string path, int overlap) : m_path(std::move(path)), m_overlap(overlap) {}
+constexpr int kReadyPairs = 4;  // a few ready to show: a keypress never waits on the database
 
-    // Runs work(project) here; a failure becomes failed().
-    template <typename Work>
-    void run(Work work) {
-        try {
-            if (!m_db) {
-                m_db = Database::open(m_path, Database::Mode::OpenExisting);
-                m_project = std::make_unique<LabelingProject>(*m_db, m_overlap);
-            }
-            work(*m_project);
-        } catch (const std::exception& e) {
-            Q_EMIT failed(QString::fromStdString(e.what()));
-        }
-    }
+}  // namespace
 
-    void fetch(const std::string& annotator) {
-        run([&](LabelingProject& project) {
-            QVector<PairForJudging> waiting;
-            // A few ready to show: a keypress never waits on the database.
-            for (const ProjectPair& p : project.nextPairs(annotator, 4)) {
-                PairForJudging j;
-                j.pairIndex = p.pairId;
-                j.prompt = p.prompt;
-                j.responseA = p.first;  // already in this annotator's own order
-                j.responseB = p.second;
-                waiting.push_back(std::move(j));
-            }
-            Q_EMIT fetched(QString::fromStdString(annotator), waiting, project.completeCount(), project.pairCount());
-        });
-    }
-
-Q_SIGNALS:
-    void fetched(const QString& annotator, const QVector<preflab::PairForJudging>& waiting, qint64 complete, qint64 total);
-    void failed(const QString& message);
-
-private:
-    std::string m_path;
-    int m_overlap;
-    std::unique_ptr<Database> m_db;
-    std::unique_ptr<LabelingProject> m_project;
-};
-
-LabelingProjectSession::LabelingProjectSession(const QString& databasePath, int overlap, QObject* parent)
-    : QObject(parent), m_overlap(overlap < 1 ? 1 : overlap) {
+LabelingProjectSession::LabelingProjectSession(DatabaseReader* reader, std::shared_ptr<StorageWriter> writer, int overlap,
+                                               QObject* parent)
+    : QObject(parent), m_reader(reader), m_writer(std::move(writer)), m_overlap(overlap < 1 ? 1 : overlap) {
     registerRunValueMetaTypes();
-    m_worker = new LabelingProjectWorker(databasePath.toStdString(), m_overlap);
-    m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    connect(m_worker, &LabelingProjectWorker::fetched, this,
-            [this](const QString& annotator, const QVector<PairForJudging>& waiting, qint64 complete, qint64 total) {
-                if (annotator != m_annotator) return;  // an answer for the annotator before a switch
+    QPointer<LabelingProjectSession> self(this);
+    // Called on the writer's thread: hop to ours.
+    m_listener = m_writer->addAckListener([self](uint64_t acknowledged) {
+        QMetaObject::invokeMethod(self, [self, acknowledged] { if (self) self->onAcknowledged(acknowledged); },
+                                  Qt::QueuedConnection);
+    });
+    connect(m_reader, &DatabaseReader::projectQueueLoaded, this,
+            [this](quint64 request, const QString& annotator, const QVector<ProjectPair>& waiting, qint64 complete, qint64 total) {
+                if (request != m_request || annotator != m_annotator) return;  // an older question's answer
                 // Pairs labelled since the request was sent are not offered again.
-                QVector<PairForJudging> fresh;
-                for (const PairForJudging& p : waiting) {
+                m_waiting.clear();
+                for (const ProjectPair& p : waiting) {
                     bool given = false;
-                    for (const Given& g : m_given) given = given || (g.pair.pairIndex == p.pairIndex && g.judgement.annotator == annotator.toStdString());
-                    if (!given) fresh.push_back(p);
+                    for (const Given& g : m_given) given = given || (g.pair.pairIndex == p.pairId && g.judgement.annotator == annotator.toStdString());
+                    if (given) continue;
+                    PairForJudging j;
+                    j.pairIndex = p.pairId;
+                    j.prompt = p.prompt;
+                    j.responseA = p.first;  // already in this annotator's own order
+                    j.responseB = p.second;
+                    m_swapped[p.pairId] = p.swapped;
+                    m_waiting.push_back(std::move(j));
                 }
-                m_waiting = fresh;
-                for (const PairForJudging& p : m_waiting) m_swapped[p.pairIndex] = LabelingProject::swappedFor(p.pairIndex, annotator.toStdString());
                 Q_EMIT queueChanged(m_waiting);
                 Q_EMIT progress(complete, total);
             });
-    connect(m_worker, &LabelingProjectWorker::failed, this, &LabelingProjectSession::failed);
-    m_thread.setObjectName(QStringLiteral("preflab-project"));
-    m_thread.start();
+    connect(m_reader, &DatabaseReader::failed, this, [this](quint64 request, const QString& message) {
+        if (request == m_request) Q_EMIT failed(message);
+    });
 }
 
 LabelingProjectSession::~LabelingProjectSession() {
-    m_thread.quit();
-    m_thread.wait();
+    m_writer->removeAckListener(m_listener);
+}
+
+void LabelingProjectSession::fetch() {
+    m_request = m_reader->loadProjectQueue(m_annotator, m_overlap, kReadyPairs);
 }
 
 void LabelingProjectSession::setAnnotator(const QString& annotator) {
     m_annotator = annotator;
-    const std::string name = annotator.toStdString();
-    LabelingProjectWorker* w = m_worker;
-    QMetaObject::invokeMethod(w, [w, name] { w->fetch(name); }, Qt::QueuedConnection);
+    fetch();
 }
 
 void LabelingProjectSession::label(const Judgement& j) {
+    if (j.annotator.empty()) {
+        Q_EMIT failed(tr("A label in a labeling project needs an annotator name."));
+        return;
+    }
     PairForJudging pair;
     for (const PairForJudging& p : m_waiting) {
         if (p.pairIndex == j.pairIndex) pair = p;
     }
     pair.pairIndex = j.pairIndex;
-    m_given.push_back({pair, j});
-    const std::string annotator = j.annotator;
     // The order the pair was fetched in (for the annotator of that fetch).
     const auto order = m_swapped.find(j.pairIndex);
-    const ProjectPair shown{j.pairIndex, pair.prompt, pair.responseA, pair.responseB,
-                            order != m_swapped.end() ? order->second : LabelingProject::swappedFor(j.pairIndex, annotator)};
-    const std::string choice = toString(j.choice);
-    const int64_t time = j.timeMs;
-    QPointer<LabelingProjectSession> self(this);
-    LabelingProjectWorker* w = m_worker;
-    QMetaObject::invokeMethod(w, [w, self, shown, choice, annotator, time] {
-        bool ok = false;
-        w->run([&](LabelingProject& project) {
-            project.label(shown, choice, annotator, time);
-            ok = true;
-        });
-        if (ok) {
-            QMetaObject::invokeMethod(self, [self] { if (self) Q_EMIT self->saved(++self->m_saved); }, Qt::QueuedConnection);
-        }
-        w->fetch(annotator);
-    }, Qt::QueuedConnection);
+    const bool swapped = order != m_swapped.end() ? order->second : LabelingProject::swappedFor(j.pairIndex, j.annotator);
+    const uint64_t ticket = m_writer->enqueue(labelRow(LabelTarget::storedPair(j.pairIndex),
+                                                       LabelingProject::storedChoice(j.choice, swapped),
+                                                       LabelSource::Human, j.annotator, j.timeMs));
+    m_given.push_back({pair, j, ticket});
+    m_unacknowledged.push_back(ticket);
 }
 
 void LabelingProjectSession::undoLast() {
@@ -130,24 +88,36 @@ void LabelingProjectSession::undoLast() {
         return;
     }
     const Given last = m_given.back();
-    m_given.pop_back();
-    const int64_t pairId = last.pair.pairIndex;
-    const std::string annotator = last.judgement.annotator;
-    const int64_t time = last.judgement.timeMs;
-    QPointer<LabelingProjectSession> self(this);
-    LabelingProjectWorker* w = m_worker;
-    // Queued after the label's own write, so the row exists when it is taken back.
-    QMetaObject::invokeMethod(w, [w, self, pairId, annotator, time] {
-        bool removed = false;
-        w->run([&](LabelingProject& project) { removed = project.retract(pairId, annotator, time); });
-        if (removed) {
-            QMetaObject::invokeMethod(self, [self] { if (self) Q_EMIT self->saved(--self->m_saved); }, Qt::QueuedConnection);
-        }
-        w->fetch(annotator);
-    }, Qt::QueuedConnection);
+    m_given.pop_back();  // a label not yet on disk is then never counted
+    // Queued after the label's own row, so the row exists when it is taken back.
+    const uint64_t ticket = m_writer->enqueue(
+        labelRetraction(LabelTarget::storedPair(last.pair.pairIndex), last.judgement.annotator, last.judgement.timeMs));
+    m_unacknowledged.push_back(ticket);
+    // A label already counted as saved is uncounted once its removal is on disk.
+    if (last.onDisk) m_retractions.push_back(ticket);
     Q_EMIT undone(true, last.pair);
 }
 
-}  // namespace preflab
+void LabelingProjectSession::onAcknowledged(uint64_t acknowledged) {
+    const qint64 before = m_saved;
+    for (Given& g : m_given) {
+        if (!g.onDisk && g.ticket <= acknowledged) {
+            g.onDisk = true;
+            ++m_saved;
+        }
+    }
+    while (!m_retractions.empty() && m_retractions.front() <= acknowledged) {
+        m_retractions.pop_front();
+        --m_saved;
+    }
+    if (m_saved != before) Q_EMIT saved(m_saved);
+    // Read the queue again once this session's writes are on disk.
+    bool written = false;
+    while (!m_unacknowledged.empty() && m_unacknowledged.front() <= acknowledged) {
+        m_unacknowledged.pop_front();
+        written = true;
+    }
+    if (written) fetch();
+}
 
-#include "labeling_project_session.moc"
+}  // namespace preflab

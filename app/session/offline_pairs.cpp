@@ -1,5 +1,7 @@
 #include "app/session/offline_pairs.h"
 
+#include "core/hf/chat_template.h"
+
 #include "storage/pair_files.h"
 #include "storage/preference_store.h"
 

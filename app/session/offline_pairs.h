@@ -3,7 +3,7 @@
 // stored preference ("db"), one run's ("db:RUN"), or a TRL JSON Lines file
 // (read, not imported). Throws std::runtime_error naming the source and what
 // is wrong (no pairs, a bad line).
-#include "core/loop/loop_types.h"
+#include "core/values/loop_types.h"
 #include "storage/database.h"
 
 #include <string>

@@ -1,8 +1,9 @@
 #include "app/session/run_controller.h"
 
-#include "core/hf/hf_cache.h"
+#include "core/values/model_names.h"
 #include "core/judges/make_judge.h"
-#include "core/loop/starter_model.h"
+#include "core/task/starter_model.h"
+#include "storage/label_rows.h"
 #include "storage/storage_writer.h"
 
 #include <QFileInfo>
@@ -37,9 +38,8 @@ bool RunController::starterModelReady() const {
 }
 
 QString RunController::resolveModelPath(const RunConfig& config, QString* error) const {
-    if (config.model == "starter") return starterModelPath();
     try {
-        return QString::fromStdString(preflab::resolveModelPath(config.model));  // a cached model id: its snapshot
+        return QString::fromStdString(resolveModel(config.model, starterModelPath().toStdString()).path);
     } catch (const std::exception& e) {
         if (error) *error = QString::fromUtf8(e.what());  // says where it looked
         return {};
@@ -156,12 +156,11 @@ bool RunController::label(const Judgement& judgement) {
 }
 
 void RunController::queueLabel(const Judgement& j, int64_t pairIndex) {
-    std::vector<WriteOp> ops;
-    ops.emplace_back(LabelRow{std::nullopt, m_runId, pairIndex, toString(j.choice), "human", j.annotator, j.timeMs});
-    if (j.ratingA) ops.emplace_back(RatingRow{std::nullopt, m_runId, pairIndex, "a", *j.ratingA, "human", j.annotator, j.timeMs});
-    if (j.ratingB) ops.emplace_back(RatingRow{std::nullopt, m_runId, pairIndex, "b", *j.ratingB, "human", j.annotator, j.timeMs});
+    Judgement person = j;
+    person.pairIndex = pairIndex;
+    person.source = LabelSource::Human;
     StorageWriter& w = writer();
-    w.enqueue(std::move(ops));
+    w.enqueue(judgementRows(m_runId, person));
     // enqueued() read after the enqueue: another thread's rows queued in
     // between only make the ticket later, never too early.
     m_unsavedLabels.push_back({w.enqueued(), pairIndex});
@@ -187,7 +186,8 @@ UndoResult RunController::undoLastLabel(PairForJudging* pair) {
         // The run never used it: the row written when it was given goes too.
         const auto given = m_givenLabels.find(last.pairIndex);
         if (given != m_givenLabels.end()) {
-            writer().enqueue(LabelRetraction{m_runId, last.pairIndex, given->second.annotator, given->second.timeMs});
+            writer().enqueue(labelRetraction(LabelTarget::runPair(m_runId, last.pairIndex), given->second.annotator,
+                                             given->second.timeMs));
             const auto pending = std::find_if(m_unsavedLabels.begin(), m_unsavedLabels.end(),
                                               [&](const PendingLabel& p) { return p.pairIndex == last.pairIndex; });
             if (pending != m_unsavedLabels.end()) m_unsavedLabels.erase(pending);
@@ -208,16 +208,20 @@ void RunController::correct(const PairForJudging& pair, const Judgement& j) {
 }
 
 void RunController::relabel(qint64 pairId, Choice choice, const QString& annotator) {
-    writer().enqueue(LabelRow{pairId, std::nullopt, std::nullopt, toString(choice), "human", annotator.toStdString(), nowMs()});
+    writer().enqueue(labelRow(LabelTarget::storedPair(pairId), choice, LabelSource::Human, annotator.toStdString(), nowMs()));
 }
 
 void RunController::adjudicate(qint64 pairId, Choice choice, const QString& reviewer) {
-    writer().enqueue(LabelRow{pairId, std::nullopt, std::nullopt, toString(choice), toString(LabelSource::Adjudicated),
-                              reviewer.toStdString(), nowMs()});
+    writer().enqueue(labelRow(LabelTarget::storedPair(pairId), choice, LabelSource::Adjudicated, reviewer.toStdString(), nowMs()));
 }
 
 bool RunController::flushWrites() {
     return m_writer ? m_writer->flush() : true;
+}
+
+std::shared_ptr<StorageWriter> RunController::sharedWriter() {
+    writer();
+    return m_writer;
 }
 
 StorageWriter& RunController::writer() {

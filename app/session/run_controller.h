@@ -28,7 +28,7 @@ public:
 
     const QString& databasePath() const { return m_databasePath; }
     const QString& dataDir() const { return m_dataDir; }
-    // The model a config's "model" names: the cached starter for "starter", a
+    // The model a config's "model" names (resolveModel): the cached starter, a
     // file or folder as given, or a model id's snapshot in the local Hugging
     // Face cache. Empty, with *error saying where it looked, when none exists.
     QString resolveModelPath(const RunConfig& config, QString* error = nullptr) const;
@@ -63,6 +63,10 @@ public:
     void adjudicate(qint64 pairId, Choice choice, const QString& reviewer);
     // Blocks until every write queued so far is on disk (for shutdown and tests).
     bool flushWrites();
+
+    // The process's one writer to the database (opened on first use): runs,
+    // labeling projects and relabels all write through it.
+    std::shared_ptr<StorageWriter> sharedWriter();
 
 Q_SIGNALS:
     // A run's worker exists and is about to start: connect to its signals now.

@@ -1,5 +1,7 @@
 #include "app/session/run_recorder.h"
 
+#include "storage/label_rows.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -43,10 +45,7 @@ void RunRecorder::pairsJudged(const std::vector<Judgement>& judgements) {
     std::vector<WriteOp> ops;
     for (const Judgement& j : judgements) {
         if (j.stored) continue;
-        ops.emplace_back(LabelRow{std::nullopt, m_runId, j.pairIndex, toString(j.choice), toString(j.source),
-                                  j.annotator, j.timeMs});
-        if (j.ratingA) ops.emplace_back(RatingRow{std::nullopt, m_runId, j.pairIndex, "a", *j.ratingA, toString(j.source), j.annotator, j.timeMs});
-        if (j.ratingB) ops.emplace_back(RatingRow{std::nullopt, m_runId, j.pairIndex, "b", *j.ratingB, toString(j.source), j.annotator, j.timeMs});
+        for (WriteOp& op : judgementRows(m_runId, j)) ops.push_back(std::move(op));
     }
     m_writer.enqueue(std::move(ops));
 }

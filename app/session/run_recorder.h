@@ -1,8 +1,8 @@
 #pragma once
 // Turns the online loop's reports into database rows for the StorageWriter.
 // Runs on the training thread; enqueueing never waits on disk.
-#include "core/loop/loop_types.h"
-#include "core/loop/run_warnings.h"
+#include "core/values/loop_types.h"
+#include "core/values/run_warnings.h"
 #include "storage/storage_writer.h"
 
 #include <deque>

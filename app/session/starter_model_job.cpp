@@ -1,6 +1,6 @@
 #include "app/session/starter_model_job.h"
 
-#include "core/loop/starter_model.h"
+#include "core/task/starter_model.h"
 
 #include <chrono>
 

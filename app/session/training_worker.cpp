@@ -3,7 +3,7 @@
 #include "app/session/offline_pairs.h"
 #include "app/session/run_recorder.h"
 #include "core/judges/make_judge.h"
-#include "core/loop/checkpoint_paths.h"
+#include "core/values/checkpoint_paths.h"
 #include "core/loop/online_loop.h"
 #include "core/runtime/writable_folder.h"
 #include "preflab_version.h"
@@ -46,6 +46,7 @@ void TrainingWorker::start() {
         loopSetup.config = m_setup.config;
         loopSetup.modelPath = m_setup.modelPath;
         loopSetup.ranks = m_setup.ranks;
+        RunRow newRun;
         {
             auto db = Database::open(m_setup.databasePath);
             if (!m_setup.config.pairs.empty()) loopSetup.offlinePairs = loadOfflinePairs(m_setup.config.pairs, *db, m_setup.config.labelPolicy);
@@ -74,20 +75,17 @@ void TrainingWorker::start() {
                     });
                 }
             } else {
-                RunRow row;
-                row.name = m_setup.config.name;
-                row.createdMs = nowMs();
-                row.configJson = runConfigToJson(m_setup.config);
-                row.seed = m_setup.config.seed;
-                row.codeVersion = PREFLAB_CODE_VERSION;
-                row.model = m_setup.modelPath;
-                row.status = "running";
-                m_runId = runs.create(row);
+                newRun.name = m_setup.config.name;
+                newRun.createdMs = nowMs();
+                newRun.configJson = runConfigToJson(m_setup.config);
+                newRun.seed = m_setup.config.seed;
+                newRun.codeVersion = PREFLAB_CODE_VERSION;
+                newRun.model = m_setup.modelPath;
+                newRun.status = "running";
             }
-        }
-        loopSetup.checkpointDir = runCheckpointDir(m_setup.dataDir, databaseId, m_runId);
-        Q_EMIT runCreated(m_runId);
-
+        }  // the reading connection (which created or migrated the database) closes here
+        // Every row of the run, its own first, goes through one writer (the
+        // workbench's, or the run's own on the command line).
         m_writer = m_setup.writer;
         if (!m_writer) {
             m_writer = std::make_shared<StorageWriter>(m_setup.databasePath, [this](const std::string& err) {
@@ -96,6 +94,10 @@ void TrainingWorker::start() {
                                           Qt::QueuedConnection);
             });
         }
+        if (m_setup.resumeRunId <= 0) m_runId = m_writer->createRun(newRun);
+        loopSetup.checkpointDir = runCheckpointDir(m_setup.dataDir, databaseId, m_runId);
+        Q_EMIT runCreated(m_runId);
+
         m_recorder = std::make_unique<RunRecorder>(m_runId, *m_writer, m_setup.config.keepCheckpoints,
                                                    std::move(earlierCheckpoints));
         m_recorder->onMetrics = [this](const std::vector<MetricSample>& samples) {

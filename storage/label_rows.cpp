@@ -1,0 +1,22 @@
+#include "storage/label_rows.h"
+
+namespace preflab {
+
+LabelRow labelRow(const LabelTarget& target, Choice choice, LabelSource source, std::string annotator, int64_t timeMs) {
+    return LabelRow{target.pairId, target.runId, target.runIndex, toString(choice), toString(source), std::move(annotator), timeMs};
+}
+
+LabelRetraction labelRetraction(const LabelTarget& target, std::string annotator, int64_t timeMs) {
+    return LabelRetraction{target.pairId, target.runId, target.runIndex, std::move(annotator), timeMs};
+}
+
+std::vector<WriteOp> judgementRows(int64_t runId, const Judgement& j) {
+    std::vector<WriteOp> ops;
+    ops.emplace_back(labelRow(LabelTarget::runPair(runId, j.pairIndex), j.choice, j.source, j.annotator, j.timeMs));
+    const std::string source = toString(j.source);
+    if (j.ratingA) ops.emplace_back(RatingRow{std::nullopt, runId, j.pairIndex, "a", *j.ratingA, source, j.annotator, j.timeMs});
+    if (j.ratingB) ops.emplace_back(RatingRow{std::nullopt, runId, j.pairIndex, "b", *j.ratingB, source, j.annotator, j.timeMs});
+    return ops;
+}
+
+}  // namespace preflab

@@ -1,0 +1,34 @@
+#pragma once
+// The one place a label becomes a row: a run's judge or person labelling a
+// pair of that run (by its index in the run), or a person or reviewer
+// labelling a stored pair (by its database id). The choice and the source are
+// stored by their names in core/values/label.h. Plain values; any thread.
+#include "core/values/label.h"
+#include "storage/storage_writer.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace preflab {
+
+// Which pair a label belongs to. A run's pair index (runIndex) and a stored
+// pair's database id (pairId) are two names: a row carries one of them.
+struct LabelTarget {
+    std::optional<int64_t> pairId;
+    std::optional<int64_t> runId, runIndex;
+
+    static LabelTarget storedPair(int64_t pairId) { return {pairId, std::nullopt, std::nullopt}; }
+    static LabelTarget runPair(int64_t runId, int64_t runIndex) { return {std::nullopt, runId, runIndex}; }
+};
+
+LabelRow labelRow(const LabelTarget& target, Choice choice, LabelSource source, std::string annotator, int64_t timeMs);
+// Takes back a person's label given at `timeMs` (an undo), with its ratings.
+LabelRetraction labelRetraction(const LabelTarget& target, std::string annotator, int64_t timeMs);
+
+// A judgement of run `runId`'s pair as rows: its label, then its ratings of
+// A and B where given (a person's rating mode).
+std::vector<WriteOp> judgementRows(int64_t runId, const Judgement& j);
+
+}  // namespace preflab

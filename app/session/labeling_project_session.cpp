@@ -80,6 +80,7 @@ void LabelingProjectSession::label(const Judgement& j) {
                                                        LabelSource::Human, j.annotator, j.timeMs));
     m_given.push_back({pair, j, ticket});
     m_unacknowledged.push_back(ticket);
+    m_request = 0;  // an answer read before this label is stale: the next is asked for once it is on disk
 }
 
 void LabelingProjectSession::undoLast() {
@@ -93,6 +94,7 @@ void LabelingProjectSession::undoLast() {
     const uint64_t ticket = m_writer->enqueue(
         labelRetraction(LabelTarget::storedPair(last.pair.pairIndex), last.judgement.annotator, last.judgement.timeMs));
     m_unacknowledged.push_back(ticket);
+    m_request = 0;  // an answer read before the undo would drop the pair the view shows again
     // A label already counted as saved is uncounted once its removal is on disk.
     if (last.onDisk) m_retractions.push_back(ticket);
     Q_EMIT undone(true, last.pair);

@@ -73,7 +73,7 @@ private Q_SLOTS:
                                                 Metric::ObjectiveKl, Metric::GoldReward}));
         // Each live plot panel shows at least one metric for every family.
         for (MetricPlot plot : {MetricPlot::Margin, MetricPlot::Accuracy, MetricPlot::Rewards}) {
-            for (MethodFamily f : {MethodFamily::Pairwise, MethodFamily::Ppo, MethodFamily::Causal}) {
+            for (MethodFamily f : {MethodFamily::Pairwise, MethodFamily::Ppo, MethodFamily::Causal, MethodFamily::Group}) {
                 bool shown = false;
                 for (const MetricInfo& m : metricTable()) shown |= m.plot == plot && (!m.family || *m.family == f);
                 QVERIFY2(shown, metricInfo(Metric::Loss).key);

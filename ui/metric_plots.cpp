@@ -33,7 +33,9 @@ const QColor kBlue(31, 119, 180), kOrange(255, 127, 14), kGreen(44, 160, 44), kR
 // its held-out counterpart differ, and the families reuse the same places.
 QColor colorOf(Metric m) {
     switch (m) {
-    case Metric::RewardsMargins: case Metric::ObjectiveScores: case Metric::CpoValueEstimate: return kBlue;
+    case Metric::RewardsMargins: case Metric::ObjectiveScores: case Metric::CpoValueEstimate: case Metric::GroupReward:
+        return kBlue;
+    case Metric::FracRewardZeroStd: return kGreen;
     case Metric::EvalRewardsMargins: case Metric::ObjectiveRlhfReward: case Metric::EvalRewardsAccuracies: return kOrange;
     case Metric::RewardsAccuracies: case Metric::PolicyClipFraction: case Metric::CpoEss: case Metric::RewardsChosen: return kGreen;
     case Metric::KlExact: case Metric::KlK3: return kPurple;
@@ -49,6 +51,7 @@ int familyIndex(MethodFamily f) {
     case MethodFamily::Pairwise: return 0;
     case MethodFamily::Ppo: return 1;
     case MethodFamily::Causal: return 2;
+    case MethodFamily::Group: return 3;
     }
     return 0;
 }
@@ -102,13 +105,15 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
     // (core/values/metric_names.h): its panel, legend, family and cadence.
     QMap<MetricPlot, QCustomPlot*> panel;
     QCustomPlot* margin = panel[MetricPlot::Margin] = makePlot(tr("Reward margin"), tr("beta * log-ratio (nats)"), marginHelp);
-    setFamilyTitles(margin, {tr("Reward margin"), tr("Rollout scores"), tr("Value estimate")},
-                    {tr("beta * log-ratio (nats)"), tr("score per response"), tr("outcome per response")});
+    setFamilyTitles(margin, {tr("Reward margin"), tr("Rollout scores"), tr("Value estimate"), tr("Group rewards")},
+                    {tr("beta * log-ratio (nats)"), tr("score per response"), tr("outcome per response"),
+                     tr("score per response")});
     QCustomPlot* kl = panel[MetricPlot::Kl] = makePlot(tr("KL to reference"), tr("nats per response (exact)"), klHelp);
     QCustomPlot* loss = panel[MetricPlot::Loss] =
         makePlot(tr("Loss"), tr("nats per pair"), tr("The preference loss of each step (ln 2 = 0.693 at the start of DPO)."));
-    setFamilyTitles(loss, {tr("Loss"), tr("Loss"), tr("Loss")},
-                    {tr("nats per pair"), tr("policy + 0.1 x value loss"), tr("minus the objective (outcome units)")});
+    setFamilyTitles(loss, {tr("Loss"), tr("Loss"), tr("Loss"), tr("Loss")},
+                    {tr("nats per pair"), tr("policy + 0.1 x value loss"), tr("minus the objective (outcome units)"),
+                     tr("clipped surrogate (+ KL)")});
     QCustomPlot* accuracy = panel[MetricPlot::Accuracy] =
         makePlot(tr("Reward accuracy"), tr("fraction of pairs"),
                  tr("Share of pairs whose chosen response has the strictly higher implicit reward "
@@ -118,8 +123,10 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
                     "'held-out pairs': a fixed set the run never trains on, labelled as its judge "
                     "labels (the true reward, the reward model, or a person's held-back labels), "
                     "measured at each evaluation."));
-    setFamilyTitles(accuracy, {tr("Reward accuracy"), tr("Clip fraction"), tr("Effective sample size")},
-                    {tr("fraction of pairs"), tr("fraction of tokens"), tr("responses (1 / sum w^2)")});
+    setFamilyTitles(accuracy, {tr("Reward accuracy"), tr("Clip fraction"), tr("Effective sample size"),
+                               tr("Groups with tied rewards")},
+                    {tr("fraction of pairs"), tr("fraction of tokens"), tr("responses (1 / sum w^2)"),
+                     tr("fraction of groups (no gradient)")});
     accuracy->yAxis->setRange(0, 1.05);
     m_fractionPlot = accuracy;
     QCustomPlot* gold = panel[MetricPlot::Gold] =
@@ -130,8 +137,9 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
                     "confound in preference optimisation. A margin that rises with length while gold "
                     "reward does not is the judge rewarding length."));
     QCustomPlot* rewards = panel[MetricPlot::Rewards] = makePlot(tr("Implicit rewards"), tr("beta * log-ratio (nats)"), rewardsHelp);
-    setFamilyTitles(rewards, {tr("Implicit rewards"), tr("Value loss"), tr("Largest importance weight")},
-                    {tr("beta * log-ratio (nats)"), tr("squared error"), tr("w = n softmax(log P^f - log P^R)")});
+    setFamilyTitles(rewards, {tr("Implicit rewards"), tr("Value loss"), tr("Largest importance weight"), tr("Clip fraction")},
+                    {tr("beta * log-ratio (nats)"), tr("squared error"), tr("w = n softmax(log P^f - log P^R)"),
+                     tr("fraction of tokens")});
     for (const MetricInfo& m : metricTable()) {
         if (m.plot != MetricPlot::None) addSeries(panel.value(m.plot), m.id, colorOf(m.id));
     }

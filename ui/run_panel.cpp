@@ -45,6 +45,7 @@ std::string familySection(MethodFamily family, Method m) {
     switch (family) {
     case MethodFamily::Ppo: return "PPO";
     case MethodFamily::Causal: return "CPO family";
+    case MethodFamily::Group: return "Group methods (GRPO, RLOO)";
     case MethodFamily::Pairwise: break;
     }
     const MethodInfo& info = methodInfo(m);

@@ -12,6 +12,9 @@ PairwiseMethod pairwiseLossOf(Method m) {
     case Method::SlicHf: return PairwiseMethod::SlicHf;
     case Method::Cdpo: return PairwiseMethod::Cdpo;
     case Method::Rdpo: return PairwiseMethod::Rdpo;
+    case Method::Kto: return PairwiseMethod::Kto;
+    case Method::Orpo: return PairwiseMethod::Orpo;
+    case Method::Simpo: return PairwiseMethod::Simpo;
     default: return PairwiseMethod::Dpo;  // dpo, online-dpo and the SAIL family train with the DPO loss
     }
 }
@@ -32,7 +35,29 @@ at::Tensor logRatioMargin(const PairLogps& p) {
     return (p.policyChosen - p.refChosen) - (p.policyRejected - p.refRejected);
 }
 
-at::Tensor pairwiseLossPerPair(const PairwiseOptions& o, const PairLogps& p) {
+at::Tensor ktoReferencePoint(const PairLogps& p) {
+    if (!p.klPolicy.defined() || !p.klRef.defined()) {
+        throw std::invalid_argument("KTO needs the log-probabilities of mismatched pairs for its reference point");
+    }
+    return (p.klPolicy - p.klRef).mean().clamp_min(0.0).detach();
+}
+
+at::Tensor orpoLogOdds(const PairLogps& p) {
+    const at::Tensor w = p.policyChosen / p.chosenTokens, l = p.policyRejected / p.rejectedTokens;
+    // log(1 - e^x) as log(-expm1(x)): exact where the mean probability nears 1.
+    return (w - l) - (at::log(-at::expm1(w)) - at::log(-at::expm1(l)));
+}
+
+namespace {
+
+void requireTokenCounts(const PairLogps& p, const char* method) {
+    if (!p.chosenTokens.defined() || !p.rejectedTokens.defined()) {
+        throw std::invalid_argument(std::string(method) + " needs the responses' token counts");
+    }
+}
+
+// The method's own loss per pair, before the SFT term.
+at::Tensor methodLossPerPair(const PairwiseOptions& o, const PairLogps& p) {
     const double beta = o.beta;
     const double eps = o.labelSmoothing;
     switch (o.method) {
@@ -61,8 +86,35 @@ at::Tensor pairwiseLossPerPair(const PairwiseOptions& o, const PairLogps& p) {
         const at::Tensor z = beta * logRatioMargin(p);
         return (-(1.0 - eps) * at::log_sigmoid(z) + eps * at::log_sigmoid(-z)) / (1.0 - 2.0 * eps);
     }
+    case PairwiseMethod::Kto: {
+        // The pair as one desirable and one undesirable example: the mean
+        // over the pair's two examples, so the batch mean is TRL's mean over
+        // every example.
+        const at::Tensor z = ktoReferencePoint(p);
+        const at::Tensor desirable = 1.0 - at::sigmoid(beta * ((p.policyChosen - p.refChosen) - z));
+        const at::Tensor undesirable = 1.0 - at::sigmoid(beta * (z - (p.policyRejected - p.refRejected)));
+        return 0.5 * (o.ktoDesirableWeight * desirable + o.ktoUndesirableWeight * undesirable);
+    }
+    case PairwiseMethod::Orpo:
+        requireTokenCounts(p, "ORPO");
+        return -p.policyChosen / p.chosenTokens - o.orpoLambda * at::log_sigmoid(orpoLogOdds(p));
+    case PairwiseMethod::Simpo:
+        requireTokenCounts(p, "SimPO");
+        return -at::log_sigmoid(beta * (p.policyChosen / p.chosenTokens - p.policyRejected / p.rejectedTokens) - o.simpoGamma);
     }
     throw std::logic_error("unknown pairwise method");
+}
+
+}  // namespace
+
+at::Tensor pairwiseLossPerPair(const PairwiseOptions& o, const PairLogps& p) {
+    at::Tensor loss = methodLossPerPair(o, p);
+    if (o.rpoAlpha > 0) {
+        // TRL's rpo_alpha: the chosen response's NLL per token.
+        requireTokenCounts(p, "The SFT term");
+        loss = loss + o.rpoAlpha * (-p.policyChosen / p.chosenTokens);
+    }
+    return loss;
 }
 
 LossOutput pairwiseLoss(const PairwiseOptions& options, const PairLogps& p) {
@@ -82,6 +134,15 @@ LossOutput pairwiseLoss(const PairwiseOptions& options, const PairLogps& p) {
         {metricKey(Metric::LogpsChosen), p.policyChosen.detach().mean().item<double>()},
         {metricKey(Metric::LogpsRejected), p.policyRejected.detach().mean().item<double>()},
     };
+    if (options.rpoAlpha > 0 || options.method == PairwiseMethod::Orpo) {
+        out.metrics.push_back({metricKey(Metric::NllLoss), (-p.policyChosen / p.chosenTokens).detach().mean().item<double>()});
+    }
+    if (options.method == PairwiseMethod::Orpo) {
+        const at::Tensor logOdds = orpoLogOdds(p).detach();
+        out.metrics.push_back({metricKey(Metric::LogOddsRatio), at::log_sigmoid(logOdds).mean().item<double>()});
+        out.metrics.push_back({metricKey(Metric::LogOddsChosen), logOdds.mean().item<double>()});
+    }
+    if (options.method == PairwiseMethod::Kto) out.metrics.push_back({metricKey(Metric::KlTerm), ktoReferencePoint(p).item<double>()});
     return out;
 }
 

@@ -13,8 +13,8 @@
 
 namespace preflab {
 
-// §1 of the spec. SlicHf needs no reference model.
-enum class PairwiseMethod { Dpo, Ipo, Slic, SlicHf, Cdpo, Rdpo };
+// §1 and §7 of the spec. SlicHf, Orpo and Simpo need no reference model.
+enum class PairwiseMethod { Dpo, Ipo, Slic, SlicHf, Cdpo, Rdpo, Kto, Orpo, Simpo };
 
 // The loss a pairwise method trains with: dpo, online-dpo and the SAIL family use DPO's.
 PairwiseMethod pairwiseLossOf(Method m);
@@ -28,15 +28,29 @@ struct PairwiseOptions {
     bool ipoTokenMean = false;    // IPO on per-token mean log-probs instead of sums
     double slicDelta = 1.0;       // SLiC-HF hinge margin
     double slicLambda = 0.1;      // SLiC-HF weight of -c(y_ref); y_ref is the chosen response here
+    double rpoAlpha = 0;          // the SFT term (RPO): + alpha x the chosen response's per-token NLL
+    double ktoDesirableWeight = 1, ktoUndesirableWeight = 1;  // KTO's lambda_D and lambda_U
+    double orpoLambda = 0.1;      // ORPO's weight of the odds-ratio term
+    double simpoGamma = 0.5;      // SimPO's target margin
 };
 
 // Sequence log-probabilities c(x,y), each [N]: policy and frozen reference, for
 // the chosen (y_w) and rejected (y_l) responses. Token counts [N] are needed
-// only for IPO's token-mean option.
+// by IPO's token-mean option, ORPO, SimPO and the SFT term. KTO also needs
+// klPolicy and klRef [M]: the policy's (no gradient) and the reference's
+// log-probabilities of mismatched prompt-response pairs of the batch, whose
+// mean difference (at least 0) is its reference point z_ref.
 struct PairLogps {
     at::Tensor policyChosen, policyRejected, refChosen, refRejected;
     at::Tensor chosenTokens, rejectedTokens;
+    at::Tensor klPolicy, klRef;
 };
+
+// KTO's reference point: max(0, mean(klPolicy - klRef)), detached (TRL's z_ref).
+at::Tensor ktoReferencePoint(const PairLogps& p);
+// ORPO's log-odds difference: log odds(y_w) - log odds(y_l), odds(y) = p/(1 - p)
+// with p = exp(c(y)/|y|), the mean token probability [N].
+at::Tensor orpoLogOdds(const PairLogps& p);
 
 using MetricList = std::vector<std::pair<std::string, double>>;
 

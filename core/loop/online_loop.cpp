@@ -10,6 +10,7 @@
 #include "core/loop/checkpoints.h"
 #include "core/loop/evaluator.h"
 #include "core/loop/family_step.h"
+#include "core/loop/group_step.h"
 #include "core/loop/loop_context.h"
 #include "core/loop/loop_models.h"
 #include "core/loop/pair_pipeline.h"
@@ -27,6 +28,7 @@ std::unique_ptr<FamilyStep> makeFamilyStep(LoopContext& ctx, LoopModels& models,
     case MethodFamily::Pairwise: return std::make_unique<PairwiseStep>(ctx, models, update, pipeline);
     case MethodFamily::Ppo: return std::make_unique<PpoStep>(ctx, models, update);
     case MethodFamily::Causal: return std::make_unique<CausalStep>(ctx, models, update, pipeline);
+    case MethodFamily::Group: return std::make_unique<GroupStep>(ctx, models, update);
     }
     throw std::logic_error("unknown method family");
 }

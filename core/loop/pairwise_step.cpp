@@ -18,6 +18,24 @@ PairwiseStep::PairwiseStep(LoopContext& ctx, LoopModels& models, ParameterUpdate
     m_lossOptions.ipoTokenMean = cfg.ipoTokenMean != 0;
     m_lossOptions.slicDelta = cfg.slicDelta;
     m_lossOptions.slicLambda = cfg.slicLambda;
+    m_lossOptions.rpoAlpha = cfg.rpoAlpha;
+    m_lossOptions.ktoDesirableWeight = cfg.ktoDesirableWeight;
+    m_lossOptions.ktoUndesirableWeight = cfg.ktoUndesirableWeight;
+    m_lossOptions.orpoLambda = cfg.orpoLambda;
+    m_lossOptions.simpoGamma = cfg.simpoGamma;
+}
+
+void PairwiseStep::addKtoReference(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses,
+                                   PairLogps& lp) {
+    // TRL's KL dataset: each prompt with the batch's previous response (its
+    // examples rotated by one), through the policy without gradient and the
+    // reference; z_ref is their mean log-ratio, at least 0.
+    std::vector<TokenIds> shifted(responses.size());
+    for (size_t i = 0; i < responses.size(); ++i) shifted[i] = responses[(i + responses.size() - 1) % responses.size()];
+    torch::NoGradGuard noGrad;
+    const SequenceBatch mismatched = packSequences(prompts, shifted, m_models.pad());
+    lp.klPolicy = sequenceLogprobs(m_models.policyLogits(mismatched), mismatched);
+    lp.klRef = m_models.referenceLogprobs(prompts, shifted).to(lp.klPolicy.scalar_type());
 }
 
 bool PairwiseStep::mixesDatasetPairs() const {
@@ -122,6 +140,7 @@ StepOutcome PairwiseStep::train(std::vector<TrainablePair> batch) {
     }
     PairLogps lp{logps.narrow(0, 0, n), logps.narrow(0, n, n), at::tensor(refC), at::tensor(refR),
                  at::tensor(tokC), at::tensor(tokR)};
+    if (m_lossOptions.method == PairwiseMethod::Kto) addKtoReference(prompts, responses, lp);
     DatasetRedraw redraw;
     if (sailDp) redraw = redrawDatasetPreferences(m_ctx, lp);
     LossOutput out = pairwiseLoss(m_lossOptions, lp);

@@ -43,6 +43,8 @@ private:
     // SAIL-RevKL on the rows `rows` of `seqs` (fresh samples), from the
     // policy's logits of them (with gradient).
     ReverseKlTerm reverseKl(const SequenceBatch& seqs, const at::Tensor& policyLogits, const at::Tensor& rows);
+    // KTO's reference point from mismatched pairs of the batch (lp.klPolicy, lp.klRef).
+    void addKtoReference(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses, PairLogps& lp);
 
     LoopContext& m_ctx;
     LoopModels& m_models;

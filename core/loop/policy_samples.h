@@ -19,5 +19,9 @@ struct PolicySamples {
 // sample each, seeded from the run's seed, the pair index and `salt`.
 PolicySamples samplePolicy(LoopContext& ctx, LoopModels& models, int64_t count, uint64_t salt,
                            const std::atomic_bool& cancel);
+// The next `prompts` training prompts, `k` policy samples of each (the
+// group methods): rows g*k ... g*k + k - 1 are prompt g's group.
+PolicySamples samplePolicyGroups(LoopContext& ctx, LoopModels& models, int64_t prompts, int64_t k, uint64_t salt,
+                                 const std::atomic_bool& cancel);
 
 }  // namespace preflab

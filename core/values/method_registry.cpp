@@ -19,6 +19,13 @@ const std::vector<MethodInfo>& methods() {
          D::PairsOnlineOrOffline},
         {Method::Rdpo, "rdpo", "robust DPO: unbiased under label-flip rate epsilon (--label-smoothing)", F::Pairwise,
          D::PairsOnlineOrOffline},
+        {Method::Kto, "kto",
+         "KTO: each pair split into a desirable and an undesirable response, reference point z_ref from mismatched pairs",
+         F::Pairwise, D::PairsOnlineOrOffline},
+        {Method::Orpo, "orpo", "ORPO: the chosen response's NLL - lambda log s(log-odds ratio); no reference model",
+         F::Pairwise, D::PairsOnlineOrOffline, std::nullopt, false, true},
+        {Method::Simpo, "simpo", "SimPO: -log s(beta (c_w/|y_w| - c_l/|y_l|) - gamma); no reference model", F::Pairwise,
+         D::PairsOnlineOrOffline, std::nullopt, false, true},
         {Method::OnlineDpo, "online-dpo", "online DPO: policy samples labeled by the judge (SAIL-PR with gamma = 0)",
          F::Pairwise, D::PolicyPairs},
         {Method::SailPr, "sail-pr",
@@ -30,6 +37,14 @@ const std::vector<MethodInfo>& methods() {
         {Method::Ppo, "ppo",
          "PPO: one sample per prompt scored by --reward-model (else the task's true reward), GAE, clipping", F::Ppo,
          D::PolicySamples},
+        {Method::Grpo, "grpo",
+         "GRPO: num_generations samples per prompt scored by --reward-model (else the true reward), group-normalised "
+         "advantages, clipped token loss",
+         F::Group, D::PolicyGroups},
+        {Method::Rloo, "rloo",
+         "RLOO: num_generations samples per prompt, leave-one-out baseline, KL penalty in the reward, sequence-level "
+         "REINFORCE (clipped over extra passes)",
+         F::Group, D::PolicyGroups},
         {Method::SailDp, "sail-dp",
          "SAIL-DP: dataset pairs (--pairs), preference re-drawn from the policy (r), -1/2 rho ell^2", F::Pairwise,
          D::DatasetPairs},
@@ -61,7 +76,7 @@ MethodFamily methodFamily(const std::string& name) {
 
 bool generatesOwnSamples(const MethodInfo& m) {
     return m.data == MethodData::PolicyPairs || m.data == MethodData::PolicyPairsMixable ||
-           m.data == MethodData::PolicySamples;
+           m.data == MethodData::PolicySamples || m.data == MethodData::PolicyGroups;
 }
 
 }  // namespace preflab

@@ -13,13 +13,17 @@
 
 namespace preflab {
 
-enum class Method { Dpo, Ipo, Slic, SlicHf, Cdpo, Rdpo, OnlineDpo, SailPr, SailPp, SailDp, Ppo, Cpo, DrCpo, OoRlhf };
+enum class Method {
+    Dpo, Ipo, Slic, SlicHf, Cdpo, Rdpo, Kto, Orpo, Simpo, OnlineDpo, SailPr, SailPp, SailDp, Ppo, Grpo, Rloo, Cpo, DrCpo,
+    OoRlhf,
+};
 
 // Which training step runs the method (core/loop/*_step.cpp).
 enum class MethodFamily {
     Pairwise,  // a pairwise loss on labeled pairs (DPO family, SAIL)
     Ppo,       // one sample per prompt, scored; GAE and clipped losses
     Causal,    // importance-weighted numeric outcomes (CPO family)
+    Group,     // k samples per prompt, scored; advantages within the group, no value model (GRPO, RLOO)
 };
 
 // Where the method's training data comes from.
@@ -29,6 +33,7 @@ enum class MethodData {
     PolicyPairsMixable,    // generates its own pairs; `pairs` mixes dataset pairs in
     DatasetPairs,          // needs `pairs`
     PolicySamples,         // one scored sample per prompt (PPO)
+    PolicyGroups,          // k scored samples per prompt (GRPO, RLOO)
     Ratings,               // rated responses: stored (`ratings`) or fresh ones
 };
 
@@ -40,6 +45,7 @@ struct MethodInfo {
     MethodData data;
     std::optional<JudgeKind> requiredJudge;  // the judge the method needs, if only one will do
     bool outcomeModel = false;            // trains an outcome model beside the policy (dr-cpo, oo-rlhf)
+    bool referenceFree = false;           // its loss has no reference model (its KL to the reference is still measured)
 };
 
 // Every method, in the order --help and the run panel list them.

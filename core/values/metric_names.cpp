@@ -8,7 +8,8 @@ const std::vector<MetricInfo>& metricTable() {
     using M = Metric;
     using C = MetricCadence;
     using P = MetricPlot;
-    constexpr auto pairwise = MethodFamily::Pairwise, ppo = MethodFamily::Ppo, causal = MethodFamily::Causal;
+    constexpr auto pairwise = MethodFamily::Pairwise, ppo = MethodFamily::Ppo, causal = MethodFamily::Causal,
+                   group = MethodFamily::Group;
     constexpr auto any = std::nullopt;
     // Columns: id, key, title, legend, unit, cadence, family, plot, headline, combine, interval.
     static const std::vector<MetricInfo> table = [&] {
@@ -31,6 +32,14 @@ const std::vector<MetricInfo>& metricTable() {
             {M::GoldLabelAgreement, "gold/label_agreement", "Labels agreeing with the true reward", "label agreement", "share of pairs", C::Step, pairwise},
             {M::DataTruncatedPairs, "data/truncated_pairs", "Dataset pairs cut to fit the context", "truncated pairs", "pairs", C::Step, pairwise,
              P::None, false, RankCombine::Sum},
+            {M::NllLoss, "nll_loss", "SFT term: the chosen response's NLL per token", "NLL", "nats per token", C::Step, pairwise},
+            {M::LogOddsRatio, "log_odds_ratio", "ORPO: log s(log-odds of chosen - rejected)", "log odds ratio", "nats", C::Step,
+             pairwise},
+            {M::LogOddsChosen, "log_odds_chosen", "ORPO: log-odds of chosen minus rejected", "log odds", "nats", C::Step,
+             pairwise},
+            {M::KlTerm, "kl", "KL term of the loss (GRPO: mean k3 to the reference per token; RLOO: mean k1 per response, as its reward "
+             "takes it; KTO: the reference point z_ref)",
+             "KL term", "nats", C::Step, any},
             {M::SailExtraLoss, "sail/extra_loss", "SAIL's extra terms", "extra loss", "nats", C::Step, pairwise},
             {M::SailRouted, "sail/routed", "SAIL: share of pairs routed", "routed", "share of pairs", C::Step, pairwise},
             {M::SailSwapped, "sail/swapped", "SAIL-DP: share of preferences re-drawn", "swapped", "share of pairs", C::Step, pairwise},
@@ -47,6 +56,20 @@ const std::vector<MetricInfo>& metricTable() {
             {M::ObjectiveRlhfReward, "objective/rlhf_reward", "Score minus KL penalty", "score - KL penalty", "score per response", C::Step, ppo, P::Margin},
             {M::GoldRolloutReward, "gold/rollout_reward", "True reward of the rollouts", "rollout gold", "task points per response", C::Step, any},
             {M::EvalRolloutEosRate, "eval/rollout_eos_rate", "Rollouts that end with EOS", "EOS rate", "share of responses", C::Step, ppo},
+            {M::GroupReward, "reward", "Mean reward of the samples (reward model's score, else the true reward)",
+             "mean reward", "score per response", C::Step, group, P::Margin},
+            {M::GroupRewardStd, "reward_std", "Spread of the rewards within a group (mean standard deviation)",
+             "reward spread", "score per response", C::Step, group},
+            {M::FracRewardZeroStd, "frac_reward_zero_std", "Groups whose rewards all tie (they give no gradient)",
+             "groups with tied rewards", "share of groups", C::Step, group, P::Accuracy},
+            {M::ClipRatioLow, "clip_ratio/low_mean", "Ratio clipped below (negative advantage)", "clipped below", "share of tokens",
+             C::Step, group},
+            {M::ClipRatioHigh, "clip_ratio/high_mean", "Ratio clipped above (positive advantage)", "clipped above",
+             "share of tokens", C::Step, group},
+            {M::ClipRatioRegion, "clip_ratio/region_mean", "Ratio clipped (either side)", "clipped share", "share of tokens",
+             C::Step, group, P::Rewards},
+            {M::CompletionsMeanLength, "completions/mean_length", "Mean length of the samples", "mean length",
+             "tokens per response", C::Step, group},
             {M::CpoEss, "cpo/ess", "Effective sample size", "effective sample size", "responses", C::Step, causal, P::Accuracy},
             {M::CpoMaxWeight, "cpo/max_weight", "Largest importance weight", "largest weight", "", C::Step, causal, P::Rewards},
             {M::CpoValueEstimate, "cpo/value_estimate", "Estimated value of the policy", "estimated value of the policy", "outcome per response", C::Step, causal, P::Margin},

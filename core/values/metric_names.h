@@ -23,11 +23,15 @@ enum class Metric {
     // Every step, every method (the parameter update, the loop's clocks and buffers).
     GradNorm, LearningRate, TimeStepSeconds, TimeGenerationShare, TimeExchangeSeconds, BufferStaleness,
     JudgeUntrainableShare, JudgeIdenticalShare, GoldLabelAgreement, DataTruncatedPairs,
+    // The SFT term (RPO, ORPO), ORPO's odds ratio, and the KL term of KTO and GRPO.
+    NllLoss, LogOddsRatio, LogOddsChosen, KlTerm,
     // SAIL's extra terms.
     SailExtraLoss, SailRouted, SailSwapped, SailKlK3,
     // PPO.
     LossPolicy, LossValue, PolicyApproxKl, PolicyClipFraction, ValueRatio, ValueClipFraction, PpoUpdates,
     ObjectiveScores, ObjectiveNonScoreReward, ObjectiveRlhfReward, GoldRolloutReward, EvalRolloutEosRate,
+    // GRPO and RLOO.
+    GroupReward, GroupRewardStd, FracRewardZeroStd, ClipRatioLow, ClipRatioHigh, ClipRatioRegion, CompletionsMeanLength,
     // The CPO family and its outcome model.
     CpoEss, CpoMaxWeight, CpoValueEstimate, CpoMeanOutcome, OutcomeMse, OutcomeFreshMean, OutcomeWarmupMse,
     // Each evaluation, on fresh samples and the held-out pairs (loop/evaluator.cpp).

@@ -141,6 +141,18 @@ const std::vector<ConfigField>& runConfigFields() {
          "DPO family", "SLiC-HF \u03b4", FieldEditor::Auto},
         {"slic_lambda", &R::slicLambda, 0, 1000, false, {}, "slic-hf weight of the chosen response's log-likelihood",
          "DPO family", "SLiC-HF \u03bb", FieldEditor::Auto},
+        {"rpo_alpha", &R::rpoAlpha, 0, 1000, false, {},
+         "SFT term (RPO, TRL's rpo_alpha): + alpha x the chosen response's per-token NLL, for dpo, ipo, cdpo, rdpo and the "
+         "online and SAIL methods (0 = off)",
+         "DPO family", "SFT term \u03b1 (RPO)", FieldEditor::Auto},
+        {"kto_desirable_weight", &R::ktoDesirableWeight, 0, 1000, false, {}, "kto: weight lambda_D of the desirable responses",
+         "DPO family", "KTO desirable weight", FieldEditor::Auto},
+        {"kto_undesirable_weight", &R::ktoUndesirableWeight, 0, 1000, false, {},
+         "kto: weight lambda_U of the undesirable responses", "DPO family", "KTO undesirable weight", FieldEditor::Auto},
+        {"orpo_lambda", &R::orpoLambda, 0, 1000, false, {}, "orpo: weight lambda of the odds-ratio term (TRL's beta)",
+         "DPO family", "ORPO \u03bb", FieldEditor::Auto},
+        {"simpo_gamma", &R::simpoGamma, 0, 1000, false, {}, "simpo: target reward margin gamma (with beta)",
+         "DPO family", "SimPO \u03b3", FieldEditor::Auto},
         {"sail_prob", &R::sailProb, 0, 1, false, {},
          "SAIL p / g: with pairs, the share of policy pairs (the rest are dataset pairs); without, the share of pairs given the SAIL terms",
          "SAIL", "SAIL p / g (policy share)", FieldEditor::Auto},
@@ -179,6 +191,25 @@ const std::vector<ConfigField>& runConfigFields() {
          "PPO", "Epochs per rollout", FieldEditor::Auto},
         {"ppo_minibatches", &R::ppoMinibatches, 1, 1024, false, {}, "PPO: minibatches (optimizer steps) per pass",
          "PPO", "Minibatches per epoch", FieldEditor::Auto},
+        {"num_generations", &R::numGenerations, 0, 256, false, {},
+         "grpo / rloo: samples per prompt (0 = TRL's default: 8 for grpo, 2 for rloo); batch_size counts samples",
+         "Group methods (GRPO, RLOO)", "Samples per prompt", FieldEditor::Auto},
+        {"group_epochs", &R::groupEpochs, 1, 1000, false, {},
+         "grpo / rloo: passes over each batch, old log-probs fixed at sampling (TRL's num_iterations; 1 = on-policy)",
+         "Group methods (GRPO, RLOO)", "Passes per batch", FieldEditor::Auto},
+        {"group_clip", &R::groupClip, 0, 1, true, {}, "grpo / rloo: ratio clip epsilon", "Group methods (GRPO, RLOO)",
+         "Clip \u03b5", FieldEditor::Auto},
+        {"scale_rewards", &R::scaleRewards, 0, 0, false, {"group", "batch", "none"},
+         "grpo: divide centred rewards by the group's standard deviation (TRL's default), the batch's, or not (Dr. GRPO)",
+         "Group methods (GRPO, RLOO)", "Reward scaling", FieldEditor::Auto},
+        {"grpo_loss_type", &R::grpoLossType, 0, 0, false, {"dapo", "grpo", "dr_grpo", "bnpo"},
+         "grpo: how token losses are summed (dapo: over the batch's tokens, TRL's default; grpo: per sequence; dr_grpo: "
+         "by a constant)",
+         "Group methods (GRPO, RLOO)", "Loss aggregation", FieldEditor::Auto},
+        {"grpo_beta", &R::grpoBeta, 0, 100, false, {}, "grpo: k3 KL to the reference per token in the loss (TRL's default 0)",
+         "Group methods (GRPO, RLOO)", "GRPO KL \u03b2", FieldEditor::Auto},
+        {"rloo_beta", &R::rlooBeta, 0, 100, false, {}, "rloo: KL penalty (k1, summed over the response) in the reward",
+         "Group methods (GRPO, RLOO)", "RLOO KL \u03b2", FieldEditor::Auto},
         withBlank({"ratings", &R::ratings, 0, 0, false, {},
                    "cpo / dr-cpo / oo-rlhf data: db (every stored rating), db:RUN; empty = rate fresh policy samples",
                    "Data", "Ratings (CPO family)", FieldEditor::Auto},
@@ -329,7 +360,8 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
         if (m->data == MethodData::DatasetPairs && c.pairs.empty()) {
             errors.push_back(c.algorithm + " trains on dataset pairs: set pairs (db, db:RUN or a .jsonl file)");
         }
-        if (!c.pairs.empty() && (m->data == MethodData::PolicyPairs || m->data == MethodData::PolicySamples)) {
+        if (!c.pairs.empty() && (m->data == MethodData::PolicyPairs || m->data == MethodData::PolicySamples ||
+                                 m->data == MethodData::PolicyGroups)) {
             errors.push_back(c.algorithm + " generates its own pairs: leave 'pairs' empty, or pick an offline method (dpo, ipo, ...)");
         }
         if (m->data == MethodData::Ratings) {
@@ -367,7 +399,30 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
                          "top_k 0, top_p 1, temperature > 0 (or set their coefficients to 0)");
     }
     if (c.loraRank == 0 && !c.loraTargets.empty()) errors.push_back("lora_targets needs lora_rank > 0");
+    if (const MethodInfo* m = findMethod(c.algorithm); m && m->family == MethodFamily::Group) {
+        const int64_t k = groupSize(c);
+        if (k < 2) {
+            errors.push_back(c.algorithm + " needs num_generations >= 2 (a group of one has no baseline)");
+        } else if (c.batchSize % k != 0) {
+            errors.push_back(c.algorithm + ": batch_size (" + std::to_string(c.batchSize) +
+                             " samples) must be a multiple of num_generations (" + std::to_string(k) + ")");
+        }
+        if (!fullSamplingDistribution(c)) {
+            errors.push_back(c.algorithm + "'s ratios and KL need the full sampling distribution: top_k 0, top_p 1, temperature > 0");
+        }
+    }
+    if (c.rpoAlpha > 0) {
+        const MethodInfo* m = findMethod(c.algorithm);
+        const bool dpoLoss = m && m->family == MethodFamily::Pairwise && !m->referenceFree && m->id != Method::Kto &&
+                             m->id != Method::Slic && m->id != Method::SlicHf;
+        if (!dpoLoss) errors.push_back("rpo_alpha is the DPO family's SFT term; " + c.algorithm + " does not take it");
+    }
     return errors;
+}
+
+int64_t groupSize(const RunConfig& c) {
+    if (c.numGenerations > 0) return c.numGenerations;
+    return c.algorithm == methodName(Method::Rloo) ? 2 : 8;
 }
 
 std::string runConfigToJson(const RunConfig& c) {

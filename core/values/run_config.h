@@ -65,6 +65,26 @@ struct RunConfig {
     int64_t ipoTokenMean = 0;
     double slicDelta = 1.0;
     double slicLambda = 0.1;
+    // The SFT term of the DPO family (RPO; TRL's rpo_alpha): + alpha times the
+    // chosen response's per-token NLL; 0 = off.
+    double rpoAlpha = 0.0;
+    // KTO (§7; TRL's defaults): weights of the desirable and undesirable terms.
+    double ktoDesirableWeight = 1.0;
+    double ktoUndesirableWeight = 1.0;
+    double orpoLambda = 0.1;  // ORPO's weight of the odds-ratio term (TRL's beta)
+    double simpoGamma = 0.5;  // SimPO's target margin gamma (TRL's simpo_gamma)
+    // GRPO and RLOO (§7): samples per prompt (0 = the method's TRL default:
+    // 8 for grpo, 2 for rloo), passes over each batch (TRL's num_iterations),
+    // clip epsilon, GRPO's reward scaling and loss aggregation, and the KL
+    // coefficients (GRPO: k3 per token in the loss, TRL default 0; RLOO: in
+    // the reward, TRL default 0.05). batch_size counts samples, not prompts.
+    int64_t numGenerations = 0;
+    int64_t groupEpochs = 1;
+    double groupClip = 0.2;
+    std::string scaleRewards = "group";
+    std::string grpoLossType = "dapo";
+    double grpoBeta = 0.0;
+    double rlooBeta = 0.05;
     // SAIL (§2): routing probability per pair, coefficients, exploration form.
     double sailProb = 0.3;
     double sailGamma = 0.3;  // SAIL-PR exploration
@@ -165,6 +185,9 @@ std::vector<std::string> parseRunConfigJson(const std::string& json, RunConfig& 
 // stored take the value that matches what the run did before they existed
 // (keep_checkpoints 0: keep all; held_out_pairs 0: no new metric mid-run).
 std::vector<std::string> parseStoredRunConfigJson(const std::string& json, RunConfig& config);
+// GRPO's and RLOO's samples per prompt: num_generations, or the method's
+// default (TRL's: 8 for grpo, 2 for rloo).
+int64_t groupSize(const RunConfig& config);
 // Cross-field checks and ranges; empty when the config is usable.
 std::vector<std::string> validateRunConfig(const RunConfig& config);
 std::string runConfigToJson(const RunConfig& config);

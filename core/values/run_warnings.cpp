@@ -200,6 +200,24 @@ void RunWarningMonitor::check(int64_t step, std::vector<RunWarning>& out) {
         }
     }
 
+    // Flat group rewards (GRPO, RLOO): a group whose samples all score the
+    // same has advantages of 0 and teaches nothing; when most groups are like
+    // that the loss and the gradient sit near 0 (trl#3452, trl#3857).
+    if (const Series* flat = series(metricKey(Metric::FracRewardZeroStd)); flat && !raised("flat_rewards")) {
+        const int steps = std::min<int>(m_t.flatRewardSteps, static_cast<int>(flat->size()));
+        double mean = 0;
+        for (int i = 0; i < steps; ++i) mean += (*flat)[flat->size() - 1 - static_cast<size_t>(i)].second / steps;
+        if (steps >= m_t.flatRewardSteps && mean > m_t.flatRewardShare) {
+            raise({"flat_rewards", step,
+                   fmt("%.0f %% of the groups over the last %d steps scored every sample the same: their advantages are "
+                       "0, so they give no gradient and the loss sits near 0.",
+                       100.0 * mean, steps),
+                   "Sample more diverse responses (a higher temperature, more num_generations), or use a reward that "
+                   "tells close responses apart (a reward model rather than a coarse score)."},
+                  out);
+        }
+    }
+
     // A negative k1: the estimate is unbiased but too noisy at this KL.
     if (const Series* k1 = series(metricKey(Metric::KlK1)); k1 && !raised("negative_k1")) {
         const auto& [at, value] = k1->back();

@@ -17,7 +17,7 @@
 namespace preflab {
 
 struct RunWarning {
-    std::string kind;  // mode_collapse | kl_runaway | reward_hacking | length_exploitation | negative_k1
+    std::string kind;  // mode_collapse | kl_runaway | reward_hacking | length_exploitation | negative_k1 | flat_rewards
     int64_t step = 0;
     std::string message;  // what the metrics show, with their values
     std::string advice;   // what to try
@@ -47,6 +47,10 @@ struct WarningThresholds {
     double lengthCorrelation = 0.7;
     // Negative k1: an evaluation's mean k1 estimate below this (nats).
     double negativeK1 = -0.05;
+    // Flat group rewards (GRPO, RLOO): more than this share of the groups
+    // tied (frac_reward_zero_std), on average over the last `flatRewardSteps` steps.
+    double flatRewardShare = 0.5;
+    int flatRewardSteps = 3;
     int window = 20;  // per-step metrics are averaged over this many steps
 };
 

@@ -72,7 +72,11 @@ struct Contender {
 // 95 % t interval is 12.7 standard errors wide and decides nothing.
 std::vector<double> knobs(const Contender& m, bool quick) {
     if (m.method == Method::Ppo) return quick ? std::vector<double>{0.05} : std::vector<double>{0.02, 0.05, 0.2};
-    if (methodInfo(m.method).family == MethodFamily::Causal) {
+    // GRPO: its KL coefficient (0.04, TRL's former default, in the middle); RLOO: the KL penalty in its reward.
+    if (m.method == Method::Grpo) return quick ? std::vector<double>{0.04} : std::vector<double>{0.01, 0.04, 0.2};
+    if (m.method == Method::Rloo) return quick ? std::vector<double>{0.05} : std::vector<double>{0.02, 0.05, 0.2};
+    // The reference-free methods have no KL knob: the learning rate moves them, as the CPO family.
+    if (methodInfo(m.method).family == MethodFamily::Causal || methodInfo(m.method).referenceFree) {
         return quick ? std::vector<double>{5e-5} : std::vector<double>{2e-5, 5e-5, 1e-4};
     }
     return quick ? std::vector<double>{0.1} : std::vector<double>{0.1, 0.3, 1.0};
@@ -145,6 +149,13 @@ int main(int argc, char** argv) {
         // answers are better), and once unconfounded as a control.
         {contender::kDrCpo, Method::DrCpo, JudgeKind::Task, Data::Ratings, kConfound},
         {contender::kOoRlhf, Method::OoRlhf, JudgeKind::Task, Data::Ratings, kConfound},
+        // The methods of algorithms.md §7: two oracle RL arms (the true reward
+        // scores their samples), and three offline losses on the fixed dataset.
+        {contender::kGrpo, Method::Grpo, JudgeKind::Task, Data::Generated},
+        {contender::kRloo, Method::Rloo, JudgeKind::Task, Data::Generated},
+        {contender::kKto, Method::Kto, JudgeKind::Task, Data::Pairs},
+        {contender::kOrpo, Method::Orpo, JudgeKind::Task, Data::Pairs},
+        {contender::kSimpo, Method::Simpo, JudgeKind::Task, Data::Pairs},
     };
     if (!quick) {
         contenders.push_back({"CPO", Method::Cpo, JudgeKind::Task, Data::Ratings});
@@ -286,8 +297,15 @@ int main(int argc, char** argv) {
                 c.judge = judgeName(m.judge);
                 c.flipRate = m.flipRate;
                 if (m.method == Method::Ppo) c.ppoKlCoef = knob;
-                else if (causal) c.lr = knob;
+                else if (m.method == Method::Grpo) c.grpoBeta = knob;
+                else if (m.method == Method::Rloo) c.rlooBeta = knob;
+                else if (causal || methodInfo(m.method).referenceFree) c.lr = knob;
                 else c.beta = knob;
+                if (methodInfo(m.method).family == MethodFamily::Group) {
+                    // As PPO's 16 rollouts per step: 4 prompts x 4 samples.
+                    c.batchSize = 16;
+                    c.numGenerations = 4;
+                }
                 c.seed = seed;
                 c.steps = steps;
                 c.evalEvery = evalEvery;

@@ -90,6 +90,13 @@ std::vector<Claim> judgeClaims(const KlFrontier& f, const ClaimContext& ctx) {
     out.push_back(compareAtKl(f, kOnlineDpo, kOfflineDpo, Order::Better, "online DPO > offline DPO", sail, ctx.equivalenceMargin));
     out.push_back(compareAtKl(f, kSailPr, kOnlineDpo, Order::About, "SAIL-PR ≈ online DPO", sail, ctx.equivalenceMargin));
     out.push_back(compareAtKl(f, kSailPp, kSailPr, Order::NotWorse, "SAIL-PP ≥ SAIL-PR", sail, ctx.equivalenceMargin));
+    // The methods of algorithms.md §7, on the same fixed offline dataset as offline DPO.
+    out.push_back(compareAtKl(f, kSimpo, kOfflineDpo, Order::Better, "SimPO > DPO",
+                              "Meng et al., SimPO: Simple Preference Optimization with a Reference-Free Reward (2024)",
+                              ctx.equivalenceMargin));
+    out.push_back(compareAtKl(f, kKto, kOfflineDpo, Order::About, "KTO ≈ DPO (each pair split into two unpaired labels)",
+                              "Ethayarajh et al., KTO: Model Alignment as Prospect Theoretic Optimization (2024)",
+                              ctx.equivalenceMargin));
 
     {
         const std::string claim = "SAIL-DP over-fits like offline DPO";

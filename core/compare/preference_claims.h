@@ -22,6 +22,11 @@ inline const char* const kSailPp = "SAIL-PP";
 inline const char* const kPpo = "PPO";
 inline const char* const kDrCpo = "DR-CPO (confounded g)";
 inline const char* const kOoRlhf = "OO-RLHF (confounded g)";
+inline const char* const kGrpo = "GRPO (true reward)";
+inline const char* const kRloo = "RLOO (true reward)";
+inline const char* const kKto = "KTO";
+inline const char* const kOrpo = "ORPO";
+inline const char* const kSimpo = "SimPO";
 }  // namespace contender
 
 struct ClaimContext {

@@ -164,7 +164,7 @@ private Q_SLOTS:
 
         const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(claimsToJson(claims)));
         QVERIFY(doc.isArray());
-        QCOMPARE(doc.array().size(), 7);
+        QCOMPARE(doc.array().size(), 9);
         const QJsonObject first = doc.array().first().toObject();
         for (const char* key : {"claim", "source", "verdict", "reproduced", "evidence"}) QVERIFY(first.contains(key));
         QCOMPARE(first.value("verdict").toString(), QStringLiteral("reproduced"));

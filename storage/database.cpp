@@ -97,7 +97,7 @@ std::unique_ptr<Database> Database::openPostgres(const std::string& url) {
         // Read the version after the tables: another process creating the
         // schema may have committed between the two reads.
         if (s.step() && s.int64(0) > 0 && userVersion(*db->m_conn) == 0) {
-            throw StorageError(url + ": a PostgreSQL database that is not PrefLab's (its schema has tables but no "
+            throw StorageError(withoutPassword(url) + ": a PostgreSQL database that is not PrefLab's (its schema has tables but no "
                                      "PrefLab schema version); it was left untouched");
         }
     }

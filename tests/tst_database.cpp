@@ -1,4 +1,5 @@
 #include "storage/database.h"
+#include "storage/postgres_connection.h"
 #include "storage/preference_store.h"
 #include "storage/metric_store.h"
 #include "storage/run_store.h"
@@ -121,6 +122,65 @@ private Q_SLOTS:
         QVERIFY(ck.has_value());
         QCOMPARE(ck->path, std::string("/data/runs/1/step-00000100.pt"));
         QCOMPARE(ck->step, int64_t(100));
+    }
+
+    // Finding 1: a PostgreSQL URL that carries a password, in any spelling
+    // libpq would read as one (it percent-decodes query keys: pass%77ord is
+    // its password) or that a user meant as one (spellings libpq refuses and
+    // then quotes), is refused before any connection, and no message, title
+    // or redacted form shows the secret. The server is never reached (port
+    // 1 on loopback refuses at once where a URL got through).
+    void aPasswordInTheUrlIsRefusedInEverySpelling_data() {
+        QTest::addColumn<QString>("url");
+        const QString base = QStringLiteral("postgresql://ann@127.0.0.1:1/db");
+        QTest::newRow("user:password@") << "postgresql://ann:S3CRET@127.0.0.1:1/db";
+        QTest::newRow("postgres://") << "postgres://ann:S3CRET@127.0.0.1:1/db";
+        QTest::newRow(":password@, no user") << "postgresql://:S3CRET@127.0.0.1:1/db";
+        QTest::newRow("@ in the user part") << "postgresql://a@b:S3CRET@127.0.0.1:1/db";
+        QTest::newRow("two hosts") << "postgresql://ann:S3CRET@127.0.0.1:1,127.0.0.2:1/db";
+        QTest::newRow("user:password@, percent-encoded") << "postgresql://ann:S3%43RET@127.0.0.1:1/db";
+        QTest::newRow("password=") << base + "?password=S3CRET";
+        QTest::newRow("password= after another") << base + "?sslmode=disable&password=S3CRET";
+        QTest::newRow("pass%77ord=") << base + "?pass%77ord=S3CRET";
+        QTest::newRow("%70assword=") << base + "?%70assword=S3CRET";
+        QTest::newRow("every letter, lower-case hex") << base + "?%70%61%73%73%77%6f%72%64=S3CRET";
+        QTest::newRow("every letter, upper-case hex") << base + "?%70%61%73%73%77%6F%72%64=S3CRET";
+        QTest::newRow("mixed") << base + "?p%61ss%57ord=S3CRET";
+        QTest::newRow("PASSWORD= (libpq refuses)") << base + "?PASSWORD=S3CRET";
+        QTest::newRow("%50ASSWORD= (libpq refuses)") << base + "?%50ASSWORD=S3CRET";
+        QTest::newRow("%2570assword= (encoded twice)") << base + "?%2570assword=S3CRET";
+        QTest::newRow("sslpassword=") << base + "?sslpassword=S3CRET";
+        QTest::newRow("ssl%70assword=") << base + "?ssl%70assword=S3CRET";
+        QTest::newRow("a bad escape in the value") << base + "?password=%zzS3CRET";
+        QTest::newRow("no '=' libpq sees") << base + "?pass%77ord%3DS3CRET";
+        QTest::newRow("an extra '='") << base + "?password=S3CRET=x";
+        QTest::newRow("empty password=") << base + "?password=";
+    }
+    void aPasswordInTheUrlIsRefusedInEverySpelling() {
+        QFETCH(QString, url);
+        const std::string u = url.toStdString();
+        QVERIFY(carriesPassword(u));
+        QVERIFY2(withoutPassword(u).find("S3CRET") == std::string::npos, withoutPassword(u).c_str());
+        QVERIFY2(withoutPassword(u).find("S3%43RET") == std::string::npos, withoutPassword(u).c_str());
+        try {
+            Database::open(u);
+            QFAIL("a URL with a password was accepted");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains("~/.pgpass"), e.what());
+            QVERIFY2(!QString(e.what()).contains("S3CRET") && !QString(e.what()).contains("S3%43RET"), e.what());
+        }
+        const PostgresLocation where = describePostgresUrl(u);
+        QVERIFY((where.database + where.host + databaseTitle(u)).find("S3CRET") == std::string::npos);
+    }
+    // URLs without a password are neither refused for one nor changed.
+    void urlsWithoutAPasswordAreLeftAlone() {
+        for (const char* url : {"postgresql://ann@db.lab/preflab?sslmode=verify-full&sslrootcert=ca.crt",
+                                "postgresql://db.lab/preflab?user=a:b&passfile=/home/ann/.pgpass",
+                                "postgresql://ann@[::1]:5432/preflab", "postgresql://u%3Ax@db.lab/preflab",
+                                "postgresql:///preflab?host=/var/run/postgresql"}) {
+            QVERIFY2(!carriesPassword(url), url);
+            QCOMPARE(withoutPassword(url), std::string(url));
+        }
     }
 
     void emptyFileBecomesDatabase() {

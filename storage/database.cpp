@@ -110,7 +110,19 @@ std::unique_ptr<Database> Database::open(const std::string& path, Mode mode) {
     // A team's database is created by its administrator (createdb); both
     // modes connect to it and create PrefLab's tables when it has none.
     if (isPostgresUrl(path)) return openPostgres(path);
+    // SQLite opens a private temporary database for "" that vanishes at exit,
+    // so an import would report success into nothing (`--db "$DB"` with DB unset).
+    if (path.empty()) {
+        throw StorageError("no database given: the database path is empty (an unset variable in --db \"$DB\"?)");
+    }
     const bool exists = std::filesystem::exists(path);
+    if (!exists) {
+        const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+        std::error_code ec;
+        if (!folder.empty() && !std::filesystem::is_directory(folder, ec)) {
+            throw StorageError(path + ": the folder " + folder.string() + " does not exist; nothing was created");
+        }
+    }
     if (!exists && mode == Mode::OpenExisting) throw StorageError(path + ": no such database");
     if (exists) checkFileIsSqlite(path);
     std::unique_ptr<Database> db(new Database(std::make_unique<SqliteConnection>(path, !exists)));

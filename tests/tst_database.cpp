@@ -8,6 +8,7 @@
 #include "support/test_main.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 
@@ -181,6 +182,26 @@ private Q_SLOTS:
             QVERIFY2(!carriesPassword(url), url);
             QCOMPARE(withoutPassword(url), std::string(url));
         }
+    }
+
+    // Finding 4: an empty database path (an unset variable in --db "$DB") and
+    // a path in a folder that does not exist are errors, and nothing is created.
+    void anEmptyOrHomelessPathIsRefused() {
+        QTemporaryDir dir;
+        try {
+            Database::open("");
+            QFAIL("an empty path was opened");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains("empty"), e.what());
+        }
+        const std::string homeless = (dir.path() + "/missing/preflab.db").toStdString();
+        try {
+            Database::open(homeless);
+            QFAIL("a path in a missing folder was opened");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains("does not exist"), e.what());
+        }
+        QVERIFY(!QFileInfo::exists(dir.path() + "/missing"));
     }
 
     void emptyFileBecomesDatabase() {

@@ -185,7 +185,10 @@ void Database::migrateTo(int target) {
     Transaction tx(*m_conn);
     const int from = userVersion(*m_conn);
     if (from >= target) return;
-    for (int v = from; v < target; ++v) m_conn->exec(schemaMigrations(dialect())[static_cast<size_t>(v)]);
+    for (int v = from; v < target; ++v) {
+        m_conn->exec(schemaMigrations(dialect())[static_cast<size_t>(v)]);
+        migrationCode(v + 1, *m_conn);
+    }
     setUserVersion(*m_conn, target);
     tx.commit();
 }

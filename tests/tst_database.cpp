@@ -69,7 +69,12 @@ private Q_SLOTS:
         {
             auto v5 = Database::openAtVersion(path, 5);
             PreferenceStore store(*v5);
-            const int64_t pair = store.insertPair(samplePair("p"));
+            // The pair as version 5 stores it (insertPair writes v7's text_key).
+            v5->connection().exec("INSERT INTO prompts(id, text) VALUES(1, 'p');"
+                                  "INSERT INTO responses(id, prompt_id, text) VALUES(1, 1, 'first'), (2, 1, 'second');"
+                                  "INSERT INTO pairs(id, prompt_id, response_a, response_b, source, created_ms) "
+                                  "VALUES(1, 1, 1, 2, 'generated', 1)");
+            const int64_t pair = 1;
             store.insertLabel({pair, std::nullopt, std::nullopt, "a", "human", "ann", 11});
             store.insertLabel({pair, std::nullopt, std::nullopt, "tie", "import", "", 12});
             v5->connection().exec("DELETE FROM labels WHERE id = 1");  // a gap in the ids

@@ -398,7 +398,7 @@ private Q_SLOTS:
         PreferenceStore(*db).forEachRating(std::nullopt, [&](const StoredRating& s) { trainable.push_back(s); });
         QCOMPARE(trainable.size(), size_t(1));
         QCOMPARE(trainable[0].prompt, std::string("Say \"hi\", please"));
-        QCOMPARE(trainable[0].response, std::string("line one\nline two"));
+        QCOMPARE(trainable[0].response, std::string("line one\r\nline two"));  // CR LF inside quotes is text
         QCOMPARE(trainable[0].value, 6.5);
 
         const QString out = dir.path() + "/out.csv", again = dir.path() + "/again.csv";

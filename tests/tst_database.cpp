@@ -1,4 +1,6 @@
 #include "storage/database.h"
+#include "storage/pair_files.h"
+#include "storage/pair_identity.h"
 #include "storage/postgres_connection.h"
 #include "storage/preference_store.h"
 #include "storage/metric_store.h"
@@ -128,6 +130,38 @@ private Q_SLOTS:
         QVERIFY(ck.has_value());
         QCOMPARE(ck->path, std::string("/data/runs/1/step-00000100.pt"));
         QCOMPARE(ck->step, int64_t(100));
+    }
+
+    // v7 adds each pair's identity key (pair_identity.h) and computes it for
+    // the pairs a v6 database already holds, so that importing the same pair
+    // after the upgrade finds it instead of storing a copy.
+    void v7KeysThePairsAlreadyStored() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/v6.db").toStdString();
+        {
+            auto v6 = Database::openAtVersion(path, 6);
+            v6->connection().exec(
+                "INSERT INTO prompts(id, text) VALUES(1, 'p');"
+                "INSERT INTO responses(id, prompt_id, text) VALUES(1, 1, 'x'), (2, 1, 'y');"
+                "INSERT INTO pairs(id, prompt_id, response_a, response_b, source, created_ms) VALUES(1, 1, 1, 2, 'import', 1);"
+                "INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES(1, 'a', 'import', 'ann', 1);");
+        }
+        auto db = Database::open(path);
+        QCOMPARE(db->schemaVersion(), latestSchemaVersion());
+        SqlStatement key(db->connection(), "SELECT text_key FROM pairs WHERE id = 1");
+        QVERIFY(key.step());
+        QCOMPARE(key.int64(0), pairTextKey("p", "", "x", "y"));
+        // ann's label again, given with A and B the other way round: nothing new.
+        const QString file = dir.path() + "/again.jsonl";
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"prompt":"p","response_a":"y","response_b":"x","annotator":"ann","label":"b"})" "\n");
+        f.close();
+        const ImportReport r = importPairsJsonl(*db, file.toStdString());
+        QVERIFY2(r.stored, r.describe().c_str());
+        QCOMPARE(r.pairsUnchanged, int64_t(1));
+        QCOMPARE(r.labelsStored, int64_t(0));
+        QCOMPARE(PreferenceStore(*db).countPairs(), int64_t(1));
     }
 
     // Finding 1: a PostgreSQL URL that carries a password, in any spelling

@@ -97,7 +97,7 @@ std::unique_ptr<Database> Database::openPostgres(const std::string& url) {
         // Read the version after the tables: another process creating the
         // schema may have committed between the two reads.
         if (s.step() && s.int64(0) > 0 && userVersion(*db->m_conn) == 0) {
-            throw StorageError(url + ": a PostgreSQL database that is not PrefLab's (its schema has tables but no "
+            throw StorageError(withoutPassword(url) + ": a PostgreSQL database that is not PrefLab's (its schema has tables but no "
                                      "PrefLab schema version); it was left untouched");
         }
     }
@@ -110,7 +110,19 @@ std::unique_ptr<Database> Database::open(const std::string& path, Mode mode) {
     // A team's database is created by its administrator (createdb); both
     // modes connect to it and create PrefLab's tables when it has none.
     if (isPostgresUrl(path)) return openPostgres(path);
+    // SQLite opens a private temporary database for "" that vanishes at exit,
+    // so an import would report success into nothing (`--db "$DB"` with DB unset).
+    if (path.empty()) {
+        throw StorageError("no database given: the database path is empty (an unset variable in --db \"$DB\"?)");
+    }
     const bool exists = std::filesystem::exists(path);
+    if (!exists) {
+        const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+        std::error_code ec;
+        if (!folder.empty() && !std::filesystem::is_directory(folder, ec)) {
+            throw StorageError(path + ": the folder " + folder.string() + " does not exist; nothing was created");
+        }
+    }
     if (!exists && mode == Mode::OpenExisting) throw StorageError(path + ": no such database");
     if (exists) checkFileIsSqlite(path);
     std::unique_ptr<Database> db(new Database(std::make_unique<SqliteConnection>(path, !exists)));
@@ -173,7 +185,10 @@ void Database::migrateTo(int target) {
     Transaction tx(*m_conn);
     const int from = userVersion(*m_conn);
     if (from >= target) return;
-    for (int v = from; v < target; ++v) m_conn->exec(schemaMigrations(dialect())[static_cast<size_t>(v)]);
+    for (int v = from; v < target; ++v) {
+        m_conn->exec(schemaMigrations(dialect())[static_cast<size_t>(v)]);
+        migrationCode(v + 1, *m_conn);
+    }
     setUserVersion(*m_conn, target);
     tx.commit();
 }

@@ -2,6 +2,7 @@
 
 #include "storage/file_writing.h"
 #include "storage/metric_store.h"
+#include "storage/names.h"
 #include "storage/pair_line_parser.h"
 #include "storage/preference_store.h"
 
@@ -27,34 +28,29 @@ int64_t nowMillis() {
 
 }  // namespace
 
-std::string ImportReport::describeFormats() const {
-    std::string out;
-    for (const auto& [format, lines] : formats) {
-        out += (out.empty() ? "" : ", ") + std::to_string(lines) + (lines == 1 ? " line as " : " lines as ") + format;
-    }
-    return out;
-}
-
-std::string ImportReport::describe() const {
-    std::ostringstream s;
-    for (const LineError& e : errors) s << file << ":" << e.line << ": " << e.message << "\n";
-    return s.str();
-}
-
 namespace {
 
 // Streams the file's lines through parsePairLine; `use` gets each good line.
-void scanLines(const std::string& path, ImportReport& report, const std::function<void(ParsedLine&)>& use) {
+// A line over kMaxLineBytes is reported and read past without being held.
+void scanLines(const std::string& path, ImportReport& report, const LineChecks& checks,
+               const std::function<void(ParsedLine&)>& use) {
     report.file = path;
     std::ifstream in(path, std::ios::binary);
     if (!in) throw StorageError(path + ": cannot open the file for reading");
+    skipUtf8Bom(in);
     std::string line;
-    while (std::getline(in, line)) {
+    bool tooLong = false;
+    while (readBoundedLine(in, line, tooLong)) {
         ++report.linesRead;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (tooLong) {
+            report.errors.push_back({report.linesRead, "the line is longer than the " +
+                                                           std::to_string(kMaxLineBytes / (1024 * 1024)) +
+                                                           " MiB a line may hold; it was not read"});
+            continue;
+        }
         if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are allowed
         ParsedLine parsed;
-        const std::string err = parsePairLine(line, parsed);
+        const std::string err = parsePairLine(line, parsed, checks);
         if (!err.empty()) {
             report.errors.push_back({report.linesRead, err});
             continue;
@@ -65,26 +61,29 @@ void scanLines(const std::string& path, ImportReport& report, const std::functio
     if (in.bad()) throw StorageError(path + ": read error after line " + std::to_string(report.linesRead));
 }
 
-}  // namespace
-
-void ImportReport::countFormat(const std::string& format) {
-    auto seen = std::find_if(formats.begin(), formats.end(), [&](const auto& f) { return f.first == format; });
-    if (seen == formats.end()) formats.emplace_back(format, 1);
-    else ++seen->second;
+// A map key that tells a pair's texts apart exactly: each with its length in
+// front (a separator could occur inside a text).
+std::string exactTextsKey(const PairRow& p) {
+    std::string key;
+    for (const std::string* t : {&p.prompt, &p.promptMessagesJson, &p.a.text, &p.b.text}) {
+        key += std::to_string(t->size()) + ':' + *t;
+    }
+    return key;
 }
+
+}  // namespace
 
 ImportReport readPairsJsonl(const std::string& path, std::vector<PairRow>& pairs) {
     ImportReport report;
-    // A label file's pair is one preference, by the majority of its
-    // annotators' A/B labels (ties, both-bad and skips do not vote); a pair
-    // without a majority is left out.
+    // A label file's pair is one preference, by consensusChoice over each
+    // annotator's latest label; only an A or B consensus is a preference.
     struct Votes {
         PairRow pair;
-        int a = 0, b = 0;
+        std::map<std::string, std::string> latest;  // annotator -> label
     };
     std::vector<Votes> voted;
     std::unordered_map<std::string, size_t> index;
-    scanLines(path, report, [&](ParsedLine& p) {
+    scanLines(path, report, LineChecks{}, [&](ParsedLine& p) {
         if (p.isRating()) {
             report.errors.push_back({report.linesRead, "a rating row (prompt, response, rating), not a pair: rated "
                                                        "responses train cpo, dr-cpo and oo-rlhf after `preflab import`"});
@@ -94,26 +93,40 @@ ImportReport readPairsJsonl(const std::string& path, std::vector<PairRow>& pairs
             pairs.push_back(std::move(p.pair));
             return;
         }
-        const std::string key = p.pair.prompt + '\x1f' + p.pair.a.text + '\x1f' + p.pair.b.text;
-        auto it = index.find(key);
+        auto it = index.find(exactTextsKey(p.pair));
+        std::string label = p.label;
         if (it == index.end()) {
-            it = index.emplace(key, voted.size()).first;
-            voted.push_back({p.pair, 0, 0});
+            // The same two responses the other way round are the same pair.
+            PairRow swapped = p.pair;
+            std::swap(swapped.a, swapped.b);
+            it = index.find(exactTextsKey(swapped));
+            if (it != index.end()) label = label == "a" ? "b" : label == "b" ? "a" : label;
         }
-        voted[it->second].a += p.label == "a";
-        voted[it->second].b += p.label == "b";
+        if (it == index.end()) {
+            it = index.emplace(exactTextsKey(p.pair), voted.size()).first;
+            voted.push_back({p.pair, {}});
+        }
+        voted[it->second].latest[p.annotator] = label;
     });
     for (Votes& v : voted) {
-        if (v.a == v.b) continue;
-        if (v.b > v.a) std::swap(v.pair.a, v.pair.b);
+        std::vector<std::string> choices;
+        for (const auto& [annotator, label] : v.latest) choices.push_back(label);
+        const std::string winner = consensusChoice(choices);
+        if (winner != "a" && winner != "b") continue;
+        if (winner == "b") std::swap(v.pair.a, v.pair.b);
         pairs.push_back(std::move(v.pair));
     }
     return report;
 }
 
-ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBadLines, const std::string& annotator,
+ImportReport importPairsJsonl(Database& db, const std::string& path, const ImportOptions& options,
                               const std::function<void(const PairRow&)>& onPair) {
     ImportReport report;
+    report.file = path;
+    std::string annotator;
+    if (const std::string e = normalizeName(options.annotator, annotator, "annotator", false); !e.empty()) {
+        throw StorageError("--annotator: " + e);
+    }
     PreferenceStore store(db);
     // One transaction of many pages: a page cache of 256 MiB (the default is
     // 2 MiB) keeps SQLite from reading back and rewriting the pages it just
@@ -135,61 +148,91 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, bool skipBa
     } cache(db);
     Transaction tx(db.connection());
     const int64_t now = nowMillis();
-    // A label file's rows of one pair (the same three texts) merge into one
-    // pair: its id by a 64-bit hash of the texts (kept, not the texts, so
-    // memory stays small for large files).
-    std::unordered_map<uint64_t, int64_t> labelled;
-    // Each label-file pair's A and B votes: after the last row, the pair gets
-    // the annotators' majority as an unnamed import label (a tie without one),
-    // so training and export read the consensus (as readPairsJsonl does), not
-    // whichever annotator's row came last. Agreement ignores it: no annotator.
-    std::map<int64_t, std::pair<int, int>> votes;
-    scanLines(path, report, [&](ParsedLine& line) {
-        if (!report.errors.empty() && !skipBadLines) return;  // keep validating, store nothing
+    // Pairs stored before this import (ids up to `before`): whether the file
+    // touched each (bit 1) and added to it (bit 2), for the merged and
+    // unchanged counts; one byte per stored pair, not a set of ids.
+    const int64_t before = store.maxPairId();
+    std::vector<uint8_t> touched;
+    auto mark = [&](int64_t id, bool changed) {
+        if (id > before) return;  // new in this import: counted when stored
+        if (touched.empty()) touched.assign(static_cast<size_t>(before) + 1, 0);
+        touched[static_cast<size_t>(id)] |= static_cast<uint8_t>(1 | (changed ? 2 : 0));
+    };
+    // The label-file pairs this import touched: each gets the people's
+    // consensus as its latest unnamed import label afterwards.
+    std::vector<int64_t> labelFilePairs;
+    auto flip = [](const std::string& choice) { return choice == "a" ? "b" : choice == "b" ? "a" : choice; };
+    scanLines(path, report, options.checks, [&](ParsedLine& line) {
+        if (!report.errors.empty() && !options.skipBadLines) return;  // keep validating, store nothing
         PairRow& pair = line.pair;
         if (line.isRating()) {
-            store.insertRatedResponse(pair.prompt, pair.a, *line.rating, "import", annotator, now);
-            ++report.ratingsStored;
+            const PreferenceStore::RatedResponse r =
+                store.insertRatedResponseIfChanged(pair.prompt, pair.a, *line.rating, "import", annotator, now);
+            if (!r.conflict.empty()) {
+                report.errors.push_back({report.linesRead, r.conflict});
+                return;
+            }
+            (r.ratingAdded ? report.ratingsStored : report.ratingsUnchanged) += 1;
             return;
         }
         pair.source = "import";
         pair.createdMs = now;
-        int64_t id = 0;
-        if (line.format == kAnnotatorLabels) {
-            const uint64_t key = std::hash<std::string>{}(pair.prompt + '\x1f' + pair.a.text + '\x1f' + pair.b.text);
-            const auto it = labelled.find(key);
-            if (it != labelled.end()) {
-                id = it->second;
-            } else {
-                id = store.insertPair(pair);
-                labelled.emplace(key, id);
-                ++report.pairsStored;
-                if (onPair) onPair(pair);
-            }
-            store.insertLabel({id, std::nullopt, std::nullopt, line.label, "import", line.annotator, now});
-            votes[id].first += line.label == "a";
-            votes[id].second += line.label == "b";
-        } else {
-            id = store.insertPair(pair);
-            store.insertLabel({id, std::nullopt, std::nullopt, "a", "import", annotator, now});
+        const ImportedPair found = store.findOrInsertImportedPair(pair);
+        if (found.created) {
             ++report.pairsStored;
             if (onPair) onPair(pair);
+        }
+        bool changed = false;
+        // A new pair holds nothing yet: no lookup before its first label.
+        auto addLabel = [&](const LabelRow& label) {
+            if (!found.created) return store.insertLabelIfChanged(label);
+            store.insertLabel(label);
+            return true;
+        };
+        if (line.format == kAnnotatorLabels) {
+            const std::string choice = found.swapped ? flip(line.label) : line.label;
+            const bool added = addLabel({found.id, std::nullopt, std::nullopt, choice, "import", line.annotator, now});
+            (added ? report.labelsStored : report.labelsUnchanged) += 1;
+            changed |= added;
+            labelFilePairs.push_back(found.id);
+        } else {
+            const bool added = addLabel({found.id, std::nullopt, std::nullopt, found.swapped ? "b" : "a", "import",
+                                         annotator, now});
+            (added ? report.labelsStored : report.labelsUnchanged) += 1;
+            changed |= added;
             // UltraFeedback's scores: ratings of the two responses.
             for (const auto& [side, score] : {std::pair{"a", line.scoreA}, std::pair{"b", line.scoreB}}) {
                 if (!score) continue;
-                store.insertRating({id, std::nullopt, std::nullopt, side, *score, "import", annotator, now});
-                ++report.ratingsStored;
+                const bool added = store.insertRatingIfChanged(
+                    {found.id, std::nullopt, std::nullopt, found.swapped ? flip(side) : side, *score, "import", annotator, now});
+                (added ? report.ratingsStored : report.ratingsUnchanged) += 1;
+                changed |= added;
             }
         }
-        ++report.labelsStored;
+        mark(found.id, changed);
     });
-    if (!report.errors.empty() && !skipBadLines) {
-        report.pairsStored = report.labelsStored = report.ratingsStored = 0;
+    if (!report.errors.empty() && !options.skipBadLines) {
+        report.pairsStored = report.pairsMerged = report.pairsUnchanged = 0;
+        report.labelsStored = report.labelsUnchanged = report.ratingsStored = report.ratingsUnchanged = 0;
         return report;  // the transaction rolls back
     }
-    for (const auto& [id, v] : votes) {
-        const char* consensus = v.first > v.second ? "a" : v.second > v.first ? "b" : "tie";
+    std::sort(labelFilePairs.begin(), labelFilePairs.end());
+    labelFilePairs.erase(std::unique(labelFilePairs.begin(), labelFilePairs.end()), labelFilePairs.end());
+    for (const int64_t id : labelFilePairs) {
+        // The people's consensus (a tie without one) as the pair's latest
+        // label: `latest` then takes what `consensus` takes, not whichever
+        // annotator's row came last, and a re-import that changes nothing
+        // adds nothing.
+        std::string consensus = store.annotatorConsensus(id);
+        if (consensus.empty()) consensus = "tie";
+        SqlStatement last(db.connection(), "SELECT choice, source, annotator FROM labels WHERE pair_id = ? ORDER BY id DESC LIMIT 1");
+        last.bind(1, id);
+        if (last.step() && last.text(0) == consensus && last.text(1) == "import" && last.text(2).empty()) continue;
         store.insertLabel({id, std::nullopt, std::nullopt, consensus, "import", "", now});
+    }
+    for (size_t id = 0; id < touched.size(); ++id) {
+        if (touched[id] & 2) ++report.pairsMerged;
+        else if (touched[id] & 1) ++report.pairsUnchanged;
     }
     tx.commit();
     report.stored = true;
@@ -250,7 +293,7 @@ std::string standardRow(const LabeledPair& p) {
 
 int64_t exportPairsJsonl(Database& db, const std::string& path, std::optional<int64_t> runId, PairExportFormat format,
                          LabelPolicy policy) {
-    return writeFileAtomically(path, [&](std::ofstream& out) {
+    return writeFileAtomically(path, [&](std::ostream& out) {
         int64_t count = 0;
         PreferenceStore(db).forEachPreference(runId, [&](const LabeledPair& p) {
             out << (format == PairExportFormat::Conversational ? conversationalRow(p) : standardRow(p)) << '\n';
@@ -261,7 +304,7 @@ int64_t exportPairsJsonl(Database& db, const std::string& path, std::optional<in
 }
 
 int64_t exportLabelsJsonl(Database& db, const std::string& path, std::optional<int64_t> runId) {
-    return writeFileAtomically(path, [&](std::ofstream& out) {
+    return writeFileAtomically(path, [&](std::ostream& out) {
         int64_t count = 0;
         PreferenceStore(db).forEachLabelForExport(runId, [&](const ExportedLabel& l) {
             out << "{\"prompt\":" << jsonString(l.prompt) << ",\"response_a\":" << jsonString(l.responseA)
@@ -274,12 +317,12 @@ int64_t exportLabelsJsonl(Database& db, const std::string& path, std::optional<i
 }
 
 int64_t exportMetricsCsv(Database& db, const std::string& path, int64_t runId) {
-    return writeFileAtomically(path, [&](std::ofstream& out) {
+    return writeFileAtomically(path, [&](std::ostream& out) {
         out.precision(10);
         out << "run_id,step,name,value,time_ms\n";
         int64_t count = 0;
         for (const MetricRow& r : MetricStore(db).forRun(runId)) {
-            out << r.runId << ',' << r.step << ',' << csvField(r.name) << ',' << r.value << ',' << r.createdMs << '\n';
+            out << r.runId << ',' << r.step << ',' << csvField(spreadsheetCell(r.name)) << ',' << r.value << ',' << r.createdMs << '\n';
             ++count;
         }
         return count;

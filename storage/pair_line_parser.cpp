@@ -1,10 +1,16 @@
 #include "storage/pair_line_parser.h"
 
+#include "storage/names.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <charconv>
+#include <cstdio>
 #include <cmath>
+#include <unordered_set>
+#include <vector>
 
 namespace preflab {
 
@@ -37,6 +43,115 @@ int64_t invalidUtf8Offset(const std::string& s) {
         i += len;
     }
     return -1;
+}
+
+namespace {
+
+int hexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// The code unit of a \uXXXX escape at json[at] ('\\'), or -1.
+int escapedUnit(const std::string& json, size_t at) {
+    if (at + 6 > json.size() || json[at] != '\\' || json[at + 1] != 'u') return -1;
+    int unit = 0;
+    for (size_t k = at + 2; k < at + 6; ++k) {
+        const int d = hexDigit(json[k]);
+        if (d < 0) return -1;
+        unit = unit * 16 + d;
+    }
+    return unit;
+}
+
+void appendUtf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+}  // namespace
+
+std::string strictJsonProblem(const std::string& json) {
+    // One pass over the text: a stack of open containers (an object keeps
+    // the keys it has seen), every string decoded. No recursion, so depth
+    // costs no stack.
+    struct Container {
+        bool object = false;
+        std::unordered_set<std::string> keys;
+    };
+    std::vector<Container> open;
+    const size_t n = json.size();
+    std::string text;
+    for (size_t i = 0; i < n; ++i) {
+        const char c = json[i];
+        if (c == '{' || c == '[') {
+            open.push_back({c == '{', {}});
+            continue;
+        }
+        if (c == '}' || c == ']') {
+            if (!open.empty()) open.pop_back();
+            continue;
+        }
+        if (c != '"') continue;
+        const size_t start = i;
+        text.clear();
+        for (++i; i < n && json[i] != '"'; ++i) {
+            if (json[i] != '\\') {
+                text += json[i];
+                continue;
+            }
+            if (i + 1 >= n) break;
+            const char e = json[i + 1];
+            if (e != 'u') {
+                const char* from = "\"\\/bfnrt";
+                const char* to = "\"\\/\b\f\n\r\t";
+                const char* at = std::char_traits<char>::find(from, 8, e);
+                text += at ? to[at - from] : e;
+                ++i;
+                continue;
+            }
+            const int unit = escapedUnit(json, i);
+            if (unit < 0) break;  // not valid JSON: Qt reported it already
+            uint32_t cp = static_cast<uint32_t>(unit);
+            if (unit >= 0xD800 && unit <= 0xDFFF) {
+                const int low = unit <= 0xDBFF ? escapedUnit(json, i + 6) : -1;
+                if (low < 0xDC00 || low > 0xDFFF) {
+                    char code[8];
+                    std::snprintf(code, sizeof code, "%04x", static_cast<unsigned>(unit));
+                    return std::string("a lone surrogate \\u") + code + " at column " + std::to_string(i + 1) +
+                           " (half of a UTF-16 pair, not a character)";
+                }
+                cp = 0x10000 + ((static_cast<uint32_t>(unit) - 0xD800) << 10) + (static_cast<uint32_t>(low) - 0xDC00);
+                i += 6;
+            }
+            appendUtf8(text, cp);
+            i += 5;
+        }
+        // A key: a string in an object followed by ':'.
+        size_t next = i + 1;
+        while (next < n && (json[next] == ' ' || json[next] == '\t' || json[next] == '\n' || json[next] == '\r')) ++next;
+        if (next < n && json[next] == ':' && !open.empty() && open.back().object &&
+            !open.back().keys.insert(text).second) {
+            return "the key \"" + text.substr(0, 60) + "\" appears twice in one object (at column " +
+                   std::to_string(start + 1) + "); JSON readers disagree on which one counts";
+        }
+    }
+    return {};
 }
 
 namespace {
@@ -111,16 +226,26 @@ std::string parseLabelRow(const QJsonObject& o, ParsedLine& out) {
     out.pair.prompt = str(o["prompt"]);
     out.pair.a.text = str(o["response_a"]);
     out.pair.b.text = str(o["response_b"]);
-    out.annotator = str(o["annotator"]);
     out.label = str(o["label"]);
-    if (out.annotator.empty()) return "\"annotator\" must not be empty: agreement is counted per annotator";
+    if (const std::string e = normalizeName(str(o["annotator"]), out.annotator); !e.empty()) return "\"annotator\": " + e;
     if (out.label != "a" && out.label != "b" && out.label != "tie" && out.label != "both_bad" && out.label != "skip") {
-        return "\"label\" is '" + out.label + "'; expected a, b, tie, both_bad or skip";
+        return "\"label\" is '" + out.label.substr(0, 40) + "'; expected a, b, tie, both_bad or skip";
     }
     return {};
 }
 
-std::string parseRatingRow(const QJsonObject& o, ParsedLine& out) {
+std::string shortestText(double v) {
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, res.ptr);
+}
+
+std::string outOfRange(const char* key, double v, const RatingRange& range, const char* scale) {
+    return std::string("\"") + key + "\" is " + shortestText(v) + ", outside " + scale + " " + range.describe() +
+           " (--rating-range LO-HI accepts another scale)";
+}
+
+std::string parseRatingRow(const QJsonObject& o, ParsedLine& out, const LineChecks& checks) {
     out.format = kRatings;
     for (const char* key : {"prompt", "response"}) {
         if (!o.contains(key)) return std::string("missing \"") + key + "\" (a rating row has prompt, response and rating)";
@@ -132,6 +257,7 @@ std::string parseRatingRow(const QJsonObject& o, ParsedLine& out) {
     out.pair.a.text = str(o["response"]);
     if (out.pair.a.text.empty()) return "\"response\" must not be empty";
     out.rating = o["rating"].toDouble();
+    if (!checks.ratings.contains(*out.rating)) return outOfRange("rating", *out.rating, checks.ratings, "the rating scale");
     if (o.contains("sampling_logprob") && !o["sampling_logprob"].isNull()) {
         const QJsonValue lp = o["sampling_logprob"];
         if (!lp.isDouble() || !std::isfinite(lp.toDouble()) || lp.toDouble() > 0) {
@@ -167,7 +293,7 @@ std::string compact(const QJsonArray& a) { return QJsonDocument(a).toJson(QJsonD
 
 // TRL's conversational format (prompt as a list) or whole conversations in
 // chosen and rejected (prompt absent, or a string kept only in the row).
-std::string parseConversationRow(const QJsonObject& o, const std::string& line, ParsedLine& out) {
+std::string parseConversationRow(const QJsonObject& o, const std::string& line, ParsedLine& out, const LineChecks& checks) {
     for (const char* key : {"chosen", "rejected"}) {
         if (!o.contains(key)) return std::string("missing \"") + key + "\"";
         if (!o[key].isArray()) return std::string("\"") + key + "\" must be a list of messages, as the row's other conversation fields are";
@@ -203,6 +329,11 @@ std::string parseConversationRow(const QJsonObject& o, const std::string& line, 
                 return std::string("\"") + key + "\" must be a finite number";
             }
         }
+        for (const char* key : {"score_chosen", "score_rejected"}) {
+            if (o[key].isDouble() && !checks.scores.contains(o[key].toDouble())) {
+                return outOfRange(key, o[key].toDouble(), checks.scores, "the score scale");
+            }
+        }
         if (o["score_chosen"].isDouble()) out.scoreA = o["score_chosen"].toDouble();
         if (o["score_rejected"].isDouble()) out.scoreB = o["score_rejected"].toDouble();
     }
@@ -229,7 +360,7 @@ std::string plainConversationText(const std::string& messagesJson) {
     return out;
 }
 
-std::string parsePairLine(const std::string& line, ParsedLine& parsed) {
+std::string parsePairLine(const std::string& line, ParsedLine& parsed, const LineChecks& checks) {
     PairRow& pair = parsed.pair;
     if (const int64_t at = invalidUtf8Offset(line); at >= 0) {
         return "not valid UTF-8 (byte " + std::to_string(at + 1) + " of the line)";
@@ -238,15 +369,16 @@ std::string parsePairLine(const std::string& line, ParsedLine& parsed) {
     const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(line), &err);
     if (doc.isNull()) return "not valid JSON (" + err.errorString().toStdString() + " at column " + std::to_string(err.offset + 1) + ")";
     if (!doc.isObject()) return "expected a JSON object with prompt, chosen and rejected";
+    if (std::string e = strictJsonProblem(line); !e.empty()) return e;
     const QJsonObject o = doc.object();
     if (o.contains("response_a") || o.contains("label")) return parseLabelRow(o, parsed);
-    if (o.contains("response") || o.contains("rating")) return parseRatingRow(o, parsed);
+    if (o.contains("response") || o.contains("rating")) return parseRatingRow(o, parsed, checks);
     if (o["chosen"].isArray() || o["rejected"].isArray() || o["prompt"].isArray()) {
         if (!o["chosen"].isArray() || !o["rejected"].isArray()) {
             return "a conversation (list of messages) mixed with text: \"chosen\" and \"rejected\" must both be lists "
                    "of messages";
         }
-        const std::string e = parseConversationRow(o, line, parsed);
+        const std::string e = parseConversationRow(o, line, parsed, checks);
         if (!e.empty()) return e;
     } else {
         const bool implicit = !o.contains("prompt");

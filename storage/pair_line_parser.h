@@ -19,6 +19,7 @@
 // so that export writes the row back unchanged; its prompt text is the
 // messages in the plain format (plainConversationText), which the GUI shows
 // and the built-in model trains on. Plain C++ and QtCore.
+#include "storage/import_text.h"
 #include "storage/records.h"
 
 #include <optional>
@@ -47,8 +48,25 @@ struct ParsedLine {
     bool isRating() const { return rating.has_value(); }
 };
 
+// What a line's numbers must satisfy beyond being finite.
+struct LineChecks {
+    RatingRange ratings;         // a rating row's "rating" (a person's 1-7 by default)
+    RatingRange scores{1, 10};   // UltraFeedback's score_chosen/score_rejected (its 1-10 scale)
+};
+
 // Validates one line; returns what is wrong, empty when the line is good.
-std::string parsePairLine(const std::string& line, ParsedLine& out);
+// Beyond what QJsonDocument checks: a key given twice in one object (Qt keeps
+// the last silently, other readers the first) and a \u escape of a lone
+// surrogate (Qt stores it as '?') are bad lines; an annotator's name is
+// normalised (names.h) and refused when empty, over-long or holding control
+// characters.
+std::string parsePairLine(const std::string& line, ParsedLine& out, const LineChecks& checks = {});
+
+// The first key that occurs twice in one object of `json`, or a lone
+// surrogate escape, as a message (empty when neither). `json` is valid JSON.
+// Written by hand: Qt's JSON reader drops the earlier duplicate and replaces
+// the surrogate without a word, and offers no hook to see either.
+std::string strictJsonProblem(const std::string& json);
 
 // The byte offset of the first byte that is not valid UTF-8, or -1.
 int64_t invalidUtf8Offset(const std::string& s);

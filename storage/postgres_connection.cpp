@@ -2,10 +2,13 @@
 
 #include <libpq-fe.h>
 
+#include <QByteArray>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 namespace preflab {
@@ -98,7 +101,7 @@ bool isStorableUtf8(const std::string& s) {
     return true;
 }
 
-std::string storableUtf8(const std::string& s) {
+std::string storableUtf8Impl(const std::string& s) {
     if (isStorableUtf8(s)) return s;
     std::string out;
     out.reserve(s.size() + 8);
@@ -132,23 +135,84 @@ bool isPostgresUrl(const std::string& location) {
     return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
 }
 
-std::string withoutPassword(const std::string& url) {
-    std::string out = url;
-    const size_t scheme = out.find("://");
-    if (scheme != std::string::npos) {
-        const size_t start = scheme + 3;
-        const size_t end = out.find_first_of("/?", start);
-        const size_t at = out.rfind('@', end == std::string::npos ? std::string::npos : end);
-        if (at != std::string::npos && at > start) {
-            const size_t colon = out.find(':', start);
-            if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
-        }
+std::string storableUtf8(const std::string& s) {
+    return storableUtf8Impl(s);
+}
+
+namespace {
+
+// A URL's secrets as byte ranges [begin, end) of the URL, in order.
+//
+// libpq (conninfo_uri_parse_options, checked against libpq 15 with
+// PQconninfoParse) reads postgresql://[user[:password]@]hosts[/dbname][?k=v&...]:
+// the user part ends at the first '@' before the path, query keys and values
+// are percent-decoded once, and keys are case-sensitive ("PASSWORD=" is an
+// error, "pass%77ord=" is the password). Here the user part runs to the *last*
+// '@' before the path, and a key counts as a password's when any number of
+// decodings, in any letter case, contains "password": wider than libpq, so
+// that a secret typed in a spelling libpq refuses (and then quotes in its
+// error) is hidden too.
+std::vector<std::pair<size_t, size_t>> secretRanges(const std::string& url) {
+    std::vector<std::pair<size_t, size_t>> out;
+    const size_t scheme = url.find("://");
+    if (scheme == std::string::npos) return out;
+    const size_t start = scheme + 3;
+    const size_t query = url.find('?', start);
+    const size_t pathEnd = std::min(url.find('/', start), query);
+    const size_t at = url.rfind('@', pathEnd == std::string::npos ? std::string::npos : pathEnd - 1);
+    if (at != std::string::npos && at >= start && (pathEnd == std::string::npos || at < pathEnd)) {
+        const size_t colon = url.find(':', start);
+        if (colon < at) out.emplace_back(colon + 1, at);
     }
-    for (size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
-        const size_t end = out.find('&', p);
-        out.replace(p + 9, (end == std::string::npos ? out.size() : end) - p - 9, "***");
+    if (query == std::string::npos) return out;
+    auto namesPassword = [](const std::string& key) {
+        QByteArray k = QByteArray::fromStdString(key);
+        for (int i = 0; i < 8; ++i) {  // %2570 decodes to %70, then to p
+            const QByteArray decoded = QByteArray::fromPercentEncoding(k);
+            if (decoded.toLower().contains("password")) return true;
+            if (decoded == k) break;
+            k = decoded;
+        }
+        return k.toLower().contains("password");
+    };
+    for (size_t p = query + 1; p <= url.size();) {
+        size_t end = url.find('&', p);
+        if (end == std::string::npos) end = url.size();
+        const size_t eq = url.find('=', p);
+        if (eq < end) {
+            if (namesPassword(url.substr(p, eq - p))) out.emplace_back(eq + 1, end);
+        } else if (namesPassword(url.substr(p, end - p))) {
+            out.emplace_back(p, end);  // "pass%77ord%3DSECRET": no '=' libpq sees, but a secret all the same
+        }
+        p = end + 1;
     }
     return out;
+}
+
+}  // namespace
+
+std::string withoutPassword(const std::string& url) {
+    std::string out;
+    size_t from = 0;
+    for (const auto& [begin, end] : secretRanges(url)) {
+        out += url.substr(from, begin - from) + "***";
+        from = end;
+    }
+    return out + url.substr(from);
+}
+
+bool carriesPassword(const std::string& url) {
+    if (!secretRanges(url).empty()) return true;
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+    PQfreemem(error);
+    bool found = false;
+    for (PQconninfoOption* o = options; o && o->keyword; ++o) {
+        const std::string key = o->keyword;
+        found |= (key == "password" || key == "sslpassword") && o->val != nullptr;
+    }
+    PQconninfoFree(options);
+    return found;
 }
 
 PostgresLocation describePostgresUrl(const std::string& url) {
@@ -156,7 +220,7 @@ PostgresLocation describePostgresUrl(const std::string& url) {
     char* error = nullptr;
     PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
     PQfreemem(error);
-    if (!options) return {url, ""};
+    if (!options) return {withoutPassword(url), ""};
     std::string user;
     for (PQconninfoOption* o = options; o->keyword; ++o) {
         if (!o->val || !*o->val) continue;
@@ -171,10 +235,10 @@ PostgresLocation describePostgresUrl(const std::string& url) {
     return out;
 }
 
-PostgresConnection::PostgresConnection(const std::string& url) : m_url(url) {
+PostgresConnection::PostgresConnection(const std::string& url) : m_url(withoutPassword(url)) {
     // Refused before anything else, so that no message can carry it: a
     // password in the URL's user part or in a password= parameter.
-    if (withoutPassword(url) != url) {
+    if (carriesPassword(url)) {
         throw StorageError("the PostgreSQL URL carries a password, which PrefLab does not accept there (it would be kept "
                            "in shell history, the process list, settings and run configs): remove it from the URL and "
                            "put it in ~/.pgpass or PGPASSWORD");
@@ -184,7 +248,7 @@ PostgresConnection::PostgresConnection(const std::string& url) : m_url(url) {
     if (!options) {
         const std::string why = parseError ? trimmed(parseError) : "out of memory";
         PQfreemem(parseError);
-        throw StorageError(url + ": not a usable PostgreSQL URL: " + why);
+        throw StorageError(withoutPassword(url) + ": not a usable PostgreSQL URL: " + why);
     }
     PQconninfoFree(options);
     // A connect timeout unless the URL sets one (later parameters override
@@ -196,7 +260,7 @@ PostgresConnection::PostgresConnection(const std::string& url) : m_url(url) {
         const std::string why = m_conn ? trimmed(PQerrorMessage(m_conn)) : "out of memory";
         PQfinish(m_conn);
         m_conn = nullptr;
-        throw StorageError(url + ": cannot connect to the PostgreSQL server: " + why);
+        throw StorageError(withoutPassword(url) + ": cannot connect to the PostgreSQL server: " + why);
     }
     configureSession();
 }
@@ -326,7 +390,7 @@ public:
         std::snprintf(buf, sizeof buf, "%.17g", value);  // "nan", "inf": float8in reads both
         set(index, buf, kFloat8Oid);
     }
-    void bind(int index, const std::string& value) override { set(index, storableUtf8(value), kTextOid); }
+    void bind(int index, const std::string& value) override { set(index, storableUtf8Impl(value), kTextOid); }
     void bindNull(int index, SqlType type) override {
         check(index);
         m_values[static_cast<size_t>(index - 1)].reset();

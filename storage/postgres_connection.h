@@ -19,8 +19,20 @@ namespace preflab {
 
 // True for a postgresql:// or postgres:// URL.
 bool isPostgresUrl(const std::string& location);
-// The URL with any password in it replaced by "***", for messages.
+// The URL with every secret in it replaced by "***", for messages: the
+// password of the user part (user:SECRET@host) and the value of every query
+// parameter whose name, percent-decoded as libpq decodes it (repeatedly, and
+// in any letter case, so that spellings libpq refuses are covered too),
+// contains "password" (password, pass%77ord, %70assword, sslpassword, ...).
+// Every message that shows a URL passes it through this first.
 std::string withoutPassword(const std::string& url);
+// Whether the URL carries a password in any spelling: a user part with a
+// password, any parameter withoutPassword() would hide, or a password or
+// sslpassword that libpq's own parser (PQconninfoParse) finds in it.
+bool carriesPassword(const std::string& url);
+// Text as PostgreSQL stores it: valid UTF-8 without NUL; other bytes become
+// U+FFFD (see PostgresStatement::bind).
+std::string storableUtf8(const std::string& s);
 
 // The database and host a URL names (libpq's defaults where it names none:
 // the user's name, the local socket).

@@ -1,6 +1,9 @@
 #include "storage/preference_store.h"
 
 #include "core/values/judge_registry.h"
+#include "storage/names.h"
+#include "storage/pair_identity.h"
+#include "storage/postgres_connection.h"
 
 #include <map>
 #include <stdexcept>
@@ -33,15 +36,38 @@ int64_t PreferenceStore::insertResponse(int64_t prompt, const ResponseRow& r, st
     return s.insertedIdOrThrow();
 }
 
+std::string PreferenceStore::asStored(const std::string& text) const {
+    return m_db.dialect() == SqlDialect::Postgres ? storableUtf8(text) : text;
+}
+
+namespace {
+
+// The pair's identity key over its texts as the database stores them.
+int64_t storedKey(const PairRow& p, SqlDialect dialect) {
+    if (dialect != SqlDialect::Postgres) return pairTextKey(p.prompt, p.promptMessagesJson, p.a.text, p.b.text);
+    return pairTextKey(storableUtf8(p.prompt), storableUtf8(p.promptMessagesJson), storableUtf8(p.a.text),
+                       storableUtf8(p.b.text));
+}
+
+std::string storedName(const std::string& raw, const char* what, bool required, const std::string& where) {
+    std::string name;
+    const std::string error = normalizeName(raw, name, what, required);
+    if (!error.empty()) throw StorageError(where + ": " + error);
+    return name;
+}
+
+}  // namespace
+
 int64_t PreferenceStore::insertPair(const PairRow& p) {
     const int64_t prompt = promptId(p.prompt);
     const int64_t a = insertResponse(prompt, p.a, p.runId);
     const int64_t b = insertResponse(prompt, p.b, p.runId);
     auto& c = m_db.connection();
     SqlStatement s(c,
-                      "INSERT INTO pairs(run_id, run_index, prompt_id, response_a, response_b, source, created_ms) "
-                      "VALUES(?,?,?,?,?,?,?)", SqlReturning::Id);
+                      "INSERT INTO pairs(run_id, run_index, prompt_id, response_a, response_b, source, created_ms, text_key) "
+                      "VALUES(?,?,?,?,?,?,?,?)", SqlReturning::Id);
     s.bind(1, p.runId).bind(2, p.runIndex).bind(3, prompt).bind(4, a).bind(5, b).bind(6, p.source).bind(7, p.createdMs);
+    s.bind(8, storedKey(p, m_db.dialect()));
     const int64_t id = s.insertedIdOrThrow();
     if (!p.promptMessagesJson.empty()) {
         SqlStatement conv(c, "INSERT INTO conversations(pair_id, prompt_messages, source_row) VALUES(?,?,?)");
@@ -51,13 +77,133 @@ int64_t PreferenceStore::insertPair(const PairRow& p) {
     return id;
 }
 
+ImportedPair PreferenceStore::findOrInsertImportedPair(const PairRow& p) {
+    auto& c = m_db.connection();
+    SqlStatement s(c, "SELECT pairs.id, pr.text, coalesce(cv.prompt_messages, ''), ra.text, rb.text FROM pairs "
+                      "JOIN prompts pr ON pr.id = pairs.prompt_id "
+                      "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                      "LEFT JOIN conversations cv ON cv.pair_id = pairs.id "
+                      "WHERE pairs.text_key = ? AND pairs.run_id IS NULL ORDER BY pairs.id");
+    s.bind(1, storedKey(p, m_db.dialect()));
+    bool compared = false;
+    std::string prompt, messages, a, b;
+    while (s.step()) {
+        // The key only narrows the search: the texts decide.
+        if (!compared) {
+            prompt = asStored(p.prompt), messages = asStored(p.promptMessagesJson);
+            a = asStored(p.a.text), b = asStored(p.b.text);
+            compared = true;
+        }
+        if (s.text(1) != prompt || s.text(2) != messages) continue;
+        const std::string storedA = s.text(3), storedB = s.text(4);
+        if (storedA == a && storedB == b) return {s.int64(0), false, false};
+        if (storedA == b && storedB == a) return {s.int64(0), false, true};
+    }
+    return {insertPair(p), true, false};
+}
+
+std::string PreferenceStore::latestLabel(int64_t pairId, const std::string& source, const std::string& annotator) {
+    SqlStatement s(m_db.connection(), "SELECT choice FROM labels WHERE pair_id = ? AND source = ? AND annotator = ? "
+                                      "ORDER BY id DESC LIMIT 1");
+    s.bind(1, pairId).bind(2, source).bind(3, annotator);
+    return s.step() ? s.text(0) : std::string();
+}
+
+bool PreferenceStore::insertLabelIfChanged(const LabelRow& l) {
+    LabelRow label = l;
+    label.annotator = storedName(l.annotator, "annotator", false, m_db.path());
+    label.pairId = resolvePairId(l.pairId, l.runId, l.runIndex, "label");
+    if (latestLabel(*label.pairId, label.source, label.annotator) == label.choice) return false;
+    insertLabel(label);
+    return true;
+}
+
+int64_t PreferenceStore::responseIdOf(int64_t pairId, const std::string& side) {
+    auto& c = m_db.connection();
+    if (side != "a" && side != "b") throw StorageError(c.path() + ": rating side must be 'a' or 'b', not '" + side + "'");
+    SqlStatement find(c, side == "a" ? "SELECT response_a FROM pairs WHERE id = ?" : "SELECT response_b FROM pairs WHERE id = ?");
+    find.bind(1, pairId);
+    if (!find.step()) throw StorageError(c.path() + ": rating for unknown pair id " + std::to_string(pairId));
+    return find.int64(0);
+}
+
+namespace {
+
+// Whether the latest rating of the response by this source and annotator is `value`.
+bool holdsRating(SqlConnection& c, int64_t responseId, const std::string& source, const std::string& annotator,
+                 double value) {
+    SqlStatement s(c, "SELECT value FROM ratings WHERE response_id = ? AND source = ? AND annotator = ? "
+                      "ORDER BY id DESC LIMIT 1");
+    s.bind(1, responseId).bind(2, source).bind(3, annotator);
+    return s.step() && !s.isNull(0) && s.real(0) == value;
+}
+
+}  // namespace
+
+bool PreferenceStore::insertRatingIfChanged(const RatingRow& r) {
+    const std::string annotator = storedName(r.annotator, "annotator", false, m_db.path());
+    const int64_t pairId = resolvePairId(r.pairId, r.runId, r.runIndex, "rating");
+    if (holdsRating(m_db.connection(), responseIdOf(pairId, r.side), r.source, annotator, r.value)) return false;
+    RatingRow row = r;
+    row.pairId = pairId;
+    row.annotator = annotator;
+    insertRating(row);
+    return true;
+}
+
+PreferenceStore::RatedResponse PreferenceStore::insertRatedResponseIfChanged(const std::string& prompt,
+                                                                             const ResponseRow& response, double value,
+                                                                             const std::string& source,
+                                                                             const std::string& annotator,
+                                                                             int64_t createdMs) {
+    auto& c = m_db.connection();
+    const std::string name = storedName(annotator, "annotator", false, c.path());
+    const int64_t promptRow = promptId(prompt);
+    RatedResponse out;
+    int64_t responseId = 0;
+    SqlStatement find(c, "SELECT id, sampling_logprob FROM responses WHERE prompt_id = ? AND text = ? AND run_id IS NULL "
+                         "ORDER BY id LIMIT 1");
+    find.bind(1, promptRow).bind(2, response.text);
+    if (find.step()) {
+        responseId = find.int64(0);
+        if (response.samplingLogprob) {
+            if (find.isNull(1)) {
+                SqlStatement fill(c, "UPDATE responses SET sampling_logprob = ? WHERE id = ?");
+                fill.bind(1, *response.samplingLogprob).bind(2, responseId);
+                fill.run();
+            } else if (find.real(1) != *response.samplingLogprob) {
+                out.conflict = "this response is stored with sampling_logprob " + std::to_string(find.real(1)) +
+                               ", not " + std::to_string(*response.samplingLogprob) +
+                               " (a log-probability belongs to the sample that made the response)";
+                return out;
+            }
+        }
+    } else {
+        responseId = insertResponse(promptRow, response, std::nullopt);
+        out.responseCreated = true;
+    }
+    if (holdsRating(c, responseId, source, name, value)) return out;
+    SqlStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)",
+                   SqlReturning::Id);
+    s.bind(1, responseId).bind(2, value).bind(3, source).bind(4, name).bind(5, createdMs);
+    s.insertedIdOrThrow();
+    out.ratingAdded = true;
+    return out;
+}
+
+int64_t PreferenceStore::maxPairId() {
+    SqlStatement s(m_db.connection(), "SELECT coalesce(max(id), 0) FROM pairs");
+    return s.step() ? s.int64(0) : 0;
+}
+
 int64_t PreferenceStore::insertRatedResponse(const std::string& prompt, const ResponseRow& response, double value,
                                              const std::string& source, const std::string& annotator, int64_t createdMs) {
     auto& c = m_db.connection();
     const int64_t responseId = insertResponse(promptId(prompt), response, std::nullopt);
     SqlStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)",
                    SqlReturning::Id);
-    s.bind(1, responseId).bind(2, value).bind(3, source).bind(4, annotator).bind(5, createdMs);
+    s.bind(1, responseId).bind(2, value).bind(3, source).bind(4, storedName(annotator, "annotator", false, c.path()));
+    s.bind(5, createdMs);
     return s.insertedIdOrThrow();
 }
 
@@ -78,22 +224,22 @@ int64_t PreferenceStore::insertRating(const RatingRow& r) {
     auto& c = m_db.connection();
     if (r.side != "a" && r.side != "b") throw StorageError(c.path() + ": rating side must be 'a' or 'b', not '" + r.side + "'");
     const int64_t pairId = resolvePairId(r.pairId, r.runId, r.runIndex, "rating");
-    SqlStatement find(c, r.side == "a" ? "SELECT response_a FROM pairs WHERE id = ?" : "SELECT response_b FROM pairs WHERE id = ?");
-    find.bind(1, pairId);
-    if (!find.step()) throw StorageError(c.path() + ": rating for unknown pair id " + std::to_string(pairId));
-    const int64_t responseId = find.int64(0);
+    const int64_t responseId = responseIdOf(pairId, r.side);
     SqlStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)",
                    SqlReturning::Id);
-    s.bind(1, responseId).bind(2, r.value).bind(3, r.source).bind(4, r.annotator).bind(5, r.createdMs);
+    s.bind(1, responseId).bind(2, r.value).bind(3, r.source).bind(4, storedName(r.annotator, "annotator", false, c.path()));
+    s.bind(5, r.createdMs);
     return s.insertedIdOrThrow();
 }
 
 int64_t PreferenceStore::insertLabel(const LabelRow& l) {
     auto& c = m_db.connection();
     const int64_t pairId = resolvePairId(l.pairId, l.runId, l.runIndex, "label");
+    const std::string annotator = storedName(l.annotator, l.source == "adjudicated" ? "reviewer" : "annotator",
+                                             l.source == "adjudicated", c.path());
     SqlStatement s(c, "INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES(?,?,?,?,?)",
                    SqlReturning::Id);
-    s.bind(1, pairId).bind(2, l.choice).bind(3, l.source).bind(4, l.annotator).bind(5, l.createdMs);
+    s.bind(1, pairId).bind(2, l.choice).bind(3, l.source).bind(4, annotator).bind(5, l.createdMs);
     return s.insertedIdOrThrow();
 }
 
@@ -185,6 +331,35 @@ private:
 };
 
 }  // namespace
+
+std::string consensusChoice(const std::vector<std::string>& choices) {
+    std::map<std::string, int> votes;
+    for (const std::string& c : choices) {
+        if (c != "skip") ++votes[c];
+    }
+    std::string best;
+    int top = 0, atTop = 0;
+    for (const auto& [choice, n] : votes) {
+        if (n > top) best = choice, top = n, atTop = 1;
+        else if (n == top) ++atTop;
+    }
+    return atTop == 1 ? best : std::string();
+}
+
+std::string PreferenceStore::annotatorConsensus(int64_t pairId) {
+    // As LabelPolicy::Consensus counts people: each (source, annotator)'s
+    // latest label, a person being a human label or a named imported one.
+    SqlStatement s(m_db.connection(), "SELECT choice, source, annotator FROM labels WHERE pair_id = ? ORDER BY id");
+    s.bind(1, pairId);
+    std::map<std::pair<std::string, std::string>, std::string> latest;
+    while (s.step()) {
+        const std::string source = s.text(1), annotator = s.text(2);
+        if (source == "human" || (source == "import" && !annotator.empty())) latest[{source, annotator}] = s.text(0);
+    }
+    std::vector<std::string> choices;
+    for (const auto& [voter, choice] : latest) choices.push_back(choice);
+    return consensusChoice(choices);
+}
 
 void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
                                         const std::function<void(const LabeledPair&)>& visit, LabelPolicy policy) {
@@ -341,7 +516,8 @@ int64_t PreferenceStore::insertAdjudication(int64_t pairId, const std::string& c
     SqlStatement exists(c, "SELECT 1 FROM pairs WHERE id = ?");
     exists.bind(1, pairId);
     if (!exists.step()) throw StorageError(c.path() + ": no pair " + std::to_string(pairId) + " to adjudicate");
-    return insertLabel({pairId, std::nullopt, std::nullopt, choice, "adjudicated", reviewer, createdMs});
+    return insertLabel({pairId, std::nullopt, std::nullopt, choice, "adjudicated",
+                        storedName(reviewer, "reviewer", true, c.path()), createdMs});
 }
 
 void PreferenceStore::forEachUntrainedHumanPreference(int64_t runId,

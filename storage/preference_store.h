@@ -49,10 +49,51 @@ struct ExportedRating {  // a response's latest rating, as a ratings file's row
     std::optional<double> samplingLogprob;
 };
 
+// The single most-voted choice among `choices` (each voter's one label;
+// skips do not vote), or "" when no choice has more votes than every other:
+// the rule of LabelPolicy::Consensus, and of a label file read for training.
+std::string consensusChoice(const std::vector<std::string>& choices);
+
+// Where an import's pair landed (findOrInsertImportedPair).
+struct ImportedPair {
+    int64_t id = 0;
+    bool created = false;  // stored now, not found
+    bool swapped = false;  // found with A and B the other way round: the row's a is the stored b
+};
+
 class PreferenceStore {
 public:
     explicit PreferenceStore(Database& db) : m_db(db) {}
     int64_t insertPair(const PairRow& pair);  // returns the pair id
+    // An imported pair is the stored pair outside any run with the same
+    // texts (pair_identity.h: prompt, its messages, and the two responses
+    // in either order, compared exactly), else a new one.
+    ImportedPair findOrInsertImportedPair(const PairRow& pair);
+    // Labels and ratings are append-only; these skip a row the database
+    // already holds in force: the same source and annotator's latest label
+    // of the pair (rating of the response) equal to this one. Return whether
+    // a row was added. Annotator names are normalised (names.h); a bad one
+    // throws StorageError.
+    bool insertLabelIfChanged(const LabelRow& label);
+    bool insertRatingIfChanged(const RatingRow& rating);
+    struct RatedResponse {
+        bool responseCreated = false;
+        bool ratingAdded = false;
+        std::string conflict;  // why nothing was stored (a differing log-probability), else empty
+    };
+    // A rated response outside any run is one response per prompt and text:
+    // a second rating of it (a corrected file) is a newer rating of the same
+    // response. A sampling log-probability fills one the response lacks; one
+    // that differs from the stored one is a conflict: nothing is stored.
+    RatedResponse insertRatedResponseIfChanged(const std::string& prompt, const ResponseRow& response, double value,
+                                               const std::string& source, const std::string& annotator,
+                                               int64_t createdMs);
+    // The latest label of the pair by this source and annotator ("" when none).
+    std::string latestLabel(int64_t pairId, const std::string& source, const std::string& annotator);
+    // consensusChoice over each named annotator's latest label of the pair
+    // (people's and imported labels).
+    std::string annotatorConsensus(int64_t pairId);
+    int64_t maxPairId();
     int64_t insertLabel(const LabelRow& label);
     int64_t insertRating(const RatingRow& rating);
     // A rating of a response that belongs to no pair (a ratings file's row:
@@ -106,6 +147,10 @@ public:
 
 private:
     int64_t promptId(const std::string& text);
+    // Text as this engine stores it (PostgreSQL: valid UTF-8 without NUL),
+    // for comparing a row with a stored one.
+    std::string asStored(const std::string& text) const;
+    int64_t responseIdOf(int64_t pairId, const std::string& side);
     int64_t resolvePairId(std::optional<int64_t> pairId, std::optional<int64_t> runId, std::optional<int64_t> runIndex,
                           const char* what);
     int64_t insertResponse(int64_t promptId, const ResponseRow& r, std::optional<int64_t> runId);

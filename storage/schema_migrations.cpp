@@ -1,5 +1,7 @@
 #include "storage/schema_migrations.h"
 
+#include "storage/pair_identity.h"
+
 #include <regex>
 
 namespace preflab {
@@ -156,6 +158,15 @@ DROP TABLE labels;
 ALTER TABLE labels_v6 RENAME TO labels;
 CREATE INDEX labels_by_pair ON labels(pair_id);
 )sql",
+        // v7: a pair's identity (pair_identity.h): 64 bits of SHA-256 of its
+        // texts, so that an import finds the pair it already holds (the same
+        // file twice, one file per annotator) and merges instead of adding a
+        // copy. Only an index: candidates' texts are compared. Filled in for
+        // the pairs already stored by migrationCode below.
+        R"sql(
+ALTER TABLE pairs ADD COLUMN text_key INTEGER;
+CREATE INDEX pairs_by_text_key ON pairs(text_key);
+)sql",
     };
     return steps;
 }
@@ -202,6 +213,24 @@ ALTER TABLE labels ADD CONSTRAINT labels_source_check
 }
 
 }  // namespace
+
+void migrationCode(int version, SqlConnection& c) {
+    if (version != 7) return;
+    // v7: every stored pair's key, from its texts as the database holds them.
+    std::vector<std::pair<int64_t, int64_t>> keys;
+    {
+        SqlStatement s(c, "SELECT pairs.id, p.text, coalesce(cv.prompt_messages, ''), ra.text, rb.text FROM pairs "
+                          "JOIN prompts p ON p.id = pairs.prompt_id "
+                          "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                          "LEFT JOIN conversations cv ON cv.pair_id = pairs.id");
+        while (s.step()) keys.emplace_back(s.int64(0), pairTextKey(s.text(1), s.text(2), s.text(3), s.text(4)));
+    }
+    SqlStatement update(c, "UPDATE pairs SET text_key = ? WHERE id = ?");
+    for (const auto& [id, key] : keys) {
+        update.bind(1, key).bind(2, id);
+        update.run();
+    }
+}
 
 const std::vector<std::string>& schemaMigrations(SqlDialect dialect) {
     static const std::vector<std::string> postgres = makePostgresMigrations();

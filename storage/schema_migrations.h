@@ -12,5 +12,9 @@ namespace preflab {
 
 const std::vector<std::string>& schemaMigrations(SqlDialect dialect = SqlDialect::Sqlite);
 inline int latestSchemaVersion() { return static_cast<int>(schemaMigrations().size()); }
+// The part of the step to schema `version` that SQL alone cannot do (v7:
+// each stored pair's identity key, a SHA-256 of its texts); run in the
+// migration's transaction right after that step's SQL.
+void migrationCode(int version, SqlConnection& connection);
 
 }  // namespace preflab

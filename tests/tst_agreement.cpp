@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 
 using namespace preflab;
@@ -145,6 +146,61 @@ private Q_SLOTS:
     // labels a, b, b, tie: agreement 3/4, chance (1/4)(2/4) + (2/4)(1/4) +
     // (1/4)(1/4) = 5/16, kappa (12/16 - 5/16) / (11/16) = 7/11. The policy's
     // own (self) label b on one pair x called a: p_o = 0, p_e = 0, kappa 0.
+    // Finding 2: the labels a team delivers as one file per annotator give,
+    // once imported one after another, the same pairs and the same
+    // `preflab agreement --json` as one combined file; importing a file again
+    // changes neither.
+    void perAnnotatorFilesGiveTheCombinedAgreement() {
+        QTemporaryDir dir;
+        // Three annotators, 12 pairs; each pair seen by two or three, their
+        // labels drawn from a fixed stream.
+        std::mt19937 rng(7);
+        const char* choices[] = {"a", "b", "tie", "both_bad", "skip"};
+        std::map<std::string, QByteArray> perAnnotator;
+        QByteArray combined;
+        for (int unit = 0; unit < 12; ++unit) {
+            for (const char* who : {"ann", "bob", "cy"}) {
+                if (unit % 3 == 0 && std::string(who) == "cy") continue;
+                const unsigned spread = rng() % 4 == 0 ? 5 : 2;  // mostly a or b
+                const char* label = choices[rng() % spread];
+                const QByteArray row = QStringLiteral("{\"prompt\": \"Question %1?\", \"response_a\": \"Answer A%1\", "
+                                                      "\"response_b\": \"Answer B%1\", \"annotator\": \"%2\", \"label\": \"%3\"}\n")
+                                           .arg(unit).arg(QString::fromUtf8(who), QString::fromUtf8(label)).toUtf8();
+                perAnnotator[who] += row;
+                combined += row;
+            }
+        }
+        auto writeFile = [&](const QString& name, const QByteArray& bytes) {
+            QFile f(dir.path() + "/" + name);
+            f.open(QIODevice::WriteOnly);
+            f.write(bytes);
+            return f.fileName().toStdString();
+        };
+        const std::string split = test::testDatabase(dir, "split"), one = test::testDatabase(dir, "one");
+        {
+            auto d = Database::open(split);
+            for (const auto& [who, rows] : perAnnotator) {
+                QVERIFY(importPairsJsonl(*d, writeFile(QString::fromStdString(who) + ".jsonl", rows)).stored);
+            }
+            QCOMPARE(PreferenceStore(*d).countPairs(), int64_t(12));
+        }
+        {
+            auto d = Database::open(one);
+            QVERIFY(importPairsJsonl(*d, writeFile("all.jsonl", combined)).stored);
+        }
+        const QJsonObject fromOne = agreementJson(one);
+        QVERIFY2(!fromOne.isEmpty() && fromOne["krippendorff_alpha"].isDouble(), QJsonDocument(fromOne).toJson().constData());
+        QVERIFY(fromOne["units"].toInt() >= 6);
+        QCOMPARE(agreementJson(split), fromOne);
+        {
+            auto d = Database::open(split);
+            QVERIFY(importPairsJsonl(*d, (dir.path() + "/ann.jsonl").toStdString()).stored);
+            QVERIFY(importPairsJsonl(*d, (dir.path() + "/all.jsonl").toStdString()).stored);
+            QCOMPARE(PreferenceStore(*d).countPairs(), int64_t(12));
+        }
+        QCOMPARE(agreementJson(split), fromOne);
+    }
+
     void annotatorsAgainstJudges() {
         QTemporaryDir dir;
         const std::string db = test::testDatabase(dir, "run");

@@ -1,4 +1,7 @@
 #include "storage/database.h"
+#include "storage/pair_files.h"
+#include "storage/pair_identity.h"
+#include "storage/postgres_connection.h"
 #include "storage/preference_store.h"
 #include "storage/metric_store.h"
 #include "storage/run_store.h"
@@ -7,6 +10,7 @@
 #include "support/test_main.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 
@@ -67,7 +71,12 @@ private Q_SLOTS:
         {
             auto v5 = Database::openAtVersion(path, 5);
             PreferenceStore store(*v5);
-            const int64_t pair = store.insertPair(samplePair("p"));
+            // The pair as version 5 stores it (insertPair writes v7's text_key).
+            v5->connection().exec("INSERT INTO prompts(id, text) VALUES(1, 'p');"
+                                  "INSERT INTO responses(id, prompt_id, text) VALUES(1, 1, 'first'), (2, 1, 'second');"
+                                  "INSERT INTO pairs(id, prompt_id, response_a, response_b, source, created_ms) "
+                                  "VALUES(1, 1, 1, 2, 'generated', 1)");
+            const int64_t pair = 1;
             store.insertLabel({pair, std::nullopt, std::nullopt, "a", "human", "ann", 11});
             store.insertLabel({pair, std::nullopt, std::nullopt, "tie", "import", "", 12});
             v5->connection().exec("DELETE FROM labels WHERE id = 1");  // a gap in the ids
@@ -121,6 +130,117 @@ private Q_SLOTS:
         QVERIFY(ck.has_value());
         QCOMPARE(ck->path, std::string("/data/runs/1/step-00000100.pt"));
         QCOMPARE(ck->step, int64_t(100));
+    }
+
+    // v7 adds each pair's identity key (pair_identity.h) and computes it for
+    // the pairs a v6 database already holds, so that importing the same pair
+    // after the upgrade finds it instead of storing a copy.
+    void v7KeysThePairsAlreadyStored() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/v6.db").toStdString();
+        {
+            auto v6 = Database::openAtVersion(path, 6);
+            v6->connection().exec(
+                "INSERT INTO prompts(id, text) VALUES(1, 'p');"
+                "INSERT INTO responses(id, prompt_id, text) VALUES(1, 1, 'x'), (2, 1, 'y');"
+                "INSERT INTO pairs(id, prompt_id, response_a, response_b, source, created_ms) VALUES(1, 1, 1, 2, 'import', 1);"
+                "INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES(1, 'a', 'import', 'ann', 1);");
+        }
+        auto db = Database::open(path);
+        QCOMPARE(db->schemaVersion(), latestSchemaVersion());
+        SqlStatement key(db->connection(), "SELECT text_key FROM pairs WHERE id = 1");
+        QVERIFY(key.step());
+        QCOMPARE(key.int64(0), pairTextKey("p", "", "x", "y"));
+        // ann's label again, given with A and B the other way round: nothing new.
+        const QString file = dir.path() + "/again.jsonl";
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"prompt":"p","response_a":"y","response_b":"x","annotator":"ann","label":"b"})" "\n");
+        f.close();
+        const ImportReport r = importPairsJsonl(*db, file.toStdString());
+        QVERIFY2(r.stored, r.describe().c_str());
+        QCOMPARE(r.pairsUnchanged, int64_t(1));
+        QCOMPARE(r.labelsStored, int64_t(0));
+        QCOMPARE(PreferenceStore(*db).countPairs(), int64_t(1));
+    }
+
+    // Finding 1: a PostgreSQL URL that carries a password, in any spelling
+    // libpq would read as one (it percent-decodes query keys: pass%77ord is
+    // its password) or that a user meant as one (spellings libpq refuses and
+    // then quotes), is refused before any connection, and no message, title
+    // or redacted form shows the secret. The server is never reached (port
+    // 1 on loopback refuses at once where a URL got through).
+    void aPasswordInTheUrlIsRefusedInEverySpelling_data() {
+        QTest::addColumn<QString>("url");
+        const QString base = QStringLiteral("postgresql://ann@127.0.0.1:1/db");
+        QTest::newRow("user:password@") << "postgresql://ann:S3CRET@127.0.0.1:1/db";
+        QTest::newRow("postgres://") << "postgres://ann:S3CRET@127.0.0.1:1/db";
+        QTest::newRow(":password@, no user") << "postgresql://:S3CRET@127.0.0.1:1/db";
+        QTest::newRow("@ in the user part") << "postgresql://a@b:S3CRET@127.0.0.1:1/db";
+        QTest::newRow("two hosts") << "postgresql://ann:S3CRET@127.0.0.1:1,127.0.0.2:1/db";
+        QTest::newRow("user:password@, percent-encoded") << "postgresql://ann:S3%43RET@127.0.0.1:1/db";
+        QTest::newRow("password=") << base + "?password=S3CRET";
+        QTest::newRow("password= after another") << base + "?sslmode=disable&password=S3CRET";
+        QTest::newRow("pass%77ord=") << base + "?pass%77ord=S3CRET";
+        QTest::newRow("%70assword=") << base + "?%70assword=S3CRET";
+        QTest::newRow("every letter, lower-case hex") << base + "?%70%61%73%73%77%6f%72%64=S3CRET";
+        QTest::newRow("every letter, upper-case hex") << base + "?%70%61%73%73%77%6F%72%64=S3CRET";
+        QTest::newRow("mixed") << base + "?p%61ss%57ord=S3CRET";
+        QTest::newRow("PASSWORD= (libpq refuses)") << base + "?PASSWORD=S3CRET";
+        QTest::newRow("%50ASSWORD= (libpq refuses)") << base + "?%50ASSWORD=S3CRET";
+        QTest::newRow("%2570assword= (encoded twice)") << base + "?%2570assword=S3CRET";
+        QTest::newRow("sslpassword=") << base + "?sslpassword=S3CRET";
+        QTest::newRow("ssl%70assword=") << base + "?ssl%70assword=S3CRET";
+        QTest::newRow("a bad escape in the value") << base + "?password=%zzS3CRET";
+        QTest::newRow("no '=' libpq sees") << base + "?pass%77ord%3DS3CRET";
+        QTest::newRow("an extra '='") << base + "?password=S3CRET=x";
+        QTest::newRow("empty password=") << base + "?password=";
+    }
+    void aPasswordInTheUrlIsRefusedInEverySpelling() {
+        QFETCH(QString, url);
+        const std::string u = url.toStdString();
+        QVERIFY(carriesPassword(u));
+        QVERIFY2(withoutPassword(u).find("S3CRET") == std::string::npos, withoutPassword(u).c_str());
+        QVERIFY2(withoutPassword(u).find("S3%43RET") == std::string::npos, withoutPassword(u).c_str());
+        try {
+            Database::open(u);
+            QFAIL("a URL with a password was accepted");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains("~/.pgpass"), e.what());
+            QVERIFY2(!QString(e.what()).contains("S3CRET") && !QString(e.what()).contains("S3%43RET"), e.what());
+        }
+        const PostgresLocation where = describePostgresUrl(u);
+        QVERIFY((where.database + where.host + databaseTitle(u)).find("S3CRET") == std::string::npos);
+    }
+    // URLs without a password are neither refused for one nor changed.
+    void urlsWithoutAPasswordAreLeftAlone() {
+        for (const char* url : {"postgresql://ann@db.lab/preflab?sslmode=verify-full&sslrootcert=ca.crt",
+                                "postgresql://db.lab/preflab?user=a:b&passfile=/home/ann/.pgpass",
+                                "postgresql://ann@[::1]:5432/preflab", "postgresql://u%3Ax@db.lab/preflab",
+                                "postgresql:///preflab?host=/var/run/postgresql"}) {
+            QVERIFY2(!carriesPassword(url), url);
+            QCOMPARE(withoutPassword(url), std::string(url));
+        }
+    }
+
+    // Finding 4: an empty database path (an unset variable in --db "$DB") and
+    // a path in a folder that does not exist are errors, and nothing is created.
+    void anEmptyOrHomelessPathIsRefused() {
+        QTemporaryDir dir;
+        try {
+            Database::open("");
+            QFAIL("an empty path was opened");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains("empty"), e.what());
+        }
+        const std::string homeless = (dir.path() + "/missing/preflab.db").toStdString();
+        try {
+            Database::open(homeless);
+            QFAIL("a path in a missing folder was opened");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains("does not exist"), e.what());
+        }
+        QVERIFY(!QFileInfo::exists(dir.path() + "/missing"));
     }
 
     void emptyFileBecomesDatabase() {

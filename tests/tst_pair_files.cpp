@@ -1,15 +1,25 @@
+#include "storage/import_text.h"
+#include "storage/names.h"
 #include "storage/pair_files.h"
+#include "storage/pair_identity.h"
 #include "storage/preference_store.h"
 #include "storage/rating_files.h"
 #include "support/test_main.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QProcess>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
 
 #include "support/test_database.h"
+
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
 
 using namespace preflab;
 
@@ -27,6 +37,38 @@ QString write(const QTemporaryDir& dir, const QString& name, const QByteArray& c
     f.open(QIODevice::WriteOnly);
     f.write(content);
     return path;
+}
+
+int64_t count(Database& db, const std::string& sql) {
+    SqlStatement s(db.connection(), sql);
+    return s.step() ? s.int64(0) : -1;
+}
+
+// Rows of every table an import writes.
+std::vector<int64_t> tableCounts(Database& db) {
+    std::vector<int64_t> out;
+    for (const char* table : {"prompts", "responses", "pairs", "labels", "ratings", "conversations"}) {
+        out.push_back(count(db, std::string("SELECT count(*) FROM ") + table));
+    }
+    return out;
+}
+
+// Each annotator's latest label as "prompt|a|b|annotator|choice".
+std::set<std::string> annotatorLabels(Database& db) {
+    std::set<std::string> out;
+    PreferenceStore(db).forEachLabelForExport(std::nullopt, [&](const ExportedLabel& l) {
+        out.insert(l.prompt + "|" + l.responseA + "|" + l.responseB + "|" + l.annotator + "|" + l.choice);
+    });
+    return out;
+}
+
+// The preferences training reads under `policy`, as "prompt|a|b|choice".
+std::set<std::string> preferences(Database& db, LabelPolicy policy) {
+    std::set<std::string> out;
+    PreferenceStore(db).forEachPreference(std::nullopt, [&](const LabeledPair& p) {
+        out.insert(p.prompt + "|" + p.responseA + "|" + p.responseB + "|" + p.choice);
+    }, policy);
+    return out;
 }
 
 const QByteArray kMixed =
@@ -398,7 +440,7 @@ private Q_SLOTS:
         PreferenceStore(*db).forEachRating(std::nullopt, [&](const StoredRating& s) { trainable.push_back(s); });
         QCOMPARE(trainable.size(), size_t(1));
         QCOMPARE(trainable[0].prompt, std::string("Say \"hi\", please"));
-        QCOMPARE(trainable[0].response, std::string("line one\nline two"));
+        QCOMPARE(trainable[0].response, std::string("line one\r\nline two"));  // CR LF inside quotes is text
         QCOMPARE(trainable[0].value, 6.5);
 
         const QString out = dir.path() + "/out.csv", again = dir.path() + "/again.csv";
@@ -494,6 +536,417 @@ private Q_SLOTS:
         readPairsJsonl((dir.path() + "/labels.jsonl").toStdString(), fromFile);
         QCOMPARE(fromFile.size(), size_t(1));  // the same pair, read straight from the file
         QCOMPARE(exportLabelsJsonl(*db, (dir.path() + "/out.jsonl").toStdString()), int64_t(5));
+    }
+
+    // Finding 2: importing a file a second time changes no count, whatever
+    // its format; the report says every pair (and rating) was already held.
+    void importingTwiceChangesNoCount_data() {
+        QTest::addColumn<QByteArray>("rows");
+        QTest::addColumn<QString>("name");
+        QTest::newRow("TRL standard") << QByteArray(R"({"prompt":"p","chosen":"x","rejected":"y"})" "\n"
+                                                    R"({"prompt":"q","chosen":"u","rejected":"v"})" "\n")
+                                      << "pairs.jsonl";
+        QTest::newRow("label file") << QByteArray(R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann","label":"a"})" "\n"
+                                                  R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"bob","label":"b"})" "\n"
+                                                  R"({"prompt":"q","response_a":"u","response_b":"v","annotator":"ann","label":"tie"})" "\n")
+                                    << "labels.jsonl";
+        QTest::newRow("conversational with scores")
+            << QByteArray(R"({"chosen":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}],)"
+                          R"("rejected":[{"role":"user","content":"q"},{"role":"assistant","content":"b"}],"score_chosen":8,"score_rejected":2})" "\n"
+                          R"({"prompt":[{"role":"user","content":"r"}],"chosen":[{"role":"assistant","content":"c"}],"rejected":[{"role":"assistant","content":"d"}]})" "\n")
+            << "conv.jsonl";
+        QTest::newRow("ratings JSON Lines") << QByteArray(R"({"prompt":"p","response":"r1","rating":5,"sampling_logprob":-1.5})" "\n"
+                                                          R"({"prompt":"p","response":"r2","rating":2})" "\n")
+                                            << "ratings.jsonl";
+        QTest::newRow("ratings CSV") << QByteArray("prompt,response,rating\np,r1,5\np,r2,2\n") << "ratings.csv";
+    }
+    void importingTwiceChangesNoCount() {
+        QFETCH(QByteArray, rows);
+        QFETCH(QString, name);
+        QTemporaryDir dir;
+        const std::string path = write(dir, name, rows).toStdString();
+        auto db = Database::open(test::testDatabase(dir, "twice"));
+        auto import = [&] {
+            return name.endsWith(".csv") ? importRatingsCsv(*db, path) : importPairsJsonl(*db, path);
+        };
+        const ImportReport first = import();
+        QVERIFY2(first.stored && first.errors.empty(), first.describe().c_str());
+        const std::vector<int64_t> counts = tableCounts(*db);
+        const ImportReport second = import();
+        QVERIFY2(second.stored && second.errors.empty(), second.describe().c_str());
+        QCOMPARE(tableCounts(*db), counts);
+        QCOMPARE(second.pairsStored, int64_t(0));
+        QCOMPARE(second.pairsMerged, int64_t(0));
+        QCOMPARE(second.pairsUnchanged, first.pairsStored);
+        QCOMPARE(second.labelsStored, int64_t(0));
+        QCOMPARE(second.ratingsStored, int64_t(0));
+        QCOMPARE(second.ratingsUnchanged, first.ratingsStored);
+    }
+
+    // Finding 2: one file per annotator (as teams deliver labels; the second
+    // annotator saw some pairs with A and B the other way round) merges into
+    // one pair per prompt and response pair with every annotator's label,
+    // the same labels one combined file gives.
+    void oneFilePerAnnotatorMerges() {
+        QTemporaryDir dir;
+        QByteArray ann, bob, combined;
+        for (int i = 0; i < 20; ++i) {
+            const QByteArray head = QStringLiteral("{\"prompt\":\"prompt %1\",").arg(i).toUtf8();
+            const QByteArray ab = QStringLiteral("\"response_a\":\"first %1\",\"response_b\":\"second %1\",").arg(i).toUtf8();
+            const QByteArray ba = QStringLiteral("\"response_a\":\"second %1\",\"response_b\":\"first %1\",").arg(i).toUtf8();
+            const QByteArray annRow = head + ab + "\"annotator\":\"ann\",\"label\":\"" + (i % 3 ? "a" : "b") + "\"}\n";
+            // bob prefers "first" on even pairs; odd pairs come to him swapped.
+            const char* bobLabel = i % 2 ? (i % 4 == 1 ? "b" : "a") : "a";
+            const QByteArray bobRow = head + (i % 2 ? ba : ab) + "\"annotator\":\"bob\",\"label\":\"" + bobLabel + "\"}\n";
+            ann += annRow;
+            bob += bobRow;
+            combined += annRow + bobRow;
+        }
+        auto db = Database::open(test::testDatabase(dir, "split"));
+        const ImportReport r1 = importPairsJsonl(*db, write(dir, "ann.jsonl", ann).toStdString());
+        const ImportReport r2 = importPairsJsonl(*db, write(dir, "bob.jsonl", bob).toStdString());
+        QVERIFY2(r1.stored && r2.stored, (r1.describe() + r2.describe()).c_str());
+        QCOMPARE(r1.pairsStored, int64_t(20));
+        QCOMPARE(r2.pairsStored, int64_t(0));
+        QCOMPARE(r2.pairsMerged, int64_t(20));
+        QCOMPARE(PreferenceStore(*db).countPairs(), int64_t(20));
+        auto db2 = Database::open(test::testDatabase(dir, "combined"));
+        QVERIFY(importPairsJsonl(*db2, write(dir, "all.jsonl", combined).toStdString()).stored);
+        QCOMPARE(annotatorLabels(*db), annotatorLabels(*db2));
+        QCOMPARE(annotatorLabels(*db).size(), size_t(40));
+        // bob's label of a swapped pair names the stored response: pair 1
+        // came to him as (second, first) labelled b, which is "first", the stored a.
+        QVERIFY(annotatorLabels(*db).count("prompt 1|first 1|second 1|bob|a"));
+        QCOMPARE(preferences(*db, LabelPolicy::Consensus), preferences(*db2, LabelPolicy::Consensus));
+    }
+
+    // Finding 2: a corrected rating of the same prompt and response is a
+    // newer rating of one response, not a second response; a relabel by the
+    // same annotator is appended and counts as their latest label.
+    void aCorrectionIsANewerRatingOrLabelOfTheSameThing() {
+        QTemporaryDir dir;
+        auto db = Database::open(test::testDatabase(dir, "fix"));
+        QVERIFY(importRatingsCsv(*db, write(dir, "r1.csv", "prompt,response,rating\np,r,3\n").toStdString()).stored);
+        const ImportReport fixed = importPairsJsonl(*db, write(dir, "r2.jsonl", R"({"prompt":"p","response":"r","rating":5})" "\n").toStdString());
+        QVERIFY2(fixed.stored, fixed.describe().c_str());
+        QCOMPARE(fixed.ratingsStored, int64_t(1));
+        QCOMPARE(count(*db, "SELECT count(*) FROM responses"), int64_t(1));
+        std::vector<ExportedRating> ratings;
+        PreferenceStore(*db).forEachRatingForExport(std::nullopt, [&](const ExportedRating& r) { ratings.push_back(r); });
+        QCOMPARE(ratings.size(), size_t(1));
+        QCOMPARE(ratings[0].value, 5.0);
+
+        const QByteArray a = R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann","label":"a"})" "\n";
+        QVERIFY(importPairsJsonl(*db, write(dir, "l1.jsonl", a).toStdString()).stored);
+        QByteArray b = a;
+        b.replace("\"label\":\"a\"", "\"label\":\"b\"");
+        const ImportReport relabel = importPairsJsonl(*db, write(dir, "l2.jsonl", b).toStdString());
+        QCOMPARE(relabel.pairsMerged, int64_t(1));
+        QCOMPARE(relabel.labelsStored, int64_t(1));
+        QCOMPARE(annotatorLabels(*db), std::set<std::string>{"p|x|y|ann|b"});
+    }
+
+    // Finding 5: two pairs whose texts differ only in where a text ends (the
+    // old key joined them with \x1f) are two pairs, on import and when the
+    // file is read for training; and two pairs whose identity keys collide
+    // are still told apart by their texts.
+    void pairsAreToldApartByTheirTexts() {
+        QTemporaryDir dir;
+        const QByteArray rows =
+            R"({"prompt":"p\u001fq","response_a":"r","response_b":"s","annotator":"ann","label":"a"})" "\n"
+            R"({"prompt":"p","response_a":"q\u001fr","response_b":"s","annotator":"bob","label":"a"})" "\n";
+        const QString path = write(dir, "sep.jsonl", rows);
+        auto db = Database::open(test::testDatabase(dir, "sep"));
+        const ImportReport r = importPairsJsonl(*db, path.toStdString());
+        QVERIFY2(r.stored, r.describe().c_str());
+        QCOMPARE(r.pairsStored, int64_t(2));
+        QCOMPARE(annotatorLabels(*db), (std::set<std::string>{"p\x1fq|r|s|ann|a", "p|q\x1fr|s|bob|a"}));
+        std::vector<PairRow> read;
+        readPairsJsonl(path.toStdString(), read);
+        QCOMPARE(read.size(), size_t(2));
+
+        // A forged collision: pair 1's key set to the key of the pair imported next.
+        const QByteArray other = R"({"prompt":"z","chosen":"c","rejected":"d"})" "\n";
+        SqlStatement forge(db->connection(), "UPDATE pairs SET text_key = ? WHERE id = 1");
+        forge.bind(1, pairTextKey("z", "", "c", "d"));
+        forge.run();
+        const ImportReport again = importPairsJsonl(*db, write(dir, "z.jsonl", other).toStdString());
+        QCOMPARE(again.pairsStored, int64_t(1));
+        QCOMPARE(PreferenceStore(*db).countPairs(), int64_t(3));
+        QVERIFY(annotatorLabels(*db).count("p\x1fq|r|s|ann|a"));
+    }
+
+    // Finding 6: what Qt's JSON reader would let through silently is a bad
+    // line: a key given twice, a lone surrogate, a rating outside the scale.
+    void silentChangesAreBadLines_data() {
+        QTest::addColumn<QByteArray>("line");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("duplicate key") << QByteArray(R"({"prompt":"p","chosen":"x","rejected":"y","chosen":"z"})")
+                                       << "the key \"chosen\" appears twice";
+        QTest::newRow("duplicate key, escaped") << QByteArray(R"({"prompt":"p","chosen":"x","rejected":"y","\u0070rompt":"q"})")
+                                                << "the key \"prompt\" appears twice";
+        QTest::newRow("duplicate key, nested")
+            << QByteArray(R"({"prompt":[{"role":"user","content":"q","role":"system"}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]})")
+            << "the key \"role\" appears twice";
+        QTest::newRow("lone high surrogate") << QByteArray(R"({"prompt":"p\ud800","chosen":"x","rejected":"y"})")
+                                             << "a lone surrogate \\ud800";
+        QTest::newRow("lone low surrogate") << QByteArray(R"({"prompt":"p","chosen":"\udc00x","rejected":"y"})")
+                                            << "a lone surrogate \\udc00";
+        QTest::newRow("high then not low") << QByteArray(R"({"prompt":"p","chosen":"\ud83d\u0041","rejected":"y"})")
+                                           << "a lone surrogate \\ud83d";
+        QTest::newRow("rating 1e308") << QByteArray(R"({"prompt":"p","response":"r","rating":1e308})") << "outside the rating scale 1-7";
+        QTest::newRow("rating 0") << QByteArray(R"({"prompt":"p","response":"r","rating":0})") << "outside the rating scale 1-7";
+        QTest::newRow("rating 8") << QByteArray(R"({"prompt":"p","response":"r","rating":8})") << "outside the rating scale 1-7";
+        QTest::newRow("score 11")
+            << QByteArray(R"({"chosen":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}],"rejected":[{"role":"user","content":"q"},{"role":"assistant","content":"b"}],"score_chosen":11})")
+            << "\"score_chosen\" is 11, outside the score scale 1-10";
+    }
+    void silentChangesAreBadLines() {
+        QFETCH(QByteArray, line);
+        QFETCH(QString, message);
+        QTemporaryDir dir;
+        // A good line first, with a surrogate pair (😀) that is fine.
+        const QString path = write(dir, "bad.jsonl", QByteArray(R"({"prompt":"smile \ud83d\ude00","chosen":"x","rejected":"y"})") + "\n" + line + "\n");
+        auto db = Database::open(test::testDatabase(dir, "t"));
+        const ImportReport r = importPairsJsonl(*db, path.toStdString());
+        QCOMPARE(r.errors.size(), size_t(1));
+        QCOMPARE(r.errors[0].line, int64_t(2));
+        QVERIFY2(QString::fromStdString(r.errors[0].message).contains(message), r.errors[0].message.c_str());
+        QVERIFY(!r.stored);
+        QCOMPARE(PreferenceStore(*db).countPairs(), int64_t(0));
+    }
+
+    // Finding 6: --rating-range sets another scale.
+    void aRatingRangeWidensTheScale() {
+        QTemporaryDir dir;
+        auto db = Database::open(test::testDatabase(dir, "t"));
+        const QString csv = write(dir, "ten.csv", "prompt,response,rating\np,r,9\n");
+        const ImportReport refused = importRatingsCsv(*db, csv.toStdString());
+        QCOMPARE(refused.errors.size(), size_t(1));
+        QVERIFY2(refused.errors[0].message.find("outside 1-7") != std::string::npos, refused.errors[0].message.c_str());
+        ImportOptions options;
+        QVERIFY(RatingRange::parse("0-10", options.checks.ratings));
+        QVERIFY(importRatingsCsv(*db, csv.toStdString(), options).stored);
+        RatingRange r;
+        QVERIFY(RatingRange::parse("-5--1", r) && r.low == -5 && r.high == -1);
+        QVERIFY(!RatingRange::parse("7-1", r) && !RatingRange::parse("abc", r) && !RatingRange::parse("1-inf", r));
+    }
+
+    // Finding 6: a CSV row with more fields than the header (an unquoted
+    // comma in the last column) and a header naming a column twice are
+    // refused; a BOM before a quoted header is read past.
+    void csvSurplusFieldsDuplicateHeadersAndBom() {
+        QTemporaryDir dir;
+        auto db = Database::open(test::testDatabase(dir, "t"));
+        const ImportReport surplus = importRatingsCsv(
+            *db, write(dir, "surplus.csv", "prompt,rating,response\np,5,a response, with a comma\np,4,fine\n").toStdString());
+        QCOMPARE(surplus.errors.size(), size_t(1));
+        QCOMPARE(surplus.errors[0].line, int64_t(2));
+        QVERIFY2(surplus.errors[0].message.find("4 fields but the header names 3") != std::string::npos,
+                 surplus.errors[0].message.c_str());
+        try {
+            importRatingsCsv(*db, write(dir, "twice.csv", "prompt,response,rating,response\np,r,5,s\n").toStdString());
+            QFAIL("a header naming a column twice was accepted");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains("twice.csv:1: the header names the column 'response' twice"), e.what());
+        }
+        const ImportReport bom = importRatingsCsv(
+            *db, write(dir, "bom.csv", "\xEF\xBB\xBF\"prompt\",\"response\",\"rating\"\r\nq,r,5\r\n").toStdString());
+        QVERIFY2(bom.stored && bom.errors.empty(), bom.describe().c_str());
+        QCOMPARE(bom.ratingsStored, int64_t(1));
+    }
+
+    // Finding 6: the ratings CSV keeps a CR inside a quoted field, escapes
+    // cells a spreadsheet would run as formulas, and reads its own export
+    // back to the same texts and the same bytes.
+    void ratingsCsvRoundTripsCrAndFormulas() {
+        QTemporaryDir dir;
+        const std::vector<std::pair<std::string, std::string>> texts = {
+            {"=cmd|' /C calc'!A0", "line one\r\nline two"}, {"+1+2", "-3"}, {"@SUM(A1)", "\tindented"},
+            {"'=already quoted", "''=twice"},              {"'tis fine", "plain, with a comma"}, {"\rcr first", "x"}};
+        auto db = Database::open(test::testDatabase(dir, "t"));
+        {
+            PreferenceStore store(*db);
+            for (const auto& [prompt, response] : texts) {
+                ResponseRow r;
+                r.text = response;
+                store.insertRatedResponse(prompt, r, 4, "human", "ann", 1);
+            }
+        }
+        const QString out = dir.path() + "/out.csv";
+        QCOMPARE(exportRatings(*db, out.toStdString()), int64_t(texts.size()));
+        const QByteArray csv = readAll(out);
+        for (const char* escaped : {"'=cmd", "'+1+2", "'-3", "'@SUM", "'\tindented", ",'''=twice", "\"'\rcr first\""}) {
+            QVERIFY2(csv.contains(escaped), escaped);
+        }
+        QVERIFY(csv.contains("\n'tis fine,") && csv.contains("''=already quoted"));
+        auto db2 = Database::open(test::testDatabase(dir, "t2"));
+        const ImportReport back = importRatingsCsv(*db2, out.toStdString());
+        QVERIFY2(back.stored && back.errors.empty(), back.describe().c_str());
+        std::set<std::pair<std::string, std::string>> read;
+        PreferenceStore(*db2).forEachRatingForExport(std::nullopt, [&](const ExportedRating& r) { read.insert({r.prompt, r.response}); });
+        QCOMPARE(read, (std::set<std::pair<std::string, std::string>>(texts.begin(), texts.end())));
+        const QString again = dir.path() + "/again.csv";
+        QCOMPARE(exportRatings(*db2, again.toStdString()), int64_t(texts.size()));
+        QCOMPARE(readAll(again), csv);
+    }
+
+    // Finding 7: names are trimmed and NFC-normalised (NFD "Zoë" and NFC
+    // "Zoë" are one annotator, "ann " is "ann"); empty, control-character
+    // and over-long names are bad lines.
+    void annotatorNamesAreNormalised() {
+        QTemporaryDir dir;
+        const QByteArray rows =
+            "{\"prompt\":\"p\",\"response_a\":\"x\",\"response_b\":\"y\",\"annotator\":\"Zo\xC3\xAB\",\"label\":\"a\"}\n"
+            "{\"prompt\":\"q\",\"response_a\":\"x\",\"response_b\":\"y\",\"annotator\":\"Zoe\xCC\x88\",\"label\":\"b\"}\n"
+            "{\"prompt\":\"p\",\"response_a\":\"x\",\"response_b\":\"y\",\"annotator\":\"ann\",\"label\":\"a\"}\n"
+            "{\"prompt\":\"q\",\"response_a\":\"x\",\"response_b\":\"y\",\"annotator\":\" ann \",\"label\":\"a\"}\n";
+        auto db = Database::open(test::testDatabase(dir, "t"));
+        QVERIFY(importPairsJsonl(*db, write(dir, "names.jsonl", rows).toStdString()).stored);
+        QCOMPARE(annotatorLabels(*db), (std::set<std::string>{"p|x|y|Zo\xC3\xAB|a", "q|x|y|Zo\xC3\xAB|b", "p|x|y|ann|a", "q|x|y|ann|a"}));
+        // 64 characters (not bytes: "ë" is two) are a name; a reviewer's name follows the same rules.
+        std::string name64, stored;
+        for (int i = 0; i < 64; ++i) name64 += "\xC3\xAB";
+        QVERIFY(normalizeName(name64, stored).empty());
+        try {
+            PreferenceStore(*db).insertAdjudication(1, "a", "rev\x1b[2J", 1);
+            QFAIL("a reviewer name with an escape sequence was stored");
+        } catch (const StorageError& e) {
+            QVERIFY2(QString(e.what()).contains("reviewer name holds a control character"), e.what());
+        }
+        PreferenceStore(*db).insertAdjudication(1, "a", " rev ", 1);
+        QCOMPARE(PreferenceStore(*db).latestLabel(1, "adjudicated", "rev"), std::string("a"));
+    }
+    void badNamesAreBadLines_data() {
+        QTest::addColumn<QByteArray>("name");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("empty") << QByteArray("") << "name is empty";
+        QTest::newRow("spaces") << QByteArray("   ") << "name is empty";
+        QTest::newRow("clear screen") << QByteArray("\\u001b[2Jann") << "control character (\\x1B)";
+        QTest::newRow("bell") << QByteArray("a\\u0007b") << "control character (\\x07)";
+        QTest::newRow("C1 CSI") << QByteArray("a\\u009bb") << "control character (\\x9B)";
+        QTest::newRow("right-to-left override") << QByteArray("\\u202eann") << "control character (\\u202E)";
+        QTest::newRow("65 characters") << QByteArray(65, 'n') << "65 characters long; at most 64";
+    }
+    void badNamesAreBadLines() {
+        QFETCH(QByteArray, name);
+        QFETCH(QString, message);
+        QTemporaryDir dir;
+        const QByteArray row = "{\"prompt\":\"p\",\"response_a\":\"x\",\"response_b\":\"y\",\"annotator\":\"" + name + "\",\"label\":\"a\"}\n";
+        auto db = Database::open(test::testDatabase(dir, "t"));
+        const ImportReport r = importPairsJsonl(*db, write(dir, "bad.jsonl", row).toStdString());
+        QCOMPARE(r.errors.size(), size_t(1));
+        QVERIFY2(QString::fromStdString(r.errors[0].message).contains(message), r.errors[0].message.c_str());
+        QCOMPARE(PreferenceStore(*db).countPairs(), int64_t(0));
+    }
+
+    // Finding 8: the import's unnamed summary label is the annotators'
+    // consensus (each annotator's latest label), so label_policy latest and
+    // consensus give the same preferences on a label file: here ann relabels
+    // p within the file (rows: a twice, b twice; annotators: b, b, a).
+    void latestAgreesWithConsensusOnALabelFile() {
+        QTemporaryDir dir;
+        const QByteArray rows =
+            R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann","label":"a"})" "\n"
+            R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann","label":"b"})" "\n"
+            R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"bob","label":"b"})" "\n"
+            R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"cy","label":"a"})" "\n"
+            R"({"prompt":"q","response_a":"u","response_b":"v","annotator":"ann","label":"a"})" "\n"
+            R"({"prompt":"q","response_a":"u","response_b":"v","annotator":"bob","label":"b"})" "\n"
+            R"({"prompt":"r","response_a":"s","response_b":"t","annotator":"ann","label":"b"})" "\n"
+            R"({"prompt":"r","response_a":"s","response_b":"t","annotator":"bob","label":"b"})" "\n"
+            R"({"prompt":"r","response_a":"s","response_b":"t","annotator":"cy","label":"a"})" "\n";
+        auto db = Database::open(test::testDatabase(dir, "t"));
+        QVERIFY(importPairsJsonl(*db, write(dir, "labels.jsonl", rows).toStdString()).stored);
+        const std::set<std::string> consensus = preferences(*db, LabelPolicy::Consensus);
+        QCOMPARE(consensus, (std::set<std::string>{"p|x|y|b", "r|s|t|b"}));
+        QCOMPARE(preferences(*db, LabelPolicy::Latest), consensus);
+        // A later file from a fourth annotator moves both.
+        const QByteArray dan =
+            R"({"prompt":"q","response_a":"u","response_b":"v","annotator":"dan","label":"a"})" "\n"
+            R"({"prompt":"r","response_a":"s","response_b":"t","annotator":"dan","label":"a"})" "\n";
+        QVERIFY(importPairsJsonl(*db, write(dir, "dan.jsonl", dan).toStdString()).stored);
+        QCOMPARE(preferences(*db, LabelPolicy::Consensus), (std::set<std::string>{"p|x|y|b", "q|u|v|a"}));
+        QCOMPARE(preferences(*db, LabelPolicy::Latest), preferences(*db, LabelPolicy::Consensus));
+        // Read straight from the file for training: the same consensus.
+        std::vector<PairRow> read;
+        readPairsJsonl((dir.path() + "/labels.jsonl").toStdString(), read);
+        std::set<std::string> fromFile;
+        for (const PairRow& p : read) fromFile.insert(p.prompt + "|" + p.a.text + "|" + p.b.text);
+        QCOMPARE(fromFile, (std::set<std::string>{"p|y|x", "r|t|s"}));
+    }
+
+    // Finding 9: a line over the 16 MiB cap is a bad line, named by number,
+    // read past without being held; the lines around it import.
+    void anOverlongLineIsABadLine() {
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/long.jsonl";
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(R"({"prompt":"a","chosen":"x","rejected":"y"})" "\n");
+            f.write(R"({"prompt":")");
+            const QByteArray chunk(1 << 20, 'z');
+            for (int i = 0; i < 17; ++i) f.write(chunk);
+            f.write(R"(","chosen":"x","rejected":"y"})" "\n");
+            f.write(R"({"prompt":"b","chosen":"x","rejected":"y"})" "\n");
+        }
+        auto db = Database::open(test::testDatabase(dir, "t"));
+        const ImportReport r = importPairsJsonl(*db, path.toStdString(), true);
+        QCOMPARE(r.errors.size(), size_t(1));
+        QCOMPARE(r.errors[0].line, int64_t(2));
+        QVERIFY2(r.errors[0].message.find("longer than the 16 MiB") != std::string::npos, r.errors[0].message.c_str());
+        QCOMPARE(r.pairsStored, int64_t(2));
+        QCOMPARE(r.linesRead, int64_t(3));
+        // The reader itself: a line at the cap is read, one byte over is not.
+        std::istringstream in(std::string(10, 'a') + "\n" + std::string(11, 'b') + "\r\nc");
+        std::string line;
+        bool tooLong = false;
+        QVERIFY(readBoundedLine(in, line, tooLong, 10) && !tooLong && line == std::string(10, 'a'));
+        QVERIFY(readBoundedLine(in, line, tooLong, 10) && tooLong && line.empty());
+        QVERIFY(readBoundedLine(in, line, tooLong, 10) && !tooLong && line == "c");
+        QVERIFY(!readBoundedLine(in, line, tooLong, 10));
+    }
+
+    // Finding 3: an export writes through a symbolic link to its target
+    // (the link stays a link) and keeps a file's permissions; a FIFO is
+    // written, not replaced; a missing folder or a folder is refused by name.
+    void exportsWriteWhereTheyAreTold() {
+        QTemporaryDir dir;
+        auto db = Database::open(test::testDatabase(dir, "t"));
+        QVERIFY(importPairsJsonl(*db, write(dir, "in.jsonl", R"({"prompt":"p","chosen":"x","rejected":"y"})" "\n").toStdString()).stored);
+        const QByteArray expected = R"({"prompt":"p","chosen":"x","rejected":"y"})" "\n";
+        const QString target = write(dir, "private.jsonl", "old");
+        QVERIFY(QFile::setPermissions(target, QFile::ReadOwner | QFile::WriteOwner));
+        const QString link = dir.path() + "/link.jsonl";
+        QVERIFY(QFile::link(target, link));
+        QCOMPARE(exportPairsJsonl(*db, link.toStdString()), int64_t(1));
+        QVERIFY(QFileInfo(link).isSymLink());
+        QCOMPARE(readAll(target), expected);
+        QCOMPARE((QFileInfo(target).permissions() & 0x7077).toInt(), (QFile::ReadOwner | QFile::WriteOwner).toInt());
+        QCOMPARE(QDir(dir.path()).entryList({"private.jsonl*"}, QDir::Files | QDir::Hidden), QStringList{"private.jsonl"});
+
+        const QString fifo = dir.path() + "/fifo";
+        QCOMPARE(::mkfifo(fifo.toLocal8Bit().constData(), 0600), 0);
+        QProcess reader;
+        reader.start("cat", {fifo});
+        QVERIFY(reader.waitForStarted());
+        QCOMPARE(exportPairsJsonl(*db, fifo.toStdString()), int64_t(1));
+        QVERIFY2(reader.waitForFinished(20000), "the reader never saw the end of the export");
+        QCOMPARE(reader.readAllStandardOutput(), expected);
+        struct stat st {};
+        QCOMPARE(::stat(fifo.toLocal8Bit().constData(), &st), 0);
+        QVERIFY(S_ISFIFO(st.st_mode));
+
+        for (const auto& [where, message] : {std::pair{dir.path() + "/missing/out.jsonl", QString("does not exist")},
+                                             std::pair{dir.path(), QString("is a folder")}}) {
+            try {
+                exportPairsJsonl(*db, where.toStdString());
+                QFAIL("a refused target was written");
+            } catch (const StorageError& e) {
+                QVERIFY2(QString(e.what()).contains(message) && QString(e.what()).contains(where), e.what());
+            }
+        }
     }
 
     void missingFileIsAClearError() {

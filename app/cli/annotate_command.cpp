@@ -6,6 +6,7 @@
 #include "storage/data_paths.h"
 #include "storage/database.h"
 #include "storage/labeling_project.h"
+#include "storage/names.h"
 
 #include <QCommandLineParser>
 
@@ -21,7 +22,8 @@ void printProgress(LabelingProject& project, int overlap) {
     std::printf("%lld of %lld pairs have %d annotators\n", static_cast<long long>(project.completeCount()),
                 static_cast<long long>(project.pairCount()), overlap);
     for (const AnnotatorProgress& a : project.progress()) {
-        std::printf("  %-16s %6lld labels (%lld skipped)  %s labels/min  %lld pairs open to them\n", a.annotator.c_str(),
+        std::printf("  %-16s %6lld labels (%lld skipped)  %s labels/min  %lld pairs open to them\n",
+                    terminalSafe(a.annotator).c_str(),
                     static_cast<long long>(a.labels), static_cast<long long>(a.skips),
                     std::isnan(a.perMinute) ? "   -" : QByteArray::number(a.perMinute, 'f', 1).rightJustified(4).constData(),
                     static_cast<long long>(project.remainingFor(a.annotator)));
@@ -50,15 +52,21 @@ int runAnnotateCommand(const QStringList& args) {
         std::fprintf(stderr, "preflab annotate: --overlap takes a positive number, not '%s'\n", qPrintable(p.value("overlap")));
         return 2;
     }
-    const std::string annotator = p.value("annotator").trimmed().toStdString();
-    if (annotator.empty() && !p.isSet("progress")) {
-        std::fprintf(stderr, "preflab annotate: give your name with --annotator NAME (labels are counted per annotator)\n");
-        return 2;
+    std::string annotator;
+    if (!p.isSet("progress")) {
+        if (!p.isSet("annotator")) {
+            std::fprintf(stderr, "preflab annotate: give your name with --annotator NAME (labels are counted per annotator)\n");
+            return 2;
+        }
+        if (const std::string e = normalizeName(p.value("annotator").toStdString(), annotator); !e.empty()) {
+            std::fprintf(stderr, "preflab annotate: --annotator: %s\n", e.c_str());
+            return 2;
+        }
     }
+    std::optional<int64_t> run;
+    if (!idOption(p, "annotate", "run", run)) return 2;
     try {
         auto db = Database::open(p.isSet("db") ? p.value("db").toStdString() : defaultDatabasePath(), Database::Mode::OpenExisting);
-        std::optional<int64_t> run;
-        if (p.isSet("run")) run = p.value("run").toLongLong();
         LabelingProject project(*db, overlap, run);
         if (p.isSet("progress")) {
             printProgress(project, overlap);
@@ -74,7 +82,8 @@ int runAnnotateCommand(const QStringList& args) {
             std::printf("\n— pair %lld · %lld open to you · %lld labelled this session —\nPrompt: %s\n\nA: %s\n\nB: %s\n\n"
                         "a / b / t (tie) / x (both bad) / s (skip) / q (quit)? ",
                         static_cast<long long>(pair->pairId), static_cast<long long>(project.remainingFor(annotator)),
-                        static_cast<long long>(given), pair->prompt.c_str(), pair->first.c_str(), pair->second.c_str());
+                        static_cast<long long>(given), terminalSafe(pair->prompt, true).c_str(),
+                        terminalSafe(pair->first, true).c_str(), terminalSafe(pair->second, true).c_str());
             std::fflush(stdout);
             std::string answer;
             std::string choice;
@@ -87,7 +96,7 @@ int runAnnotateCommand(const QStringList& args) {
                 else if (answer == "t") choice = "tie";
                 else if (answer == "x") choice = "both_bad";
                 else if (answer == "s") choice = "skip";
-                else std::printf("'%s'? a / b / t / x / s / q: ", answer.c_str()), std::fflush(stdout);
+                else std::printf("'%s'? a / b / t / x / s / q: ", terminalSafe(answer).c_str()), std::fflush(stdout);
             }
             project.label(*pair, choice, annotator, nowMs());
             ++given;

@@ -2,7 +2,12 @@
 // The subcommands of `preflab`. Each takes the arguments after its name and
 // returns the process exit code (0 ok, 1 failure, 2 usage error).
 #include <QCommandLineOption>
+#include <QCommandLineParser>
 #include <QStringList>
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
 
 namespace preflab {
 
@@ -13,6 +18,23 @@ inline QCommandLineOption databaseCommandLineOption() {
             "postgresql://user@host[:port]/dbname[?sslmode=...] (the password comes from ~/.pgpass or PGPASSWORD, "
             "never the URL).",
             "file-or-url"};
+}
+
+// A numeric option's value (--run ID): false, after printing why on stderr,
+// when it is set and not a whole number, so that `--run abc` is a usage
+// error before anything is opened or written, not run 0.
+inline bool idOption(const QCommandLineParser& p, const char* command, const char* name, std::optional<int64_t>& out) {
+    out.reset();
+    if (!p.isSet(QLatin1String(name))) return true;
+    bool ok = false;
+    const qint64 v = p.value(QLatin1String(name)).trimmed().toLongLong(&ok);
+    if (!ok) {
+        std::fprintf(stderr, "preflab %s: --%s takes a number, not '%s'\n", command, name,
+                     qPrintable(p.value(QLatin1String(name))));
+        return false;
+    }
+    out = v;
+    return true;
 }
 
 int runPretrainCommand(const QStringList& args);

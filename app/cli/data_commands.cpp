@@ -9,20 +9,25 @@
 #include "core/values/run_warnings.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
+#include "storage/file_writing.h"
 #include "storage/metric_store.h"
+#include "storage/names.h"
 #include "storage/pair_files.h"
+#include "storage/postgres_connection.h"
 #include "storage/preference_store.h"
 #include "storage/rating_files.h"
 #include "storage/run_store.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 namespace preflab {
@@ -90,7 +95,11 @@ int runImportCommand(const QStringList& args) {
     p.addPositionalArgument("file", "The .jsonl or .csv file.");
     p.addOption(databaseCommandLineOption());
     p.addOption({"skip-bad", "Store the good lines even if some lines are bad (bad ones are reported, never stored)."});
-    p.addOption({"annotator", "Annotator name stored with the imported labels.", "name"});
+    p.addOption({"annotator", "Annotator name stored with the imported labels (trimmed, NFC; at most 64 characters, "
+                              "no control characters).", "name"});
+    p.addOption({"rating-range", "Ratings outside LO-HI are bad lines (default 1-7, a person's scale; it also bounds "
+                                 "UltraFeedback's score_chosen/score_rejected, whose default is their 1-10).",
+                 "LO-HI"});
     p.addOption({"model", "Count the pairs longer than this model's context (default: the built-in starter model). "
                           "They are stored whole; training cuts them by TRL's keep_end rule.", "model"});
     p.process(QStringList{"preflab import"} + args);
@@ -98,37 +107,68 @@ int runImportCommand(const QStringList& args) {
         std::fprintf(stderr, "preflab import: expected one file\n");
         return 2;
     }
+    ImportOptions options;
+    options.skipBadLines = p.isSet("skip-bad");
+    options.annotator = p.value("annotator").toStdString();
+    if (p.isSet("rating-range")) {
+        RatingRange range;
+        if (!RatingRange::parse(p.value("rating-range").toStdString(), range)) {
+            std::fprintf(stderr, "preflab import: --rating-range takes LO-HI (two numbers, LO <= HI, e.g. 1-5), not '%s'\n",
+                         qPrintable(p.value("rating-range")));
+            return 2;
+        }
+        options.checks.ratings = options.checks.scores = range;
+    }
+    const std::string file = p.positionalArguments().front().toStdString();
+    const std::string location = databaseOption(p);
+    // A failed import leaves no database behind that it created: the file
+    // is removed again (with SQLite's side files) unless something was stored.
+    std::error_code ec;
+    const bool newFile = !isPostgresUrl(location) && !location.empty() && !std::filesystem::exists(location, ec);
+    std::unique_ptr<Database> db;
+    auto dropNewDatabase = [&] {
+        db.reset();
+        if (!newFile) return;
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(location + suffix, ec);
+    };
     try {
-        const std::string file = p.positionalArguments().front().toStdString();
+        // The input is checked before the database is touched.
+        const QFileInfo input(QString::fromStdString(file));
+        if (!input.exists()) throw StorageError(file + ": no such file; nothing was imported");
+        if (!input.isReadable() || input.isDir()) throw StorageError(file + ": cannot open the file for reading");
         const bool csv = QString::fromStdString(file).endsWith(".csv", Qt::CaseInsensitive);
-        auto db = Database::open(databaseOption(p));
+        db = Database::open(location);
         std::optional<PairContextCheck> context;
         std::optional<TruncationCounter> counter;
         if (!csv) context.emplace(p.value("model").toStdString()), counter.emplace(*context);
-        const ImportReport r =
-            csv ? importRatingsCsv(*db, file, p.isSet("skip-bad"), p.value("annotator").toStdString())
-                : importPairsJsonl(*db, file, p.isSet("skip-bad"), p.value("annotator").toStdString(),
-                                   [&](const PairRow& pair) { counter->add(pair); });
+        const ImportReport r = csv ? importRatingsCsv(*db, file, options)
+                                   : importPairsJsonl(*db, file, options, [&](const PairRow& pair) { counter->add(pair); });
         const int64_t longer = counter ? counter->finish() : 0;
-        std::fputs(r.describe().c_str(), stderr);
+        // Messages quote the file (a bad label, a key): no escape sequence reaches the terminal.
+        std::fputs(terminalSafe(r.describe(), true).c_str(), stderr);
         if (!r.stored) {
             std::fprintf(stderr, "preflab import: %zu bad line(s) in %s; nothing was stored (use --skip-bad to store "
                                  "the good lines)\n", r.errors.size(), r.file.c_str());
+            dropNewDatabase();
             return 1;
         }
-        std::printf("Imported %lld pairs (%lld labels, %lld ratings) from %s into %s%s\n",
-                    static_cast<long long>(r.pairsStored), static_cast<long long>(r.labelsStored),
-                    static_cast<long long>(r.ratingsStored), r.file.c_str(), db->path().c_str(),
+        std::printf("Imported %s into %s: %lld pairs new, %lld merged, %lld unchanged; %lld labels stored (%lld already "
+                    "held), %lld ratings stored (%lld already held)%s\n",
+                    r.file.c_str(), db->path().c_str(), static_cast<long long>(r.pairsStored),
+                    static_cast<long long>(r.pairsMerged), static_cast<long long>(r.pairsUnchanged),
+                    static_cast<long long>(r.labelsStored), static_cast<long long>(r.labelsUnchanged),
+                    static_cast<long long>(r.ratingsStored), static_cast<long long>(r.ratingsUnchanged),
                     r.errors.empty() ? "" : " (bad lines skipped, see above)");
         std::printf("Read %s\n", r.formats.empty() ? "no rows" : r.describeFormats().c_str());
         if (context && r.pairsStored > 0) {
-            std::printf("%lld of them are longer than the %lld-token context of %s: they are stored whole, and training "
-                        "cuts them (the prompt keeps its end, each response its start)\n",
+            std::printf("%lld of the new pairs are longer than the %lld-token context of %s: they are stored whole, and "
+                        "training cuts them (the prompt keeps its end, each response its start)\n",
                         static_cast<long long>(longer), static_cast<long long>(context->contextTokens()),
                         context->modelName().c_str());
         }
         return r.errors.empty() ? 0 : 1;
     } catch (const std::exception& e) {
+        dropNewDatabase();
         return fail(e);
     }
 }
@@ -165,29 +205,39 @@ int runExportCommand(const QStringList& args) {
         std::fprintf(stderr, "preflab export: --format is trl or conversational, not '%s'\n", qPrintable(format));
         return 2;
     }
+    std::optional<int64_t> run;
+    if (!idOption(p, "export", "run", run)) return 2;
+    int toStdout = 0;
+    for (const char* target : {"pairs", "labels", "ratings", "metrics"}) {
+        if (p.isSet(target)) toStdout += isStandardOutput(p.value(target).toStdString());
+    }
+    if (toStdout > 1) {
+        std::fprintf(stderr, "preflab export: only one of --pairs, --labels, --ratings and --metrics can go to standard output\n");
+        return 2;
+    }
+    // With a file on standard output, what the command says goes to stderr.
+    FILE* report = toStdout ? stderr : stdout;
     try {
         const LabelPolicy policy = labelPolicyFromName(p.value("label-policy").toStdString());
         auto db = Database::open(databaseOption(p), Database::Mode::OpenExisting);
-        std::optional<int64_t> run;
-        if (p.isSet("run")) run = p.value("run").toLongLong();
         if (p.isSet("pairs")) {
             const int64_t n = exportPairsJsonl(*db, p.value("pairs").toStdString(), run,
                                                format == "conversational" ? PairExportFormat::Conversational
                                                                           : PairExportFormat::TrlStandard,
                                                policy);
-            std::printf("Wrote %lld pairs to %s\n", static_cast<long long>(n), qPrintable(p.value("pairs")));
+            std::fprintf(report, "Wrote %lld pairs to %s\n", static_cast<long long>(n), qPrintable(p.value("pairs")));
         }
         if (p.isSet("labels")) {
             const int64_t n = exportLabelsJsonl(*db, p.value("labels").toStdString(), run);
-            std::printf("Wrote %lld labels to %s\n", static_cast<long long>(n), qPrintable(p.value("labels")));
+            std::fprintf(report, "Wrote %lld labels to %s\n", static_cast<long long>(n), qPrintable(p.value("labels")));
         }
         if (p.isSet("ratings")) {
             const int64_t n = exportRatings(*db, p.value("ratings").toStdString(), run);
-            std::printf("Wrote %lld ratings to %s\n", static_cast<long long>(n), qPrintable(p.value("ratings")));
+            std::fprintf(report, "Wrote %lld ratings to %s\n", static_cast<long long>(n), qPrintable(p.value("ratings")));
         }
         if (p.isSet("metrics")) {
             const int64_t n = exportMetricsCsv(*db, p.value("metrics").toStdString(), *run);
-            std::printf("Wrote %lld metric values to %s\n", static_cast<long long>(n), qPrintable(p.value("metrics")));
+            std::fprintf(report, "Wrote %lld metric values to %s\n", static_cast<long long>(n), qPrintable(p.value("metrics")));
         }
     } catch (const std::exception& e) {
         return fail(e);
@@ -284,10 +334,10 @@ int runAgreementCommand(const QStringList& args) {
     p.addOption({"run", "Only this run's pairs (default: every pair, imported ones included).", "id"});
     p.addOption({"json", "Print one JSON object."});
     p.process(QStringList{"preflab agreement"} + args);
+    std::optional<int64_t> run;
+    if (!idOption(p, "agreement", "run", run)) return 2;
     try {
         auto db = Database::open(databaseOption(p), Database::Mode::OpenExisting);
-        std::optional<int64_t> run;
-        if (p.isSet("run")) run = p.value("run").toLongLong();
         std::vector<CodedValue> values;
         std::map<std::string, int64_t> perAnnotator;
         int64_t labels = 0;
@@ -346,7 +396,7 @@ int runAgreementCommand(const QStringList& args) {
                         alpha.alpha, static_cast<long long>(alpha.units), static_cast<long long>(alpha.values));
         }
         for (const auto& [pairName, k] : kappas) {
-            std::printf("Cohen's kappa %-24s %s on %lld shared pairs\n", pairName.c_str(),
+            std::printf("Cohen's kappa %-24s %s on %lld shared pairs\n", terminalSafe(pairName).c_str(),
                         std::isnan(k.kappa) ? "undefined" : QByteArray::number(k.kappa, 'f', 4).constData(),
                         static_cast<long long>(k.units));
         }
@@ -354,7 +404,7 @@ int runAgreementCommand(const QStringList& args) {
             for (const auto& [name, n] : perAnnotator) {
                 const KappaResult k = cohenKappa(withJudges, name, "judge:" + judge);
                 if (k.units == 0) continue;
-                std::printf("%s with the %s: kappa %s, agree on %.0f %% of %lld pairs\n", name.c_str(),
+                std::printf("%s with the %s: kappa %s, agree on %.0f %% of %lld pairs\n", terminalSafe(name).c_str(),
                             PreferenceStore::judgeDisplayName(judge).c_str(),
                             std::isnan(k.kappa) ? "undefined" : QByteArray::number(k.kappa, 'f', 4).constData(),
                             100.0 * k.observedAgreement, static_cast<long long>(k.units));
@@ -402,7 +452,7 @@ int runAdjudicateCommand(const QStringList& args) {
             store.insertAdjudication(pair, label, p.value("reviewer").toStdString(), nowMs());
             tx.commit();
             std::printf("Pair %lld: final label %s by %s\n", static_cast<long long>(pair), label.c_str(),
-                        qPrintable(p.value("reviewer")));
+                        terminalSafe(p.value("reviewer").toStdString()).c_str());
             return 0;
         }
         std::optional<int64_t> run;
@@ -431,11 +481,15 @@ int runAdjudicateCommand(const QStringList& args) {
                 std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
                 return;
             }
+            // Names and the prompt as the file had them, but never a
+            // terminal's control sequence (terminalSafe).
             std::string labels;
-            for (const auto& [annotator, choice] : d.labels) labels += (labels.empty() ? "" : ", ") + annotator + ": " + choice;
-            std::string prompt = QString::fromStdString(d.prompt).simplified().left(60).toStdString();
+            for (const auto& [annotator, choice] : d.labels) {
+                labels += (labels.empty() ? "" : ", ") + terminalSafe(annotator) + ": " + choice;
+            }
+            std::string prompt = terminalSafe(QString::fromStdString(d.prompt).simplified().left(60).toStdString());
             std::printf("pair %-6lld %-62s %s  -> %s\n", static_cast<long long>(d.pairId), prompt.c_str(), labels.c_str(),
-                        d.finalChoice.empty() ? "open" : (d.finalChoice + " by " + d.reviewer).c_str());
+                        d.finalChoice.empty() ? "open" : (d.finalChoice + " by " + terminalSafe(d.reviewer)).c_str());
         });
         if (!p.isSet("json")) {
             std::printf("%lld pairs with disagreeing annotators, %lld open\n", static_cast<long long>(count),

@@ -17,6 +17,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 std::vector<std::string> preflabFuzzSeeds();
+// Optional: a target's own tokens to insert (CSV quotes, JSON keys, ...),
+// beside the safetensors-shaped defaults below.
+__attribute__((weak)) std::vector<std::string> preflabFuzzTokens();
 
 int main(int argc, char** argv) {
     const double seconds = argc > 1 ? std::atof(argv[1]) : 5.0;
@@ -24,8 +27,11 @@ int main(int argc, char** argv) {
     std::vector<std::string> corpus = preflabFuzzSeeds();
     const uint64_t interesting[] = {0, 1, 7, 8, 15, 16, 0x7F, 0xFF, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFFull,
                                     1ull << 53, (1ull << 53) + 1};
-    const char* tokens[] = {"\"dtype\"", "\"shape\"", "\"data_offsets\"", "[", "]", "{", "}", ",", ":", "-1",
-                            "1e308", "\"F32\"", "\"BF16\"", "\"__metadata__\"", "\\u0000", "\xff", "0.5", "null"};
+    std::vector<std::string> tokens = {"\"dtype\"", "\"shape\"", "\"data_offsets\"", "[", "]", "{", "}", ",", ":", "-1",
+                                       "1e308", "\"F32\"", "\"BF16\"", "\"__metadata__\"", "\\u0000", "\xff", "0.5", "null"};
+    if (preflabFuzzTokens) {
+        for (std::string& t : preflabFuzzTokens()) tokens.push_back(std::move(t));
+    }
     const auto start = std::chrono::steady_clock::now();
     uint64_t runs = 0;
     for (const std::string& s : corpus) LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(s.data()), s.size());
@@ -43,7 +49,7 @@ int main(int argc, char** argv) {
                 if (!s.empty()) s.erase(pos % s.size(), 1 + rng() % 4);
                 break;
             case 3: s.resize(rng() % (s.size() + 1)); break;
-            case 4: s.insert(pos, tokens[rng() % (sizeof tokens / sizeof *tokens)]); break;
+            case 4: s.insert(pos, tokens[rng() % tokens.size()]); break;
             case 5: {  // an interesting value as the 8-byte header length, or as decimal text
                 const uint64_t v = interesting[rng() % (sizeof interesting / sizeof *interesting)];
                 if (rng() % 2 && s.size() >= 8) {

@@ -82,6 +82,14 @@ std::vector<double> knobs(const Contender& m, bool quick) {
     return quick ? std::vector<double>{0.1} : std::vector<double>{0.1, 0.3, 1.0};
 }
 
+// What the knob is, as compare.md's table names it.
+const char* knobName(const Contender& m) {
+    if (m.method == Method::Ppo || m.method == Method::Grpo) return "KL coef. ";
+    if (m.method == Method::Rloo) return "KL penalty ";
+    if (methodInfo(m.method).family == MethodFamily::Causal || methodInfo(m.method).referenceFree) return "lr ";
+    return "beta ";
+}
+
 struct Point {
     std::string method;
     double knob = 0;
@@ -423,8 +431,7 @@ int main(int argc, char** argv) {
     for (const Contender& m : contenders) {
         QStringList knobText;
         for (double k : knobs(m, quick)) knobText << QString::number(k);
-        const bool causal = methodInfo(m.method).family == MethodFamily::Causal;
-        ms << "| " << QString::fromStdString(m.name) << " | " << (m.method == Method::Ppo ? "KL coef. " : causal ? "lr " : "beta ")
+        ms << "| " << QString::fromStdString(m.name) << " | " << knobName(m)
            << knobText.join(", ") << " |";
         for (double k : levels) ms << ' ' << withInterval(frontier.frontier(m.name, k)) << " |";
         std::vector<double> reached;

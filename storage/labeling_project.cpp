@@ -89,6 +89,29 @@ void LabelingProject::label(const ProjectPair& pair, const std::string& shownCho
     tx.commit();
 }
 
+std::vector<ProjectResponse> LabelingProject::nextResponses(const std::string& annotator, int limit) {
+    SqlStatement s(m_db.connection(),
+                   "SELECT id, prompt, text FROM (SELECT r.id AS id, p.text AS prompt, r.text AS text, "
+                   "(SELECT count(DISTINCT l.annotator) FROM response_labels l WHERE l.response_id = r.id AND "
+                   "l.annotator <> '' AND l.source IN ('human', 'import')) AS n FROM responses r "
+                   "JOIN prompts p ON p.id = r.prompt_id "
+                   "WHERE EXISTS(SELECT 1 FROM pairs WHERE (pairs.response_a = r.id OR pairs.response_b = r.id) AND "
+                   "(?1 IS NULL OR pairs.run_id = ?1)) AND NOT EXISTS(SELECT 1 FROM response_labels m WHERE "
+                   "m.response_id = r.id AND m.annotator = ?3 AND m.source IN ('human', 'import'))) AS open_responses "
+                   "WHERE n < ?2 ORDER BY n DESC, (id * 2654435761) % 4294967296, id LIMIT ?4");
+    s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap)).bind(3, annotator).bind(4, static_cast<int64_t>(limit));
+    std::vector<ProjectResponse> out;
+    while (s.step()) out.push_back({s.int64(0), s.text(1), s.text(2)});
+    return out;
+}
+
+void LabelingProject::labelResponse(int64_t responseId, bool desirable, const std::string& annotator, int64_t timeMs) {
+    if (annotator.empty()) throw StorageError(m_db.connection().path() + ": a label in a labeling project needs an annotator name");
+    Transaction tx(m_db.connection());
+    PreferenceStore(m_db).insertResponseLabel({responseId, desirable, toString(LabelSource::Human), annotator, timeMs});
+    tx.commit();
+}
+
 int64_t LabelingProject::pairCount() {
     SqlStatement s(m_db.connection(), "SELECT count(*) FROM pairs WHERE (?1 IS NULL OR run_id = ?1)");
     s.bind(1, m_run);

@@ -39,6 +39,12 @@ public:
     // Stores the annotator's label of the pair as shown ("a" is `first`):
     // mapped back to the pair's own a/b, committed before it returns.
     void label(const ProjectPair& pair, const std::string& shownChoice, const std::string& annotator, int64_t timeMs);
+    // Thumbs mode (unpaired labels, KTO's data): the next responses of the
+    // project's pairs (both sides) this annotator has not labelled, while
+    // fewer than `overlap` annotators have; and storing a thumbs up or down,
+    // committed before it returns.
+    std::vector<ProjectResponse> nextResponses(const std::string& annotator, int limit);
+    void labelResponse(int64_t responseId, bool desirable, const std::string& annotator, int64_t timeMs);
     // Takes back the label given with label() (an undo); false when none matched.
     bool retract(int64_t pairId, const std::string& annotator, int64_t timeMs);
 

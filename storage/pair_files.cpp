@@ -89,6 +89,11 @@ ImportReport readPairsJsonl(const std::string& path, std::vector<PairRow>& pairs
                                                        "responses train cpo, dr-cpo and oo-rlhf after `preflab import`"});
             return;
         }
+        if (p.isUnpaired()) {
+            report.errors.push_back({report.linesRead, "an unpaired row (prompt, completion, label), not a pair: unpaired "
+                                                       "labels train kto with --pairs unpaired after `preflab import`"});
+            return;
+        }
         if (p.format != kAnnotatorLabels) {
             pairs.push_back(std::move(p.pair));
             return;
@@ -165,6 +170,12 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, const Impor
     scanLines(path, report, options.checks, [&](ParsedLine& line) {
         if (!report.errors.empty() && !options.skipBadLines) return;  // keep validating, store nothing
         PairRow& pair = line.pair;
+        if (line.isUnpaired()) {
+            const bool added = store.insertResponseLabelIfChanged(
+                pair.prompt, pair.a, *line.desirable, "import", line.annotator.empty() ? annotator : line.annotator, now);
+            (added ? report.labelsStored : report.labelsUnchanged) += 1;
+            return;
+        }
         if (line.isRating()) {
             const PreferenceStore::RatedResponse r =
                 store.insertRatedResponseIfChanged(pair.prompt, pair.a, *line.rating, "import", annotator, now);
@@ -310,6 +321,20 @@ int64_t exportLabelsJsonl(Database& db, const std::string& path, std::optional<i
             out << "{\"prompt\":" << jsonString(l.prompt) << ",\"response_a\":" << jsonString(l.responseA)
                 << ",\"response_b\":" << jsonString(l.responseB) << ",\"annotator\":" << jsonString(l.annotator)
                 << ",\"label\":" << jsonString(l.choice) << "}\n";
+            ++count;
+        });
+        return count;
+    });
+}
+
+int64_t exportUnpairedJsonl(Database& db, const std::string& path) {
+    return writeFileAtomically(path, [&](std::ostream& out) {
+        int64_t count = 0;
+        PreferenceStore(db).forEachResponseLabelForExport([&](const ExportedResponseLabel& l) {
+            out << "{\"prompt\":" << jsonString(l.prompt) << ",\"completion\":" << jsonString(l.completion)
+                << ",\"label\":" << (l.desirable ? "true" : "false");
+            if (!l.annotator.empty()) out << ",\"annotator\":" << jsonString(l.annotator);
+            out << "}\n";
             ++count;
         });
         return count;

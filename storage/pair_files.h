@@ -80,6 +80,10 @@ int64_t exportPairsJsonl(Database& db, const std::string& path, std::optional<in
 // the labels agreement counts (a judge's labels and a reviewer's final labels
 // are not written, so the file imports back to the same agreement).
 int64_t exportLabelsJsonl(Database& db, const std::string& path, std::optional<int64_t> runId = std::nullopt);
+// Every unpaired label (thumbs up or down on one response) in TRL's unpaired
+// format, {"prompt", "completion", "label": true|false}, with "annotator" where
+// one gave it; `preflab import` reads it back to the same rows.
+int64_t exportUnpairedJsonl(Database& db, const std::string& path);
 int64_t exportMetricsCsv(Database& db, const std::string& path, int64_t runId);
 
 }  // namespace preflab

@@ -360,6 +360,25 @@ std::string plainConversationText(const std::string& messagesJson) {
     return out;
 }
 
+std::string parseUnpairedRow(const QJsonObject& o, ParsedLine& out) {
+    out.format = kTrlUnpaired;
+    for (const char* key : {"prompt", "completion"}) {
+        if (!o.contains(key)) return std::string("missing \"") + key + "\" (an unpaired row has prompt, completion and label)";
+        if (!o[key].isString()) return std::string("\"") + key + "\" must be a string";
+    }
+    if (!o.contains("label")) return "missing \"label\" (true: a desirable completion, false: an undesirable one)";
+    if (!o["label"].isBool()) return "\"label\" of an unpaired row must be true or false";
+    out.pair.prompt = str(o["prompt"]);
+    out.pair.a.text = str(o["completion"]);
+    if (out.pair.a.text.empty()) return "\"completion\" must not be empty";
+    out.desirable = o["label"].toBool();
+    if (o.contains("annotator")) {
+        if (!o["annotator"].isString()) return "\"annotator\" must be a string";
+        if (const std::string e = normalizeName(str(o["annotator"]), out.annotator); !e.empty()) return "\"annotator\": " + e;
+    }
+    return {};
+}
+
 std::string parsePairLine(const std::string& line, ParsedLine& parsed, const LineChecks& checks) {
     PairRow& pair = parsed.pair;
     if (const int64_t at = invalidUtf8Offset(line); at >= 0) {
@@ -371,6 +390,7 @@ std::string parsePairLine(const std::string& line, ParsedLine& parsed, const Lin
     if (!doc.isObject()) return "expected a JSON object with prompt, chosen and rejected";
     if (std::string e = strictJsonProblem(line); !e.empty()) return e;
     const QJsonObject o = doc.object();
+    if (o.contains("completion")) return parseUnpairedRow(o, parsed);
     if (o.contains("response_a") || o.contains("label")) return parseLabelRow(o, parsed);
     if (o.contains("response") || o.contains("rating")) return parseRatingRow(o, parsed, checks);
     if (o["chosen"].isArray() || o["rejected"].isArray() || o["prompt"].isArray()) {

@@ -14,6 +14,8 @@
 //   annotator labels        {"prompt", "response_a", "response_b", "annotator", "label"},
 //                           label one of a, b, tie, both_bad, skip
 //   ratings                 {"prompt", "response", "rating"[, "sampling_logprob"]}
+//   TRL unpaired            {"prompt", "completion", "label": true|false[, "annotator"]}:
+//                           a thumbs up (true) or down on one response (KTO's data)
 // A message is {"role": system|user|assistant|tool, "content": str, ...}.
 // A conversational pair keeps its prompt's messages (JSON) and the row as read,
 // so that export writes the row back unchanged; its prompt text is the
@@ -34,6 +36,7 @@ inline const char* const kConversationsWithPrompt =
     "message lists that include the prompt (chosen, rejected; UltraFeedback binarized)";
 inline const char* const kAnnotatorLabels = "annotator labels (prompt, response_a, response_b, annotator, label)";
 inline const char* const kRatings = "ratings (prompt, response, rating)";
+inline const char* const kTrlUnpaired = "TRL unpaired (prompt, completion, label)";
 
 // One good line. For a pair, pair.a is the chosen response, except in label
 // files, where a and b are as given.
@@ -46,6 +49,9 @@ struct ParsedLine {
     // A rating row: the prompt in pair.prompt, the response in pair.a.
     std::optional<double> rating;
     bool isRating() const { return rating.has_value(); }
+    // An unpaired row: the prompt in pair.prompt, the completion in pair.a.
+    std::optional<bool> desirable;
+    bool isUnpaired() const { return desirable.has_value(); }
 };
 
 // What a line's numbers must satisfy beyond being finite.

@@ -61,4 +61,10 @@ struct ProjectPair {
     bool swapped = false;
 };
 
+// A stored response as the thumbs mode shows it: one at a time, with its prompt.
+struct ProjectResponse {
+    int64_t responseId = 0;
+    std::string prompt, text;
+};
+
 }  // namespace preflab

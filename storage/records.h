@@ -68,6 +68,16 @@ struct RatingRow {
     int64_t createdMs = 0;
 };
 
+// An unpaired label: thumbs up (desirable) or down on one stored response
+// (KTO's data; TRL's unpaired format {prompt, completion, label}).
+struct ResponseLabelRow {
+    int64_t responseId = 0;
+    bool desirable = true;
+    std::string source;
+    std::string annotator;
+    int64_t createdMs = 0;
+};
+
 // Takes back a person's label that the run had not used yet (an undo): the
 // label row written when it was given, and its ratings, are deleted. The
 // label is named by its pair, annotator and time, as it was written.

@@ -167,6 +167,19 @@ CREATE INDEX labels_by_pair ON labels(pair_id);
 ALTER TABLE pairs ADD COLUMN text_key INTEGER;
 CREATE INDEX pairs_by_text_key ON pairs(text_key);
 )sql",
+        // v8: unpaired labels (thumbs up or down on one response; KTO's data,
+        // TRL's unpaired format): append-only, the latest per annotator counts.
+        R"sql(
+CREATE TABLE response_labels(
+  id INTEGER PRIMARY KEY,
+  response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+  label TEXT NOT NULL CHECK(label IN ('up','down')),
+  source TEXT NOT NULL,
+  annotator TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX response_labels_by_response ON response_labels(response_id);
+)sql",
     };
     return steps;
 }

@@ -35,6 +35,7 @@ struct Applier {
     void operator()(const RunEventRow& r) { metrics.insertEvent(r); }
     void operator()(const EvalSampleRow& r) { metrics.insertEvalSample(r); }
     void operator()(const RunStatusUpdate& r) { runs.update(r); }
+    void operator()(const ResponseLabelRow& r) { prefs.insertResponseLabel(r); }
     // The id is handed over after the commit (run() does it): a creator never
     // sees the id of a row that was rolled back.
     void operator()(const std::shared_ptr<RunCreation>& r) { r->row.id = runs.create(r->row); }

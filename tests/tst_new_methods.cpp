@@ -266,6 +266,31 @@ private Q_SLOTS:
         if (name == "kto") QVERIFY(r.series.count("kl") == 1);
     }
 
+    // KTO on unpaired examples: each side with its own prompt (the stored
+    // thumbs labels, offline_pairs.h); the loss falls on a fixed dataset.
+    void ktoTrainsOnUnpairedExamples() {
+        QTemporaryDir dir;
+        RunConfig c;
+        c.algorithm = "kto";
+        c.lr = 3e-3;
+        c.batchSize = 4;
+        LoopData data;
+        for (int i = 0; i < 8; ++i) {
+            OfflinePair p;
+            p.prompt = "Tell me about the fox " + std::to_string(i) + ".";
+            p.chosen = "The fox is friendly.";
+            p.rejectedPrompt = "Where is the owl " + std::to_string(i) + "?";
+            p.rejected = "Ugh, fine. The owl is grumpy.";
+            data.offline.push_back(p);
+        }
+        c.pairs = kUnpairedSource;
+        const Collector r = runLoop(dir, c, 12, data);
+        const auto& loss = r.series.at("loss");
+        QCOMPARE(loss.size(), size_t(12));
+        QVERIFY2(loss.back() < loss.front(), qPrintable(QString("%1 -> %2").arg(loss.front()).arg(loss.back())));
+        QVERIFY(r.series.count("kl") == 1);
+    }
+
     // The tiny model's short samples all score the same under the task's
     // reward: every group ties, every advantage is 0, nothing is learned
     // (TRL's zero-reward-spread runs), and the run says so.

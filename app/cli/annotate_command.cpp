@@ -10,7 +10,9 @@
 
 #include <QCommandLineParser>
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -30,6 +32,44 @@ void printProgress(LabelingProject& project, int overlap) {
     }
 }
 
+// --thumbs: one response at a time, thumbs up or down (KTO's unpaired labels).
+int annotateThumbs(LabelingProject& project, const std::string& annotator) {
+    int64_t given = 0;
+    std::set<int64_t> skipped;  // this session's: a skip stores nothing, the response stays open
+    for (;;) {
+        const std::vector<ProjectResponse> next = project.nextResponses(annotator, static_cast<int>(skipped.size()) + 1);
+        const auto it = std::find_if(next.begin(), next.end(), [&](const ProjectResponse& r) { return !skipped.count(r.responseId); });
+        if (it == next.end()) {
+            std::printf("Nothing left for %s: every other response has its annotators.\n", annotator.c_str());
+            break;
+        }
+        const ProjectResponse& r = *it;
+        std::printf("\n— response %lld · %lld labelled this session —\nPrompt: %s\n\nResponse: %s\n\n"
+                    "u (thumbs up) / d (thumbs down) / s (skip) / q (quit)? ",
+                    static_cast<long long>(r.responseId), static_cast<long long>(given),
+                    terminalSafe(r.prompt, true).c_str(), terminalSafe(r.text, true).c_str());
+        std::fflush(stdout);
+        std::string answer;
+        for (;;) {
+            if (!std::getline(std::cin, answer) || answer == "q") {
+                std::printf("\n%lld labels stored for %s.\n", static_cast<long long>(given), annotator.c_str());
+                return 0;
+            }
+            if (answer == "u" || answer == "d" || answer == "s") break;
+            std::printf("'%s'? u / d / s / q: ", terminalSafe(answer).c_str());
+            std::fflush(stdout);
+        }
+        if (answer == "s") {
+            skipped.insert(r.responseId);
+            continue;
+        }
+        project.labelResponse(r.responseId, answer == "u", annotator, nowMs());
+        ++given;
+    }
+    std::printf("%lld labels stored for %s.\n", static_cast<long long>(given), annotator.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int runAnnotateCommand(const QStringList& args) {
@@ -45,6 +85,9 @@ int runAnnotateCommand(const QStringList& args) {
     p.addOption({"overlap", "Annotators per pair (default 2).", "k", "2"});
     p.addOption({"run", "Only this run's pairs (default: every stored pair).", "id"});
     p.addOption({"progress", "Print the project's progress and exit."});
+    p.addOption({"thumbs", "Thumbs mode: one response at a time (both sides of each stored pair), answered u (thumbs up), "
+                           "d (thumbs down), s (skip) or q (quit); stored as unpaired labels (KTO's data; "
+                           "`preflab export --unpaired` writes them in TRL's format)."});
     p.process(QStringList{"preflab annotate"} + args);
     bool ok = false;
     const int overlap = p.value("overlap").toInt(&ok);
@@ -72,6 +115,7 @@ int runAnnotateCommand(const QStringList& args) {
             printProgress(project, overlap);
             return 0;
         }
+        if (p.isSet("thumbs")) return annotateThumbs(project, annotator);
         int64_t given = 0;
         for (;;) {
             const std::optional<ProjectPair> pair = project.next(annotator);

@@ -191,9 +191,12 @@ int runExportCommand(const QStringList& args) {
                            "response_b, annotator, label; a judge's labels are named by the judge).", "file"});
     p.addOption({"ratings", "Write each rated response's latest rating to this file (.csv, else JSON Lines).", "file"});
     p.addOption({"metrics", "Write the run's metrics to this .csv file.", "file"});
+    p.addOption({"unpaired", "Write every unpaired label (thumbs up or down on one response) to this .jsonl file in TRL's "
+                             "unpaired format (prompt, completion, label; annotator where given).", "file"});
     p.process(QStringList{"preflab export"} + args);
-    if (!p.isSet("pairs") && !p.isSet("metrics") && !p.isSet("labels") && !p.isSet("ratings")) {
-        std::fprintf(stderr, "preflab export: give --pairs FILE, --labels FILE, --ratings FILE and/or --metrics FILE\n");
+    if (!p.isSet("pairs") && !p.isSet("metrics") && !p.isSet("labels") && !p.isSet("ratings") && !p.isSet("unpaired")) {
+        std::fprintf(stderr, "preflab export: give --pairs FILE, --labels FILE, --ratings FILE, --unpaired FILE and/or "
+                             "--metrics FILE\n");
         return 2;
     }
     if (p.isSet("metrics") && !p.isSet("run")) {
@@ -208,11 +211,12 @@ int runExportCommand(const QStringList& args) {
     std::optional<int64_t> run;
     if (!idOption(p, "export", "run", run)) return 2;
     int toStdout = 0;
-    for (const char* target : {"pairs", "labels", "ratings", "metrics"}) {
+    for (const char* target : {"pairs", "labels", "ratings", "metrics", "unpaired"}) {
         if (p.isSet(target)) toStdout += isStandardOutput(p.value(target).toStdString());
     }
     if (toStdout > 1) {
-        std::fprintf(stderr, "preflab export: only one of --pairs, --labels, --ratings and --metrics can go to standard output\n");
+        std::fprintf(stderr, "preflab export: only one of --pairs, --labels, --ratings, --unpaired and --metrics can go to "
+                             "standard output\n");
         return 2;
     }
     // With a file on standard output, what the command says goes to stderr.
@@ -230,6 +234,10 @@ int runExportCommand(const QStringList& args) {
         if (p.isSet("labels")) {
             const int64_t n = exportLabelsJsonl(*db, p.value("labels").toStdString(), run);
             std::fprintf(report, "Wrote %lld labels to %s\n", static_cast<long long>(n), qPrintable(p.value("labels")));
+        }
+        if (p.isSet("unpaired")) {
+            const int64_t n = exportUnpairedJsonl(*db, p.value("unpaired").toStdString());
+            std::fprintf(report, "Wrote %lld unpaired labels to %s\n", static_cast<long long>(n), qPrintable(p.value("unpaired")));
         }
         if (p.isSet("ratings")) {
             const int64_t n = exportRatings(*db, p.value("ratings").toStdString(), run);

@@ -1,10 +1,12 @@
 #include "app/session/offline_pairs.h"
 
 #include "core/hf/chat_template.h"
+#include "core/values/run_config.h"
 
 #include "storage/pair_files.h"
 #include "storage/preference_store.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace preflab {
@@ -31,6 +33,29 @@ std::optional<int64_t> runOfSource(const std::string& key, const std::string& so
 
 std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& db, const std::string& labelPolicy) {
     std::vector<OfflinePair> out;
+    if (source == kUnpairedSource) {
+        // KTO on unpaired labels: the desirable and the undesirable examples
+        // side by side as pairs; the shorter list repeats (kto_desirable_weight
+        // and kto_undesirable_weight still weigh the two kinds).
+        std::vector<UnpairedExample> up, down;
+        for (UnpairedExample& e : PreferenceStore(db).unpairedExamples()) (e.desirable ? up : down).push_back(std::move(e));
+        if (up.empty() || down.empty()) {
+            throw std::runtime_error(db.connection().path() + " holds " + std::to_string(up.size()) + " desirable and " +
+                                     std::to_string(down.size()) + " undesirable unpaired labels: kto needs at least one "
+                                     "of each (preflab annotate --thumbs, or import TRL's unpaired format)");
+        }
+        for (size_t i = 0; i < std::max(up.size(), down.size()); ++i) {
+            const UnpairedExample& u = up[i % up.size()];
+            const UnpairedExample& d = down[i % down.size()];
+            OfflinePair p;
+            p.prompt = u.prompt;
+            p.chosen = u.completion;
+            p.rejected = d.completion;
+            p.rejectedPrompt = d.prompt;
+            out.push_back(std::move(p));
+        }
+        return out;
+    }
     if (isDatabaseSource(source)) {
         const std::optional<int64_t> run = runOfSource("pairs", source);
         PreferenceStore(db).forEachPreference(

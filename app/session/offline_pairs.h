@@ -1,7 +1,9 @@
 #pragma once
 // Where the offline methods and the reward model get their pairs: every
-// stored preference ("db"), one run's ("db:RUN"), or a TRL JSON Lines file
-// (read, not imported). Throws std::runtime_error naming the source and what
+// stored preference ("db"), one run's ("db:RUN"), a TRL JSON Lines file
+// (read, not imported), or for KTO the stored unpaired labels ("unpaired": a
+// desirable and an undesirable example side by side, the shorter list
+// repeating). Throws std::runtime_error naming the source and what
 // is wrong (no pairs, a bad line).
 #include "core/values/loop_types.h"
 #include "storage/database.h"

@@ -29,18 +29,26 @@ std::vector<TrainablePair> DatasetPairs::draw(size_t total, size_t begin, size_t
         t.prompt = m_models.promptIds(all[i].prompt, all[i].promptMessages);
         t.chosen = responseIds(all[i].chosen);
         t.rejected = responseIds(all[i].rejected);
-        // The stated rule (context_fit.h); each pair cut is counted once.
-        if (fitPairToContext(t.prompt, t.chosen, t.rejected, maxLen, m_models.tokenizer->special().bos) &&
-            m_truncated.insert(i).second) {
-            m_newlyTruncated = true;
+        // The stated rule (context_fit.h); each pair cut is counted once. Two
+        // unpaired examples are fitted each with its own prompt.
+        bool cut = false;
+        const int32_t bos = m_models.tokenizer->special().bos;
+        if (all[i].rejectedPrompt.empty()) {
+            cut = fitPairToContext(t.prompt, t.chosen, t.rejected, maxLen, bos);
+        } else {
+            t.rejectedPrompt = m_models.promptIds(all[i].rejectedPrompt);
+            TokenIds chosenCopy = t.chosen, rejectedCopy = t.rejected;
+            cut = fitPairToContext(t.prompt, t.chosen, chosenCopy, maxLen, bos);
+            cut = fitPairToContext(t.rejectedPrompt, t.rejected, rejectedCopy, maxLen, bos) || cut;
         }
+        if (cut && m_truncated.insert(i).second) m_newlyTruncated = true;
         t.generatedAt = m_ctx.step;
         t.online = false;
         pairs.push_back(std::move(t));
     }
     for (int pass = 0; pass < 2; ++pass) {
         for (const TrainablePair& t : pairs) {
-            prompts.push_back(t.prompt);
+            prompts.push_back(pass == 1 && !t.rejectedPrompt.empty() ? t.rejectedPrompt : t.prompt);
             responses.push_back(pass == 0 ? t.chosen : t.rejected);
         }
     }

@@ -22,6 +22,7 @@ struct Candidate {  // a generated pair waiting for its judgement
 struct TrainablePair {  // a judged pair: the pairwise family's unit
     int64_t index = 0;
     TokenIds prompt, chosen, rejected;
+    TokenIds rejectedPrompt;  // KTO's unpaired examples: the rejected response's own prompt (empty: `prompt`)
     double refChosen = 0, refRejected = 0;
     int64_t generatedAt = 0;
     std::optional<bool> agreesWithGold;

@@ -107,7 +107,7 @@ StepOutcome PairwiseStep::train(std::vector<TrainablePair> batch) {
     double agree = 0, agreeCount = 0, staleness = 0;
     for (int pass = 0; pass < 2; ++pass) {
         for (const TrainablePair& p : batch) {
-            prompts.push_back(p.prompt);
+            prompts.push_back(pass == 1 && !p.rejectedPrompt.empty() ? p.rejectedPrompt : p.prompt);
             responses.push_back(pass == 0 ? p.chosen : p.rejected);
         }
     }

@@ -42,6 +42,9 @@ struct OfflinePair {
     // An imported conversation's prompt turns; a Hugging Face model's chat
     // template renders them (the built-in model reads `prompt`, their plain text).
     std::vector<ChatMessage> promptMessages;
+    // KTO on unpaired labels: the undesirable response's own prompt (a
+    // desirable and an undesirable example need not share one); empty: `prompt`.
+    std::string rejectedPrompt;
 };
 
 // A response with a numeric outcome (a 1-7 rating, or the task's true

@@ -124,7 +124,8 @@ const std::vector<ConfigField>& runConfigFields() {
          "recompute activations in the backward pass: less memory, about a third more time",
          "Adapters (LoRA)", "Gradient checkpointing", FieldEditor::Auto},
         withBlank({"pairs", &R::pairs, 0, 0, false, {},
-                   "offline pairs to train on: db (every stored preference), db:RUN, or a TRL .jsonl file; empty = generate online. "
+                   "offline pairs to train on: db (every stored preference), db:RUN, or a TRL .jsonl file; for kto also unpaired "
+                   "(the stored thumbs-up and thumbs-down labels); empty = generate online. "
                    "sail-pp / sail-pr mix them in: each example is a policy pair with probability sail_prob, else a dataset pair",
                    "Data", "Offline pairs", FieldEditor::File},
                   "generate online"),
@@ -410,6 +411,10 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
         if (!fullSamplingDistribution(c)) {
             errors.push_back(c.algorithm + "'s ratios and KL need the full sampling distribution: top_k 0, top_p 1, temperature > 0");
         }
+    }
+    if (c.pairs == kUnpairedSource && c.algorithm != methodName(Method::Kto)) {
+        errors.push_back(std::string("pairs = ") + kUnpairedSource + " (the stored unpaired labels) trains kto only, not " +
+                         c.algorithm);
     }
     if (c.rpoAlpha > 0) {
         const MethodInfo* m = findMethod(c.algorithm);

@@ -15,6 +15,10 @@
 
 namespace preflab {
 
+// The `pairs` value that trains kto on the stored unpaired labels (thumbs up
+// or down on one response) instead of pairs.
+inline constexpr char kUnpairedSource[] = "unpaired";
+
 struct RunConfig {
     std::string name;
     std::string algorithm = methodName(Method::Dpo);

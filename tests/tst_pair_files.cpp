@@ -20,6 +20,7 @@
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace preflab;
 
@@ -925,6 +926,17 @@ private Q_SLOTS:
         QCOMPARE(readAll(target), expected);
         QCOMPARE((QFileInfo(target).permissions() & 0x7077).toInt(), (QFile::ReadOwner | QFile::WriteOwner).toInt());
         QCOMPARE(QDir(dir.path()).entryList({"private.jsonl*"}, QDir::Files | QDir::Hidden), QStringList{"private.jsonl"});
+        // Its owner and group stay: another user's file when the tests run as
+        // root (who may give it back), else this user's own.
+        const QByteArray local = target.toLocal8Bit();
+        const uid_t owner = ::geteuid() == 0 ? 65534 : ::geteuid();
+        const gid_t group = ::geteuid() == 0 ? 65534 : ::getegid();
+        QCOMPARE(::chown(local.constData(), owner, group), 0);
+        QCOMPARE(exportPairsJsonl(*db, target.toStdString()), int64_t(1));
+        struct stat owned {};
+        QCOMPARE(::stat(local.constData(), &owned), 0);
+        QCOMPARE(owned.st_uid, owner);
+        QCOMPARE(owned.st_gid, group);
 
         const QString fifo = dir.path() + "/fifo";
         QCOMPARE(::mkfifo(fifo.toLocal8Bit().constData(), 0600), 0);

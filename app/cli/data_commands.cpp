@@ -161,8 +161,9 @@ int runImportCommand(const QStringList& args) {
                     r.errors.empty() ? "" : " (bad lines skipped, see above)");
         std::printf("Read %s\n", r.formats.empty() ? "no rows" : r.describeFormats().c_str());
         if (context && r.pairsStored > 0) {
-            std::printf("%lld of the new pairs are longer than the %lld-token context of %s: they are stored whole, and "
-                        "training cuts them (the prompt keeps its end, each response its start)\n",
+            // "them": the new pairs (a pair already stored was counted when it was new).
+            std::printf("%lld of them are longer than the %lld-token context of %s: they are stored whole, and training "
+                        "cuts them (the prompt keeps its end, each response its start)\n",
                         static_cast<long long>(longer), static_cast<long long>(context->contextTokens()),
                         context->modelName().c_str());
         }

@@ -2,7 +2,7 @@
 
 #include "storage/file_writing.h"
 #include "storage/metric_store.h"
-#include "storage/names.h"
+#include "core/values/person_names.h"
 #include "storage/pair_line_parser.h"
 #include "storage/preference_store.h"
 

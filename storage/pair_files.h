@@ -29,7 +29,7 @@ struct ImportOptions {
     // false: any bad line means nothing is stored.
     bool skipBadLines = false;
     // The name stored with a file's labels and ratings (a label file's rows
-    // name their own annotators). Normalised as names.h says; a bad one is an error.
+    // name their own annotators). Normalised as core/values/person_names.h says; a bad one is an error.
     std::string annotator;
     LineChecks checks;  // rating and score ranges
 };

@@ -1,6 +1,6 @@
 #include "storage/pair_line_parser.h"
 
-#include "storage/names.h"
+#include "core/values/person_names.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

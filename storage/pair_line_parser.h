@@ -64,7 +64,7 @@ struct LineChecks {
 // Beyond what QJsonDocument checks: a key given twice in one object (Qt keeps
 // the last silently, other readers the first) and a \u escape of a lone
 // surrogate (Qt stores it as '?') are bad lines; an annotator's name is
-// normalised (names.h) and refused when empty, over-long or holding control
+// normalised (core/values/person_names.h) and refused when empty, over-long or holding control
 // characters.
 std::string parsePairLine(const std::string& line, ParsedLine& out, const LineChecks& checks = {});
 

@@ -1,7 +1,7 @@
 #include "storage/preference_store.h"
 
 #include "core/values/judge_registry.h"
-#include "storage/names.h"
+#include "core/values/person_names.h"
 #include "storage/pair_identity.h"
 #include "storage/postgres_connection.h"
 

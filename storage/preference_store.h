@@ -82,7 +82,7 @@ public:
     // Labels and ratings are append-only; these skip a row the database
     // already holds in force: the same source and annotator's latest label
     // of the pair (rating of the response) equal to this one. Return whether
-    // a row was added. Annotator names are normalised (names.h); a bad one
+    // a row was added. Annotator names are normalised (core/values/person_names.h); a bad one
     // throws StorageError.
     bool insertLabelIfChanged(const LabelRow& label);
     bool insertRatingIfChanged(const RatingRow& rating);

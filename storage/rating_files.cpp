@@ -2,7 +2,7 @@
 
 #include "storage/file_writing.h"
 #include "storage/import_text.h"
-#include "storage/names.h"
+#include "core/values/person_names.h"
 #include "storage/preference_store.h"
 
 #include <charconv>

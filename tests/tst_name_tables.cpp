@@ -128,6 +128,18 @@ private Q_SLOTS:
         QVERIFY(validateRunConfig(c).empty());
     }
 
+    void annotatorNamesAreCheckedWhereTheyAreGiven() {
+        RunConfig c;
+        c.annotator = "ada";
+        QVERIFY(validateRunConfig(c).empty());
+        c.annotator = "a\x1b[2Jb";  // an escape that clears a terminal
+        const auto problems = validateRunConfig(c);
+        QVERIFY(!problems.empty());
+        QVERIFY2(problems.front().find("annotator") == 0, problems.front().c_str());
+        c.annotator = std::string(65, 'x');
+        QVERIFY(!validateRunConfig(c).empty());
+    }
+
     void modelNamesResolveOnce() {
         QVERIFY(isStarterModel(kStarterModelName));
         QVERIFY(isStarterModel(""));

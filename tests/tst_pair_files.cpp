@@ -1,5 +1,5 @@
 #include "storage/import_text.h"
-#include "storage/names.h"
+#include "core/values/person_names.h"
 #include "storage/pair_files.h"
 #include "storage/pair_identity.h"
 #include "storage/preference_store.h"

@@ -1,5 +1,6 @@
 #include "ui/labeling_view.h"
 #include "core/values/judge_registry.h"
+#include "core/values/person_names.h"
 
 #include "core/values/run_config.h"
 #include "core/values/method_registry.h"
@@ -140,7 +141,17 @@ LabelingView::LabelingView(QWidget* parent)
                                   "during a run."));
     m_annotatorBox->lineEdit()->setPlaceholderText(tr("your name"));
     auto applyAnnotator = [this] {
-        const QString name = m_annotatorBox->currentText().trimmed();
+        // Stored as storage stores it (trimmed, NFC); a name storage would
+        // refuse (control characters, over-long) is refused here, where it
+        // was typed, instead of failing its labels' writes.
+        std::string stored;
+        const std::string problem = normalizeName(m_annotatorBox->currentText().toStdString(), stored, "annotator", false);
+        if (!problem.empty()) {
+            m_reveal->setText(tr("Annotator name not used: %1").arg(QString::fromStdString(problem)));
+            m_annotatorBox->setEditText(m_annotator);
+            return;
+        }
+        const QString name = QString::fromStdString(stored);
         if (name != m_annotator) {
             m_annotator = name;
             Q_EMIT annotatorChanged(name);

@@ -6,7 +6,7 @@
 #include "storage/data_paths.h"
 #include "storage/database.h"
 #include "storage/labeling_project.h"
-#include "storage/names.h"
+#include "core/values/person_names.h"
 
 #include <QCommandLineParser>
 

@@ -11,7 +11,7 @@
 #include "storage/database.h"
 #include "storage/file_writing.h"
 #include "storage/metric_store.h"
-#include "storage/names.h"
+#include "core/values/person_names.h"
 #include "storage/pair_files.h"
 #include "storage/postgres_connection.h"
 #include "storage/preference_store.h"

@@ -6,19 +6,8 @@ namespace preflab {
 
 PolicySamples samplePolicy(LoopContext& ctx, LoopModels& models, int64_t count, uint64_t salt,
                            const std::atomic_bool& cancel) {
-    PolicySamples out;
-    std::vector<uint64_t> seeds;
-    for (int64_t i = 0; i < count; ++i) {
-        const int64_t index = ctx.pairIndexAt(ctx.nextPairIndex + i);
-        const TaskPrompt& p = ctx.trainPrompt(index);
-        out.taskPrompts.push_back(&p);
-        out.prompts.push_back(models.promptIds(p.text));
-        seeds.push_back(mixSeed(ctx.seed(), static_cast<uint64_t>(index), salt));
-    }
-    ctx.nextPairIndex += count;
-    models.policy->eval();
-    out.sampled = sampleBatch(models.policy, out.prompts, models.sampling, seeds, models.eos(), models.pad(), &cancel);
-    return out;
+    // A group of one per prompt: sample j = 0's seed is the prompt's own.
+    return samplePolicyGroups(ctx, models, count, 1, salt, cancel);
 }
 
 PolicySamples samplePolicyGroups(LoopContext& ctx, LoopModels& models, int64_t prompts, int64_t k, uint64_t salt,

@@ -1,5 +1,6 @@
 #include "core/values/run_config.h"
 
+#include "core/values/person_names.h"
 #include "core/values/seed_mix.h"
 #include "core/values/method_registry.h"
 
@@ -410,6 +411,11 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
         }
         if (!fullSamplingDistribution(c)) {
             errors.push_back(c.algorithm + "'s ratios and KL need the full sampling distribution: top_k 0, top_p 1, temperature > 0");
+        }
+    }
+    if (std::string stored; !c.annotator.empty()) {
+        if (const std::string e = normalizeName(c.annotator, stored, "annotator", false); !e.empty()) {
+            errors.push_back("annotator: " + e);
         }
     }
     if (c.pairs == kUnpairedSource && c.algorithm != methodName(Method::Kto)) {

@@ -6,7 +6,7 @@
 // check copes with any text, JSON or not; terminalSafe leaves no control
 // byte. See standalone_fuzz_driver.cpp.
 #include "storage/import_text.h"
-#include "storage/names.h"
+#include "core/values/person_names.h"
 #include "storage/pair_line_parser.h"
 
 #include <cstddef>

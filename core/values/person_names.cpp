@@ -1,4 +1,4 @@
-#include "storage/names.h"
+#include "core/values/person_names.h"
 
 #include <QList>
 #include <QString>

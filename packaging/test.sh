@@ -4,6 +4,9 @@
 # unpacks and runs the Debian package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys paths relative to the checkout, so a clone in another folder
+# (CI's) reuses what an earlier build of the same sources compiled.
+export CCACHE_BASEDIR="$PWD"
 packaging/setup-debian.sh
 packaging/setup-test-references.sh
 rm -rf build/test

@@ -410,7 +410,9 @@ std::string PreferenceStore::annotatorConsensus(int64_t pairId) {
     std::map<std::pair<std::string, std::string>, std::string> latest;
     while (s.step()) {
         const std::string source = s.text(1), annotator = s.text(2);
-        if (source == "human" || (source == "import" && !annotator.empty())) latest[{source, annotator}] = s.text(0);
+        if (source == toString(LabelSource::Human) || (source == toString(LabelSource::Import) && !annotator.empty())) {
+            latest[{source, annotator}] = s.text(0);
+        }
     }
     std::vector<std::string> choices;
     for (const auto& [voter, choice] : latest) choices.push_back(choice);

@@ -140,6 +140,25 @@ private Q_SLOTS:
         QVERIFY(!validateRunConfig(c).empty());
     }
 
+    // A run's title names the knob that holds its method near the reference.
+    void klKnobsAreTheMethods_data() {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<QString>("shown");
+        QTest::newRow("dpo") << "dpo" << QString::fromUtf8("\u03b2 (KL strength) 0.3");
+        QTest::newRow("ppo") << "ppo" << "KL coefficient 0.05";
+        QTest::newRow("grpo") << "grpo" << QString::fromUtf8("GRPO KL \u03b2 0");
+        QTest::newRow("rloo") << "rloo" << QString::fromUtf8("RLOO KL \u03b2 0.05");
+        QTest::newRow("orpo: no KL knob") << "orpo" << "Learning rate 5e-05";
+        QTest::newRow("cpo: no KL knob") << "cpo" << "Learning rate 5e-05";
+    }
+    void klKnobsAreTheMethods() {
+        QFETCH(QString, method);
+        QFETCH(QString, shown);
+        RunConfig c;
+        c.algorithm = method.toStdString();
+        QCOMPARE(QString::fromStdString(klKnobText(c)), shown);
+    }
+
     void modelNamesResolveOnce() {
         QVERIFY(isStarterModel(kStarterModelName));
         QVERIFY(isStarterModel(""));

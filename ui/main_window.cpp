@@ -231,11 +231,10 @@ void MainWindow::runAccepted(const RunConfig& config) {
 }
 
 void MainWindow::resetPlots(qint64 runId, const RunConfig& c, const QString& status) {
-    m_plots->reset(tr("Run %1 \u00b7 %2 \u00b7 judge: %3 \u00b7 \u03b2 %4 \u00b7 %5")
+    m_plots->reset(tr("Run %1 \u00b7 %2 \u00b7 judge: %3 \u00b7 %4 \u00b7 %5")
                        .arg(runId)
-                       .arg(QString::fromStdString(c.algorithm).toUpper(), QString::fromStdString(c.judge))
-                       .arg(c.beta)
-                       .arg(status),
+                       .arg(QString::fromStdString(c.algorithm).toUpper(), QString::fromStdString(c.judge),
+                            QString::fromStdString(klKnobText(c)), status),
                    QString::fromStdString(c.algorithm));
 }
 

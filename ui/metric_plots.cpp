@@ -36,6 +36,8 @@ QColor colorOf(Metric m) {
     case Metric::RewardsMargins: case Metric::ObjectiveScores: case Metric::CpoValueEstimate: case Metric::GroupReward:
         return kBlue;
     case Metric::FracRewardZeroStd: return kGreen;
+    case Metric::ClipRatioRegion: return kOrange;
+    case Metric::GroupRewardStd: return kPurple;
     case Metric::EvalRewardsMargins: case Metric::ObjectiveRlhfReward: case Metric::EvalRewardsAccuracies: return kOrange;
     case Metric::RewardsAccuracies: case Metric::PolicyClipFraction: case Metric::CpoEss: case Metric::RewardsChosen: return kGreen;
     case Metric::KlExact: case Metric::KlK3: return kPurple;
@@ -124,9 +126,9 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
                     "labels (the true reward, the reward model, or a person's held-back labels), "
                     "measured at each evaluation."));
     setFamilyTitles(accuracy, {tr("Reward accuracy"), tr("Clip fraction"), tr("Effective sample size"),
-                               tr("Groups with tied rewards")},
+                               tr("Tied groups and clipping")},
                     {tr("fraction of pairs"), tr("fraction of tokens"), tr("responses (1 / sum w^2)"),
-                     tr("fraction of groups (no gradient)")});
+                     tr("fraction (groups; tokens)")});
     accuracy->yAxis->setRange(0, 1.05);
     m_fractionPlot = accuracy;
     QCustomPlot* gold = panel[MetricPlot::Gold] =
@@ -137,9 +139,10 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
                     "confound in preference optimisation. A margin that rises with length while gold "
                     "reward does not is the judge rewarding length."));
     QCustomPlot* rewards = panel[MetricPlot::Rewards] = makePlot(tr("Implicit rewards"), tr("beta * log-ratio (nats)"), rewardsHelp);
-    setFamilyTitles(rewards, {tr("Implicit rewards"), tr("Value loss"), tr("Largest importance weight"), tr("Clip fraction")},
+    setFamilyTitles(rewards, {tr("Implicit rewards"), tr("Value loss"), tr("Largest importance weight"),
+                              tr("Reward spread within groups")},
                     {tr("beta * log-ratio (nats)"), tr("squared error"), tr("w = n softmax(log P^f - log P^R)"),
-                     tr("fraction of tokens")});
+                     tr("standard deviation (score)")});
     for (const MetricInfo& m : metricTable()) {
         if (m.plot != MetricPlot::None) addSeries(panel.value(m.plot), m.id, colorOf(m.id));
     }

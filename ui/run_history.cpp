@@ -1,5 +1,6 @@
 #include "ui/run_history.h"
 #include "core/values/metric_names.h"
+#include "core/values/run_config.h"
 
 #include <QDateTime>
 #include <QHBoxLayout>
@@ -130,11 +131,13 @@ void RunHistory::compareSelected() {
             if (r.run.id != id) continue;
             const QJsonObject c = QJsonDocument::fromJson(QByteArray::fromStdString(r.run.configJson)).object();
             // The settings that usually tell runs apart.
-            labels << tr("run %1 %2 \u00b7 %3 \u00b7 \u03b2 %4 \u00b7 lr %5")
+            RunConfig config;
+            parseStoredRunConfigJson(r.run.configJson, config);
+            labels << tr("run %1 %2 \u00b7 %3 \u00b7 %4 \u00b7 lr %5")
                           .arg(id)
-                          .arg(QString::fromStdString(r.run.name), c.value(QStringLiteral("algorithm")).toString())
-                          .arg(c.value(QStringLiteral("beta")).toDouble())
-                          .arg(c.value(QStringLiteral("lr")).toDouble());
+                          .arg(QString::fromStdString(r.run.name), QString::fromStdString(config.algorithm),
+                               QString::fromStdString(klKnobText(config)))
+                          .arg(config.lr);
         }
     }
     Q_EMIT compareRuns(ids, labels);

@@ -46,6 +46,9 @@ struct MethodInfo {
     std::optional<JudgeKind> requiredJudge;  // the judge the method needs, if only one will do
     bool outcomeModel = false;            // trains an outcome model beside the policy (dr-cpo, oo-rlhf)
     bool referenceFree = false;           // its loss has no reference model (its KL to the reference is still measured)
+    // The setting that holds the policy near the reference (its KL knob, a
+    // run config key); nullptr: none, the learning rate moves it.
+    const char* klKnob = "beta";
 };
 
 // Every method, in the order --help and the run panel list them.

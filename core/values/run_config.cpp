@@ -62,8 +62,9 @@ const std::vector<ConfigField>& runConfigFields() {
          "Optimisation", "\u03b2 (KL strength)", FieldEditor::Auto},
         {"lr", &R::lr, 0, 1, true, {}, "learning rate (AdamW)",
          "Optimisation", "Learning rate", FieldEditor::Auto},
-        {"batch_size", &R::batchSize, 1, 1024, false, {}, "preference pairs per gradient step",
-         "Optimisation", "Batch size (pairs)", FieldEditor::Auto},
+        {"batch_size", &R::batchSize, 1, 1024, false, {},
+         "examples per gradient step: preference pairs; ppo, grpo and rloo: samples; the CPO family: rated responses",
+         "Optimisation", "Batch size", FieldEditor::Auto},
         {"generation_batch", &R::generationBatch, 1, 1024, false, {}, "prompts per generation round (2 samples each)",
          "Generation", "Prompts per round", FieldEditor::Auto},
         {"steps", &R::steps, 1, 10'000'000, false, {}, "gradient steps to run",
@@ -429,6 +430,12 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
         if (!dpoLoss) errors.push_back("rpo_alpha is the DPO family's SFT term; " + c.algorithm + " does not take it");
     }
     return errors;
+}
+
+std::string klKnobText(const RunConfig& c) {
+    const MethodInfo* m = findMethod(c.algorithm);
+    const ConfigField* f = findConfigField(m && m->klKnob ? m->klKnob : (m ? "lr" : "beta"));
+    return f->label + " " + configValueText(c, *f);
 }
 
 int64_t groupSize(const RunConfig& c) {

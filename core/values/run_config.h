@@ -192,6 +192,10 @@ std::vector<std::string> parseStoredRunConfigJson(const std::string& json, RunCo
 // GRPO's and RLOO's samples per prompt: num_generations, or the method's
 // default (TRL's: 8 for grpo, 2 for rloo).
 int64_t groupSize(const RunConfig& config);
+// The method's KL knob and its value as the run panel names it ("β (KL
+// strength) 0.3", "KL coefficient 0.05"), or the learning rate where the
+// method has no KL knob: what a run's title and the comparison show.
+std::string klKnobText(const RunConfig& config);
 // Cross-field checks and ranges; empty when the config is usable.
 std::vector<std::string> validateRunConfig(const RunConfig& config);
 std::string runConfigToJson(const RunConfig& config);

@@ -2,6 +2,7 @@
 
 #include "storage/label_rows.h"
 #include "storage/preference_store.h"
+#include "storage/response_label_store.h"
 
 
 #include <cmath>
@@ -108,7 +109,7 @@ std::vector<ProjectResponse> LabelingProject::nextResponses(const std::string& a
 void LabelingProject::labelResponse(int64_t responseId, bool desirable, const std::string& annotator, int64_t timeMs) {
     if (annotator.empty()) throw StorageError(m_db.connection().path() + ": a label in a labeling project needs an annotator name");
     Transaction tx(m_db.connection());
-    PreferenceStore(m_db).insertResponseLabel({responseId, desirable, toString(LabelSource::Human), annotator, timeMs});
+    ResponseLabelStore(m_db).insert({responseId, desirable, toString(LabelSource::Human), annotator, timeMs});
     tx.commit();
 }
 

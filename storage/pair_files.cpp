@@ -5,6 +5,7 @@
 #include "core/values/person_names.h"
 #include "storage/pair_line_parser.h"
 #include "storage/preference_store.h"
+#include "storage/response_label_store.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -171,7 +172,7 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, const Impor
         if (!report.errors.empty() && !options.skipBadLines) return;  // keep validating, store nothing
         PairRow& pair = line.pair;
         if (line.isUnpaired()) {
-            const bool added = store.insertResponseLabelIfChanged(
+            const bool added = ResponseLabelStore(db).insertIfChanged(
                 pair.prompt, pair.a, *line.desirable, "import", line.annotator.empty() ? annotator : line.annotator, now);
             (added ? report.labelsStored : report.labelsUnchanged) += 1;
             return;
@@ -330,7 +331,7 @@ int64_t exportLabelsJsonl(Database& db, const std::string& path, std::optional<i
 int64_t exportUnpairedJsonl(Database& db, const std::string& path) {
     return writeFileAtomically(path, [&](std::ostream& out) {
         int64_t count = 0;
-        PreferenceStore(db).forEachResponseLabelForExport([&](const ExportedResponseLabel& l) {
+        ResponseLabelStore(db).forEachForExport([&](const ExportedResponseLabel& l) {
             out << "{\"prompt\":" << jsonString(l.prompt) << ",\"completion\":" << jsonString(l.completion)
                 << ",\"label\":" << (l.desirable ? "true" : "false");
             if (!l.annotator.empty()) out << ",\"annotator\":" << jsonString(l.annotator);

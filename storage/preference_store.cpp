@@ -49,14 +49,14 @@ int64_t storedKey(const PairRow& p, SqlDialect dialect) {
                        storableUtf8(p.b.text));
 }
 
-std::string storedName(const std::string& raw, const char* what, bool required, const std::string& where) {
+}  // namespace
+
+std::string storedPersonName(const std::string& raw, const char* what, bool required, const std::string& where) {
     std::string name;
     const std::string error = normalizeName(raw, name, what, required);
     if (!error.empty()) throw StorageError(where + ": " + error);
     return name;
 }
-
-}  // namespace
 
 int64_t PreferenceStore::insertPair(const PairRow& p) {
     const int64_t prompt = promptId(p.prompt);
@@ -111,7 +111,7 @@ std::string PreferenceStore::latestLabel(int64_t pairId, const std::string& sour
 
 bool PreferenceStore::insertLabelIfChanged(const LabelRow& l) {
     LabelRow label = l;
-    label.annotator = storedName(l.annotator, "annotator", false, m_db.path());
+    label.annotator = storedPersonName(l.annotator, "annotator", false, m_db.path());
     label.pairId = resolvePairId(l.pairId, l.runId, l.runIndex, "label");
     if (latestLabel(*label.pairId, label.source, label.annotator) == label.choice) return false;
     insertLabel(label);
@@ -141,7 +141,7 @@ bool holdsRating(SqlConnection& c, int64_t responseId, const std::string& source
 }  // namespace
 
 bool PreferenceStore::insertRatingIfChanged(const RatingRow& r) {
-    const std::string annotator = storedName(r.annotator, "annotator", false, m_db.path());
+    const std::string annotator = storedPersonName(r.annotator, "annotator", false, m_db.path());
     const int64_t pairId = resolvePairId(r.pairId, r.runId, r.runIndex, "rating");
     if (holdsRating(m_db.connection(), responseIdOf(pairId, r.side), r.source, annotator, r.value)) return false;
     RatingRow row = r;
@@ -157,7 +157,7 @@ PreferenceStore::RatedResponse PreferenceStore::insertRatedResponseIfChanged(con
                                                                              const std::string& annotator,
                                                                              int64_t createdMs) {
     auto& c = m_db.connection();
-    const std::string name = storedName(annotator, "annotator", false, c.path());
+    const std::string name = storedPersonName(annotator, "annotator", false, c.path());
     const int64_t promptRow = promptId(prompt);
     RatedResponse out;
     int64_t responseId = 0;
@@ -202,7 +202,7 @@ int64_t PreferenceStore::insertRatedResponse(const std::string& prompt, const Re
     const int64_t responseId = insertResponse(promptId(prompt), response, std::nullopt);
     SqlStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)",
                    SqlReturning::Id);
-    s.bind(1, responseId).bind(2, value).bind(3, source).bind(4, storedName(annotator, "annotator", false, c.path()));
+    s.bind(1, responseId).bind(2, value).bind(3, source).bind(4, storedPersonName(annotator, "annotator", false, c.path()));
     s.bind(5, createdMs);
     return s.insertedIdOrThrow();
 }
@@ -227,71 +227,25 @@ int64_t PreferenceStore::insertRating(const RatingRow& r) {
     const int64_t responseId = responseIdOf(pairId, r.side);
     SqlStatement s(c, "INSERT INTO ratings(response_id, value, source, annotator, created_ms) VALUES(?,?,?,?,?)",
                    SqlReturning::Id);
-    s.bind(1, responseId).bind(2, r.value).bind(3, r.source).bind(4, storedName(r.annotator, "annotator", false, c.path()));
+    s.bind(1, responseId).bind(2, r.value).bind(3, r.source).bind(4, storedPersonName(r.annotator, "annotator", false, c.path()));
     s.bind(5, r.createdMs);
     return s.insertedIdOrThrow();
 }
 
-int64_t PreferenceStore::insertResponseLabel(const ResponseLabelRow& r) {
-    auto& c = m_db.connection();
-    SqlStatement s(c, "INSERT INTO response_labels(response_id, label, source, annotator, created_ms) VALUES(?,?,?,?,?)",
-                   SqlReturning::Id);
-    s.bind(1, r.responseId).bind(2, std::string(r.desirable ? "up" : "down")).bind(3, r.source);
-    s.bind(4, storedName(r.annotator, "annotator", false, c.path())).bind(5, r.createdMs);
-    return s.insertedIdOrThrow();
-}
-
-bool PreferenceStore::insertResponseLabelIfChanged(const std::string& prompt, const ResponseRow& response, bool desirable,
-                                                   const std::string& source, const std::string& annotator,
-                                                   int64_t createdMs) {
-    auto& c = m_db.connection();
-    const std::string name = storedName(annotator, "annotator", false, c.path());
+PreferenceStore::StoredResponse PreferenceStore::findOrInsertStoredResponse(const std::string& prompt,
+                                                                             const ResponseRow& response) {
     const int64_t promptRow = promptId(prompt);
-    int64_t responseId = 0;
-    SqlStatement find(c, "SELECT id FROM responses WHERE prompt_id = ? AND text = ? AND run_id IS NULL ORDER BY id LIMIT 1");
+    SqlStatement find(m_db.connection(),
+                      "SELECT id FROM responses WHERE prompt_id = ? AND text = ? AND run_id IS NULL ORDER BY id LIMIT 1");
     find.bind(1, promptRow).bind(2, response.text);
-    if (find.step()) {
-        responseId = find.int64(0);
-        SqlStatement latest(c, "SELECT label FROM response_labels WHERE response_id = ? AND source = ? AND annotator = ? "
-                               "ORDER BY created_ms DESC, id DESC LIMIT 1");
-        latest.bind(1, responseId).bind(2, source).bind(3, name);
-        if (latest.step() && latest.text(0) == (desirable ? "up" : "down")) return false;  // already says so
-    } else {
-        responseId = insertResponse(promptRow, response, std::nullopt);
-    }
-    insertResponseLabel({responseId, desirable, source, name, createdMs});
-    return true;
-}
-
-void PreferenceStore::forEachResponseLabelForExport(const std::function<void(const ExportedResponseLabel&)>& visit) {
-    SqlStatement s(m_db.connection(), "SELECT p.text, r.text, l.label, l.annotator FROM response_labels l "
-                                      "JOIN responses r ON r.id = l.response_id JOIN prompts p ON p.id = r.prompt_id "
-                                      "ORDER BY l.id");
-    while (s.step()) visit({s.text(0), s.text(1), s.text(3), s.text(2) == "up"});
-}
-
-std::vector<UnpairedExample> PreferenceStore::unpairedExamples() {
-    // Each annotator's latest label of each response, then the majority.
-    SqlStatement s(m_db.connection(),
-                   "SELECT p.text, r.text, "
-                   "sum(CASE WHEN l.label = 'up' THEN 1 ELSE 0 END), sum(CASE WHEN l.label = 'down' THEN 1 ELSE 0 END) "
-                   "FROM response_labels l JOIN responses r ON r.id = l.response_id JOIN prompts p ON p.id = r.prompt_id "
-                   "WHERE NOT EXISTS(SELECT 1 FROM response_labels n WHERE n.response_id = l.response_id AND "
-                   "n.annotator = l.annotator AND n.source = l.source AND "
-                   "(n.created_ms > l.created_ms OR (n.created_ms = l.created_ms AND n.id > l.id))) "
-                   "GROUP BY r.id, p.text, r.text ORDER BY r.id");
-    std::vector<UnpairedExample> out;
-    while (s.step()) {
-        const int64_t up = s.int64(2), down = s.int64(3);
-        if (up != down) out.push_back({s.text(0), s.text(1), up > down});
-    }
-    return out;
+    if (find.step()) return {find.int64(0), false};
+    return {insertResponse(promptRow, response, std::nullopt), true};
 }
 
 int64_t PreferenceStore::insertLabel(const LabelRow& l) {
     auto& c = m_db.connection();
     const int64_t pairId = resolvePairId(l.pairId, l.runId, l.runIndex, "label");
-    const std::string annotator = storedName(l.annotator, l.source == "adjudicated" ? "reviewer" : "annotator",
+    const std::string annotator = storedPersonName(l.annotator, l.source == "adjudicated" ? "reviewer" : "annotator",
                                              l.source == "adjudicated", c.path());
     SqlStatement s(c, "INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES(?,?,?,?,?)",
                    SqlReturning::Id);
@@ -575,7 +529,7 @@ int64_t PreferenceStore::insertAdjudication(int64_t pairId, const std::string& c
     exists.bind(1, pairId);
     if (!exists.step()) throw StorageError(c.path() + ": no pair " + std::to_string(pairId) + " to adjudicate");
     return insertLabel({pairId, std::nullopt, std::nullopt, choice, "adjudicated",
-                        storedName(reviewer, "reviewer", true, c.path()), createdMs});
+                        storedPersonName(reviewer, "reviewer", true, c.path()), createdMs});
 }
 
 void PreferenceStore::forEachUntrainedHumanPreference(int64_t runId,

@@ -43,16 +43,6 @@ struct ExportedLabel {  // one label of a pair, as a label file's row
     std::string prompt, responseA, responseB, annotator, choice;
 };
 
-struct ExportedResponseLabel {  // an unpaired label, as an unpaired file's row
-    std::string prompt, completion, annotator;
-    bool desirable = true;
-};
-
-struct UnpairedExample {  // a response with its desirable / undesirable verdict, for KTO
-    std::string prompt, completion;
-    bool desirable = true;
-};
-
 struct ExportedRating {  // a response's latest rating, as a ratings file's row
     std::string prompt, response;
     double value = 0;
@@ -70,6 +60,10 @@ struct ImportedPair {
     bool created = false;  // stored now, not found
     bool swapped = false;  // found with A and B the other way round: the row's a is the stored b
 };
+
+// A name as stored (core/values/person_names.h); throws StorageError naming
+// `where` when it is refused.
+std::string storedPersonName(const std::string& raw, const char* what, bool required, const std::string& where);
 
 class PreferenceStore {
 public:
@@ -98,20 +92,14 @@ public:
     RatedResponse insertRatedResponseIfChanged(const std::string& prompt, const ResponseRow& response, double value,
                                                const std::string& source, const std::string& annotator,
                                                int64_t createdMs);
-    // An unpaired label (thumbs up or down) of a stored response.
-    int64_t insertResponseLabel(const ResponseLabelRow& label);
-    // An imported unpaired row: its prompt and response found or stored (one
-    // response per prompt and text outside any run), then its label added
-    // unless this source and annotator's latest label of it says the same.
-    // Returns whether a label row was added.
-    bool insertResponseLabelIfChanged(const std::string& prompt, const ResponseRow& response, bool desirable,
-                                      const std::string& source, const std::string& annotator, int64_t createdMs);
-    // Every unpaired label in the order given, as an unpaired file's rows.
-    void forEachResponseLabelForExport(const std::function<void(const ExportedResponseLabel&)>& visit);
-    // The stored responses' unpaired labels as training examples: each
-    // labelled response once, with the majority of its annotators' latest
-    // labels (a tie leaves it out). For KTO.
-    std::vector<UnpairedExample> unpairedExamples();
+    // A response outside any run, found by its prompt and text (one per
+    // prompt and text), else stored: where imported ratings and unpaired
+    // labels attach.
+    struct StoredResponse {
+        int64_t id = 0;
+        bool created = false;
+    };
+    StoredResponse findOrInsertStoredResponse(const std::string& prompt, const ResponseRow& response);
     // The latest label of the pair by this source and annotator ("" when none).
     std::string latestLabel(int64_t pairId, const std::string& source, const std::string& annotator);
     // consensusChoice over each named annotator's latest label of the pair

@@ -3,6 +3,7 @@
 #include "storage/database.h"
 #include "storage/metric_store.h"
 #include "storage/preference_store.h"
+#include "storage/response_label_store.h"
 #include "storage/run_store.h"
 
 #include <algorithm>
@@ -24,6 +25,7 @@ struct Applier {
     PreferenceStore& prefs;
     MetricStore& metrics;
     RunStore& runs;
+    ResponseLabelStore& responses;
     void operator()(const PairRow& r) { prefs.insertPair(r); }
     void operator()(const LabelRow& r) { prefs.insertLabel(r); }
     void operator()(const RatingRow& r) { prefs.insertRating(r); }
@@ -35,7 +37,7 @@ struct Applier {
     void operator()(const RunEventRow& r) { metrics.insertEvent(r); }
     void operator()(const EvalSampleRow& r) { metrics.insertEvalSample(r); }
     void operator()(const RunStatusUpdate& r) { runs.update(r); }
-    void operator()(const ResponseLabelRow& r) { prefs.insertResponseLabel(r); }
+    void operator()(const ResponseLabelRow& r) { responses.insert(r); }
     // The id is handed over after the commit (run() does it): a creator never
     // sees the id of a row that was rolled back.
     void operator()(const std::shared_ptr<RunCreation>& r) { r->row.id = runs.create(r->row); }
@@ -152,7 +154,8 @@ void StorageWriter::run() {
                 PreferenceStore prefs(*db);
                 MetricStore metrics(*db);
                 RunStore runs(*db);
-                Applier apply{prefs, metrics, runs};
+                ResponseLabelStore responses(*db);
+                Applier apply{prefs, metrics, runs, responses};
                 Transaction tx(db->connection());
                 for (const WriteOp& op : batch) std::visit(apply, op);
                 tx.commit();

@@ -8,6 +8,7 @@
 #include "storage/database.h"
 #include "storage/pair_files.h"
 #include "storage/preference_store.h"
+#include "storage/response_label_store.h"
 #include "support/test_main.h"
 
 #include <QFile>
@@ -98,17 +99,17 @@ private Q_SLOTS:
     void examplesTakeTheMajority() {
         QTemporaryDir dir;
         auto d = Database::open((dir.path() + "/m.db").toStdString());
-        PreferenceStore store(*d);
+        ResponseLabelStore store(*d);
         const ResponseRow good{"good"}, split{"split"}, changed{"changed"};
-        store.insertResponseLabelIfChanged("p", good, true, "import", "a", 1);
-        store.insertResponseLabelIfChanged("p", good, true, "import", "b", 2);
-        store.insertResponseLabelIfChanged("p", good, false, "import", "c", 3);
-        store.insertResponseLabelIfChanged("p", split, true, "import", "a", 4);
-        store.insertResponseLabelIfChanged("p", split, false, "import", "b", 5);
-        store.insertResponseLabelIfChanged("p", changed, true, "import", "a", 6);
-        QVERIFY(store.insertResponseLabelIfChanged("p", changed, false, "import", "a", 7));  // a changed their mind
-        QVERIFY(!store.insertResponseLabelIfChanged("p", changed, false, "import", "a", 8));  // said already
-        const std::vector<UnpairedExample> e = store.unpairedExamples();
+        store.insertIfChanged("p", good, true, "import", "a", 1);
+        store.insertIfChanged("p", good, true, "import", "b", 2);
+        store.insertIfChanged("p", good, false, "import", "c", 3);
+        store.insertIfChanged("p", split, true, "import", "a", 4);
+        store.insertIfChanged("p", split, false, "import", "b", 5);
+        store.insertIfChanged("p", changed, true, "import", "a", 6);
+        QVERIFY(store.insertIfChanged("p", changed, false, "import", "a", 7));  // a changed their mind
+        QVERIFY(!store.insertIfChanged("p", changed, false, "import", "a", 8));  // said already
+        const std::vector<UnpairedExample> e = store.examples();
         QCOMPARE(e.size(), size_t(2));
         QCOMPARE(e[0].completion, std::string("good"));
         QVERIFY(e[0].desirable);
@@ -121,18 +122,18 @@ private Q_SLOTS:
     void ktoTrainsOnTheStoredUnpairedLabels() {
         QTemporaryDir dir;
         auto d = Database::open((dir.path() + "/k.db").toStdString());
-        PreferenceStore store(*d);
+        ResponseLabelStore store(*d);
         QVERIFY_THROWS_EXCEPTION(std::runtime_error, loadOfflinePairs(kUnpairedSource, *d));
-        store.insertResponseLabelIfChanged("P1", ResponseRow{"good 1"}, true, "import", "", 1);
-        store.insertResponseLabelIfChanged("P2", ResponseRow{"good 2"}, true, "import", "", 2);
-        store.insertResponseLabelIfChanged("P3", ResponseRow{"good 3"}, true, "import", "", 3);
+        store.insertIfChanged("P1", ResponseRow{"good 1"}, true, "import", "", 1);
+        store.insertIfChanged("P2", ResponseRow{"good 2"}, true, "import", "", 2);
+        store.insertIfChanged("P3", ResponseRow{"good 3"}, true, "import", "", 3);
         try {
             loadOfflinePairs(kUnpairedSource, *d);
             QFAIL("no undesirable example, yet pairs were made");
         } catch (const std::runtime_error& e) {
             QVERIFY2(QString(e.what()).contains("3 desirable and 0 undesirable"), e.what());
         }
-        store.insertResponseLabelIfChanged("P4", ResponseRow{"bad 4"}, false, "import", "", 4);
+        store.insertIfChanged("P4", ResponseRow{"bad 4"}, false, "import", "", 4);
         const std::vector<OfflinePair> pairs = loadOfflinePairs(kUnpairedSource, *d);
         QCOMPARE(pairs.size(), size_t(3));
         for (size_t i = 0; i < pairs.size(); ++i) {

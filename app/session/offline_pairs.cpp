@@ -5,6 +5,7 @@
 
 #include "storage/pair_files.h"
 #include "storage/preference_store.h"
+#include "storage/response_label_store.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -38,7 +39,7 @@ std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& d
         // side by side as pairs; the shorter list repeats (kto_desirable_weight
         // and kto_undesirable_weight still weigh the two kinds).
         std::vector<UnpairedExample> up, down;
-        for (UnpairedExample& e : PreferenceStore(db).unpairedExamples()) (e.desirable ? up : down).push_back(std::move(e));
+        for (UnpairedExample& e : ResponseLabelStore(db).examples()) (e.desirable ? up : down).push_back(std::move(e));
         if (up.empty() || down.empty()) {
             throw std::runtime_error(db.connection().path() + " holds " + std::to_string(up.size()) + " desirable and " +
                                      std::to_string(down.size()) + " undesirable unpaired labels: kto needs at least one "

@@ -14,7 +14,6 @@
 
 namespace preflab {
 
-class Database;
 class DatabaseReaderWorker;
 
 class DatabaseReader : public QObject {

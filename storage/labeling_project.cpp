@@ -68,17 +68,6 @@ std::vector<ProjectPair> LabelingProject::nextPairs(const std::string& annotator
     return out;
 }
 
-bool LabelingProject::retract(int64_t pairId, const std::string& annotator, int64_t timeMs) {
-    Transaction tx(m_db.connection());
-    SqlStatement s(m_db.connection(),
-                      "DELETE FROM labels WHERE pair_id = ? AND annotator = ? AND created_ms = ? AND source = 'human'");
-    s.bind(1, pairId).bind(2, annotator).bind(3, timeMs);
-    s.run();
-    const bool removed = m_db.connection().changes() > 0;
-    tx.commit();
-    return removed;
-}
-
 void LabelingProject::label(const ProjectPair& pair, const std::string& shownChoice, const std::string& annotator,
                             int64_t timeMs) {
     if (annotator.empty()) throw StorageError(m_db.connection().path() + ": a label in a labeling project needs an annotator name");

@@ -45,8 +45,6 @@ public:
     // committed before it returns.
     std::vector<ProjectResponse> nextResponses(const std::string& annotator, int limit);
     void labelResponse(int64_t responseId, bool desirable, const std::string& annotator, int64_t timeMs);
-    // Takes back the label given with label() (an undo); false when none matched.
-    bool retract(int64_t pairId, const std::string& annotator, int64_t timeMs);
 
     int64_t pairCount();                                // pairs in the project
     int64_t completeCount();                            // pairs with `overlap` annotators

@@ -475,10 +475,6 @@ void PreferenceStore::forEachJudgeVerdict(
     }
 }
 
-std::string PreferenceStore::judgeDisplayName(const std::string& judgeSource) {
-    return labelSourceDisplayName(judgeSource);
-}
-
 void PreferenceStore::forEachDisagreement(std::optional<int64_t> runId, const std::function<void(const Disagreement&)>& visit) {
     auto& c = m_db.connection();
     SqlStatement texts(c, "SELECT p.text, ra.text, rb.text FROM pairs JOIN prompts p ON p.id = pairs.prompt_id "

@@ -136,8 +136,8 @@ public:
     // the task judge's verdict from it (higher reward wins; equal: tie).
     void forEachJudgeVerdict(std::optional<int64_t> runId,
                              const std::function<void(int64_t pairId, const std::string& judge, const std::string& choice)>& visit);
-    // "task judge", "reward model", "policy's implicit reward" for the sources above.
-    static std::string judgeDisplayName(const std::string& judgeSource);
+    // (labelSourceDisplayName in core/values/judge_registry.h names them for people.)
+
     // Visits the pairs (of one run, or all) whose annotators' latest labels
     // (skips aside) are not all the same, by pair id.
     void forEachDisagreement(std::optional<int64_t> runId, const std::function<void(const Disagreement&)>& visit);

@@ -11,6 +11,7 @@
 #include "storage/database.h"
 #include "storage/file_writing.h"
 #include "storage/metric_store.h"
+#include "core/values/judge_registry.h"
 #include "core/values/person_names.h"
 #include "storage/pair_files.h"
 #include "storage/postgres_connection.h"
@@ -414,7 +415,7 @@ int runAgreementCommand(const QStringList& args) {
                 const KappaResult k = cohenKappa(withJudges, name, "judge:" + judge);
                 if (k.units == 0) continue;
                 std::printf("%s with the %s: kappa %s, agree on %.0f %% of %lld pairs\n", terminalSafe(name).c_str(),
-                            PreferenceStore::judgeDisplayName(judge).c_str(),
+                            labelSourceDisplayName(judge).c_str(),
                             std::isnan(k.kappa) ? "undefined" : QByteArray::number(k.kappa, 'f', 4).constData(),
                             100.0 * k.observedAgreement, static_cast<long long>(k.units));
             }

@@ -55,6 +55,7 @@ DatabaseReader::DatabaseReader(const QString& databasePath, QObject* parent)
     registerValue<AnnotatorLabelRow>();
     registerValue<Disagreement>();
     registerValue<ProjectPair>();
+    registerValue<ProjectResponse>();
     m_worker = new DatabaseReaderWorker(databasePath.toStdString());
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -136,6 +137,14 @@ quint64 DatabaseReader::loadProjectQueue(const QString& annotator, int overlap, 
         LabelingProject project(db, overlap);
         const auto waiting = project.nextPairs(annotator.toStdString(), limit);
         Q_EMIT projectQueueLoaded(id, annotator, toVector(waiting), project.completeCount(), project.pairCount());
+    });
+}
+
+quint64 DatabaseReader::loadResponseQueue(const QString& annotator, int overlap, int limit) {
+    return post([this, annotator, overlap, limit](quint64 id, Database& db) {
+        LabelingProject project(db, overlap);
+        const auto waiting = project.nextResponses(annotator.toStdString(), limit);
+        Q_EMIT responseQueueLoaded(id, annotator, toVector(waiting), project.completeResponseCount(), project.responseCount());
     });
 }
 

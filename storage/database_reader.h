@@ -41,6 +41,9 @@ public:
     // A/B order; storage/labeling_project.h) and how many pairs have
     // `overlap` annotators, of all.
     quint64 loadProjectQueue(const QString& annotator, int overlap, int limit);
+    // The thumbs mode's next `limit` responses for `annotator` and how many
+    // responses have `overlap` annotators, of all.
+    quint64 loadResponseQueue(const QString& annotator, int overlap, int limit);
 
 Q_SIGNALS:
     void runsListed(quint64 request, const QVector<preflab::RunSummary>& runs);
@@ -53,6 +56,8 @@ Q_SIGNALS:
     void disagreementsLoaded(quint64 request, const QVector<preflab::Disagreement>& rows);
     void projectQueueLoaded(quint64 request, const QString& annotator, const QVector<preflab::ProjectPair>& waiting,
                             qint64 complete, qint64 total);
+    void responseQueueLoaded(quint64 request, const QString& annotator, const QVector<preflab::ProjectResponse>& waiting,
+                             qint64 complete, qint64 total);
     void failed(quint64 request, const QString& message);
 
 private:
@@ -84,3 +89,5 @@ Q_DECLARE_METATYPE(preflab::Disagreement)
 Q_DECLARE_METATYPE(QVector<preflab::Disagreement>)
 Q_DECLARE_METATYPE(preflab::ProjectPair)
 Q_DECLARE_METATYPE(QVector<preflab::ProjectPair>)
+Q_DECLARE_METATYPE(preflab::ProjectResponse)
+Q_DECLARE_METATYPE(QVector<preflab::ProjectResponse>)

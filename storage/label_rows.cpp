@@ -10,6 +10,14 @@ LabelRetraction labelRetraction(const LabelTarget& target, std::string annotator
     return LabelRetraction{target.pairId, target.runId, target.runIndex, std::move(annotator), timeMs};
 }
 
+ResponseLabelRow responseLabelRow(int64_t responseId, bool desirable, std::string annotator, int64_t timeMs) {
+    return ResponseLabelRow{responseId, desirable, toString(LabelSource::Human), std::move(annotator), timeMs};
+}
+
+ResponseLabelRetraction responseLabelRetraction(int64_t responseId, std::string annotator, int64_t timeMs) {
+    return ResponseLabelRetraction{responseId, std::move(annotator), timeMs};
+}
+
 std::vector<WriteOp> judgementRows(int64_t runId, const Judgement& j) {
     std::vector<WriteOp> ops;
     ops.emplace_back(labelRow(LabelTarget::runPair(runId, j.pairIndex), j.choice, j.source, j.annotator, j.timeMs));

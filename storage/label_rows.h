@@ -1,7 +1,8 @@
 #pragma once
 // The one place a label becomes a row: a run's judge or person labelling a
-// pair of that run (by its index in the run), or a person or reviewer
-// labelling a stored pair (by its database id). The choice and the source are
+// pair of that run (by its index in the run), a person or reviewer
+// labelling a stored pair (by its database id), or a person's thumbs up or
+// down on one stored response. The choice and the source are
 // stored by their names in core/values/label.h. Plain values; any thread.
 #include "core/values/label.h"
 #include "storage/storage_writer.h"
@@ -26,6 +27,11 @@ struct LabelTarget {
 LabelRow labelRow(const LabelTarget& target, Choice choice, LabelSource source, std::string annotator, int64_t timeMs);
 // Takes back a person's label given at `timeMs` (an undo), with its ratings.
 LabelRetraction labelRetraction(const LabelTarget& target, std::string annotator, int64_t timeMs);
+
+// A person's thumbs up (desirable) or down on one stored response (the
+// thumbs mode; KTO's unpaired labels), and its undo.
+ResponseLabelRow responseLabelRow(int64_t responseId, bool desirable, std::string annotator, int64_t timeMs);
+ResponseLabelRetraction responseLabelRetraction(int64_t responseId, std::string annotator, int64_t timeMs);
 
 // A judgement of run `runId`'s pair as rows: its label, then its ratings of
 // A and B where given (a person's rating mode).

@@ -4,7 +4,6 @@
 #include "storage/preference_store.h"
 #include "storage/response_label_store.h"
 
-
 #include <cmath>
 
 namespace preflab {
@@ -14,6 +13,15 @@ namespace {
 constexpr const char* kAnnotatorsOfPair =
     "(SELECT count(DISTINCT l.annotator) FROM labels l WHERE l.pair_id = pairs.id AND l.annotator <> '' "
     "AND l.source IN ('human', 'import') AND l.choice <> 'skip')";
+
+// The thumbs mode's items: the responses of the project's pairs (?1: the
+// run, or NULL for every pair), and the distinct annotators of each.
+constexpr const char* kResponseInProject =
+    "EXISTS(SELECT 1 FROM pairs WHERE (pairs.response_a = r.id OR pairs.response_b = r.id) AND "
+    "(?1 IS NULL OR pairs.run_id = ?1))";
+constexpr const char* kAnnotatorsOfResponse =
+    "(SELECT count(DISTINCT l.annotator) FROM response_labels l WHERE l.response_id = r.id AND "
+    "l.annotator <> '' AND l.source IN ('human', 'import'))";
 
 }  // namespace
 
@@ -81,24 +89,35 @@ void LabelingProject::label(const ProjectPair& pair, const std::string& shownCho
 
 std::vector<ProjectResponse> LabelingProject::nextResponses(const std::string& annotator, int limit) {
     SqlStatement s(m_db.connection(),
-                   "SELECT id, prompt, text FROM (SELECT r.id AS id, p.text AS prompt, r.text AS text, "
-                   "(SELECT count(DISTINCT l.annotator) FROM response_labels l WHERE l.response_id = r.id AND "
-                   "l.annotator <> '' AND l.source IN ('human', 'import')) AS n FROM responses r "
-                   "JOIN prompts p ON p.id = r.prompt_id "
-                   "WHERE EXISTS(SELECT 1 FROM pairs WHERE (pairs.response_a = r.id OR pairs.response_b = r.id) AND "
-                   "(?1 IS NULL OR pairs.run_id = ?1)) AND NOT EXISTS(SELECT 1 FROM response_labels m WHERE "
-                   "m.response_id = r.id AND m.annotator = ?3 AND m.source IN ('human', 'import'))) AS open_responses "
-                   "WHERE n < ?2 ORDER BY n DESC, (id * 2654435761) % 4294967296, id LIMIT ?4");
+                   std::string("SELECT id, prompt, text FROM (SELECT r.id AS id, p.text AS prompt, r.text AS text, ") +
+                       kAnnotatorsOfResponse + " AS n FROM responses r JOIN prompts p ON p.id = r.prompt_id WHERE " +
+                       kResponseInProject +
+                       " AND NOT EXISTS(SELECT 1 FROM response_labels m WHERE "
+                       "m.response_id = r.id AND m.annotator = ?3 AND m.source IN ('human', 'import'))) AS open_responses "
+                       "WHERE n < ?2 ORDER BY n DESC, (id * 2654435761) % 4294967296, id LIMIT ?4");
     s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap)).bind(3, annotator).bind(4, static_cast<int64_t>(limit));
     std::vector<ProjectResponse> out;
     while (s.step()) out.push_back({s.int64(0), s.text(1), s.text(2)});
     return out;
 }
 
+int64_t LabelingProject::responseCount() {
+    SqlStatement s(m_db.connection(), std::string("SELECT count(*) FROM responses r WHERE ") + kResponseInProject);
+    s.bind(1, m_run);
+    return s.step() ? s.int64(0) : 0;
+}
+
+int64_t LabelingProject::completeResponseCount() {
+    SqlStatement s(m_db.connection(), std::string("SELECT count(*) FROM responses r WHERE ") + kResponseInProject + " AND " +
+                                          kAnnotatorsOfResponse + " >= ?2");
+    s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap));
+    return s.step() ? s.int64(0) : 0;
+}
+
 void LabelingProject::labelResponse(int64_t responseId, bool desirable, const std::string& annotator, int64_t timeMs) {
     if (annotator.empty()) throw StorageError(m_db.connection().path() + ": a label in a labeling project needs an annotator name");
     Transaction tx(m_db.connection());
-    ResponseLabelStore(m_db).insert({responseId, desirable, toString(LabelSource::Human), annotator, timeMs});
+    ResponseLabelStore(m_db).insert(responseLabelRow(responseId, desirable, annotator, timeMs));
     tx.commit();
 }
 

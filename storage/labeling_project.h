@@ -45,6 +45,8 @@ public:
     // committed before it returns.
     std::vector<ProjectResponse> nextResponses(const std::string& annotator, int limit);
     void labelResponse(int64_t responseId, bool desirable, const std::string& annotator, int64_t timeMs);
+    int64_t responseCount();          // responses of the project's pairs
+    int64_t completeResponseCount();  // of those, with `overlap` annotators
 
     int64_t pairCount();                                // pairs in the project
     int64_t completeCount();                            // pairs with `overlap` annotators

@@ -88,6 +88,14 @@ struct LabelRetraction {
     int64_t createdMs = 0;
 };
 
+// Takes back a person's unpaired label given at `createdMs` (an undo in the
+// thumbs mode).
+struct ResponseLabelRetraction {
+    int64_t responseId = 0;
+    std::string annotator;
+    int64_t createdMs = 0;
+};
+
 // A checkpoint no longer kept: its row goes (the recorder deletes its files
 // once this is on disk, so no row ever names a missing file).
 struct CheckpointPrune {

@@ -14,6 +14,14 @@ int64_t ResponseLabelStore::insert(const ResponseLabelRow& r) {
     return s.insertedIdOrThrow();
 }
 
+int64_t ResponseLabelStore::retract(const ResponseLabelRetraction& r) {
+    auto& c = m_db.connection();
+    SqlStatement s(c, "DELETE FROM response_labels WHERE response_id = ? AND source = 'human' AND annotator = ? AND created_ms = ?");
+    s.bind(1, r.responseId).bind(2, storedPersonName(r.annotator, "annotator", false, c.path())).bind(3, r.createdMs);
+    s.run();
+    return c.changes();
+}
+
 bool ResponseLabelStore::insertIfChanged(const std::string& prompt, const ResponseRow& response, bool desirable,
                                                    const std::string& source, const std::string& annotator,
                                                    int64_t createdMs) {

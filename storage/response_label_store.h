@@ -26,6 +26,9 @@ class ResponseLabelStore {
 public:
     explicit ResponseLabelStore(Database& db) : m_db(db) {}
     int64_t insert(const ResponseLabelRow& label);
+    // Deletes the person's label of the response given at that time (an
+    // undo); returns the rows deleted (0 when it was never stored).
+    int64_t retract(const ResponseLabelRetraction& r);
     // An imported unpaired row: its prompt and response found or stored,
     // then its label added unless this source and annotator's latest label
     // of it says the same. Returns whether a label row was added.

@@ -38,6 +38,7 @@ struct Applier {
     void operator()(const EvalSampleRow& r) { metrics.insertEvalSample(r); }
     void operator()(const RunStatusUpdate& r) { runs.update(r); }
     void operator()(const ResponseLabelRow& r) { responses.insert(r); }
+    void operator()(const ResponseLabelRetraction& r) { responses.retract(r); }
     // The id is handed over after the commit (run() does it): a creator never
     // sees the id of a row that was rolled back.
     void operator()(const std::shared_ptr<RunCreation>& r) { r->row.id = runs.create(r->row); }

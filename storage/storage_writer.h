@@ -22,7 +22,8 @@ struct RunCreation;  // a new run's row; its id goes back to the creator (create
 
 using WriteOp =
     std::variant<PairRow, LabelRow, RatingRow, LabelRetraction, TrainedMark, MetricRow, CheckpointRow, CheckpointPrune,
-                 RunEventRow, EvalSampleRow, RunStatusUpdate, ResponseLabelRow, std::shared_ptr<RunCreation>>;
+                 RunEventRow, EvalSampleRow, RunStatusUpdate, ResponseLabelRow, ResponseLabelRetraction,
+                 std::shared_ptr<RunCreation>>;
 
 class StorageWriter {
 public:

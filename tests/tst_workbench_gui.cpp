@@ -185,6 +185,103 @@ private Q_SLOTS:
         QVERIFY(!b.view()->inProject());
     }
 
+    // The thumbs mode: the stored pairs' responses one at a time, U / Up a
+    // thumbs up and D / Down a thumbs down (stored as unpaired labels under the
+    // annotator), S passes one by (nothing stored; undo brings it back), the
+    // pair keys do nothing, undo takes a label back; the labels export in
+    // TRL's unpaired format and import back identically.
+    void thumbsModeStoresUnpairedLabels() {
+        Bench b("human");
+        {
+            const QString file = b.dir.path() + "/pairs.jsonl";
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            for (int i = 1; i <= 2; ++i) {
+                f.write(QStringLiteral("{\"prompt\": \"P%1\", \"chosen\": \"good %1\", \"rejected\": \"bad %1\"}\n").arg(i).toUtf8());
+            }
+            f.close();
+            auto db = Database::open(b.db());
+            QVERIFY(importPairsJsonl(*db, file.toStdString()).stored);
+        }
+        b.view()->setAnnotator("ada");
+        QVERIFY(b.workbench->startProject(1, LabelingMode::Thumbs));
+        QVERIFY(b.view()->thumbsMode());
+        QVERIFY(b.waitForPair());
+        QSignalSpy saved(b.workbench->project(), &LabelingProjectSession::saved);
+        auto next = [&](qint64 after) {
+            return QTest::qWaitFor([&] { const qint64 c = b.view()->currentPairIndex(); return c >= 0 && c != after; }, 10000);
+        };
+        auto savedReaches = [&](qint64 n) {
+            return QTest::qWaitFor([&] { return !saved.isEmpty() && saved.last().at(0).toLongLong() == n; }, 10000);
+        };
+        std::map<qint64, std::pair<std::string, std::string>> expected;  // response id -> (text, label)
+        auto give = [&](Qt::Key key, const char* label) {
+            const qint64 r = b.view()->currentPairIndex();
+            expected[r] = {b.view()->leftText().toStdString(), label};
+            QTest::keyClick(b.view(), key);
+            return r;
+        };
+        const qint64 r1 = give(Qt::Key_U, "up");
+        QVERIFY(savedReaches(1));
+        QVERIFY(next(r1));
+        const qint64 r2 = give(Qt::Key_D, "down");
+        QVERIFY(r2 != r1);
+        QVERIFY(savedReaches(2));
+        QVERIFY(next(r2));
+        // A skip stores nothing and shows the next; undo brings it back.
+        const qint64 r3 = b.view()->currentPairIndex();
+        QTest::keyClick(b.view(), Qt::Key_S);
+        QVERIFY(b.view()->currentPairIndex() != r3);
+        QTest::keyClick(b.view(), Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(b.view()->currentPairIndex(), r3);
+        give(Qt::Key_Down, "down");
+        QVERIFY(savedReaches(3));
+        QVERIFY(next(r3));
+        // The pair keys mean nothing with one response on screen.
+        const qint64 r4 = b.view()->currentPairIndex();
+        const int before = b.view()->labeledCount();
+        QTest::keyClick(b.view(), Qt::Key_1);
+        QTest::keyClick(b.view(), Qt::Key_T);
+        QCOMPARE(b.view()->labeledCount(), before);
+        QCOMPARE(b.view()->currentPairIndex(), r4);
+        // Undo takes a stored label back, and the response returns.
+        give(Qt::Key_Up, "up");
+        QVERIFY(savedReaches(4));
+        QTest::keyClick(b.view(), Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(b.view()->currentPairIndex(), r4);
+        QVERIFY(savedReaches(3));
+        give(Qt::Key_D, "down");
+        QVERIFY(savedReaches(4));
+        QVERIFY(QTest::qWaitFor([&] { return b.view()->currentPairIndex() < 0; }, 10000));
+        QCOMPARE(expected.size(), size_t(4));
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM response_labels WHERE annotator = 'ada' AND source = 'human'"), int64_t(4));
+        for (const auto& [id, want] : expected) {
+            const std::string where = " FROM response_labels l JOIN responses r ON r.id = l.response_id WHERE l.response_id = " +
+                                      std::to_string(id);
+            QCOMPARE(queryText(b.db(), "SELECT r.text" + where), want.first);
+            QCOMPARE(queryText(b.db(), "SELECT l.label" + where), want.second);
+        }
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE source = 'human'"), int64_t(0));  // no pair label
+        b.workbench->stopProject();
+        // Export, import into a fresh database, export again: the same file.
+        const std::string out = (b.dir.path() + "/thumbs.jsonl").toStdString();
+        const std::string again = (b.dir.path() + "/again.jsonl").toStdString();
+        {
+            auto db = Database::open(b.db());
+            QCOMPARE(exportUnpairedJsonl(*db, out), int64_t(4));
+        }
+        auto fresh = Database::open((b.dir.path() + "/fresh.db").toStdString());
+        const ImportReport imported = importPairsJsonl(*fresh, out);
+        QVERIFY(imported.errors.empty());
+        QCOMPARE(exportUnpairedJsonl(*fresh, again), int64_t(4));
+        QFile a(QString::fromStdString(out)), c(QString::fromStdString(again));
+        QVERIFY(a.open(QIODevice::ReadOnly) && c.open(QIODevice::ReadOnly));
+        const QByteArray first = a.readAll();
+        QCOMPARE(c.readAll(), first);
+        QCOMPARE(first.count("\"label\":true"), 1);
+        QCOMPARE(first.count("\"label\":false"), 3);
+    }
+
     void undoTakesTheLabelBack() {
         Bench b("human");
         QVERIFY(b.start());

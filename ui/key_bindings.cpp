@@ -13,11 +13,14 @@ KeyBindings::KeyBindings() {
     m_keys[LabelAction::Skip] = {QKeySequence(Qt::Key_S), QKeySequence(Qt::Key_Space)};
     m_keys[LabelAction::Undo] = {QKeySequence(QKeySequence::Undo)};
     m_keys[LabelAction::ToggleRating] = {QKeySequence(Qt::Key_R)};
+    m_keys[LabelAction::ThumbUp] = {QKeySequence(Qt::Key_U), QKeySequence(Qt::Key_Up)};
+    m_keys[LabelAction::ThumbDown] = {QKeySequence(Qt::Key_D), QKeySequence(Qt::Key_Down)};
 }
 
 QList<LabelAction> KeyBindings::actions() {
     return {LabelAction::ChooseA, LabelAction::ChooseB, LabelAction::Tie,         LabelAction::BothBad,
-            LabelAction::Skip,    LabelAction::Undo,    LabelAction::ToggleRating};
+            LabelAction::Skip,    LabelAction::Undo,    LabelAction::ToggleRating, LabelAction::ThumbUp,
+            LabelAction::ThumbDown};
 }
 
 QString KeyBindings::actionName(LabelAction a) {
@@ -29,6 +32,8 @@ QString KeyBindings::actionName(LabelAction a) {
     case LabelAction::Skip: return QObject::tr("Skip");
     case LabelAction::Undo: return QObject::tr("Undo last label");
     case LabelAction::ToggleRating: return QObject::tr("Rating mode");
+    case LabelAction::ThumbUp: return QObject::tr("Thumbs up");
+    case LabelAction::ThumbDown: return QObject::tr("Thumbs down");
     }
     return {};
 }
@@ -42,6 +47,8 @@ QString KeyBindings::settingsKey(LabelAction a) {
     case LabelAction::Skip: return QStringLiteral("keys/skip");
     case LabelAction::Undo: return QStringLiteral("keys/undo");
     case LabelAction::ToggleRating: return QStringLiteral("keys/rating_mode");
+    case LabelAction::ThumbUp: return QStringLiteral("keys/thumb_up");
+    case LabelAction::ThumbDown: return QStringLiteral("keys/thumb_down");
     }
     return {};
 }

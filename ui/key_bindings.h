@@ -11,11 +11,13 @@ class QSettings;
 
 namespace preflab {
 
-enum class LabelAction { ChooseA, ChooseB, Tie, BothBad, Skip, Undo, ToggleRating };
+// ThumbUp and ThumbDown act in the thumbs mode (one response at a time), the
+// choices between two responses everywhere else.
+enum class LabelAction { ChooseA, ChooseB, Tie, BothBad, Skip, Undo, ToggleRating, ThumbUp, ThumbDown };
 
 class KeyBindings {
 public:
-    KeyBindings();  // the defaults: 1/A, 2/B, T, X, S/Space, Ctrl+Z, R
+    KeyBindings();  // the defaults: 1/A, 2/B, T, X, S/Space, Ctrl+Z, R; thumbs U/Up, D/Down
     static QList<LabelAction> actions();
     static QString actionName(LabelAction a);   // "Prefer A", ...
     static QString settingsKey(LabelAction a);  // "keys/choose_a", ...

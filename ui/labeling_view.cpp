@@ -105,7 +105,7 @@ LabelingView::LabelingView(QWidget* parent)
     });
     m_ratingRow->setVisible(false);
 
-    auto* panes = new QGridLayout;
+    auto* panes = m_panes = new QGridLayout;
     panes->addWidget(m_headLeft, 0, 0);
     panes->addWidget(m_headRight, 0, 1);
     panes->addWidget(m_left, 1, 0);
@@ -114,7 +114,10 @@ LabelingView::LabelingView(QWidget* parent)
     panes->setColumnStretch(1, 1);
 
     auto* buttons = new QHBoxLayout;
-    for (LabelAction a : KeyBindings::actions()) {
+    // Thumbs first: in the thumbs mode they take the choices' place.
+    for (LabelAction a : {LabelAction::ThumbUp, LabelAction::ThumbDown, LabelAction::ChooseA, LabelAction::ChooseB,
+                          LabelAction::Tie, LabelAction::BothBad, LabelAction::Skip, LabelAction::Undo,
+                          LabelAction::ToggleRating}) {
         auto* b = new QPushButton;
         b->setFocusPolicy(Qt::NoFocus);
         b->setMinimumHeight(34);
@@ -177,6 +180,7 @@ LabelingView::LabelingView(QWidget* parent)
     layout->addLayout(footer);
 
     updateCaptions();
+    showModeButtons();
     clearActiveRun();
 }
 
@@ -209,6 +213,19 @@ void LabelingView::resetRatingButtons() {
         for (QAbstractButton* b : g->buttons()) b->setChecked(false);
         g->setExclusive(true);
     }
+}
+
+void LabelingView::showModeButtons() {
+    // One response on screen: thumbs, skip and undo; two: the choices.
+    const bool thumbs = thumbsMode();
+    for (LabelAction a : KeyBindings::actions()) {
+        const bool thumbAction = a == LabelAction::ThumbUp || a == LabelAction::ThumbDown;
+        const bool both = a == LabelAction::Skip || a == LabelAction::Undo;
+        m_buttons[a]->setVisible(both || thumbAction == thumbs);
+    }
+    m_headRight->setVisible(!thumbs);
+    m_right->setVisible(!thumbs);
+    m_panes->setColumnStretch(1, thumbs ? 0 : 1);  // the one response takes the width
 }
 
 void LabelingView::updateCaptions() {
@@ -256,8 +273,11 @@ void LabelingView::setActiveRun(const RunConfig& config) {
     updateCounter();
 }
 
-void LabelingView::setProject(int overlap) {
+void LabelingView::setProject(int overlap, LabelingMode mode) {
     m_projectOverlap = overlap;
+    m_mode = mode;
+    if (mode == LabelingMode::Thumbs) setRatingMode(false);
+    showModeButtons();
     RunConfig project;
     project.judge = judgeName(JudgeKind::Human);
     project.annotator = m_annotator.toStdString();
@@ -267,6 +287,8 @@ void LabelingView::setProject(int overlap) {
 
 void LabelingView::clearProject() {
     m_projectOverlap = 0;
+    m_mode = LabelingMode::Pairs;
+    showModeButtons();
     clearActiveRun();
 }
 
@@ -300,8 +322,10 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
         m_right->clear();
         if (inProject()) {
             m_title->setText(tr("Nothing left for %1 in the labeling project.").arg(m_annotator.toHtmlEscaped()));
-            m_prompt->setText(tr("Every pair you have not labeled already has %1 annotators. Switch the annotator below, "
-                                 "or stop the project in the Run menu.").arg(m_projectOverlap));
+            m_prompt->setText((thumbsMode() ? tr("Every response you have not labeled (or skipped) already has %1 annotators. ")
+                                            : tr("Every pair you have not labeled already has %1 annotators. "))
+                                  .arg(m_projectOverlap) +
+                              tr("Switch the annotator below, or stop the project in the Run menu."));
         } else if (personRun) {
             m_title->setText(tr("Waiting for the model to generate the next pairs..."));
             m_prompt->setText(tr("Generating"));
@@ -310,6 +334,15 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
             m_prompt->setText(tr("Start a run with the judge set to <i>Person</i> (or <i>Person + task judge</i>) "
                                  "and pairs appear here, ready for the keyboard."));
         }
+        return;
+    }
+    if (thumbsMode()) {
+        m_left->setPlainText(QString::fromStdString(pair->responseA));
+        m_prompt->setText(QString::fromStdString(pair->prompt).toHtmlEscaped());
+        m_headLeft->setText(tr("<b>Response #%1</b>").arg(pair->pairIndex));
+        m_title->setText(tr("Thumbs mode (%1 per response): is this a good response to the prompt? "
+                            "Thumbs up or down; each response is judged on its own.")
+                             .arg(m_projectOverlap == 1 ? tr("one annotator") : tr("%1 annotators").arg(m_projectOverlap)));
         return;
     }
     const bool swap = forLabeling && m_state.swapped(pair->pairIndex);
@@ -366,6 +399,15 @@ void LabelingView::keyPressEvent(QKeyEvent* event) {
 }
 
 void LabelingView::trigger(LabelAction action) {
+    if (thumbsMode()) {  // one response: only thumbs, skip and undo mean something
+        switch (action) {
+        case LabelAction::ThumbUp: submitThumb(true); return;
+        case LabelAction::ThumbDown: submitThumb(false); return;
+        case LabelAction::Skip: submitThumb(std::nullopt); return;
+        case LabelAction::Undo: undo(); return;
+        default: return;
+        }
+    }
     switch (action) {
     case LabelAction::ChooseA: submit(Choice::A); return;
     case LabelAction::ChooseB: submit(Choice::B); return;
@@ -374,6 +416,8 @@ void LabelingView::trigger(LabelAction action) {
     case LabelAction::Skip: submit(Choice::Skip); return;
     case LabelAction::Undo: undo(); return;
     case LabelAction::ToggleRating: setRatingMode(!m_ratingMode); return;
+    case LabelAction::ThumbUp:
+    case LabelAction::ThumbDown: return;  // two responses on screen: say which is better
     }
 }
 
@@ -414,6 +458,21 @@ void LabelingView::submit(Choice onScreen, std::optional<double> ratingLeft, std
     Q_EMIT labeled(done.pairIndex);
 }
 
+void LabelingView::submitThumb(std::optional<bool> desirable) {
+    const PairForJudging* shown = m_state.current();
+    if (!shown) return;
+    const qint64 responseId = shown->pairIndex;
+    if (desirable) Q_EMIT responseLabelGiven(responseId, *desirable, m_annotator, nowMs());
+    else Q_EMIT responseSkipped(responseId);
+    m_state.labelAccepted(m_clock.elapsed());
+    showCurrent();
+    m_reveal->setText(!desirable ? tr("Previous response #%1: skipped (not stored; shown again next session)").arg(responseId)
+                      : *desirable ? tr("Previous response #%1: <b>thumbs up</b>").arg(responseId)
+                                   : tr("Previous response #%1: <b>thumbs down</b>").arg(responseId));
+    updateCounter();
+    Q_EMIT labeled(responseId);
+}
+
 void LabelingView::refuseLabel(qint64 pairIndex) {
     m_refused = true;
     m_state.labelRefused(pairIndex);
@@ -430,7 +489,8 @@ void LabelingView::answerUndo(UndoResult result, const PairForJudging& pair) {
         return;
     case UndoResult::Retracted:
         m_state.labelRetracted(pair);
-        m_reveal->setText(tr("Label taken back: pair #%1 is on screen again.").arg(pair.pairIndex));
+        m_reveal->setText(thumbsMode() ? tr("Label taken back: response #%1 is on screen again.").arg(pair.pairIndex)
+                                       : tr("Label taken back: pair #%1 is on screen again.").arg(pair.pairIndex));
         showCurrent();
         updateCounter();
         return;

@@ -1,6 +1,7 @@
 #pragma once
 // The annotator's view: a prompt and responses A and B side by side, labeled
-// from the keyboard (1/A, 2/B, T, X, S/Space, Ctrl+Z, R for 1-7 ratings).
+// from the keyboard (1/A, 2/B, T, X, S/Space, Ctrl+Z, R for 1-7 ratings); in
+// a project's thumbs mode one response at a time, thumbs up (U) or down (D).
 // The next pair is already generated and held here, so a keypress shows it at
 // once. The policy's two samples are shown in a random left-right order, and
 // the model's and the judges' opinions stay hidden until the person has
@@ -11,6 +12,7 @@
 // answerUndo) from whoever wired it (app/gui/workbench.cpp). The queue,
 // the left-right order and rating in progress live in LabelingState.
 #include "core/values/human_judge.h"
+#include "core/values/label.h"
 #include "core/values/run_config.h"
 #include "core/values/run_state.h"
 #include "ui/key_bindings.h"
@@ -24,6 +26,7 @@
 
 class QButtonGroup;
 class QComboBox;
+class QGridLayout;
 class QLabel;
 class QPushButton;
 class QTextBrowser;
@@ -69,9 +72,10 @@ public Q_SLOTS:
     void clearActiveRun();                                 // the run ended
     // A labeling project without training (overlap annotators per pair):
     // the queue holds stored pairs, and no model's or judge's opinion is shown.
-    void setProject(int overlap);
+    void setProject(int overlap, preflab::LabelingMode mode = preflab::LabelingMode::Pairs);
     void clearProject();
     bool inProject() const { return m_projectOverlap > 0; }
+    bool thumbsMode() const { return inProject() && m_mode == LabelingMode::Thumbs; }
     // Answer to labelGiven: the run no longer had the pair (a fallback judge took it).
     void refuseLabel(qint64 pairIndex);
     // Answer to undoRequested.
@@ -92,6 +96,10 @@ Q_SIGNALS:
     // The person switched the annotator in the footer's box.
     void annotatorChanged(const QString& name);
     void labeled(qint64 pairIndex);
+    // Thumbs mode: a thumbs up (desirable) or down on the response on screen
+    // (its stored id), or passing it by.
+    void responseLabelGiven(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs);
+    void responseSkipped(qint64 responseId);
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
@@ -100,6 +108,8 @@ private:
     void showPair(const PairForJudging* pair, bool forLabeling);
     void showCurrent();
     void submit(Choice choice, std::optional<double> ratingLeft = {}, std::optional<double> ratingRight = {});
+    void submitThumb(std::optional<bool> desirable);  // none: skip
+    void showModeButtons();
     void rate(int value);
     void resetRatingButtons();
     void undo();
@@ -118,6 +128,7 @@ private:
     QElapsedTimer m_clock;
 
     QLabel* m_title;
+    QGridLayout* m_panes;
     QLabel* m_prompt;
     QLabel* m_headLeft;
     QLabel* m_headRight;
@@ -133,6 +144,7 @@ private:
     QComboBox* m_annotatorBox;
     qint64 m_savedLabels = 0;
     int m_projectOverlap = 0;  // > 0: a labeling project is on
+    LabelingMode m_mode = LabelingMode::Pairs;
 };
 
 }  // namespace preflab

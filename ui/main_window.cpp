@@ -119,7 +119,18 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
                                                     "Annotators see their own A/B order and nobody else's label.\n\n"
                                                     "Annotators per pair:"),
                                                  2, 1, 50, 1, &ok);
-        if (ok) Q_EMIT projectRequested(overlap);
+        if (ok) Q_EMIT projectRequested(overlap, LabelingMode::Pairs);
+    });
+    run->addAction(tr("Label stored &responses, thumbs up or down (no training)..."), this, [this] {
+        bool ok = false;
+        const int overlap = QInputDialog::getInt(this, tr("Thumbs up or down"),
+                                                 tr("The stored pairs' responses are shown one at a time, each until this many "
+                                                    "annotators have given it a thumbs up or down.\n"
+                                                    "The labels are unpaired (KTO's data: train with method kto and pairs "
+                                                    "'unpaired'; export with preflab export --unpaired).\n\n"
+                                                    "Annotators per response:"),
+                                                 1, 1, 50, 1, &ok);
+        if (ok) Q_EMIT projectRequested(overlap, LabelingMode::Thumbs);
     });
     run->addAction(tr("Stop the labeling project"), this, &MainWindow::projectStopRequested);
     QMenu* help = menuBar()->addMenu(tr("&Help"));

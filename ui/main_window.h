@@ -6,6 +6,7 @@
 // slots, as plain values; app/gui/workbench.cpp wires both to the run
 // controller. Closing mid-run asks to stop and closes once the run has ended
 // (its last writes on disk). UI thread.
+#include "core/values/label.h"
 #include "core/values/run_config.h"
 #include "core/values/run_state.h"
 #include "storage/database_reader.h"
@@ -93,7 +94,7 @@ Q_SIGNALS:
     void resumeRequested();
     void stopRequested();
     // Run → Label stored pairs: a labeling project with `overlap` annotators per pair.
-    void projectRequested(int overlap);
+    void projectRequested(int overlap, preflab::LabelingMode mode);
     void projectStopRequested();
 
 protected:

@@ -28,6 +28,13 @@ Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObjec
         if (m_project) return m_project->label(j);
         if (!c->label(j)) labeling->refuseLabel(j.pairIndex);
     });
+    connect(labeling, &LabelingView::responseLabelGiven, this,
+            [this](qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs) {
+                if (m_project) m_project->labelResponse(responseId, desirable, annotator, timeMs);
+            });
+    connect(labeling, &LabelingView::responseSkipped, this, [this](qint64 responseId) {
+        if (m_project) m_project->skipResponse(responseId);
+    });
     connect(labeling, &LabelingView::undoRequested, this, [this, c, labeling] {
         if (m_project) return m_project->undoLast();  // answered through undone()
         PairForJudging pair;
@@ -70,7 +77,7 @@ void Workbench::wireRun(TrainingWorker* worker) {
     connect(worker, &TrainingWorker::warningRaised, w, &MainWindow::showRunWarning);
 }
 
-bool Workbench::startProject(int overlap) {
+bool Workbench::startProject(int overlap, LabelingMode mode) {
     MainWindow* w = m_window.get();
     LabelingView* labeling = w->labelingView();
     if (m_controller->hasActiveRun()) {
@@ -78,18 +85,20 @@ bool Workbench::startProject(int overlap) {
         return false;
     }
     stopProject();
-    m_project = std::make_unique<LabelingProjectSession>(m_reader.get(), m_controller->sharedWriter(), overlap);
+    m_project = std::make_unique<LabelingProjectSession>(m_reader.get(), m_controller->sharedWriter(), overlap, mode);
     LabelingProjectSession* project = m_project.get();
     connect(project, &LabelingProjectSession::queueChanged, labeling, &LabelingView::setLabelQueue);
     connect(project, &LabelingProjectSession::saved, labeling, &LabelingView::setSavedLabels);
     connect(project, &LabelingProjectSession::undone, labeling, [labeling](bool retracted, const PairForJudging& pair) {
         labeling->answerUndo(retracted ? UndoResult::Retracted : UndoResult::Nothing, pair);
     });
-    connect(project, &LabelingProjectSession::progress, w, [w, overlap](qint64 complete, qint64 total) {
-        w->statusBar()->showMessage(tr("Labeling project: %1 of %2 pairs have %3 annotators").arg(complete).arg(total).arg(overlap));
+    connect(project, &LabelingProjectSession::progress, w, [w, overlap, mode](qint64 complete, qint64 total) {
+        w->statusBar()->showMessage(mode == LabelingMode::Thumbs
+                                        ? tr("Thumbs mode: %1 of %2 responses have %3 annotators").arg(complete).arg(total).arg(overlap)
+                                        : tr("Labeling project: %1 of %2 pairs have %3 annotators").arg(complete).arg(total).arg(overlap));
     });
     connect(project, &LabelingProjectSession::failed, w, &MainWindow::showWriteError);
-    labeling->setProject(overlap);
+    labeling->setProject(overlap, mode);
     w->showProjectLayout(true);
     project->setAnnotator(labeling->annotator());
     w->showTab(w->labelingTab());

@@ -30,8 +30,9 @@ public:
     // first (starterModelNeeded).
     bool startRun(const RunConfig& config);
     // A labeling project without training in the labeling view (refused
-    // while a run is active); a run's start ends it.
-    bool startProject(int overlap);
+    // while a run is active); a run's start ends it. Thumbs mode: the pairs'
+    // responses one at a time, thumbs up or down.
+    bool startProject(int overlap, LabelingMode mode = LabelingMode::Pairs);
     void stopProject();
     LabelingProjectSession* project() const { return m_project.get(); }
 

@@ -9,6 +9,10 @@ namespace preflab {
 
 enum class Choice { A, B, Tie, BothBad, Skip };
 enum class LabelSource { Human, Self, RewardModel, Task, Import, Adjudicated };
+// What a labeling project asks of an annotator: which of two responses is
+// better, or a thumbs up or down on one response at a time (unpaired labels,
+// KTO's data).
+enum class LabelingMode { Pairs, Thumbs };
 
 // Stable names used in the database, JSON and the CLI: a, b, tie,
 // both_bad, skip; human, self, reward_model, task, import, adjudicated (a

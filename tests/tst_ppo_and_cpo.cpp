@@ -2,10 +2,13 @@
 // GAE on a 3-step example (and a padded row), the clip fraction on
 // constructed ratios, the value loss's clipping, shaped rewards; CPO weights
 // all equal when the policy is the presenting policy, DR-CPO = CPO when the
-// outcome model is zero, weight diagnostics, and pessimistic clipping.
+// outcome model is zero, weight diagnostics, and pessimistic clipping; the
+// OO-RLHF / DR-CPO direct term's gradient against exact enumeration.
 #include "core/algo/causal_preference.h"
 #include "core/algo/ppo_terms.h"
 #include "support/test_main.h"
+
+#include <torch/csrc/autograd/autograd.h>
 
 #include <cmath>
 
@@ -139,6 +142,54 @@ private Q_SLOTS:
         // With a perfect outcome model the correction term vanishes: the value is the model's mean on fresh samples.
         QVERIFY(close(drCpoObjective(w, y, y, t1({4, 5}), t1({-1, -2})).value, 4.5));
         QVERIFY(close(ooRlhfObjective(t1({4, 5}), t1({-1, -2})).value, 4.5));
+    }
+
+    // The direct term's surrogate is an unbiased estimate of the policy
+    // gradient of E_{X ~ P}[g(X)]: averaged over every batch of n samples
+    // (weighted by its probability) its gradient equals the exact gradient,
+    // enumerated over a 3-outcome softmax policy. Centring on the batch mean
+    // (the item included) gives (n-1)/n of it, and fails here.
+    void directTermGradientIsUnbiased_data() {
+        QTest::addColumn<int>("n");
+        QTest::newRow("n = 2") << 2;
+        QTest::newRow("n = 3") << 3;
+    }
+
+    void directTermGradientIsUnbiased() {
+        QFETCH(int, n);
+        const at::Tensor logits = t1({0.3, -0.5, 0.9}).requires_grad_(true);
+        const std::vector<double> g = {1.0, -2.0, 4.0};
+        const at::Tensor logp = at::log_softmax(logits, 0);
+        const at::Tensor p = logp.exp();
+        // Exact: d/dtheta sum_x p(x) g(x).
+        const at::Tensor exact = torch::autograd::grad({(p * t1(g)).sum()}, {logits}, {}, true)[0];
+        // Every batch (x_1..x_n) in {0,1,2}^n, weighted by prod p(x_i).
+        at::Tensor expected = at::zeros({3}, at::kDouble);
+        const int batches = static_cast<int>(std::pow(3, n));
+        for (int code = 0; code < batches; ++code) {
+            std::vector<int64_t> xs;
+            for (int i = 0, c = code; i < n; ++i, c /= 3) xs.push_back(c % 3);
+            std::vector<double> gs;
+            double weight = 1.0;
+            for (int64_t x : xs) {
+                gs.push_back(g[x]);
+                weight *= p[x].item<double>();
+            }
+            const at::Tensor batchLogp = logp.index_select(0, at::tensor(xs, at::kLong));
+            const at::Tensor surrogate = ooRlhfObjective(t1(gs), batchLogp).surrogate;
+            expected = expected + weight * torch::autograd::grad({surrogate}, {logits}, {}, true)[0];
+        }
+        for (int k = 0; k < 3; ++k) {
+            QVERIFY2(close(expected[k].item<double>(), exact[k].item<double>(), 1e-12),
+                     qPrintable(QString("component %1: %2 vs exact %3").arg(k).arg(expected[k].item<double>()).arg(exact[k].item<double>())));
+        }
+        // DR-CPO's direct term is the same term: with the correction zero
+        // (g = Y at the data) its surrogate's gradient is the one above.
+        const at::Tensor w = at::ones({2}, at::kDouble), y = t1({1, 2});
+        const at::Tensor fresh = logp.index_select(0, at::tensor(std::vector<int64_t>{0, 2}, at::kLong));
+        const at::Tensor viaDr = torch::autograd::grad({drCpoObjective(w, y, y, t1({1.0, 4.0}), fresh).surrogate}, {logits}, {}, true)[0];
+        const at::Tensor viaOo = torch::autograd::grad({ooRlhfObjective(t1({1.0, 4.0}), fresh).surrogate}, {logits}, {}, true)[0];
+        QVERIFY(at::allclose(viaDr, viaOo, 0, 1e-12));
     }
 };
 

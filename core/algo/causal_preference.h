@@ -36,7 +36,8 @@ CausalObjective cpoEstimate(const at::Tensor& weights, const at::Tensor& outcome
 // DR-CPO: V = mean_j g(X'_j) + (1/n) sum_i w_i (Y_i - g(X_i)) with X'_j fresh
 // samples from P^f and g(X_i) out of fold (cross-fitted). The surrogate's
 // gradient is the score-function gradient of the first term,
-// mean_j (g(X'_j) - mean g) grad log P^f(X'_j) (freshLogprobs differentiable),
+// mean_j (g(X'_j) - mean_{k != j} g(X'_k)) grad log P^f(X'_j) (a leave-one-out
+// baseline, so it is unbiased; freshLogprobs differentiable),
 // plus the weighted correction's (cpoObjective on the centred residuals).
 // With g = 0 it equals CPO; the first term alone is OO-RLHF.
 CausalObjective drCpoObjective(const at::Tensor& weights, const at::Tensor& outcomes, const at::Tensor& outcomeModelAtData,

@@ -64,6 +64,8 @@ struct Contender {
     Data data = Data::Generated;
     double lengthBias = 0;  // CPO family: the outcome model's confound (+ per sentence)
     double flipRate = 0;    // the task judge's label-flip probability
+    bool rewardModel = false;  // scored (PPO) or labelled (online DPO) by the trained reward model
+    double sailKlCoef = 0;     // SAIL's reverse-KL term's lambda
 };
 
 // Each method's KL knob and the values swept: beta for the DPO family, the KL
@@ -129,10 +131,19 @@ int main(int argc, char** argv) {
         if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
         if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = QString(argv[++i]).split(',');
     }
+    // --only: a contender's whole name selects it alone ("online DPO" is not
+    // also "online DPO, 20 % flipped labels"); a name's beginning selects
+    // every contender it begins ("SAIL" selects the three SAIL variants).
+    std::vector<std::string> allNames;
     auto selected = [&](const std::string& name) {
         if (only.isEmpty()) return true;
         for (const QString& o : only) {
-            if (QString::fromStdString(name).startsWith(o, Qt::CaseInsensitive)) return true;
+            const bool whole = std::any_of(allNames.begin(), allNames.end(),
+                                           [&](const std::string& n) { return QString::fromStdString(n).compare(o, Qt::CaseInsensitive) == 0; });
+            if (whole ? QString::fromStdString(name).compare(o, Qt::CaseInsensitive) == 0
+                      : QString::fromStdString(name).startsWith(o, Qt::CaseInsensitive)) {
+                return true;
+            }
         }
         return false;
     };
@@ -151,7 +162,14 @@ int main(int argc, char** argv) {
         {contender::kOnlineDpoNoisy, Method::OnlineDpo, JudgeKind::Task, Data::Generated, 0.0, 0.2},
         {contender::kSailPr, Method::SailPr, JudgeKind::Task, Data::Pairs},  // policy pairs with probability g, else dataset pairs
         {contender::kSailPp, Method::SailPp, JudgeKind::Self, Data::Pairs},  // policy pairs with probability p, else dataset pairs
-        {contender::kPpo, Method::Ppo, JudgeKind::Task, Data::Generated},    // scored by a reward model trained on task pairs
+        // The same with its reverse-KL term at the lambda that holds it (docs/methods.md).
+        {contender::kSailPpRevKl, Method::SailPp, JudgeKind::Self, Data::Pairs, 0.0, 0.0, false, 0.1},
+        // PPO twice: on the true reward (the algorithm alone, against online
+        // DPO), and on a reward model trained on task pairs against online
+        // DPO labelled by that reward model (the same imperfect signal).
+        {contender::kPpoTrue, Method::Ppo, JudgeKind::Task, Data::Generated},
+        {contender::kPpo, Method::Ppo, JudgeKind::Task, Data::Generated, 0.0, 0.0, true},
+        {contender::kOnlineDpoRm, Method::OnlineDpo, JudgeKind::RewardModel, Data::Generated, 0.0, 0.0, true},
         // Rating data from the reference, outcome = true reward; the outcome
         // model is confounded on purpose (+1 per sentence: it believes long
         // answers are better), and once unconfounded as a control.
@@ -178,6 +196,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         pretrainStarterModel({}, starter);
     }
+    for (const Contender& m : contenders) allNames.push_back(m.name);
     contenders.erase(std::remove_if(contenders.begin(), contenders.end(), [&](const Contender& m) { return !selected(m.name); }),
                      contenders.end());
     // The offline methods' data: sampled once from the reference, labeled by the true reward.
@@ -264,28 +283,33 @@ int main(int argc, char** argv) {
     const std::string rewardModel = (out + "/reward-model.pt").toStdString();
     const QString rmReport = out + "/reward-model.txt";
     RewardModelReport rm;
-    const bool withPpo = std::any_of(contenders.begin(), contenders.end(), [](const Contender& m) { return m.method == Method::Ppo; });
+    const bool withRewardModel = std::any_of(contenders.begin(), contenders.end(), [](const Contender& m) { return m.rewardModel; });
     QFile kept(rmReport);
-    if (withPpo && resume && QFile::exists(QString::fromStdString(rewardModel)) && kept.open(QIODevice::ReadOnly)) {
+    if (withRewardModel && resume && QFile::exists(QString::fromStdString(rewardModel)) && kept.open(QIODevice::ReadOnly)) {
         const QList<QByteArray> v = kept.readAll().trimmed().split(' ');
         rm.heldOutAccuracy = v.value(0).toDouble();
         rm.heldOutPairs = v.value(1).toLongLong();
-        std::printf("reward model for PPO: kept from %s, held-out accuracy %.3f on %lld pairs\n", rewardModel.c_str(),
-                    rm.heldOutAccuracy, static_cast<long long>(rm.heldOutPairs));
-    } else if (withPpo) {
+        rm.lastHeldOutAccuracy = v.value(2).toDouble();
+        std::printf("reward model: kept from %s, held-out accuracy %.3f (last step) on %lld pairs\n", rewardModel.c_str(),
+                    rm.lastHeldOutAccuracy, static_cast<long long>(rm.heldOutPairs));
+    } else if (withRewardModel) {
+        // 2000 pairs to train on and 1000 held out (the claims need an
+        // accuracy measured on at least 1000 pairs: ±0.03, not 200's ±0.06).
         DatasetSpec rmPairs;
-        rmPairs.pairs = quick ? 600 : 2000;
+        rmPairs.pairs = quick ? 600 : 3000;
         rmPairs.seed = 7;  // not the offline methods' pairs
+        rmSpec.heldOutMin = quick ? 200 : 1000;
         const TaskDataset d = sampleTaskDataset(starter, rmPairs);
         rmSpec.pairs = d.pairs;
         rmSpec.goldGaps = d.goldGaps;
         rm = trainRewardModel(rmSpec, rewardModel);
         QFile report(rmReport);
         if (report.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-            report.write(QByteArray::number(rm.heldOutAccuracy, 'g', 10) + ' ' + QByteArray::number(static_cast<qint64>(rm.heldOutPairs)) + '\n');
+            report.write(QByteArray::number(rm.heldOutAccuracy, 'g', 10) + ' ' + QByteArray::number(static_cast<qint64>(rm.heldOutPairs)) +
+                         ' ' + QByteArray::number(rm.lastHeldOutAccuracy, 'g', 10) + '\n');
         }
-        std::printf("reward model for PPO: held-out accuracy %.3f on %lld pairs (%.0f s)\n", rm.heldOutAccuracy,
-                    static_cast<long long>(rm.heldOutPairs), rm.seconds);
+        std::printf("reward model: held-out accuracy %.3f at the last step (%.3f at the kept one) on %lld pairs (%.0f s)\n",
+                    rm.lastHeldOutAccuracy, rm.heldOutAccuracy, static_cast<long long>(rm.heldOutPairs), rm.seconds);
     }
     std::fflush(stdout);
     QElapsedTimer total;
@@ -304,6 +328,8 @@ int main(int argc, char** argv) {
                 c.algorithm = methodName(m.method);
                 c.judge = judgeName(m.judge);
                 c.flipRate = m.flipRate;
+                c.sailKlCoef = m.sailKlCoef;
+                if (m.rewardModel) c.rewardModel = rewardModel;  // PPO's reward, or the judge's
                 if (m.method == Method::Ppo) c.ppoKlCoef = knob;
                 else if (m.method == Method::Grpo) c.grpoBeta = knob;
                 else if (m.method == Method::Rloo) c.rlooBeta = knob;
@@ -330,12 +356,12 @@ int main(int argc, char** argv) {
                     if (quick) c.outcomeWarmupSteps = 30;  // outcome-model fits before the first step (default 100)
                 }
                 if (m.method == Method::Ppo) {
-                    c.rewardModel = rewardModel;
                     c.generationBatch = 16;
                     c.batchSize = 16;  // rollouts per PPO step
                 }
                 std::unique_ptr<Judge> judge;
                 if (m.judge == JudgeKind::Self) judge = std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(seed) + 7);
+                else if (m.judge == JudgeKind::RewardModel) judge = std::make_unique<RewardModelJudge>(rewardModel);
                 else judge = std::make_unique<TaskJudge>(TaskJudgeOptions{c.judgeNoise, c.flipRate, static_cast<uint64_t>(seed) + 5});
                 Series f;
                 StepOutcome o = StepOutcome::Halted;
@@ -385,7 +411,10 @@ int main(int argc, char** argv) {
     for (const Point& p : points) runs.push_back({p.method, p.knob, p.seed, p.trajectory});
     const KlFrontier frontier(runs);
     ClaimContext claims;
-    claims.rewardModelAccuracy = withPpo ? rm.heldOutAccuracy : -1;
+    // The last step's accuracy: the kept checkpoint was chosen on these held-out
+    // pairs, so its own accuracy is optimistic by the selection.
+    claims.rewardModelAccuracy = withRewardModel ? rm.lastHeldOutAccuracy : -1;
+    claims.rewardModelPairs = withRewardModel ? rm.heldOutPairs : 0;
     for (const Contender& m : contenders) {
         if (methodInfo(m.method).family != MethodFamily::Causal) continue;
         for (int64_t seed : seeds) {  // one mean absolute error per seed, over its knobs and evaluations
@@ -448,10 +477,12 @@ int main(int argc, char** argv) {
         for (const auto& [name, errors] : claims.valueErrors) parts << QString::fromStdString(name) + " " + withInterval(estimate(errors));
         ms << parts.join(QStringLiteral("; ")) << ".\n";
     }
-    if (withPpo) {
+    if (withRewardModel) {
         // The number of pairs it was trained on is fixed by the mode (a kept model was trained the same way).
-        ms << "\nPPO's reward model (" << (quick ? 600 : 2000) << " task pairs sampled from the starter) reached held-out accuracy "
-           << QString::number(rm.heldOutAccuracy, 'f', 3) << " on " << rm.heldOutPairs << " pairs.\n";
+        ms << "\nThe reward model (PPO's reward, and online DPO's judge in the contender named so; " << (quick ? 600 : 3000)
+           << " task pairs sampled from the starter) reached held-out accuracy " << QString::number(rm.lastHeldOutAccuracy, 'f', 3)
+           << " at its last step (" << QString::number(rm.heldOutAccuracy, 'f', 3) << " at the kept checkpoint, chosen on these pairs) on "
+           << rm.heldOutPairs << " held-out pairs.\n";
     }
     ms << "\n## Claims (orderings.json)\n\n| claim | verdict | evidence |\n|---|---|---|\n";
     for (const Claim& c : judged) {

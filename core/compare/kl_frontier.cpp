@@ -92,15 +92,28 @@ Estimate KlFrontier::frontier(const std::string& method, double kl) const {
 }
 
 Estimate KlFrontier::difference(const std::string& a, const std::string& b, double kl) const {
-    std::vector<double> d;
-    for (int64_t s : seeds(a)) {
-        const std::vector<int64_t> other = seeds(b);
-        if (std::find(other.begin(), other.end(), s) == other.end()) continue;
-        const double ga = frontier(a, s, kl), gb = frontier(b, s, kl);
-        if (std::isnan(ga) || std::isnan(gb)) return estimate({});
-        d.push_back(ga - gb);
+    return contrast({{a, 1.0, kl}, {b, -1.0, kl}});
+}
+
+Estimate KlFrontier::contrast(const std::vector<FrontierTerm>& terms) const {
+    if (terms.empty()) return estimate({});
+    std::vector<double> values;
+    for (int64_t s : seeds(terms.front().method)) {
+        double sum = 0;
+        bool everyMethod = true;
+        for (const FrontierTerm& t : terms) {
+            const std::vector<int64_t> own = seeds(t.method);
+            if (std::find(own.begin(), own.end(), s) == own.end()) {
+                everyMethod = false;
+                break;
+            }
+            const double g = frontier(t.method, s, t.kl);
+            if (std::isnan(g)) return estimate({});
+            sum += t.weight * g;
+        }
+        if (everyMethod) values.push_back(sum);
     }
-    return estimate(d);
+    return estimate(values);
 }
 
 double KlFrontier::sharedKl(const std::vector<std::string>& methods) const {
@@ -119,17 +132,6 @@ double KlFrontier::sharedKl(const std::vector<std::string>& methods) const {
         if (seeds(m).empty()) return kNaN;
     }
     return shared;
-}
-
-Estimate KlFrontier::peakToFinalDrop(const std::string& method) const {
-    std::vector<double> drops;
-    for (const CompareRun& r : m_runs) {
-        if (r.method != method || r.trajectory.empty()) continue;
-        double best = r.trajectory.front().gold;
-        for (const TrajectoryPoint& p : r.trajectory) best = std::max(best, p.gold);
-        drops.push_back(best - r.trajectory.back().gold);
-    }
-    return estimate(drops);
 }
 
 }  // namespace preflab

@@ -42,6 +42,13 @@ struct Estimate {
 };
 Estimate estimate(const std::vector<double>& values);
 
+// One term of a paired contrast: weight x a method's frontier at KL = kl.
+struct FrontierTerm {
+    std::string method;
+    double weight = 1;
+    double kl = 0;
+};
+
 class KlFrontier {
 public:
     explicit KlFrontier(std::vector<CompareRun> runs) : m_runs(std::move(runs)) {}
@@ -56,8 +63,12 @@ public:
     Estimate difference(const std::string& a, const std::string& b, double kl) const;
     // The largest KL every seed of every listed method reached (so all can be compared there).
     double sharedKl(const std::vector<std::string>& methods) const;
-    // Over-fitting: per run, the best gold along the trajectory minus the last; over all runs of the method.
-    Estimate peakToFinalDrop(const std::string& method) const;
+    // Paired by seed: sum of weight x frontier(method, seed, kl) over the
+    // seeds every term's method has; n = 0 unless each reached its kl. For
+    // example a change along one frontier, g(6) - g(2), which (unlike a
+    // run's best minus its last gold) can come out either side of 0, or a
+    // difference of two differences.
+    Estimate contrast(const std::vector<FrontierTerm>& terms) const;
 
 private:
     std::vector<CompareRun> m_runs;

@@ -132,6 +132,36 @@ private Q_SLOTS:
         QCOMPARE(r.trainPairs, int64_t(pairs - heldOut));
     }
 
+    // A held-out set of its own: every given pair is trained on, the
+    // accuracy is the last step's on the held-out pairs (no checkpoint chosen
+    // on them), with each pair's verdict for the per-component breakdown.
+    void separateHeldOutSetIsMeasuredAtTheLastStep() {
+        QTemporaryDir dir;
+        RewardModelSpec spec;
+        spec.basePath = writeBase(dir);
+        spec.pairs = kindBeatsUnkind(40);
+        const std::vector<OfflinePair> more = kindBeatsUnkind(52);
+        spec.heldOut.assign(more.begin() + 40, more.end());
+        spec.steps = 20;
+        spec.evalEvery = 7;
+        spec.lr = 3e-3;
+        const RewardModelReport r = trainRewardModel(spec, (dir.path() + "/rm.pt").toStdString());
+        QCOMPARE(r.trainPairs, int64_t(40));
+        QCOMPARE(r.heldOutPairs, int64_t(12));
+        QCOMPARE(r.bestStep, int64_t(20));
+        QCOMPARE(r.heldOutCorrect.size(), size_t(12));
+        const double right = static_cast<double>(std::count(r.heldOutCorrect.begin(), r.heldOutCorrect.end(), true));
+        QCOMPARE(r.heldOutAccuracy, right / 12.0);
+        QCOMPARE(r.heldOutAccuracy, r.lastHeldOutAccuracy);
+        // The kept model is the last one: the judge agrees pair by pair.
+        RewardModelJudge judge((dir.path() + "/rm.pt").toStdString());
+        for (size_t i = 0; i < spec.heldOut.size(); ++i) {
+            const std::vector<double> s = judge.score({spec.heldOut[i].prompt, spec.heldOut[i].prompt},
+                                                      {spec.heldOut[i].chosen, spec.heldOut[i].rejected});
+            QCOMPARE(s[0] > s[1], static_cast<bool>(r.heldOutCorrect[i]));
+        }
+    }
+
     // The pooling rule is stored in the file and the judge reads the score
     // where the rule says: at EOS, at the last token before it, or the mean
     // over the response's tokens.

@@ -45,6 +45,37 @@ private Q_SLOTS:
         QCOMPARE(task.trueReward(prompt.toStdString(), response.toStdString()), expected);
     }
 
+    // The parts in which two responses differ, by hand (toy_world_task.h's terms).
+    void differingComponentsByHand_data() {
+        QTest::addColumn<QString>("prompt");
+        QTest::addColumn<QString>("a");
+        QTest::addColumn<QString>("b");
+        QTest::addColumn<QStringList>("expected");
+        QTest::newRow("tone only") << "Tell me about the red fox." << "The fox is friendly." << "The fox is grumpy."
+                                   << QStringList{"tone"};
+        // 1 kind word against 2, and a repeated sentence.
+        QTest::newRow("tone and repetition") << "Tell me about the red fox." << "The fox is friendly."
+                                             << "The fox is friendly. The fox is friendly." << QStringList{"tone", "repetition"};
+        // The other animal: topic (-1 - 0.5 against +1), and where it lives answers nothing.
+        QTest::newRow("topic and answer") << "Where does the fox live?" << "The fox lives in the forest."
+                                          << "The cat lives in the barn." << QStringList{"topic", "answer"};
+        QTest::newRow("form") << "Describe the grey bear." << "The bear is big." << "The bear zzq qq." << QStringList{"topic", "form"};
+        QTest::newRow("same") << "Describe the grey bear." << "The bear is big." << "The bear is old." << QStringList{};
+    }
+    void differingComponentsByHand() {
+        QFETCH(QString, prompt);
+        QFETCH(QString, a);
+        QFETCH(QString, b);
+        QFETCH(QStringList, expected);
+        ToyWorldTask task;
+        const TaskPrompt p = task.parsePrompt(prompt.toStdString());
+        QStringList got;
+        for (RewardComponent c : differingComponents(task.score(p, a.toStdString()), task.score(p, b.toStdString()))) {
+            got << rewardComponentName(c);
+        }
+        QCOMPARE(got, expected);
+    }
+
     void corpusVariesInReward() {
         ToyWorldTask task;
         std::mt19937_64 rng(1);

@@ -11,6 +11,7 @@
 #include "app/session/offline_pairs.h"
 #include "core/judges/reward_model.h"
 #include "core/task/dataset_sampler.h"
+#include "core/task/toy_world_task.h"
 #include "core/runtime/atomic_file.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
@@ -21,21 +22,81 @@
 #include <QJsonObject>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <map>
+#include <set>
+#include <tuple>
 
 namespace preflab {
+namespace {
+
+// Wilson's 95 % interval for a proportion of n: unlike the normal
+// approximation it stays inside [0, 1] near the ends.
+std::pair<double, double> wilson95(double p, double n) {
+    if (n <= 0) return {NAN, NAN};
+    const double z = 1.959964, z2 = z * z;
+    const double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+    const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+    return {centre - half, centre + half};
+}
+
+// Held-out accuracy by which part of the true reward differs between the
+// two sides: every pair counts under each part it differs in, and under
+// "only" when that is the one part (a reward model blind to a part errs there).
+QJsonArray accuracyByComponent(const std::vector<OfflinePair>& pairs, const std::vector<bool>& correct) {
+    const ToyWorldTask task;
+    struct Tally {
+        int64_t pairs = 0, right = 0, onlyPairs = 0, onlyRight = 0;
+    };
+    std::map<RewardComponent, Tally> by;
+    for (size_t i = 0; i < pairs.size() && i < correct.size(); ++i) {
+        const TaskPrompt prompt = task.parsePrompt(pairs[i].prompt);
+        const std::vector<RewardComponent> differ =
+            differingComponents(task.score(prompt, pairs[i].chosen), task.score(prompt, pairs[i].rejected));
+        for (RewardComponent c : differ) {
+            Tally& t = by[c];
+            ++t.pairs;
+            t.right += correct[i] ? 1 : 0;
+            if (differ.size() == 1) {
+                ++t.onlyPairs;
+                t.onlyRight += correct[i] ? 1 : 0;
+            }
+        }
+    }
+    QJsonArray out;
+    for (RewardComponent c : rewardComponents()) {
+        const Tally t = by[c];
+        auto share = [](int64_t k, int64_t n) { return n > 0 ? QJsonValue(static_cast<double>(k) / static_cast<double>(n)) : QJsonValue(); };
+        out.append(QJsonObject{{"component", rewardComponentName(c)},
+                               {"pairs", static_cast<qint64>(t.pairs)},
+                               {"accuracy", share(t.right, t.pairs)},
+                               {"only_this_differs_pairs", static_cast<qint64>(t.onlyPairs)},
+                               {"only_this_differs_accuracy", share(t.onlyRight, t.onlyPairs)}});
+    }
+    return out;
+}
+
+}  // namespace
 
 int runTrainRewardModelCommand(const QStringList& args) {
     QCommandLineParser p;
     p.setApplicationDescription(
-        "Train a reward model (Bradley-Terry, scalar head on the language model) on preferences. The checkpoint with "
-        "the best held-out accuracy is kept; at least 10% of the pairs (and at least 200 where there are 400) are held out.");
+        "Train a reward model (Bradley-Terry, scalar head on the language model) on preferences. With --task-pairs it "
+        "is measured on --held-out-pairs pairs sampled with another seed, at its last step, which is the model kept; "
+        "otherwise at least 10% of the pairs (and at least 200 where there are 400) are held out and the checkpoint "
+        "with the best held-out accuracy is kept.");
     p.addHelpOption();
     p.addOption({"pairs", "db (every stored preference), db:RUN, or a TRL .jsonl file (default: db).", "source", "db"});
     p.addOption({"task-pairs",
                  "Instead of --pairs: sample N pairs from the starter model (two responses per task prompt, temperature "
                  "1) and label them with the built-in task's true reward; ties are dropped.",
                  "n"});
+    p.addOption({"held-out-pairs",
+                 "With --task-pairs: measure on this many pairs sampled with another seed (pairs also in the "
+                 "training set are dropped), train on every --task-pairs pair, and keep the last step's model; 0 holds "
+                 "out part of the training pairs instead and keeps the best checkpoint on them.",
+                 "n", "1000"});
     p.addOption({"save-pairs", "With --task-pairs: also write the sampled pairs as TRL JSON Lines (with their "
                                "true-reward gap as \"gold_gap\"), for --pairs or for inspection.",
                  "file"});
@@ -72,6 +133,9 @@ int runTrainRewardModelCommand(const QStringList& args) {
     spec.seed = p.value("seed").toULongLong(&ok4);
     spec.trainLayers = p.value("train-layers").toLongLong(&ok5);
     const long long taskPairs = p.isSet("task-pairs") ? p.value("task-pairs").toLongLong(&ok6) : 0;
+    bool ok7 = false;
+    const long long heldOutPairs = p.value("held-out-pairs").toLongLong(&ok7);
+    ok6 = ok6 && ok7 && heldOutPairs >= 0;
     if (!ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || spec.steps < 1 || spec.batchSize < 1 || !(spec.lr > 0) ||
         (p.isSet("task-pairs") && taskPairs < 2)) {
         std::fprintf(stderr, "preflab train-rm: --steps, --batch-size, --task-pairs (at least 2) and --seed take positive "
@@ -95,6 +159,7 @@ int runTrainRewardModelCommand(const QStringList& args) {
         spec.basePath = resolveModel(base, starter).path;
         QString source = p.value("pairs");
         double sampleSeconds = 0;  // sampling the task pairs only (not pretraining, not loading)
+        int64_t duplicatesDropped = 0;  // held-out pairs dropped for repeating a training pair
         if (taskPairs > 0) {
             const auto ts = std::chrono::steady_clock::now();
             TerminalProgress line(info);
@@ -112,6 +177,35 @@ int runTrainRewardModelCommand(const QStringList& args) {
             sampleSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
             spec.pairs = sampled.pairs;
             spec.goldGaps = sampled.goldGaps;
+            if (heldOutPairs > 0) {
+                // Another seed's pairs; the task's world is small, so some
+                // repeat a training pair exactly: those are not held out.
+                DatasetSpec other = dataset;
+                other.pairs = heldOutPairs;
+                other.seed = spec.seed + 1000003;
+                TerminalProgress held(info);
+                const TaskDataset measured = sampleTaskDataset(starter, other, [&](int64_t n) {
+                    held.show(QStringLiteral("sampling held-out pairs (seed %1) %2 %3/%4")
+                                  .arg(other.seed)
+                                  .arg(TerminalProgress::bar(static_cast<double>(n) / static_cast<double>(heldOutPairs)))
+                                  .arg(n)
+                                  .arg(heldOutPairs),
+                              n == heldOutPairs);
+                });
+                held.done();
+                std::set<std::tuple<std::string, std::string, std::string>> trained;
+                for (const OfflinePair& t : spec.pairs) {
+                    trained.insert({t.prompt, std::min(t.chosen, t.rejected), std::max(t.chosen, t.rejected)});
+                }
+                for (const OfflinePair& h : measured.pairs) {
+                    if (trained.count({h.prompt, std::min(h.chosen, h.rejected), std::max(h.chosen, h.rejected)})) {
+                        ++duplicatesDropped;
+                    } else {
+                        spec.heldOut.push_back(h);
+                    }
+                }
+                sampleSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
+            }
             source = QStringLiteral("the starter's samples, labelled by the task's true reward");
             if (p.isSet("save-pairs")) {
                 AtomicFile file(p.value("save-pairs").toStdString());
@@ -161,12 +255,35 @@ int runTrainRewardModelCommand(const QStringList& args) {
             if (!error.empty()) throw std::runtime_error(p.value("metrics").toStdString() + ": " + error);
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::fprintf(info,
-                     "Reward model written to %s in %.0f s: held-out accuracy %.3f on %lld pairs (best of the "
-                     "evaluations, step %lld; %.3f at the last step), training accuracy %.3f on %lld pairs, mean held-out margin %.3f\n",
-                     out.c_str(), seconds, r.heldOutAccuracy, static_cast<long long>(r.heldOutPairs),
-                     static_cast<long long>(r.bestStep), r.lastHeldOutAccuracy, r.trainAccuracy, static_cast<long long>(r.trainPairs),
-                     r.heldOutMargin);
+        const bool separate = !spec.heldOut.empty();
+        const auto [low, high] = wilson95(r.heldOutAccuracy, static_cast<double>(r.heldOutPairs));
+        if (separate) {
+            std::fprintf(info,
+                         "Reward model written to %s in %.0f s: held-out accuracy %.3f (95 %% Wilson interval %.3f to %.3f) "
+                         "at the last step on %lld pairs sampled with another seed (%lld repeating a training pair "
+                         "dropped), training accuracy %.3f on %lld pairs, mean held-out margin %.3f\n",
+                         out.c_str(), seconds, r.heldOutAccuracy, low, high, static_cast<long long>(r.heldOutPairs),
+                         static_cast<long long>(duplicatesDropped), r.trainAccuracy, static_cast<long long>(r.trainPairs),
+                         r.heldOutMargin);
+        } else {
+            std::fprintf(info,
+                         "Reward model written to %s in %.0f s: held-out accuracy %.3f on %lld pairs (best of the "
+                         "evaluations, step %lld; %.3f at the last step), training accuracy %.3f on %lld pairs, mean held-out margin %.3f\n",
+                         out.c_str(), seconds, r.heldOutAccuracy, static_cast<long long>(r.heldOutPairs),
+                         static_cast<long long>(r.bestStep), r.lastHeldOutAccuracy, r.trainAccuracy, static_cast<long long>(r.trainPairs),
+                         r.heldOutMargin);
+        }
+        const QJsonArray components = separate && taskPairs > 0 ? accuracyByComponent(spec.heldOut, r.heldOutCorrect) : QJsonArray();
+        for (const QJsonValue& v : components) {
+            const QJsonObject c = v.toObject();
+            if (c.value("pairs").toInt() == 0) continue;
+            std::fprintf(info, "  %-10s differs in %4d held-out pairs: accuracy %.3f (the only difference in %d: %s)\n",
+                         qPrintable(c.value("component").toString()), c.value("pairs").toInt(), c.value("accuracy").toDouble(),
+                         c.value("only_this_differs_pairs").toInt(),
+                         c.value("only_this_differs_accuracy").isNull()
+                             ? "-"
+                             : qPrintable(QString::number(c.value("only_this_differs_accuracy").toDouble(), 'f', 3)));
+        }
         for (const GapAccuracy& g : r.byGap) {
             std::fprintf(info, "  true-reward gap %.1f%s: accuracy %.3f on %lld held-out pairs\n", g.low,
                          g.high > 1e100 ? " and above" : qPrintable(QStringLiteral(" to %1").arg(g.high, 0, 'f', 1)),
@@ -181,8 +298,11 @@ int runTrainRewardModelCommand(const QStringList& args) {
                                         {"pairs", static_cast<qint64>(g.pairs)},
                                         {"accuracy", g.accuracy}});
             }
-            const QJsonObject o{{"held_out_accuracy", r.heldOutAccuracy},
+            QJsonObject o{{"held_out_accuracy", r.heldOutAccuracy},
                                 {"held_out_pairs", static_cast<qint64>(r.heldOutPairs)},
+                                {"held_out_ci95_low", low},
+                                {"held_out_ci95_high", high},
+                                {"held_out", separate ? "another seed's pairs, last step" : "a split of the training pairs, best evaluation"},
                                 {"held_out_accuracy_last_step", r.lastHeldOutAccuracy},
                                 {"held_out_loss", r.heldOutLoss},
                                 {"held_out_margin", r.heldOutMargin},
@@ -194,6 +314,10 @@ int runTrainRewardModelCommand(const QStringList& args) {
                                 {"sampling_seconds", sampleSeconds},
                                 {"seconds", seconds},
                                 {"model", QString::fromStdString(out)}};
+            if (separate) {
+                o.insert("held_out_duplicates_dropped", static_cast<qint64>(duplicatesDropped));
+                o.insert("accuracy_by_component", components);
+            }
             std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
         }
         return 0;

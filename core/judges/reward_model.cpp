@@ -123,25 +123,32 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
     const int64_t maxLen = rm->config().maxSeqLen;
     torch::manual_seed(spec.seed);
 
-    std::vector<Encoded> all;
-    for (size_t i = 0; i < spec.pairs.size(); ++i) {
-        const OfflinePair& p = spec.pairs[i];
+    auto encode = [&](const OfflinePair& p, double gap) {
         Encoded e;
         e.prompt = tok.promptIds(p.prompt);
         e.chosen = responseIds(tok, p.chosen);
         e.rejected = responseIds(tok, p.rejected);
         fitPairToContext(e.prompt, e.chosen, e.rejected, static_cast<size_t>(maxLen), tok.special().bos);
-        e.gap = spec.goldGaps.empty() ? 0.0 : spec.goldGaps[i];
-        all.push_back(std::move(e));
-    }
+        e.gap = gap;
+        return e;
+    };
+    std::vector<Encoded> all;
+    for (size_t i = 0; i < spec.pairs.size(); ++i) all.push_back(encode(spec.pairs[i], spec.goldGaps.empty() ? 0.0 : spec.goldGaps[i]));
     std::mt19937_64 rng(mixSeed(spec.seed, 0x4E3D, 0));
     std::shuffle(all.begin(), all.end(), rng);
-    // At least heldOutShare and heldOutMin held out, but never more than half.
-    const size_t byShare = static_cast<size_t>(std::ceil(spec.heldOutShare * static_cast<double>(all.size())));
-    const size_t heldOut =
-        std::max<size_t>(1, std::min(std::max(byShare, static_cast<size_t>(spec.heldOutMin)), all.size() / 2));
-    const std::vector<Encoded> test(all.begin(), all.begin() + static_cast<long>(heldOut));
-    const std::vector<Encoded> train(all.begin() + static_cast<long>(heldOut), all.end());
+    const bool separate = !spec.heldOut.empty();
+    std::vector<Encoded> test, train;
+    if (separate) {
+        for (const OfflinePair& p : spec.heldOut) test.push_back(encode(p, 0.0));
+        train = std::move(all);
+    } else {
+        // At least heldOutShare and heldOutMin held out, but never more than half.
+        const size_t byShare = static_cast<size_t>(std::ceil(spec.heldOutShare * static_cast<double>(all.size())));
+        const size_t heldOut =
+            std::max<size_t>(1, std::min(std::max(byShare, static_cast<size_t>(spec.heldOutMin)), all.size() / 2));
+        test.assign(all.begin(), all.begin() + static_cast<long>(heldOut));
+        train.assign(all.begin() + static_cast<long>(heldOut), all.end());
+    }
     report.trainPairs = static_cast<int64_t>(train.size());
     report.heldOutPairs = static_cast<int64_t>(test.size());
     const int32_t pad = tok.special().pad;
@@ -216,12 +223,17 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
         }
         if (spec.evalEvery > 0 && (step % spec.evalEvery == 0 || step == spec.steps)) evaluate(step);
     }
-    {
+    if (separate) {
+        report.bestStep = spec.steps;  // the last iterate, measured on pairs it was not chosen on
+    } else {
         torch::NoGradGuard g;
         const std::vector<at::Tensor> params = rm->parameters();
         for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best[i]);
     }
     const PairScores h = scoreAll(rm, test, pad, spec.pooling);
+    if (separate) {
+        for (double d : h.diff) report.heldOutCorrect.push_back(d > 0);
+    }
     report.heldOutAccuracy = h.accuracy;
     report.heldOutMargin = h.margin;
     report.heldOutLoss = h.loss;

@@ -39,6 +39,11 @@ struct RewardModelSpec {
     double heldOutShare = 0.1;   // at least this share is held out ...
     int64_t heldOutMin = 200;    // ... and at least this many pairs, while half the pairs stay for training
     int64_t evalEvery = 50;
+    // A held-out set of its own (for example sampled with another seed): then
+    // every pair above is trained on, the accuracy is measured on these, and
+    // the last iterate is kept (choosing a checkpoint on the pairs that
+    // measure it would make the measurement optimistic).
+    std::vector<OfflinePair> heldOut;
     RewardPooling pooling = RewardPooling::Sum;
     // How much of the language model is trained with the head: -1 every
     // weight; K >= 0 the last K blocks and the final norm (0: the head alone,
@@ -62,6 +67,9 @@ struct RewardModelReport {
     // The last iterate's held-out accuracy: the kept checkpoint is chosen on
     // the held-out pairs, so its accuracy is optimistic by the selection.
     double lastHeldOutAccuracy = 0;
+    // With spec.heldOut: whether the kept (last) model orders each of those
+    // pairs right, in their order.
+    std::vector<bool> heldOutCorrect;
     int64_t bestStep = 0;
     std::vector<GapAccuracy> byGap;  // with spec.goldGaps
     double seconds = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -206,6 +207,46 @@ RewardBreakdown ToyWorldTask::score(const TaskPrompt& prompt, const std::string&
     if (answered) r.answer = 0.5;
     if (content > 2) r.concise = -0.3 * (content - 2);
     return r;
+}
+
+const std::vector<RewardComponent>& rewardComponents() {
+    static const std::vector<RewardComponent> all = {RewardComponent::Topic,   RewardComponent::Answer,
+                                                     RewardComponent::Tone,    RewardComponent::Concise,
+                                                     RewardComponent::Repetition, RewardComponent::Form};
+    return all;
+}
+
+const char* rewardComponentName(RewardComponent c) {
+    switch (c) {
+    case RewardComponent::Topic: return "topic";
+    case RewardComponent::Answer: return "answer";
+    case RewardComponent::Tone: return "tone";
+    case RewardComponent::Concise: return "concise";
+    case RewardComponent::Repetition: return "repetition";
+    case RewardComponent::Form: return "form";
+    }
+    return "";
+}
+
+double componentValue(const RewardBreakdown& r, RewardComponent c) {
+    switch (c) {
+    case RewardComponent::Topic: return r.topic;
+    case RewardComponent::Answer: return r.answer;
+    case RewardComponent::Tone: return r.tone;
+    case RewardComponent::Concise: return r.concise;
+    case RewardComponent::Repetition: return r.repetition;
+    case RewardComponent::Form: return r.form;
+    }
+    return 0;
+}
+
+std::vector<RewardComponent> differingComponents(const RewardBreakdown& a, const RewardBreakdown& b) {
+    std::vector<RewardComponent> out;
+    for (RewardComponent c : rewardComponents()) {
+        // The parts are sums of multiples of 0.05: a difference below that is rounding.
+        if (std::abs(componentValue(a, c) - componentValue(b, c)) > 1e-9) out.push_back(c);
+    }
+    return out;
 }
 
 }  // namespace preflab

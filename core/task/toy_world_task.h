@@ -36,6 +36,15 @@ struct RewardBreakdown {
     double total() const { return topic + answer + tone + concise + repetition + form; }
 };
 
+// The reward's parts by name (in RewardBreakdown's order), and those in
+// which two responses' breakdowns differ: what a reward model must tell
+// apart to order the pair (`preflab train-rm --json`'s accuracy_by_component).
+enum class RewardComponent { Topic, Answer, Tone, Concise, Repetition, Form };
+const std::vector<RewardComponent>& rewardComponents();
+const char* rewardComponentName(RewardComponent c);
+double componentValue(const RewardBreakdown& r, RewardComponent c);
+std::vector<RewardComponent> differingComponents(const RewardBreakdown& a, const RewardBreakdown& b);
+
 class ToyWorldTask {
 public:
     // n prompts; the same seed gives the same prompts.

@@ -197,11 +197,13 @@ int runTrainRewardModelCommand(const QStringList& args) {
                 for (const OfflinePair& t : spec.pairs) {
                     trained.insert({t.prompt, std::min(t.chosen, t.rejected), std::max(t.chosen, t.rejected)});
                 }
-                for (const OfflinePair& h : measured.pairs) {
+                for (size_t i = 0; i < measured.pairs.size(); ++i) {
+                    const OfflinePair& h = measured.pairs[i];
                     if (trained.count({h.prompt, std::min(h.chosen, h.rejected), std::max(h.chosen, h.rejected)})) {
                         ++duplicatesDropped;
                     } else {
                         spec.heldOut.push_back(h);
+                        spec.heldOutGoldGaps.push_back(measured.goldGaps[i]);
                     }
                 }
                 sampleSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();

@@ -139,7 +139,12 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
     const bool separate = !spec.heldOut.empty();
     std::vector<Encoded> test, train;
     if (separate) {
-        for (const OfflinePair& p : spec.heldOut) test.push_back(encode(p, 0.0));
+        if (!spec.heldOutGoldGaps.empty() && spec.heldOutGoldGaps.size() != spec.heldOut.size()) {
+            throw std::invalid_argument("trainRewardModel: one gold gap per held-out pair");
+        }
+        for (size_t i = 0; i < spec.heldOut.size(); ++i) {
+            test.push_back(encode(spec.heldOut[i], spec.heldOutGoldGaps.empty() ? 0.0 : spec.heldOutGoldGaps[i]));
+        }
         train = std::move(all);
     } else {
         // At least heldOutShare and heldOutMin held out, but never more than half.
@@ -238,7 +243,7 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
     report.heldOutMargin = h.margin;
     report.heldOutLoss = h.loss;
     report.trainAccuracy = scoreAll(rm, train, pad, spec.pooling).accuracy;
-    if (!spec.goldGaps.empty()) {
+    if (separate ? !spec.heldOutGoldGaps.empty() : !spec.goldGaps.empty()) {
         for (const auto& [low, high] : std::vector<std::pair<double, double>>{{0, 0.5}, {0.5, 1}, {1, 2}, {2, 1e300}}) {
             GapAccuracy bin{low, high, 0, 0};
             for (size_t i = 0; i < test.size(); ++i) {

@@ -44,6 +44,7 @@ struct RewardModelSpec {
     // the last iterate is kept (choosing a checkpoint on the pairs that
     // measure it would make the measurement optimistic).
     std::vector<OfflinePair> heldOut;
+    std::vector<double> heldOutGoldGaps;  // optional, one per held-out pair
     RewardPooling pooling = RewardPooling::Sum;
     // How much of the language model is trained with the head: -1 every
     // weight; K >= 0 the last K blocks and the final norm (0: the head alone,

@@ -32,6 +32,7 @@ void printUsage() {
         "  adjudicate list the pairs annotators disagree on; set a reviewer's final label\n"
         "  annotate   label stored pairs without training: k annotators per pair, blind A/B order\n"
         "  train-rm   train a reward model on stored or JSONL preferences\n"
+        "  score      a reward model's score of a response, or its accuracy on a pairs file\n"
         "  export-model  write a checkpoint of a Hugging Face model as a Hugging Face folder\n"
         "  tokenize   print the token ids of each line on stdin (--model FOLDER|tokenizer.json|starter)\n"
         "  version    print the version and the runtime settings\n",
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
     if (command == "export") return preflab::runExportCommand(args.mid(1));
     if (command == "runs") return preflab::runRunsCommand(args.mid(1));
     if (command == "train-rm") return preflab::runTrainRewardModelCommand(args.mid(1));
+    if (command == "score") return preflab::runScoreCommand(args.mid(1));
     if (command == "tokenize") return preflab::runTokenizeCommand(args.mid(1));
     if (command == "export-model") return preflab::runExportModelCommand(args.mid(1));
     if (command == "agreement") return preflab::runAgreementCommand(args.mid(1));

@@ -43,6 +43,7 @@ int runImportCommand(const QStringList& args);
 int runExportCommand(const QStringList& args);
 int runRunsCommand(const QStringList& args);
 int runTrainRewardModelCommand(const QStringList& args);
+int runScoreCommand(const QStringList& args);
 int runTokenizeCommand(const QStringList& args);
 int runExportModelCommand(const QStringList& args);
 int runAgreementCommand(const QStringList& args);

@@ -104,6 +104,18 @@ std::string ChatTemplate::applyConversation(const std::vector<ChatMessage>& mess
     return out + "\n";
 }
 
+std::string ChatTemplate::applyExchange(const std::string& userMessage, const std::string& answer) const {
+    switch (format) {
+    case ChatFormat::ChatMl: return apply(userMessage) + answer + "<|im_end|>\n";
+    case ChatFormat::Llama3: return apply(userMessage) + trimmed(answer) + "<|eot_id|>";
+    case ChatFormat::Llama2: return apply(userMessage) + " " + answer + " " + eos;
+    case ChatFormat::Mistral: return apply(userMessage) + answer + eos;
+    case ChatFormat::Zephyr: return apply(userMessage) + answer + eos + "\n";
+    case ChatFormat::Plain: break;
+    }
+    return userMessage + answer;
+}
+
 std::vector<ChatMessage> chatMessagesFromJson(const std::string& json) {
     std::vector<ChatMessage> out;
     if (json.empty()) return out;

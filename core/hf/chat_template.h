@@ -31,6 +31,10 @@ struct ChatTemplate {
     // user message as apply(); otherwise "Role: content" turns separated by a
     // blank line, then "\n" (as PrefLab's import stores the text).
     std::string applyConversation(const std::vector<ChatMessage>& messages) const;
+    // One user turn and its answer, the whole exchange with no generation
+    // prompt after it (what a reward model scores); the plain format is the
+    // prompt and response concatenated.
+    std::string applyExchange(const std::string& userMessage, const std::string& answer) const;
 };
 
 // Messages from a JSON list of {"role", "content"} objects (as PrefLab stores

@@ -5,6 +5,7 @@
 #include "core/runtime/atomic_file.h"
 
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonObject>
 
 #include <filesystem>
@@ -131,7 +132,7 @@ std::vector<HfTensorMapping> hfTensorMap(const TransformerConfig& c) {
         const int64_t kv = c.keyValueHeads() * c.headDim();
         map = {{"tokens.weight", {{"model.embed_tokens.weight", {c.vocabSize, D}}}},
                {"ln_final.weight", {{"model.norm.weight", {D}}}}};
-        if (!c.tiedHead) map.push_back({"lm_head.weight", {{"lm_head.weight", {c.vocabSize, D}}}});
+        if (!c.tiedHead && !c.scalarHead) map.push_back({"lm_head.weight", {{"lm_head.weight", {c.vocabSize, D}}}});
         for (int64_t i = 0; i < c.nLayers; ++i) {
             const std::string b = "block" + std::to_string(i) + ".", h = "model.layers." + std::to_string(i) + ".";
             map.push_back({b + "ln1.weight", {{h + "input_layernorm.weight", {D}}}});
@@ -239,6 +240,16 @@ HfModelInfo readHfModelConfig(const std::string& folder) {
     }
     if (info.modelType == "gpt2") readGpt2Config(c, path, info.config);
     else readLlamaConfig(c, path, info.modelType, info.config);
+    for (const QJsonValue& a : c.value(QStringLiteral("architectures")).toArray()) {
+        info.sequenceClassifier = info.sequenceClassifier || a.toString().endsWith(QStringLiteral("ForSequenceClassification"));
+    }
+    if (info.sequenceClassifier) {
+        // transformers counts labels by id2label (num_labels is not always written).
+        const QJsonValue labels = c.value(QStringLiteral("id2label"));
+        const int n = labels.isObject() ? static_cast<int>(labels.toObject().size()) : c.value(QStringLiteral("num_labels")).toInt(2);
+        if (n != 1) fail(path, "a sequence classifier with " + std::to_string(n) + " labels is not a reward model (one label is)");
+        info.config.scalarHead = 1;
+    }
     const std::string err = info.config.validationError();
     if (!err.empty()) fail(path, err);
     return info;
@@ -250,7 +261,8 @@ Transformer loadHfModel(const std::string& folder, at::ScalarType dtype, HfModel
     const WeightSet weights(folder);
     info.weightFiles = weights.paths();
     const TransformerConfig& c = info.config;
-    // Checkpoints saved from GPT2LMHeadModel prefix the names with "transformer.".
+    // Checkpoints saved from GPT2LMHeadModel (and GPT2ForSequenceClassification)
+    // prefix the names with "transformer.".
     const std::string prefix = weights.has("transformer.wte.weight") ? "transformer." : "";
 
     Transformer model(c);
@@ -269,8 +281,13 @@ Transformer loadHfModel(const std::string& folder, at::ScalarType dtype, HfModel
         params[m.ours].copy_(t);
         if (progress) progress(k + 1, total);
     }
+    if (info.sequenceClassifier) {
+        // transformers' score head: Linear(hidden, num_labels = 1, bias=False).
+        params["scalar_head.weight"].copy_(weights.load("score.weight", {1, c.dModel}, dtype));
+        params["scalar_head.bias"].zero_();
+    }
     // GPT-2: a stored lm_head must be the tied embedding.
-    if (!c.llama && weights.has("lm_head.weight")) {
+    if (!c.llama && !info.sequenceClassifier && weights.has("lm_head.weight")) {
         const at::Tensor head = weights.load("lm_head.weight", {c.vocabSize, c.dModel}, dtype);
         if (!at::equal(head, params["tokens.weight"])) {
             fail(info.weightFiles.front(), "lm_head.weight differs from the token embedding; an untied GPT-2 head is not supported");

@@ -9,7 +9,10 @@
 // embedding: PrefLab's own layout) and the Llama family (llama, mistral
 // without sliding windows, qwen2 with its q/k/v biases: RMSNorm, rotary
 // positions, grouped-query attention, SwiGLU). An unsupported model_type is
-// an error listing the supported ones. Core-private (torch).
+// an error listing the supported ones. A folder whose architecture is
+// *ForSequenceClassification with one label (a reward model: GPT-2's,
+// Llama's, Qwen2's) loads with its `score` head as the model's scalar head
+// and no language-model head. Core-private (torch).
 #include "core/nn/transformer.h"
 
 #include <atomic>
@@ -25,6 +28,9 @@ struct HfModelInfo {
     TransformerConfig config;            // PrefLab's shape for it
     std::vector<std::string> weightFiles;  // the safetensors files read
     int64_t tensorsRead = 0;
+    // config.json's architectures name a *ForSequenceClassification model
+    // (then config.scalarHead is set: the score head reads its last token).
+    bool sequenceClassifier = false;
 };
 
 // The model types loadHfModel reads.

@@ -1,4 +1,6 @@
 #include "core/judges/reward_model.h"
+
+#include "core/judges/hf_reward_model.h"
 #include "core/values/metric_names.h"
 
 #include "core/values/seed_mix.h"
@@ -11,6 +13,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -269,9 +272,14 @@ struct RewardModelJudge::Impl {
     ByteTokenizer tok;
     Transformer rm{nullptr};
     RewardPooling pooling = RewardPooling::Eos;  // files from before pooling was stored: EOS
+    std::unique_ptr<HfRewardModel> hf;           // a Hugging Face reward-model folder instead
 };
 
 RewardModelJudge::RewardModelJudge(const std::string& path) : d(std::make_unique<Impl>()) {
+    if (std::filesystem::is_directory(path)) {
+        d->hf = std::make_unique<HfRewardModel>(path);
+        return;
+    }
     ModelFileInfo info;
     d->rm = loadModelFile(path, &info);
     const auto pooling = info.counters.find("reward_pooling");
@@ -291,6 +299,7 @@ RewardModelJudge::RewardModelJudge(const std::string& path) : d(std::make_unique
 RewardModelJudge::~RewardModelJudge() = default;
 
 std::vector<double> RewardModelJudge::score(const std::vector<std::string>& prompts, const std::vector<std::string>& responses) {
+    if (d->hf) return d->hf->score(prompts, responses);
     torch::NoGradGuard g;
     std::vector<TokenIds> p, r;
     const int64_t maxLen = d->rm->config().maxSeqLen;

@@ -21,6 +21,7 @@
 #include "core/values/seed_mix.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <numeric>
 #include <random>
 
@@ -46,7 +47,12 @@ PpoStep::PpoStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update)
     const RunConfig& cfg = ctx.cfg;
     if (!cfg.rewardModel.empty()) {
         m_scorer = std::make_unique<RewardModelJudge>(cfg.rewardModel);
-        m_value.model = loadModelFile(cfg.rewardModel);  // value head initialised from the reward model
+        // The value head starts as the reward model where it is PrefLab's own
+        // (same tokenizer and shape as the policy); a Hugging Face reward
+        // model's body need not match the policy's, so the value model is
+        // then the policy with a fresh head, as without a reward model.
+        m_value.model = std::filesystem::is_directory(cfg.rewardModel) ? withScalarHead(models.policy)
+                                                                         : loadModelFile(cfg.rewardModel);
     } else {
         m_value.model = withScalarHead(models.policy);
     }

@@ -49,7 +49,8 @@ const std::vector<ConfigField>& runConfigFields() {
                      "round is ready go to the task or self judge, so training never waits)",
                      "Model and judge", "Judge", FieldEditor::Auto},
                     judges(), [](const JudgeInfo& j) { return j.displayName; }),
-        {"reward_model", &R::rewardModel, 0, 0, false, {}, "reward model file for judge = reward_model (preflab train-rm makes one)",
+        {"reward_model", &R::rewardModel, 0, 0, false, {}, "reward model for judge = reward_model, PPO, GRPO and RLOO: a file preflab train-rm makes, or a Hugging Face "
+         "*ForSequenceClassification folder (GPT-2, Llama, Qwen2); its score is a proxy for the true reward",
          "Model and judge", "Reward model file", FieldEditor::File},
         {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels",
          "Model and judge", "Annotator", FieldEditor::Auto},

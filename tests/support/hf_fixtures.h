@@ -13,6 +13,7 @@
 
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +34,22 @@ struct NamedTensors {
             if (n == name) return t;
         }
         throw std::runtime_error("no " + name);
+    }
+    // A reward model, as transformers' *ForSequenceClassification saves one:
+    // a score head [1, d] (no bias), no language-model head, one label.
+    std::string classifier;  // the architecture's name, empty for a language model
+    void makeClassifier(const std::string& architecture, int64_t d, uint64_t seed = 17) {
+        classifier = architecture;
+        tensors.erase(std::remove_if(tensors.begin(), tensors.end(), [](const auto& t) { return t.first == "lm_head.weight"; }),
+                      tensors.end());
+        torch::manual_seed(seed);
+        tensors.emplace_back("score.weight", at::randn({1, d}) * 0.5);
+    }
+    void markClassifier(QJsonObject& config) const {
+        if (classifier.empty()) return;
+        config["architectures"] = QJsonArray{QString::fromStdString(classifier)};
+        config["id2label"] = QJsonObject{{"0", "LABEL_0"}};
+        config["label2id"] = QJsonObject{{"LABEL_0", 0}};
     }
 };
 
@@ -66,11 +83,13 @@ struct TinyGpt2 : NamedTensors {
     }
 
     QJsonObject config() const {
-        return {{"model_type", "gpt2"},          {"architectures", QJsonArray{"GPT2LMHeadModel"}},
-                {"vocab_size", double(vocab)},    {"n_embd", double(d)},
-                {"n_layer", double(layers)},      {"n_head", double(heads)},
-                {"n_positions", double(positions)}, {"n_inner", QJsonValue()},
-                {"activation_function", "gelu_new"}, {"layer_norm_epsilon", 1e-5}};
+        QJsonObject c{{"model_type", "gpt2"},          {"architectures", QJsonArray{"GPT2LMHeadModel"}},
+                      {"vocab_size", double(vocab)},    {"n_embd", double(d)},
+                      {"n_layer", double(layers)},      {"n_head", double(heads)},
+                      {"n_positions", double(positions)}, {"n_inner", QJsonValue()},
+                      {"activation_function", "gelu_new"}, {"layer_norm_epsilon", 1e-5}};
+        markClassifier(c);
+        return c;
     }
 
     // A byte-level tokenizer.json (GPT-2's byte symbols, no merges) with
@@ -100,7 +119,10 @@ struct TinyGpt2 : NamedTensors {
         cfg.open(QIODevice::WriteOnly);
         cfg.write(QJsonDocument(config()).toJson());
         std::vector<std::pair<std::string, at::Tensor>> named;
-        for (const auto& [n, t] : tensors) named.emplace_back(layout == "prefixed" ? "transformer." + n : n, t.to(dtype));
+        // The score head sits beside the body, unprefixed (as GPT2ForSequenceClassification saves it).
+        for (const auto& [n, t] : tensors) {
+            named.emplace_back(layout == "prefixed" && n != "score.weight" ? "transformer." + n : n, t.to(dtype));
+        }
         if (layout != "sharded") {
             saveTensors((folder + "/model.safetensors").toStdString(), named, {{"format", "pt"}});
             return;
@@ -180,6 +202,7 @@ struct TinyLlama : NamedTensors {
         } else if (ropeScale != 1.0) {
             c["rope_scaling"] = QJsonObject{{"type", "linear"}, {"factor", ropeScale}};
         }
+        markClassifier(c);
         return c;
     }
 

@@ -56,6 +56,18 @@ struct Bench {
         return QTest::qWaitFor([&] { return !controller->hasActiveRun(); }, 60000);
     }
     std::string db() const { return setup.databasePath; }
+    // Imports n pairs {"P<i>", chosen "good <i>", rejected "bad <i>"} (stored with chosen as a).
+    bool importPairs(int n) const {
+        const QString file = dir.path() + "/pairs.jsonl";
+        QFile f(file);
+        if (!f.open(QIODevice::WriteOnly)) return false;
+        for (int i = 1; i <= n; ++i) {
+            f.write(QStringLiteral("{\"prompt\": \"P%1\", \"chosen\": \"good %1\", \"rejected\": \"bad %1\"}\n").arg(i).toUtf8());
+        }
+        f.close();
+        auto d = Database::open(db());
+        return importPairsJsonl(*d, file.toStdString()).stored > 0;
+    }
     // The stored choice a key for the left/right response must give.
     std::string expected(bool left) const { return left != view()->shownSwapped() ? "a" : "b"; }
 };
@@ -136,17 +148,7 @@ private Q_SLOTS:
     // takes it back, and when every pair has its annotators the view says so.
     void labelingProjectWithoutARun() {
         Bench b("human");
-        {
-            const QString file = b.dir.path() + "/pairs.jsonl";
-            QFile f(file);
-            QVERIFY(f.open(QIODevice::WriteOnly));
-            for (int i = 1; i <= 3; ++i) {
-                f.write(QStringLiteral("{\"prompt\": \"P%1\", \"chosen\": \"good %1\", \"rejected\": \"bad %1\"}\n").arg(i).toUtf8());
-            }
-            f.close();
-            auto db = Database::open(b.db());
-            QVERIFY(importPairsJsonl(*db, file.toStdString()).stored);
-        }
+        QVERIFY(b.importPairs(3));
         b.view()->setAnnotator("ada");
         QVERIFY(b.workbench->startProject(1));
         QVERIFY(b.view()->inProject());
@@ -192,17 +194,7 @@ private Q_SLOTS:
     // TRL's unpaired format and import back identically.
     void thumbsModeStoresUnpairedLabels() {
         Bench b("human");
-        {
-            const QString file = b.dir.path() + "/pairs.jsonl";
-            QFile f(file);
-            QVERIFY(f.open(QIODevice::WriteOnly));
-            for (int i = 1; i <= 2; ++i) {
-                f.write(QStringLiteral("{\"prompt\": \"P%1\", \"chosen\": \"good %1\", \"rejected\": \"bad %1\"}\n").arg(i).toUtf8());
-            }
-            f.close();
-            auto db = Database::open(b.db());
-            QVERIFY(importPairsJsonl(*db, file.toStdString()).stored);
-        }
+        QVERIFY(b.importPairs(2));
         b.view()->setAnnotator("ada");
         QVERIFY(b.workbench->startProject(1, LabelingMode::Thumbs));
         QVERIFY(b.view()->thumbsMode());

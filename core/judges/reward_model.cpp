@@ -1,6 +1,7 @@
 #include "core/judges/reward_model.h"
 
 #include "core/judges/hf_reward_model.h"
+#include "core/values/model_names.h"
 #include "core/values/metric_names.h"
 
 #include "core/values/seed_mix.h"
@@ -276,9 +277,13 @@ struct RewardModelJudge::Impl {
 };
 
 RewardModelJudge::RewardModelJudge(const std::string& path) : d(std::make_unique<Impl>()) {
-    if (std::filesystem::is_directory(path)) {
-        d->hf = std::make_unique<HfRewardModel>(path);
-        return;
+    // A folder, or a repository id found in the local Hugging Face cache.
+    if (!std::filesystem::is_regular_file(path)) {
+        const ResolvedModel resolved = resolveModel(path);
+        if (resolved.kind == ModelKind::HfFolder) {
+            d->hf = std::make_unique<HfRewardModel>(resolved.path);
+            return;
+        }
     }
     ModelFileInfo info;
     d->rm = loadModelFile(path, &info);

@@ -87,8 +87,8 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
 
 // Labels each pair by a reward model's scores: the higher one is chosen
 // (equal scores: a tie). The path is a file `preflab train-rm` wrote, or a
-// Hugging Face reward-model folder (core/judges/hf_reward_model.h). Runs on
-// the training thread.
+// Hugging Face reward-model folder or cached repository id
+// (core/judges/hf_reward_model.h). Runs on the training thread.
 class RewardModelJudge final : public ImmediateJudge {
 public:
     explicit RewardModelJudge(const std::string& path);

@@ -51,8 +51,8 @@ PpoStep::PpoStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update)
         // (same tokenizer and shape as the policy); a Hugging Face reward
         // model's body need not match the policy's, so the value model is
         // then the policy with a fresh head, as without a reward model.
-        m_value.model = std::filesystem::is_directory(cfg.rewardModel) ? withScalarHead(models.policy)
-                                                                         : loadModelFile(cfg.rewardModel);
+        m_value.model = std::filesystem::is_regular_file(cfg.rewardModel) ? loadModelFile(cfg.rewardModel)
+                                                                            : withScalarHead(models.policy);
     } else {
         m_value.model = withScalarHead(models.policy);
     }

@@ -51,7 +51,7 @@ const std::vector<ConfigField>& runConfigFields() {
                     judges(), [](const JudgeInfo& j) { return j.displayName; }),
         {"reward_model", &R::rewardModel, 0, 0, false, {}, "reward model for judge = reward_model, PPO, GRPO and RLOO: a file preflab train-rm makes, or a Hugging Face "
          "*ForSequenceClassification folder (GPT-2, Llama, Qwen2); its score is a proxy for the true reward",
-         "Model and judge", "Reward model file", FieldEditor::File},
+         "Model and judge", "Reward model", FieldEditor::Model},
         {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels",
          "Model and judge", "Annotator", FieldEditor::Auto},
         withBlank({"model", &R::model, 0, 0, false, {},

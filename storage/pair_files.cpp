@@ -203,7 +203,9 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, const Impor
         };
         if (line.format == kAnnotatorLabels) {
             const std::string choice = found.swapped ? flip(line.label) : line.label;
-            const bool added = addLabel({found.id, std::nullopt, std::nullopt, choice, "import", line.annotator, now});
+            const std::string shownFirst = found.swapped ? flip(line.shownFirst) : line.shownFirst;
+            const bool added = addLabel({found.id, std::nullopt, std::nullopt, choice, "import", line.annotator, now,
+                                         line.seconds, shownFirst});
             (added ? report.labelsStored : report.labelsUnchanged) += 1;
             changed |= added;
             labelFilePairs.push_back(found.id);
@@ -321,7 +323,12 @@ int64_t exportLabelsJsonl(Database& db, const std::string& path, std::optional<i
         PreferenceStore(db).forEachLabelForExport(runId, [&](const ExportedLabel& l) {
             out << "{\"prompt\":" << jsonString(l.prompt) << ",\"response_a\":" << jsonString(l.responseA)
                 << ",\"response_b\":" << jsonString(l.responseB) << ",\"annotator\":" << jsonString(l.annotator)
-                << ",\"label\":" << jsonString(l.choice) << "}\n";
+                << ",\"label\":" << jsonString(l.choice);
+            // How the person gave it, where stored: read back by import, so
+            // the file round-trips and the quality signals survive it.
+            if (l.seconds) out << ",\"seconds\":" << shortestNumber(*l.seconds);
+            if (!l.shownFirst.empty()) out << ",\"shown_first\":" << jsonString(l.shownFirst);
+            out << "}\n";
             ++count;
         });
         return count;

@@ -231,6 +231,17 @@ std::string parseLabelRow(const QJsonObject& o, ParsedLine& out) {
     if (out.label != "a" && out.label != "b" && out.label != "tie" && out.label != "both_bad" && out.label != "skip") {
         return "\"label\" is '" + out.label.substr(0, 40) + "'; expected a, b, tie, both_bad or skip";
     }
+    if (o.contains("seconds")) {
+        const QJsonValue v = o["seconds"];
+        if (!v.isDouble() || !std::isfinite(v.toDouble()) || v.toDouble() < 0) {
+            return "\"seconds\" must be a number of seconds, zero or more";
+        }
+        out.seconds = v.toDouble();
+    }
+    if (o.contains("shown_first")) {
+        out.shownFirst = o["shown_first"].isString() ? str(o["shown_first"]) : std::string("?");
+        if (out.shownFirst != "a" && out.shownFirst != "b") return "\"shown_first\" must be \"a\" or \"b\"";
+    }
     return {};
 }
 

@@ -53,6 +53,10 @@ struct LabelRow {
     std::string source;
     std::string annotator;
     int64_t createdMs = 0;
+    // A person's label: the seconds taken and the side shown first ("a" or
+    // "b"); unknown (a judge's label, an older row) when empty.
+    std::optional<double> seconds;
+    std::string shownFirst;
 };
 
 // A numeric rating of one response of a pair (side "a" or "b"), e.g. a
@@ -76,6 +80,7 @@ struct ResponseLabelRow {
     std::string source;
     std::string annotator;
     int64_t createdMs = 0;
+    std::optional<double> seconds;  // the seconds the person took, where known
 };
 
 // Takes back a person's label that the run had not used yet (an undo): the

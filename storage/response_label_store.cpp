@@ -7,10 +7,12 @@ namespace preflab {
 
 int64_t ResponseLabelStore::insert(const ResponseLabelRow& r) {
     auto& c = m_db.connection();
-    SqlStatement s(c, "INSERT INTO response_labels(response_id, label, source, annotator, created_ms) VALUES(?,?,?,?,?)",
+    SqlStatement s(c,
+                   "INSERT INTO response_labels(response_id, label, source, annotator, created_ms, seconds) "
+                   "VALUES(?,?,?,?,?,?)",
                    SqlReturning::Id);
     s.bind(1, r.responseId).bind(2, std::string(r.desirable ? "up" : "down")).bind(3, r.source);
-    s.bind(4, storedPersonName(r.annotator, "annotator", false, c.path())).bind(5, r.createdMs);
+    s.bind(4, storedPersonName(r.annotator, "annotator", false, c.path())).bind(5, r.createdMs).bind(6, r.seconds);
     return s.insertedIdOrThrow();
 }
 
@@ -35,7 +37,7 @@ bool ResponseLabelStore::insertIfChanged(const std::string& prompt, const Respon
         latest.bind(1, responseId).bind(2, source).bind(3, name);
         if (latest.step() && latest.text(0) == (desirable ? "up" : "down")) return false;  // already says so
     }
-    insert({responseId, desirable, source, name, createdMs});
+    insert({responseId, desirable, source, name, createdMs, std::nullopt});
     return true;
 }
 

@@ -180,6 +180,15 @@ CREATE TABLE response_labels(
 );
 CREATE INDEX response_labels_by_response ON response_labels(response_id);
 )sql",
+        // v9: how a person gave a label (issue 31's quality signals): the
+        // seconds it took (the pair on screen, the window active) and which
+        // side was shown first, for a position bias. NULL where unknown: a
+        // judge's label, an older row, an import without them.
+        R"sql(
+ALTER TABLE labels ADD COLUMN seconds REAL;
+ALTER TABLE labels ADD COLUMN shown_first TEXT CHECK(shown_first IN ('a','b'));
+ALTER TABLE response_labels ADD COLUMN seconds REAL;
+)sql",
     };
     return steps;
 }

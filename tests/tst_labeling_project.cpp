@@ -7,6 +7,7 @@
 #include "storage/preference_store.h"
 #include "support/test_main.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -110,11 +111,45 @@ private Q_SLOTS:
         QVERIFY2(differ > 0, "two annotators should not see every pair in the same order");
     }
 
+    // A label keeps the seconds it took and the side shown first, as the
+    // pair's own a/b: the project's `first` is shown first, so a swapped
+    // pair's first side is b.
+    void labelsStoreSecondsAndTheSideShownFirst() {
+        QTemporaryDir dir;
+        auto db = Database::open(fivePairs(dir));
+        LabelingProject project(*db, 1);
+        int swapped = 0, straight = 0;
+        double seconds = 1.25;
+        while (auto pair = project.next("x")) {
+            project.label(*pair, "a", "x", 1000, seconds);
+            SqlStatement s(db->connection(),
+                           "SELECT seconds, shown_first, choice FROM labels WHERE pair_id = ? AND annotator = 'x'");
+            s.bind(1, pair->pairId);
+            QVERIFY(s.step());
+            QCOMPARE(s.real(0), seconds);
+            QCOMPARE(s.text(1), std::string(pair->swapped ? "b" : "a"));
+            QCOMPARE(s.text(2), s.text(1));  // "a" as shown is the side shown first
+            (pair->swapped ? swapped : straight) += 1;
+            seconds += 0.5;
+        }
+        QCOMPARE(swapped + straight, 5);
+        // Without seconds (an older caller): NULL, not zero.
+        const std::string other = "y";
+        const auto pair = LabelingProject(*db, 2).next(other);
+        QVERIFY(pair);
+        LabelingProject(*db, 2).label(*pair, "b", other, 2000);
+        SqlStatement untimed(db->connection(), "SELECT count(*) FROM labels WHERE annotator = 'y' AND seconds IS NULL");
+        QVERIFY(untimed.step());
+        QCOMPARE(untimed.int64(0), int64_t(1));
+    }
+
     // The terminal: one answer per line; q stops; every label is stored.
     void annotateCommandLabelsFromStdin() {
         QTemporaryDir dir;
         const std::string db = fivePairs(dir);
         QProcess p;
+        QElapsedTimer session;
+        session.start();
         p.start(QStringLiteral(PREFLAB_CLI), {"annotate", "--db", QString::fromStdString(db), "--annotator", "w", "--overlap", "1"});
         QVERIFY(p.waitForStarted());
         p.write("a\nmaybe\nx\nq\n");
@@ -126,6 +161,19 @@ private Q_SLOTS:
         {
             auto d = Database::open(db);
             QCOMPARE(LabelingProject(*d, 1).completeCount(), int64_t(2));
+            // Each label's seconds, from the pair printed to the answer read:
+            // known, and no longer than the whole session took.
+            SqlStatement s(d->connection(),
+                           "SELECT seconds, shown_first, pair_id FROM labels WHERE annotator = 'w' ORDER BY id");
+            int rows = 0;
+            while (s.step()) {
+                ++rows;
+                QVERIFY(!s.isNull(0));
+                QVERIFY2(s.real(0) >= 0 && s.real(0) <= session.elapsed() / 1000.0, std::to_string(s.real(0)).c_str());
+                // A is printed first: the pair's own side of A.
+                QCOMPARE(s.text(1), std::string(LabelingProject::swappedFor(s.int64(2), "w") ? "b" : "a"));
+            }
+            QCOMPARE(rows, 2);
         }
         p.start(QStringLiteral(PREFLAB_CLI), {"annotate", "--db", QString::fromStdString(db), "--progress", "--overlap", "1"});
         QVERIFY(p.waitForFinished(60000));

@@ -60,6 +60,24 @@ struct Bench {
     std::string expected(bool left) const { return left != view()->shownSwapped() ? "a" : "b"; }
 };
 
+// `n` imported pairs P1..Pn, chosen "good i, **in bold**" (stored as a),
+// rejected "bad i, **in bold**": Markdown, differing in one word.
+void importPairs(const Bench& b, int n) {
+    const QString file = b.dir.path() + "/pairs.jsonl";
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    for (int i = 1; i <= n; ++i) {
+        f.write(
+            QStringLiteral(
+                "{\"prompt\": \"P%1\", \"chosen\": \"good %1, **in bold**\", \"rejected\": \"bad %1, **in bold**\"}\n")
+                .arg(i)
+                .toUtf8());
+    }
+    f.close();
+    auto db = Database::open(b.db());
+    QVERIFY(importPairsJsonl(*db, file.toStdString()).stored);
+}
+
 }  // namespace
 
 class TestWorkbenchGui : public QObject {
@@ -88,6 +106,7 @@ private Q_SLOTS:
         QVERIFY(b.waitForPair());
         const qint64 pair = b.view()->currentPairIndex();
         const std::string want = expected == "left" ? b.expected(true) : expected == "right" ? b.expected(false) : expected.toStdString();
+        const std::string shownFirst = b.expected(true);  // the pair's own side of the left response
         QTest::keyClick(b.view(), static_cast<Qt::Key>(key));
         QCOMPARE(b.view()->labeledCount(), 1);
         QVERIFY(b.view()->currentPairIndex() != pair);  // the next pair is on screen at once
@@ -97,6 +116,8 @@ private Q_SLOTS:
         QCOMPARE(queryText(b.db(), "SELECT l.choice" + where), want);
         QCOMPARE(queryText(b.db(), "SELECT l.source" + where), std::string("human"));
         QCOMPARE(queryText(b.db(), "SELECT l.annotator" + where), std::string("ada"));
+        QCOMPARE(queryText(b.db(), "SELECT l.shown_first" + where), shownFirst);
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*)" + where + " AND l.seconds >= 0 AND l.seconds < 600"), int64_t(1));
     }
 
     // Annotators take turns without stopping the run: the footer's box
@@ -183,6 +204,61 @@ private Q_SLOTS:
         QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE annotator = 'ada'"), int64_t(3));
         b.workbench->stopProject();
         QVERIFY(!b.view()->inProject());
+    }
+
+    // Each label stores the seconds from the pair appearing to the key
+    // press, without the time the window was inactive, and the side shown
+    // on the left (the clock is the test's: time moves by hand). Five labels
+    // far under the annotator's own median raise the soft pace warning.
+    void labelTimeLeavesOutAnInactiveWindow() {
+        Bench b("human");
+        importPairs(b, 16);
+        qint64 now = 0;
+        b.view()->setTimeSource([&] { return now; });
+        b.view()->setAnnotator("ada");
+        QVERIFY(b.workbench->startProject(1));
+        QVERIFY(b.waitForPair());
+        QSignalSpy saved(b.workbench->project(), &LabelingProjectSession::saved);
+        const qint64 first = b.view()->currentPairIndex();
+        const std::string left = b.view()->leftText().toStdString().rfind("good", 0) == 0 ? "a" : "b";
+        now += 2000;
+        QEvent off(QEvent::WindowDeactivate), on(QEvent::WindowActivate);
+        QCoreApplication::sendEvent(b.view(), &off);
+        now += 60000;  // another window is in front: not counted
+        QCoreApplication::sendEvent(b.view(), &on);
+        now += 1250;
+        QTest::keyClick(b.view(), Qt::Key_2);
+        QVERIFY(QTest::qWaitFor([&] { return !saved.isEmpty(); }, 10000));
+        const std::string where = " FROM labels WHERE annotator = 'ada' AND pair_id = " + std::to_string(first);
+        QCOMPARE(queryText(b.db(), "SELECT CAST(seconds * 1000 AS INTEGER)" + where), std::string("3250"));
+        QCOMPARE(queryText(b.db(), "SELECT shown_first" + where), left);
+        QCOMPARE(queryText(b.db(), "SELECT choice" + where), std::string(left == "a" ? "b" : "a"));  // 2: the right one
+
+        // A real activation change pauses the clock too: another window in front.
+        QWidget other;
+        other.show();
+        other.activateWindow();
+        if (QTest::qWaitForWindowActive(&other, 2000)) QVERIFY(!b.view()->labelClock().active());
+        b.window->activateWindow();
+        if (QTest::qWaitForWindowActive(b.window, 2000)) QVERIFY(b.view()->labelClock().active());
+        QCoreApplication::sendEvent(b.view(), &on);  // whatever the platform did, active from here
+
+        // Pace: nine more at 9 s (ten in all), then quick ones.
+        auto label = [&](qint64 ms) {
+            QVERIFY(QTest::qWaitFor([&] { return b.view()->currentPairIndex() >= 0; }, 10000));
+            now += ms;
+            QTest::keyClick(b.view(), Qt::Key_1);
+        };
+        for (int i = 0; i < 9; ++i) label(9000);
+        for (int i = 0; i < 4; ++i) label(1000);
+        QVERIFY(!b.view()->paceWarningShown());
+        label(1000);
+        QVERIFY(b.view()->paceWarningShown());
+        label(9000);
+        QVERIFY(!b.view()->paceWarningShown());
+        QVERIFY(QTest::qWaitFor([&] { return saved.last().at(0).toLongLong() == 16; }, 10000));
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE annotator = 'ada' AND seconds = 1"), int64_t(5));
+        b.workbench->stopProject();
     }
 
     // The thumbs mode: the stored pairs' responses one at a time, U / Up a

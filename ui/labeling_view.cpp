@@ -56,7 +56,6 @@ QTextBrowser* makeResponsePane() {
 LabelingView::LabelingView(QWidget* parent)
     : QWidget(parent), m_state(QRandomGenerator::global()->generate64()) {
     setFocusPolicy(Qt::StrongFocus);
-    m_clock.start();
 
     m_title = new QLabel;
     m_title->setWordWrap(true);
@@ -133,6 +132,11 @@ LabelingView::LabelingView(QWidget* parent)
     m_reveal->setTextFormat(Qt::RichText);
     m_counter = new QLabel;
     m_counter->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    // Soft: it asks the person to slow down and blocks nothing.
+    m_paceWarning = new QLabel;
+    m_paceWarning->setWordWrap(true);
+    m_paceWarning->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; color: #664d03; padding: 4px; }"));
+    m_paceWarning->setVisible(false);
 
     // The annotator, switchable at any time (also during a run): type a name
     // or pick one; Enter or a pick applies it and hands the keys back to labeling.
@@ -157,6 +161,8 @@ LabelingView::LabelingView(QWidget* parent)
         const QString name = QString::fromStdString(stored);
         if (name != m_annotator) {
             m_annotator = name;
+            m_pace.reset();  // the warning compares a person with their own pace
+            m_paceWarning->setVisible(false);
             Q_EMIT annotatorChanged(name);
         }
         setFocus();
@@ -176,6 +182,7 @@ LabelingView::LabelingView(QWidget* parent)
     layout->addWidget(m_prompt);
     layout->addLayout(panes, 1);
     layout->addWidget(m_ratingRow);
+    layout->addWidget(m_paceWarning);
     layout->addLayout(buttons);
     layout->addLayout(footer);
 
@@ -266,6 +273,8 @@ bool LabelingView::personRun() const {
 void LabelingView::setActiveRun(const RunConfig& config) {
     m_run = config;
     m_state.reset();
+    m_pace.reset();
+    m_paceWarning->setVisible(false);
     m_reveal->clear();
     // CPO, DR-CPO and OO-RLHF learn from numeric outcomes: a person rates.
     if (methodFamily(config.algorithm) == MethodFamily::Causal) setRatingMode(true);
@@ -306,7 +315,51 @@ void LabelingView::setLabelQueue(const QVector<PairForJudging>& waiting) {
 }
 
 void LabelingView::showCurrent() {
-    showPair(m_state.current(), true);
+    // A pair that appears (not one redrawn) starts the label clock again.
+    const PairForJudging* pair = m_state.current();
+    const qint64 index = pair ? pair->pairIndex : -1;
+    if (index != m_timedPair) {
+        m_timedPair = index;
+        m_labelClock.restart();
+    }
+    showPair(pair, true);
+}
+
+void LabelingView::setTimeSource(LabelClock::Source source) {
+    m_labelClock.setSource(std::move(source));
+}
+
+double LabelingView::labelSeconds() const {
+    return static_cast<double>(m_labelClock.elapsedMs()) / 1000.0;  // whole milliseconds
+}
+
+bool LabelingView::paceWarningShown() const {
+    return !m_paceWarning->isHidden();
+}
+
+void LabelingView::notePace(double seconds) {
+    const bool warn = m_pace.add(seconds);
+    if (warn) {
+        m_paceWarning->setText(tr("Your last labels took under a third of your usual %1 s each. Take the time to read "
+                                  "both responses: quick labels are easy to get wrong, and the lead sees the pace.")
+                                   .arg(m_pace.median(), 0, 'f', 1));
+    }
+    m_paceWarning->setVisible(warn);
+}
+
+bool LabelingView::event(QEvent* event) {
+    // Sent to the window's widgets as the window gains or loses activation
+    // (and by tests directly).
+    if (event->type() == QEvent::WindowActivate)
+        m_labelClock.setActive(true);
+    else if (event->type() == QEvent::WindowDeactivate)
+        m_labelClock.setActive(false);
+    return QWidget::event(event);
+}
+
+void LabelingView::changeEvent(QEvent* event) {
+    if (event->type() == QEvent::ActivationChange) m_labelClock.setActive(isActiveWindow());
+    QWidget::changeEvent(event);
 }
 
 void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
@@ -436,9 +489,11 @@ void LabelingView::submit(Choice onScreen, std::optional<double> ratingLeft, std
     const PairForJudging* pair = m_state.current();
     if (!pair) return;
     const PairForJudging done = *pair;
-    const Judgement j = m_state.judgementFor(onScreen, ratingLeft, ratingRight, m_annotator.toStdString(), nowMs());
+    Judgement j = m_state.judgementFor(onScreen, ratingLeft, ratingRight, m_annotator.toStdString(), nowMs());
+    j.seconds = labelSeconds();
+    j.shownFirst = m_state.swapped(done.pairIndex) ? Choice::B : Choice::A;  // the left pane
     if (m_state.correcting()) {
-        m_state.labelAccepted(m_clock.elapsed());
+        m_state.labelAccepted(m_labelClock.now());
         Q_EMIT correctionGiven(done, j);
     } else {
         m_refused = false;
@@ -450,8 +505,10 @@ void LabelingView::submit(Choice onScreen, std::optional<double> ratingLeft, std
             updateCounter();
             return;
         }
-        m_state.labelAccepted(m_clock.elapsed());
+        m_state.labelAccepted(m_labelClock.now());
     }
+    m_timedPair = -1;  // whatever shows next is timed from now
+    notePace(*j.seconds);
     showCurrent();
     showReveal(done, j);
     updateCounter();
@@ -462,9 +519,13 @@ void LabelingView::submitThumb(std::optional<bool> desirable) {
     const PairForJudging* shown = m_state.current();
     if (!shown) return;
     const qint64 responseId = shown->pairIndex;
-    if (desirable) Q_EMIT responseLabelGiven(responseId, *desirable, m_annotator, nowMs());
+    const double seconds = labelSeconds();
+    if (desirable)
+        Q_EMIT responseLabelGiven(responseId, *desirable, m_annotator, nowMs(), seconds);
     else Q_EMIT responseSkipped(responseId);
-    m_state.labelAccepted(m_clock.elapsed());
+    m_state.labelAccepted(m_labelClock.now());
+    m_timedPair = -1;
+    if (desirable) notePace(seconds);
     showCurrent();
     m_reveal->setText(!desirable ? tr("Previous response #%1: skipped (not stored; shown again next session)").arg(responseId)
                       : *desirable ? tr("Previous response #%1: <b>thumbs up</b>").arg(responseId)
@@ -489,6 +550,7 @@ void LabelingView::answerUndo(UndoResult result, const PairForJudging& pair) {
         return;
     case UndoResult::Retracted:
         m_state.labelRetracted(pair);
+        m_timedPair = -1;  // on screen again: timed afresh
         m_reveal->setText(thumbsMode() ? tr("Label taken back: response #%1 is on screen again.").arg(pair.pairIndex)
                                        : tr("Label taken back: pair #%1 is on screen again.").arg(pair.pairIndex));
         showCurrent();
@@ -496,6 +558,7 @@ void LabelingView::answerUndo(UndoResult result, const PairForJudging& pair) {
         return;
     case UndoResult::AlreadyUsed:
         m_state.beginCorrection(pair);
+        m_timedPair = -1;
         showCurrent();
         return;
     }
@@ -528,7 +591,7 @@ void LabelingView::updateCounter() {
                            .arg(m_state.labeledCount())
                            .arg(m_savedLabels)
                            .arg(m_state.waitingCount())
-                           .arg(m_state.labelsPerMinute(m_clock.elapsed()), 0, 'f', 1));
+                           .arg(m_state.labelsPerMinute(m_labelClock.now()), 0, 'f', 1));
 }
 
 }  // namespace preflab

@@ -13,12 +13,13 @@
 // the left-right order and rating in progress live in LabelingState.
 #include "core/values/human_judge.h"
 #include "core/values/label.h"
+#include "core/values/label_timing.h"
 #include "core/values/run_config.h"
 #include "core/values/run_state.h"
 #include "ui/key_bindings.h"
+#include "ui/label_clock.h"
 #include "ui/labeling_state.h"
 
-#include <QElapsedTimer>
 #include <QWidget>
 
 #include <deque>
@@ -62,6 +63,12 @@ public:
     QString rightText() const;
     // Applies one labeling action, as the keys do.
     void trigger(LabelAction action);
+    // The clock that times each label (seconds from the pair appearing to the
+    // key press, paused while the window is inactive); tests give it a source.
+    void setTimeSource(LabelClock::Source source);
+    const LabelClock& labelClock() const { return m_labelClock; }
+    // Whether the soft "faster than your own pace" warning is showing.
+    bool paceWarningShown() const;
 
 public Q_SLOTS:
     // The run's pairs waiting for a person, oldest first.
@@ -98,15 +105,22 @@ Q_SIGNALS:
     void labeled(qint64 pairIndex);
     // Thumbs mode: a thumbs up (desirable) or down on the response on screen
     // (its stored id), or passing it by.
-    void responseLabelGiven(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs);
+    void responseLabelGiven(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs, double seconds);
     void responseSkipped(qint64 responseId);
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
+    // Window activation pauses and resumes the label clock.
+    bool event(QEvent* event) override;
+    void changeEvent(QEvent* event) override;
 
 private:
     void showPair(const PairForJudging* pair, bool forLabeling);
     void showCurrent();
+    // The seconds the pair on screen has taken so far, and the pace warning's
+    // verdict once its label is given.
+    double labelSeconds() const;
+    void notePace(double seconds);
     void submit(Choice choice, std::optional<double> ratingLeft = {}, std::optional<double> ratingRight = {});
     void submitThumb(std::optional<bool> desirable);  // none: skip
     void showModeButtons();
@@ -125,7 +139,10 @@ private:
     bool m_revealOpinions = true;
     bool m_ratingMode = false;
     bool m_refused = false;  // set by refuseLabel() while labelGiven is being delivered
-    QElapsedTimer m_clock;
+    LabelClock m_labelClock;
+    qint64 m_timedPair = -1;  // the pair the label clock is timing
+    PaceWatch m_pace;         // this annotator's pace in this session
+    QLabel* m_paceWarning;
 
     QLabel* m_title;
     QGridLayout* m_panes;

@@ -11,6 +11,7 @@
 #include <QCommandLineParser>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <set>
 #include <cstdio>
@@ -19,6 +20,21 @@
 
 namespace preflab {
 namespace {
+
+// The seconds from the pair (or response) being printed to its answer being
+// read: the terminal's own label time. A terminal cannot tell whether its
+// window is in front, so time away from it counts here (the GUI pauses).
+class AnswerClock {
+public:
+    double seconds() const {
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - m_start);
+        return static_cast<double>(ms.count()) / 1000.0;  // whole milliseconds, as the GUI stores them
+    }
+
+private:
+    const std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();  // printed now
+};
 
 void printProgress(LabelingProject& project, int overlap) {
     std::printf("%lld of %lld pairs have %d annotators\n", static_cast<long long>(project.completeCount()),
@@ -49,6 +65,7 @@ int annotateThumbs(LabelingProject& project, const std::string& annotator) {
                     static_cast<long long>(r.responseId), static_cast<long long>(given),
                     terminalSafe(r.prompt, true).c_str(), terminalSafe(r.text, true).c_str());
         std::fflush(stdout);
+        AnswerClock clock;
         std::string answer;
         for (;;) {
             if (!std::getline(std::cin, answer) || answer == "q") {
@@ -63,7 +80,7 @@ int annotateThumbs(LabelingProject& project, const std::string& annotator) {
             skipped.insert(r.responseId);
             continue;
         }
-        project.labelResponse(r.responseId, answer == "u", annotator, nowMs());
+        project.labelResponse(r.responseId, answer == "u", annotator, nowMs(), clock.seconds());
         ++given;
     }
     std::printf("%lld labels stored for %s.\n", static_cast<long long>(given), annotator.c_str());
@@ -129,6 +146,7 @@ int runAnnotateCommand(const QStringList& args) {
                         static_cast<long long>(given), terminalSafe(pair->prompt, true).c_str(),
                         terminalSafe(pair->first, true).c_str(), terminalSafe(pair->second, true).c_str());
             std::fflush(stdout);
+            AnswerClock clock;  // A (the pair's `first`) is printed first: the label records that
             std::string answer;
             std::string choice;
             while (choice.empty()) {
@@ -142,7 +160,7 @@ int runAnnotateCommand(const QStringList& args) {
                 else if (answer == "s") choice = "skip";
                 else std::printf("'%s'? a / b / t / x / s / q: ", terminalSafe(answer).c_str()), std::fflush(stdout);
             }
-            project.label(*pair, choice, annotator, nowMs());
+            project.label(*pair, choice, annotator, nowMs(), clock.seconds());
             ++given;
         }
         std::printf("%lld labels stored for %s.\n", static_cast<long long>(given), annotator.c_str());

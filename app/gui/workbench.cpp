@@ -29,8 +29,8 @@ Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObjec
         if (!c->label(j)) labeling->refuseLabel(j.pairIndex);
     });
     connect(labeling, &LabelingView::responseLabelGiven, this,
-            [this](qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs) {
-                if (m_project) m_project->labelResponse(responseId, desirable, annotator, timeMs);
+            [this](qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs, double seconds) {
+                if (m_project) m_project->labelResponse(responseId, desirable, annotator, timeMs, seconds);
             });
     connect(labeling, &LabelingView::responseSkipped, this, [this](qint64 responseId) {
         if (m_project) m_project->skipResponse(responseId);

@@ -12,6 +12,7 @@
 #include "ui/labeling_view.h"
 #include "ui/main_window.h"
 #include "ui/message_banner.h"
+#include "ui/response_panes.h"
 #include "ui/metric_plots.h"
 #include "ui/run_panel.h"
 
@@ -19,6 +20,7 @@
 #include <QFile>
 #include <QLineEdit>
 #include <QSignalSpy>
+#include <QTextBrowser>
 
 #include <map>
 
@@ -221,6 +223,11 @@ private Q_SLOTS:
         QSignalSpy saved(b.workbench->project(), &LabelingProjectSession::saved);
         const qint64 first = b.view()->currentPairIndex();
         const std::string left = b.view()->leftText().toStdString().rfind("good", 0) == 0 ? "a" : "b";
+        // Rendered, with the one differing word marked on each side.
+        const ResponsePanes* panes = b.view()->responsePanes();
+        QVERIFY(panes->left()->toPlainText().endsWith(", in bold"));
+        QCOMPARE(panes->markedLeft(), 1);
+        QCOMPARE(panes->markedRight(), 1);
         now += 2000;
         QEvent off(QEvent::WindowDeactivate), on(QEvent::WindowActivate);
         QCoreApplication::sendEvent(b.view(), &off);

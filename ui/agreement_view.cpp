@@ -58,8 +58,8 @@ AgreementView::AgreementView(DatabaseReader* reader, QWidget* parent) : QWidget(
     m_quality->verticalHeader()->setVisible(false);
     m_quality->setEditTriggers(QAbstractItemView::NoEditTriggers);
     auto* qualityTitle =
-        new QLabel(tr("<b>How each annotator labels</b> (each one's latest label per pair; labels "
-                      "stored before timing was kept count only where they carry it)"));
+        new QLabel(tr("<b>How each annotator labels</b> (each one's latest label of each pair; a label stored "
+                      "without its time or shown side, such as an older one, counts only for what it has)"));
     qualityTitle->setWordWrap(true);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);

@@ -1,18 +1,15 @@
 #include "ui/labeling_view.h"
 #include "core/values/judge_registry.h"
-#include "core/values/person_names.h"
+#include "ui/annotator_box.h"
+#include "ui/conversation_turns.h"
+#include "ui/rating_buttons.h"
+#include "ui/response_panes.h"
 
 #include "core/values/run_config.h"
 #include "core/values/method_registry.h"
 
-#include <QButtonGroup>
-#include <QDateTime>
-#include <QFontDatabase>
 #include <QGridLayout>
-#include <QComboBox>
 #include <QHBoxLayout>
-#include <QLineEdit>
-#include <QSignalBlocker>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QPushButton>
@@ -22,8 +19,6 @@
 
 namespace preflab {
 namespace {
-
-constexpr int kRatingMax = 7;
 
 QString signedNumber(double v) {
     return (v >= 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'f', 2);
@@ -40,17 +35,6 @@ QString choiceText(Choice c) {
     return {};
 }
 
-QTextBrowser* makeResponsePane() {
-    auto* t = new QTextBrowser;
-    t->setFocusPolicy(Qt::NoFocus);  // keys belong to the view; the pane still scrolls with the wheel
-    t->setOpenLinks(false);
-    t->setLineWrapMode(QTextEdit::WidgetWidth);
-    QFont f = t->font();
-    f.setPointSizeF(f.pointSizeF() * 1.25);
-    t->setFont(f);
-    return t;
-}
-
 }  // namespace
 
 LabelingView::LabelingView(QWidget* parent)
@@ -62,7 +46,14 @@ LabelingView::LabelingView(QWidget* parent)
     m_title->setStyleSheet(QStringLiteral("color: palette(mid);"));
     m_prompt = new QLabel;
     m_prompt->setWordWrap(true);
-    m_prompt->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_prompt->setTextFormat(Qt::RichText);  // promptHtml escapes the prompt's own text
+    // The one link: folding or unfolding a conversation's earlier turns.
+    connect(m_prompt, &QLabel::linkActivated, this, [this] {
+        m_showEarlierTurns = !m_showEarlierTurns;
+        m_prompt->setText(promptHtml(m_promptText, m_showEarlierTurns));
+        setFocus();
+    });
+    m_prompt->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
     QFont pf = m_prompt->font();
     pf.setPointSizeF(pf.pointSizeF() * 1.35);
     pf.setBold(true);
@@ -70,43 +61,36 @@ LabelingView::LabelingView(QWidget* parent)
 
     m_headLeft = new QLabel(tr("<b>A</b>"));
     m_headRight = new QLabel(tr("<b>B</b>"));
-    m_left = makeResponsePane();
-    m_right = makeResponsePane();
+    m_responses = new ResponsePanes(this);
+    m_left = m_responses->left();
+    m_right = m_responses->right();
+    // Why no word is marked, when the marking is on and none is.
+    auto* diffNote = new QLabel;
+    diffNote->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    connect(m_responses, &ResponsePanes::rendered, diffNote, [this, diffNote] {
+        diffNote->setText(!m_responses->diff()              ? QString()
+                          : !m_responses->compared()        ? tr("too long to compare word by word")
+                          : m_responses->differThroughout() ? tr("A and B differ throughout: no words marked")
+                                                            : QString());
+    });
 
-    m_ratingRow = new QWidget;
-    auto* ratingLayout = new QGridLayout(m_ratingRow);
-    ratingLayout->setContentsMargins(0, 0, 0, 0);
-    m_ratingLeft = new QButtonGroup(this);
-    m_ratingRight = new QButtonGroup(this);
-    for (int side = 0; side < 2; ++side) {
-        auto* row = new QHBoxLayout;
-        row->addWidget(new QLabel(side == 0 ? tr("Rate A:") : tr("Rate B:")));
-        for (int v = 1; v <= kRatingMax; ++v) {
-            auto* b = new QPushButton(QString::number(v));
-            b->setCheckable(true);
-            b->setFocusPolicy(Qt::NoFocus);
-            b->setFixedWidth(34);
-            b->setToolTip(v == 1 ? tr("1 = very bad") : v == kRatingMax ? tr("7 = excellent") : QString());
-            (side == 0 ? m_ratingLeft : m_ratingRight)->addButton(b, v);
-            row->addWidget(b);
-        }
-        row->addStretch();
-        ratingLayout->addLayout(row, 0, side);
-    }
-    m_ratingHint = new QLabel;
-    ratingLayout->addWidget(m_ratingHint, 1, 0, 1, 2);
-    connect(m_ratingLeft, &QButtonGroup::idClicked, this, [this](int v) {
+    m_ratingRow = new RatingButtons;
+    connect(m_ratingRow, &RatingButtons::leftClicked, this, [this](int v) {
         m_state.clearRating();
         rate(v);
     });
-    connect(m_ratingRight, &QButtonGroup::idClicked, this, [this](int v) {
+    connect(m_ratingRow, &RatingButtons::rightClicked, this, [this](int v) {
         if (m_state.leftRating()) rate(v);
     });
     m_ratingRow->setVisible(false);
 
     auto* panes = m_panes = new QGridLayout;
     panes->addWidget(m_headLeft, 0, 0);
-    panes->addWidget(m_headRight, 0, 1);
+    auto* headRight = new QHBoxLayout;
+    headRight->addWidget(m_headRight);
+    headRight->addStretch();
+    headRight->addWidget(diffNote);
+    panes->addLayout(headRight, 0, 1);
     panes->addWidget(m_left, 1, 0);
     panes->addWidget(m_right, 1, 1);
     panes->setColumnStretch(0, 1);
@@ -116,16 +100,19 @@ LabelingView::LabelingView(QWidget* parent)
     // Thumbs first: in the thumbs mode they take the choices' place.
     for (LabelAction a : {LabelAction::ThumbUp, LabelAction::ThumbDown, LabelAction::ChooseA, LabelAction::ChooseB,
                           LabelAction::Tie, LabelAction::BothBad, LabelAction::Skip, LabelAction::Undo,
-                          LabelAction::ToggleRating}) {
+                          LabelAction::ToggleRating, LabelAction::ToggleRaw, LabelAction::ToggleDiff}) {
         auto* b = new QPushButton;
         b->setFocusPolicy(Qt::NoFocus);
         b->setMinimumHeight(34);
-        if (a == LabelAction::ToggleRating) b->setCheckable(true);
+        const bool toggle =
+            a == LabelAction::ToggleRating || a == LabelAction::ToggleRaw || a == LabelAction::ToggleDiff;
+        if (toggle) b->setCheckable(true);
         connect(b, &QPushButton::clicked, this, [this, a] { trigger(a); });
         m_buttons[a] = b;
         buttons->addWidget(b);
         if (a == LabelAction::Skip) buttons->addSpacing(16);
     }
+    m_buttons[LabelAction::ToggleDiff]->setChecked(m_responses->diff());
 
     m_reveal = new QLabel;
     m_reveal->setWordWrap(true);
@@ -138,37 +125,16 @@ LabelingView::LabelingView(QWidget* parent)
     m_paceWarning->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; color: #664d03; padding: 4px; }"));
     m_paceWarning->setVisible(false);
 
-    // The annotator, switchable at any time (also during a run): type a name
-    // or pick one; Enter or a pick applies it and hands the keys back to labeling.
-    m_annotatorBox = new QComboBox;
-    m_annotatorBox->setEditable(true);
-    m_annotatorBox->setInsertPolicy(QComboBox::NoInsert);
-    m_annotatorBox->setMinimumContentsLength(12);
-    m_annotatorBox->setToolTip(tr("Who is labeling: stored with every label from now on. Switch at any time, also "
-                                  "during a run."));
-    m_annotatorBox->lineEdit()->setPlaceholderText(tr("your name"));
-    auto applyAnnotator = [this] {
-        // Stored as storage stores it (trimmed, NFC); a name storage would
-        // refuse (control characters, over-long) is refused here, where it
-        // was typed, instead of failing its labels' writes.
-        std::string stored;
-        const std::string problem = normalizeName(m_annotatorBox->currentText().toStdString(), stored, "annotator", false);
-        if (!problem.empty()) {
-            m_reveal->setText(tr("Annotator name not used: %1").arg(QString::fromStdString(problem)));
-            m_annotatorBox->setEditText(m_annotator);
-            return;
-        }
-        const QString name = QString::fromStdString(stored);
-        if (name != m_annotator) {
-            m_annotator = name;
-            m_pace.reset();  // the warning compares a person with their own pace
-            m_paceWarning->setVisible(false);
-            Q_EMIT annotatorChanged(name);
-        }
-        setFocus();
-    };
-    connect(m_annotatorBox->lineEdit(), &QLineEdit::returnPressed, this, applyAnnotator);
-    connect(m_annotatorBox, &QComboBox::activated, this, applyAnnotator);
+    m_annotatorBox = new AnnotatorBox;
+    connect(m_annotatorBox, &AnnotatorBox::refused, this,
+            [this](const QString& problem) { m_reveal->setText(tr("Annotator name not used: %1").arg(problem)); });
+    connect(m_annotatorBox, &AnnotatorBox::nameApplied, this, [this](const QString& name) {
+        m_annotator = name;
+        m_pace.reset();  // the warning compares a person with their own pace
+        m_paceWarning->setVisible(false);
+        Q_EMIT annotatorChanged(name);
+    });
+    connect(m_annotatorBox, &AnnotatorBox::done, this, [this] { setFocus(); });  // the keys label again
 
     auto* footer = new QHBoxLayout;
     footer->addWidget(new QLabel(tr("Annotator:")));
@@ -197,11 +163,25 @@ void LabelingView::setKeyBindings(const KeyBindings& keys) {
 }
 
 void LabelingView::setMonospace(bool on) {
-    for (QTextBrowser* t : {m_left, m_right}) {
-        QFont f = on ? QFontDatabase::systemFont(QFontDatabase::FixedFont) : QFont();
-        f.setPointSizeF(QFont().pointSizeF() * 1.25);
-        t->setFont(f);
-    }
+    m_responses->setMonospace(on);
+}
+
+void LabelingView::setRawText(bool raw) {
+    m_responses->setRaw(raw);
+    m_buttons[LabelAction::ToggleRaw]->setChecked(raw);
+}
+
+void LabelingView::setDiffShown(bool on) {
+    m_responses->setDiff(on);
+    m_buttons[LabelAction::ToggleDiff]->setChecked(on);
+}
+
+bool LabelingView::rawText() const {
+    return m_responses->raw();
+}
+
+bool LabelingView::diffShown() const {
+    return m_responses->diff();
 }
 
 void LabelingView::setRatingMode(bool on) {
@@ -213,13 +193,7 @@ void LabelingView::setRatingMode(bool on) {
 
 void LabelingView::resetRatingButtons() {
     m_state.clearRating();
-    m_ratingHint->setText(tr("Rating mode: press 1-7 for A, then 1-7 for B (1 = very bad, 7 = excellent). "
-                             "The ratings are stored, and the higher one becomes the preference."));
-    for (QButtonGroup* g : {m_ratingLeft, m_ratingRight}) {
-        g->setExclusive(false);
-        for (QAbstractButton* b : g->buttons()) b->setChecked(false);
-        g->setExclusive(true);
-    }
+    m_ratingRow->reset();
 }
 
 void LabelingView::showModeButtons() {
@@ -227,7 +201,7 @@ void LabelingView::showModeButtons() {
     const bool thumbs = thumbsMode();
     for (LabelAction a : KeyBindings::actions()) {
         const bool thumbAction = a == LabelAction::ThumbUp || a == LabelAction::ThumbDown;
-        const bool both = a == LabelAction::Skip || a == LabelAction::Undo;
+        const bool both = a == LabelAction::Skip || a == LabelAction::Undo || a == LabelAction::ToggleRaw;
         m_buttons[a]->setVisible(both || thumbAction == thumbs);
     }
     m_headRight->setVisible(!thumbs);
@@ -242,11 +216,17 @@ void LabelingView::updateCaptions() {
 }
 
 QString LabelingView::leftText() const {
-    return m_left->toPlainText();
+    return m_responses->leftSource();
 }
 
 QString LabelingView::rightText() const {
-    return m_right->toPlainText();
+    return m_responses->rightSource();
+}
+
+void LabelingView::showPrompt(const std::string& prompt) {
+    if (prompt != m_promptText) m_showEarlierTurns = false;  // a new conversation starts folded
+    m_promptText = prompt;
+    m_prompt->setText(promptHtml(prompt, m_showEarlierTurns));
 }
 
 qint64 LabelingView::currentPairIndex() const {
@@ -256,14 +236,11 @@ qint64 LabelingView::currentPairIndex() const {
 
 void LabelingView::setAnnotator(const QString& name) {
     m_annotator = name;
-    m_annotatorBox->setEditText(name);
+    m_annotatorBox->setName(name);
 }
 
 void LabelingView::setAnnotatorProfiles(const QStringList& names) {
-    const QSignalBlocker block(m_annotatorBox);
-    m_annotatorBox->clear();
-    m_annotatorBox->addItems(names);
-    m_annotatorBox->setEditText(m_annotator);
+    m_annotatorBox->setProfiles(names);
 }
 
 bool LabelingView::personRun() const {
@@ -366,13 +343,14 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
     const bool personRun = this->personRun();
     for (auto* b : m_buttons) b->setEnabled(forLabeling && pair);
     m_buttons[LabelAction::Undo]->setEnabled(personRun);
-    m_buttons[LabelAction::ToggleRating]->setEnabled(true);
+    for (LabelAction a : {LabelAction::ToggleRating, LabelAction::ToggleRaw, LabelAction::ToggleDiff})
+        m_buttons[a]->setEnabled(true);
     if (m_ratingMode) resetRatingButtons();  // clears half-given ratings
     if (!pair) {
         m_headLeft->setText(tr("<b>A</b>"));
         m_headRight->setText(tr("<b>B</b>"));
-        m_left->clear();
-        m_right->clear();
+        m_responses->clear();
+        m_promptText.clear();
         if (inProject()) {
             m_title->setText(tr("Nothing left for %1 in the labeling project.").arg(m_annotator.toHtmlEscaped()));
             m_prompt->setText((thumbsMode() ? tr("Every response you have not labeled (or skipped) already has %1 annotators. ")
@@ -390,8 +368,8 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
         return;
     }
     if (thumbsMode()) {
-        m_left->setPlainText(QString::fromStdString(pair->responseA));
-        m_prompt->setText(QString::fromStdString(pair->prompt).toHtmlEscaped());
+        m_responses->show(QString::fromStdString(pair->responseA), {}, true);
+        showPrompt(pair->prompt);
         m_headLeft->setText(tr("<b>Response #%1</b>").arg(pair->pairIndex));
         m_title->setText(tr("Thumbs mode (%1 per response): is this a good response to the prompt? "
                             "Thumbs up or down; each response is judged on its own.")
@@ -400,9 +378,8 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
     }
     const bool swap = forLabeling && m_state.swapped(pair->pairIndex);
     const QString a = QString::fromStdString(pair->responseA), b = QString::fromStdString(pair->responseB);
-    m_left->setPlainText(swap ? b : a);
-    m_right->setPlainText(swap ? a : b);
-    m_prompt->setText(QString::fromStdString(pair->prompt).toHtmlEscaped());
+    m_responses->show(swap ? b : a, swap ? a : b);
+    showPrompt(pair->prompt);
     if (forLabeling) {
         m_headLeft->setText(tr("<b>A</b>"));
         m_headRight->setText(tr("<b>B</b>"));
@@ -458,6 +435,7 @@ void LabelingView::trigger(LabelAction action) {
         case LabelAction::ThumbDown: submitThumb(false); return;
         case LabelAction::Skip: submitThumb(std::nullopt); return;
         case LabelAction::Undo: undo(); return;
+        case LabelAction::ToggleRaw: setRawText(!rawText()); return;
         default: return;
         }
     }
@@ -469,6 +447,8 @@ void LabelingView::trigger(LabelAction action) {
     case LabelAction::Skip: submit(Choice::Skip); return;
     case LabelAction::Undo: undo(); return;
     case LabelAction::ToggleRating: setRatingMode(!m_ratingMode); return;
+    case LabelAction::ToggleRaw: setRawText(!rawText()); return;
+    case LabelAction::ToggleDiff: setDiffShown(!diffShown()); return;
     case LabelAction::ThumbUp:
     case LabelAction::ThumbDown: return;  // two responses on screen: say which is better
     }
@@ -478,8 +458,7 @@ void LabelingView::rate(int value) {
     const std::optional<LabelingState::Rated> r = m_state.rate(value);
     if (!r) {
         if (!m_state.leftRating()) return;  // nothing on screen
-        if (auto* b = m_ratingLeft->button(value)) b->setChecked(true);
-        m_ratingHint->setText(tr("A: %1. Now rate B: press 1-7.").arg(value));
+        m_ratingRow->leftRated(value);
         return;
     }
     submit(r->onScreen, r->left, r->right);

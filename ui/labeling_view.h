@@ -25,14 +25,16 @@
 #include <deque>
 #include <optional>
 
-class QButtonGroup;
-class QComboBox;
 class QGridLayout;
 class QLabel;
 class QPushButton;
 class QTextBrowser;
 
 namespace preflab {
+
+class AnnotatorBox;
+class RatingButtons;
+class ResponsePanes;
 
 class LabelingView : public QWidget {
     Q_OBJECT
@@ -49,6 +51,13 @@ public:
     void setAnnotatorProfiles(const QStringList& names);
     void setRevealOpinions(bool reveal) { m_revealOpinions = reveal; }
     void setMonospace(bool on);
+    // What the panes show: the Markdown rendered (default) or the raw text,
+    // and the words in which A and B differ marked (on by default).
+    bool rawText() const;
+    void setRawText(bool raw);
+    bool diffShown() const;
+    void setDiffShown(bool on);
+    const ResponsePanes* responsePanes() const { return m_responses; }
     bool ratingMode() const { return m_ratingMode; }
     void setRatingMode(bool on);
 
@@ -58,7 +67,7 @@ public:
     const LabelingState& state() const { return m_state; }
     // Whether the pair on screen shows B on the left (its order is randomised).
     bool shownSwapped() const { return currentPairIndex() >= 0 && m_state.swapped(currentPairIndex()); }
-    // The texts on screen, left and right.
+    // The texts on screen, left and right, as given (not as rendered).
     QString leftText() const;
     QString rightText() const;
     // Applies one labeling action, as the keys do.
@@ -117,6 +126,7 @@ protected:
 private:
     void showPair(const PairForJudging* pair, bool forLabeling);
     void showCurrent();
+    void showPrompt(const std::string& prompt);
     // The seconds the pair on screen has taken so far, and the pace warning's
     // verdict once its label is given.
     double labelSeconds() const;
@@ -149,16 +159,16 @@ private:
     QLabel* m_prompt;
     QLabel* m_headLeft;
     QLabel* m_headRight;
-    QTextBrowser* m_left;
+    ResponsePanes* m_responses;
+    QTextBrowser* m_left;  // m_responses's
     QTextBrowser* m_right;
-    QWidget* m_ratingRow;
-    QButtonGroup* m_ratingLeft;
-    QButtonGroup* m_ratingRight;
-    QLabel* m_ratingHint;
+    std::string m_promptText;  // the prompt on screen
+    bool m_showEarlierTurns = false;
+    RatingButtons* m_ratingRow;
     QMap<LabelAction, QPushButton*> m_buttons;
     QLabel* m_reveal;
     QLabel* m_counter;
-    QComboBox* m_annotatorBox;
+    AnnotatorBox* m_annotatorBox;
     qint64 m_savedLabels = 0;
     int m_projectOverlap = 0;  // > 0: a labeling project is on
     LabelingMode m_mode = LabelingMode::Pairs;

@@ -1,13 +1,30 @@
 #include "storage/label_rows.h"
 
+#include <QUuid>
+
 namespace preflab {
+namespace {
+
+std::string newIdempotencyKey() {
+    return QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
+}
+
+}  // namespace
 
 LabelRow labelRow(const LabelTarget& target, Choice choice, LabelSource source, std::string annotator, int64_t timeMs,
                   std::optional<double> seconds, std::optional<Choice> shownFirst) {
     const bool sided = shownFirst == Choice::A || shownFirst == Choice::B;
-    return LabelRow{target.pairId,    target.runId,     target.runIndex,
-                    toString(choice), toString(source), std::move(annotator),
-                    timeMs,           seconds,          sided ? toString(*shownFirst) : std::string()};
+    const bool person = source == LabelSource::Human || source == LabelSource::Adjudicated;
+    return LabelRow{target.pairId,
+                    target.runId,
+                    target.runIndex,
+                    toString(choice),
+                    toString(source),
+                    std::move(annotator),
+                    timeMs,
+                    seconds,
+                    sided ? toString(*shownFirst) : std::string(),
+                    person ? newIdempotencyKey() : std::string()};
 }
 
 LabelRetraction labelRetraction(const LabelTarget& target, std::string annotator, int64_t timeMs) {
@@ -16,7 +33,8 @@ LabelRetraction labelRetraction(const LabelTarget& target, std::string annotator
 
 ResponseLabelRow responseLabelRow(int64_t responseId, bool desirable, std::string annotator, int64_t timeMs,
                                   std::optional<double> seconds) {
-    return ResponseLabelRow{responseId, desirable, toString(LabelSource::Human), std::move(annotator), timeMs, seconds};
+    return ResponseLabelRow{responseId, desirable, toString(LabelSource::Human), std::move(annotator),
+                            timeMs,     seconds,   newIdempotencyKey()};
 }
 
 ResponseLabelRetraction responseLabelRetraction(int64_t responseId, std::string annotator, int64_t timeMs) {

@@ -25,7 +25,9 @@ struct LabelTarget {
 };
 
 // `seconds` and `shownFirst` (A or B) are a person's (Judgement's); a
-// shown side other than A or B is stored as unknown.
+// shown side other than A or B is stored as unknown. A person's or a
+// reviewer's label gets a new idempotency key (records.h): each call is one
+// label given.
 LabelRow labelRow(const LabelTarget& target, Choice choice, LabelSource source, std::string annotator, int64_t timeMs,
                   std::optional<double> seconds = std::nullopt, std::optional<Choice> shownFirst = std::nullopt);
 // Takes back a person's label given at `timeMs` (an undo), with its ratings.

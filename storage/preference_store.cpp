@@ -246,17 +246,22 @@ int64_t PreferenceStore::insertLabel(const LabelRow& l) {
     auto& c = m_db.connection();
     const int64_t pairId = resolvePairId(l.pairId, l.runId, l.runIndex, "label");
     const std::string annotator = storedPersonName(l.annotator, l.source == "adjudicated" ? "reviewer" : "annotator",
-                                             l.source == "adjudicated", c.path());
+                                                   l.source == "adjudicated", c.path());
+    auto orNull = [](const std::string& t) { return t.empty() ? std::nullopt : std::optional<std::string>(t); };
     SqlStatement s(c,
-                   "INSERT INTO labels(pair_id, choice, source, annotator, created_ms, seconds, shown_first) "
-                   "VALUES(?,?,?,?,?,?,?)",
+                   "INSERT INTO labels(pair_id, choice, source, annotator, created_ms, seconds, shown_first, "
+                   "idempotency_key) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(idempotency_key) DO NOTHING",
                    SqlReturning::Id);
     s.bind(1, pairId).bind(2, l.choice).bind(3, l.source).bind(4, annotator).bind(5, l.createdMs).bind(6, l.seconds);
-    if (l.shownFirst.empty())
-        s.bindNull(7, SqlType::Text);
-    else
-        s.bind(7, l.shownFirst);
-    return s.insertedIdOrThrow();
+    s.bind(7, orNull(l.shownFirst)).bind(8, orNull(l.idempotencyKey));
+    if (const std::optional<int64_t> id = s.insertedId()) return *id;
+    // Nothing inserted: this very label is stored already (a write retried
+    // after a COMMIT whose answer was lost).
+    SqlStatement stored(c, "SELECT id FROM labels WHERE idempotency_key = ?");
+    stored.bind(1, orNull(l.idempotencyKey));
+    if (!stored.step())
+        throw StorageError(c.path() + ": a label of pair " + std::to_string(pairId) + " was not stored");
+    return stored.int64(0);
 }
 
 int64_t PreferenceStore::retractLabel(const LabelRetraction& r) {

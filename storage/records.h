@@ -57,6 +57,9 @@ struct LabelRow {
     // "b"); unknown (a judge's label, an older row) when empty.
     std::optional<double> seconds;
     std::string shownFirst;
+    // Unique per label given (a person's; empty: none): a retried write of
+    // this row stores nothing the second time (schema v10).
+    std::string idempotencyKey;
 };
 
 // A numeric rating of one response of a pair (side "a" or "b"), e.g. a
@@ -81,6 +84,7 @@ struct ResponseLabelRow {
     std::string annotator;
     int64_t createdMs = 0;
     std::optional<double> seconds;  // the seconds the person took, where known
+    std::string idempotencyKey;     // as LabelRow's
 };
 
 // Takes back a person's label that the run had not used yet (an undo): the

@@ -7,13 +7,21 @@ namespace preflab {
 
 int64_t ResponseLabelStore::insert(const ResponseLabelRow& r) {
     auto& c = m_db.connection();
+    const std::optional<std::string> key =
+        r.idempotencyKey.empty() ? std::nullopt : std::optional<std::string>(r.idempotencyKey);
     SqlStatement s(c,
-                   "INSERT INTO response_labels(response_id, label, source, annotator, created_ms, seconds) "
-                   "VALUES(?,?,?,?,?,?)",
+                   "INSERT INTO response_labels(response_id, label, source, annotator, created_ms, seconds, "
+                   "idempotency_key) VALUES(?,?,?,?,?,?,?) ON CONFLICT(idempotency_key) DO NOTHING",
                    SqlReturning::Id);
     s.bind(1, r.responseId).bind(2, std::string(r.desirable ? "up" : "down")).bind(3, r.source);
     s.bind(4, storedPersonName(r.annotator, "annotator", false, c.path())).bind(5, r.createdMs).bind(6, r.seconds);
-    return s.insertedIdOrThrow();
+    s.bind(7, key);
+    if (const std::optional<int64_t> id = s.insertedId()) return *id;
+    // Stored already: the same label written again (a retry after a lost COMMIT).
+    SqlStatement stored(c, "SELECT id FROM response_labels WHERE idempotency_key = ?");
+    stored.bind(1, key);
+    if (!stored.step()) throw StorageError(c.path() + ": an unpaired label was not stored");
+    return stored.int64(0);
 }
 
 int64_t ResponseLabelStore::retract(const ResponseLabelRetraction& r) {
@@ -37,7 +45,7 @@ bool ResponseLabelStore::insertIfChanged(const std::string& prompt, const Respon
         latest.bind(1, responseId).bind(2, source).bind(3, name);
         if (latest.step() && latest.text(0) == (desirable ? "up" : "down")) return false;  // already says so
     }
-    insert({responseId, desirable, source, name, createdMs, std::nullopt});
+    insert({responseId, desirable, source, name, createdMs, std::nullopt, {}});
     return true;
 }
 

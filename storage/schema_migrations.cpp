@@ -189,6 +189,17 @@ ALTER TABLE labels ADD COLUMN seconds REAL;
 ALTER TABLE labels ADD COLUMN shown_first TEXT CHECK(shown_first IN ('a','b'));
 ALTER TABLE response_labels ADD COLUMN seconds REAL;
 )sql",
+        // v10: a person's label carries an idempotency key, made once when it
+        // is given: the writer keeps a batch whose COMMIT failed and sends it
+        // again, and where the COMMIT had in fact reached the server (a
+        // connection lost in transit), the second insert finds the key and
+        // stores nothing. NULL (judges, imports) never collides.
+        R"sql(
+ALTER TABLE labels ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX labels_by_idempotency_key ON labels(idempotency_key);
+ALTER TABLE response_labels ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX response_labels_by_idempotency_key ON response_labels(idempotency_key);
+)sql",
     };
     return steps;
 }

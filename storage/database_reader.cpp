@@ -1,6 +1,7 @@
 #include "storage/database_reader.h"
 
 #include "storage/database.h"
+#include "storage/guidelines_store.h"
 #include "storage/label_timing_store.h"
 #include "storage/labeling_project.h"
 #include "storage/metric_store.h"
@@ -98,6 +99,13 @@ quint64 DatabaseReader::loadAnnotatorLabels(qint64 runId) {
             rows.push_back({pair, judge, choice, true});
         });
         Q_EMIT annotatorLabelsLoaded(id, rows);
+    });
+}
+
+quint64 DatabaseReader::loadGuidelines(qint64 runId) {
+    return post([this, runId](quint64 id, Database& db) {
+        const std::optional<GuidelinesRow> g = GuidelinesStore(db).current(runOrAll(runId));
+        Q_EMIT guidelinesLoaded(id, g ? QString::fromStdString(g->text) : QString());
     });
 }
 

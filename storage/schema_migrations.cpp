@@ -200,6 +200,17 @@ CREATE UNIQUE INDEX labels_by_idempotency_key ON labels(idempotency_key);
 ALTER TABLE response_labels ADD COLUMN idempotency_key TEXT;
 CREATE UNIQUE INDEX response_labels_by_idempotency_key ON response_labels(idempotency_key);
 )sql",
+        // v11: labeling guidelines (Markdown) for one run's pairs or, with no
+        // run, for every stored pair; append-only, the latest in force.
+        R"sql(
+CREATE TABLE guidelines(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+  text TEXT NOT NULL,
+  author TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+)sql",
     };
     return steps;
 }

@@ -2,9 +2,11 @@
 // to annotators until `overlap` have labelled each, started pairs first, in
 // each annotator's own A/B order, and `preflab annotate` labels from stdin.
 #include "storage/database.h"
+#include "storage/guidelines_store.h"
 #include "storage/labeling_project.h"
 #include "storage/pair_files.h"
 #include "storage/preference_store.h"
+#include "storage/run_store.h"
 #include "support/test_main.h"
 
 #include <QElapsedTimer>
@@ -141,6 +143,57 @@ private Q_SLOTS:
         SqlStatement untimed(db->connection(), "SELECT count(*) FROM labels WHERE annotator = 'y' AND seconds IS NULL");
         QVERIFY(untimed.step());
         QCOMPARE(untimed.int64(0), int64_t(1));
+    }
+
+    // Guidelines: a run's own come before every pair's; the latest is in
+    // force, an empty one takes them away. `preflab guidelines --set` stores
+    // a file's; `preflab annotate` prints them first and again for g.
+    void guidelinesAreSetAndShownAtTheStart() {
+        QTemporaryDir dir;
+        const std::string db = fivePairs(dir);
+        {
+            auto d = Database::open(db);
+            RunRow r;
+            r.createdMs = 1;
+            r.configJson = "{}";
+            r.codeVersion = "test";
+            const int64_t run = RunStore(*d).create(r);
+            GuidelinesStore store(*d);
+            QVERIFY(!store.current(std::nullopt));
+            store.insert({std::nullopt, "Every pair: prefer the **correct** one.", "lead", 1});
+            QCOMPARE(store.current(run)->text, std::string("Every pair: prefer the **correct** one."));
+            store.insert({run, "This run: prefer the shorter one.", "lead", 2});
+            QCOMPARE(store.current(run)->text, std::string("This run: prefer the shorter one."));
+            QCOMPARE(store.current(std::nullopt)->text, std::string("Every pair: prefer the **correct** one."));
+            store.insert({std::nullopt, "", "lead", 3});
+            QVERIFY(!store.current(std::nullopt));
+        }
+        const QString file = dir.path() + "/guidelines.md";
+        {
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("# How to judge\n\nPrefer the response that is **correct**, then the clearer one.\n");
+        }
+        QProcess p;
+        p.start(QStringLiteral(PREFLAB_CLI),
+                {"guidelines", "--db", QString::fromStdString(db), "--set", file, "--author", "lead"});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        p.start(QStringLiteral(PREFLAB_CLI), {"guidelines", "--db", QString::fromStdString(db)});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY2(p.readAllStandardOutput().startsWith("# How to judge\n\nPrefer the response"), "the text as set");
+        p.start(QStringLiteral(PREFLAB_CLI),
+                {"annotate", "--db", QString::fromStdString(db), "--annotator", "w", "--overlap", "1"});
+        QVERIFY(p.waitForStarted());
+        p.write("g\na\nq\n");
+        p.closeWriteChannel();
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        const QByteArray out = p.readAllStandardOutput();
+        QVERIFY2(out.count("Prefer the response that is **correct**") == 2 &&
+                     out.indexOf("guidelines") < out.indexOf("— pair"),
+                 out.constData());
+        QVERIFY2(out.contains("1 labels stored for w"), out.constData());
     }
 
     // The terminal: one answer per line; q stops; every label is stored.

@@ -5,6 +5,7 @@
 // keys that switch the raw text and the marking.
 #include "support/gui_test_main.h"
 #include "ui/conversation_turns.h"
+#include "ui/guidelines_panel.h"
 #include "ui/key_bindings.h"
 #include "ui/labeling_view.h"
 #include "ui/response_panes.h"
@@ -263,6 +264,19 @@ private Q_SLOTS:
         QVERIFY(!view.diffShown());
         QTest::keyClick(&view, Qt::Key_M);
         QVERIFY(!view.rawText() && !view.diffShown());
+        // G: the guidelines, when there are any.
+        QKeyEvent g(QEvent::KeyPress, Qt::Key_G, Qt::NoModifier);
+        QVERIFY(keys.match(&g, &action) && action == LabelAction::ToggleGuidelines);
+        QTest::keyClick(&view, Qt::Key_G);
+        QVERIFY(!view.guidelinesShown());  // none set: nothing to show
+        view.setGuidelines("# Rules\n\nPrefer the *correct* one. <script>x</script>");
+        QVERIFY(view.guidelinesShown());
+        QVERIFY(view.guidelinesPanel()->renderedText().contains("Prefer the correct one. <script>x</script>"));
+        QTest::keyClick(&view, Qt::Key_G);
+        QVERIFY(!view.guidelinesShown());
+        view.setGuidelines({});
+        QTest::keyClick(&view, Qt::Key_G);
+        QVERIFY(!view.guidelinesShown());
     }
 };
 

@@ -4,6 +4,7 @@
 // emits, and closing the window mid-run keeps every acknowledged label.
 #include "app/gui/workbench.h"
 #include "storage/database.h"
+#include "storage/guidelines_store.h"
 #include "storage/pair_files.h"
 #include "storage/sql_connection.h"
 #include "support/hf_fixtures.h"
@@ -11,6 +12,7 @@
 #include "support/gui_test_main.h"
 #include "ui/labeling_view.h"
 #include "ui/main_window.h"
+#include "ui/guidelines_panel.h"
 #include "ui/message_banner.h"
 #include "ui/response_panes.h"
 #include "ui/metric_plots.h"
@@ -215,6 +217,11 @@ private Q_SLOTS:
     void labelTimeLeavesOutAnInactiveWindow() {
         Bench b("human");
         importPairs(b, 16);
+        {
+            auto db = Database::open(b.db());
+            GuidelinesStore(*db).insert(
+                {std::nullopt, "# How to judge\n\n- Prefer the **correct** response.", "lead", 1});
+        }
         qint64 now = 0;
         b.view()->setTimeSource([&] { return now; });
         b.view()->setAnnotator("ada");
@@ -228,6 +235,14 @@ private Q_SLOTS:
         QVERIFY(panes->left()->toPlainText().endsWith(", in bold"));
         QCOMPARE(panes->markedLeft(), 1);
         QCOMPARE(panes->markedRight(), 1);
+        // The guidelines open beside the pair at the start; G hides them and
+        // brings them back (reading them counts as time on the pair).
+        QVERIFY(QTest::qWaitFor([&] { return b.view()->guidelinesShown(); }, 10000));
+        QVERIFY(b.view()->guidelinesPanel()->renderedText().contains("Prefer the correct response."));
+        QTest::keyClick(b.view(), Qt::Key_G);
+        QVERIFY(!b.view()->guidelinesShown());
+        QTest::keyClick(b.view(), Qt::Key_G);
+        QVERIFY(b.view()->guidelinesShown());
         now += 2000;
         QEvent off(QEvent::WindowDeactivate), on(QEvent::WindowActivate);
         QCoreApplication::sendEvent(b.view(), &off);
@@ -266,6 +281,7 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitFor([&] { return saved.last().at(0).toLongLong() == 16; }, 10000));
         QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE annotator = 'ada' AND seconds = 1"), int64_t(5));
         b.workbench->stopProject();
+        QVERIFY(!b.view()->guidelinesShown());  // they leave with the session
     }
 
     // The thumbs mode: the stored pairs' responses one at a time, U / Up a

@@ -26,12 +26,14 @@ enum class LabelAction {
     ThumbUp,
     ThumbDown,
     ToggleRaw,
-    ToggleDiff
+    ToggleDiff,
+    ToggleGuidelines,  // shows or hides the guidelines beside the pair
 };
 
 class KeyBindings {
 public:
-    KeyBindings();  // the defaults: 1/A, 2/B, T, X, S/Space, Ctrl+Z, R; thumbs U/Up, D/Down; M (raw), H (differences)
+    KeyBindings();  // the defaults: 1/A, 2/B, T, X, S/Space, Ctrl+Z, R; thumbs U/Up, D/Down; M (raw), H (differences),
+                    // G (guidelines)
     static QList<LabelAction> actions();
     static QString actionName(LabelAction a);   // "Prefer A", ...
     static QString settingsKey(LabelAction a);  // "keys/choose_a", ...

@@ -2,6 +2,7 @@
 #include "core/values/judge_registry.h"
 #include "ui/annotator_box.h"
 #include "ui/conversation_turns.h"
+#include "ui/guidelines_panel.h"
 #include "ui/rating_buttons.h"
 #include "ui/response_panes.h"
 
@@ -19,6 +20,12 @@
 
 namespace preflab {
 namespace {
+
+// The buttons that switch what is shown rather than label.
+bool isToggle(LabelAction a) {
+    return a == LabelAction::ToggleRating || a == LabelAction::ToggleRaw || a == LabelAction::ToggleDiff ||
+           a == LabelAction::ToggleGuidelines;
+}
 
 QString signedNumber(double v) {
     return (v >= 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'f', 2);
@@ -98,15 +105,14 @@ LabelingView::LabelingView(QWidget* parent)
 
     auto* buttons = new QHBoxLayout;
     // Thumbs first: in the thumbs mode they take the choices' place.
-    for (LabelAction a : {LabelAction::ThumbUp, LabelAction::ThumbDown, LabelAction::ChooseA, LabelAction::ChooseB,
-                          LabelAction::Tie, LabelAction::BothBad, LabelAction::Skip, LabelAction::Undo,
-                          LabelAction::ToggleRating, LabelAction::ToggleRaw, LabelAction::ToggleDiff}) {
+    for (LabelAction a :
+         {LabelAction::ThumbUp, LabelAction::ThumbDown, LabelAction::ChooseA, LabelAction::ChooseB, LabelAction::Tie,
+          LabelAction::BothBad, LabelAction::Skip, LabelAction::Undo, LabelAction::ToggleRating, LabelAction::ToggleRaw,
+          LabelAction::ToggleDiff, LabelAction::ToggleGuidelines}) {
         auto* b = new QPushButton;
         b->setFocusPolicy(Qt::NoFocus);
         b->setMinimumHeight(34);
-        const bool toggle =
-            a == LabelAction::ToggleRating || a == LabelAction::ToggleRaw || a == LabelAction::ToggleDiff;
-        if (toggle) b->setCheckable(true);
+        b->setCheckable(isToggle(a));
         connect(b, &QPushButton::clicked, this, [this, a] { trigger(a); });
         m_buttons[a] = b;
         buttons->addWidget(b);
@@ -146,7 +152,13 @@ LabelingView::LabelingView(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_title);
     layout->addWidget(m_prompt);
-    layout->addLayout(panes, 1);
+    // The guidelines beside the pair, a third of the width when shown.
+    m_guidelines = new GuidelinesPanel;
+    m_guidelines->setVisible(false);
+    auto* middle = new QHBoxLayout;
+    middle->addLayout(panes, 3);
+    middle->addWidget(m_guidelines, 1);
+    layout->addLayout(middle, 1);
     layout->addWidget(m_ratingRow);
     layout->addWidget(m_paceWarning);
     layout->addLayout(buttons);
@@ -162,10 +174,6 @@ void LabelingView::setKeyBindings(const KeyBindings& keys) {
     updateCaptions();
 }
 
-void LabelingView::setMonospace(bool on) {
-    m_responses->setMonospace(on);
-}
-
 void LabelingView::setRawText(bool raw) {
     m_responses->setRaw(raw);
     m_buttons[LabelAction::ToggleRaw]->setChecked(raw);
@@ -176,12 +184,15 @@ void LabelingView::setDiffShown(bool on) {
     m_buttons[LabelAction::ToggleDiff]->setChecked(on);
 }
 
-bool LabelingView::rawText() const {
-    return m_responses->raw();
+void LabelingView::setGuidelines(const QString& markdown) {
+    m_guidelines->setMarkdown(markdown);
+    setGuidelinesShown(!m_guidelines->empty());  // a session starts with them open
+    showModeButtons();
 }
 
-bool LabelingView::diffShown() const {
-    return m_responses->diff();
+void LabelingView::setGuidelinesShown(bool on) {
+    m_guidelines->setVisible(on && !m_guidelines->empty());
+    m_buttons[LabelAction::ToggleGuidelines]->setChecked(!m_guidelines->isHidden());
 }
 
 void LabelingView::setRatingMode(bool on) {
@@ -204,6 +215,7 @@ void LabelingView::showModeButtons() {
         const bool both = a == LabelAction::Skip || a == LabelAction::Undo || a == LabelAction::ToggleRaw;
         m_buttons[a]->setVisible(both || thumbAction == thumbs);
     }
+    m_buttons[LabelAction::ToggleGuidelines]->setVisible(!m_guidelines->empty());
     m_headRight->setVisible(!thumbs);
     m_right->setVisible(!thumbs);
     m_panes->setColumnStretch(1, thumbs ? 0 : 1);  // the one response takes the width
@@ -213,14 +225,7 @@ void LabelingView::updateCaptions() {
     for (LabelAction a : KeyBindings::actions()) {
         m_buttons[a]->setText(QStringLiteral("%1  [%2]").arg(KeyBindings::actionName(a), m_keys.caption(a)));
     }
-}
-
-QString LabelingView::leftText() const {
-    return m_responses->leftSource();
-}
-
-QString LabelingView::rightText() const {
-    return m_responses->rightSource();
+    m_guidelines->setKeyCaption(m_keys.caption(LabelAction::ToggleGuidelines));
 }
 
 void LabelingView::showPrompt(const std::string& prompt) {
@@ -302,10 +307,6 @@ void LabelingView::showCurrent() {
     showPair(pair, true);
 }
 
-void LabelingView::setTimeSource(LabelClock::Source source) {
-    m_labelClock.setSource(std::move(source));
-}
-
 double LabelingView::labelSeconds() const {
     return static_cast<double>(m_labelClock.elapsedMs()) / 1000.0;  // whole milliseconds
 }
@@ -343,8 +344,9 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
     const bool personRun = this->personRun();
     for (auto* b : m_buttons) b->setEnabled(forLabeling && pair);
     m_buttons[LabelAction::Undo]->setEnabled(personRun);
-    for (LabelAction a : {LabelAction::ToggleRating, LabelAction::ToggleRaw, LabelAction::ToggleDiff})
-        m_buttons[a]->setEnabled(true);
+    for (LabelAction a : m_buttons.keys()) {
+        if (isToggle(a)) m_buttons[a]->setEnabled(true);
+    }
     if (m_ratingMode) resetRatingButtons();  // clears half-given ratings
     if (!pair) {
         m_headLeft->setText(tr("<b>A</b>"));
@@ -436,6 +438,7 @@ void LabelingView::trigger(LabelAction action) {
         case LabelAction::Skip: submitThumb(std::nullopt); return;
         case LabelAction::Undo: undo(); return;
         case LabelAction::ToggleRaw: setRawText(!rawText()); return;
+        case LabelAction::ToggleGuidelines: setGuidelinesShown(!guidelinesShown()); return;
         default: return;
         }
     }
@@ -449,6 +452,7 @@ void LabelingView::trigger(LabelAction action) {
     case LabelAction::ToggleRating: setRatingMode(!m_ratingMode); return;
     case LabelAction::ToggleRaw: setRawText(!rawText()); return;
     case LabelAction::ToggleDiff: setDiffShown(!diffShown()); return;
+    case LabelAction::ToggleGuidelines: setGuidelinesShown(!guidelinesShown()); return;
     case LabelAction::ThumbUp:
     case LabelAction::ThumbDown: return;  // two responses on screen: say which is better
     }

@@ -16,9 +16,11 @@
 #include "core/values/label_timing.h"
 #include "core/values/run_config.h"
 #include "core/values/run_state.h"
+#include "ui/guidelines_panel.h"
 #include "ui/key_bindings.h"
 #include "ui/label_clock.h"
 #include "ui/labeling_state.h"
+#include "ui/response_panes.h"
 
 #include <QWidget>
 
@@ -34,7 +36,6 @@ namespace preflab {
 
 class AnnotatorBox;
 class RatingButtons;
-class ResponsePanes;
 
 class LabelingView : public QWidget {
     Q_OBJECT
@@ -50,14 +51,20 @@ public:
     // The names offered in the annotator box (people who labeled here before).
     void setAnnotatorProfiles(const QStringList& names);
     void setRevealOpinions(bool reveal) { m_revealOpinions = reveal; }
-    void setMonospace(bool on);
+    void setMonospace(bool on) { m_responses->setMonospace(on); }
     // What the panes show: the Markdown rendered (default) or the raw text,
     // and the words in which A and B differ marked (on by default).
-    bool rawText() const;
+    bool rawText() const { return m_responses->raw(); }
     void setRawText(bool raw);
-    bool diffShown() const;
+    bool diffShown() const { return m_responses->diff(); }
     void setDiffShown(bool on);
     const ResponsePanes* responsePanes() const { return m_responses; }
+    // The guidelines (Markdown) beside the pair, opened when they arrive (a
+    // session's start); G shows and hides them. Empty: no panel.
+    void setGuidelines(const QString& markdown);
+    bool guidelinesShown() const { return !m_guidelines->isHidden(); }
+    void setGuidelinesShown(bool on);
+    const GuidelinesPanel* guidelinesPanel() const { return m_guidelines; }
     bool ratingMode() const { return m_ratingMode; }
     void setRatingMode(bool on);
 
@@ -68,13 +75,13 @@ public:
     // Whether the pair on screen shows B on the left (its order is randomised).
     bool shownSwapped() const { return currentPairIndex() >= 0 && m_state.swapped(currentPairIndex()); }
     // The texts on screen, left and right, as given (not as rendered).
-    QString leftText() const;
-    QString rightText() const;
+    QString leftText() const { return m_responses->leftSource(); }
+    QString rightText() const { return m_responses->rightSource(); }
     // Applies one labeling action, as the keys do.
     void trigger(LabelAction action);
     // The clock that times each label (seconds from the pair appearing to the
     // key press, paused while the window is inactive); tests give it a source.
-    void setTimeSource(LabelClock::Source source);
+    void setTimeSource(LabelClock::Source source) { m_labelClock.setSource(std::move(source)); }
     const LabelClock& labelClock() const { return m_labelClock; }
     // Whether the soft "faster than your own pace" warning is showing.
     bool paceWarningShown() const;
@@ -165,6 +172,7 @@ private:
     std::string m_promptText;  // the prompt on screen
     bool m_showEarlierTurns = false;
     RatingButtons* m_ratingRow;
+    GuidelinesPanel* m_guidelines;
     QMap<LabelAction, QPushButton*> m_buttons;
     QLabel* m_reveal;
     QLabel* m_counter;

@@ -5,6 +5,7 @@
 #include "core/values/label.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
+#include "storage/guidelines_store.h"
 #include "storage/labeling_project.h"
 #include "core/values/person_names.h"
 
@@ -48,8 +49,16 @@ void printProgress(LabelingProject& project, int overlap) {
     }
 }
 
+// The guidelines in force (preflab guidelines), printed at the start of a
+// session and again for the answer g.
+void printGuidelines(const std::string& guidelines) {
+    if (guidelines.empty()) return;
+    std::printf("\n— guidelines —\n%s\n— (answer g to read them again) —\n", terminalSafe(guidelines, true).c_str());
+    std::fflush(stdout);
+}
+
 // --thumbs: one response at a time, thumbs up or down (KTO's unpaired labels).
-int annotateThumbs(LabelingProject& project, const std::string& annotator) {
+int annotateThumbs(LabelingProject& project, const std::string& annotator, const std::string& guidelines) {
     int64_t given = 0;
     std::set<int64_t> skipped;  // this session's: a skip stores nothing, the response stays open
     for (;;) {
@@ -73,7 +82,11 @@ int annotateThumbs(LabelingProject& project, const std::string& annotator) {
                 return 0;
             }
             if (answer == "u" || answer == "d" || answer == "s") break;
-            std::printf("'%s'? u / d / s / q: ", terminalSafe(answer).c_str());
+            if (answer == "g" && !guidelines.empty())
+                printGuidelines(guidelines);
+            else
+                std::printf("'%s'? ", terminalSafe(answer).c_str());
+            std::printf("u / d / s / q: ");
             std::fflush(stdout);
         }
         if (answer == "s") {
@@ -94,8 +107,9 @@ int runAnnotateCommand(const QStringList& args) {
     p.setApplicationDescription(
         "Label stored pairs without training (a labeling project): each pair is shown until --overlap annotators have "
         "labelled it, in an A/B order of each annotator's own, without anyone else's label or any model's score. "
-        "Answer each pair with a line: a, b, t (tie), x (both bad), s (skip) or q (quit). --progress prints each "
-        "annotator's labels, speed and open pairs instead.");
+        "Answer each pair with a line: a, b, t (tie), x (both bad), s (skip) or q (quit). The guidelines in force "
+        "(`preflab guidelines`) are printed first, and again for g. Each label stores the seconds from the pair "
+        "printed to the answer read. --progress prints each annotator's labels, speed and open pairs instead.");
     p.addHelpOption();
     p.addOption(databaseCommandLineOption());
     p.addOption({"annotator", "Your name (required to label).", "name"});
@@ -132,7 +146,10 @@ int runAnnotateCommand(const QStringList& args) {
             printProgress(project, overlap);
             return 0;
         }
-        if (p.isSet("thumbs")) return annotateThumbs(project, annotator);
+        const std::optional<GuidelinesRow> g = GuidelinesStore(*db).current(run);
+        const std::string guidelines = g ? g->text : std::string();
+        printGuidelines(guidelines);
+        if (p.isSet("thumbs")) return annotateThumbs(project, annotator, guidelines);
         int64_t given = 0;
         for (;;) {
             const std::optional<ProjectPair> pair = project.next(annotator);
@@ -158,7 +175,11 @@ int runAnnotateCommand(const QStringList& args) {
                 else if (answer == "t") choice = "tie";
                 else if (answer == "x") choice = "both_bad";
                 else if (answer == "s") choice = "skip";
-                else std::printf("'%s'? a / b / t / x / s / q: ", terminalSafe(answer).c_str()), std::fflush(stdout);
+                else if (answer == "g" && !guidelines.empty())
+                    printGuidelines(guidelines), std::printf("a / b / t / x / s / q: ");
+                else
+                    std::printf("'%s'? a / b / t / x / s / q: ", terminalSafe(answer).c_str());
+                std::fflush(stdout);
             }
             project.label(*pair, choice, annotator, nowMs(), clock.seconds());
             ++given;

@@ -57,6 +57,19 @@ Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObjec
     connect(c, &RunController::labelQueueChanged, labeling, &LabelingView::setLabelQueue);
     connect(c, &RunController::labelsSaved, labeling, &LabelingView::setSavedLabels);
     connect(c, &RunController::writeFailed, w, &MainWindow::showWriteError);
+
+    // The guidelines in force open beside the pair when a session starts
+    // (a run's own, else every stored pair's), and close when it ends.
+    connect(m_reader.get(), &DatabaseReader::guidelinesLoaded, labeling,
+            [this, labeling](quint64 request, const QString& text) {
+                if (request == m_guidelinesRequest) labeling->setGuidelines(text);
+            });
+    connect(c, &RunController::runStarted, this,
+            [this](qint64 runId, const RunConfig&) { m_guidelinesRequest = m_reader->loadGuidelines(runId); });
+    connect(c, &RunController::runEnded, labeling, [this, labeling] {
+        m_guidelinesRequest = 0;
+        labeling->setGuidelines({});
+    });
 }
 
 Workbench::~Workbench() {
@@ -99,6 +112,7 @@ bool Workbench::startProject(int overlap, LabelingMode mode) {
     });
     connect(project, &LabelingProjectSession::failed, w, &MainWindow::showWriteError);
     labeling->setProject(overlap, mode);
+    m_guidelinesRequest = m_reader->loadGuidelines(0);
     w->showProjectLayout(true);
     project->setAnnotator(labeling->annotator());
     w->showTab(w->labelingTab());
@@ -109,6 +123,8 @@ bool Workbench::startProject(int overlap, LabelingMode mode) {
 void Workbench::stopProject() {
     if (!m_project) return;
     m_project.reset();  // its labels stay queued in the controller's writer
+    m_guidelinesRequest = 0;
+    m_window->labelingView()->setGuidelines({});
     m_window->labelingView()->clearProject();
     m_window->showProjectLayout(false);
     m_window->statusBar()->clearMessage();

@@ -47,6 +47,7 @@ private:
     std::unique_ptr<DatabaseReader> m_reader;
     std::unique_ptr<MainWindow> m_window;
     std::unique_ptr<LabelingProjectSession> m_project;
+    quint64 m_guidelinesRequest = 0;  // the newest; an older answer is dropped
 };
 
 }  // namespace preflab

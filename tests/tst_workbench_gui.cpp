@@ -256,22 +256,36 @@ private Q_SLOTS:
         QCOMPARE(queryText(b.db(), "SELECT shown_first" + where), left);
         QCOMPARE(queryText(b.db(), "SELECT choice" + where), std::string(left == "a" ? "b" : "a"));  // 2: the right one
 
-        // A real activation change pauses the clock too: another window in front.
+        // The platform's own activation changes pause it too: another window
+        // in front for 30 s of the second pair's 31.5 s.
+        QVERIFY(QTest::qWaitFor(
+            [&] { return b.view()->currentPairIndex() >= 0 && b.view()->currentPairIndex() != first; }, 10000));
+        const qint64 second = b.view()->currentPairIndex();
+        now += 1000;
         QWidget other;
         other.show();
         other.activateWindow();
-        if (QTest::qWaitForWindowActive(&other, 2000)) QVERIFY(!b.view()->labelClock().active());
+        QVERIFY(QTest::qWaitForWindowActive(&other, 5000));
+        QVERIFY(!b.view()->labelClock().active());
+        now += 30000;
         b.window->activateWindow();
-        if (QTest::qWaitForWindowActive(b.window, 2000)) QVERIFY(b.view()->labelClock().active());
-        QCoreApplication::sendEvent(b.view(), &on);  // whatever the platform did, active from here
+        QVERIFY(QTest::qWaitForWindowActive(b.window, 5000));
+        QVERIFY(b.view()->labelClock().active());
+        now += 500;
+        QTest::keyClick(b.view(), Qt::Key_1);
+        QVERIFY(QTest::qWaitFor([&] { return saved.last().at(0).toLongLong() == 2; }, 10000));
+        QCOMPARE(queryText(b.db(),
+                           "SELECT CAST(seconds * 1000 AS INTEGER) FROM labels WHERE annotator = 'ada' AND pair_id = " +
+                               std::to_string(second)),
+                 std::string("1500"));
 
-        // Pace: nine more at 9 s (ten in all), then quick ones.
+        // Pace: eight more at 9 s (ten labels before the stretch), then quick ones.
         auto label = [&](qint64 ms) {
             QVERIFY(QTest::qWaitFor([&] { return b.view()->currentPairIndex() >= 0; }, 10000));
             now += ms;
             QTest::keyClick(b.view(), Qt::Key_1);
         };
-        for (int i = 0; i < 9; ++i) label(9000);
+        for (int i = 0; i < 8; ++i) label(9000);
         for (int i = 0; i < 4; ++i) label(1000);
         QVERIFY(!b.view()->paceWarningShown());
         label(1000);

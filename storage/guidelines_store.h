@@ -5,19 +5,13 @@
 // so a label can be read against the guidelines of its time. Uses the
 // caller's connection.
 #include "storage/database.h"
+#include "storage/records.h"
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
 namespace preflab {
-
-struct GuidelinesRow {
-    std::optional<int64_t> runId;  // none: every stored pair (a labeling project)
-    std::string text;              // Markdown
-    std::string author;
-    int64_t createdMs = 0;
-};
 
 class GuidelinesStore {
 public:

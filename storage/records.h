@@ -87,6 +87,15 @@ struct ResponseLabelRow {
     std::string idempotencyKey;     // as LabelRow's
 };
 
+// Labeling guidelines (Markdown) for one run's pairs or, with no run, for
+// every stored pair; the latest is in force (storage/guidelines_store.h).
+struct GuidelinesRow {
+    std::optional<int64_t> runId;
+    std::string text;
+    std::string author;
+    int64_t createdMs = 0;
+};
+
 // Takes back a person's label that the run had not used yet (an undo): the
 // label row written when it was given, and its ratings, are deleted. The
 // label is named by its pair, annotator and time, as it was written.

@@ -5,12 +5,14 @@
 // keys that switch the raw text and the marking.
 #include "support/gui_test_main.h"
 #include "ui/conversation_turns.h"
+#include "ui/guidelines_dialog.h"
 #include "ui/guidelines_panel.h"
 #include "ui/key_bindings.h"
 #include "ui/labeling_view.h"
 #include "ui/response_panes.h"
 #include "ui/word_diff.h"
 
+#include <QFile>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QScrollBar>
@@ -18,6 +20,7 @@
 #include <QTextBrowser>
 #include <QTextDocument>
 #include <QTextList>
+#include <QTemporaryDir>
 #include <QTextTable>
 
 using namespace preflab;
@@ -277,6 +280,27 @@ private Q_SLOTS:
         view.setGuidelines({});
         QTest::keyClick(&view, Qt::Key_G);
         QVERIFY(!view.guidelinesShown());
+    }
+
+    // The guidelines editor: the stored text, its rendering beside it, and a
+    // file's text in its place on Import; a file that cannot be read says why.
+    void guidelinesEditorPreviewsAndImports() {
+        GuidelinesDialog dialog("# Rules\n\n- be **fair**");
+        QCOMPARE(dialog.markdown(), QString("# Rules\n\n- be **fair**"));
+        QVERIFY2(dialog.preview().contains("be fair") && !dialog.preview().contains("**"),
+                 qPrintable(dialog.preview()));
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/g.md";
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("Prefer *short* answers.");
+        f.close();
+        QVERIFY(dialog.importFile(path).isEmpty());
+        QCOMPARE(dialog.markdown(), QString("Prefer *short* answers."));
+        QCOMPARE(dialog.preview(), QString("Prefer short answers."));
+        const QString problem = dialog.importFile(dir.path() + "/missing.md");
+        QVERIFY2(problem.contains("missing.md"), qPrintable(problem));
+        QCOMPARE(dialog.markdown(), QString("Prefer *short* answers."));
     }
 };
 

@@ -12,6 +12,7 @@
 #include "support/gui_test_main.h"
 #include "ui/labeling_view.h"
 #include "ui/main_window.h"
+#include "ui/guidelines_dialog.h"
 #include "ui/guidelines_panel.h"
 #include "ui/message_banner.h"
 #include "ui/response_panes.h"
@@ -294,6 +295,20 @@ private Q_SLOTS:
         QVERIFY(!b.view()->paceWarningShown());
         QVERIFY(QTest::qWaitFor([&] { return saved.last().at(0).toLongLong() == 16; }, 10000));
         QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE annotator = 'ada' AND seconds = 1"), int64_t(5));
+        // Run → Labeling guidelines opens the editor on the stored text; Save
+        // stores it through the writer and the project shows it at once.
+        Q_EMIT b.window->guidelinesEditRequested();
+        GuidelinesDialog* editor = nullptr;
+        QVERIFY(QTest::qWaitFor([&] { return (editor = b.window->findChild<GuidelinesDialog*>()) != nullptr; }, 10000));
+        QVERIFY(editor->markdown().startsWith("# How to judge"));
+        QVERIFY(editor->importFile(b.dir.path() + "/pairs.jsonl").isEmpty());  // any readable file will do
+        editor->accept();
+        QVERIFY(b.view()->guidelinesPanel()->markdown().startsWith("{\"prompt\": \"P1\""));
+        QVERIFY(b.controller->flushWrites());
+        QCOMPARE(queryText(b.db(), "SELECT author FROM guidelines ORDER BY id DESC LIMIT 1"), std::string("ada"));
+        QVERIFY(
+            queryText(b.db(), "SELECT text FROM guidelines ORDER BY id DESC LIMIT 1").rfind("{\"prompt\": \"P1\"", 0) ==
+            0);
         b.workbench->stopProject();
         QVERIFY(!b.view()->guidelinesShown());  // they leave with the session
     }

@@ -3,6 +3,7 @@
 #include "app/session/training_worker.h"
 #include "ui/adjudication_view.h"
 #include "ui/data_browser.h"
+#include "ui/guidelines_dialog.h"
 #include "ui/labeling_view.h"
 
 #include <QStatusBar>
@@ -63,7 +64,15 @@ Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObjec
     connect(m_reader.get(), &DatabaseReader::guidelinesLoaded, labeling,
             [this, labeling](quint64 request, const QString& text) {
                 if (request == m_guidelinesRequest) labeling->setGuidelines(text);
+                if (request != m_guidelinesEditRequest) return;
+                // Opened on the guidelines as stored; saved through the writer.
+                auto* dialog = new GuidelinesDialog(text, m_window.get());
+                dialog->setAttribute(Qt::WA_DeleteOnClose);
+                connect(dialog, &QDialog::accepted, this, [this, dialog] { saveGuidelines(dialog->markdown()); });
+                dialog->open();
             });
+    connect(w, &MainWindow::guidelinesEditRequested, this,
+            [this] { m_guidelinesEditRequest = m_reader->loadGuidelines(0); });
     connect(c, &RunController::runStarted, this,
             [this](qint64 runId, const RunConfig&) { m_guidelinesRequest = m_reader->loadGuidelines(runId); });
     connect(c, &RunController::runEnded, labeling, [this, labeling] {
@@ -88,6 +97,13 @@ void Workbench::wireRun(TrainingWorker* worker) {
     connect(worker, &TrainingWorker::stateChanged, w, &MainWindow::showRunState);
     connect(worker, &TrainingWorker::failed, w, &MainWindow::showTrainingError);
     connect(worker, &TrainingWorker::warningRaised, w, &MainWindow::showRunWarning);
+}
+
+void Workbench::saveGuidelines(const QString& markdown) {
+    m_controller->saveGuidelines(markdown, m_window->labelingView()->annotator());
+    // A project reads every stored pair's guidelines: it shows the new ones
+    // now (a run keeps its own, if it has them, until it ends).
+    if (m_project) m_window->labelingView()->setGuidelines(markdown.trimmed());
 }
 
 bool Workbench::startProject(int overlap, LabelingMode mode) {

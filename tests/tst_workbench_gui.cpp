@@ -23,6 +23,7 @@
 #include <QFile>
 #include <QLineEdit>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTextBrowser>
 
 #include <map>
@@ -258,7 +259,7 @@ private Q_SLOTS:
         QCOMPARE(queryText(b.db(), "SELECT choice" + where), std::string(left == "a" ? "b" : "a"));  // 2: the right one
 
         // The platform's own activation changes pause it too: another window
-        // in front for 30 s of the second pair's 31.5 s.
+        // in front for 30 s, then another tab for 20 s, of the second pair's 51.75 s.
         QVERIFY(QTest::qWaitFor(
             [&] { return b.view()->currentPairIndex() >= 0 && b.view()->currentPairIndex() != first; }, 10000));
         const qint64 second = b.view()->currentPairIndex();
@@ -273,12 +274,21 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowActive(b.window, 5000));
         QVERIFY(b.view()->labelClock().active());
         now += 500;
+        // Another tab in front for 20 s: the pair is not before the person either.
+        auto* tabs = b.window->findChild<QTabWidget*>();
+        QVERIFY(tabs);
+        tabs->setCurrentIndex(tabs->indexOf(b.window->labelingTab()) == 0 ? 1 : 0);
+        QVERIFY(!b.view()->isVisible() && !b.view()->labelClock().active());
+        now += 20000;
+        b.window->showTab(b.window->labelingTab());
+        QVERIFY(b.view()->labelClock().active());
+        now += 250;
         QTest::keyClick(b.view(), Qt::Key_1);
         QVERIFY(QTest::qWaitFor([&] { return saved.last().at(0).toLongLong() == 2; }, 10000));
         QCOMPARE(queryText(b.db(),
                            "SELECT CAST(seconds * 1000 AS INTEGER) FROM labels WHERE annotator = 'ada' AND pair_id = " +
                                std::to_string(second)),
-                 std::string("1500"));
+                 std::string("1750"));
 
         // Pace: eight more at 9 s (ten labels before the stretch), then quick ones.
         auto label = [&](qint64 ms) {

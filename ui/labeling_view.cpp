@@ -47,6 +47,7 @@ QString choiceText(Choice c) {
 LabelingView::LabelingView(QWidget* parent)
     : QWidget(parent), m_state(QRandomGenerator::global()->generate64()) {
     setFocusPolicy(Qt::StrongFocus);
+    m_labelClock.setActive(false);  // nothing is before anyone until this view is shown
 
     m_title = new QLabel;
     m_title->setWordWrap(true);
@@ -326,17 +327,25 @@ void LabelingView::notePace(double seconds) {
 }
 
 bool LabelingView::event(QEvent* event) {
-    // Sent to the window's widgets as the window gains or loses activation
-    // (and by tests directly).
-    if (event->type() == QEvent::WindowActivate)
-        m_labelClock.setActive(true);
-    else if (event->type() == QEvent::WindowDeactivate)
-        m_labelClock.setActive(false);
+    // The label clock runs while the pair is before the person: the window
+    // active (WindowActivate/Deactivate reach the window's widgets; tests send
+    // them directly) and this view shown (not behind another tab).
+    switch (event->type()) {
+    case QEvent::WindowActivate: m_windowActive = true; break;
+    case QEvent::WindowDeactivate: m_windowActive = false; break;
+    case QEvent::Show: m_shown = true; break;
+    case QEvent::Hide: m_shown = false; break;
+    default: return QWidget::event(event);
+    }
+    m_labelClock.setActive(m_windowActive && m_shown);
     return QWidget::event(event);
 }
 
 void LabelingView::changeEvent(QEvent* event) {
-    if (event->type() == QEvent::ActivationChange) m_labelClock.setActive(isActiveWindow());
+    if (event->type() == QEvent::ActivationChange) {
+        m_windowActive = isActiveWindow();
+        m_labelClock.setActive(m_windowActive && m_shown);
+    }
     QWidget::changeEvent(event);
 }
 

@@ -126,7 +126,7 @@ Q_SIGNALS:
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
-    // Window activation pauses and resumes the label clock.
+    // Window activation, and this view hidden or shown, pause and resume the label clock.
     bool event(QEvent* event) override;
     void changeEvent(QEvent* event) override;
 
@@ -157,6 +157,8 @@ private:
     bool m_ratingMode = false;
     bool m_refused = false;  // set by refuseLabel() while labelGiven is being delivered
     LabelClock m_labelClock;
+    bool m_windowActive = true;  // until the window says otherwise
+    bool m_shown = false;        // this view on screen (its tab the current one)
     qint64 m_timedPair = -1;  // the pair the label clock is timing
     PaceWatch m_pace;         // this annotator's pace in this session
     QLabel* m_paceWarning;

@@ -430,9 +430,11 @@ int runAgreementCommand(const QStringList& args) {
             if (a.timed == 0 && a.sided == 0) continue;  // nothing known of how they labelled
             std::printf("%s: ", terminalSafe(a.annotator).c_str());
             if (a.timed > 0) {
-                std::printf("%.0f labels per hour of labeling, median %.1f s, %.0f %% under %.0f s (%lld timed)",
-                            a.labelsPerHour, a.medianSeconds, 100.0 * a.fastShare, kFastLabelSeconds,
-                            static_cast<long long>(a.timed));
+                // Labels per hour is undefined when every timed label took 0 s
+                // (answers piped in faster than a millisecond).
+                std::printf("%s labels per hour of labeling, median %.1f s, %.0f %% under %.0f s (%lld timed)",
+                            std::isnan(a.labelsPerHour) ? "-" : QByteArray::number(a.labelsPerHour, 'f', 0).constData(),
+                            a.medianSeconds, 100.0 * a.fastShare, kFastLabelSeconds, static_cast<long long>(a.timed));
             }
             if (a.sided > 0) {
                 std::printf("%spicked the side shown first in %.0f %% of %lld A/B labels", a.timed > 0 ? "; " : "",

@@ -173,7 +173,8 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, const Impor
         PairRow& pair = line.pair;
         if (line.isUnpaired()) {
             const bool added = ResponseLabelStore(db).insertIfChanged(
-                pair.prompt, pair.a, *line.desirable, "import", line.annotator.empty() ? annotator : line.annotator, now);
+                pair.prompt, pair.a, *line.desirable, "import", line.annotator.empty() ? annotator : line.annotator,
+                now, line.seconds);
             (added ? report.labelsStored : report.labelsUnchanged) += 1;
             return;
         }
@@ -342,6 +343,7 @@ int64_t exportUnpairedJsonl(Database& db, const std::string& path) {
             out << "{\"prompt\":" << jsonString(l.prompt) << ",\"completion\":" << jsonString(l.completion)
                 << ",\"label\":" << (l.desirable ? "true" : "false");
             if (!l.annotator.empty()) out << ",\"annotator\":" << jsonString(l.annotator);
+            if (l.seconds) out << ",\"seconds\":" << shortestNumber(*l.seconds);  // read back by import
             out << "}\n";
             ++count;
         });

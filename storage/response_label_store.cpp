@@ -33,8 +33,8 @@ int64_t ResponseLabelStore::retract(const ResponseLabelRetraction& r) {
 }
 
 bool ResponseLabelStore::insertIfChanged(const std::string& prompt, const ResponseRow& response, bool desirable,
-                                                   const std::string& source, const std::string& annotator,
-                                                   int64_t createdMs) {
+                                         const std::string& source, const std::string& annotator, int64_t createdMs,
+                                         std::optional<double> seconds) {
     auto& c = m_db.connection();
     const std::string name = storedPersonName(annotator, "annotator", false, c.path());
     const PreferenceStore::StoredResponse stored = PreferenceStore(m_db).findOrInsertStoredResponse(prompt, response);
@@ -45,15 +45,20 @@ bool ResponseLabelStore::insertIfChanged(const std::string& prompt, const Respon
         latest.bind(1, responseId).bind(2, source).bind(3, name);
         if (latest.step() && latest.text(0) == (desirable ? "up" : "down")) return false;  // already says so
     }
-    insert({responseId, desirable, source, name, createdMs, std::nullopt, {}});
+    insert({responseId, desirable, source, name, createdMs, seconds, {}});
     return true;
 }
 
 void ResponseLabelStore::forEachForExport(const std::function<void(const ExportedResponseLabel&)>& visit) {
-    SqlStatement s(m_db.connection(), "SELECT p.text, r.text, l.label, l.annotator FROM response_labels l "
-                                      "JOIN responses r ON r.id = l.response_id JOIN prompts p ON p.id = r.prompt_id "
-                                      "ORDER BY l.id");
-    while (s.step()) visit({s.text(0), s.text(1), s.text(3), s.text(2) == "up"});
+    SqlStatement s(m_db.connection(),
+                   "SELECT p.text, r.text, l.label, l.annotator, l.seconds FROM response_labels l "
+                   "JOIN responses r ON r.id = l.response_id JOIN prompts p ON p.id = r.prompt_id "
+                   "ORDER BY l.id");
+    while (s.step()) {
+        ExportedResponseLabel e{s.text(0), s.text(1), s.text(3), s.text(2) == "up", std::nullopt};
+        if (!s.isNull(4)) e.seconds = s.real(4);
+        visit(e);
+    }
 }
 
 std::vector<UnpairedExample> ResponseLabelStore::examples() {

@@ -561,6 +561,15 @@ private Q_SLOTS:
             QVERIFY2(QString::fromStdString(r.errors[0].message).contains(bad.mid(1, bad.indexOf(':') - 2)),
                      r.errors[0].message.c_str());
         }
+        // An unpaired row's seconds are checked the same way.
+        const ImportReport unpaired =
+            importPairsJsonl(*db, write(dir, "thumbs.jsonl",
+                                        R"({"prompt":"p","completion":"c","label":true,"seconds":-2})"
+                                        "\n")
+                                      .toStdString());
+        QCOMPARE(unpaired.errors.size(), size_t(1));
+        QVERIFY2(unpaired.errors[0].message.find("\"seconds\" must be") != std::string::npos,
+                 unpaired.errors[0].message.c_str());
     }
 
     // A label file's pair trains on its annotators' majority (as when the file

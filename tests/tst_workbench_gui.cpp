@@ -327,7 +327,7 @@ private Q_SLOTS:
     // thumbs up and D / Down a thumbs down (stored as unpaired labels under the
     // annotator), S passes one by (nothing stored; undo brings it back), the
     // pair keys do nothing, undo takes a label back; the labels export in
-    // TRL's unpaired format and import back identically.
+    // TRL's unpaired format (with each label's seconds) and import back identically.
     void thumbsModeStoresUnpairedLabels() {
         Bench b("human");
         {
@@ -418,6 +418,9 @@ private Q_SLOTS:
         QCOMPARE(c.readAll(), first);
         QCOMPARE(first.count("\"label\":true"), 1);
         QCOMPARE(first.count("\"label\":false"), 3);
+        // Each thumbs label kept its seconds, through the file and back.
+        QCOMPARE(first.count("\"seconds\":"), 4);
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM response_labels WHERE seconds >= 0"), int64_t(4));
     }
 
     void undoTakesTheLabelBack() {

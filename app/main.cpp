@@ -31,6 +31,7 @@ void printUsage() {
         "  agreement  annotators' agreement: Krippendorff's alpha, Cohen's kappa per pair of annotators\n"
         "  adjudicate list the pairs annotators disagree on; set a reviewer's final label\n"
         "  annotate   label stored pairs without training: k annotators per pair, blind A/B order\n"
+        "  guidelines the labeling guidelines annotators read: set from a Markdown file, or print\n"
         "  train-rm   train a reward model on stored or JSONL preferences\n"
         "  score      a reward model's score of a response, or its accuracy on a pairs file\n"
         "  export-model  write a checkpoint of a Hugging Face model as a Hugging Face folder\n"
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
     if (command == "agreement") return preflab::runAgreementCommand(args.mid(1));
     if (command == "adjudicate") return preflab::runAdjudicateCommand(args.mid(1));
     if (command == "annotate") return preflab::runAnnotateCommand(args.mid(1));
+    if (command == "guidelines") return preflab::runGuidelinesCommand(args.mid(1));
     if (!command.isEmpty() && !command.startsWith('-')) {
         std::fprintf(stderr, "preflab: unknown command '%s'\n\n", qPrintable(command));
         printUsage();

@@ -1,6 +1,8 @@
 #include "storage/database_reader.h"
 
 #include "storage/database.h"
+#include "storage/guidelines_store.h"
+#include "storage/label_timing_store.h"
 #include "storage/labeling_project.h"
 #include "storage/metric_store.h"
 #include "storage/pair_browser_store.h"
@@ -89,13 +91,21 @@ quint64 DatabaseReader::loadAnnotatorLabels(qint64 runId) {
     return post([this, runId](quint64 id, Database& db) {
         QVector<AnnotatorLabelRow> rows;
         PreferenceStore store(db);
-        store.forEachAnnotatorLabel(runOrAll(runId), [&](int64_t pair, const std::string& annotator, const std::string& choice) {
-            rows.push_back({pair, annotator, choice, false});
-        });
+        // The labels forEachAnnotatorLabel visits, with how they were given.
+        for (const TimedLabel& l : annotatorLabelTimings(db, runOrAll(runId))) {
+            rows.push_back({l.pairId, l.annotator, l.choice, false, l.seconds, l.shownFirst});
+        }
         store.forEachJudgeVerdict(runOrAll(runId), [&](int64_t pair, const std::string& judge, const std::string& choice) {
             rows.push_back({pair, judge, choice, true});
         });
         Q_EMIT annotatorLabelsLoaded(id, rows);
+    });
+}
+
+quint64 DatabaseReader::loadGuidelines(qint64 runId) {
+    return post([this, runId](quint64 id, Database& db) {
+        const std::optional<GuidelinesRow> g = GuidelinesStore(db).current(runOrAll(runId));
+        Q_EMIT guidelinesLoaded(id, g ? QString::fromStdString(g->text) : QString());
     });
 }
 

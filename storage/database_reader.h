@@ -35,6 +35,9 @@ public:
     // Each annotator's latest label of each pair of run `runId` (0: every
     // pair), then the judges' verdicts on those pairs (rows marked judge).
     quint64 loadAnnotatorLabels(qint64 runId);
+    // The labeling guidelines in force for run `runId`'s pairs (0: every
+    // stored pair's, a labeling project's); empty text when none are set.
+    quint64 loadGuidelines(qint64 runId);
     // The pairs of run `runId` (0: every pair) on which annotators disagree.
     quint64 loadDisagreements(qint64 runId);
     // A labeling project's next `limit` pairs for `annotator` (in their own
@@ -53,6 +56,7 @@ Q_SIGNALS:
     void pairsCounted(quint64 request, qint64 count);
     void pairFound(quint64 request, const preflab::PairListRow& row);
     void annotatorLabelsLoaded(quint64 request, const QVector<preflab::AnnotatorLabelRow>& rows);
+    void guidelinesLoaded(quint64 request, const QString& markdown);
     void disagreementsLoaded(quint64 request, const QVector<preflab::Disagreement>& rows);
     void projectQueueLoaded(quint64 request, const QString& annotator, const QVector<preflab::ProjectPair>& waiting,
                             qint64 complete, qint64 total);

@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QSaveFile>
 
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -160,6 +161,12 @@ std::string jsonString(const std::string& s) {
     // Qt writes a value only inside an array or object: write ["s"] and keep the middle.
     const QByteArray a = QJsonDocument(QJsonArray{QString::fromStdString(s)}).toJson(QJsonDocument::Compact);
     return a.mid(1, a.size() - 2).toStdString();
+}
+
+std::string shortestNumber(double v) {
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, res.ptr);
 }
 
 }  // namespace preflab

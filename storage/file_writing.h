@@ -31,5 +31,8 @@ std::string csvField(const std::string& s);
 
 // A JSON string literal (quotes and escapes included).
 std::string jsonString(const std::string& s);
+// A finite number as the shortest text that reads back to the same double
+// (3.217, not 3.2170000000000001), so an export round-trips exactly.
+std::string shortestNumber(double v);
 
 }  // namespace preflab

@@ -24,13 +24,19 @@ struct LabelTarget {
     static LabelTarget runPair(int64_t runId, int64_t runIndex) { return {std::nullopt, runId, runIndex}; }
 };
 
-LabelRow labelRow(const LabelTarget& target, Choice choice, LabelSource source, std::string annotator, int64_t timeMs);
+// `seconds` and `shownFirst` (A or B) are a person's (Judgement's); a
+// shown side other than A or B is stored as unknown. A person's or a
+// reviewer's label gets a new idempotency key (records.h): each call is one
+// label given.
+LabelRow labelRow(const LabelTarget& target, Choice choice, LabelSource source, std::string annotator, int64_t timeMs,
+                  std::optional<double> seconds = std::nullopt, std::optional<Choice> shownFirst = std::nullopt);
 // Takes back a person's label given at `timeMs` (an undo), with its ratings.
 LabelRetraction labelRetraction(const LabelTarget& target, std::string annotator, int64_t timeMs);
 
 // A person's thumbs up (desirable) or down on one stored response (the
 // thumbs mode; KTO's unpaired labels), and its undo.
-ResponseLabelRow responseLabelRow(int64_t responseId, bool desirable, std::string annotator, int64_t timeMs);
+ResponseLabelRow responseLabelRow(int64_t responseId, bool desirable, std::string annotator, int64_t timeMs,
+                                  std::optional<double> seconds = std::nullopt);
 ResponseLabelRetraction responseLabelRetraction(int64_t responseId, std::string annotator, int64_t timeMs);
 
 // A judgement of run `runId`'s pair as rows: its label, then its ratings of

@@ -77,13 +77,14 @@ std::vector<ProjectPair> LabelingProject::nextPairs(const std::string& annotator
 }
 
 void LabelingProject::label(const ProjectPair& pair, const std::string& shownChoice, const std::string& annotator,
-                            int64_t timeMs) {
+                            int64_t timeMs, std::optional<double> seconds) {
     if (annotator.empty()) throw StorageError(m_db.connection().path() + ": a label in a labeling project needs an annotator name");
     const std::optional<Choice> shown = choiceFromString(shownChoice);
     if (!shown) throw StorageError(m_db.connection().path() + ": '" + shownChoice + "' is not a label");
     Transaction tx(m_db.connection());
-    PreferenceStore(m_db).insertLabel(
-        labelRow(LabelTarget::storedPair(pair.pairId), storedChoice(*shown, pair.swapped), LabelSource::Human, annotator, timeMs));
+    PreferenceStore(m_db).insertLabel(labelRow(LabelTarget::storedPair(pair.pairId), storedChoice(*shown, pair.swapped),
+                                               LabelSource::Human, annotator, timeMs, seconds,
+                                               storedChoice(Choice::A, pair.swapped)));
     tx.commit();
 }
 
@@ -114,10 +115,11 @@ int64_t LabelingProject::completeResponseCount() {
     return s.step() ? s.int64(0) : 0;
 }
 
-void LabelingProject::labelResponse(int64_t responseId, bool desirable, const std::string& annotator, int64_t timeMs) {
+void LabelingProject::labelResponse(int64_t responseId, bool desirable, const std::string& annotator, int64_t timeMs,
+                                    std::optional<double> seconds) {
     if (annotator.empty()) throw StorageError(m_db.connection().path() + ": a label in a labeling project needs an annotator name");
     Transaction tx(m_db.connection());
-    ResponseLabelStore(m_db).insert(responseLabelRow(responseId, desirable, annotator, timeMs));
+    ResponseLabelStore(m_db).insert(responseLabelRow(responseId, desirable, annotator, timeMs, seconds));
     tx.commit();
 }
 

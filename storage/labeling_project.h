@@ -37,14 +37,17 @@ public:
     // The next `limit` pairs in that order (a view holds a few ready to show).
     std::vector<ProjectPair> nextPairs(const std::string& annotator, int limit);
     // Stores the annotator's label of the pair as shown ("a" is `first`):
-    // mapped back to the pair's own a/b, committed before it returns.
-    void label(const ProjectPair& pair, const std::string& shownChoice, const std::string& annotator, int64_t timeMs);
+    // mapped back to the pair's own a/b, committed before it returns. The
+    // label records that `first` was shown first, and the seconds taken.
+    void label(const ProjectPair& pair, const std::string& shownChoice, const std::string& annotator, int64_t timeMs,
+               std::optional<double> seconds = std::nullopt);
     // Thumbs mode (unpaired labels, KTO's data): the next responses of the
     // project's pairs (both sides) this annotator has not labelled, while
     // fewer than `overlap` annotators have; and storing a thumbs up or down,
     // committed before it returns.
     std::vector<ProjectResponse> nextResponses(const std::string& annotator, int limit);
-    void labelResponse(int64_t responseId, bool desirable, const std::string& annotator, int64_t timeMs);
+    void labelResponse(int64_t responseId, bool desirable, const std::string& annotator, int64_t timeMs,
+                       std::optional<double> seconds = std::nullopt);
     int64_t responseCount();          // responses of the project's pairs
     int64_t completeResponseCount();  // of those, with `overlap` annotators
 

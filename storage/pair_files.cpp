@@ -173,7 +173,8 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, const Impor
         PairRow& pair = line.pair;
         if (line.isUnpaired()) {
             const bool added = ResponseLabelStore(db).insertIfChanged(
-                pair.prompt, pair.a, *line.desirable, "import", line.annotator.empty() ? annotator : line.annotator, now);
+                pair.prompt, pair.a, *line.desirable, "import", line.annotator.empty() ? annotator : line.annotator,
+                now, line.seconds);
             (added ? report.labelsStored : report.labelsUnchanged) += 1;
             return;
         }
@@ -203,7 +204,9 @@ ImportReport importPairsJsonl(Database& db, const std::string& path, const Impor
         };
         if (line.format == kAnnotatorLabels) {
             const std::string choice = found.swapped ? flip(line.label) : line.label;
-            const bool added = addLabel({found.id, std::nullopt, std::nullopt, choice, "import", line.annotator, now});
+            const std::string shownFirst = found.swapped ? flip(line.shownFirst) : line.shownFirst;
+            const bool added = addLabel({found.id, std::nullopt, std::nullopt, choice, "import", line.annotator, now,
+                                         line.seconds, shownFirst});
             (added ? report.labelsStored : report.labelsUnchanged) += 1;
             changed |= added;
             labelFilePairs.push_back(found.id);
@@ -321,7 +324,12 @@ int64_t exportLabelsJsonl(Database& db, const std::string& path, std::optional<i
         PreferenceStore(db).forEachLabelForExport(runId, [&](const ExportedLabel& l) {
             out << "{\"prompt\":" << jsonString(l.prompt) << ",\"response_a\":" << jsonString(l.responseA)
                 << ",\"response_b\":" << jsonString(l.responseB) << ",\"annotator\":" << jsonString(l.annotator)
-                << ",\"label\":" << jsonString(l.choice) << "}\n";
+                << ",\"label\":" << jsonString(l.choice);
+            // How the person gave it, where stored: read back by import, so
+            // the file round-trips and the quality signals survive it.
+            if (l.seconds) out << ",\"seconds\":" << shortestNumber(*l.seconds);
+            if (!l.shownFirst.empty()) out << ",\"shown_first\":" << jsonString(l.shownFirst);
+            out << "}\n";
             ++count;
         });
         return count;
@@ -335,6 +343,7 @@ int64_t exportUnpairedJsonl(Database& db, const std::string& path) {
             out << "{\"prompt\":" << jsonString(l.prompt) << ",\"completion\":" << jsonString(l.completion)
                 << ",\"label\":" << (l.desirable ? "true" : "false");
             if (!l.annotator.empty()) out << ",\"annotator\":" << jsonString(l.annotator);
+            if (l.seconds) out << ",\"seconds\":" << shortestNumber(*l.seconds);  // read back by import
             out << "}\n";
             ++count;
         });

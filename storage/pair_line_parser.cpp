@@ -217,6 +217,17 @@ std::string splitImplicitPrompt(const std::string& chosen, const std::string& re
     return {};
 }
 
+// A label's optional "seconds" (the time the person took), as export writes it.
+std::string parseSeconds(const QJsonObject& o, ParsedLine& out) {
+    if (!o.contains("seconds")) return {};
+    const QJsonValue v = o["seconds"];
+    if (!v.isDouble() || !std::isfinite(v.toDouble()) || v.toDouble() < 0) {
+        return "\"seconds\" must be a number of seconds, zero or more";
+    }
+    out.seconds = v.toDouble();
+    return {};
+}
+
 std::string parseLabelRow(const QJsonObject& o, ParsedLine& out) {
     for (const char* key : {"prompt", "response_a", "response_b", "annotator", "label"}) {
         if (!o.contains(key)) return std::string("missing \"") + key + "\" (an annotator label row has prompt, response_a, response_b, annotator and label)";
@@ -230,6 +241,11 @@ std::string parseLabelRow(const QJsonObject& o, ParsedLine& out) {
     if (const std::string e = normalizeName(str(o["annotator"]), out.annotator); !e.empty()) return "\"annotator\": " + e;
     if (out.label != "a" && out.label != "b" && out.label != "tie" && out.label != "both_bad" && out.label != "skip") {
         return "\"label\" is '" + out.label.substr(0, 40) + "'; expected a, b, tie, both_bad or skip";
+    }
+    if (std::string e = parseSeconds(o, out); !e.empty()) return e;
+    if (o.contains("shown_first")) {
+        out.shownFirst = o["shown_first"].isString() ? str(o["shown_first"]) : std::string("?");
+        if (out.shownFirst != "a" && out.shownFirst != "b") return "\"shown_first\" must be \"a\" or \"b\"";
     }
     return {};
 }
@@ -376,7 +392,7 @@ std::string parseUnpairedRow(const QJsonObject& o, ParsedLine& out) {
         if (!o["annotator"].isString()) return "\"annotator\" must be a string";
         if (const std::string e = normalizeName(str(o["annotator"]), out.annotator); !e.empty()) return "\"annotator\": " + e;
     }
-    return {};
+    return parseSeconds(o, out);
 }
 
 std::string parsePairLine(const std::string& line, ParsedLine& parsed, const LineChecks& checks) {

@@ -45,6 +45,10 @@ struct ParsedLine {
     PairRow pair;
     std::string label = "a";
     std::string annotator;
+    // An annotator label row's optional "seconds" (the time the person took;
+    // an unpaired row's too) and "shown_first" ("a" or "b"; empty when not given).
+    std::optional<double> seconds;
+    std::string shownFirst;
     std::optional<double> scoreA, scoreB;  // UltraFeedback's score_chosen / score_rejected
     // A rating row: the prompt in pair.prompt, the response in pair.a.
     std::optional<double> rating;

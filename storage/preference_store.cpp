@@ -246,11 +246,22 @@ int64_t PreferenceStore::insertLabel(const LabelRow& l) {
     auto& c = m_db.connection();
     const int64_t pairId = resolvePairId(l.pairId, l.runId, l.runIndex, "label");
     const std::string annotator = storedPersonName(l.annotator, l.source == "adjudicated" ? "reviewer" : "annotator",
-                                             l.source == "adjudicated", c.path());
-    SqlStatement s(c, "INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES(?,?,?,?,?)",
+                                                   l.source == "adjudicated", c.path());
+    auto orNull = [](const std::string& t) { return t.empty() ? std::nullopt : std::optional<std::string>(t); };
+    SqlStatement s(c,
+                   "INSERT INTO labels(pair_id, choice, source, annotator, created_ms, seconds, shown_first, "
+                   "idempotency_key) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(idempotency_key) DO NOTHING",
                    SqlReturning::Id);
-    s.bind(1, pairId).bind(2, l.choice).bind(3, l.source).bind(4, annotator).bind(5, l.createdMs);
-    return s.insertedIdOrThrow();
+    s.bind(1, pairId).bind(2, l.choice).bind(3, l.source).bind(4, annotator).bind(5, l.createdMs).bind(6, l.seconds);
+    s.bind(7, orNull(l.shownFirst)).bind(8, orNull(l.idempotencyKey));
+    if (const std::optional<int64_t> id = s.insertedId()) return *id;
+    // Nothing inserted: this very label is stored already (a write retried
+    // after a COMMIT whose answer was lost).
+    SqlStatement stored(c, "SELECT id FROM labels WHERE idempotency_key = ?");
+    stored.bind(1, orNull(l.idempotencyKey));
+    if (!stored.step())
+        throw StorageError(c.path() + ": a label of pair " + std::to_string(pairId) + " was not stored");
+    return stored.int64(0);
 }
 
 int64_t PreferenceStore::retractLabel(const LabelRetraction& r) {
@@ -413,14 +424,19 @@ void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
 void PreferenceStore::forEachLabelForExport(std::optional<int64_t> runId,
                                             const std::function<void(const ExportedLabel&)>& visit) {
     SqlStatement s(m_db.connection(),
-                      "SELECT p.text, ra.text, rb.text, l.annotator, l.choice FROM labels l JOIN pairs ON pairs.id = l.pair_id "
-                      "JOIN prompts p ON p.id = pairs.prompt_id "
-                      "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
-                      "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND l.annotator <> '' AND l.source IN ('human', 'import') "
-                      "AND l.id = (SELECT max(id) FROM labels m WHERE m.pair_id = l.pair_id AND m.annotator = l.annotator "
-                      "AND m.source IN ('human', 'import')) ORDER BY l.pair_id, l.id");
+                   "SELECT p.text, ra.text, rb.text, l.annotator, l.choice, l.seconds, coalesce(l.shown_first, '') "
+                   "FROM labels l JOIN pairs ON pairs.id = l.pair_id "
+                   "JOIN prompts p ON p.id = pairs.prompt_id "
+                   "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                   "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND l.annotator <> '' AND l.source IN ('human', 'import') "
+                   "AND l.id = (SELECT max(id) FROM labels m WHERE m.pair_id = l.pair_id AND m.annotator = l.annotator "
+                   "AND m.source IN ('human', 'import')) ORDER BY l.pair_id, l.id");
     s.bind(1, runId);
-    while (s.step()) visit({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+    while (s.step()) {
+        ExportedLabel e{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), std::nullopt, s.text(6)};
+        if (!s.isNull(5)) e.seconds = s.real(5);
+        visit(e);
+    }
 }
 
 void PreferenceStore::forEachRatingForExport(std::optional<int64_t> runId,

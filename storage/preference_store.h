@@ -41,6 +41,8 @@ struct StoredRating {  // a rated response with its sampling log-probability, fo
 
 struct ExportedLabel {  // one label of a pair, as a label file's row
     std::string prompt, responseA, responseB, annotator, choice;
+    std::optional<double> seconds;  // a person's time, where stored
+    std::string shownFirst;         // "a", "b", or "" when unknown
 };
 
 struct ExportedRating {  // a response's latest rating, as a ratings file's row

@@ -51,6 +51,10 @@ struct AnnotatorLabelRow {  // one annotator's latest label of a pair, for agree
     int64_t pairId = 0;
     std::string annotator, choice;
     bool judge = false;  // a judge's verdict (forEachJudgeVerdict), not a person's label
+    // A person's: the seconds taken and the side shown first ("a", "b" or
+    // ""), for the quality signals (core/values/label_timing.h).
+    std::optional<double> seconds;
+    std::string shownFirst;
 };
 
 // A stored pair as one annotator of a labeling project is shown it.

@@ -53,6 +53,13 @@ struct LabelRow {
     std::string source;
     std::string annotator;
     int64_t createdMs = 0;
+    // A person's label: the seconds taken and the side shown first ("a" or
+    // "b"); unknown (a judge's label, an older row) when empty.
+    std::optional<double> seconds;
+    std::string shownFirst;
+    // Unique per label given (a person's; empty: none): a retried write of
+    // this row stores nothing the second time (schema v10).
+    std::string idempotencyKey;
 };
 
 // A numeric rating of one response of a pair (side "a" or "b"), e.g. a
@@ -75,6 +82,17 @@ struct ResponseLabelRow {
     bool desirable = true;
     std::string source;
     std::string annotator;
+    int64_t createdMs = 0;
+    std::optional<double> seconds;  // the seconds the person took, where known
+    std::string idempotencyKey;     // as LabelRow's
+};
+
+// Labeling guidelines (Markdown) for one run's pairs or, with no run, for
+// every stored pair; the latest is in force (storage/guidelines_store.h).
+struct GuidelinesRow {
+    std::optional<int64_t> runId;
+    std::string text;
+    std::string author;
     int64_t createdMs = 0;
 };
 

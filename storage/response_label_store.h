@@ -7,6 +7,7 @@
 #include "storage/records.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ namespace preflab {
 struct ExportedResponseLabel {  // an unpaired label, as an unpaired file's row
     std::string prompt, completion, annotator;
     bool desirable = true;
+    std::optional<double> seconds;  // the time the person took, where stored
 };
 
 struct UnpairedExample {  // a response with its desirable / undesirable verdict, for KTO
@@ -32,8 +34,9 @@ public:
     // An imported unpaired row: its prompt and response found or stored,
     // then its label added unless this source and annotator's latest label
     // of it says the same. Returns whether a label row was added.
-    bool insertIfChanged(const std::string& prompt, const ResponseRow& response, bool desirable, const std::string& source,
-                         const std::string& annotator, int64_t createdMs);
+    bool insertIfChanged(const std::string& prompt, const ResponseRow& response, bool desirable,
+                         const std::string& source, const std::string& annotator, int64_t createdMs,
+                         std::optional<double> seconds = std::nullopt);
     // Every unpaired label in the order given, as an unpaired file's rows.
     void forEachForExport(const std::function<void(const ExportedResponseLabel&)>& visit);
     // Each labelled response once, with the majority of its annotators'

@@ -180,6 +180,37 @@ CREATE TABLE response_labels(
 );
 CREATE INDEX response_labels_by_response ON response_labels(response_id);
 )sql",
+        // v9: how a person gave a label (issue 31's quality signals): the
+        // seconds it took (the pair on screen, the window active) and which
+        // side was shown first, for a position bias. NULL where unknown: a
+        // judge's label, an older row, an import without them.
+        R"sql(
+ALTER TABLE labels ADD COLUMN seconds REAL;
+ALTER TABLE labels ADD COLUMN shown_first TEXT CHECK(shown_first IN ('a','b'));
+ALTER TABLE response_labels ADD COLUMN seconds REAL;
+)sql",
+        // v10: a person's label carries an idempotency key, made once when it
+        // is given: the writer keeps a batch whose COMMIT failed and sends it
+        // again, and where the COMMIT had in fact reached the server (a
+        // connection lost in transit), the second insert finds the key and
+        // stores nothing. NULL (judges, imports) never collides.
+        R"sql(
+ALTER TABLE labels ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX labels_by_idempotency_key ON labels(idempotency_key);
+ALTER TABLE response_labels ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX response_labels_by_idempotency_key ON response_labels(idempotency_key);
+)sql",
+        // v11: labeling guidelines (Markdown) for one run's pairs or, with no
+        // run, for every stored pair; append-only, the latest in force.
+        R"sql(
+CREATE TABLE guidelines(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+  text TEXT NOT NULL,
+  author TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+)sql",
     };
     return steps;
 }

@@ -1,6 +1,7 @@
 #include "storage/storage_writer.h"
 
 #include "storage/database.h"
+#include "storage/guidelines_store.h"
 #include "storage/metric_store.h"
 #include "storage/preference_store.h"
 #include "storage/response_label_store.h"
@@ -26,6 +27,7 @@ struct Applier {
     MetricStore& metrics;
     RunStore& runs;
     ResponseLabelStore& responses;
+    GuidelinesStore& guidelines;
     void operator()(const PairRow& r) { prefs.insertPair(r); }
     void operator()(const LabelRow& r) { prefs.insertLabel(r); }
     void operator()(const RatingRow& r) { prefs.insertRating(r); }
@@ -39,6 +41,7 @@ struct Applier {
     void operator()(const RunStatusUpdate& r) { runs.update(r); }
     void operator()(const ResponseLabelRow& r) { responses.insert(r); }
     void operator()(const ResponseLabelRetraction& r) { responses.retract(r); }
+    void operator()(const GuidelinesRow& r) { guidelines.insert(r); }
     // The id is handed over after the commit (run() does it): a creator never
     // sees the id of a row that was rolled back.
     void operator()(const std::shared_ptr<RunCreation>& r) { r->row.id = runs.create(r->row); }
@@ -156,7 +159,8 @@ void StorageWriter::run() {
                 MetricStore metrics(*db);
                 RunStore runs(*db);
                 ResponseLabelStore responses(*db);
-                Applier apply{prefs, metrics, runs, responses};
+                GuidelinesStore guidelines(*db);
+                Applier apply{prefs, metrics, runs, responses, guidelines};
                 Transaction tx(db->connection());
                 for (const WriteOp& op : batch) std::visit(apply, op);
                 tx.commit();

@@ -20,10 +20,9 @@ namespace preflab {
 
 struct RunCreation;  // a new run's row; its id goes back to the creator (createRun)
 
-using WriteOp =
-    std::variant<PairRow, LabelRow, RatingRow, LabelRetraction, TrainedMark, MetricRow, CheckpointRow, CheckpointPrune,
-                 RunEventRow, EvalSampleRow, RunStatusUpdate, ResponseLabelRow, ResponseLabelRetraction,
-                 std::shared_ptr<RunCreation>>;
+using WriteOp = std::variant<PairRow, LabelRow, RatingRow, LabelRetraction, TrainedMark, MetricRow, CheckpointRow,
+                             CheckpointPrune, RunEventRow, EvalSampleRow, RunStatusUpdate, ResponseLabelRow,
+                             ResponseLabelRetraction, GuidelinesRow, std::shared_ptr<RunCreation>>;
 
 class StorageWriter {
 public:

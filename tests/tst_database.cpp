@@ -70,17 +70,20 @@ private Q_SLOTS:
         const std::string path = (dir.path() + "/v5.db").toStdString();
         {
             auto v5 = Database::openAtVersion(path, 5);
-            PreferenceStore store(*v5);
             // The pair as version 5 stores it (insertPair writes v7's text_key).
             v5->connection().exec("INSERT INTO prompts(id, text) VALUES(1, 'p');"
                                   "INSERT INTO responses(id, prompt_id, text) VALUES(1, 1, 'first'), (2, 1, 'second');"
                                   "INSERT INTO pairs(id, prompt_id, response_a, response_b, source, created_ms) "
                                   "VALUES(1, 1, 1, 2, 'generated', 1)");
-            const int64_t pair = 1;
-            store.insertLabel({pair, std::nullopt, std::nullopt, "a", "human", "ann", 11});
-            store.insertLabel({pair, std::nullopt, std::nullopt, "tie", "import", "", 12});
+            // Labels as version 5 stores them (insertLabel writes v9's seconds and shown_first).
+            auto label = [&](const char* values) {
+                v5->connection().exec(
+                    std::string("INSERT INTO labels(pair_id, choice, source, annotator, created_ms) VALUES") + values);
+            };
+            label("(1, 'a', 'human', 'ann', 11)");
+            label("(1, 'tie', 'import', '', 12)");
             v5->connection().exec("DELETE FROM labels WHERE id = 1");  // a gap in the ids
-            store.insertLabel({pair, std::nullopt, std::nullopt, "b", "task", "", 13});
+            label("(1, 'b', 'task', '', 13)");
         }
         auto db = Database::open(path);
         SqlStatement s(db->connection(), "SELECT id, pair_id, choice, source, annotator, created_ms FROM labels ORDER BY id");

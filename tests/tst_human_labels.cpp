@@ -4,6 +4,7 @@
 #include "core/values/human_judge.h"
 #include "core/judges/make_judge.h"
 #include "storage/database.h"
+#include "storage/label_rows.h"
 #include "storage/preference_store.h"
 #include "storage/run_store.h"
 #include "storage/storage_writer.h"
@@ -147,6 +148,63 @@ private Q_SLOTS:
         QCOMPARE(s.real(0), 5.0);
         QCOMPARE(s.text(1), std::string("ada"));
         QVERIFY(!s.step());
+    }
+
+    // A write the writer sends again (its batch's COMMIT failed as far as it
+    // knows, but had reached the server) stores a person's label once: the
+    // row carries the key it was given with. Two labels given are two keys,
+    // two rows, even with the same pair, annotator and time; a judge's
+    // label has no key.
+    void aRetriedLabelIsStoredOnce() {
+        QTemporaryDir dir;
+        const std::string path = test::testDatabase(dir, "k");
+        int64_t responseId = 0;
+        {
+            auto db = Database::open(path);
+            PairRow p;
+            p.prompt = "x";
+            p.a.text = "a";
+            p.b.text = "b";
+            PreferenceStore(*db).insertPair(p);
+            SqlStatement r(db->connection(), "SELECT response_a FROM pairs");
+            QVERIFY(r.step());
+            responseId = r.int64(0);
+        }
+        const LabelRow given =
+            labelRow(LabelTarget::storedPair(1), Choice::A, LabelSource::Human, "ada", 7, 2.5, Choice::B);
+        QVERIFY(!given.idempotencyKey.empty());
+        const LabelRow again =
+            labelRow(LabelTarget::storedPair(1), Choice::A, LabelSource::Human, "ada", 7, 2.5, Choice::B);
+        QVERIFY(again.idempotencyKey != given.idempotencyKey);
+        QVERIFY(labelRow(LabelTarget::storedPair(1), Choice::A, LabelSource::Task, "", 7).idempotencyKey.empty());
+        const ResponseLabelRow thumb = responseLabelRow(responseId, true, "ada", 9, 1.0);
+        {
+            StorageWriter writer(path);
+            writer.enqueue(given);
+            writer.enqueue(thumb);
+            QVERIFY(writer.flush());
+            writer.enqueue(given);  // the retry
+            writer.enqueue(thumb);
+            writer.enqueue(again);  // a second label, given at the same millisecond
+            QVERIFY(writer.flush());
+        }
+        auto db = Database::open(path);
+        auto count = [&](const std::string& sql) {
+            SqlStatement s(db->connection(), sql);
+            return s.step() ? s.int64(0) : -1;
+        };
+        QCOMPARE(count("SELECT count(*) FROM labels WHERE annotator = 'ada'"), int64_t(2));
+        QCOMPARE(count("SELECT count(DISTINCT idempotency_key) FROM labels WHERE annotator = 'ada'"), int64_t(2));
+        QCOMPARE(count("SELECT count(*) FROM response_labels"), int64_t(1));
+        // The store answers a retry with the stored row's id.
+        PreferenceStore store(*db);
+        const int64_t first = count("SELECT min(id) FROM labels");
+        QCOMPARE(store.insertLabel(given), first);
+        QCOMPARE(count("SELECT count(*) FROM labels"), int64_t(2));
+        // Judges' labels (no key) are never taken for one another.
+        store.insertLabel({int64_t(1), std::nullopt, std::nullopt, "b", "task", "", 1});
+        store.insertLabel({int64_t(1), std::nullopt, std::nullopt, "b", "task", "", 1});
+        QCOMPARE(count("SELECT count(*) FROM labels WHERE source = 'task'"), int64_t(2));
     }
 };
 

@@ -1,9 +1,15 @@
 // The labeling view's state without widgets (ui/labeling_state.h): the pair
 // on screen stays in front while it waits, undo puts a pair back or opens it
 // for correction, rating mode turns two numbers into a choice, and the
-// left-right swap maps on-screen choices and ratings back to A and B.
+// left-right swap maps on-screen choices and ratings back to A and B. The
+// label clock counts only while the window is active, and the pace warning
+// fires on a stretch of labels much faster than the person's own median.
+#include "core/values/label_timing.h"
 #include "support/test_main.h"
+#include "ui/label_clock.h"
 #include "ui/labeling_state.h"
+
+#include <cmath>
 
 using namespace preflab;
 
@@ -194,6 +200,70 @@ private Q_SLOTS:
         QVERIFY(!s.current());
         QCOMPARE(s.labeledCount(), 0);
         QCOMPARE(s.waitingCount(), 0);
+    }
+    // Time moves by hand: 3 s active, 10 s in another window (not counted),
+    // 1.5 s active again; a new pair starts from zero, also while inactive.
+    void labelClockCountsOnlyActiveTime() {
+        qint64 now = 1000;
+        LabelClock clock;
+        clock.setSource([&] { return now; });
+        now += 3000;
+        QCOMPARE(clock.elapsedMs(), qint64(3000));
+        clock.setActive(false);
+        now += 10000;
+        QCOMPARE(clock.elapsedMs(), qint64(3000));
+        clock.setActive(false);  // a second deactivation changes nothing
+        clock.setActive(true);
+        now += 1500;
+        QCOMPARE(clock.elapsedMs(), qint64(4500));
+        clock.setActive(false);
+        clock.restart();  // a pair appears while the window is in the background
+        now += 7000;
+        QCOMPARE(clock.elapsedMs(), qint64(0));
+        clock.setActive(true);
+        now += 250;
+        QCOMPARE(clock.elapsedMs(), qint64(250));
+        QCOMPARE(clock.now(), now);
+    }
+
+    void medianAndPaceByAnnotator() {
+        QVERIFY(std::isnan(medianOf({})));
+        QCOMPARE(medianOf({5, 1, 3}), 3.0);
+        QCOMPARE(medianOf({4, 1, 3, 10}), 3.5);
+        // ann: 4 timed labels (1, 3, 4, 8 s: 16 s), one untimed; picks the side
+        // shown first 2 times of 3 sided a/b labels. bob: nothing timed or sided.
+        const std::vector<TimedLabel> labels = {
+            {"ann", "a", 1.0, "a"},   {"ann", "b", 3.0, "a"},         {"ann", "b", 4.0, "b"},
+            {"ann", "tie", 8.0, "a"}, {"ann", "a", std::nullopt, ""}, {"bob", "a", std::nullopt, ""},
+        };
+        const std::vector<AnnotatorPace> pace = annotatorPace(labels, 2.0);
+        QCOMPARE(pace.size(), size_t(2));
+        const AnnotatorPace& ann = pace[0];
+        QCOMPARE(ann.annotator, std::string("ann"));
+        QCOMPARE(ann.labels, int64_t(5));
+        QCOMPARE(ann.timed, int64_t(4));
+        QCOMPARE(ann.labelsPerHour, 900.0);  // 4 labels in 16 s
+        QCOMPARE(ann.medianSeconds, 3.5);
+        QCOMPARE(ann.fastShare, 0.25);  // 1 s of 4
+        QCOMPARE(ann.sided, int64_t(3));
+        QCOMPARE(ann.firstShownShare, 2.0 / 3.0);
+        QVERIFY(std::isnan(pace[1].medianSeconds) && std::isnan(pace[1].labelsPerHour) &&
+                std::isnan(pace[1].firstShownShare));
+    }
+
+    // Ten labels at 9 s set the pace; five under 3 s warn, four do not, and
+    // one slow label ends the warning.
+    void paceWatchWarnsOnAFastStretch() {
+        PaceWatch watch(5, 1.0 / 3.0, 10);
+        for (int i = 0; i < 10; ++i) QVERIFY(!watch.add(9.0));
+        for (int i = 0; i < 4; ++i) QVERIFY(!watch.add(2.5));
+        QVERIFY(watch.add(2.5));
+        QCOMPARE(watch.median(), 9.0);
+        QVERIFY(watch.add(1.0));   // still every one of the last five
+        QVERIFY(!watch.add(3.0));  // 3 s is not under a third of 9 s
+        QVERIFY(!watch.warning());
+        watch.reset();
+        for (int i = 0; i < 5; ++i) QVERIFY(!watch.add(0.5));  // no earlier pace to compare with
     }
 };
 

@@ -514,6 +514,64 @@ private Q_SLOTS:
         QCOMPARE(prefs[0].source, std::string("adjudicated"));
     }
 
+    // A label's seconds and the side shown first go out as "seconds" and
+    // "shown_first" (where stored) and come back in: the file round-trips
+    // byte for byte, and a file whose pair is stored the other way round
+    // gets the other side, as its label does. Bad values are bad lines.
+    void labelTimesRoundTrip() {
+        QTemporaryDir dir;
+        const QByteArray rows =
+            R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann1","label":"a","seconds":3.217,"shown_first":"b"})"
+            "\n"
+            R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"ann2","label":"tie"})"
+            "\n"
+            R"({"prompt":"q","response_a":"u","response_b":"v","annotator":"ann1","label":"b","seconds":12})"
+            "\n";
+        auto db = Database::open(test::testDatabase(dir, "t"));
+        QVERIFY(importPairsJsonl(*db, write(dir, "labels.jsonl", rows).toStdString()).stored);
+        QCOMPARE(count(*db, "SELECT count(*) FROM labels WHERE seconds = 3.217 AND shown_first = 'b'"), int64_t(1));
+        const QString out = dir.path() + "/out.jsonl";
+        QCOMPARE(exportLabelsJsonl(*db, out.toStdString()), int64_t(3));
+        QCOMPARE(readAll(out), rows);
+        // A person's label from the labeling view: its time and side go out too.
+        PreferenceStore(*db).insertLabel({int64_t(2), std::nullopt, std::nullopt, "a", "human", "ann3", 5, 0.75, "a"});
+        QCOMPARE(exportLabelsJsonl(*db, out.toStdString()), int64_t(4));
+        QVERIFY2(readAll(out).contains(R"("annotator":"ann3","label":"a","seconds":0.75,"shown_first":"a"})"),
+                 readAll(out).constData());
+
+        // The same pair stored as y/x: the row's a is the stored b, for the side as for the label.
+        auto other = Database::open(test::testDatabase(dir, "other"));
+        QVERIFY(importPairsJsonl(*other, write(dir, "yx.jsonl",
+                                               R"({"prompt":"p","chosen":"y","rejected":"x"})"
+                                               "\n")
+                                             .toStdString())
+                    .stored);
+        QVERIFY(importPairsJsonl(*other, write(dir, "again.jsonl", rows.split('\n')[0] + "\n").toStdString()).stored);
+        QCOMPARE(count(*other,
+                       "SELECT count(*) FROM labels WHERE annotator = 'ann1' AND choice = 'b' AND shown_first = 'a' "
+                       "AND seconds = 3.217"),
+                 int64_t(1));
+
+        for (const QByteArray& bad : {QByteArray(R"("seconds":-1)"), QByteArray(R"("seconds":"3")"),
+                                      QByteArray(R"("shown_first":"left")"), QByteArray(R"("shown_first":1)")}) {
+            const QByteArray row =
+                R"({"prompt":"p","response_a":"x","response_b":"y","annotator":"z","label":"a",)" + bad + "}\n";
+            const ImportReport r = importPairsJsonl(*db, write(dir, "bad.jsonl", row).toStdString());
+            QCOMPARE(r.errors.size(), size_t(1));
+            QVERIFY2(QString::fromStdString(r.errors[0].message).contains(bad.mid(1, bad.indexOf(':') - 2)),
+                     r.errors[0].message.c_str());
+        }
+        // An unpaired row's seconds are checked the same way.
+        const ImportReport unpaired =
+            importPairsJsonl(*db, write(dir, "thumbs.jsonl",
+                                        R"({"prompt":"p","completion":"c","label":true,"seconds":-2})"
+                                        "\n")
+                                      .toStdString());
+        QCOMPARE(unpaired.errors.size(), size_t(1));
+        QVERIFY2(unpaired.errors[0].message.find("\"seconds\" must be") != std::string::npos,
+                 unpaired.errors[0].message.c_str());
+    }
+
     // A label file's pair trains on its annotators' majority (as when the file
     // is read directly), not on whichever row came last; without a majority it
     // is not a preference. The consensus is no annotator's label.

@@ -427,6 +427,51 @@ private Q_SLOTS:
         QCOMPARE(view.cellText(2, 4), QString("-"));  // z only skipped
     }
 
+    // The quality table: q labels twelve pairs in 1 s each, always the side
+    // shown first (12 of 12: outside the two-standard-error band, marked);
+    // r takes 4, 6 or 8 s and picks the side shown first on six of twelve.
+    void agreementViewShowsHowEachAnnotatorLabels() {
+        QTemporaryDir dir;
+        const QString file = dir.path() + "/labels.jsonl";
+        {
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            for (int u = 0; u < 12; ++u) {
+                const QString first = u % 3 == 0 ? "b" : "a";
+                f.write(QStringLiteral(
+                            "{\"prompt\": \"P%1\", \"response_a\": \"A\", \"response_b\": \"B\", \"annotator\": \"q\", "
+                            "\"label\": \"%2\", \"seconds\": 1, \"shown_first\": \"%2\"}\n")
+                            .arg(u)
+                            .arg(first)
+                            .toUtf8());
+                f.write(QStringLiteral(
+                            "{\"prompt\": \"P%1\", \"response_a\": \"A\", \"response_b\": \"B\", \"annotator\": \"r\", "
+                            "\"label\": \"%2\", \"seconds\": %3, \"shown_first\": \"a\"}\n")
+                            .arg(u)
+                            .arg(u % 2 == 0 ? "a" : "b")
+                            .arg(4 + 2 * (u % 3))
+                            .toUtf8());
+            }
+        }
+        const std::string path = (dir.path() + "/team.db").toStdString();
+        {
+            auto db = Database::open(path);
+            QVERIFY(importPairsJsonl(*db, file.toStdString()).stored);
+        }
+        DatabaseReader reader(QString::fromStdString(path));
+        AgreementView view(&reader);
+        QSignalSpy loaded(&view, &AgreementView::loaded);
+        view.refresh();
+        QVERIFY(loaded.wait(10000));
+        const QStringList q{"q", "12 of 12", "3600", "1.0", "100 %", "100 % of 12  (position bias?)"};
+        // r: 4 s, 6 s and 8 s four times each (72 s): 600 per hour, median 6.
+        const QStringList r{"r", "12 of 12", "600", "6.0", "0 %", "50 % of 12"};
+        for (int c = 0; c < 6; ++c) {
+            QCOMPARE(view.qualityText(0, c), q[c]);
+            QCOMPARE(view.qualityText(1, c), r[c]);
+        }
+    }
+
     // The adjudication view lists the pairs annotators disagree on, shows a
     // pair's labels, and a final label given with a key is requested for the
     // selected pair, marked as saving, and moves on to the next open pair.

@@ -4,6 +4,7 @@
 // emits, and closing the window mid-run keeps every acknowledged label.
 #include "app/gui/workbench.h"
 #include "storage/database.h"
+#include "storage/guidelines_store.h"
 #include "storage/pair_files.h"
 #include "storage/sql_connection.h"
 #include "support/hf_fixtures.h"
@@ -11,7 +12,10 @@
 #include "support/gui_test_main.h"
 #include "ui/labeling_view.h"
 #include "ui/main_window.h"
+#include "ui/guidelines_dialog.h"
+#include "ui/guidelines_panel.h"
 #include "ui/message_banner.h"
+#include "ui/response_panes.h"
 #include "ui/metric_plots.h"
 #include "ui/run_panel.h"
 
@@ -19,6 +23,8 @@
 #include <QFile>
 #include <QLineEdit>
 #include <QSignalSpy>
+#include <QTabWidget>
+#include <QTextBrowser>
 
 #include <map>
 
@@ -72,6 +78,24 @@ struct Bench {
     std::string expected(bool left) const { return left != view()->shownSwapped() ? "a" : "b"; }
 };
 
+// `n` imported pairs P1..Pn, chosen "good i, **in bold**" (stored as a),
+// rejected "bad i, **in bold**": Markdown, differing in one word.
+void importPairs(const Bench& b, int n) {
+    const QString file = b.dir.path() + "/pairs.jsonl";
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    for (int i = 1; i <= n; ++i) {
+        f.write(
+            QStringLiteral(
+                "{\"prompt\": \"P%1\", \"chosen\": \"good %1, **in bold**\", \"rejected\": \"bad %1, **in bold**\"}\n")
+                .arg(i)
+                .toUtf8());
+    }
+    f.close();
+    auto db = Database::open(b.db());
+    QVERIFY(importPairsJsonl(*db, file.toStdString()).stored);
+}
+
 }  // namespace
 
 class TestWorkbenchGui : public QObject {
@@ -100,6 +124,7 @@ private Q_SLOTS:
         QVERIFY(b.waitForPair());
         const qint64 pair = b.view()->currentPairIndex();
         const std::string want = expected == "left" ? b.expected(true) : expected == "right" ? b.expected(false) : expected.toStdString();
+        const std::string shownFirst = b.expected(true);  // the pair's own side of the left response
         QTest::keyClick(b.view(), static_cast<Qt::Key>(key));
         QCOMPARE(b.view()->labeledCount(), 1);
         QVERIFY(b.view()->currentPairIndex() != pair);  // the next pair is on screen at once
@@ -109,6 +134,8 @@ private Q_SLOTS:
         QCOMPARE(queryText(b.db(), "SELECT l.choice" + where), want);
         QCOMPARE(queryText(b.db(), "SELECT l.source" + where), std::string("human"));
         QCOMPARE(queryText(b.db(), "SELECT l.annotator" + where), std::string("ada"));
+        QCOMPARE(queryText(b.db(), "SELECT l.shown_first" + where), shownFirst);
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*)" + where + " AND l.seconds >= 0 AND l.seconds < 600"), int64_t(1));
     }
 
     // Annotators take turns without stopping the run: the footer's box
@@ -187,11 +214,122 @@ private Q_SLOTS:
         QVERIFY(!b.view()->inProject());
     }
 
+    // Each label stores the seconds from the pair appearing to the key
+    // press, without the time the window was inactive, and the side shown
+    // on the left (the clock is the test's: time moves by hand). Five labels
+    // far under the annotator's own median raise the soft pace warning.
+    void labelTimeLeavesOutAnInactiveWindow() {
+        Bench b("human");
+        importPairs(b, 16);
+        {
+            auto db = Database::open(b.db());
+            GuidelinesStore(*db).insert(
+                {std::nullopt, "# How to judge\n\n- Prefer the **correct** response.", "lead", 1});
+        }
+        qint64 now = 0;
+        b.view()->setTimeSource([&] { return now; });
+        b.view()->setAnnotator("ada");
+        QVERIFY(b.workbench->startProject(1));
+        QVERIFY(b.waitForPair());
+        QSignalSpy saved(b.workbench->project(), &LabelingProjectSession::saved);
+        const qint64 first = b.view()->currentPairIndex();
+        const std::string left = b.view()->leftText().toStdString().rfind("good", 0) == 0 ? "a" : "b";
+        // Rendered, with the one differing word marked on each side.
+        const ResponsePanes* panes = b.view()->responsePanes();
+        QVERIFY(panes->left()->toPlainText().endsWith(", in bold"));
+        QCOMPARE(panes->markedLeft(), 1);
+        QCOMPARE(panes->markedRight(), 1);
+        // The guidelines open beside the pair at the start; G hides them and
+        // brings them back (reading them counts as time on the pair).
+        QVERIFY(QTest::qWaitFor([&] { return b.view()->guidelinesShown(); }, 10000));
+        QVERIFY(b.view()->guidelinesPanel()->renderedText().contains("Prefer the correct response."));
+        QTest::keyClick(b.view(), Qt::Key_G);
+        QVERIFY(!b.view()->guidelinesShown());
+        QTest::keyClick(b.view(), Qt::Key_G);
+        QVERIFY(b.view()->guidelinesShown());
+        now += 2000;
+        QEvent off(QEvent::WindowDeactivate), on(QEvent::WindowActivate);
+        QCoreApplication::sendEvent(b.view(), &off);
+        now += 60000;  // another window is in front: not counted
+        QCoreApplication::sendEvent(b.view(), &on);
+        now += 1250;
+        QTest::keyClick(b.view(), Qt::Key_2);
+        QVERIFY(QTest::qWaitFor([&] { return !saved.isEmpty(); }, 10000));
+        const std::string where = " FROM labels WHERE annotator = 'ada' AND pair_id = " + std::to_string(first);
+        QCOMPARE(queryText(b.db(), "SELECT CAST(seconds * 1000 AS INTEGER)" + where), std::string("3250"));
+        QCOMPARE(queryText(b.db(), "SELECT shown_first" + where), left);
+        QCOMPARE(queryText(b.db(), "SELECT choice" + where), std::string(left == "a" ? "b" : "a"));  // 2: the right one
+
+        // The platform's own activation changes pause it too: another window
+        // in front for 30 s, then another tab for 20 s, of the second pair's 51.75 s.
+        QVERIFY(QTest::qWaitFor(
+            [&] { return b.view()->currentPairIndex() >= 0 && b.view()->currentPairIndex() != first; }, 10000));
+        const qint64 second = b.view()->currentPairIndex();
+        now += 1000;
+        QWidget other;
+        other.show();
+        other.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&other, 5000));
+        QVERIFY(!b.view()->labelClock().active());
+        now += 30000;
+        b.window->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(b.window, 5000));
+        QVERIFY(b.view()->labelClock().active());
+        now += 500;
+        // Another tab in front for 20 s: the pair is not before the person either.
+        auto* tabs = b.window->findChild<QTabWidget*>();
+        QVERIFY(tabs);
+        tabs->setCurrentIndex(tabs->indexOf(b.window->labelingTab()) == 0 ? 1 : 0);
+        QVERIFY(!b.view()->isVisible() && !b.view()->labelClock().active());
+        now += 20000;
+        b.window->showTab(b.window->labelingTab());
+        QVERIFY(b.view()->labelClock().active());
+        now += 250;
+        QTest::keyClick(b.view(), Qt::Key_1);
+        QVERIFY(QTest::qWaitFor([&] { return saved.last().at(0).toLongLong() == 2; }, 10000));
+        QCOMPARE(queryText(b.db(),
+                           "SELECT CAST(seconds * 1000 AS INTEGER) FROM labels WHERE annotator = 'ada' AND pair_id = " +
+                               std::to_string(second)),
+                 std::string("1750"));
+
+        // Pace: eight more at 9 s (ten labels before the stretch), then quick ones.
+        auto label = [&](qint64 ms) {
+            QVERIFY(QTest::qWaitFor([&] { return b.view()->currentPairIndex() >= 0; }, 10000));
+            now += ms;
+            QTest::keyClick(b.view(), Qt::Key_1);
+        };
+        for (int i = 0; i < 8; ++i) label(9000);
+        for (int i = 0; i < 4; ++i) label(1000);
+        QVERIFY(!b.view()->paceWarningShown());
+        label(1000);
+        QVERIFY(b.view()->paceWarningShown());
+        label(9000);
+        QVERIFY(!b.view()->paceWarningShown());
+        QVERIFY(QTest::qWaitFor([&] { return saved.last().at(0).toLongLong() == 16; }, 10000));
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE annotator = 'ada' AND seconds = 1"), int64_t(5));
+        // Run → Labeling guidelines opens the editor on the stored text; Save
+        // stores it through the writer and the project shows it at once.
+        Q_EMIT b.window->guidelinesEditRequested();
+        GuidelinesDialog* editor = nullptr;
+        QVERIFY(QTest::qWaitFor([&] { return (editor = b.window->findChild<GuidelinesDialog*>()) != nullptr; }, 10000));
+        QVERIFY(editor->markdown().startsWith("# How to judge"));
+        QVERIFY(editor->importFile(b.dir.path() + "/pairs.jsonl").isEmpty());  // any readable file will do
+        editor->accept();
+        QVERIFY(b.view()->guidelinesPanel()->markdown().startsWith("{\"prompt\": \"P1\""));
+        QVERIFY(b.controller->flushWrites());
+        QCOMPARE(queryText(b.db(), "SELECT author FROM guidelines ORDER BY id DESC LIMIT 1"), std::string("ada"));
+        QVERIFY(
+            queryText(b.db(), "SELECT text FROM guidelines ORDER BY id DESC LIMIT 1").rfind("{\"prompt\": \"P1\"", 0) ==
+            0);
+        b.workbench->stopProject();
+        QVERIFY(!b.view()->guidelinesShown());  // they leave with the session
+    }
+
     // The thumbs mode: the stored pairs' responses one at a time, U / Up a
     // thumbs up and D / Down a thumbs down (stored as unpaired labels under the
     // annotator), S passes one by (nothing stored; undo brings it back), the
     // pair keys do nothing, undo takes a label back; the labels export in
-    // TRL's unpaired format and import back identically.
+    // TRL's unpaired format (with each label's seconds) and import back identically.
     void thumbsModeStoresUnpairedLabels() {
         Bench b("human");
         QVERIFY(b.importPairs(2));
@@ -272,6 +410,9 @@ private Q_SLOTS:
         QCOMPARE(c.readAll(), first);
         QCOMPARE(first.count("\"label\":true"), 1);
         QCOMPARE(first.count("\"label\":false"), 3);
+        // Each thumbs label kept its seconds, through the file and back.
+        QCOMPARE(first.count("\"seconds\":"), 4);
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM response_labels WHERE seconds >= 0"), int64_t(4));
     }
 
     void undoTakesTheLabelBack() {

@@ -2,6 +2,7 @@
 
 #include "core/values/agreement.h"
 #include "core/values/judge_registry.h"
+#include "core/values/label_timing.h"
 #include "ui/polled_request.h"
 
 #include <QHBoxLayout>
@@ -41,9 +42,30 @@ AgreementView::AgreementView(DatabaseReader* reader, QWidget* parent) : QWidget(
     auto* body = new QHBoxLayout;
     body->addWidget(m_plot, 3);
     body->addWidget(m_table, 2);
+    m_quality = new QTableWidget(0, 6);
+    m_quality->setHorizontalHeaderLabels({tr("Annotator"), tr("Timed labels"), tr("Labels per hour"),
+                                          tr("Median seconds"), tr("Under %1 s").arg(kFastLabelSeconds),
+                                          tr("Picked the side shown first")});
+    m_quality->horizontalHeaderItem(2)->setToolTip(
+        tr("Per hour of labeling: time with the labeling window inactive is "
+           "not counted"));
+    m_quality->horizontalHeaderItem(4)->setToolTip(
+        tr("Share of labels given in under %1 s: too fast to have read both responses").arg(kFastLabelSeconds));
+    m_quality->horizontalHeaderItem(5)->setToolTip(
+        tr("How often an A or B label picked the response shown first (left). A careful annotator is near 50 %, as the "
+           "sides are randomised; a share outside the band chance allows (marked) is a position bias."));
+    m_quality->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_quality->verticalHeader()->setVisible(false);
+    m_quality->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    auto* qualityTitle =
+        new QLabel(tr("<b>How each annotator labels</b> (each one's latest label of each pair; a label stored "
+                      "without its time or shown side, such as an older one, counts only for what it has)"));
+    qualityTitle->setWordWrap(true);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
-    layout->addLayout(body, 1);
+    layout->addLayout(body, 3);
+    layout->addWidget(qualityTitle);
+    layout->addWidget(m_quality, 1);
 
     m_poll = new PolledRequest(m_reader, [this] { return m_reader->loadAnnotatorLabels(m_run); }, this);
     connect(m_reader, &DatabaseReader::annotatorLabelsLoaded, this, [this](quint64 request, const QVector<AnnotatorLabelRow>& rows) {
@@ -198,7 +220,46 @@ void AgreementView::show(const QVector<AnnotatorLabelRow>& rows) {
         m_table->setItem(i, 2, new QTableWidgetItem(QString::number(shared[static_cast<size_t>(i)])));
         m_table->setItem(i, 3, new QTableWidgetItem(count ? QString::number(sum / count, 'f', 3) : QStringLiteral("-")));
     }
+    showQuality(rows);
     Q_EMIT loaded();
+}
+
+void AgreementView::showQuality(const QVector<AnnotatorLabelRow>& rows) {
+    std::vector<TimedLabel> labels;
+    for (const AnnotatorLabelRow& r : rows) {
+        if (!r.judge) labels.push_back({r.annotator, r.choice, r.seconds, r.shownFirst, r.pairId});
+    }
+    const std::vector<AnnotatorPace> paces = annotatorPace(labels);
+    auto figure = [](double v, int decimals, const QString& unit = {}) {
+        return std::isnan(v) ? QStringLiteral("-") : QString::number(v, 'f', decimals) + unit;
+    };
+    m_quality->setRowCount(static_cast<int>(paces.size()));
+    int row = 0;
+    for (const AnnotatorPace& a : paces) {
+        m_quality->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(a.annotator)));
+        m_quality->setItem(row, 1, new QTableWidgetItem(tr("%1 of %2").arg(a.timed).arg(a.labels)));
+        m_quality->setItem(row, 2, new QTableWidgetItem(figure(a.labelsPerHour, 0)));
+        m_quality->setItem(row, 3, new QTableWidgetItem(figure(a.medianSeconds, 1)));
+        m_quality->setItem(row, 4, new QTableWidgetItem(figure(100.0 * a.fastShare, 0, QStringLiteral(" %"))));
+        auto* bias = new QTableWidgetItem(
+            a.sided == 0 ? QStringLiteral("-")
+                         : tr("%1 % of %2").arg(100.0 * a.firstShownShare, 0, 'f', 0).arg(a.sided));
+        // Two standard errors of a fair coin's share: outside it, chance
+        // alone rarely (about 1 in 20) puts a careful annotator.
+        const double band = a.sided > 0 ? 2.0 * std::sqrt(0.25 / static_cast<double>(a.sided)) : 1.0;
+        if (a.sided >= 10 && std::abs(a.firstShownShare - 0.5) > band) {
+            bias->setText(bias->text() + tr("  (position bias?)"));
+            bias->setBackground(QColor(255, 236, 179));
+        }
+        m_quality->setItem(row, 5, bias);
+        if (a.timed > 0 && a.fastShare > 0.25) m_quality->item(row, 4)->setBackground(QColor(255, 236, 179));
+        ++row;
+    }
+}
+
+QString AgreementView::qualityText(int row, int column) const {
+    const QTableWidgetItem* item = m_quality->item(row, column);
+    return item ? item->text() : QString();
 }
 
 QString AgreementView::summary() const {

@@ -31,6 +31,7 @@ public:
     double kappa(int row, int column) const;  // NaN where undefined
     QCustomPlot* plot() const { return m_plot; }
     QString cellText(int row, int column) const;  // the annotators' table
+    QString qualityText(int row, int column) const;  // the quality table
 
 Q_SIGNALS:
     void loaded();
@@ -42,12 +43,14 @@ protected:
 
 private:
     void show(const QVector<AnnotatorLabelRow>& rows);
+    void showQuality(const QVector<AnnotatorLabelRow>& rows);
 
     DatabaseReader* m_reader;
     qint64 m_run = 0;
     QLabel* m_summary;
     QCustomPlot* m_plot;
     QTableWidget* m_table;
+    QTableWidget* m_quality;
     QStringList m_annotators;
     QVector<double> m_kappa;  // row-major, annotators x annotators
     PolledRequest* m_poll;

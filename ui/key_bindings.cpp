@@ -15,12 +15,15 @@ KeyBindings::KeyBindings() {
     m_keys[LabelAction::ToggleRating] = {QKeySequence(Qt::Key_R)};
     m_keys[LabelAction::ThumbUp] = {QKeySequence(Qt::Key_U), QKeySequence(Qt::Key_Up)};
     m_keys[LabelAction::ThumbDown] = {QKeySequence(Qt::Key_D), QKeySequence(Qt::Key_Down)};
+    m_keys[LabelAction::ToggleRaw] = {QKeySequence(Qt::Key_M)};   // M: Markdown or raw
+    m_keys[LabelAction::ToggleDiff] = {QKeySequence(Qt::Key_H)};  // H: highlight the differences
+    m_keys[LabelAction::ToggleGuidelines] = {QKeySequence(Qt::Key_G)};
 }
 
 QList<LabelAction> KeyBindings::actions() {
-    return {LabelAction::ChooseA, LabelAction::ChooseB, LabelAction::Tie,         LabelAction::BothBad,
-            LabelAction::Skip,    LabelAction::Undo,    LabelAction::ToggleRating, LabelAction::ThumbUp,
-            LabelAction::ThumbDown};
+    return {LabelAction::ChooseA,   LabelAction::ChooseB,   LabelAction::Tie,          LabelAction::BothBad,
+            LabelAction::Skip,      LabelAction::Undo,      LabelAction::ToggleRating, LabelAction::ThumbUp,
+            LabelAction::ThumbDown, LabelAction::ToggleRaw, LabelAction::ToggleDiff,   LabelAction::ToggleGuidelines};
 }
 
 QString KeyBindings::actionName(LabelAction a) {
@@ -34,6 +37,9 @@ QString KeyBindings::actionName(LabelAction a) {
     case LabelAction::ToggleRating: return QObject::tr("Rating mode");
     case LabelAction::ThumbUp: return QObject::tr("Thumbs up");
     case LabelAction::ThumbDown: return QObject::tr("Thumbs down");
+    case LabelAction::ToggleRaw: return QObject::tr("Raw text");
+    case LabelAction::ToggleGuidelines: return QObject::tr("Guidelines");
+    case LabelAction::ToggleDiff: return QObject::tr("Differences");
     }
     return {};
 }
@@ -49,6 +55,9 @@ QString KeyBindings::settingsKey(LabelAction a) {
     case LabelAction::ToggleRating: return QStringLiteral("keys/rating_mode");
     case LabelAction::ThumbUp: return QStringLiteral("keys/thumb_up");
     case LabelAction::ThumbDown: return QStringLiteral("keys/thumb_down");
+    case LabelAction::ToggleRaw: return QStringLiteral("keys/raw_text");
+    case LabelAction::ToggleGuidelines: return QStringLiteral("keys/guidelines");
+    case LabelAction::ToggleDiff: return QStringLiteral("keys/differences");
     }
     return {};
 }

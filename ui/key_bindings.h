@@ -13,11 +13,27 @@ namespace preflab {
 
 // ThumbUp and ThumbDown act in the thumbs mode (one response at a time), the
 // choices between two responses everywhere else.
-enum class LabelAction { ChooseA, ChooseB, Tie, BothBad, Skip, Undo, ToggleRating, ThumbUp, ThumbDown };
+// ToggleRaw and ToggleDiff change only what the panes show: the Markdown
+// rendered or the raw text, and the words that differ between A and B marked.
+enum class LabelAction {
+    ChooseA,
+    ChooseB,
+    Tie,
+    BothBad,
+    Skip,
+    Undo,
+    ToggleRating,
+    ThumbUp,
+    ThumbDown,
+    ToggleRaw,
+    ToggleDiff,
+    ToggleGuidelines,  // shows or hides the guidelines beside the pair
+};
 
 class KeyBindings {
 public:
-    KeyBindings();  // the defaults: 1/A, 2/B, T, X, S/Space, Ctrl+Z, R; thumbs U/Up, D/Down
+    KeyBindings();  // the defaults: 1/A, 2/B, T, X, S/Space, Ctrl+Z, R; thumbs U/Up, D/Down; M (raw), H (differences),
+                    // G (guidelines)
     static QList<LabelAction> actions();
     static QString actionName(LabelAction a);   // "Prefer A", ...
     static QString settingsKey(LabelAction a);  // "keys/choose_a", ...

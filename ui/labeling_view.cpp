@@ -1,18 +1,16 @@
 #include "ui/labeling_view.h"
 #include "core/values/judge_registry.h"
-#include "core/values/person_names.h"
+#include "ui/annotator_box.h"
+#include "ui/conversation_turns.h"
+#include "ui/guidelines_panel.h"
+#include "ui/rating_buttons.h"
+#include "ui/response_panes.h"
 
 #include "core/values/run_config.h"
 #include "core/values/method_registry.h"
 
-#include <QButtonGroup>
-#include <QDateTime>
-#include <QFontDatabase>
 #include <QGridLayout>
-#include <QComboBox>
 #include <QHBoxLayout>
-#include <QLineEdit>
-#include <QSignalBlocker>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QPushButton>
@@ -23,7 +21,11 @@
 namespace preflab {
 namespace {
 
-constexpr int kRatingMax = 7;
+// The buttons that switch what is shown rather than label.
+bool isToggle(LabelAction a) {
+    return a == LabelAction::ToggleRating || a == LabelAction::ToggleRaw || a == LabelAction::ToggleDiff ||
+           a == LabelAction::ToggleGuidelines;
+}
 
 QString signedNumber(double v) {
     return (v >= 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'f', 2);
@@ -40,30 +42,26 @@ QString choiceText(Choice c) {
     return {};
 }
 
-QTextBrowser* makeResponsePane() {
-    auto* t = new QTextBrowser;
-    t->setFocusPolicy(Qt::NoFocus);  // keys belong to the view; the pane still scrolls with the wheel
-    t->setOpenLinks(false);
-    t->setLineWrapMode(QTextEdit::WidgetWidth);
-    QFont f = t->font();
-    f.setPointSizeF(f.pointSizeF() * 1.25);
-    t->setFont(f);
-    return t;
-}
-
 }  // namespace
 
 LabelingView::LabelingView(QWidget* parent)
     : QWidget(parent), m_state(QRandomGenerator::global()->generate64()) {
     setFocusPolicy(Qt::StrongFocus);
-    m_clock.start();
+    m_labelClock.setActive(false);  // nothing is before anyone until this view is shown
 
     m_title = new QLabel;
     m_title->setWordWrap(true);
     m_title->setStyleSheet(QStringLiteral("color: palette(mid);"));
     m_prompt = new QLabel;
     m_prompt->setWordWrap(true);
-    m_prompt->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_prompt->setTextFormat(Qt::RichText);  // promptHtml escapes the prompt's own text
+    // The one link: folding or unfolding a conversation's earlier turns.
+    connect(m_prompt, &QLabel::linkActivated, this, [this] {
+        m_showEarlierTurns = !m_showEarlierTurns;
+        m_prompt->setText(promptHtml(m_promptText, m_showEarlierTurns));
+        setFocus();
+    });
+    m_prompt->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
     QFont pf = m_prompt->font();
     pf.setPointSizeF(pf.pointSizeF() * 1.35);
     pf.setBold(true);
@@ -71,43 +69,36 @@ LabelingView::LabelingView(QWidget* parent)
 
     m_headLeft = new QLabel(tr("<b>A</b>"));
     m_headRight = new QLabel(tr("<b>B</b>"));
-    m_left = makeResponsePane();
-    m_right = makeResponsePane();
+    m_responses = new ResponsePanes(this);
+    m_left = m_responses->left();
+    m_right = m_responses->right();
+    // Why no word is marked, when the marking is on and none is.
+    auto* diffNote = new QLabel;
+    diffNote->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    connect(m_responses, &ResponsePanes::rendered, diffNote, [this, diffNote] {
+        diffNote->setText(!m_responses->diff()              ? QString()
+                          : !m_responses->compared()        ? tr("too long to compare word by word")
+                          : m_responses->differThroughout() ? tr("A and B differ throughout: no words marked")
+                                                            : QString());
+    });
 
-    m_ratingRow = new QWidget;
-    auto* ratingLayout = new QGridLayout(m_ratingRow);
-    ratingLayout->setContentsMargins(0, 0, 0, 0);
-    m_ratingLeft = new QButtonGroup(this);
-    m_ratingRight = new QButtonGroup(this);
-    for (int side = 0; side < 2; ++side) {
-        auto* row = new QHBoxLayout;
-        row->addWidget(new QLabel(side == 0 ? tr("Rate A:") : tr("Rate B:")));
-        for (int v = 1; v <= kRatingMax; ++v) {
-            auto* b = new QPushButton(QString::number(v));
-            b->setCheckable(true);
-            b->setFocusPolicy(Qt::NoFocus);
-            b->setFixedWidth(34);
-            b->setToolTip(v == 1 ? tr("1 = very bad") : v == kRatingMax ? tr("7 = excellent") : QString());
-            (side == 0 ? m_ratingLeft : m_ratingRight)->addButton(b, v);
-            row->addWidget(b);
-        }
-        row->addStretch();
-        ratingLayout->addLayout(row, 0, side);
-    }
-    m_ratingHint = new QLabel;
-    ratingLayout->addWidget(m_ratingHint, 1, 0, 1, 2);
-    connect(m_ratingLeft, &QButtonGroup::idClicked, this, [this](int v) {
+    m_ratingRow = new RatingButtons;
+    connect(m_ratingRow, &RatingButtons::leftClicked, this, [this](int v) {
         m_state.clearRating();
         rate(v);
     });
-    connect(m_ratingRight, &QButtonGroup::idClicked, this, [this](int v) {
+    connect(m_ratingRow, &RatingButtons::rightClicked, this, [this](int v) {
         if (m_state.leftRating()) rate(v);
     });
     m_ratingRow->setVisible(false);
 
     auto* panes = m_panes = new QGridLayout;
     panes->addWidget(m_headLeft, 0, 0);
-    panes->addWidget(m_headRight, 0, 1);
+    auto* headRight = new QHBoxLayout;
+    headRight->addWidget(m_headRight);
+    headRight->addStretch();
+    headRight->addWidget(diffNote);
+    panes->addLayout(headRight, 0, 1);
     panes->addWidget(m_left, 1, 0);
     panes->addWidget(m_right, 1, 1);
     panes->setColumnStretch(0, 1);
@@ -115,54 +106,42 @@ LabelingView::LabelingView(QWidget* parent)
 
     auto* buttons = new QHBoxLayout;
     // Thumbs first: in the thumbs mode they take the choices' place.
-    for (LabelAction a : {LabelAction::ThumbUp, LabelAction::ThumbDown, LabelAction::ChooseA, LabelAction::ChooseB,
-                          LabelAction::Tie, LabelAction::BothBad, LabelAction::Skip, LabelAction::Undo,
-                          LabelAction::ToggleRating}) {
+    for (LabelAction a :
+         {LabelAction::ThumbUp, LabelAction::ThumbDown, LabelAction::ChooseA, LabelAction::ChooseB, LabelAction::Tie,
+          LabelAction::BothBad, LabelAction::Skip, LabelAction::Undo, LabelAction::ToggleRating, LabelAction::ToggleRaw,
+          LabelAction::ToggleDiff, LabelAction::ToggleGuidelines}) {
         auto* b = new QPushButton;
         b->setFocusPolicy(Qt::NoFocus);
         b->setMinimumHeight(34);
-        if (a == LabelAction::ToggleRating) b->setCheckable(true);
+        b->setCheckable(isToggle(a));
         connect(b, &QPushButton::clicked, this, [this, a] { trigger(a); });
         m_buttons[a] = b;
         buttons->addWidget(b);
         if (a == LabelAction::Skip) buttons->addSpacing(16);
     }
+    m_buttons[LabelAction::ToggleDiff]->setChecked(m_responses->diff());
 
     m_reveal = new QLabel;
     m_reveal->setWordWrap(true);
     m_reveal->setTextFormat(Qt::RichText);
     m_counter = new QLabel;
     m_counter->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    // Soft: it asks the person to slow down and blocks nothing.
+    m_paceWarning = new QLabel;
+    m_paceWarning->setWordWrap(true);
+    m_paceWarning->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; color: #664d03; padding: 4px; }"));
+    m_paceWarning->setVisible(false);
 
-    // The annotator, switchable at any time (also during a run): type a name
-    // or pick one; Enter or a pick applies it and hands the keys back to labeling.
-    m_annotatorBox = new QComboBox;
-    m_annotatorBox->setEditable(true);
-    m_annotatorBox->setInsertPolicy(QComboBox::NoInsert);
-    m_annotatorBox->setMinimumContentsLength(12);
-    m_annotatorBox->setToolTip(tr("Who is labeling: stored with every label from now on. Switch at any time, also "
-                                  "during a run."));
-    m_annotatorBox->lineEdit()->setPlaceholderText(tr("your name"));
-    auto applyAnnotator = [this] {
-        // Stored as storage stores it (trimmed, NFC); a name storage would
-        // refuse (control characters, over-long) is refused here, where it
-        // was typed, instead of failing its labels' writes.
-        std::string stored;
-        const std::string problem = normalizeName(m_annotatorBox->currentText().toStdString(), stored, "annotator", false);
-        if (!problem.empty()) {
-            m_reveal->setText(tr("Annotator name not used: %1").arg(QString::fromStdString(problem)));
-            m_annotatorBox->setEditText(m_annotator);
-            return;
-        }
-        const QString name = QString::fromStdString(stored);
-        if (name != m_annotator) {
-            m_annotator = name;
-            Q_EMIT annotatorChanged(name);
-        }
-        setFocus();
-    };
-    connect(m_annotatorBox->lineEdit(), &QLineEdit::returnPressed, this, applyAnnotator);
-    connect(m_annotatorBox, &QComboBox::activated, this, applyAnnotator);
+    m_annotatorBox = new AnnotatorBox;
+    connect(m_annotatorBox, &AnnotatorBox::refused, this,
+            [this](const QString& problem) { m_reveal->setText(tr("Annotator name not used: %1").arg(problem)); });
+    connect(m_annotatorBox, &AnnotatorBox::nameApplied, this, [this](const QString& name) {
+        m_annotator = name;
+        m_pace.reset();  // the warning compares a person with their own pace
+        m_paceWarning->setVisible(false);
+        Q_EMIT annotatorChanged(name);
+    });
+    connect(m_annotatorBox, &AnnotatorBox::done, this, [this] { setFocus(); });  // the keys label again
 
     auto* footer = new QHBoxLayout;
     footer->addWidget(new QLabel(tr("Annotator:")));
@@ -174,8 +153,15 @@ LabelingView::LabelingView(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_title);
     layout->addWidget(m_prompt);
-    layout->addLayout(panes, 1);
+    // The guidelines beside the pair, a third of the width when shown.
+    m_guidelines = new GuidelinesPanel;
+    m_guidelines->setVisible(false);
+    auto* middle = new QHBoxLayout;
+    middle->addLayout(panes, 3);
+    middle->addWidget(m_guidelines, 1);
+    layout->addLayout(middle, 1);
     layout->addWidget(m_ratingRow);
+    layout->addWidget(m_paceWarning);
     layout->addLayout(buttons);
     layout->addLayout(footer);
 
@@ -189,12 +175,25 @@ void LabelingView::setKeyBindings(const KeyBindings& keys) {
     updateCaptions();
 }
 
-void LabelingView::setMonospace(bool on) {
-    for (QTextBrowser* t : {m_left, m_right}) {
-        QFont f = on ? QFontDatabase::systemFont(QFontDatabase::FixedFont) : QFont();
-        f.setPointSizeF(QFont().pointSizeF() * 1.25);
-        t->setFont(f);
-    }
+void LabelingView::setRawText(bool raw) {
+    m_responses->setRaw(raw);
+    m_buttons[LabelAction::ToggleRaw]->setChecked(raw);
+}
+
+void LabelingView::setDiffShown(bool on) {
+    m_responses->setDiff(on);
+    m_buttons[LabelAction::ToggleDiff]->setChecked(on);
+}
+
+void LabelingView::setGuidelines(const QString& markdown) {
+    m_guidelines->setMarkdown(markdown);
+    setGuidelinesShown(!m_guidelines->empty());  // a session starts with them open
+    showModeButtons();
+}
+
+void LabelingView::setGuidelinesShown(bool on) {
+    m_guidelines->setVisible(on && !m_guidelines->empty());
+    m_buttons[LabelAction::ToggleGuidelines]->setChecked(!m_guidelines->isHidden());
 }
 
 void LabelingView::setRatingMode(bool on) {
@@ -206,13 +205,7 @@ void LabelingView::setRatingMode(bool on) {
 
 void LabelingView::resetRatingButtons() {
     m_state.clearRating();
-    m_ratingHint->setText(tr("Rating mode: press 1-7 for A, then 1-7 for B (1 = very bad, 7 = excellent). "
-                             "The ratings are stored, and the higher one becomes the preference."));
-    for (QButtonGroup* g : {m_ratingLeft, m_ratingRight}) {
-        g->setExclusive(false);
-        for (QAbstractButton* b : g->buttons()) b->setChecked(false);
-        g->setExclusive(true);
-    }
+    m_ratingRow->reset();
 }
 
 void LabelingView::showModeButtons() {
@@ -220,9 +213,10 @@ void LabelingView::showModeButtons() {
     const bool thumbs = thumbsMode();
     for (LabelAction a : KeyBindings::actions()) {
         const bool thumbAction = a == LabelAction::ThumbUp || a == LabelAction::ThumbDown;
-        const bool both = a == LabelAction::Skip || a == LabelAction::Undo;
+        const bool both = a == LabelAction::Skip || a == LabelAction::Undo || a == LabelAction::ToggleRaw;
         m_buttons[a]->setVisible(both || thumbAction == thumbs);
     }
+    m_buttons[LabelAction::ToggleGuidelines]->setVisible(!m_guidelines->empty());
     m_headRight->setVisible(!thumbs);
     m_right->setVisible(!thumbs);
     m_panes->setColumnStretch(1, thumbs ? 0 : 1);  // the one response takes the width
@@ -232,14 +226,13 @@ void LabelingView::updateCaptions() {
     for (LabelAction a : KeyBindings::actions()) {
         m_buttons[a]->setText(QStringLiteral("%1  [%2]").arg(KeyBindings::actionName(a), m_keys.caption(a)));
     }
+    m_guidelines->setKeyCaption(m_keys.caption(LabelAction::ToggleGuidelines));
 }
 
-QString LabelingView::leftText() const {
-    return m_left->toPlainText();
-}
-
-QString LabelingView::rightText() const {
-    return m_right->toPlainText();
+void LabelingView::showPrompt(const std::string& prompt) {
+    if (prompt != m_promptText) m_showEarlierTurns = false;  // a new conversation starts folded
+    m_promptText = prompt;
+    m_prompt->setText(promptHtml(prompt, m_showEarlierTurns));
 }
 
 qint64 LabelingView::currentPairIndex() const {
@@ -249,14 +242,11 @@ qint64 LabelingView::currentPairIndex() const {
 
 void LabelingView::setAnnotator(const QString& name) {
     m_annotator = name;
-    m_annotatorBox->setEditText(name);
+    m_annotatorBox->setName(name);
 }
 
 void LabelingView::setAnnotatorProfiles(const QStringList& names) {
-    const QSignalBlocker block(m_annotatorBox);
-    m_annotatorBox->clear();
-    m_annotatorBox->addItems(names);
-    m_annotatorBox->setEditText(m_annotator);
+    m_annotatorBox->setProfiles(names);
 }
 
 bool LabelingView::personRun() const {
@@ -266,6 +256,8 @@ bool LabelingView::personRun() const {
 void LabelingView::setActiveRun(const RunConfig& config) {
     m_run = config;
     m_state.reset();
+    m_pace.reset();
+    m_paceWarning->setVisible(false);
     m_reveal->clear();
     // CPO, DR-CPO and OO-RLHF learn from numeric outcomes: a person rates.
     if (methodFamily(config.algorithm) == MethodFamily::Causal) setRatingMode(true);
@@ -306,20 +298,70 @@ void LabelingView::setLabelQueue(const QVector<PairForJudging>& waiting) {
 }
 
 void LabelingView::showCurrent() {
-    showPair(m_state.current(), true);
+    // A pair that appears (not one redrawn) starts the label clock again.
+    const PairForJudging* pair = m_state.current();
+    const qint64 index = pair ? pair->pairIndex : -1;
+    if (index != m_timedPair) {
+        m_timedPair = index;
+        m_labelClock.restart();
+    }
+    showPair(pair, true);
+}
+
+double LabelingView::labelSeconds() const {
+    return static_cast<double>(m_labelClock.elapsedMs()) / 1000.0;  // whole milliseconds
+}
+
+bool LabelingView::paceWarningShown() const {
+    return !m_paceWarning->isHidden();
+}
+
+void LabelingView::notePace(double seconds) {
+    const bool warn = m_pace.add(seconds);
+    if (warn) {
+        m_paceWarning->setText(tr("Your last labels took under a third of your usual %1 s each. Take the time to read "
+                                  "both responses: quick labels are easy to get wrong, and the lead sees the pace.")
+                                   .arg(m_pace.median(), 0, 'f', 1));
+    }
+    m_paceWarning->setVisible(warn);
+}
+
+bool LabelingView::event(QEvent* event) {
+    // The label clock runs while the pair is before the person: the window
+    // active (WindowActivate/Deactivate reach the window's widgets; tests send
+    // them directly) and this view shown (not behind another tab).
+    switch (event->type()) {
+    case QEvent::WindowActivate: m_windowActive = true; break;
+    case QEvent::WindowDeactivate: m_windowActive = false; break;
+    case QEvent::Show: m_shown = true; break;
+    case QEvent::Hide: m_shown = false; break;
+    default: return QWidget::event(event);
+    }
+    m_labelClock.setActive(m_windowActive && m_shown);
+    return QWidget::event(event);
+}
+
+void LabelingView::changeEvent(QEvent* event) {
+    if (event->type() == QEvent::ActivationChange) {
+        m_windowActive = isActiveWindow();
+        m_labelClock.setActive(m_windowActive && m_shown);
+    }
+    QWidget::changeEvent(event);
 }
 
 void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
     const bool personRun = this->personRun();
     for (auto* b : m_buttons) b->setEnabled(forLabeling && pair);
     m_buttons[LabelAction::Undo]->setEnabled(personRun);
-    m_buttons[LabelAction::ToggleRating]->setEnabled(true);
+    for (LabelAction a : m_buttons.keys()) {
+        if (isToggle(a)) m_buttons[a]->setEnabled(true);
+    }
     if (m_ratingMode) resetRatingButtons();  // clears half-given ratings
     if (!pair) {
         m_headLeft->setText(tr("<b>A</b>"));
         m_headRight->setText(tr("<b>B</b>"));
-        m_left->clear();
-        m_right->clear();
+        m_responses->clear();
+        m_promptText.clear();
         if (inProject()) {
             m_title->setText(tr("Nothing left for %1 in the labeling project.").arg(m_annotator.toHtmlEscaped()));
             m_prompt->setText((thumbsMode() ? tr("Every response you have not labeled (or skipped) already has %1 annotators. ")
@@ -337,8 +379,8 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
         return;
     }
     if (thumbsMode()) {
-        m_left->setPlainText(QString::fromStdString(pair->responseA));
-        m_prompt->setText(QString::fromStdString(pair->prompt).toHtmlEscaped());
+        m_responses->show(QString::fromStdString(pair->responseA), {}, true);
+        showPrompt(pair->prompt);
         m_headLeft->setText(tr("<b>Response #%1</b>").arg(pair->pairIndex));
         m_title->setText(tr("Thumbs mode (%1 per response): is this a good response to the prompt? "
                             "Thumbs up or down; each response is judged on its own.")
@@ -347,9 +389,8 @@ void LabelingView::showPair(const PairForJudging* pair, bool forLabeling) {
     }
     const bool swap = forLabeling && m_state.swapped(pair->pairIndex);
     const QString a = QString::fromStdString(pair->responseA), b = QString::fromStdString(pair->responseB);
-    m_left->setPlainText(swap ? b : a);
-    m_right->setPlainText(swap ? a : b);
-    m_prompt->setText(QString::fromStdString(pair->prompt).toHtmlEscaped());
+    m_responses->show(swap ? b : a, swap ? a : b);
+    showPrompt(pair->prompt);
     if (forLabeling) {
         m_headLeft->setText(tr("<b>A</b>"));
         m_headRight->setText(tr("<b>B</b>"));
@@ -405,6 +446,8 @@ void LabelingView::trigger(LabelAction action) {
         case LabelAction::ThumbDown: submitThumb(false); return;
         case LabelAction::Skip: submitThumb(std::nullopt); return;
         case LabelAction::Undo: undo(); return;
+        case LabelAction::ToggleRaw: setRawText(!rawText()); return;
+        case LabelAction::ToggleGuidelines: setGuidelinesShown(!guidelinesShown()); return;
         default: return;
         }
     }
@@ -416,6 +459,9 @@ void LabelingView::trigger(LabelAction action) {
     case LabelAction::Skip: submit(Choice::Skip); return;
     case LabelAction::Undo: undo(); return;
     case LabelAction::ToggleRating: setRatingMode(!m_ratingMode); return;
+    case LabelAction::ToggleRaw: setRawText(!rawText()); return;
+    case LabelAction::ToggleDiff: setDiffShown(!diffShown()); return;
+    case LabelAction::ToggleGuidelines: setGuidelinesShown(!guidelinesShown()); return;
     case LabelAction::ThumbUp:
     case LabelAction::ThumbDown: return;  // two responses on screen: say which is better
     }
@@ -425,8 +471,7 @@ void LabelingView::rate(int value) {
     const std::optional<LabelingState::Rated> r = m_state.rate(value);
     if (!r) {
         if (!m_state.leftRating()) return;  // nothing on screen
-        if (auto* b = m_ratingLeft->button(value)) b->setChecked(true);
-        m_ratingHint->setText(tr("A: %1. Now rate B: press 1-7.").arg(value));
+        m_ratingRow->leftRated(value);
         return;
     }
     submit(r->onScreen, r->left, r->right);
@@ -436,9 +481,11 @@ void LabelingView::submit(Choice onScreen, std::optional<double> ratingLeft, std
     const PairForJudging* pair = m_state.current();
     if (!pair) return;
     const PairForJudging done = *pair;
-    const Judgement j = m_state.judgementFor(onScreen, ratingLeft, ratingRight, m_annotator.toStdString(), nowMs());
+    Judgement j = m_state.judgementFor(onScreen, ratingLeft, ratingRight, m_annotator.toStdString(), nowMs());
+    j.seconds = labelSeconds();
+    j.shownFirst = m_state.swapped(done.pairIndex) ? Choice::B : Choice::A;  // the left pane
     if (m_state.correcting()) {
-        m_state.labelAccepted(m_clock.elapsed());
+        m_state.labelAccepted(m_labelClock.now());
         Q_EMIT correctionGiven(done, j);
     } else {
         m_refused = false;
@@ -450,8 +497,10 @@ void LabelingView::submit(Choice onScreen, std::optional<double> ratingLeft, std
             updateCounter();
             return;
         }
-        m_state.labelAccepted(m_clock.elapsed());
+        m_state.labelAccepted(m_labelClock.now());
     }
+    m_timedPair = -1;  // whatever shows next is timed from now
+    notePace(*j.seconds);
     showCurrent();
     showReveal(done, j);
     updateCounter();
@@ -462,9 +511,13 @@ void LabelingView::submitThumb(std::optional<bool> desirable) {
     const PairForJudging* shown = m_state.current();
     if (!shown) return;
     const qint64 responseId = shown->pairIndex;
-    if (desirable) Q_EMIT responseLabelGiven(responseId, *desirable, m_annotator, nowMs());
+    const double seconds = labelSeconds();
+    if (desirable)
+        Q_EMIT responseLabelGiven(responseId, *desirable, m_annotator, nowMs(), seconds);
     else Q_EMIT responseSkipped(responseId);
-    m_state.labelAccepted(m_clock.elapsed());
+    m_state.labelAccepted(m_labelClock.now());
+    m_timedPair = -1;
+    if (desirable) notePace(seconds);
     showCurrent();
     m_reveal->setText(!desirable ? tr("Previous response #%1: skipped (not stored; shown again next session)").arg(responseId)
                       : *desirable ? tr("Previous response #%1: <b>thumbs up</b>").arg(responseId)
@@ -489,6 +542,7 @@ void LabelingView::answerUndo(UndoResult result, const PairForJudging& pair) {
         return;
     case UndoResult::Retracted:
         m_state.labelRetracted(pair);
+        m_timedPair = -1;  // on screen again: timed afresh
         m_reveal->setText(thumbsMode() ? tr("Label taken back: response #%1 is on screen again.").arg(pair.pairIndex)
                                        : tr("Label taken back: pair #%1 is on screen again.").arg(pair.pairIndex));
         showCurrent();
@@ -496,6 +550,7 @@ void LabelingView::answerUndo(UndoResult result, const PairForJudging& pair) {
         return;
     case UndoResult::AlreadyUsed:
         m_state.beginCorrection(pair);
+        m_timedPair = -1;
         showCurrent();
         return;
     }
@@ -528,7 +583,7 @@ void LabelingView::updateCounter() {
                            .arg(m_state.labeledCount())
                            .arg(m_savedLabels)
                            .arg(m_state.waitingCount())
-                           .arg(m_state.labelsPerMinute(m_clock.elapsed()), 0, 'f', 1));
+                           .arg(m_state.labelsPerMinute(m_labelClock.now()), 0, 'f', 1));
 }
 
 }  // namespace preflab

@@ -13,25 +13,29 @@
 // the left-right order and rating in progress live in LabelingState.
 #include "core/values/human_judge.h"
 #include "core/values/label.h"
+#include "core/values/label_timing.h"
 #include "core/values/run_config.h"
 #include "core/values/run_state.h"
+#include "ui/guidelines_panel.h"
 #include "ui/key_bindings.h"
+#include "ui/label_clock.h"
 #include "ui/labeling_state.h"
+#include "ui/response_panes.h"
 
-#include <QElapsedTimer>
 #include <QWidget>
 
 #include <deque>
 #include <optional>
 
-class QButtonGroup;
-class QComboBox;
 class QGridLayout;
 class QLabel;
 class QPushButton;
 class QTextBrowser;
 
 namespace preflab {
+
+class AnnotatorBox;
+class RatingButtons;
 
 class LabelingView : public QWidget {
     Q_OBJECT
@@ -47,7 +51,20 @@ public:
     // The names offered in the annotator box (people who labeled here before).
     void setAnnotatorProfiles(const QStringList& names);
     void setRevealOpinions(bool reveal) { m_revealOpinions = reveal; }
-    void setMonospace(bool on);
+    void setMonospace(bool on) { m_responses->setMonospace(on); }
+    // What the panes show: the Markdown rendered (default) or the raw text,
+    // and the words in which A and B differ marked (on by default).
+    bool rawText() const { return m_responses->raw(); }
+    void setRawText(bool raw);
+    bool diffShown() const { return m_responses->diff(); }
+    void setDiffShown(bool on);
+    const ResponsePanes* responsePanes() const { return m_responses; }
+    // The guidelines (Markdown) beside the pair, opened when they arrive (a
+    // session's start); G shows and hides them. Empty: no panel.
+    void setGuidelines(const QString& markdown);
+    bool guidelinesShown() const { return !m_guidelines->isHidden(); }
+    void setGuidelinesShown(bool on);
+    const GuidelinesPanel* guidelinesPanel() const { return m_guidelines; }
     bool ratingMode() const { return m_ratingMode; }
     void setRatingMode(bool on);
 
@@ -57,11 +74,17 @@ public:
     const LabelingState& state() const { return m_state; }
     // Whether the pair on screen shows B on the left (its order is randomised).
     bool shownSwapped() const { return currentPairIndex() >= 0 && m_state.swapped(currentPairIndex()); }
-    // The texts on screen, left and right.
-    QString leftText() const;
-    QString rightText() const;
+    // The texts on screen, left and right, as given (not as rendered).
+    QString leftText() const { return m_responses->leftSource(); }
+    QString rightText() const { return m_responses->rightSource(); }
     // Applies one labeling action, as the keys do.
     void trigger(LabelAction action);
+    // The clock that times each label (seconds from the pair appearing to the
+    // key press, paused while the window is inactive); tests give it a source.
+    void setTimeSource(LabelClock::Source source) { m_labelClock.setSource(std::move(source)); }
+    const LabelClock& labelClock() const { return m_labelClock; }
+    // Whether the soft "faster than your own pace" warning is showing.
+    bool paceWarningShown() const;
 
 public Q_SLOTS:
     // The run's pairs waiting for a person, oldest first.
@@ -98,15 +121,23 @@ Q_SIGNALS:
     void labeled(qint64 pairIndex);
     // Thumbs mode: a thumbs up (desirable) or down on the response on screen
     // (its stored id), or passing it by.
-    void responseLabelGiven(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs);
+    void responseLabelGiven(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs, double seconds);
     void responseSkipped(qint64 responseId);
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
+    // Window activation, and this view hidden or shown, pause and resume the label clock.
+    bool event(QEvent* event) override;
+    void changeEvent(QEvent* event) override;
 
 private:
     void showPair(const PairForJudging* pair, bool forLabeling);
     void showCurrent();
+    void showPrompt(const std::string& prompt);
+    // The seconds the pair on screen has taken so far, and the pace warning's
+    // verdict once its label is given.
+    double labelSeconds() const;
+    void notePace(double seconds);
     void submit(Choice choice, std::optional<double> ratingLeft = {}, std::optional<double> ratingRight = {});
     void submitThumb(std::optional<bool> desirable);  // none: skip
     void showModeButtons();
@@ -125,23 +156,29 @@ private:
     bool m_revealOpinions = true;
     bool m_ratingMode = false;
     bool m_refused = false;  // set by refuseLabel() while labelGiven is being delivered
-    QElapsedTimer m_clock;
+    LabelClock m_labelClock;
+    bool m_windowActive = true;  // until the window says otherwise
+    bool m_shown = false;        // this view on screen (its tab the current one)
+    qint64 m_timedPair = -1;  // the pair the label clock is timing
+    PaceWatch m_pace;         // this annotator's pace in this session
+    QLabel* m_paceWarning;
 
     QLabel* m_title;
     QGridLayout* m_panes;
     QLabel* m_prompt;
     QLabel* m_headLeft;
     QLabel* m_headRight;
-    QTextBrowser* m_left;
+    ResponsePanes* m_responses;
+    QTextBrowser* m_left;  // m_responses's
     QTextBrowser* m_right;
-    QWidget* m_ratingRow;
-    QButtonGroup* m_ratingLeft;
-    QButtonGroup* m_ratingRight;
-    QLabel* m_ratingHint;
+    std::string m_promptText;  // the prompt on screen
+    bool m_showEarlierTurns = false;
+    RatingButtons* m_ratingRow;
+    GuidelinesPanel* m_guidelines;
     QMap<LabelAction, QPushButton*> m_buttons;
     QLabel* m_reveal;
     QLabel* m_counter;
-    QComboBox* m_annotatorBox;
+    AnnotatorBox* m_annotatorBox;
     qint64 m_savedLabels = 0;
     int m_projectOverlap = 0;  // > 0: a labeling project is on
     LabelingMode m_mode = LabelingMode::Pairs;

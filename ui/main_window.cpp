@@ -133,6 +133,7 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
         if (ok) Q_EMIT projectRequested(overlap, LabelingMode::Thumbs);
     });
     run->addAction(tr("Stop the labeling project"), this, &MainWindow::projectStopRequested);
+    run->addAction(tr("Labeling &guidelines..."), this, &MainWindow::guidelinesEditRequested);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Labeling keys"), this, &MainWindow::showShortcuts);
     help->addAction(tr("&About PrefLab"), this, [this] {

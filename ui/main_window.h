@@ -96,6 +96,8 @@ Q_SIGNALS:
     // Run → Label stored pairs: a labeling project with `overlap` annotators per pair.
     void projectRequested(int overlap, preflab::LabelingMode mode);
     void projectStopRequested();
+    // Run → Labeling guidelines: the workbench reads them and opens the editor.
+    void guidelinesEditRequested();
 
 protected:
     void closeEvent(QCloseEvent* event) override;

@@ -56,4 +56,45 @@ QString diffHtml(const QVector<DiffPiece>& pieces, int* changedWords) {
     return words.join(QLatin1Char(' '));
 }
 
+WordMatch matchWords(const QStringList& a, const QStringList& b, qint64 maxCells) {
+    WordMatch out;
+    out.onlyInA = QVector<bool>(a.size(), true);
+    out.onlyInB = QVector<bool>(b.size(), true);
+    int begin = 0, endA = static_cast<int>(a.size()), endB = static_cast<int>(b.size());
+    while (begin < endA && begin < endB && a[begin] == b[begin]) {
+        out.onlyInA[begin] = out.onlyInB[begin] = false;
+        ++begin;
+    }
+    while (endA > begin && endB > begin && a[endA - 1] == b[endB - 1]) {
+        out.onlyInA[--endA] = false;
+        out.onlyInB[--endB] = false;
+    }
+    const int n = endA - begin, m = endB - begin;
+    if (static_cast<qint64>(n + 1) * (m + 1) > maxCells) {
+        out.onlyInA.fill(false);
+        out.onlyInB.fill(false);
+        out.compared = false;
+        return out;
+    }
+    // lcs[i][j]: longest common subsequence of the middles from i and j on.
+    std::vector<std::vector<int>> lcs(n + 1, std::vector<int>(m + 1, 0));
+    for (int i = n - 1; i >= 0; --i) {
+        for (int j = m - 1; j >= 0; --j) {
+            lcs[i][j] = a[begin + i] == b[begin + j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+        }
+    }
+    int i = 0, j = 0;
+    while (i < n && j < m) {
+        if (a[begin + i] == b[begin + j]) {
+            out.onlyInA[begin + i++] = false;
+            out.onlyInB[begin + j++] = false;
+        } else if (lcs[i + 1][j] >= lcs[i][j + 1]) {
+            ++i;
+        } else {
+            ++j;
+        }
+    }
+    return out;
+}
+
 }  // namespace preflab

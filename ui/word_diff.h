@@ -22,4 +22,15 @@ QVector<DiffPiece> wordDiff(const QString& before, const QString& after);
 // through; `changedWords` (optional) counts added plus removed words.
 QString diffHtml(const QVector<DiffPiece>& pieces, int* changedWords = nullptr);
 
+// Two word lists side by side (the labeling view's A and B): which words of
+// each are outside a longest common subsequence, i.e. differ. The common
+// prefix and suffix are matched first, so near-identical long responses stay
+// cheap; when what is left would need more than `maxCells` table cells the
+// answer is `compared = false` and nothing is marked.
+struct WordMatch {
+    QVector<bool> onlyInA, onlyInB;  // one flag per word
+    bool compared = true;
+};
+WordMatch matchWords(const QStringList& a, const QStringList& b, qint64 maxCells = 4'000'000);
+
 }  // namespace preflab

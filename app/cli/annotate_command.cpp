@@ -5,12 +5,14 @@
 #include "core/values/label.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
+#include "storage/guidelines_store.h"
 #include "storage/labeling_project.h"
 #include "core/values/person_names.h"
 
 #include <QCommandLineParser>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <set>
 #include <cstdio>
@@ -19,6 +21,21 @@
 
 namespace preflab {
 namespace {
+
+// The seconds from the pair (or response) being printed to its answer being
+// read: the terminal's own label time. A terminal cannot tell whether its
+// window is in front, so time away from it counts here (the GUI pauses).
+class AnswerClock {
+public:
+    double seconds() const {
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - m_start);
+        return static_cast<double>(ms.count()) / 1000.0;  // whole milliseconds, as the GUI stores them
+    }
+
+private:
+    const std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();  // printed now
+};
 
 void printProgress(LabelingProject& project, int overlap) {
     std::printf("%lld of %lld pairs have %d annotators\n", static_cast<long long>(project.completeCount()),
@@ -32,8 +49,16 @@ void printProgress(LabelingProject& project, int overlap) {
     }
 }
 
+// The guidelines in force (preflab guidelines), printed at the start of a
+// session and again for the answer g.
+void printGuidelines(const std::string& guidelines) {
+    if (guidelines.empty()) return;
+    std::printf("\n— guidelines —\n%s\n— (answer g to read them again) —\n", terminalSafe(guidelines, true).c_str());
+    std::fflush(stdout);
+}
+
 // --thumbs: one response at a time, thumbs up or down (KTO's unpaired labels).
-int annotateThumbs(LabelingProject& project, const std::string& annotator) {
+int annotateThumbs(LabelingProject& project, const std::string& annotator, const std::string& guidelines) {
     int64_t given = 0;
     std::set<int64_t> skipped;  // this session's: a skip stores nothing, the response stays open
     for (;;) {
@@ -49,6 +74,7 @@ int annotateThumbs(LabelingProject& project, const std::string& annotator) {
                     static_cast<long long>(r.responseId), static_cast<long long>(given),
                     terminalSafe(r.prompt, true).c_str(), terminalSafe(r.text, true).c_str());
         std::fflush(stdout);
+        AnswerClock clock;
         std::string answer;
         for (;;) {
             if (!std::getline(std::cin, answer) || answer == "q") {
@@ -56,14 +82,18 @@ int annotateThumbs(LabelingProject& project, const std::string& annotator) {
                 return 0;
             }
             if (answer == "u" || answer == "d" || answer == "s") break;
-            std::printf("'%s'? u / d / s / q: ", terminalSafe(answer).c_str());
+            if (answer == "g" && !guidelines.empty())
+                printGuidelines(guidelines);
+            else
+                std::printf("'%s'? ", terminalSafe(answer).c_str());
+            std::printf("u / d / s / q: ");
             std::fflush(stdout);
         }
         if (answer == "s") {
             skipped.insert(r.responseId);
             continue;
         }
-        project.labelResponse(r.responseId, answer == "u", annotator, nowMs());
+        project.labelResponse(r.responseId, answer == "u", annotator, nowMs(), clock.seconds());
         ++given;
     }
     std::printf("%lld labels stored for %s.\n", static_cast<long long>(given), annotator.c_str());
@@ -77,8 +107,9 @@ int runAnnotateCommand(const QStringList& args) {
     p.setApplicationDescription(
         "Label stored pairs without training (a labeling project): each pair is shown until --overlap annotators have "
         "labelled it, in an A/B order of each annotator's own, without anyone else's label or any model's score. "
-        "Answer each pair with a line: a, b, t (tie), x (both bad), s (skip) or q (quit). --progress prints each "
-        "annotator's labels, speed and open pairs instead.");
+        "Answer each pair with a line: a, b, t (tie), x (both bad), s (skip) or q (quit). The guidelines in force "
+        "(`preflab guidelines`) are printed first, and again for g. Each label stores the seconds from the pair "
+        "printed to the answer read. --progress prints each annotator's labels, speed and open pairs instead.");
     p.addHelpOption();
     p.addOption(databaseCommandLineOption());
     p.addOption({"annotator", "Your name (required to label).", "name"});
@@ -115,7 +146,10 @@ int runAnnotateCommand(const QStringList& args) {
             printProgress(project, overlap);
             return 0;
         }
-        if (p.isSet("thumbs")) return annotateThumbs(project, annotator);
+        const std::optional<GuidelinesRow> g = GuidelinesStore(*db).current(run);
+        const std::string guidelines = g ? g->text : std::string();
+        printGuidelines(guidelines);
+        if (p.isSet("thumbs")) return annotateThumbs(project, annotator, guidelines);
         int64_t given = 0;
         for (;;) {
             const std::optional<ProjectPair> pair = project.next(annotator);
@@ -129,6 +163,7 @@ int runAnnotateCommand(const QStringList& args) {
                         static_cast<long long>(given), terminalSafe(pair->prompt, true).c_str(),
                         terminalSafe(pair->first, true).c_str(), terminalSafe(pair->second, true).c_str());
             std::fflush(stdout);
+            AnswerClock clock;  // A (the pair's `first`) is printed first: the label records that
             std::string answer;
             std::string choice;
             while (choice.empty()) {
@@ -140,9 +175,13 @@ int runAnnotateCommand(const QStringList& args) {
                 else if (answer == "t") choice = "tie";
                 else if (answer == "x") choice = "both_bad";
                 else if (answer == "s") choice = "skip";
-                else std::printf("'%s'? a / b / t / x / s / q: ", terminalSafe(answer).c_str()), std::fflush(stdout);
+                else if (answer == "g" && !guidelines.empty())
+                    printGuidelines(guidelines), std::printf("a / b / t / x / s / q: ");
+                else
+                    std::printf("'%s'? a / b / t / x / s / q: ", terminalSafe(answer).c_str());
+                std::fflush(stdout);
             }
-            project.label(*pair, choice, annotator, nowMs());
+            project.label(*pair, choice, annotator, nowMs(), clock.seconds());
             ++given;
         }
         std::printf("%lld labels stored for %s.\n", static_cast<long long>(given), annotator.c_str());

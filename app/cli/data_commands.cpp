@@ -4,12 +4,14 @@
 #include "app/cli/starter_cache.h"
 #include "app/cli/truncation_counter.h"
 #include "core/values/agreement.h"
+#include "core/values/label_timing.h"
 #include "core/values/label.h"
 #include "core/models/pair_context_check.h"
 #include "core/values/run_warnings.h"
 #include "storage/data_paths.h"
 #include "storage/database.h"
 #include "storage/file_writing.h"
+#include "storage/label_timing_store.h"
 #include "storage/metric_store.h"
 #include "core/values/judge_registry.h"
 #include "core/values/person_names.h"
@@ -365,6 +367,8 @@ int runAgreementCommand(const QStringList& args) {
         });
         const AlphaResult alpha = krippendorffAlphaNominal(values);
         const auto kappas = pairwiseKappa(values);
+        // How each annotator labels (speed, position bias), over the same labels.
+        const std::vector<AnnotatorPace> paces = annotatorPace(annotatorLabelTimings(*db, run));
         auto number = [](double v) { return std::isnan(v) ? QJsonValue() : QJsonValue(v); };
         if (p.isSet("json")) {
             QJsonObject kappa, kappaUnits, annotators;
@@ -385,7 +389,19 @@ int runAgreementCommand(const QStringList& args) {
                 }
                 byJudge[QString::fromStdString(judge)] = each;
             }
+            QJsonObject quality;
+            for (const AnnotatorPace& a : paces) {
+                quality[QString::fromStdString(a.annotator)] =
+                    QJsonObject{{"timed_labels", static_cast<qint64>(a.timed)},
+                                {"labels_per_hour", number(a.labelsPerHour)},
+                                {"median_seconds", number(a.medianSeconds)},
+                                {"fast_share", number(a.fastShare)},
+                                {"first_shown_labels", static_cast<qint64>(a.sided)},
+                                {"first_shown_share", number(a.firstShownShare)}};
+            }
             const QJsonObject o{{"krippendorff_alpha", number(alpha.alpha)},
+                                {"annotator_quality", quality},
+                                {"fast_label_seconds", kFastLabelSeconds},
                                 {"judges", byJudge},
                                 {"units", static_cast<qint64>(alpha.units)},
                                 {"values", static_cast<qint64>(alpha.values)},
@@ -409,6 +425,22 @@ int runAgreementCommand(const QStringList& args) {
             std::printf("Cohen's kappa %-24s %s on %lld shared pairs\n", terminalSafe(pairName).c_str(),
                         std::isnan(k.kappa) ? "undefined" : QByteArray::number(k.kappa, 'f', 4).constData(),
                         static_cast<long long>(k.units));
+        }
+        for (const AnnotatorPace& a : paces) {
+            if (a.timed == 0 && a.sided == 0) continue;  // nothing known of how they labelled
+            std::printf("%s: ", terminalSafe(a.annotator).c_str());
+            if (a.timed > 0) {
+                // Labels per hour is undefined when every timed label took 0 s
+                // (answers piped in faster than a millisecond).
+                std::printf("%s labels per hour of labeling, median %.1f s, %.0f %% under %.0f s (%lld timed)",
+                            std::isnan(a.labelsPerHour) ? "-" : QByteArray::number(a.labelsPerHour, 'f', 0).constData(),
+                            a.medianSeconds, 100.0 * a.fastShare, kFastLabelSeconds, static_cast<long long>(a.timed));
+            }
+            if (a.sided > 0) {
+                std::printf("%spicked the side shown first in %.0f %% of %lld A/B labels", a.timed > 0 ? "; " : "",
+                            100.0 * a.firstShownShare, static_cast<long long>(a.sided));
+            }
+            std::printf("\n");
         }
         for (const auto& [judge, count] : judges) {
             for (const auto& [name, n] : perAnnotator) {

@@ -3,6 +3,7 @@
 #include "app/session/training_worker.h"
 #include "ui/adjudication_view.h"
 #include "ui/data_browser.h"
+#include "ui/guidelines_dialog.h"
 #include "ui/labeling_view.h"
 
 #include <QStatusBar>
@@ -29,8 +30,8 @@ Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObjec
         if (!c->label(j)) labeling->refuseLabel(j.pairIndex);
     });
     connect(labeling, &LabelingView::responseLabelGiven, this,
-            [this](qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs) {
-                if (m_project) m_project->labelResponse(responseId, desirable, annotator, timeMs);
+            [this](qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs, double seconds) {
+                if (m_project) m_project->labelResponse(responseId, desirable, annotator, timeMs, seconds);
             });
     connect(labeling, &LabelingView::responseSkipped, this, [this](qint64 responseId) {
         if (m_project) m_project->skipResponse(responseId);
@@ -57,6 +58,27 @@ Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObjec
     connect(c, &RunController::labelQueueChanged, labeling, &LabelingView::setLabelQueue);
     connect(c, &RunController::labelsSaved, labeling, &LabelingView::setSavedLabels);
     connect(c, &RunController::writeFailed, w, &MainWindow::showWriteError);
+
+    // The guidelines in force open beside the pair when a session starts
+    // (a run's own, else every stored pair's), and close when it ends.
+    connect(m_reader.get(), &DatabaseReader::guidelinesLoaded, labeling,
+            [this, labeling](quint64 request, const QString& text) {
+                if (request == m_guidelinesRequest) labeling->setGuidelines(text);
+                if (request != m_guidelinesEditRequest) return;
+                // Opened on the guidelines as stored; saved through the writer.
+                auto* dialog = new GuidelinesDialog(text, m_window.get());
+                dialog->setAttribute(Qt::WA_DeleteOnClose);
+                connect(dialog, &QDialog::accepted, this, [this, dialog] { saveGuidelines(dialog->markdown()); });
+                dialog->open();
+            });
+    connect(w, &MainWindow::guidelinesEditRequested, this,
+            [this] { m_guidelinesEditRequest = m_reader->loadGuidelines(0); });
+    connect(c, &RunController::runStarted, this,
+            [this](qint64 runId, const RunConfig&) { m_guidelinesRequest = m_reader->loadGuidelines(runId); });
+    connect(c, &RunController::runEnded, labeling, [this, labeling] {
+        m_guidelinesRequest = 0;
+        labeling->setGuidelines({});
+    });
 }
 
 Workbench::~Workbench() {
@@ -75,6 +97,13 @@ void Workbench::wireRun(TrainingWorker* worker) {
     connect(worker, &TrainingWorker::stateChanged, w, &MainWindow::showRunState);
     connect(worker, &TrainingWorker::failed, w, &MainWindow::showTrainingError);
     connect(worker, &TrainingWorker::warningRaised, w, &MainWindow::showRunWarning);
+}
+
+void Workbench::saveGuidelines(const QString& markdown) {
+    m_controller->saveGuidelines(markdown, m_window->labelingView()->annotator());
+    // A project reads every stored pair's guidelines: it shows the new ones
+    // now (a run keeps its own, if it has them, until it ends).
+    if (m_project) m_window->labelingView()->setGuidelines(markdown.trimmed());
 }
 
 bool Workbench::startProject(int overlap, LabelingMode mode) {
@@ -99,6 +128,7 @@ bool Workbench::startProject(int overlap, LabelingMode mode) {
     });
     connect(project, &LabelingProjectSession::failed, w, &MainWindow::showWriteError);
     labeling->setProject(overlap, mode);
+    m_guidelinesRequest = m_reader->loadGuidelines(0);
     w->showProjectLayout(true);
     project->setAnnotator(labeling->annotator());
     w->showTab(w->labelingTab());
@@ -109,6 +139,8 @@ bool Workbench::startProject(int overlap, LabelingMode mode) {
 void Workbench::stopProject() {
     if (!m_project) return;
     m_project.reset();  // its labels stay queued in the controller's writer
+    m_guidelinesRequest = 0;
+    m_window->labelingView()->setGuidelines({});
     m_window->labelingView()->clearProject();
     m_window->showProjectLayout(false);
     m_window->statusBar()->clearMessage();

@@ -35,6 +35,9 @@ public:
     bool startProject(int overlap, LabelingMode mode = LabelingMode::Pairs);
     void stopProject();
     LabelingProjectSession* project() const { return m_project.get(); }
+    // Stores new guidelines for every stored pair (Run → Labeling guidelines
+    // saves through here) and shows them at once in a labeling project.
+    void saveGuidelines(const QString& markdown);
 
 Q_SIGNALS:
     // A run needs the starter model, which is not pretrained yet.
@@ -47,6 +50,8 @@ private:
     std::unique_ptr<DatabaseReader> m_reader;
     std::unique_ptr<MainWindow> m_window;
     std::unique_ptr<LabelingProjectSession> m_project;
+    quint64 m_guidelinesRequest = 0;      // the newest for the labeling view; an older answer is dropped
+    quint64 m_guidelinesEditRequest = 0;  // the text the guidelines editor opens with
 };
 
 }  // namespace preflab

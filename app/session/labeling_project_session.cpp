@@ -117,13 +117,17 @@ void LabelingProjectSession::label(const Judgement& j) {
     // The order the pair was fetched in (for the annotator of that fetch).
     const auto order = m_swapped.find(j.pairIndex);
     const bool swapped = order != m_swapped.end() ? order->second : LabelingProject::swappedFor(j.pairIndex, j.annotator);
-    const uint64_t ticket = m_writer->enqueue(labelRow(LabelTarget::storedPair(j.pairIndex),
-                                                       LabelingProject::storedChoice(j.choice, swapped),
-                                                       LabelSource::Human, j.annotator, j.timeMs));
+    // The side shown first maps back to the pair's own a/b as the choice does.
+    std::optional<Choice> shownFirst;
+    if (j.shownFirst) shownFirst = LabelingProject::storedChoice(*j.shownFirst, swapped);
+    const uint64_t ticket = m_writer->enqueue(
+        labelRow(LabelTarget::storedPair(j.pairIndex), LabelingProject::storedChoice(j.choice, swapped),
+                 LabelSource::Human, j.annotator, j.timeMs, j.seconds, shownFirst));
     remember({waitingItem(j.pairIndex), j, false, ticket});
 }
 
-void LabelingProjectSession::labelResponse(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs) {
+void LabelingProjectSession::labelResponse(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs,
+                                           std::optional<double> seconds) {
     if (annotator.isEmpty()) {
         Q_EMIT failed(tr("A label in a labeling project needs an annotator name."));
         return;
@@ -134,7 +138,7 @@ void LabelingProjectSession::labelResponse(qint64 responseId, bool desirable, co
     j.source = LabelSource::Human;
     j.annotator = annotator.toStdString();
     j.timeMs = timeMs;
-    const uint64_t ticket = m_writer->enqueue(responseLabelRow(responseId, desirable, j.annotator, timeMs));
+    const uint64_t ticket = m_writer->enqueue(responseLabelRow(responseId, desirable, j.annotator, timeMs, seconds));
     remember({waitingItem(responseId), j, false, ticket});
 }
 

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -42,7 +43,8 @@ public:
     void label(const Judgement& judgement);
     // Thumbs mode: a thumbs up (desirable) or down on a response (the queue's
     // pairIndex is the response id), or passing it by for this session.
-    void labelResponse(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs);
+    void labelResponse(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs,
+                       std::optional<double> seconds = std::nullopt);
     void skipResponse(qint64 responseId);
     // Takes the newest label of this session back; answers through undone().
     void undoLast();

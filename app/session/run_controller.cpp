@@ -215,6 +215,10 @@ void RunController::adjudicate(qint64 pairId, Choice choice, const QString& revi
     writer().enqueue(labelRow(LabelTarget::storedPair(pairId), choice, LabelSource::Adjudicated, reviewer.toStdString(), nowMs()));
 }
 
+void RunController::saveGuidelines(const QString& markdown, const QString& author) {
+    writer().enqueue(GuidelinesRow{std::nullopt, markdown.trimmed().toStdString(), author.toStdString(), nowMs()});
+}
+
 bool RunController::flushWrites() {
     return m_writer ? m_writer->flush() : true;
 }

@@ -61,6 +61,9 @@ public:
     void relabel(qint64 pairId, Choice choice, const QString& annotator);
     // A reviewer's final label of a pair on which annotators disagree.
     void adjudicate(qint64 pairId, Choice choice, const QString& reviewer);
+    // New guidelines (Markdown) for every stored pair, typed in the workbench;
+    // empty text takes them away.
+    void saveGuidelines(const QString& markdown, const QString& author);
     // Blocks until every write queued so far is on disk (for shutdown and tests).
     bool flushWrites();
 

@@ -40,6 +40,12 @@ struct Judgement {
     int64_t timeMs = 0;  // milliseconds since the epoch
     // Optional numeric ratings of A and B (a person's 1-7 scores in rating mode).
     std::optional<double> ratingA, ratingB;
+    // A person's label only: the seconds they took (from the pair appearing
+    // to the key press, time with the window inactive not counted), and which
+    // of the pair's responses was shown first (left on screen, or first on the
+    // terminal): A or B. Quality signals (speed, position bias) read them.
+    std::optional<double> seconds;
+    std::optional<Choice> shownFirst;
     // Already written to the database by whoever gave it: a person's label is
     // stored the moment it is given (RunController), not when the run uses it,
     // so a crash in between loses nothing. The run's recorder skips these.

@@ -128,11 +128,13 @@ int main(int argc, char** argv) {
     bool quick = false, resume = false;
     QString out = QStringLiteral("compare-results");
     QStringList only;
+    int64_t seedsArg = 0;  // --seeds N; 0: the mode's default
     for (int i = 1; i < argc; ++i) {
         quick |= std::strcmp(argv[i], "--quick") == 0;
         resume |= std::strcmp(argv[i], "--resume") == 0;
         if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
         if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = QString(argv[++i]).split(',');
+        if (std::strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) seedsArg = std::atoll(argv[++i]);
     }
     // --only: a contender's whole name selects it alone ("online DPO" is not
     // also "online DPO, 20 % flipped labels"); a name's beginning selects
@@ -158,10 +160,7 @@ int main(int argc, char** argv) {
     const int64_t evalSamples = quick ? 128 : 512;
     // Seeds: three for --quick; the full run's five narrow the intervals by
     // about a third (t 4.30/sqrt 3 against 2.78/sqrt 5), --seeds N to choose.
-    int64_t seedCount = quick ? 3 : 5;
-    for (int i = 1; i + 1 < argc; ++i) {
-        if (std::strcmp(argv[i], "--seeds") == 0) seedCount = std::max<int64_t>(2, std::atoll(argv[i + 1]));
-    }
+    const int64_t seedCount = seedsArg > 0 ? std::max<int64_t>(2, seedsArg) : quick ? 3 : 5;
     std::vector<int64_t> seeds;
     for (int64_t s = 1; s <= seedCount; ++s) seeds.push_back(s);
     std::vector<Contender> contenders = {

@@ -68,7 +68,6 @@ private Q_SLOTS:
         TinyGpt2::writeTokenizer(folder);  // byte-level: a text's ids are its bytes
         HfModelInfo info = readHfModelConfig(folder.toStdString());
         QVERIFY(info.sequenceClassifier);
-        QVERIFY(HfRewardModel::isRewardModelFolder(folder.toStdString()));
 
         HfRewardModel rm(folder.toStdString());
         QCOMPARE(rm.describe(), std::string("plain"));

@@ -275,7 +275,8 @@ int runTrainRewardModelCommand(const QStringList& args) {
                          static_cast<long long>(r.bestStep), r.lastHeldOutAccuracy, r.trainAccuracy, static_cast<long long>(r.trainPairs),
                          r.heldOutMargin);
         }
-        const QJsonArray components = separate && taskPairs > 0 ? accuracyByComponent(spec.heldOut, r.heldOutCorrect) : QJsonArray();
+        // A separate held-out set exists only with --task-pairs: the task's pairs.
+        const QJsonArray components = separate ? accuracyByComponent(spec.heldOut, r.heldOutCorrect) : QJsonArray();
         for (const QJsonValue& v : components) {
             const QJsonObject c = v.toObject();
             if (c.value("pairs").toInt() == 0) continue;

@@ -4,7 +4,6 @@
 #include "core/hf/hf_model.h"
 #include "core/hf/json_file.h"
 
-#include <QJsonArray>
 #include <QJsonObject>
 
 #include <algorithm>
@@ -17,20 +16,6 @@ namespace {
 constexpr size_t kBatch = 16;  // sequences per forward pass
 
 }  // namespace
-
-bool HfRewardModel::isRewardModelFolder(const std::string& path) {
-    const std::filesystem::path config = std::filesystem::path(path) / "config.json";
-    std::error_code ec;
-    if (!std::filesystem::is_directory(path, ec) || !std::filesystem::exists(config, ec)) return false;
-    try {
-        for (const QJsonValue& a : readJsonObjectFile(config.string()).value(QStringLiteral("architectures")).toArray()) {
-            if (a.toString().endsWith(QStringLiteral("ForSequenceClassification"))) return true;
-        }
-    } catch (const std::exception&) {
-        return false;  // the loader names what is wrong when it is used
-    }
-    return false;
-}
 
 HfRewardModel::HfRewardModel(const std::string& folder) : m_folder(folder) {
     HfModelInfo info;

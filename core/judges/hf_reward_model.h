@@ -27,9 +27,6 @@ public:
     explicit HfRewardModel(const std::string& folder);
     ~HfRewardModel();
 
-    // Whether `path` is a folder whose config.json names a sequence classifier.
-    static bool isRewardModelFolder(const std::string& path);
-
     // One score per (prompt, response), batched.
     std::vector<double> score(const std::vector<std::string>& prompts, const std::vector<std::string>& responses);
     // The token ids scored for one pair (what score() feeds the body).

@@ -93,7 +93,7 @@ quint64 DatabaseReader::loadAnnotatorLabels(qint64 runId) {
         PreferenceStore store(db);
         // The labels forEachAnnotatorLabel visits, with how they were given.
         for (const TimedLabel& l : annotatorLabelTimings(db, runOrAll(runId))) {
-            rows.push_back({l.pairId, l.annotator, l.choice, false, l.seconds, l.shownFirst});
+            rows.push_back({l.pairId, l.annotator, l.choice, false, l.seconds, l.shownFirst, l.goldAnswer});
         }
         store.forEachJudgeVerdict(runOrAll(runId), [&](int64_t pair, const std::string& judge, const std::string& choice) {
             rows.push_back({pair, judge, choice, true});

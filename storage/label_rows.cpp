@@ -41,6 +41,12 @@ ResponseLabelRetraction responseLabelRetraction(int64_t responseId, std::string 
     return ResponseLabelRetraction{responseId, std::move(annotator), timeMs};
 }
 
+PreferredEditRow preferredEditRow(const LabelTarget& target, Choice side, std::string text, std::string annotator,
+                                  int64_t timeMs, std::optional<double> seconds) {
+    return PreferredEditRow{target.pairId, target.runId, target.runIndex, toString(side), std::move(text),
+                            std::move(annotator), timeMs, seconds, newIdempotencyKey()};
+}
+
 std::vector<WriteOp> judgementRows(int64_t runId, const Judgement& j) {
     std::vector<WriteOp> ops;
     ops.emplace_back(labelRow(LabelTarget::runPair(runId, j.pairIndex), j.choice, j.source, j.annotator, j.timeMs,

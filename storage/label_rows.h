@@ -39,6 +39,11 @@ ResponseLabelRow responseLabelRow(int64_t responseId, bool desirable, std::strin
                                   std::optional<double> seconds = std::nullopt);
 ResponseLabelRetraction responseLabelRetraction(int64_t responseId, std::string annotator, int64_t timeMs);
 
+// A person's edit of side `side` (the pair's own A or B) of the target pair,
+// preferred to the original (records.h); gets a new idempotency key.
+PreferredEditRow preferredEditRow(const LabelTarget& target, Choice side, std::string text, std::string annotator,
+                                  int64_t timeMs, std::optional<double> seconds = std::nullopt);
+
 // A judgement of run `runId`'s pair as rows: its label, then its ratings of
 // A and B where given (a person's rating mode).
 std::vector<WriteOp> judgementRows(int64_t runId, const Judgement& j);

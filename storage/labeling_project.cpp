@@ -1,5 +1,6 @@
 #include "storage/labeling_project.h"
 
+#include "storage/gold_pair_store.h"
 #include "storage/label_rows.h"
 #include "storage/preference_store.h"
 #include "storage/response_label_store.h"
@@ -15,13 +16,34 @@ constexpr const char* kAnnotatorsOfPair =
     "AND l.source IN ('human', 'import') AND l.choice <> 'skip')";
 
 // The thumbs mode's items: the responses of the project's pairs (?1: the
-// run, or NULL for every pair), and the distinct annotators of each.
+// run, or NULL for every pair) other than gold pairs (whose responses must
+// not become training data as unpaired labels), and the distinct annotators of each.
 constexpr const char* kResponseInProject =
     "EXISTS(SELECT 1 FROM pairs WHERE (pairs.response_a = r.id OR pairs.response_b = r.id) AND "
-    "(?1 IS NULL OR pairs.run_id = ?1))";
+    "(?1 IS NULL OR pairs.run_id = ?1) AND NOT EXISTS(SELECT 1 FROM gold_pairs gp WHERE gp.pair_id = pairs.id))";
 constexpr const char* kAnnotatorsOfResponse =
     "(SELECT count(DISTINCT l.annotator) FROM response_labels l WHERE l.response_id = r.id AND "
     "l.annotator <> '' AND l.source IN ('human', 'import'))";
+
+// The project's own pairs (?1: the run, or NULL for every pair): not the
+// gold pairs mixed in, nor the corrections annotators made by editing.
+const std::string kProjectPair =
+    std::string("(?1 IS NULL OR pairs.run_id = ?1) AND pairs.source <> 'edit' AND ") + kNotGoldPair;
+
+// The pairs of a SELECT of id, prompt, a, b as `annotator` sees them.
+std::vector<ProjectPair> shownPairs(SqlStatement& s, const std::string& annotator) {
+    std::vector<ProjectPair> out;
+    while (s.step()) {
+        ProjectPair p;
+        p.pairId = s.int64(0);
+        p.prompt = s.text(1);
+        p.swapped = LabelingProject::swappedFor(p.pairId, annotator);
+        p.first = p.swapped ? s.text(3) : s.text(2);
+        p.second = p.swapped ? s.text(2) : s.text(3);
+        out.push_back(std::move(p));
+    }
+    return out;
+}
 
 }  // namespace
 
@@ -57,21 +79,38 @@ std::vector<ProjectPair> LabelingProject::nextPairs(const std::string& annotator
                                "rb.text AS b, ") + kAnnotatorsOfPair + " AS n FROM pairs "
                    "JOIN prompts p ON p.id = pairs.prompt_id "
                    "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
-                   "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND NOT EXISTS(SELECT 1 FROM labels m WHERE "
+                   "WHERE " + kProjectPair + " AND NOT EXISTS(SELECT 1 FROM labels m WHERE "
                    "m.pair_id = pairs.id AND m.annotator = ?3 AND m.source IN ('human', 'import'))) AS open_pairs "
                    "WHERE n < ?2 "
                    // Pairs that others started first; then spread by a multiplicative hash of the id.
                    "ORDER BY n DESC, (id * 2654435761) % 4294967296, id LIMIT ?4");
     s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap)).bind(3, annotator).bind(4, static_cast<int64_t>(limit));
+    std::vector<ProjectPair> own = shownPairs(s, annotator);
+    const double share = GoldPairStore(m_db).share();
+    if (!(share > 0) || own.empty()) return own;  // gold pairs only go among the project's own
+
+    // The gold pairs this annotator has not answered, in an order of their own.
+    SqlStatement g(m_db.connection(),
+                   "SELECT pairs.id, p.text, ra.text, rb.text FROM gold_pairs gp JOIN pairs ON pairs.id = gp.pair_id "
+                   "JOIN prompts p ON p.id = pairs.prompt_id "
+                   "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
+                   "WHERE NOT EXISTS(SELECT 1 FROM labels m WHERE m.pair_id = pairs.id AND m.annotator = ?1 AND "
+                   "m.source IN ('human', 'import')) ORDER BY (pairs.id * 2654435761) % 4294967296, pairs.id LIMIT ?2");
+    g.bind(1, annotator).bind(2, static_cast<int64_t>(limit));
+    const std::vector<ProjectPair> gold = shownPairs(g, annotator);
+    // The queue's position: every pair this annotator answered (skips too),
+    // the project's and gold, so a re-read continues where the last ended.
+    SqlStatement answered(m_db.connection(),
+                          std::string("SELECT count(DISTINCT l.pair_id) FROM labels l JOIN pairs ON pairs.id = l.pair_id "
+                                      "WHERE l.annotator = ?2 AND l.source IN ('human', 'import') AND ((") +
+                              kProjectPair + ") OR NOT " + kNotGoldPair + ")");
+    answered.bind(1, m_run).bind(2, annotator);
+    int64_t position = answered.step() ? answered.int64(0) : 0;
     std::vector<ProjectPair> out;
-    while (s.step()) {
-        ProjectPair p;
-        p.pairId = s.int64(0);
-        p.prompt = s.text(1);
-        p.swapped = swappedFor(p.pairId, annotator);
-        p.first = p.swapped ? s.text(3) : s.text(2);
-        p.second = p.swapped ? s.text(2) : s.text(3);
-        out.push_back(std::move(p));
+    size_t o = 0, k = 0;
+    for (; static_cast<int>(out.size()) < limit && o < own.size(); ++position) {
+        if (k < gold.size() && goldSlot(annotator, position, share)) out.push_back(gold[k++]);
+        else out.push_back(own[o++]);
     }
     return out;
 }
@@ -124,21 +163,20 @@ void LabelingProject::labelResponse(int64_t responseId, bool desirable, const st
 }
 
 int64_t LabelingProject::pairCount() {
-    SqlStatement s(m_db.connection(), "SELECT count(*) FROM pairs WHERE (?1 IS NULL OR run_id = ?1)");
+    SqlStatement s(m_db.connection(), "SELECT count(*) FROM pairs WHERE " + kProjectPair);
     s.bind(1, m_run);
     return s.step() ? s.int64(0) : 0;
 }
 
 int64_t LabelingProject::completeCount() {
-    SqlStatement s(m_db.connection(), std::string("SELECT count(*) FROM pairs WHERE (?1 IS NULL OR pairs.run_id = ?1) AND ") +
-                                             kAnnotatorsOfPair + " >= ?2");
+    SqlStatement s(m_db.connection(), "SELECT count(*) FROM pairs WHERE " + kProjectPair + " AND " + kAnnotatorsOfPair + " >= ?2");
     s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap));
     return s.step() ? s.int64(0) : 0;
 }
 
 int64_t LabelingProject::remainingFor(const std::string& annotator) {
     SqlStatement s(m_db.connection(),
-                      std::string("SELECT count(*) FROM pairs WHERE (?1 IS NULL OR pairs.run_id = ?1) AND ") + kAnnotatorsOfPair +
+                      "SELECT count(*) FROM pairs WHERE " + kProjectPair + " AND " + kAnnotatorsOfPair +
                           " < ?2 AND NOT EXISTS(SELECT 1 FROM labels m WHERE m.pair_id = pairs.id AND m.annotator = ?3 "
                           "AND m.source IN ('human', 'import'))");
     s.bind(1, m_run).bind(2, static_cast<int64_t>(m_overlap)).bind(3, annotator);

@@ -2,6 +2,7 @@
 
 #include "core/values/judge_registry.h"
 #include "core/values/person_names.h"
+#include "storage/gold_pair_store.h"
 #include "storage/pair_identity.h"
 #include "storage/postgres_connection.h"
 
@@ -395,7 +396,8 @@ void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
                    "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
                    "JOIN labels l ON l.pair_id = pairs.id "
                    "LEFT JOIN conversations cv ON cv.pair_id = pairs.id "
-                   "WHERE (?1 IS NULL OR pairs.run_id = ?1) ORDER BY pairs.id, l.id");
+                   // Gold pairs test annotators and are never trained on (gold_pair_store.h).
+                   "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND " + std::string(kNotGoldPair) + " ORDER BY pairs.id, l.id");
     s.bind(1, runId);
     int64_t current = -1;
     LabeledPair pair;
@@ -430,7 +432,8 @@ void PreferenceStore::forEachLabelForExport(std::optional<int64_t> runId,
                    "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
                    "WHERE (?1 IS NULL OR pairs.run_id = ?1) AND l.annotator <> '' AND l.source IN ('human', 'import') "
                    "AND l.id = (SELECT max(id) FROM labels m WHERE m.pair_id = l.pair_id AND m.annotator = l.annotator "
-                   "AND m.source IN ('human', 'import')) ORDER BY l.pair_id, l.id");
+                   // Not gold pairs' labels: imported elsewhere they would be an ordinary pair's, and trained on.
+                   "AND m.source IN ('human', 'import')) AND " + std::string(kNotGoldPair) + " ORDER BY l.pair_id, l.id");
     s.bind(1, runId);
     while (s.step()) {
         ExportedLabel e{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), std::nullopt, s.text(6)};
@@ -544,6 +547,56 @@ int64_t PreferenceStore::insertAdjudication(int64_t pairId, const std::string& c
                         storedPersonName(reviewer, "reviewer", true, c.path()), createdMs});
 }
 
+int64_t PreferenceStore::insertPreferredEdit(const PreferredEditRow& e) {
+    auto& c = m_db.connection();
+    auto orNull = [](const std::string& t) { return t.empty() ? std::nullopt : std::optional<std::string>(t); };
+    if (!e.idempotencyKey.empty()) {
+        // A retried write whose first COMMIT did reach the database.
+        SqlStatement stored(c, "SELECT pair_id FROM labels WHERE idempotency_key = ?");
+        stored.bind(1, orNull(e.idempotencyKey));
+        if (stored.step()) return stored.int64(0);
+    }
+    const int64_t original = resolvePairId(e.pairId, e.runId, e.runIndex, "edited response");
+    if (storedPersonName(e.annotator, "annotator", false, c.path()).empty())
+        throw StorageError(c.path() + ": the edit of pair " + std::to_string(original) + " needs its annotator's name");
+    if (e.side != "a" && e.side != "b")
+        throw StorageError(c.path() + ": the edited side of pair " + std::to_string(original) + " must be 'a' or 'b', not '" + e.side + "'");
+    SqlStatement read(c, "SELECT pairs.run_id, pairs.prompt_id, p.text, r.id, r.text, coalesce(cv.prompt_messages, '') "
+                         "FROM pairs JOIN prompts p ON p.id = pairs.prompt_id "
+                         "JOIN responses r ON r.id = CASE WHEN ?2 = 'a' THEN pairs.response_a ELSE pairs.response_b END "
+                         "LEFT JOIN conversations cv ON cv.pair_id = pairs.id WHERE pairs.id = ?1");
+    read.bind(1, original).bind(2, e.side);
+    if (!read.step()) throw StorageError(c.path() + ": edited response for unknown pair " + std::to_string(original));
+    const std::optional<int64_t> runId = read.isNull(0) ? std::nullopt : std::optional<int64_t>(read.int64(0));
+    const int64_t prompt = read.int64(1);
+    const std::string promptText = read.text(2), messages = read.text(5), originalText = read.text(4);
+    const int64_t originalResponse = read.int64(3);
+    if (asStored(e.text) == originalText)
+        throw StorageError(c.path() + ": the edit of response " + e.side + " of pair " + std::to_string(original) +
+                           " leaves its text unchanged");
+    SqlStatement response(c, "INSERT INTO responses(prompt_id, text, run_id, edited_from) VALUES(?,?,?,?)",
+                          SqlReturning::Id);
+    response.bind(1, prompt).bind(2, e.text).bind(3, runId).bind(4, originalResponse);
+    const int64_t edited = response.insertedIdOrThrow();
+    SqlStatement pair(c, "INSERT INTO pairs(run_id, prompt_id, response_a, response_b, source, created_ms, text_key) "
+                         "VALUES(?,?,?,?,'edit',?,?)", SqlReturning::Id);
+    PairRow keyed;
+    keyed.prompt = promptText, keyed.promptMessagesJson = messages, keyed.a.text = e.text, keyed.b.text = originalText;
+    pair.bind(1, runId).bind(2, prompt).bind(3, edited).bind(4, originalResponse).bind(5, e.createdMs);
+    pair.bind(6, storedKey(keyed, m_db.dialect()));
+    const int64_t id = pair.insertedIdOrThrow();
+    if (!messages.empty()) {
+        // The turns, for a chat template; no source row: export writes the
+        // correction from its texts, not as the original's row.
+        SqlStatement conv(c, "INSERT INTO conversations(pair_id, prompt_messages, source_row) VALUES(?,?,'')");
+        conv.bind(1, id).bind(2, messages);
+        conv.run();
+    }
+    LabelRow label{id, std::nullopt, std::nullopt, "a", "human", e.annotator, e.createdMs, e.seconds, "", e.idempotencyKey};
+    insertLabel(label);
+    return id;
+}
+
 void PreferenceStore::forEachUntrainedHumanPreference(int64_t runId,
                                                       const std::function<void(int64_t, const LabeledPair&)>& visit) {
     SqlStatement s(m_db.connection(),
@@ -552,7 +605,8 @@ void PreferenceStore::forEachUntrainedHumanPreference(int64_t runId,
                       "JOIN responses ra ON ra.id = pairs.response_a JOIN responses rb ON rb.id = pairs.response_b "
                       "JOIN labels l ON l.id = (SELECT max(id) FROM labels WHERE pair_id = pairs.id) "
                       "WHERE l.choice IN ('a','b') AND l.source = 'human' AND pairs.run_id = ?1 "
-                      "AND pairs.trained_step IS NULL AND pairs.run_index IS NOT NULL ORDER BY pairs.run_index");
+                      "AND pairs.trained_step IS NULL AND pairs.run_index IS NOT NULL AND " + std::string(kNotGoldPair) +
+                      " ORDER BY pairs.run_index");
     s.bind(1, std::optional<int64_t>(runId));
     while (s.step()) visit(s.int64(0), {s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)});
 }

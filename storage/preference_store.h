@@ -146,6 +146,10 @@ public:
     // A reviewer's final label of a pair (source 'adjudicated'); it becomes the
     // pair's latest label, so training uses it, and agreement leaves it out.
     int64_t insertAdjudication(int64_t pairId, const std::string& choice, const std::string& reviewer, int64_t createdMs);
+    // An annotator's edit preferred to the original (records.h); returns the
+    // correction pair's id. Throws StorageError naming the pair when it is
+    // unknown, the side is not a or b, or the text is the original's.
+    int64_t insertPreferredEdit(const PreferredEditRow& edit);
     void forEachUntrainedHumanPreference(int64_t runId, const std::function<void(int64_t runIndex, const LabeledPair&)>& visit);
     // Visits each annotator's latest label of each pair (optionally of one
     // run), as agreement counts them: a person's or an imported label with an

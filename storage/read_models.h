@@ -55,6 +55,7 @@ struct AnnotatorLabelRow {  // one annotator's latest label of a pair, for agree
     // ""), for the quality signals (core/values/label_timing.h).
     std::optional<double> seconds;
     std::string shownFirst;
+    std::string goldAnswer;  // a gold pair's known answer, else ""
 };
 
 // A stored pair as one annotator of a labeling project is shown it.

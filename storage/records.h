@@ -96,6 +96,30 @@ struct GuidelinesRow {
     int64_t createdMs = 0;
 };
 
+// An annotator's edit of one response of a pair, preferred to the original
+// (a correction, as TRL's and Argilla's workflows keep one): stored as a new
+// response naming the one it was made from, a pair (edited, original) of
+// source 'edit' in the original pair's run, and the editor's label 'a' on it.
+struct PreferredEditRow {
+    std::optional<int64_t> pairId;           // a stored pair, or
+    std::optional<int64_t> runId, runIndex;  // a run's pair by its index in the run
+    std::string side;                        // the pair's own side edited: "a" | "b"
+    std::string text;                        // the edited response
+    std::string annotator;
+    int64_t createdMs = 0;
+    std::optional<double> seconds;  // from the pair appearing to the edit saved
+    std::string idempotencyKey;     // as LabelRow's: a retried write stores nothing twice
+};
+
+// A gold pair (storage/gold_pair_store.h): its known answer in the pair's own
+// a/b, set by a lead.
+struct GoldPairRow {
+    int64_t pairId = 0;
+    std::string answer;  // a | b | tie | both_bad
+    std::string author;
+    int64_t createdMs = 0;
+};
+
 // Takes back a person's label that the run had not used yet (an undo): the
 // label row written when it was given, and its ratings, are deleted. The
 // label is named by its pair, annotator and time, as it was written.

@@ -211,6 +211,27 @@ CREATE TABLE guidelines(
   created_ms INTEGER NOT NULL
 );
 )sql",
+        // v12: gold pairs and edited responses (issue 31). A gold pair has a
+        // known answer set by a lead; it is mixed unannounced into annotators'
+        // queues at the latest gold share, never trained on or exported as
+        // training data, and scores each annotator. A response an annotator
+        // edited names the response it was made from; the pair (edited,
+        // original) is a correction labelled by its editor.
+        R"sql(
+CREATE TABLE gold_pairs(
+  pair_id INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+  answer TEXT NOT NULL CHECK(answer IN ('a','b','tie','both_bad')),
+  author TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE gold_shares(
+  id INTEGER PRIMARY KEY,
+  share REAL NOT NULL CHECK(share >= 0 AND share <= 0.5),
+  author TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+ALTER TABLE responses ADD COLUMN edited_from INTEGER REFERENCES responses(id);
+)sql",
     };
     return steps;
 }

@@ -4,12 +4,16 @@
 #include "core/values/human_judge.h"
 #include "core/judges/make_judge.h"
 #include "storage/database.h"
+#include "storage/pair_files.h"
 #include "storage/label_rows.h"
 #include "storage/preference_store.h"
 #include "storage/run_store.h"
 #include "storage/storage_writer.h"
 #include "support/test_main.h"
 
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 
 #include "support/test_database.h"
@@ -205,6 +209,89 @@ private Q_SLOTS:
         store.insertLabel({int64_t(1), std::nullopt, std::nullopt, "b", "task", "", 1});
         store.insertLabel({int64_t(1), std::nullopt, std::nullopt, "b", "task", "", 1});
         QCOMPARE(count("SELECT count(*) FROM labels WHERE source = 'task'"), int64_t(2));
+    }
+
+    // Edit to prefer: the edited text becomes a new response naming the one
+    // it was made from, in a pair (edited, original) of source 'edit' in the
+    // original's run, with its prompt's turns, labelled 'a' by the editor
+    // with the seconds taken. A retried write stores it once; exported, the
+    // edit is chosen and the original rejected.
+    void anEditIsStoredAsACorrectionPair() {
+        QTemporaryDir dir;
+        const std::string path = test::testDatabase(dir, "edit");
+        int64_t runId = 0;
+        {
+            auto db = Database::open(path);
+            RunRow run;
+            run.configJson = "{}";
+            run.codeVersion = "test";
+            runId = RunStore(*db).create(run);
+            PairRow p;
+            p.runId = runId;
+            p.runIndex = 0;
+            p.prompt = "User: list two foxes";
+            p.promptMessagesJson = R"([{"role":"user","content":"list two foxes"}])";
+            p.a.text = "- red fox\n- arctic fox";
+            p.b.text = "red fox, grey fox";
+            PreferenceStore(*db).insertPair(p);
+        }
+        const PreferredEditRow edit = preferredEditRow(LabelTarget::runPair(runId, 0), Choice::B,
+                                                       "- red fox\n- grey fox", "ada", 11, 3.5);
+        QVERIFY(!edit.idempotencyKey.empty());
+        QCOMPARE(edit.side, std::string("b"));
+        {
+            StorageWriter writer(path);
+            writer.enqueue(edit);
+            QVERIFY(writer.flush());
+            writer.enqueue(edit);  // the retry
+            QVERIFY(writer.flush());
+        }
+        auto db = Database::open(path);
+        auto text = [&](const std::string& sql) {
+            SqlStatement s(db->connection(), sql);
+            return s.step() ? (s.isNull(0) ? std::string("NULL") : s.text(0)) : std::string("no row");
+        };
+        QCOMPARE(text("SELECT count(*) FROM pairs"), std::string("2"));
+        QCOMPARE(text("SELECT source FROM pairs WHERE id = 2"), std::string("edit"));
+        QCOMPARE(text("SELECT run_id FROM pairs WHERE id = 2"), std::to_string(runId));
+        QCOMPARE(text("SELECT r.text FROM pairs JOIN responses r ON r.id = pairs.response_a WHERE pairs.id = 2"),
+                 std::string("- red fox\n- grey fox"));
+        // The original is the very response of pair 1, not a copy.
+        QCOMPARE(text("SELECT CASE WHEN (SELECT response_b FROM pairs WHERE id = 2) = "
+                      "(SELECT response_b FROM pairs WHERE id = 1) THEN 1 ELSE 0 END"),
+                 std::string("1"));
+        QCOMPARE(text("SELECT count(*) FROM responses r JOIN pairs ON pairs.response_a = r.id "
+                      "WHERE pairs.id = 2 AND r.edited_from = (SELECT response_b FROM pairs WHERE id = 1)"),
+                 std::string("1"));
+        QCOMPARE(text("SELECT choice || ' ' || source || ' ' || annotator || ' ' || seconds FROM labels WHERE pair_id = 2"),
+                 std::string("a human ada 3.5"));
+        QCOMPARE(text("SELECT count(*) FROM labels"), std::string("1"));
+        QCOMPARE(text("SELECT prompt_messages || '|' || source_row FROM conversations WHERE pair_id = 2"),
+                 std::string(R"([{"role":"user","content":"list two foxes"}]|)"));
+        // Exported for training: the edit chosen over the original.
+        const std::string out = (dir.path() + "/pairs.jsonl").toStdString();
+        QCOMPARE(exportPairsJsonl(*db, out, runId), int64_t(1));
+        QFile f(QString::fromStdString(out));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject row = QJsonDocument::fromJson(f.readLine()).object();
+        QCOMPARE(row["chosen"].toString(), QStringLiteral("- red fox\n- grey fox"));
+        QCOMPARE(row["rejected"].toString(), QStringLiteral("red fox, grey fox"));
+
+        // What cannot be a correction says why, naming the pair, and stores nothing.
+        PreferenceStore store(*db);
+        auto refused = [&](const PreferredEditRow& e, const char* why) {
+            try {
+                store.insertPreferredEdit(e);
+            } catch (const StorageError& error) {
+                return QString(error.what()).contains(why);
+            }
+            return false;
+        };
+        QVERIFY(refused(preferredEditRow(LabelTarget::storedPair(1), Choice::A, "- red fox\n- arctic fox", "ada", 12),
+                        "pair 1 leaves its text unchanged"));
+        QVERIFY(refused(preferredEditRow(LabelTarget::storedPair(99), Choice::A, "x", "ada", 12), "unknown pair 99"));
+        QVERIFY(refused(preferredEditRow(LabelTarget::storedPair(1), Choice::A, "x", "", 12), "needs its annotator"));
+        QCOMPARE(text("SELECT count(*) FROM pairs"), std::string("2"));
     }
 };
 

@@ -1,7 +1,9 @@
 // A labeling project without training (storage/labeling_project.h): pairs go
 // to annotators until `overlap` have labelled each, started pairs first, in
 // each annotator's own A/B order, and `preflab annotate` labels from stdin.
+#include "core/values/proportion_interval.h"
 #include "storage/database.h"
+#include "storage/gold_pair_store.h"
 #include "storage/guidelines_store.h"
 #include "storage/labeling_project.h"
 #include "storage/pair_files.h"
@@ -11,6 +13,9 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 
@@ -237,6 +242,124 @@ private Q_SLOTS:
         p.start(QStringLiteral(PREFLAB_CLI), {"annotate", "--db", QString::fromStdString(db)});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 2);  // no annotator name
+    }
+
+    // About `share` of an annotator's positions are gold slots, and the slots
+    // differ between annotators.
+    void goldSlotsHoldTheirShare() {
+        for (double share : {0.05, 0.2, 0.5}) {
+            int slots = 0;
+            for (int64_t p = 0; p < 20000; ++p) slots += goldSlot("ada", p, share) ? 1 : 0;
+            // Binomial(20000, share): four standard deviations are under 0.015.
+            QVERIFY2(std::abs(slots / 20000.0 - share) < 0.015, std::to_string(slots).c_str());
+        }
+        int differ = 0;
+        for (int64_t p = 0; p < 200; ++p) differ += goldSlot("ada", p, 0.2) != goldSlot("ben", p, 0.2);
+        QVERIFY(differ > 20);
+        QVERIFY(!goldSlot("ada", 0, 0.0));
+    }
+
+    // Gold pairs set with `preflab gold` go into `preflab annotate`'s queue
+    // at the gold slots, each once, never counted as the project's pairs,
+    // never trained on or exported; `preflab agreement --json` scores the
+    // annotator on them.
+    void goldPairsAreMixedInUnannouncedAndScored() {
+        QTemporaryDir dir;
+        const QString pairsFile = dir.path() + "/own.jsonl", goldFile = dir.path() + "/gold.jsonl";
+        {
+            QFile own(pairsFile), gold(goldFile);
+            QVERIFY(own.open(QIODevice::WriteOnly) && gold.open(QIODevice::WriteOnly));
+            for (int i = 1; i <= 30; ++i)
+                own.write(QStringLiteral("{\"prompt\": \"P%1\", \"chosen\": \"good %1\", \"rejected\": \"bad %1\"}\n").arg(i).toUtf8());
+            for (int i = 1; i <= 6; ++i)
+                gold.write(QStringLiteral("{\"prompt\": \"G%1\", \"chosen\": \"right %1\", \"rejected\": \"wrong %1\"}\n").arg(i).toUtf8());
+        }
+        const std::string db = test::testDatabase(dir, "gold");
+        {
+            auto d = Database::open(db);
+            QVERIFY(importPairsJsonl(*d, pairsFile.toStdString()).errors.empty());
+        }
+        auto cli = [&](const QStringList& args, const QByteArray& input = {}) {
+            QProcess p;
+            p.start(QStringLiteral(PREFLAB_CLI), args + QStringList{"--db", QString::fromStdString(db)});
+            p.write(input);
+            p.closeWriteChannel();
+            p.waitForFinished(60000);
+            return std::make_pair(p.exitCode(), p.readAllStandardOutput() + p.readAllStandardError());
+        };
+        auto [code, out] = cli({"gold", "--import", goldFile, "--share", "0.3", "--author", "lead"});
+        QVERIFY2(code == 0 && out.contains("6 gold pairs from") && out.contains("6 stored anew"), out.constData());
+        std::tie(code, out) = cli({"gold", "--share", "0.9"});
+        QVERIFY2(code == 2 && out.contains("from 0 to 0.5"), out.constData());
+        std::tie(code, out) = cli({"gold"});
+        QVERIFY2(code == 0 && out.contains("6 gold pairs, gold share 0.3"), out.constData());
+
+        // The annotator answers "a" (the side printed first) to everything.
+        std::tie(code, out) = cli({"annotate", "--annotator", "gil", "--overlap", "1"}, QByteArray("a\n").repeated(60));
+        QVERIFY2(code == 0 && out.contains("Nothing left"), out.constData());
+        auto d = Database::open(db);
+        LabelingProject project(*d, 1);
+        QCOMPARE(project.pairCount(), int64_t(30));  // gold pairs are not the project's
+        QCOMPARE(project.completeCount(), int64_t(30));
+        // The printed order: position p held a gold pair exactly at the gold
+        // slots, while gold pairs remained.
+        SqlStatement order(d->connection(),
+                           "SELECT p.text, l.choice, l.pair_id FROM labels l JOIN pairs ON pairs.id = l.pair_id "
+                           "JOIN prompts p ON p.id = pairs.prompt_id WHERE l.annotator = 'gil' ORDER BY l.id");
+        int64_t position = 0, goldShown = 0, goldRight = 0;
+        std::set<std::string> goldSeen;
+        while (order.step()) {
+            const bool gold = order.text(0)[0] == 'G';
+            if (goldShown < 6) QCOMPARE(gold, goldSlot("gil", position, 0.3));
+            if (gold) {
+                QVERIFY(goldSeen.insert(order.text(0)).second);  // each once
+                ++goldShown;
+                // Imported anew, each gold pair's a is its right answer: "a"
+                // as printed is right where the pair was not swapped for gil.
+                goldRight += LabelingProject::swappedFor(order.int64(2), "gil") ? 0 : 1;
+                QCOMPARE(order.text(1), std::string(LabelingProject::swappedFor(order.int64(2), "gil") ? "b" : "a"));
+            }
+            ++position;
+        }
+        QCOMPARE(position, 30 + goldShown);
+        QVERIFY2(goldShown >= 3, std::to_string(goldShown).c_str());  // 36 positions at 0.3: about 11 slots
+        QVERIFY(goldRight > 0 && goldRight < goldShown);  // the test can tell right from wrong
+
+        // Never trained on, never exported.
+        int64_t trained = 0;
+        PreferenceStore(*d).forEachPreference(std::nullopt, [&](const LabeledPair& p) {
+            QVERIFY(p.prompt[0] == 'P');
+            ++trained;
+        });
+        QCOMPARE(trained, int64_t(30));
+        const std::string labels = (dir.path() + "/labels.jsonl").toStdString();
+        QCOMPARE(exportLabelsJsonl(*d, labels), int64_t(30));
+
+        // Scored: accuracy on gold with its Wilson interval.
+        std::tie(code, out) = cli({"agreement", "--json"});
+        QVERIFY2(code == 0, out.constData());
+        const QJsonObject gil = QJsonDocument::fromJson(out.trimmed().split('\n').last()).object()["annotator_quality"].toObject()["gil"].toObject();
+        QCOMPARE(gil["gold_labels"].toInteger(), goldShown);
+        QCOMPARE(gil["gold_correct"].toInteger(), goldRight);
+        const double accuracy = static_cast<double>(goldRight) / static_cast<double>(goldShown);
+        QVERIFY(std::abs(gil["gold_accuracy"].toDouble() - accuracy) < 1e-12);
+        const ProportionInterval ci = wilsonInterval95(goldRight, goldShown);
+        QVERIFY(ci.low < accuracy && accuracy < ci.high);
+        QVERIFY(std::abs(gil["gold_accuracy_interval"].toArray()[0].toDouble() - ci.low) < 1e-12);
+        std::tie(code, out) = cli({"agreement"});
+        QVERIFY2(out.contains(QStringLiteral("%1 of %2 gold pairs right").arg(goldRight).arg(goldShown).toUtf8()), out.constData());
+    }
+
+    // Wilson's interval against hand-worked values: 7 of 10, z = 1.96,
+    // z^2 = 3.8415: centre (0.7 + 3.8415/20) / (1 + 0.38415) = 0.6445 and
+    // half-width 1.96 * sqrt(0.021 + 3.8415/400) / 1.38415 = 0.2477.
+    void wilsonIntervalMatchesHandWorkedValues() {
+        const ProportionInterval ci = wilsonInterval95(int64_t(7), int64_t(10));
+        QVERIFY2(std::abs(ci.low - 0.3968) < 5e-4 && std::abs(ci.high - 0.8922) < 5e-4,
+                 (std::to_string(ci.low) + " " + std::to_string(ci.high)).c_str());
+        const ProportionInterval all = wilsonInterval95(int64_t(5), int64_t(5));
+        QVERIFY(all.high <= 1.0 + 1e-12 && all.low > 0.5 && all.low < 0.6);  // 0.566: not empty at n of n
+        QVERIFY(std::isnan(wilsonInterval95(int64_t(0), int64_t(0)).low));
     }
 };
 

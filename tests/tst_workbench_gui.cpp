@@ -10,6 +10,7 @@
 #include "support/hf_fixtures.h"
 #include "support/session_fixture.h"
 #include "support/gui_test_main.h"
+#include "ui/edit_response_dialog.h"
 #include "ui/labeling_view.h"
 #include "ui/main_window.h"
 #include "ui/guidelines_dialog.h"
@@ -212,6 +213,52 @@ private Q_SLOTS:
         QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE annotator = 'ada'"), int64_t(3));
         b.workbench->stopProject();
         QVERIFY(!b.view()->inProject());
+    }
+
+    // Edit to prefer (E): the response on the right, edited, is stored as
+    // preferred to the original (a correction pair labelled by the editor);
+    // the pair stays on screen to label, and the correction never enters the
+    // project's queue.
+    void editToPreferStoresACorrection() {
+        Bench b("human");
+        QVERIFY(b.importPairs(2));
+        b.view()->setAnnotator("ada");
+        QVERIFY(b.workbench->startProject(1));
+        QVERIFY(b.waitForPair());
+        const qint64 pair = b.view()->currentPairIndex();
+        const QString right = b.view()->rightText();
+        QTest::keyClick(b.view(), Qt::Key_E);
+        auto* dialog = b.view()->findChild<EditResponseDialog*>();
+        QVERIFY(dialog);
+        QCOMPARE(dialog->text(), b.view()->leftText());
+        dialog->startFromRight();
+        QCOMPARE(dialog->text(), right);
+        dialog->setText(right + ", now better");
+        dialog->accept();
+        const std::string edits = "SELECT count(*) FROM pairs WHERE source = 'edit'";
+        QVERIFY(QTest::qWaitFor([&] { return queryInt64(b.db(), edits) == 1; }, 10000));
+        const std::string edit = " FROM pairs e JOIN responses r ON r.id = ";
+        QCOMPARE(queryText(b.db(), "SELECT r.text" + edit + "e.response_a WHERE e.source = 'edit'"),
+                 (right + ", now better").toStdString());
+        QCOMPARE(queryText(b.db(), "SELECT r.text" + edit + "e.response_b WHERE e.source = 'edit'"), right.toStdString());
+        // The original is the shown pair's own response (import stores "good" as a).
+        const std::string side = right.startsWith("good") ? "response_a" : "response_b";
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM pairs e JOIN pairs o ON o.id = " + std::to_string(pair) +
+                                        " AND o." + side + " = e.response_b WHERE e.source = 'edit'"),
+                 int64_t(1));
+        QCOMPARE(queryText(b.db(), "SELECT l.choice || ' ' || l.annotator FROM labels l JOIN pairs e ON e.id = l.pair_id "
+                                   "WHERE e.source = 'edit'"),
+                 std::string("a ada"));
+        QVERIFY(queryInt64(b.db(), "SELECT count(*) FROM labels l JOIN pairs e ON e.id = l.pair_id "
+                                   "WHERE e.source = 'edit' AND l.seconds >= 0") == 1);
+        // Still the pair to label; then the other one; then nothing (no correction pair).
+        QCOMPARE(b.view()->currentPairIndex(), pair);
+        QTest::keyClick(b.view(), Qt::Key_1);
+        QVERIFY(QTest::qWaitFor([&] { const qint64 c = b.view()->currentPairIndex(); return c >= 0 && c != pair; }, 10000));
+        QTest::keyClick(b.view(), Qt::Key_2);
+        QVERIFY(QTest::qWaitFor([&] { return b.view()->currentPairIndex() < 0; }, 10000));
+        QCOMPARE(queryInt64(b.db(), "SELECT count(*) FROM labels WHERE annotator = 'ada'"), int64_t(3));
+        b.workbench->stopProject();
     }
 
     // Each label stores the seconds from the pair appearing to the key

@@ -42,10 +42,13 @@ AgreementView::AgreementView(DatabaseReader* reader, QWidget* parent) : QWidget(
     auto* body = new QHBoxLayout;
     body->addWidget(m_plot, 3);
     body->addWidget(m_table, 2);
-    m_quality = new QTableWidget(0, 6);
+    m_quality = new QTableWidget(0, 7);
     m_quality->setHorizontalHeaderLabels({tr("Annotator"), tr("Timed labels"), tr("Labels per hour"),
                                           tr("Median seconds"), tr("Under %1 s").arg(kFastLabelSeconds),
-                                          tr("Picked the side shown first")});
+                                          tr("Picked the side shown first"), tr("Gold pairs right")});
+    m_quality->horizontalHeaderItem(6)->setToolTip(
+        tr("Gold pairs (a known answer, set with `preflab gold`) are mixed into each queue unannounced and never "
+           "trained on: the share this annotator answered as the lead did (skips aside), with Wilson's 95 % interval"));
     m_quality->horizontalHeaderItem(2)->setToolTip(
         tr("Per hour of labeling: time with the labeling window inactive is "
            "not counted"));
@@ -227,7 +230,7 @@ void AgreementView::show(const QVector<AnnotatorLabelRow>& rows) {
 void AgreementView::showQuality(const QVector<AnnotatorLabelRow>& rows) {
     std::vector<TimedLabel> labels;
     for (const AnnotatorLabelRow& r : rows) {
-        if (!r.judge) labels.push_back({r.annotator, r.choice, r.seconds, r.shownFirst, r.pairId});
+        if (!r.judge) labels.push_back({r.annotator, r.choice, r.seconds, r.shownFirst, r.pairId, r.goldAnswer});
     }
     const std::vector<AnnotatorPace> paces = annotatorPace(labels);
     auto figure = [](double v, int decimals, const QString& unit = {}) {
@@ -253,6 +256,13 @@ void AgreementView::showQuality(const QVector<AnnotatorLabelRow>& rows) {
         }
         m_quality->setItem(row, 5, bias);
         if (a.timed > 0 && a.fastShare > 0.25) m_quality->item(row, 4)->setBackground(QColor(255, 236, 179));
+        m_quality->setItem(row, 6, new QTableWidgetItem(
+            a.goldLabels == 0 ? QStringLiteral("-")
+                              : tr("%1 % of %2 (95 % CI %3–%4 %)")
+                                    .arg(100.0 * a.goldAccuracy, 0, 'f', 0)
+                                    .arg(a.goldLabels)
+                                    .arg(100.0 * a.goldInterval.low, 0, 'f', 0)
+                                    .arg(100.0 * a.goldInterval.high, 0, 'f', 0)));
         ++row;
     }
 }

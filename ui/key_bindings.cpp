@@ -18,12 +18,14 @@ KeyBindings::KeyBindings() {
     m_keys[LabelAction::ToggleRaw] = {QKeySequence(Qt::Key_M)};   // M: Markdown or raw
     m_keys[LabelAction::ToggleDiff] = {QKeySequence(Qt::Key_H)};  // H: highlight the differences
     m_keys[LabelAction::ToggleGuidelines] = {QKeySequence(Qt::Key_G)};
+    m_keys[LabelAction::Edit] = {QKeySequence(Qt::Key_E)};
 }
 
 QList<LabelAction> KeyBindings::actions() {
     return {LabelAction::ChooseA,   LabelAction::ChooseB,   LabelAction::Tie,          LabelAction::BothBad,
             LabelAction::Skip,      LabelAction::Undo,      LabelAction::ToggleRating, LabelAction::ThumbUp,
-            LabelAction::ThumbDown, LabelAction::ToggleRaw, LabelAction::ToggleDiff,   LabelAction::ToggleGuidelines};
+            LabelAction::ThumbDown, LabelAction::ToggleRaw, LabelAction::ToggleDiff,   LabelAction::ToggleGuidelines,
+            LabelAction::Edit};
 }
 
 QString KeyBindings::actionName(LabelAction a) {
@@ -40,6 +42,7 @@ QString KeyBindings::actionName(LabelAction a) {
     case LabelAction::ToggleRaw: return QObject::tr("Raw text");
     case LabelAction::ToggleGuidelines: return QObject::tr("Guidelines");
     case LabelAction::ToggleDiff: return QObject::tr("Differences");
+    case LabelAction::Edit: return QObject::tr("Edit");
     }
     return {};
 }
@@ -58,6 +61,7 @@ QString KeyBindings::settingsKey(LabelAction a) {
     case LabelAction::ToggleRaw: return QStringLiteral("keys/raw_text");
     case LabelAction::ToggleGuidelines: return QStringLiteral("keys/guidelines");
     case LabelAction::ToggleDiff: return QStringLiteral("keys/differences");
+    case LabelAction::Edit: return QStringLiteral("keys/edit");
     }
     return {};
 }

@@ -28,12 +28,13 @@ enum class LabelAction {
     ToggleRaw,
     ToggleDiff,
     ToggleGuidelines,  // shows or hides the guidelines beside the pair
+    Edit,              // edit a response into the one preferred (a correction pair)
 };
 
 class KeyBindings {
 public:
     KeyBindings();  // the defaults: 1/A, 2/B, T, X, S/Space, Ctrl+Z, R; thumbs U/Up, D/Down; M (raw), H (differences),
-                    // G (guidelines)
+                    // G (guidelines), E (edit)
     static QList<LabelAction> actions();
     static QString actionName(LabelAction a);   // "Prefer A", ...
     static QString settingsKey(LabelAction a);  // "keys/choose_a", ...

@@ -1,4 +1,6 @@
 #include "ui/labeling_view.h"
+
+#include "ui/edit_response_dialog.h"
 #include "core/values/judge_registry.h"
 #include "ui/annotator_box.h"
 #include "ui/conversation_turns.h"
@@ -109,7 +111,7 @@ LabelingView::LabelingView(QWidget* parent)
     for (LabelAction a :
          {LabelAction::ThumbUp, LabelAction::ThumbDown, LabelAction::ChooseA, LabelAction::ChooseB, LabelAction::Tie,
           LabelAction::BothBad, LabelAction::Skip, LabelAction::Undo, LabelAction::ToggleRating, LabelAction::ToggleRaw,
-          LabelAction::ToggleDiff, LabelAction::ToggleGuidelines}) {
+          LabelAction::ToggleDiff, LabelAction::ToggleGuidelines, LabelAction::Edit}) {
         auto* b = new QPushButton;
         b->setFocusPolicy(Qt::NoFocus);
         b->setMinimumHeight(34);
@@ -462,6 +464,7 @@ void LabelingView::trigger(LabelAction action) {
     case LabelAction::ToggleRaw: setRawText(!rawText()); return;
     case LabelAction::ToggleDiff: setDiffShown(!diffShown()); return;
     case LabelAction::ToggleGuidelines: setGuidelinesShown(!guidelinesShown()); return;
+    case LabelAction::Edit: editResponse(); return;
     case LabelAction::ThumbUp:
     case LabelAction::ThumbDown: return;  // two responses on screen: say which is better
     }
@@ -524,6 +527,31 @@ void LabelingView::submitThumb(std::optional<bool> desirable) {
                                    : tr("Previous response #%1: <b>thumbs down</b>").arg(responseId));
     updateCounter();
     Q_EMIT labeled(responseId);
+}
+
+void LabelingView::editResponse() {
+    const PairForJudging* shown = m_state.current();
+    if (!shown) return;
+    if (m_annotator.trimmed().isEmpty()) {
+        Q_EMIT statusMessage(tr("Choose who you are (the annotator box) before editing: an edit is stored under your name."));
+        return;
+    }
+    const PairForJudging pair = *shown;
+    auto* dialog = new EditResponseDialog(leftText(), rightText(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, pair] {
+        // The pair may have gone meanwhile (a fallback judge took it): the
+        // edit is still a correction of its responses, stored all the same.
+        const bool leftIsB = m_state.swapped(pair.pairIndex);
+        const Choice side = dialog->fromLeft() == !leftIsB ? Choice::A : Choice::B;
+        Q_EMIT editGiven(pair, side, dialog->text(), m_annotator, nowMs(), labelSeconds());
+        m_reveal->setText(tr("Your edit of the %1 response is stored as preferred to the original (a correction pair). "
+                             "Pair #%2 is still to label.")
+                              .arg(dialog->fromLeft() ? tr("left") : tr("right"))
+                              .arg(pair.pairIndex));
+        setFocus();
+    });
+    dialog->open();
 }
 
 void LabelingView::refuseLabel(qint64 pairIndex) {

@@ -1,6 +1,7 @@
 #pragma once
 // The annotator's view: a prompt and responses A and B side by side, labeled
-// from the keyboard (1/A, 2/B, T, X, S/Space, Ctrl+Z, R for 1-7 ratings); in
+// from the keyboard (1/A, 2/B, T, X, S/Space, Ctrl+Z, R for 1-7 ratings, E
+// to edit a response into the one preferred); in
 // a project's thumbs mode one response at a time, thumbs up (U) or down (D).
 // The next pair is already generated and held here, so a keypress shows it at
 // once. The policy's two samples are shown in a random left-right order, and
@@ -123,6 +124,12 @@ Q_SIGNALS:
     // (its stored id), or passing it by.
     void responseLabelGiven(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs, double seconds);
     void responseSkipped(qint64 responseId);
+    // Edit to prefer (E): the person rewrote side `side` (of the pair as
+    // given: A is pair.responseA) into `text`, preferred to the original. The
+    // seconds are the label clock's when the editor closed (time in the
+    // editor, a window of its own, is not counted).
+    void editGiven(const preflab::PairForJudging& pair, preflab::Choice side, const QString& text,
+                   const QString& annotator, qint64 timeMs, double seconds);
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
@@ -140,6 +147,7 @@ private:
     void notePace(double seconds);
     void submit(Choice choice, std::optional<double> ratingLeft = {}, std::optional<double> ratingRight = {});
     void submitThumb(std::optional<bool> desirable);  // none: skip
+    void editResponse();  // E: opens the editor on the pair on screen
     void showModeButtons();
     void rate(int value);
     void resetRatingButtons();

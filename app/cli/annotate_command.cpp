@@ -109,7 +109,8 @@ int runAnnotateCommand(const QStringList& args) {
         "labelled it, in an A/B order of each annotator's own, without anyone else's label or any model's score. "
         "Answer each pair with a line: a, b, t (tie), x (both bad), s (skip) or q (quit). The guidelines in force "
         "(`preflab guidelines`) are printed first, and again for g. Each label stores the seconds from the pair "
-        "printed to the answer read. --progress prints each annotator's labels, speed and open pairs instead.");
+        "printed to the answer read. Gold pairs (`preflab gold`) are mixed in unannounced at the gold share. "
+        "--progress prints each annotator's labels, speed and open pairs instead.");
     p.addHelpOption();
     p.addOption(databaseCommandLineOption());
     p.addOption({"annotator", "Your name (required to label).", "name"});

@@ -397,7 +397,12 @@ int runAgreementCommand(const QStringList& args) {
                                 {"median_seconds", number(a.medianSeconds)},
                                 {"fast_share", number(a.fastShare)},
                                 {"first_shown_labels", static_cast<qint64>(a.sided)},
-                                {"first_shown_share", number(a.firstShownShare)}};
+                                {"first_shown_share", number(a.firstShownShare)},
+                                {"gold_labels", static_cast<qint64>(a.goldLabels)},
+                                {"gold_correct", static_cast<qint64>(a.goldCorrect)},
+                                {"gold_accuracy", number(a.goldAccuracy)},
+                                {"gold_accuracy_interval",
+                                 QJsonArray{number(a.goldInterval.low), number(a.goldInterval.high)}}};
             }
             const QJsonObject o{{"krippendorff_alpha", number(alpha.alpha)},
                                 {"annotator_quality", quality},
@@ -427,7 +432,7 @@ int runAgreementCommand(const QStringList& args) {
                         static_cast<long long>(k.units));
         }
         for (const AnnotatorPace& a : paces) {
-            if (a.timed == 0 && a.sided == 0) continue;  // nothing known of how they labelled
+            if (a.timed == 0 && a.sided == 0 && a.goldLabels == 0) continue;  // nothing known of how they labelled
             std::printf("%s: ", terminalSafe(a.annotator).c_str());
             if (a.timed > 0) {
                 // Labels per hour is undefined when every timed label took 0 s
@@ -439,6 +444,12 @@ int runAgreementCommand(const QStringList& args) {
             if (a.sided > 0) {
                 std::printf("%spicked the side shown first in %.0f %% of %lld A/B labels", a.timed > 0 ? "; " : "",
                             100.0 * a.firstShownShare, static_cast<long long>(a.sided));
+            }
+            if (a.goldLabels > 0) {
+                std::printf("%s%lld of %lld gold pairs right (%.0f %%, 95 %% Wilson interval %.0f-%.0f %%)",
+                            a.timed > 0 || a.sided > 0 ? "; " : "", static_cast<long long>(a.goldCorrect),
+                            static_cast<long long>(a.goldLabels), 100.0 * a.goldAccuracy, 100.0 * a.goldInterval.low,
+                            100.0 * a.goldInterval.high);
             }
             std::printf("\n");
         }

@@ -4,6 +4,7 @@
 // (--task-pairs N), and writes it as a model file that
 // `--judge reward_model --reward-model FILE` and PPO use.
 #include "app/cli/commands.h"
+#include "core/values/proportion_interval.h"
 #include "core/values/metric_names.h"
 #include "app/cli/starter_cache.h"
 #include "core/values/model_names.h"
@@ -30,16 +31,6 @@
 
 namespace preflab {
 namespace {
-
-// Wilson's 95 % interval for a proportion of n: unlike the normal
-// approximation it stays inside [0, 1] near the ends.
-std::pair<double, double> wilson95(double p, double n) {
-    if (n <= 0) return {NAN, NAN};
-    const double z = 1.959964, z2 = z * z;
-    const double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-    const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
-    return {centre - half, centre + half};
-}
 
 // Held-out accuracy by which part of the true reward differs between the
 // two sides: every pair counts under each part it differs in, and under
@@ -258,7 +249,7 @@ int runTrainRewardModelCommand(const QStringList& args) {
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const bool separate = !spec.heldOut.empty();
-        const auto [low, high] = wilson95(r.heldOutAccuracy, static_cast<double>(r.heldOutPairs));
+        const auto [low, high] = wilsonInterval95(r.heldOutAccuracy, static_cast<double>(r.heldOutPairs));
         if (separate) {
             std::fprintf(info,
                          "Reward model written to %s in %.0f s: held-out accuracy %.3f (95 %% Wilson interval %.3f to %.3f) "

@@ -33,6 +33,12 @@ Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObjec
             [this](qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs, double seconds) {
                 if (m_project) m_project->labelResponse(responseId, desirable, annotator, timeMs, seconds);
             });
+    connect(labeling, &LabelingView::editGiven, this,
+            [this, c, labeling](const PairForJudging& pair, Choice side, const QString& text, const QString& annotator,
+                                qint64 timeMs, double seconds) {
+                if (m_project) m_project->edit(pair.pairIndex, side, text, annotator, timeMs, seconds);
+                else c->edit(pair.pairIndex, side, text, annotator, timeMs, seconds);
+            });
     connect(labeling, &LabelingView::responseSkipped, this, [this](qint64 responseId) {
         if (m_project) m_project->skipResponse(responseId);
     });

@@ -126,6 +126,19 @@ void LabelingProjectSession::label(const Judgement& j) {
     remember({waitingItem(j.pairIndex), j, false, ticket});
 }
 
+void LabelingProjectSession::edit(qint64 pairId, Choice side, const QString& text, const QString& annotator,
+                                  qint64 timeMs, std::optional<double> seconds) {
+    if (annotator.isEmpty()) {
+        Q_EMIT failed(tr("An edited response in a labeling project needs an annotator name."));
+        return;
+    }
+    const auto order = m_swapped.find(pairId);
+    const bool swapped = order != m_swapped.end() ? order->second
+                                                  : LabelingProject::swappedFor(pairId, annotator.toStdString());
+    m_writer->enqueue(preferredEditRow(LabelTarget::storedPair(pairId), LabelingProject::storedChoice(side, swapped),
+                                       text.toStdString(), annotator.toStdString(), timeMs, seconds));
+}
+
 void LabelingProjectSession::labelResponse(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs,
                                            std::optional<double> seconds) {
     if (annotator.isEmpty()) {

@@ -46,6 +46,11 @@ public:
     void labelResponse(qint64 responseId, bool desirable, const QString& annotator, qint64 timeMs,
                        std::optional<double> seconds = std::nullopt);
     void skipResponse(qint64 responseId);
+    // Edit to prefer: side `side` of the pair as shown (A: the response shown
+    // first) rewritten into `text`, stored as preferred to the original (a
+    // correction pair; storage/records.h PreferredEditRow). Not undone by undoLast().
+    void edit(qint64 pairId, Choice side, const QString& text, const QString& annotator, qint64 timeMs,
+              std::optional<double> seconds);
     // Takes the newest label of this session back; answers through undone().
     void undoLast();
 

@@ -211,6 +211,14 @@ void RunController::relabel(qint64 pairId, Choice choice, const QString& annotat
     writer().enqueue(labelRow(LabelTarget::storedPair(pairId), choice, LabelSource::Human, annotator.toStdString(), nowMs()));
 }
 
+void RunController::edit(qint64 pairIndex, Choice side, const QString& text, const QString& annotator, qint64 timeMs,
+                         std::optional<double> seconds) {
+    if (m_runId <= 0) return;  // no run: nothing on screen belongs to one
+    // After the pair's own row in the run's writer (queued before it was shown).
+    writer().enqueue(preferredEditRow(LabelTarget::runPair(m_runId, pairIndex), side, text.toStdString(),
+                                      annotator.toStdString(), timeMs, seconds));
+}
+
 void RunController::adjudicate(qint64 pairId, Choice choice, const QString& reviewer) {
     writer().enqueue(labelRow(LabelTarget::storedPair(pairId), choice, LabelSource::Adjudicated, reviewer.toStdString(), nowMs()));
 }

@@ -59,6 +59,10 @@ public:
     void correct(const PairForJudging& pair, const Judgement& judgement);
     // Relabels any stored pair (the data browser).
     void relabel(qint64 pairId, Choice choice, const QString& annotator);
+    // Edit to prefer on the active run's pair: side `side` rewritten into
+    // `text`, stored as preferred to the original (a correction pair).
+    void edit(qint64 pairIndex, Choice side, const QString& text, const QString& annotator, qint64 timeMs,
+              std::optional<double> seconds);
     // A reviewer's final label of a pair on which annotators disagree.
     void adjudicate(qint64 pairId, Choice choice, const QString& reviewer);
     // New guidelines (Markdown) for every stored pair, typed in the workbench;

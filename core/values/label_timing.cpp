@@ -32,6 +32,10 @@ std::vector<AnnotatorPace> annotatorPace(const std::vector<TimedLabel>& labels, 
             ++t.pace.sided;
             if (l.choice == l.shownFirst) ++t.pickedFirst;
         }
+        if (!l.goldAnswer.empty() && l.choice != "skip") {
+            ++t.pace.goldLabels;
+            if (l.choice == l.goldAnswer) ++t.pace.goldCorrect;
+        }
     }
     const double nan = std::numeric_limits<double>::quiet_NaN();
     std::vector<AnnotatorPace> out;
@@ -49,6 +53,8 @@ std::vector<AnnotatorPace> annotatorPace(const std::vector<TimedLabel>& labels, 
         p.medianSeconds = medianOf(t.seconds);
         p.fastShare = p.timed == 0 ? nan : static_cast<double>(fast) / static_cast<double>(p.timed);
         p.firstShownShare = p.sided == 0 ? nan : static_cast<double>(t.pickedFirst) / static_cast<double>(p.sided);
+        p.goldAccuracy = p.goldLabels == 0 ? nan : static_cast<double>(p.goldCorrect) / static_cast<double>(p.goldLabels);
+        p.goldInterval = wilsonInterval95(p.goldCorrect, p.goldLabels);
         out.push_back(std::move(p));
     }
     return out;

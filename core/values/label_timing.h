@@ -1,10 +1,12 @@
 #pragma once
 // How people label, from the seconds each label took and the side shown
 // first (issue 31's quality signals): per annotator, labels per hour, the
-// median time, the share of labels faster than a threshold, and how often the
+// median time, the share of labels faster than a threshold, how often the
 // side shown first was picked (a position bias: 0.5 for a person who reads
-// both). And the labeling view's soft warning when a person goes much faster
+// both), and the accuracy on gold pairs. And the labeling view's soft warning when a person goes much faster
 // than their own pace. Plain C++, any thread.
+#include "core/values/proportion_interval.h"
+
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -24,6 +26,7 @@ struct TimedLabel {
     std::optional<double> seconds;  // unknown for an older row or a file without it
     std::string shownFirst;         // "a", "b", or "" when unknown
     int64_t pairId = 0;
+    std::string goldAnswer;  // a gold pair's known answer (storage/gold_pair_store.h), else ""
 };
 
 struct AnnotatorPace {
@@ -36,6 +39,11 @@ struct AnnotatorPace {
     double labelsPerHour = 0, medianSeconds = 0, fastShare = 0;
     int64_t sided = 0;           // a or b labels whose side shown first is known
     double firstShownShare = 0;  // of those, the share that picked the side shown first (NaN without one)
+    // Gold pairs answered (skips aside), how many matched the known answer,
+    // and that share with its 95 % Wilson interval (NaN without one).
+    int64_t goldLabels = 0, goldCorrect = 0;
+    double goldAccuracy = 0;
+    ProportionInterval goldInterval;
 };
 
 // Per annotator, by name. `fastSeconds` is the threshold of fastShare.

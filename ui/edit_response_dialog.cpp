@@ -78,6 +78,9 @@ void EditResponseDialog::textChanged() {
     m_buttons->button(QDialogButtonBox::Save)->setEnabled(edited && !m_edit->toPlainText().trimmed().isEmpty());
     m_leftButton->setEnabled(!edited);
     m_rightButton->setEnabled(!edited);
+    const QString why = edited ? tr("Your edit is of this response: undo your changes to start from the other one.") : QString();
+    m_leftButton->setToolTip(why);
+    m_rightButton->setToolTip(why);
 }
 
 }  // namespace preflab

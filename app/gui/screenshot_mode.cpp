@@ -9,6 +9,7 @@
 #include "ui/adjudication_view.h"
 #include "ui/agreement_view.h"
 #include "ui/completions_view.h"
+#include "ui/edit_response_dialog.h"
 #include "ui/labeling_view.h"
 #include "ui/main_window.h"
 #include "ui/method_frontiers.h"
@@ -18,6 +19,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QPainter>
 #include <QTimer>
 
 #include <cstdio>
@@ -37,8 +39,9 @@ void addScreenshotOptions(QCommandLineParser& p) {
                  QStringLiteral("What --screenshot renders: live (the run's curves), compare (every run in the database "
                                 "overlaid against exact KL), completions (the run's responses across steps), frontiers "
                                 "(the method comparison in --comparison DIR; no run), agreement (the database's "
-                                "annotators; no run), adjudication (the pairs they disagree on; no run) or project (a "
-                                "labeling project over the stored pairs; no run)."),
+                                "annotators; no run), adjudication (the pairs they disagree on; no run), project (a "
+                                "labeling project over the stored pairs; no run) or edit (the project with the editor of "
+                                "edit to prefer open; no run)."),
                  QStringLiteral("tab"), QStringLiteral("live")});
     p.addOption({QStringLiteral("screenshot-algorithm"), QStringLiteral("The method of the --screenshot run (e.g. cpo, ppo)."),
                  QStringLiteral("algorithm"), QString::fromUtf8(methodName(Method::OnlineDpo))});
@@ -76,6 +79,32 @@ int runScreenshot(const QCommandLineParser& p, Workbench& workbench) {
         w->labelingView()->setAnnotator(QStringLiteral("screenshot"));
         if (!wb->startProject(2)) return 1;
         QObject::connect(wb->project(), &LabelingProjectSession::queueChanged, w, saveWindow, Qt::SingleShotConnection);
+        return QApplication::exec();
+    }
+    if (p.value("screenshot-tab") == QLatin1String("edit")) {
+        // A project's first pair with the editor open on its right response,
+        // drawn over the window as it appears on screen.
+        w->labelingView()->setAnnotator(QStringLiteral("screenshot"));
+        if (!wb->startProject(2)) return 1;
+        QObject::connect(wb->project(), &LabelingProjectSession::queueChanged, w, [w, file = p.value("screenshot")] {
+            QTimer::singleShot(100, w, [w, file] {
+                w->labelingView()->trigger(LabelAction::Edit);
+                auto* dialog = w->labelingView()->findChild<EditResponseDialog*>();
+                if (!dialog) return QApplication::exit(1);
+                dialog->startFromRight();
+                dialog->setText(dialog->text() + QStringLiteral("\n\n(Edited: the answer I would prefer.)"));
+                QTimer::singleShot(100, w, [w, dialog, file] {
+                    QPixmap shot = w->grab();
+                    QPainter painter(&shot);
+                    const QPixmap d = dialog->grab();
+                    painter.drawPixmap((shot.width() - d.width()) / 2, (shot.height() - d.height()) / 2, d);
+                    painter.end();
+                    const bool ok = shot.save(file);
+                    std::printf("preflab: %s %s\n", ok ? "wrote" : "could not write", qPrintable(file));
+                    QApplication::exit(ok ? 0 : 1);
+                });
+            });
+        }, Qt::SingleShotConnection);
         return QApplication::exec();
     }
     if (p.value("screenshot-tab") == QLatin1String("adjudication")) {

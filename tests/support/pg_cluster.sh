@@ -66,6 +66,13 @@ ssl_key_file = '$dir/server.key'
 max_connections = 60
 fsync = off
 EOF
+  # The server outlives this script: it must not inherit a descriptor the
+  # caller holds open (a build lock taken around ctest would stay held for
+  # as long as the server runs, by a process nobody waits on).
+  for fd in /proc/$$/fd/*; do
+    n=${fd##*/}
+    [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null || true
+  done
   if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start >/dev/null 2>&1; then
     started=1
     break

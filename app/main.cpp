@@ -37,6 +37,7 @@ void printUsage() {
         "  score      a reward model's score of a response, or its accuracy on a pairs file\n"
         "  export-model  write a checkpoint of a Hugging Face model as a Hugging Face folder\n"
         "  tokenize   print the token ids of each line on stdin (--model FOLDER|tokenizer.json|starter)\n"
+        "  render-chat  print what a model's chat template renders for a JSON list of messages\n"
         "  version    print the version and the runtime settings\n",
         PREFLAB_CODE_VERSION);
 }
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
     if (command == "annotate") return preflab::runAnnotateCommand(args.mid(1));
     if (command == "guidelines") return preflab::runGuidelinesCommand(args.mid(1));
     if (command == "gold") return preflab::runGoldCommand(args.mid(1));
+    if (command == "render-chat") return preflab::runRenderChatCommand(args.mid(1));
     if (!command.isEmpty() && !command.startsWith('-')) {
         std::fprintf(stderr, "preflab: unknown command '%s'\n\n", qPrintable(command));
         printUsage();

@@ -10,6 +10,7 @@ PACKAGES=(
   libgloo-dev  # c10d's ProcessGroupGloo.hpp includes Gloo's headers (data-parallel training)
   libqcustomplot-dev libqcustomplot2.1-qt6
   libsqlite3-dev
+  nlohmann-json3-dev  # the JSON of the vendored Jinja engine (core/hf/vendor/minja.hpp), header-only
   libpq-dev postgresql openssl  # team databases (libpq), and the throwaway cluster and TLS certificate of their tests
   xvfb xauth
 )

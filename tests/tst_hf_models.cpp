@@ -228,7 +228,8 @@ private Q_SLOTS:
         TinyGpt2::writeTokenizer(folder);
         writeJson(folder + "/tokenizer_config.json",
                   QJsonObject{{"eos_token", "<|endoftext|>"}, {"bos_token", "<|endoftext|>"},
-                              {"chat_template", "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% endfor %}"}});
+                              {"chat_template", "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
+                                                "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"}});
         const PairContextCheck check(folder.toStdString());
         const std::string messages = "[{\"role\":\"system\",\"content\":\"" + std::string(200, 'x') +
                                      "\"},{\"role\":\"user\",\"content\":\"Hi\"}]";
@@ -236,7 +237,7 @@ private Q_SLOTS:
         QVERIFY(check.wouldTruncate("Hi", "yes", "no", messages));
         // The ids are the template's rendering of every turn.
         const ChatTemplate chat = readFolderChatTemplate(folder.toStdString());
-        QCOMPARE(chat.describe(), std::string("ChatML"));
+        QCOMPARE(chat.describe(), std::string("ChatML (the model's chat template)"));
         const BpeTokenizer tok((folder + "/tokenizer.json").toStdString(), (folder + "/tokenizer_config.json").toStdString());
         const std::vector<ChatMessage> turns{{"system", "Be brief."}, {"user", "Hi"}};
         QCOMPARE(promptTokenIds(tok, chat, "System: Be brief.\n\nUser: Hi", turns),

@@ -70,7 +70,7 @@ private Q_SLOTS:
         QVERIFY(info.sequenceClassifier);
 
         HfRewardModel rm(folder.toStdString());
-        QCOMPARE(rm.describe(), std::string("plain"));
+        QCOMPARE(rm.describe(), std::string("plain (no chat template)"));
         const std::vector<std::pair<std::string, std::string>> texts = {
             {"Tell me about the fox.", " The fox is friendly."}, {"Hi", " ok"}, {"Where does the owl live?", " In a tree, I think."}};
         std::vector<std::string> prompts, responses;

@@ -2,6 +2,7 @@
 
 #include "core/hf/json_file.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -11,91 +12,19 @@
 namespace preflab {
 
 std::string ChatTemplate::describe() const {
-    switch (format) {
-    case ChatFormat::ChatMl: return "ChatML";
-    case ChatFormat::Llama3: return "Llama 3";
-    case ChatFormat::Llama2: return "Llama 2";
-    case ChatFormat::Mistral: return "Mistral";
-    case ChatFormat::Zephyr: return "Zephyr";
-    case ChatFormat::Plain: break;
-    }
-    return recognised ? "plain" : "plain (the model's chat template was not recognised)";
+    if (plain()) return "plain (no chat template)";
+    return family.empty() ? "the model's chat template" : family + " (the model's chat template)";
 }
-
-namespace {
-
-// Llama 3's template writes each message's content | trim.
-std::string trimmed(const std::string& s) {
-    const size_t b = s.find_first_not_of(" \t\n\r");
-    return b == std::string::npos ? std::string() : s.substr(b, s.find_last_not_of(" \t\n\r") - b + 1);
-}
-
-}  // namespace
 
 std::string ChatTemplate::apply(const std::string& m) const {
-    switch (format) {
-    case ChatFormat::ChatMl: return "<|im_start|>user\n" + m + "<|im_end|>\n<|im_start|>assistant\n";
-    case ChatFormat::Llama3:
-        return "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n" + trimmed(m) +
-               "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
-    case ChatFormat::Llama2:
-    case ChatFormat::Mistral: return bos + "[INST] " + m + " [/INST]";
-    case ChatFormat::Zephyr: return "<|user|>\n" + m + eos + "\n<|assistant|>\n";
-    case ChatFormat::Plain: break;
-    }
+    if (jinja) return jinja->render({{"user", m}}, true);
     return m + "\n";
 }
 
 std::string ChatTemplate::applyConversation(const std::vector<ChatMessage>& messages) const {
+    if (jinja) return jinja->render(messages, true);
     if (messages.size() == 1 && messages[0].role == "user") return apply(messages[0].content);
     std::string out;
-    switch (format) {
-    case ChatFormat::ChatMl:
-        for (const ChatMessage& m : messages) out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
-        return out + "<|im_start|>assistant\n";
-    case ChatFormat::Llama3:
-        out = "<|begin_of_text|>";
-        for (const ChatMessage& m : messages) {
-            out += "<|start_header_id|>" + (m.role == "tool" ? std::string("ipython") : m.role) + "<|end_header_id|>\n\n" +
-                   trimmed(m.content) + "<|eot_id|>";
-        }
-        return out + "<|start_header_id|>assistant<|end_header_id|>\n\n";
-    case ChatFormat::Llama2: {
-        // Meta's format: the system prompt inside the first [INST] block, each
-        // exchange "<s>[INST] user [/INST] answer </s>".
-        std::string system;
-        for (const ChatMessage& m : messages) {
-            if (m.role == "system") {
-                system = "<<SYS>>\n" + m.content + "\n<</SYS>>\n\n";
-            } else if (m.role == "assistant") {
-                out += " " + m.content + " " + eos;
-            } else {
-                out += bos + "[INST] " + system + m.content + " [/INST]";
-                system.clear();
-            }
-        }
-        return out;
-    }
-    case ChatFormat::Mistral: {
-        // Mistral's format: one BOS, "[INST] user [/INST]answer</s>", no
-        // system block (its v0.1 template refuses a system message; here it
-        // goes before the first user message, as later versions do).
-        std::string system;
-        out = bos;
-        for (const ChatMessage& m : messages) {
-            if (m.role == "system") system = m.content + "\n\n";
-            else if (m.role == "assistant") out += m.content + eos;
-            else out += "[INST] " + system + m.content + " [/INST]", system.clear();
-        }
-        return out;
-    }
-    case ChatFormat::Zephyr:
-        for (const ChatMessage& m : messages) {
-            if (m.role != "tool") out += "<|" + m.role + "|>\n" + m.content + eos + "\n";  // its template has no tool turn
-        }
-        return out + "<|assistant|>\n";
-    case ChatFormat::Plain: break;
-    }
     for (const ChatMessage& m : messages) {
         std::string role = m.role;
         if (!role.empty()) role[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(role[0])));
@@ -105,14 +34,7 @@ std::string ChatTemplate::applyConversation(const std::vector<ChatMessage>& mess
 }
 
 std::string ChatTemplate::applyExchange(const std::string& userMessage, const std::string& answer) const {
-    switch (format) {
-    case ChatFormat::ChatMl: return apply(userMessage) + answer + "<|im_end|>\n";
-    case ChatFormat::Llama3: return apply(userMessage) + trimmed(answer) + "<|eot_id|>";
-    case ChatFormat::Llama2: return apply(userMessage) + " " + answer + " " + eos;
-    case ChatFormat::Mistral: return apply(userMessage) + answer + eos;
-    case ChatFormat::Zephyr: return apply(userMessage) + answer + eos + "\n";
-    case ChatFormat::Plain: break;
-    }
+    if (jinja) return jinja->render({{"user", userMessage}, {"assistant", answer}}, false);
     return userMessage + answer;
 }
 
@@ -128,26 +50,59 @@ std::vector<ChatMessage> chatMessagesFromJson(const std::string& json) {
     return out;
 }
 
-ChatTemplate detectChatTemplate(const std::string& jinja, const std::string& bos, const std::string& eos) {
-    ChatTemplate t;
-    if (!bos.empty()) t.bos = bos;
-    if (!eos.empty()) t.eos = eos;
+namespace {
+
+// A name for the user to recognise, from markers of the common families.
+std::string familyOf(const std::string& jinja) {
     auto has = [&](const char* marker) { return jinja.find(marker) != std::string::npos; };
-    t.recognised = true;
-    if (has("<|im_start|>")) t.format = ChatFormat::ChatMl;
-    else if (has("<|start_header_id|>")) t.format = ChatFormat::Llama3;
-    else if (has("[INST]")) t.format = has("<<SYS>>") ? ChatFormat::Llama2 : ChatFormat::Mistral;
-    else if (has("<|user|>") && has("<|assistant|>")) t.format = ChatFormat::Zephyr;
-    else t.recognised = jinja.empty();
+    if (has("<|im_start|>")) return has("<think>") ? "ChatML with thinking (Qwen3)" : "ChatML";
+    if (has("<|start_header_id|>")) return "Llama 3";
+    if (has("<start_of_turn>")) return "Gemma";
+    if (has("<\xEF\xBD\x9C" "User\xEF\xBD\x9C>")) return "DeepSeek";  // <｜User｜>, full-width bars
+    if (has("[INST]")) return has("<<SYS>>") ? "Llama 2" : "Mistral";
+    if (has("<|user|>") && has("<|assistant|>")) return "Zephyr";
+    return {};
+}
+
+}  // namespace
+
+ChatTemplate makeChatTemplate(const std::string& jinja, const std::string& bos, const std::string& eos,
+                              const std::string& where) {
+    ChatTemplate t;
+    if (jinja.empty()) return t;
+    t.jinja.emplace(jinja, bos, eos, where);
+    t.family = familyOf(jinja);
     return t;
 }
 
 ChatTemplate readFolderChatTemplate(const std::string& folder) {
-    const std::filesystem::path path = std::filesystem::path(folder) / "tokenizer_config.json";
-    if (!std::filesystem::exists(path)) return detectChatTemplate({}, {}, {});
-    const QJsonObject o = readJsonObjectFile(path.string());
-    return detectChatTemplate(tokenContent(o.value(QStringLiteral("chat_template"))), tokenContent(o.value(QStringLiteral("bos_token"))),
-                              tokenContent(o.value(QStringLiteral("eos_token"))));
+    const std::filesystem::path dir(folder);
+    const std::filesystem::path config = dir / "tokenizer_config.json";
+    QJsonObject o;
+    if (std::filesystem::exists(config)) o = readJsonObjectFile(config.string());
+    const std::string bos = tokenContent(o.value(QStringLiteral("bos_token")));
+    const std::string eos = tokenContent(o.value(QStringLiteral("eos_token")));
+    // transformers saves the template in its own file since 4.43; it wins.
+    const std::filesystem::path file = dir / "chat_template.jinja";
+    if (std::filesystem::exists(file)) {
+        QFile f(QString::fromStdString(file.string()));
+        if (!f.open(QIODevice::ReadOnly))
+            throw ChatTemplateError(file.string() + ": cannot be read: " + f.errorString().toStdString());
+        return makeChatTemplate(f.readAll().toStdString(), bos, eos, file.string());
+    }
+    const QJsonValue t = o.value(QStringLiteral("chat_template"));
+    if (t.isArray()) {
+        // Named templates ("default", "tool_use", ...): transformers uses "default".
+        for (const QJsonValue& named : t.toArray()) {
+            if (named.toObject().value(QStringLiteral("name")).toString() == QLatin1String("default"))
+                return makeChatTemplate(named.toObject().value(QStringLiteral("template")).toString().toStdString(), bos,
+                                        eos, config.string());
+        }
+        throw ChatTemplateError(config.string() + ": chat_template is a list of named templates without one named \"default\"");
+    }
+    if (!t.isUndefined() && !t.isNull() && !t.isString())
+        throw ChatTemplateError(config.string() + ": chat_template is neither a text nor a list of named templates");
+    return makeChatTemplate(t.toString().toStdString(), bos, eos, config.string());
 }
 
 }  // namespace preflab

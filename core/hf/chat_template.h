@@ -1,28 +1,28 @@
 #pragma once
-// Chat templates of the common model families, recognised in
-// tokenizer_config.json's Jinja chat_template by their markers and applied by
-// hand (PrefLab has no Jinja engine; these formats are fixed strings):
-//   ChatML  (Qwen2, SmolLM-Instruct):  <|im_start|>user\n…<|im_end|>\n<|im_start|>assistant\n
-//   Llama 3:  <|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n…<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n
-//   Llama 2:  <s>[INST] … [/INST]            (its template has a <<SYS>> block)
-//   Mistral:  <s>[INST] … [/INST]            (no <<SYS>>; answers follow [/INST] directly)
-//   Zephyr  (TinyLlama-Chat):  <|user|>\n…</s>\n<|assistant|>\n
-// Anything else (or no template) falls back to the plain format "…\n", and
-// describe() says so, so the user sees which format was used. Plain C++.
+// A model's prompt format. With a chat template (tokenizer_config.json's
+// "chat_template", or a chat_template.jinja file beside it) the prompt is what
+// the template renders, as transformers renders it (core/hf/jinja_chat_template.h):
+// one user turn with the generation prompt, a whole conversation, or an
+// exchange without it (what a reward model scores). Without one, the plain
+// format: the prompt and a newline. A template that does not parse or raises
+// is an error naming its file, never a silent fallback; describe() says which
+// format is in use and, by its markers, which family a template looks like.
+// Plain C++.
+#include "core/hf/jinja_chat_template.h"
 #include "core/values/chat_message.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace preflab {
 
-enum class ChatFormat { Plain, ChatMl, Llama3, Llama2, Mistral, Zephyr };
-
 struct ChatTemplate {
-    ChatFormat format = ChatFormat::Plain;
-    std::string bos = "<s>", eos = "</s>";  // the tokenizer's token texts (Llama 2 and Zephyr use them)
-    bool recognised = false;                // false: a template was present but not recognised
-    // "ChatML", "Llama 3", ..., or "plain (template not recognised)".
+    std::optional<JinjaChatTemplate> jinja;  // none: the plain format
+    std::string family;                      // "ChatML", "Llama 3", ... by the template's markers; "" unknown
+
+    bool plain() const { return !jinja.has_value(); }
+    // "ChatML (the model's chat template)", "the model's chat template", or "plain (no chat template)".
     std::string describe() const;
     // The prompt text for one user message, ending where the model's answer begins.
     std::string apply(const std::string& userMessage) const;
@@ -41,10 +41,14 @@ struct ChatTemplate {
 // an imported conversation's prompt); empty for anything else.
 std::vector<ChatMessage> chatMessagesFromJson(const std::string& json);
 
-// From the chat_template text ("" when the model has none).
-ChatTemplate detectChatTemplate(const std::string& jinja, const std::string& bos, const std::string& eos);
+// From a template's text ("" for none), the tokenizer's BOS and EOS texts, and
+// the file it came from (for errors). Throws ChatTemplateError when it does not parse.
+ChatTemplate makeChatTemplate(const std::string& jinja, const std::string& bos, const std::string& eos,
+                              const std::string& where);
 
-// From a model folder's tokenizer_config.json (plain when absent).
+// From a model folder: chat_template.jinja when present, else
+// tokenizer_config.json's chat_template (a list of named templates: the one
+// named "default"); plain when neither. Throws ChatTemplateError naming the file.
 ChatTemplate readFolderChatTemplate(const std::string& folder);
 
 }  // namespace preflab

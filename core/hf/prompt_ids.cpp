@@ -7,8 +7,8 @@ TokenIds promptTokenIds(const Tokenizer& tokenizer, const std::optional<ChatTemp
     if (!chat) return tokenizer.promptIds(prompt);
     TokenIds ids;
     // Templates that name their BOS carry it as text; the plain format gets the tokenizer's.
-    if (chat->format == ChatFormat::Plain && tokenizer.special().bos >= 0) ids.push_back(tokenizer.special().bos);
-    const bool conversation = !messages.empty() && chat->format != ChatFormat::Plain;
+    if (chat->plain() && tokenizer.special().bos >= 0) ids.push_back(tokenizer.special().bos);
+    const bool conversation = !messages.empty() && !chat->plain();
     const TokenIds body = tokenizer.encode(conversation ? chat->applyConversation(messages) : chat->apply(prompt));
     ids.insert(ids.end(), body.begin(), body.end());
     return ids;

@@ -41,7 +41,7 @@ std::string HfRewardModel::describe() const {
 
 TokenIds HfRewardModel::ids(const std::string& prompt, const std::string& response) const {
     TokenIds out;
-    if (m_chat.format == ChatFormat::Plain && m_addBos && m_tokenizer->special().bos >= 0) out.push_back(m_tokenizer->special().bos);
+    if (m_chat.plain() && m_addBos && m_tokenizer->special().bos >= 0) out.push_back(m_tokenizer->special().bos);
     const TokenIds body = m_tokenizer->encode(m_chat.applyExchange(prompt, response));
     out.insert(out.end(), body.begin(), body.end());
     return out;

@@ -5,10 +5,8 @@
 // chat template (core/hf/chat_template.h; no template: the two texts
 // concatenated, with the tokenizer's BOS in front where its
 // tokenizer_config.json sets add_bos_token), through the body, and the
-// score head at the last token. The template is one of the families
-// PrefLab recognises by their markers, not a Jinja rendering: a template it
-// does not recognise (describe() says which was used) may differ from
-// transformers' text, e.g. Qwen2's default system turn. Runs on the calling
+// score head at the last token. The template is rendered as transformers
+// renders it (Jinja; Qwen2's default system turn included). Runs on the calling
 // thread (the training thread or a command's); core-private (torch).
 #include "core/hf/chat_template.h"
 #include "core/nn/transformer.h"

@@ -7,6 +7,7 @@
 #include "core/hf/hf_model.h"
 #include "core/hf/bpe_tokenizer.h"
 #include "core/hf/chat_template.h"
+#include "core/nn/lora_config.h"
 #include "core/judges/task_judge.h"
 #include "core/loop/loop_models.h"
 #include "core/models/pair_context_check.h"
@@ -90,6 +91,7 @@ private Q_SLOTS:
         QTest::addColumn<double>("scale");
         QTest::newRow("llama, untied head") << "llama" << false << 1.0;
         QTest::newRow("qwen2, biases, tied head") << "qwen2" << true << 1.0;
+        QTest::newRow("qwen3, q/k norms, heads of 8 over d 16") << "qwen3" << true << 1.0;
         QTest::newRow("llama, linear rope scaling x2") << "llama" << false << 2.0;
         QTest::newRow("llama, Llama 3 rope scaling x8") << "llama3" << false << 8.0;
     }
@@ -131,6 +133,36 @@ private Q_SLOTS:
         QVERIFY((withPad - ours).abs().max().item<double>() < 1e-4);
     }
 
+    // LoRA on every linear layer of Qwen3 (queries 32 wide over d 16): the
+    // adapters start as the base model (B is zero, as PEFT starts it), and a
+    // gradient reaches each of them.
+    void qwen3TakesLoraOnEveryLinearLayer() {
+        QTemporaryDir dir;
+        TinyLlama("qwen3", true).write(dir.path() + "/m");
+        Transformer model = loadHfModel((dir.path() + "/m").toStdString());
+        const at::Tensor ids = at::tensor(std::vector<int64_t>{3, 17, 42, 5, 200}, at::kLong).view({1, -1});
+        const at::Tensor mask = at::ones({1, 5}, at::kLong);
+        at::Tensor base;
+        {
+            torch::NoGradGuard noGrad;
+            base = model->forward(ids, mask);
+        }
+        LoraConfig lora;
+        lora.rank = 2;
+        lora.dropout = 0.0;
+        lora.targets = {"all-linear"};
+        torch::manual_seed(3);
+        model->addLora(lora);
+        const at::Tensor out = model->forward(ids, mask);
+        QVERIFY((out - base).abs().max().item<double>() < 1e-6);
+        out.pow(2).sum().backward();
+        int withGradient = 0;
+        for (const at::Tensor& p : model->trainableParameters()) withGradient += p.grad().defined() && p.grad().abs().sum().item<double>() > 0;
+        // Per layer: q, k, v (one fused site each), o, gate, up, down: 7 A's
+        // and 7 B's; with B zero only the B's get a gradient at the start.
+        QVERIFY2(withGradient >= 2 * 7, std::to_string(withGradient).c_str());
+    }
+
     // Load -> change the weights (as training does) -> export -> reload:
     // identical logits, HF names and layout in the file, config copied.
     void exportRoundTrip_data() {
@@ -138,6 +170,7 @@ private Q_SLOTS:
         QTest::newRow("gpt2") << "gpt2";
         QTest::newRow("llama") << "llama";
         QTest::newRow("qwen2") << "qwen2";
+        QTest::newRow("qwen3") << "qwen3";
     }
 
     void exportRoundTrip() {
@@ -145,7 +178,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString src = dir.path() + "/src", out = dir.path() + "/exported";
         if (arch == "gpt2") TinyGpt2().write(src);
-        else TinyLlama(arch.toStdString(), arch == "qwen2").write(src);
+        else TinyLlama(arch.toStdString(), arch != "llama").write(src);
         TinyGpt2::writeTokenizer(src);
         Transformer model = loadHfModel(src.toStdString());
         {
@@ -276,7 +309,7 @@ private Q_SLOTS:
     void badFolders_data() {
         QTest::addColumn<QString>("damage");
         QTest::addColumn<QString>("mentions");
-        QTest::newRow("unsupported model_type") << "llama_type" << "model_type 'mamba' is not supported (supported: gpt2, llama, qwen2, mistral)";
+        QTest::newRow("unsupported model_type") << "llama_type" << "model_type 'mamba' is not supported (supported: gpt2, llama, qwen2, qwen3, mistral)";
         QTest::newRow("missing tensor") << "missing" << "tensor 'h.1.mlp.c_fc.bias' is missing";
         QTest::newRow("wrong shape") << "shape" << "tensor 'wpe.weight' has shape [16, 16], config.json implies [128, 16]";
         QTest::newRow("no weights") << "no_weights" << "no model.safetensors";

@@ -49,6 +49,7 @@ private Q_SLOTS:
         QTest::newRow("GPT-2, transformer. prefix") << "gpt2-prefixed";
         QTest::newRow("LlamaForSequenceClassification") << "llama";
         QTest::newRow("Qwen2ForSequenceClassification (biases, tied)") << "qwen2";
+        QTest::newRow("Qwen3ForSequenceClassification (q/k norms, own head size)") << "qwen3";
     }
 
     void scoresAsTheNaiveReference() {
@@ -56,13 +57,16 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString folder = dir.path() + "/rm";
         TinyGpt2 gpt2;
-        TinyLlama llama(family == "qwen2" ? "qwen2" : "llama", family == "qwen2");
+        TinyLlama llama(family.startsWith("qwen") ? family.toStdString() : "llama", family.startsWith("qwen"));
         const bool isGpt2 = family.startsWith("gpt2");
         if (isGpt2) {
             gpt2.makeClassifier("GPT2ForSequenceClassification", gpt2.d);
             gpt2.write(folder, family == "gpt2-prefixed" ? "prefixed" : "single");
         } else {
-            llama.makeClassifier(family == "qwen2" ? "Qwen2ForSequenceClassification" : "LlamaForSequenceClassification", llama.d);
+            llama.makeClassifier(family == "qwen2"   ? "Qwen2ForSequenceClassification"
+                                 : family == "qwen3" ? "Qwen3ForSequenceClassification"
+                                                     : "LlamaForSequenceClassification",
+                                 llama.d);
             llama.write(folder);
         }
         TinyGpt2::writeTokenizer(folder);  // byte-level: a text's ids are its bytes

@@ -129,7 +129,7 @@ std::vector<HfTensorMapping> hfTensorMap(const TransformerConfig& c) {
             map.push_back({b + "proj.bias", {{h + "mlp.c_proj.bias", {D}}}});
         }
     } else {
-        const int64_t kv = c.keyValueHeads() * c.headDim();
+        const int64_t kv = c.keyValueHeads() * c.headDim(), Q = c.attentionWidth(), Dh = c.headDim();
         map = {{"tokens.weight", {{"model.embed_tokens.weight", {c.vocabSize, D}}}},
                {"ln_final.weight", {{"model.norm.weight", {D}}}}};
         if (!c.tiedHead && !c.scalarHead) map.push_back({"lm_head.weight", {{"lm_head.weight", {c.vocabSize, D}}}});
@@ -137,14 +137,18 @@ std::vector<HfTensorMapping> hfTensorMap(const TransformerConfig& c) {
             const std::string b = "block" + std::to_string(i) + ".", h = "model.layers." + std::to_string(i) + ".";
             map.push_back({b + "ln1.weight", {{h + "input_layernorm.weight", {D}}}});
             map.push_back({b + "qkv.weight",
-                           {{h + "self_attn.q_proj.weight", {D, D}}, {h + "self_attn.k_proj.weight", {kv, D}},
+                           {{h + "self_attn.q_proj.weight", {Q, D}}, {h + "self_attn.k_proj.weight", {kv, D}},
                             {h + "self_attn.v_proj.weight", {kv, D}}}});
             if (c.qkvBias) {
                 map.push_back({b + "qkv.bias",
-                               {{h + "self_attn.q_proj.bias", {D}}, {h + "self_attn.k_proj.bias", {kv}},
+                               {{h + "self_attn.q_proj.bias", {Q}}, {h + "self_attn.k_proj.bias", {kv}},
                                 {h + "self_attn.v_proj.bias", {kv}}}});
             }
-            map.push_back({b + "attn_out.weight", {{h + "self_attn.o_proj.weight", {D, D}}}});
+            if (c.qkNorm) {
+                map.push_back({b + "q_norm.weight", {{h + "self_attn.q_norm.weight", {Dh}}}});
+                map.push_back({b + "k_norm.weight", {{h + "self_attn.k_norm.weight", {Dh}}}});
+            }
+            map.push_back({b + "attn_out.weight", {{h + "self_attn.o_proj.weight", {D, Q}}}});
             map.push_back({b + "ln2.weight", {{h + "post_attention_layernorm.weight", {D}}}});
             map.push_back({b + "fc.weight", {{h + "mlp.gate_proj.weight", {F, D}}, {h + "mlp.up_proj.weight", {F, D}}}});
             map.push_back({b + "proj.weight", {{h + "mlp.down_proj.weight", {D, F}}}});
@@ -156,7 +160,7 @@ std::vector<HfTensorMapping> hfTensorMap(const TransformerConfig& c) {
 }  // namespace
 
 const std::vector<std::string>& supportedHfModelTypes() {
-    static const std::vector<std::string> types = {"gpt2", "llama", "qwen2", "mistral"};
+    static const std::vector<std::string> types = {"gpt2", "llama", "qwen2", "qwen3", "mistral"};
     return types;
 }
 
@@ -180,7 +184,8 @@ void readGpt2Config(const QJsonObject& c, const std::string& path, TransformerCo
     if (!c.value(QStringLiteral("tie_word_embeddings")).toBool(true)) fail(path, "an untied GPT-2 head is not supported");
 }
 
-// Llama, Mistral (without sliding windows) and Qwen2 (q/k/v biases).
+// Llama, Mistral (without sliding windows), Qwen2 (q/k/v biases) and Qwen3
+// (per-head q/k RMSNorm, a head size of its own, no biases).
 void readLlamaConfig(const QJsonObject& c, const std::string& path, const std::string& type, TransformerConfig& t) {
     t.llama = 1;
     t.vocabSize = positiveInt(c, "vocab_size", path);
@@ -198,10 +203,15 @@ void readLlamaConfig(const QJsonObject& c, const std::string& path, const std::s
     if (c.value(QStringLiteral("mlp_bias")).toBool(false)) fail(path, "mlp_bias = true is not supported");
     const QString act = c.value(QStringLiteral("hidden_act")).toString(QStringLiteral("silu"));
     if (act != QStringLiteral("silu")) fail(path, "hidden_act '" + act.toStdString() + "' is not supported (silu is)");
-    if (c.contains(QStringLiteral("head_dim")) && !c.value(QStringLiteral("head_dim")).isNull() &&
-        positiveInt(c, "head_dim", path) * t.nHeads != t.dModel) {
-        fail(path, "head_dim x num_attention_heads differs from hidden_size; not supported");
+    // A head size other than hidden_size / heads (Qwen3-0.6B: 16 heads of 128
+    // over 1024) is kept as its own; the same one is left implicit.
+    if (c.contains(QStringLiteral("head_dim")) && !c.value(QStringLiteral("head_dim")).isNull()) {
+        const int64_t headDim = positiveInt(c, "head_dim", path);
+        if (headDim * t.nHeads != t.dModel) t.headSize = headDim;
     }
+    t.qkNorm = type == "qwen3" ? 1 : 0;
+    if (type == "qwen3" && c.value(QStringLiteral("use_sliding_window")).toBool(false))
+        fail(path, "sliding-window attention is not supported");
     const QJsonValue scaling = c.value(QStringLiteral("rope_scaling"));
     if (scaling.isObject()) {
         const QJsonObject o = scaling.toObject();
@@ -340,7 +350,7 @@ void exportHfFolder(Transformer& model, const std::string& sourceFolder, const s
     saveTensors((fs::path(outFolder) / "model.safetensors").string(), out, {{"format", "pt"}});
     // config.json and the tokenizer files are the source's: the shape is unchanged.
     for (const char* name : {"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
-                             "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model"}) {
+                             "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model", "chat_template.jinja"}) {
         const fs::path from = fs::path(sourceFolder) / name;
         if (!fs::exists(from)) continue;
         copyAtomically(from, fs::path(outFolder) / name);

@@ -7,11 +7,12 @@
 // Supported: GPT-2 (model_type "gpt2": learned positions, pre-LN, tanh-GELU,
 // fused c_attn stored in Conv1D layout [in, out], head tied to the token
 // embedding: PrefLab's own layout) and the Llama family (llama, mistral
-// without sliding windows, qwen2 with its q/k/v biases: RMSNorm, rotary
-// positions, grouped-query attention, SwiGLU). An unsupported model_type is
-// an error listing the supported ones. A folder whose architecture is
-// *ForSequenceClassification with one label (a reward model: GPT-2's,
-// Llama's, Qwen2's) loads with its `score` head as the model's scalar head
+// without sliding windows, qwen2 with its q/k/v biases, qwen3 with its
+// per-head q/k norms and head size: RMSNorm, rotary positions, grouped-query
+// attention, SwiGLU). An unsupported model_type is an error listing the
+// supported ones. A folder whose architecture is *ForSequenceClassification
+// with one label (a reward model: GPT-2's, Llama's, Qwen2's, Qwen3's) loads
+// with its `score` head as the model's scalar head
 // and no language-model head. Core-private (torch).
 #include "core/nn/transformer.h"
 

@@ -46,11 +46,11 @@ std::vector<LoraSite> loraSites(const TransformerConfig& c) {
                 {"fc", "mlp.c_fc", 0, F, D},
                 {"proj", "mlp.c_proj", 0, D, F}};
     }
-    const int64_t kv = c.keyValueHeads() * c.headDim();
-    return {{"qkv", "self_attn.q_proj", 0, D, D},
-            {"qkv", "self_attn.k_proj", D, kv, D},
-            {"qkv", "self_attn.v_proj", D + kv, kv, D},
-            {"attn_out", "self_attn.o_proj", 0, D, D},
+    const int64_t kv = c.keyValueHeads() * c.headDim(), Q = c.attentionWidth();
+    return {{"qkv", "self_attn.q_proj", 0, Q, D},
+            {"qkv", "self_attn.k_proj", Q, kv, D},
+            {"qkv", "self_attn.v_proj", Q + kv, kv, D},
+            {"attn_out", "self_attn.o_proj", 0, D, Q},
             {"fc", "mlp.gate_proj", 0, F, D},
             {"fc", "mlp.up_proj", F, F, D},
             {"proj", "mlp.down_proj", 0, D, F}};

@@ -29,11 +29,15 @@ at::Tensor RmsNormImpl::forward(const at::Tensor& x) {
 
 TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& c)
     : m_llama(c.llama != 0), m_heads(c.nHeads), m_kvHeads(c.keyValueHeads()), m_headDim(c.headDim()) {
-    const int64_t kv = m_kvHeads * m_headDim;
+    const int64_t kv = m_kvHeads * m_headDim, q = c.attentionWidth();
     if (m_llama) {
         m_rms1 = register_module("ln1", RmsNorm(c.dModel, c.normEps));
-        m_qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(c.dModel, c.dModel + 2 * kv).bias(c.qkvBias != 0)));
-        m_attnOut = register_module("attn_out", torch::nn::Linear(torch::nn::LinearOptions(c.dModel, c.dModel).bias(false)));
+        m_qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(c.dModel, q + 2 * kv).bias(c.qkvBias != 0)));
+        m_attnOut = register_module("attn_out", torch::nn::Linear(torch::nn::LinearOptions(q, c.dModel).bias(false)));
+        if (c.qkNorm) {
+            m_qNorm = register_module("q_norm", RmsNorm(m_headDim, c.normEps));
+            m_kNorm = register_module("k_norm", RmsNorm(m_headDim, c.normEps));
+        }
         m_rms2 = register_module("ln2", RmsNorm(c.dModel, c.normEps));
         // gate and up projections fused: [gate; up].
         m_fc = register_module("fc", torch::nn::Linear(torch::nn::LinearOptions(c.dModel, 2 * c.dFF).bias(false)));
@@ -119,6 +123,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> TransformerBlockImpl::project(con
     at::Tensor qh = qkv.narrow(-1, 0, q).view({B, T, m_heads, m_headDim}).transpose(1, 2);
     at::Tensor kh = qkv.narrow(-1, q, kv).view({B, T, m_kvHeads, m_headDim}).transpose(1, 2);
     const at::Tensor vh = qkv.narrow(-1, q + kv, kv).view({B, T, m_kvHeads, m_headDim}).transpose(1, 2);
+    if (m_qNorm) {
+        // Qwen3: each head's query and key normalised over its own width, before the rotation.
+        qh = m_qNorm->forward(qh);
+        kh = m_kNorm->forward(kh);
+    }
     return {applyRotary(qh, rope), applyRotary(kh, rope), vh};
 }
 
@@ -134,21 +143,21 @@ at::Tensor TransformerBlockImpl::attend(const at::Tensor& q, const at::Tensor& k
 }
 
 at::Tensor TransformerBlockImpl::forward(const at::Tensor& x, const at::Tensor& bias, const Rotary& rope) {
-    const int64_t B = x.size(0), T = x.size(1), D = x.size(2);
+    const int64_t B = x.size(0), T = x.size(1);
     const auto [q, k, v] = project(x, rope);
     const at::Tensor att = attend(q, k, v, bias);
-    const at::Tensor h = x + linear(m_attnOut, m_attnOutLora, att.transpose(1, 2).reshape({B, T, D}));
+    const at::Tensor h = x + linear(m_attnOut, m_attnOutLora, att.transpose(1, 2).reshape({B, T, m_heads * m_headDim}));
     return h + mlp(h);
 }
 
 at::Tensor TransformerBlockImpl::forwardCached(const at::Tensor& x, const at::Tensor& bias, at::Tensor& cacheK,
                                                at::Tensor& cacheV, int64_t offset, const Rotary& rope) {
-    const int64_t B = x.size(0), T = x.size(1), D = x.size(2);
+    const int64_t B = x.size(0), T = x.size(1);
     const auto [q, k, v] = project(x, rope);
     cacheK.narrow(2, offset, T).copy_(k);
     cacheV.narrow(2, offset, T).copy_(v);
     const at::Tensor att = attend(q, cacheK.narrow(2, 0, offset + T), cacheV.narrow(2, 0, offset + T), bias);
-    const at::Tensor h = x + linear(m_attnOut, m_attnOutLora, att.transpose(1, 2).reshape({B, T, D}));
+    const at::Tensor h = x + linear(m_attnOut, m_attnOutLora, att.transpose(1, 2).reshape({B, T, m_heads * m_headDim}));
     return h + mlp(h);
 }
 

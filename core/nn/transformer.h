@@ -84,6 +84,7 @@ private:
     int64_t m_headDim;
     torch::nn::LayerNorm m_ln1{nullptr}, m_ln2{nullptr};
     RmsNorm m_rms1{nullptr}, m_rms2{nullptr};
+    RmsNorm m_qNorm{nullptr}, m_kNorm{nullptr};  // Qwen3's per-head q/k norms (config.qkNorm)
     torch::nn::Linear m_qkv{nullptr}, m_attnOut{nullptr}, m_fc{nullptr}, m_proj{nullptr};
     LoraAdapter m_qkvLora{nullptr}, m_attnOutLora{nullptr}, m_fcLora{nullptr}, m_projLora{nullptr};
     bool m_loraEnabled = true;

@@ -7,10 +7,11 @@ namespace preflab {
 
 int64_t TransformerConfig::parameterCount() const {
     if (llama) {
-        const int64_t kv = keyValueHeads() * headDim();
+        const int64_t kv = keyValueHeads() * headDim(), q = attentionWidth();
         const int64_t perLayer = 2 * dModel                                   // two RMSNorms
-                                 + dModel * (dModel + 2 * kv) + (qkvBias ? dModel + 2 * kv : 0)  // q, k, v
-                                 + dModel * dModel                            // attention output
+                                 + dModel * (q + 2 * kv) + (qkvBias ? q + 2 * kv : 0)  // q, k, v
+                                 + (qkNorm ? 2 * headDim() : 0)               // q and k norms (Qwen3)
+                                 + q * dModel                                 // attention output
                                  + 3 * dModel * dFF;                          // gate, up, down
         return vocabSize * dModel * (tiedHead ? 1 : 2) + nLayers * perLayer + dModel + (scalarHead ? dModel + 1 : 0);
     }
@@ -34,6 +35,8 @@ std::string TransformerConfig::serialize() const {
             s << " rope_orig_ctx=" << ropeOriginalContext << " rope_low=" << ropeLowFreqFactor
               << " rope_high=" << ropeHighFreqFactor;
         }
+        if (qkNorm) s << " qk_norm=1";
+        if (headSize > 0) s << " head_dim=" << headSize;
     }
     return s.str();
 }
@@ -78,6 +81,8 @@ TransformerConfig TransformerConfig::deserialize(const std::string& text) {
         else if (key == "qkv_bias") c.qkvBias = value;
         else if (key == "tied") c.tiedHead = value;
         else if (key == "rope_orig_ctx") c.ropeOriginalContext = value;
+        else if (key == "qk_norm") c.qkNorm = value;
+        else if (key == "head_dim") c.headSize = value;
         else throw std::invalid_argument("model config: unknown key '" + key + "'");
     }
     const std::string err = c.validationError();
@@ -88,7 +93,9 @@ TransformerConfig TransformerConfig::deserialize(const std::string& text) {
 std::string TransformerConfig::validationError() const {
     if (vocabSize < 2 || vocabSize > 1'000'000) return "vocabulary size out of range";
     if (dModel < 1 || dModel > 16384) return "d_model out of range";
-    if (nHeads < 1 || dModel % nHeads != 0) return "d_model must be a multiple of the head count";
+    if (nHeads < 1 || (headSize == 0 && dModel % nHeads != 0)) return "d_model must be a multiple of the head count";
+    if (headSize < 0 || headSize > 1024 || (headSize > 0 && !llama)) return "a head size of its own needs the Llama layout (1 to 1024)";
+    if ((qkNorm != 0 && qkNorm != 1) || (qkNorm && !llama)) return "q/k normalisation is 0 or 1, and needs the Llama layout";
     if (nLayers < 1 || nLayers > 256) return "layer count out of range";
     if (dFF < 1 || dFF > 131072) return "feed-forward width out of range";
     if (maxSeqLen < 2 || maxSeqLen > 131072) return "context length out of range";

@@ -32,8 +32,14 @@ struct TransformerConfig {
     double ropeLowFreqFactor = 1.0;
     double ropeHighFreqFactor = 4.0;
     double normEps = 1e-5;
+    // Qwen3: each head's queries and keys RMS-normalised (a weight of headDim
+    // each) before the rotation, and a head size of its own (headSize, which
+    // need not be dModel / nHeads; 0: it is).
+    int64_t qkNorm = 0;
+    int64_t headSize = 0;
 
-    int64_t headDim() const { return dModel / nHeads; }
+    int64_t headDim() const { return headSize > 0 ? headSize : dModel / nHeads; }
+    int64_t attentionWidth() const { return nHeads * headDim(); }  // the concatenated heads: q's width, o_proj's input
     int64_t keyValueHeads() const { return kvHeads > 0 ? kvHeads : nHeads; }
     // Trainable parameters (head tied to the token embedding).
     int64_t parameterCount() const;

@@ -153,7 +153,10 @@ struct TinyLlama : NamedTensors {
     int64_t vocab = 260, d = 16, layers = 2, heads = 4, kvHeads = 2, ff = 24, positions = 128;
 
     bool biases() const { return type == "qwen2"; }
-    int64_t kv() const { return kvHeads * (d / heads); }
+    bool qkNorm() const { return type == "qwen3"; }
+    // Qwen3's heads have a size of their own: 8 here, so 4 heads span 32, not d = 16.
+    int64_t headDim() const { return type == "qwen3" ? 8 : d / heads; }
+    int64_t kv() const { return kvHeads * headDim(); }
 
     explicit TinyLlama(std::string modelType = "llama", bool tiedHead = false, double scale = 1.0, uint64_t seed = 9)
         : type(std::move(modelType)), tied(tiedHead), ropeScale(scale) {
@@ -165,7 +168,7 @@ struct TinyLlama : NamedTensors {
         for (int64_t i = 0; i < layers; ++i) {
             const std::string h = "model.layers." + std::to_string(i) + ".";
             add(h + "input_layernorm.weight", {d}, 0.1, 1.0);
-            add(h + "self_attn.q_proj.weight", {d, d}, 0.3);
+            add(h + "self_attn.q_proj.weight", {heads * headDim(), d}, 0.3);
             add(h + "self_attn.k_proj.weight", {kv(), d}, 0.3);
             add(h + "self_attn.v_proj.weight", {kv(), d}, 0.3);
             if (biases()) {
@@ -173,7 +176,11 @@ struct TinyLlama : NamedTensors {
                 add(h + "self_attn.k_proj.bias", {kv()}, 0.1);
                 add(h + "self_attn.v_proj.bias", {kv()}, 0.1);
             }
-            add(h + "self_attn.o_proj.weight", {d, d}, 0.3);
+            if (qkNorm()) {
+                add(h + "self_attn.q_norm.weight", {headDim()}, 0.1, 1.0);
+                add(h + "self_attn.k_norm.weight", {headDim()}, 0.1, 1.0);
+            }
+            add(h + "self_attn.o_proj.weight", {d, heads * headDim()}, 0.3);
             add(h + "post_attention_layernorm.weight", {d}, 0.1, 1.0);
             add(h + "mlp.gate_proj.weight", {ff, d}, 0.3);
             add(h + "mlp.up_proj.weight", {ff, d}, 0.3);
@@ -196,6 +203,7 @@ struct TinyLlama : NamedTensors {
                       {"rope_theta", theta},
                       {"hidden_act", "silu"},
                       {"tie_word_embeddings", tied}};
+        if (type == "qwen3") c["head_dim"] = double(headDim());
         if (llama3) {
             c["rope_scaling"] = QJsonObject{{"rope_type", "llama3"}, {"factor", ropeScale}, {"low_freq_factor", 1.0},
                                             {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 16}};

@@ -91,7 +91,7 @@ inline at::Tensor rotate(const at::Tensor& x, const TinyLlama& m) {
 // the final RMSNorm's output [T, D].
 inline at::Tensor naiveLlamaHidden(const TinyLlama& m, const std::vector<int64_t>& ids) {
     auto W = [&](const std::string& n) { return m.get(n).to(at::kDouble); };
-    const int64_t T = static_cast<int64_t>(ids.size()), H = m.heads, Dh = m.d / m.heads, group = m.heads / m.kvHeads;
+    const int64_t T = static_cast<int64_t>(ids.size()), H = m.heads, Dh = m.headDim(), group = m.heads / m.kvHeads;
     at::Tensor h = W("model.embed_tokens.weight").index_select(0, at::tensor(ids, at::kLong));
     for (int64_t l = 0; l < m.layers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
@@ -106,8 +106,13 @@ inline at::Tensor naiveLlamaHidden(const TinyLlama& m, const std::vector<int64_t
         std::vector<at::Tensor> heads;
         for (int64_t hd = 0; hd < H; ++hd) {
             const int64_t g = hd / group;  // the key/value head this query head reads
-            const at::Tensor qh = rotate(q.narrow(1, hd * Dh, Dh), m);
-            const at::Tensor kh = rotate(k.narrow(1, g * Dh, Dh), m);
+            at::Tensor qh = q.narrow(1, hd * Dh, Dh), kh = k.narrow(1, g * Dh, Dh);
+            if (m.qkNorm()) {  // Qwen3: each head's query and key RMS-normalised, then rotated
+                qh = rmsNorm(qh, W(p + "self_attn.q_norm.weight"), 1e-6);
+                kh = rmsNorm(kh, W(p + "self_attn.k_norm.weight"), 1e-6);
+            }
+            qh = rotate(qh, m);
+            kh = rotate(kh, m);
             at::Tensor s = at::matmul(qh, kh.t()) / std::sqrt(static_cast<double>(Dh));
             for (int64_t i = 0; i < T; ++i) {
                 for (int64_t j = i + 1; j < T; ++j) s[i][j] = -INFINITY;

@@ -32,6 +32,7 @@ void printUsage() {
         "  adjudicate list the pairs annotators disagree on; set a reviewer's final label\n"
         "  annotate   label stored pairs without training: k annotators per pair, blind A/B order\n"
         "  guidelines the labeling guidelines annotators read: set from a Markdown file, or print\n"
+        "  lesson     guided lessons: a run narrated as it goes, every claim checked on it (--list)\n"
         "  train-rm   train a reward model on stored or JSONL preferences\n"
         "  score      a reward model's score of a response, or its accuracy on a pairs file\n"
         "  export-model  write a checkpoint of a Hugging Face model as a Hugging Face folder\n"
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
     if (command == "adjudicate") return preflab::runAdjudicateCommand(args.mid(1));
     if (command == "annotate") return preflab::runAnnotateCommand(args.mid(1));
     if (command == "guidelines") return preflab::runGuidelinesCommand(args.mid(1));
+    if (command == "lesson") return preflab::runLessonCommand(args.mid(1));
     if (!command.isEmpty() && !command.startsWith('-')) {
         std::fprintf(stderr, "preflab: unknown command '%s'\n\n", qPrintable(command));
         printUsage();

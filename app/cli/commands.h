@@ -50,6 +50,7 @@ int runAgreementCommand(const QStringList& args);
 int runAdjudicateCommand(const QStringList& args);
 int runGuidelinesCommand(const QStringList& args);
 int runAnnotateCommand(const QStringList& args);
+int runLessonCommand(const QStringList& args);
 // The built-in demonstration: pretrain if needed, then a short task-judge run.
 int runDemo(const QStringList& args);
 

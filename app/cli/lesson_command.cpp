@@ -239,7 +239,7 @@ void bestOfNRun(const LessonRun& run, const std::string& starter, const std::str
     }
     out.progress.done();
     std::printf("\nBest-of-n over %lld samples of each of %lld prompts (%.0f s). KL is computed from the sampled proxy "
-                "rewards' distribution;\n  n   gold    proxy   KL      sqrt(KL)  log n - (n-1)/n\n",
+                "rewards' distribution.\n  n   gold    proxy   KL      sqrt(KL)  log n - (n-1)/n\n",
                 static_cast<long long>(spec.samplesPerPrompt), static_cast<long long>(spec.prompts),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     for (int64_t n : run.bestOfN.n) {

@@ -108,6 +108,10 @@ struct Output {
                 std::printf("\n== Summary ==\n%s\n", e.text.c_str());
                 continue;
             }
+            if (e.kind == LessonEvent::Kind::Failed) {  // about the whole lesson, not a moment of a run
+                std::printf("\n%s%s\n", kindLabel(e.kind), e.text.c_str());
+                continue;
+            }
             std::printf("\n[%s, step %lld] %s%s\n", e.run.c_str(), static_cast<long long>(e.step), kindLabel(e.kind), e.text.c_str());
             if (!e.choices.empty()) {
                 std::string c;

@@ -80,6 +80,13 @@ private Q_SLOTS:
         QVERIFY(l.cues[1].pause);
         QCOMPARE(l.checks[0].all[0].by, 0.1);
         QCOMPARE(l.seed, int64_t(1));
+        // The run's settings over the defaults, with the seed the student picked.
+        const RunConfig c = lessonRunConfig(l, l.runs[0], 7);
+        QCOMPARE(c.steps, int64_t(100));
+        QCOMPARE(c.lr, 1e-4);
+        QCOMPARE(c.beta, RunConfig{}.beta);
+        QCOMPARE(c.seed, int64_t(7));
+        QCOMPARE(c.name, std::string("lesson demo: run a"));
     }
 
     void refusesBadFiles_data() {

@@ -388,9 +388,7 @@ int runLessonCommand(const QStringList& args) {
             SessionSetup setup;
             setup.dataDir = dataDir;
             setup.databasePath = dbPath;
-            std::vector<std::string> errors = parseRunConfigJson(run.settingsJson, setup.config);
-            setup.config.seed = seed;
-            setup.config.name = "lesson " + lesson.id + ": " + run.title;
+            setup.config = lessonRunConfig(lesson, run, seed);
             if (run.prepare.rewardModelPairs > 0) {
                 setup.config.rewardModel = prepareRewardModel(run, starter, static_cast<uint64_t>(seed), scratch.path(), engine, out);
                 rewardModels[run.id] = setup.config.rewardModel;
@@ -398,7 +396,7 @@ int runLessonCommand(const QStringList& args) {
             if (run.prepare.offlinePairs > 0) {
                 setup.config.pairs = prepareOfflinePairs(run, starter, static_cast<uint64_t>(seed), scratch.path(), out);
             }
-            if (errors.empty()) errors = validateRunConfig(setup.config);
+            const std::vector<std::string> errors = validateRunConfig(setup.config);
             if (!errors.empty()) throw std::runtime_error(lesson.file + ": run " + run.id + ": " + errors.front());
             setup.modelPath = resolveModelForRun(setup.config.model, dataDir);
             qint64 runId = 0;

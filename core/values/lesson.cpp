@@ -447,6 +447,15 @@ Lesson parseLesson(const std::string& json, const std::string& file) {
     return l;
 }
 
+RunConfig lessonRunConfig(const Lesson& lesson, const LessonRun& run, int64_t seed) {
+    RunConfig config;
+    const std::vector<std::string> errors = parseRunConfigJson(run.settingsJson, config);
+    if (!errors.empty()) throw LessonError(lesson.file + ": runs." + run.id + ".settings: " + errors.front());
+    config.seed = seed;
+    config.name = "lesson " + lesson.id + ": " + run.title;
+    return config;
+}
+
 Lesson readLessonFile(const std::string& path) {
     QFile f(QString::fromStdString(path));
     if (!f.open(QIODevice::ReadOnly)) throw LessonError(path + ": cannot read (" + f.errorString().toStdString() + ")");

@@ -57,6 +57,8 @@
 // and {RUN:KEY:STAT} with STAT one of first, last, max, min, step_of_max,
 // step_of_min, now; {check:ID} a check's evidence. Unknown runs, metric keys,
 // stats, checks and warning kinds are errors that name the file and field.
+#include "core/values/run_config.h"
+
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -187,6 +189,11 @@ Lesson readLessonFile(const std::string& path);
 // Every *.json lesson in `dir` (a folder or a Qt resource path such as
 // ":/lessons"), sorted by id. Throws on the first bad file.
 std::vector<Lesson> readLessonFolder(const std::string& dir);
+
+// A training run's settings: the defaults, then the lesson's settings, then
+// `seed` and a name saying which lesson started it. The caller sets the files
+// the run's `prepare` made (reward_model, pairs) before validating it.
+RunConfig lessonRunConfig(const Lesson& lesson, const LessonRun& run, int64_t seed);
 
 // The placeholders of a text ({...}), for validation and rendering.
 struct LessonPlaceholder {

@@ -8,8 +8,10 @@
 //
 // How a view drives it (the call order is the whole protocol):
 //   LessonEngine engine(lesson);
-//   for each run of lesson.runs, in order (the view starts the run itself,
-//   with runConfigFor(run, seed) and the prepared files):
+//   for each run of lesson.runs, in order (the view starts the run itself:
+//   lessonRunConfig(lesson, run, seed), plus the files run.prepare asks for,
+//   made as app/cli/lesson_command.cpp makes them; a best_of_n run is not
+//   trained, its points are fed to observe() with step = n):
 //     show(engine.startRun(run.id));           // intro cues ("start")
 //     on TrainingWorker::metricsReady(samples):
 //       show(engine.observe(samples));         // cues whose step or condition was reached

@@ -50,8 +50,8 @@ private Q_SLOTS:
             ids << v.toObject().value("id").toString();
             automatic += v.toObject().value("automatic").toBool() ? 1 : 0;
         }
-        for (const char* id : {"dpo-aligns", "over-optimisation", "reward-hacking", "label-noise", "falling-rewards", "on-policy",
-                               "you-are-the-judge"}) {
+        for (const char* id : {"dpo-aligns", "over-optimisation", "reward-hacking", "label-noise", "falling-rewards",
+                               "on-policy", "you-are-the-judge"}) {
             QVERIFY2(ids.contains(id), id);
         }
         QVERIFY(automatic >= 6);
@@ -62,15 +62,17 @@ private Q_SLOTS:
 
     void refusesWhatItCannotRun_data() {
         QTest::addColumn<QStringList>("args");
-        QTest::addColumn<QString>("file");      // a lesson file written to the folder first ("" none)
+        QTest::addColumn<QString>("file");  // a lesson file written to the folder first ("" none)
         QTest::addColumn<int>("exitCode");
         QTest::addColumn<QString>("error");
         QTest::newRow("unknown lesson") << QStringList{"lesson", "nope", "--headless"} << "" << 2 << "no lesson 'nope'";
-        QTest::newRow("needs a person") << QStringList{"lesson", "you-are-the-judge", "--headless"} << "" << 2 << "needs a person";
-        QTest::newRow("bad seed") << QStringList{"lesson", "dpo-aligns", "--seed", "x"} << "" << 2 << "--seed takes a whole number";
-        QTest::newRow("bad file in a teacher's folder") << QStringList{"lesson", "--list"}
-                                                        << R"({"id": "mine", "title": "t", "summary": "s", "runs": []})" << 1
-                                                        << "mine.json: runs: a lesson starts at least one run";
+        QTest::newRow("needs a person") << QStringList{"lesson", "you-are-the-judge", "--headless"} << "" << 2
+                                        << "needs a person";
+        QTest::newRow("bad seed") << QStringList{"lesson", "dpo-aligns", "--seed", "x"} << "" << 2
+                                  << "--seed takes a whole number";
+        QTest::newRow("bad file in a teacher's folder")
+            << QStringList{"lesson", "--list"} << R"({"id": "mine", "title": "t", "summary": "s", "runs": []})" << 1
+            << "mine.json: runs: a lesson starts at least one run";
     }
     void refusesWhatItCannotRun() {
         QFETCH(QStringList, args);
@@ -95,7 +97,8 @@ private Q_SLOTS:
     // machine, about 3 minutes beside other work).
     void cheapestLessonHoldsOnItsDefaultSeed() {
         QTemporaryDir dir;
-        const Result r = runPreflab({"lesson", "over-optimisation", "--headless", "--json", "--db", dir.filePath("l.db")});
+        const Result r =
+            runPreflab({"lesson", "over-optimisation", "--headless", "--json", "--db", dir.filePath("l.db")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const QJsonObject o = lastJsonLine(r.out);
         QCOMPARE(o.value("lesson").toString(), QString("over-optimisation"));
@@ -104,7 +107,8 @@ private Q_SLOTS:
         QCOMPARE(checks.size(), 7);
         for (const QJsonValue& v : checks) {
             const QJsonObject c = v.toObject();
-            QVERIFY2(c.value("held").toBool(), qPrintable(c.value("claim").toString() + " -- " + c.value("evidence").toString()));
+            QVERIFY2(c.value("held").toBool(),
+                     qPrintable(c.value("claim").toString() + " -- " + c.value("evidence").toString()));
             QVERIFY(!c.value("evidence").toString().isEmpty());
         }
         // Narration at each cue, with the plots' numbers.

@@ -55,7 +55,8 @@ std::string dump(const QJsonObject& o) {
 // KL rises 0.5 per evaluation.
 std::vector<MetricSample> evaluation(int64_t step) {
     const double gold = step <= 40 ? step / 40.0 : 1.0 - (static_cast<double>(step) - 40) / 60.0 * 0.7;
-    return {{step, metricKey(Metric::GoldReward), gold, 0}, {step, metricKey(Metric::KlExact), 0.05 * static_cast<double>(step), 0}};
+    return {{step, metricKey(Metric::GoldReward), gold, 0},
+            {step, metricKey(Metric::KlExact), 0.05 * static_cast<double>(step), 0}};
 }
 
 std::string kinds(const std::vector<LessonEvent>& events) {
@@ -93,30 +94,66 @@ private Q_SLOTS:
         QTest::addColumn<QString>("path");   // dotted path to set ("" for raw text)
         QTest::addColumn<QString>("value");  // JSON value, or the whole raw text
         QTest::addColumn<QString>("error");  // expected part of the message
-        QTest::newRow("not json") << "" << "{\"id\": " << "not valid JSON";
-        QTest::newRow("id differs from file") << "id" << "\"other\"" << "demo.json: id: 'other' must match the file's name ('demo')";
-        QTest::newRow("title missing") << "title" << "null" << "demo.json: title: must be a string";
-        QTest::newRow("unknown key") << "colour" << "\"red\"" << "demo.json: colour: unknown key";
-        QTest::newRow("unknown metric in trigger") << "cues.1.when.metric" << "\"kl/exactt\""
+        QTest::newRow("not json") << ""
+                                  << "{\"id\": "
+                                  << "not valid JSON";
+        QTest::newRow("id differs from file") << "id"
+                                              << "\"other\""
+                                              << "demo.json: id: 'other' must match the file's name ('demo')";
+        QTest::newRow("title missing") << "title"
+                                       << "null"
+                                       << "demo.json: title: must be a string";
+        QTest::newRow("unknown key") << "colour"
+                                     << "\"red\""
+                                     << "demo.json: colour: unknown key";
+        QTest::newRow("unknown metric in trigger") << "cues.1.when.metric"
+                                                   << "\"kl/exactt\""
                                                    << "demo.json: cues[1].when.metric: unknown metric key 'kl/exactt'";
-        QTest::newRow("unknown metric in text") << "cues.1.text" << "\"{kl/wrong}\""
+        QTest::newRow("unknown metric in text") << "cues.1.text"
+                                                << "\"{kl/wrong}\""
                                                 << "demo.json: cues[1].text: {kl/wrong}: unknown metric key 'kl/wrong'";
-        QTest::newRow("unknown stat in text") << "cues.1.text" << "\"{kl/exact:median}\"" << "cues[1].text: {kl/exact:median}: expected";
-        QTest::newRow("unknown run in cue") << "cues.0.run" << "\"b\"" << "demo.json: cues[0].run: no run 'b'";
-        QTest::newRow("unknown check") << "cues.2.check" << "\"nope\"" << "demo.json: cues[2].check: no check 'nope'";
-        QTest::newRow("unknown stat") << "checks.0.all.0.left.stat" << "\"median\""
+        QTest::newRow("unknown stat in text") << "cues.1.text"
+                                              << "\"{kl/exact:median}\""
+                                              << "cues[1].text: {kl/exact:median}: expected";
+        QTest::newRow("unknown run in cue") << "cues.0.run"
+                                            << "\"b\""
+                                            << "demo.json: cues[0].run: no run 'b'";
+        QTest::newRow("unknown check") << "cues.2.check"
+                                       << "\"nope\""
+                                       << "demo.json: cues[2].check: no check 'nope'";
+        QTest::newRow("unknown stat") << "checks.0.all.0.left.stat"
+                                      << "\"median\""
                                       << "demo.json: checks[0].all[0].left.stat: unknown stat 'median'";
-        QTest::newRow("unknown op") << "checks.0.all.0.op" << "\"!=\"" << "checks[0].all[0].op: unknown op '!='";
-        QTest::newRow("bad setting") << "runs.0.settings.beta" << "-1" << "demo.json: runs[0].settings: ";
-        QTest::newRow("unknown setting") << "runs.0.settings.betta" << "0.3" << "demo.json: runs[0].settings: ";
-        QTest::newRow("seed in settings") << "runs.0.settings.seed" << "3" << "runs[0].settings.seed: the lesson's seed";
-        QTest::newRow("step after the end") << "cues.2.when.step" << "500" << "cues[2].when.step: is after the run's last step (100)";
-        QTest::newRow("two thresholds") << "cues.1.when.below" << "1" << "cues[1].when: a metric trigger takes exactly one of";
-        QTest::newRow("unknown warning") << "checks.0.all.0.left" << "{\"run\": \"a\", \"warning\": \"boom\"}"
+        QTest::newRow("unknown op") << "checks.0.all.0.op"
+                                    << "\"!=\""
+                                    << "checks[0].all[0].op: unknown op '!='";
+        QTest::newRow("bad setting") << "runs.0.settings.beta"
+                                     << "-1"
+                                     << "demo.json: runs[0].settings: ";
+        QTest::newRow("unknown setting") << "runs.0.settings.betta"
+                                         << "0.3"
+                                         << "demo.json: runs[0].settings: ";
+        QTest::newRow("seed in settings") << "runs.0.settings.seed"
+                                          << "3"
+                                          << "runs[0].settings.seed: the lesson's seed";
+        QTest::newRow("step after the end") << "cues.2.when.step"
+                                            << "500"
+                                            << "cues[2].when.step: is after the run's last step (100)";
+        QTest::newRow("two thresholds") << "cues.1.when.below"
+                                        << "1"
+                                        << "cues[1].when: a metric trigger takes exactly one of";
+        QTest::newRow("unknown warning") << "checks.0.all.0.left"
+                                         << "{\"run\": \"a\", \"warning\": \"boom\"}"
                                          << "checks[0].all[0].left.warning: unknown warning kind 'boom'";
-        QTest::newRow("closing without run") << "closing" << "\"{gold/reward:max}\"" << "closing: {gold/reward:max}: the closing text must name the run";
-        QTest::newRow("unbalanced braces") << "cues.0.text" << "\"{gold/reward\"" << "cues[0].text: unbalanced braces";
-        QTest::newRow("seed not whole") << "seed" << "1.5" << "demo.json: seed: must be a whole number";
+        QTest::newRow("closing without run") << "closing"
+                                             << "\"{gold/reward:max}\""
+                                             << "closing: {gold/reward:max}: the closing text must name the run";
+        QTest::newRow("unbalanced braces") << "cues.0.text"
+                                           << "\"{gold/reward\""
+                                           << "cues[0].text: unbalanced braces";
+        QTest::newRow("seed not whole") << "seed"
+                                        << "1.5"
+                                        << "demo.json: seed: must be a whole number";
     }
     void refusesBadFiles() {
         QFETCH(QString, path);
@@ -127,7 +164,8 @@ private Q_SLOTS:
             text = value.toStdString();
         } else {
             // Sets the value at a dotted path (array indices as numbers) in the example.
-            std::function<QJsonValue(QJsonValue, QStringList)> set = [&](QJsonValue node, QStringList keys) -> QJsonValue {
+            std::function<QJsonValue(QJsonValue, QStringList)> set = [&](QJsonValue node,
+                                                                         QStringList keys) -> QJsonValue {
                 const QString key = keys.takeFirst();
                 const QJsonValue v = QJsonDocument::fromJson(("{\"v\": " + value + "}").toUtf8()).object().value("v");
                 bool isIndex = false;
@@ -175,7 +213,9 @@ private Q_SLOTS:
         QCOMPARE(all[0].plot, std::string("kl/exact"));
         QCOMPARE(all[2].text, std::string("Gold fell from 1.00."));
         // The end cue quotes the check: last 0.3 (step 100) < max 1.0 (step 40) - 0.1.
-        QCOMPARE(all[3].text, std::string("Done: a gold/reward last = 0.30 (step 100) < a gold/reward max = 1.00 (step 40) - 0.10 (yes)"));
+        QCOMPARE(all[3].text,
+                 std::string(
+                     "Done: a gold/reward last = 0.30 (step 100) < a gold/reward max = 1.00 (step 40) - 0.10 (yes)"));
         const std::vector<LessonEvent> fin = e.finish();
         QCOMPARE(fin.size(), size_t(1));
         QCOMPARE(fin[0].text, std::string("Gold peaked at 1.00 at step 40."));
@@ -202,19 +242,25 @@ private Q_SLOTS:
         const std::vector<LessonEvent> end = e.endRun();
         QCOMPARE(kinds(end), std::string("kl2@30,s50@30,drop@30,end@30"));
         QCOMPARE(end[0].kind, LessonEvent::Kind::Missed);
-        QCOMPARE(end[0].text, std::string("This run never reached the moment the lesson was waiting for: kl/exact never "
-                                          "went above 2.00 (its highest: 1.50)."));
-        QCOMPARE(end[1].text, std::string("This run never reached the moment the lesson was waiting for: the run ended at step 30."));
-        QCOMPARE(end[2].text, std::string("This run never reached the moment the lesson was waiting for: gold/reward never fell "
-                                          "0.50 below its peak (peak 0.75, last 0.75)."));
+        QCOMPARE(end[0].text,
+                 std::string("This run never reached the moment the lesson was waiting for: kl/exact never "
+                             "went above 2.00 (its highest: 1.50)."));
+        QCOMPARE(
+            end[1].text,
+            std::string("This run never reached the moment the lesson was waiting for: the run ended at step 30."));
+        QCOMPARE(end[2].text,
+                 std::string("This run never reached the moment the lesson was waiting for: gold/reward never fell "
+                             "0.50 below its peak (peak 0.75, last 0.75)."));
         QCOMPARE(end[3].kind, LessonEvent::Kind::Narration);
         // The check fails (gold 0.75 at the end is its peak) and says so with the numbers.
         const LessonCheckResult r = e.evaluate(e.lesson().checks[0]);
         QVERIFY(!r.held);
-        QCOMPARE(r.evidence, std::string("a gold/reward last = 0.75 (step 30) < a gold/reward max = 0.75 (step 30) - 0.10 (no)"));
+        QCOMPARE(r.evidence,
+                 std::string("a gold/reward last = 0.75 (step 30) < a gold/reward max = 0.75 (step 30) - 0.10 (no)"));
         const std::vector<LessonEvent> fin = e.finish();
         QCOMPARE(fin.front().kind, LessonEvent::Kind::Failed);
-        QCOMPARE(fin.front().text, "Not in this run: gold ends below its peak. What happened instead: " + r.evidence + ".");
+        QCOMPARE(fin.front().text,
+                 "Not in this run: gold ends below its peak. What happened instead: " + r.evidence + ".");
     }
 
     void evaluatesChecks_data() {
@@ -224,34 +270,46 @@ private Q_SLOTS:
         // The series of evaluation(): gold 0, .25, .5, .75, 1 (step 40), then .8833, .7667, .65, .5333, .4167, .3;
         // KL 0.05 * step.
         const QString gold = R"({"run": "a", "metric": "gold/reward", "stat": "%1"%2})";
-        QTest::newRow("at_step") << QString(R"({"left": %1, "op": ">", "right": 0.6})").arg(gold.arg("at_step", ", \"step\": 75"))
-                                 << true << "a gold/reward at step 75 = 0.65 (step 70) > 0.60 (yes)";
-        QTest::newRow("mean") << QString(R"({"left": %1, "op": "<", "right": 0.5})").arg(gold.arg("mean", ", \"from\": 80, \"to\": 100"))
-                              << true << "a gold/reward mean over steps 80-100 = 0.42 < 0.50 (yes)";  // (.5333+.4167+.3)/3
-        QTest::newRow("at_kl interpolated") << QString(R"({"left": %1, "op": ">=", "right": 0.6})").arg(gold.arg("at_kl", ", \"kl\": 1.25"))
-                                            << true << "a gold/reward at exact KL 1.25 = 0.62 (step 30) >= 0.60 (yes)";  // halfway 20-30: .625
-        QTest::newRow("first_step_above") << QString(R"({"left": %1, "op": "<", "right": 25})").arg(gold.arg("first_step_above", ", \"threshold\": 0.4"))
+        QTest::newRow("at_step")
+            << QString(R"({"left": %1, "op": ">", "right": 0.6})").arg(gold.arg("at_step", ", \"step\": 75")) << true
+            << "a gold/reward at step 75 = 0.65 (step 70) > 0.60 (yes)";
+        QTest::newRow("mean")
+            << QString(R"({"left": %1, "op": "<", "right": 0.5})").arg(gold.arg("mean", ", \"from\": 80, \"to\": 100"))
+            << true << "a gold/reward mean over steps 80-100 = 0.42 < 0.50 (yes)";  // (.5333+.4167+.3)/3
+        QTest::newRow("at_kl interpolated")
+            << QString(R"({"left": %1, "op": ">=", "right": 0.6})").arg(gold.arg("at_kl", ", \"kl\": 1.25")) << true
+            << "a gold/reward at exact KL 1.25 = 0.62 (step 30) >= 0.60 (yes)";  // halfway 20-30: .625
+        QTest::newRow("first_step_above") << QString(R"({"left": %1, "op": "<", "right": 25})")
+                                                 .arg(gold.arg("first_step_above", ", \"threshold\": 0.4"))
                                           << true << "a first step gold/reward > 0.40 = step 20 < 25.00 (yes)";
-        QTest::newRow("never above") << QString(R"({"left": %1, "op": "exists"})").arg(gold.arg("first_step_above", ", \"threshold\": 2"))
-                                     << false << "a first step gold/reward > 2.00 = gold/reward never went above 2.00 (max 1.00) (no)";
-        QTest::newRow("minus") << QString(R"({"left": {"run": "a", "metric": "gold/reward", "stat": "last", "minus": %1}, "op": "<", "right": -0.5})")
-                                      .arg(gold.arg("max", ""))
-                               << true << "[a gold/reward last = 0.30 (step 100)] - [a gold/reward max = 1.00 (step 40)] = -0.70 < -0.50 (yes)";
-        QTest::newRow("step_of_max") << QString(R"({"left": %1, "op": "<=", "right": 40})").arg(gold.arg("step_of_max", ""))
-                                     << true << "a gold/reward step_of_max = step 40 <= 40.00 (yes)";
-        QTest::newRow("margin fails") << QString(R"({"left": %1, "op": ">", "right": 0.2, "by": 0.2})").arg(gold.arg("last", ""))
-                                      << false << "a gold/reward last = 0.30 (step 100) > 0.20 + 0.20 (no)";
-        QTest::newRow("missing metric") << R"({"left": {"run": "a", "metric": "loss", "stat": "last"}, "op": ">", "right": 0})"
-                                        << false << "a loss last = no loss values in run a > 0.00 (no)";
-        QTest::newRow("no warning") << R"({"left": {"run": "a", "warning": "kl_runaway"}, "op": "missing"})"
-                                    << true << "a warning kl_runaway (step) = no kl_runaway warning (yes)";
+        QTest::newRow("never above")
+            << QString(R"({"left": %1, "op": "exists"})").arg(gold.arg("first_step_above", ", \"threshold\": 2"))
+            << false << "a first step gold/reward > 2.00 = gold/reward never went above 2.00 (max 1.00) (no)";
+        QTest::newRow("minus")
+            << QString(
+                   R"({"left": {"run": "a", "metric": "gold/reward", "stat": "last", "minus": %1}, "op": "<", "right": -0.5})")
+                   .arg(gold.arg("max", ""))
+            << true
+            << "[a gold/reward last = 0.30 (step 100)] - [a gold/reward max = 1.00 (step 40)] = -0.70 < -0.50 (yes)";
+        QTest::newRow("step_of_max")
+            << QString(R"({"left": %1, "op": "<=", "right": 40})").arg(gold.arg("step_of_max", "")) << true
+            << "a gold/reward step_of_max = step 40 <= 40.00 (yes)";
+        QTest::newRow("margin fails")
+            << QString(R"({"left": %1, "op": ">", "right": 0.2, "by": 0.2})").arg(gold.arg("last", "")) << false
+            << "a gold/reward last = 0.30 (step 100) > 0.20 + 0.20 (no)";
+        QTest::newRow("missing metric")
+            << R"({"left": {"run": "a", "metric": "loss", "stat": "last"}, "op": ">", "right": 0})" << false
+            << "a loss last = no loss values in run a > 0.00 (no)";
+        QTest::newRow("no warning") << R"({"left": {"run": "a", "warning": "kl_runaway"}, "op": "missing"})" << true
+                                    << "a warning kl_runaway (step) = no kl_runaway warning (yes)";
     }
     void evaluatesChecks() {
         QFETCH(QString, comparison);
         QFETCH(bool, held);
         QFETCH(QString, evidence);
         QJsonObject o = lessonObject();
-        QJsonObject check{{"id", "c"}, {"claim", "claim"},
+        QJsonObject check{{"id", "c"},
+                          {"claim", "claim"},
                           {"all", QJsonArray{QJsonDocument::fromJson(comparison.toUtf8()).object()}}};
         QVERIFY(!check["all"].toArray()[0].toObject().isEmpty());
         QJsonArray checks = o["checks"].toArray();
@@ -269,8 +327,11 @@ private Q_SLOTS:
         // KL above 10 raises kl_runaway (run_warnings.h) at that evaluation's step.
         QJsonObject o = lessonObject();
         QJsonArray checks = o["checks"].toArray();
-        checks.append(QJsonObject{{"id", "w"}, {"claim", "KL ran away"},
-                                  {"all", QJsonArray{QJsonObject{{"left", QJsonObject{{"run", "a"}, {"warning", "kl_runaway"}}}, {"op", "exists"}}}}});
+        checks.append(
+            QJsonObject{{"id", "w"},
+                        {"claim", "KL ran away"},
+                        {"all", QJsonArray{QJsonObject{{"left", QJsonObject{{"run", "a"}, {"warning", "kl_runaway"}}},
+                                                       {"op", "exists"}}}}});
         o["checks"] = checks;
         LessonEngine e(parseLesson(dump(o), "demo.json"));
         e.startRun("a");
@@ -320,12 +381,14 @@ private Q_SLOTS:
             for (const LessonEvent& ev : e.observe(evaluation(s))) all.push_back(ev);
         }
         // At step 40 gold is at its peak, 1.00: not 0.1 below it.
-        const auto instead = std::find_if(all.begin(), all.end(), [](const LessonEvent& ev) { return ev.cue == "s50"; });
+        const auto instead =
+            std::find_if(all.begin(), all.end(), [](const LessonEvent& ev) { return ev.cue == "s50"; });
         QVERIFY(instead != all.end());
         QCOMPARE(instead->step, int64_t(40));
         QCOMPARE(instead->kind, LessonEvent::Kind::Instead);
-        QCOMPARE(instead->text, std::string("The lesson expected here: gold ends below its peak. This run shows otherwise: "
-                                            "a gold/reward last = 1.00 (step 40) < a gold/reward max = 1.00 (step 40) - 0.10 (no)."));
+        QCOMPARE(instead->text,
+                 std::string("The lesson expected here: gold ends below its peak. This run shows otherwise: "
+                             "a gold/reward last = 1.00 (step 40) < a gold/reward max = 1.00 (step 40) - 0.10 (no)."));
     }
 
     void bestOfNByHand_data() {
@@ -338,15 +401,19 @@ private Q_SLOTS:
         QTest::addColumn<bool>("ties");
         // Four distinct values, n = 2: q = F^2 - F_prev^2 = 1/16, 3/16, 5/16, 7/16;
         // proxy = (1 + 6 + 15 + 28)/16 = 3.125; KL = sum q log(4q).
-        const double kl2 = (1 * std::log(4.0 / 16) + 3 * std::log(12.0 / 16) + 5 * std::log(20.0 / 16) + 7 * std::log(28.0 / 16)) / 16;
-        QTest::newRow("no ties, n 2") << std::vector<double>{3, 1, 4, 2} << std::vector<double>{30, 10, 40, 20} << 2 << 31.25 << 3.125 << kl2 << false;
-        QTest::newRow("n 1 is the reference") << std::vector<double>{3, 1, 4, 2} << std::vector<double>{30, 10, 40, 20} << 1 << 25.0 << 2.5 << 0.0 << false;
+        const double kl2 =
+            (1 * std::log(4.0 / 16) + 3 * std::log(12.0 / 16) + 5 * std::log(20.0 / 16) + 7 * std::log(28.0 / 16)) / 16;
+        QTest::newRow("no ties, n 2") << std::vector<double>{3, 1, 4, 2} << std::vector<double>{30, 10, 40, 20} << 2
+                                      << 31.25 << 3.125 << kl2 << false;
+        QTest::newRow("n 1 is the reference") << std::vector<double>{3, 1, 4, 2} << std::vector<double>{30, 10, 40, 20}
+                                              << 1 << 25.0 << 2.5 << 0.0 << false;
         // Ties: proxy {1, 1, 2, 2} (gold 0, 2 | 4, 8): levels p = 1/2, 1/2; n = 2:
         // q = 1/4, 3/4; gold = 1/4 * 1 + 3/4 * 6 = 4.75; KL = 1/4 log(1/2) + 3/4 log(3/2).
-        QTest::newRow("ties, n 2") << std::vector<double>{1, 2, 1, 2} << std::vector<double>{0, 4, 2, 8} << 2 << 4.75 << 1.75
-                                   << 0.25 * std::log(0.5) + 0.75 * std::log(1.5) << true;
+        QTest::newRow("ties, n 2") << std::vector<double>{1, 2, 1, 2} << std::vector<double>{0, 4, 2, 8} << 2 << 4.75
+                                   << 1.75 << 0.25 * std::log(0.5) + 0.75 * std::log(1.5) << true;
         // All tied: best-of-n is the reference, KL 0 (the formula would say log 8 - 7/8 = 1.20).
-        QTest::newRow("all tied") << std::vector<double>{5, 5, 5} << std::vector<double>{1, 2, 3} << 8 << 2.0 << 5.0 << 0.0 << true;
+        QTest::newRow("all tied") << std::vector<double>{5, 5, 5} << std::vector<double>{1, 2, 3} << 8 << 2.0 << 5.0
+                                  << 0.0 << true;
     }
     void bestOfNByHand() {
         QFETCH(std::vector<double>, proxy);
@@ -369,7 +436,8 @@ private Q_SLOTS:
         for (int i = 0; i < 4000; ++i) proxy.push_back(i), gold.push_back(0);
         for (int n : {2, 8, 32}) {
             const double kl = bestOfN(proxy, gold, n).kl;
-            QVERIFY2(std::fabs(kl - bestOfNKlWithoutTies(n)) < 0.01, qPrintable(QString("n %1: %2 against %3").arg(n).arg(kl).arg(bestOfNKlWithoutTies(n))));
+            QVERIFY2(std::fabs(kl - bestOfNKlWithoutTies(n)) < 0.01,
+                     qPrintable(QString("n %1: %2 against %3").arg(n).arg(kl).arg(bestOfNKlWithoutTies(n))));
             QVERIFY(kl <= bestOfNKlWithoutTies(n) + 1e-12);
         }
         QCOMPARE(bestOfNKlWithoutTies(1), 0.0);

@@ -75,7 +75,8 @@ std::string plotNumbers(const LessonEngine& engine, const std::string& run, cons
             ++w.second;
         }
         for (const auto& [w, sum] : windows) {
-            out += " " + std::to_string(w * 20 + 1) + "-" + std::to_string(w * 20 + 20) + ": " + lessonNumber(sum.first / sum.second) + ",";
+            out += " " + std::to_string(w * 20 + 1) + "-" + std::to_string(w * 20 + 20) + ": " +
+                   lessonNumber(sum.first / sum.second) + ",";
         }
     } else {
         for (const auto& [step, v] : s) out += " " + std::to_string(step) + ": " + lessonNumber(v) + ",";
@@ -112,15 +113,18 @@ struct Output {
                 std::printf("\n%s%s\n", kindLabel(e.kind), e.text.c_str());
                 continue;
             }
-            std::printf("\n[%s, step %lld] %s%s\n", e.run.c_str(), static_cast<long long>(e.step), kindLabel(e.kind), e.text.c_str());
+            std::printf("\n[%s, step %lld] %s%s\n", e.run.c_str(), static_cast<long long>(e.step), kindLabel(e.kind),
+                        e.text.c_str());
             if (!e.choices.empty()) {
                 std::string c;
                 for (const std::string& choice : e.choices) c += (c.empty() ? "" : " / ") + choice;
                 std::printf("  (%s; the answer comes at the end of this run)\n", c.c_str());
             }
             if (!e.plot.empty()) {
-                if (engine->series(e.run, e.plot).empty()) std::printf("  plot %s (nothing plotted yet)\n", e.plot.c_str());
-                else std::printf("  plot %s\n", plotNumbers(*engine, e.run, e.plot).c_str());
+                if (engine->series(e.run, e.plot).empty())
+                    std::printf("  plot %s (nothing plotted yet)\n", e.plot.c_str());
+                else
+                    std::printf("  plot %s\n", plotNumbers(*engine, e.run, e.plot).c_str());
             }
         }
         std::fflush(stdout);
@@ -132,7 +136,9 @@ struct Output {
 std::string prepareRewardModel(const LessonRun& run, const std::string& starter, uint64_t seed, const QString& dir,
                                LessonEngine& engine, Output& out) {
     out.progress.show(QStringLiteral("training the reward model of run %1 on %2 task pairs...")
-                          .arg(QString::fromStdString(run.id)).arg(run.prepare.rewardModelPairs), true);
+                          .arg(QString::fromStdString(run.id))
+                          .arg(run.prepare.rewardModelPairs),
+                      true);
     DatasetSpec train;
     train.pairs = run.prepare.rewardModelPairs;
     train.seed = seed;
@@ -153,17 +159,22 @@ std::string prepareRewardModel(const LessonRun& run, const std::string& starter,
     const RewardModelReport r = trainRewardModel(spec, path);
     out.progress.done();
     // Logged as the run's step-0 metrics, so that checks and texts can quote them.
-    out.observe({{0, metricKey(Metric::EvalRmAccuracy), r.heldOutAccuracy, 0}, {0, metricKey(Metric::RmAccuracy), r.trainAccuracy, 0}});
-    std::printf("\nReward model for run %s: %lld task pairs, held-out accuracy %.3f on %lld pairs of another seed "
-                "(training accuracy %.3f), %.0f s\n",
-                run.id.c_str(), static_cast<long long>(r.trainPairs), r.heldOutAccuracy, static_cast<long long>(r.heldOutPairs),
-                r.trainAccuracy, r.seconds);
+    out.observe({{0, metricKey(Metric::EvalRmAccuracy), r.heldOutAccuracy, 0},
+                 {0, metricKey(Metric::RmAccuracy), r.trainAccuracy, 0}});
+    std::printf(
+        "\nReward model for run %s: %lld task pairs, held-out accuracy %.3f on %lld pairs of another seed "
+        "(training accuracy %.3f), %.0f s\n",
+        run.id.c_str(), static_cast<long long>(r.trainPairs), r.heldOutAccuracy, static_cast<long long>(r.heldOutPairs),
+        r.trainAccuracy, r.seconds);
     return path;
 }
 
-std::string prepareOfflinePairs(const LessonRun& run, const std::string& starter, uint64_t seed, const QString& dir, Output& out) {
+std::string prepareOfflinePairs(const LessonRun& run, const std::string& starter, uint64_t seed, const QString& dir,
+                                Output& out) {
     out.progress.show(QStringLiteral("sampling %1 task pairs from the starter for run %2...")
-                          .arg(run.prepare.offlinePairs).arg(QString::fromStdString(run.id)), true);
+                          .arg(run.prepare.offlinePairs)
+                          .arg(QString::fromStdString(run.id)),
+                      true);
     DatasetSpec spec;
     spec.pairs = run.prepare.offlinePairs;
     spec.seed = seed;
@@ -195,12 +206,13 @@ bool trainRun(const SessionSetup& setup, LessonEngine& engine, Output& out, qint
     QObject::connect(worker, &TrainingWorker::progress, &context, [&](qint64 step, qint64 total) {
         const LessonSeries& kl = engine.series(engine.currentRun(), metricKey(Metric::KlExact));
         const LessonSeries& gold = engine.series(engine.currentRun(), metricKey(Metric::GoldReward));
-        out.progress.show(QStringLiteral("%1 step %2/%3 | exact KL %4 | gold %5")
-                              .arg(QString::fromStdString(engine.currentRun()))
-                              .arg(step)
-                              .arg(total)
-                              .arg(kl.empty() ? QStringLiteral("-") : QString::fromStdString(lessonNumber(kl.back().second)))
-                              .arg(gold.empty() ? QStringLiteral("-") : QString::fromStdString(lessonNumber(gold.back().second))));
+        out.progress.show(
+            QStringLiteral("%1 step %2/%3 | exact KL %4 | gold %5")
+                .arg(QString::fromStdString(engine.currentRun()))
+                .arg(step)
+                .arg(total)
+                .arg(kl.empty() ? QStringLiteral("-") : QString::fromStdString(lessonNumber(kl.back().second)))
+                .arg(gold.empty() ? QStringLiteral("-") : QString::fromStdString(lessonNumber(gold.back().second))));
     });
     QObject::connect(worker, &TrainingWorker::failed, &context, [&](const QString& message) {
         out.progress.done();
@@ -229,7 +241,10 @@ bool trainRun(const SessionSetup& setup, LessonEngine& engine, Output& out, qint
 void bestOfNRun(const LessonRun& run, const std::string& starter, const std::string& rewardModel, uint64_t seed,
                 LessonEngine& engine, Output& out) {
     const auto t0 = std::chrono::steady_clock::now();
-    out.progress.show(QStringLiteral("best-of-n: %1 samples of each of %2 prompts...").arg(run.bestOfN.samples).arg(run.bestOfN.prompts), true);
+    out.progress.show(QStringLiteral("best-of-n: %1 samples of each of %2 prompts...")
+                          .arg(run.bestOfN.samples)
+                          .arg(run.bestOfN.prompts),
+                      true);
     ResponseSetSpec spec;
     spec.prompts = run.bestOfN.prompts;
     spec.samplesPerPrompt = run.bestOfN.samples;
@@ -242,10 +257,11 @@ void bestOfNRun(const LessonRun& run, const std::string& starter, const std::str
         proxies.push_back(judge.score(std::vector<std::string>(s.responses.size(), s.prompt), s.responses));
     }
     out.progress.done();
-    std::printf("\nBest-of-n over %lld samples of each of %lld prompts (%.0f s). KL is computed from the sampled proxy "
-                "rewards' distribution.\n  n   gold    proxy   KL      sqrt(KL)  log n - (n-1)/n\n",
-                static_cast<long long>(spec.samplesPerPrompt), static_cast<long long>(spec.prompts),
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    std::printf(
+        "\nBest-of-n over %lld samples of each of %lld prompts (%.0f s). KL is computed from the sampled proxy "
+        "rewards' distribution.\n  n   gold    proxy   KL      sqrt(KL)  log n - (n-1)/n\n",
+        static_cast<long long>(spec.samplesPerPrompt), static_cast<long long>(spec.prompts),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     for (int64_t n : run.bestOfN.n) {
         double gold = 0, proxy = 0, kl = 0;
         tiedPrompts = 0;
@@ -256,8 +272,8 @@ void bestOfNRun(const LessonRun& run, const std::string& starter, const std::str
             kl += p.kl / static_cast<double>(sets.size());
             tiedPrompts += p.ties ? 1 : 0;
         }
-        std::printf("  %-3lld %7.3f %7.3f %7.3f %8.3f  %7.3f\n", static_cast<long long>(n), gold, proxy, kl, std::sqrt(kl),
-                    bestOfNKlWithoutTies(n));
+        std::printf("  %-3lld %7.3f %7.3f %7.3f %8.3f  %7.3f\n", static_cast<long long>(n), gold, proxy, kl,
+                    std::sqrt(kl), bestOfNKlWithoutTies(n));
         out.observe({{n, metricKey(Metric::GoldReward), gold, 0},
                      {n, metricKey(Metric::ObjectiveScores), proxy, 0},
                      {n, metricKey(Metric::KlExact), kl, 0}});
@@ -286,8 +302,8 @@ void listLessons(const std::vector<Lesson>& lessons, bool json) {
         return;
     }
     for (const Lesson& l : lessons) {
-        std::printf("%-20s %s%s\n  %s\n", l.id.c_str(), l.title.c_str(), l.needsPerson ? " (needs a person: in the workbench)" : "",
-                    l.summary.c_str());
+        std::printf("%-20s %s%s\n  %s\n", l.id.c_str(), l.title.c_str(),
+                    l.needsPerson ? " (needs a person: in the workbench)" : "", l.summary.c_str());
     }
 }
 
@@ -303,14 +319,17 @@ int runLessonCommand(const QStringList& args) {
     p.addHelpOption();
     p.addPositionalArgument("id", "The lesson (see --list).");
     p.addOption({"list", "List the lessons."});
-    p.addOption({"json", "With --list: one JSON object. With a lesson: a last line {\"lesson\", \"seed\", \"checks\": "
-                         "[{\"claim\", \"held\", \"evidence\"}]}."});
-    p.addOption({"headless", "Run the lesson on the terminal (the workbench's lesson view is not built yet, so this is "
-                             "what a lesson does either way)."});
+    p.addOption({"json",
+                 "With --list: one JSON object. With a lesson: a last line {\"lesson\", \"seed\", \"checks\": "
+                 "[{\"claim\", \"held\", \"evidence\"}]}."});
+    p.addOption({"headless",
+                 "Run the lesson on the terminal (the workbench's lesson view is not built yet, so this is "
+                 "what a lesson does either way)."});
     p.addOption({"seed", "The runs' seed (default: the lesson's own).", "n"});
     p.addOption({"lessons", "Read lessons from this folder instead of the built-in ones (a teacher's own).", "dir"});
-    p.addOption({"record", "Write every metric value the lesson read as CSV (run,step,name,value): a recorded run "
-                           "that tests replay through the lesson's checks.",
+    p.addOption({"record",
+                 "Write every metric value the lesson read as CSV (run,step,name,value): a recorded run "
+                 "that tests replay through the lesson's checks.",
                  "file.csv"});
     p.addOption(databaseCommandLineOption());
     p.addOption({"data-dir", "Directory for models and checkpoints.", "dir"});
@@ -340,7 +359,9 @@ int runLessonCommand(const QStringList& args) {
     }
     const Lesson& lesson = *found;
     if (lesson.needsPerson) {
-        std::fprintf(stderr, "preflab lesson: '%s' needs a person to label pairs; it runs in the workbench's lesson view\n", id.c_str());
+        std::fprintf(stderr,
+                     "preflab lesson: '%s' needs a person to label pairs; it runs in the workbench's lesson view\n",
+                     id.c_str());
         return 2;
     }
     int64_t seed = lesson.seed;
@@ -348,7 +369,8 @@ int runLessonCommand(const QStringList& args) {
         bool ok = false;
         seed = p.value("seed").toLongLong(&ok);
         if (!ok || seed < 0) {
-            std::fprintf(stderr, "preflab lesson: --seed takes a whole number >= 0, not '%s'\n", qPrintable(p.value("seed")));
+            std::fprintf(stderr, "preflab lesson: --seed takes a whole number >= 0, not '%s'\n",
+                         qPrintable(p.value("seed")));
             return 2;
         }
     }
@@ -370,7 +392,8 @@ int runLessonCommand(const QStringList& args) {
         std::fprintf(record.get(), "run,step,name,value\n");
         out.record = record.get();
     }
-    std::printf("Lesson: %s (seed %lld)\n%s\n", lesson.title.c_str(), static_cast<long long>(seed), lesson.summary.c_str());
+    std::printf("Lesson: %s (seed %lld)\n%s\n", lesson.title.c_str(), static_cast<long long>(seed),
+                lesson.summary.c_str());
     std::signal(SIGINT, onLessonSigint);
     QTemporaryDir scratch;
     std::map<std::string, std::string> rewardModels;  // run id -> prepared reward model file
@@ -381,7 +404,8 @@ int runLessonCommand(const QStringList& args) {
             std::printf("\n== %s ==\n", run.title.c_str());
             out.events(engine.startRun(run.id));
             if (run.kind == LessonRunKind::BestOfN) {
-                bestOfNRun(run, starter, rewardModels.at(run.bestOfN.rewardModelOf), static_cast<uint64_t>(seed), engine, out);
+                bestOfNRun(run, starter, rewardModels.at(run.bestOfN.rewardModelOf), static_cast<uint64_t>(seed),
+                           engine, out);
                 out.events(engine.endRun());
                 continue;
             }
@@ -390,22 +414,26 @@ int runLessonCommand(const QStringList& args) {
             setup.databasePath = dbPath;
             setup.config = lessonRunConfig(lesson, run, seed);
             if (run.prepare.rewardModelPairs > 0) {
-                setup.config.rewardModel = prepareRewardModel(run, starter, static_cast<uint64_t>(seed), scratch.path(), engine, out);
+                setup.config.rewardModel =
+                    prepareRewardModel(run, starter, static_cast<uint64_t>(seed), scratch.path(), engine, out);
                 rewardModels[run.id] = setup.config.rewardModel;
             }
             if (run.prepare.offlinePairs > 0) {
-                setup.config.pairs = prepareOfflinePairs(run, starter, static_cast<uint64_t>(seed), scratch.path(), out);
+                setup.config.pairs =
+                    prepareOfflinePairs(run, starter, static_cast<uint64_t>(seed), scratch.path(), out);
             }
             const std::vector<std::string> errors = validateRunConfig(setup.config);
             if (!errors.empty()) throw std::runtime_error(lesson.file + ": run " + run.id + ": " + errors.front());
             setup.modelPath = resolveModelForRun(setup.config.model, dataDir);
             qint64 runId = 0;
             if (!trainRun(setup, engine, out, runId)) {
-                std::fprintf(stderr, "preflab lesson: run %s stopped before its end; the lesson stops here\n", run.id.c_str());
+                std::fprintf(stderr, "preflab lesson: run %s stopped before its end; the lesson stops here\n",
+                             run.id.c_str());
                 std::signal(SIGINT, SIG_DFL);
                 return 1;
             }
-            std::printf("\n(run %s is run %lld in %s)\n", run.id.c_str(), static_cast<long long>(runId), dbPath.c_str());
+            std::printf("\n(run %s is run %lld in %s)\n", run.id.c_str(), static_cast<long long>(runId),
+                        dbPath.c_str());
             out.events(engine.endRun());
         }
     } catch (const std::exception& e) {
@@ -430,7 +458,8 @@ int runLessonCommand(const QStringList& args) {
         held += r.held ? 1 : 0;
         std::printf("  [%s] %s\n         %s\n", r.held ? "held" : "FAILED", r.claim.c_str(), r.evidence.c_str());
         line += std::string(&r == &results.front() ? "" : ",") + "{\"claim\":" + quoted(r.claim) +
-                ",\"held\":" + (r.held ? "true" : "false") + ",\"evidence\":" + quoted(r.evidence) + ",\"id\":" + quoted(r.id) + "}";
+                ",\"held\":" + (r.held ? "true" : "false") + ",\"evidence\":" + quoted(r.evidence) +
+                ",\"id\":" + quoted(r.id) + "}";
     }
     std::printf("%d of %zu checks held\n", held, results.size());
     if (json) std::printf("%s]}\n", line.c_str());

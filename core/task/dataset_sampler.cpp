@@ -100,8 +100,10 @@ std::vector<PromptResponses> sampleTaskResponses(const std::string& modelPath, c
     for (size_t i = 0; i < prompts.size(); ++i) {
         std::vector<TokenIds> ids(static_cast<size_t>(spec.samplesPerPrompt), tokenizer.promptIds(prompts[i].text));
         std::vector<uint64_t> seeds;
-        for (int64_t k = 0; k < spec.samplesPerPrompt; ++k) seeds.push_back(mixSeed(spec.seed, 0xB0 + i, static_cast<uint64_t>(k)));
-        const SampledSequences s = sampleBatch(model, ids, params, seeds, tokenizer.special().eos, tokenizer.special().pad);
+        for (int64_t k = 0; k < spec.samplesPerPrompt; ++k)
+            seeds.push_back(mixSeed(spec.seed, 0xB0 + i, static_cast<uint64_t>(k)));
+        const SampledSequences s =
+            sampleBatch(model, ids, params, seeds, tokenizer.special().eos, tokenizer.special().pad);
         PromptResponses r;
         r.prompt = prompts[i].text;
         for (const TokenIds& t : s.tokens) {

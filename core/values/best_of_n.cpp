@@ -13,7 +13,8 @@ double bestOfNKlWithoutTies(int64_t n) {
 }
 
 BestOfNPoint bestOfN(const std::vector<double>& proxy, const std::vector<double>& gold, int64_t n) {
-    if (proxy.empty() || proxy.size() != gold.size()) throw std::invalid_argument("bestOfN: proxy and gold differ in length or are empty");
+    if (proxy.empty() || proxy.size() != gold.size())
+        throw std::invalid_argument("bestOfN: proxy and gold differ in length or are empty");
     if (n < 1) throw std::invalid_argument("bestOfN: n must be at least 1");
     std::vector<size_t> order(proxy.size());
     std::iota(order.begin(), order.end(), size_t{0});

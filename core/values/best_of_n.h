@@ -20,10 +20,10 @@ namespace preflab {
 
 struct BestOfNPoint {
     int64_t n = 1;
-    double gold = 0;   // expected gold of the kept sample
-    double proxy = 0;  // expected proxy score of the kept sample
-    double kl = 0;     // KL(best-of-n || reference), from the distribution
-    bool ties = false; // some proxy values tie (then log n - (n-1)/n overstates the KL)
+    double gold = 0;    // expected gold of the kept sample
+    double proxy = 0;   // expected proxy score of the kept sample
+    double kl = 0;      // KL(best-of-n || reference), from the distribution
+    bool ties = false;  // some proxy values tie (then log n - (n-1)/n overstates the KL)
 };
 
 // One prompt's samples (proxy and gold of equal length, at least one).

@@ -20,12 +20,18 @@ namespace preflab {
 const std::vector<LessonStatInfo>& lessonStats() {
     using S = LessonStat;
     static const std::vector<LessonStatInfo> table = {
-        {S::First, "first", true},          {S::Last, "last", true},
-        {S::Max, "max", true},              {S::Min, "min", true},
-        {S::StepOfMax, "step_of_max", true}, {S::StepOfMin, "step_of_min", true},
-        {S::AtStep, "at_step", false},      {S::Mean, "mean", false},
-        {S::AtKl, "at_kl", false},          {S::FirstStepAbove, "first_step_above", false},
-        {S::FirstStepBelow, "first_step_below", false}, {S::Now, "now", true},
+        {S::First, "first", true},
+        {S::Last, "last", true},
+        {S::Max, "max", true},
+        {S::Min, "min", true},
+        {S::StepOfMax, "step_of_max", true},
+        {S::StepOfMin, "step_of_min", true},
+        {S::AtStep, "at_step", false},
+        {S::Mean, "mean", false},
+        {S::AtKl, "at_kl", false},
+        {S::FirstStepAbove, "first_step_above", false},
+        {S::FirstStepBelow, "first_step_below", false},
+        {S::Now, "now", true},
         {S::Warning, "warning", false},
     };
     return table;
@@ -97,7 +103,8 @@ namespace {
 // and refusing keys it was not asked for.
 class Reader {
 public:
-    Reader(const std::string& file, std::string path, QJsonObject o) : m_file(file), m_path(std::move(path)), m_o(std::move(o)) {}
+    Reader(const std::string& file, std::string path, QJsonObject o)
+        : m_file(file), m_path(std::move(path)), m_o(std::move(o)) {}
 
     [[noreturn]] void fail(const std::string& field, const std::string& what) const {
         std::string where = m_path.empty() ? field : field.empty() ? m_path : m_path + "." + field;
@@ -180,7 +187,8 @@ private:
 };
 
 void requireMetric(const Reader& r, const char* field, const std::string& key) {
-    if (!findMetric(key)) r.fail(field, "unknown metric key '" + key + "' (metric_names.cpp lists them, e.g. gold/reward, kl/exact)");
+    if (!findMetric(key))
+        r.fail(field, "unknown metric key '" + key + "' (metric_names.cpp lists them, e.g. gold/reward, kl/exact)");
 }
 
 void requireRun(const Reader& r, const char* field, const Lesson& l, const std::string& run) {
@@ -195,7 +203,8 @@ LessonValue readValue(const Reader& r, const Lesson& l) {
         v.warning = r.string("warning");
         const auto& kinds = runWarningKinds();
         if (std::find(kinds.begin(), kinds.end(), v.warning) == kinds.end()) {
-            r.fail("warning", "unknown warning kind '" + v.warning + "' (run_warnings.h: mode_collapse, kl_runaway, ...)");
+            r.fail("warning",
+                   "unknown warning kind '" + v.warning + "' (run_warnings.h: mode_collapse, kl_runaway, ...)");
         }
         v.stat = LessonStat::Warning;
     } else {
@@ -216,7 +225,8 @@ LessonValue readValue(const Reader& r, const Lesson& l) {
             if (v.to < v.from) r.fail("to", "is before from");
         }
         if (v.stat == LessonStat::AtKl) v.threshold = r.number("kl");
-        if (v.stat == LessonStat::FirstStepAbove || v.stat == LessonStat::FirstStepBelow) v.threshold = r.number("threshold");
+        if (v.stat == LessonStat::FirstStepAbove || v.stat == LessonStat::FirstStepBelow)
+            v.threshold = r.number("threshold");
     }
     if (r.has("minus")) v.minus.push_back(readValue(r.object("minus"), l));
     r.done();
@@ -228,23 +238,27 @@ LessonComparison readComparison(const Reader& r, const Lesson& l) {
     c.left = readValue(r.object("left"), l);
     const std::string op = r.string("op");
     static const std::vector<std::pair<std::string, LessonOp>> ops = {
-        {"<", LessonOp::Less},     {"<=", LessonOp::LessEqual}, {">", LessonOp::Greater},
+        {"<", LessonOp::Less},          {"<=", LessonOp::LessEqual},  {">", LessonOp::Greater},
         {">=", LessonOp::GreaterEqual}, {"exists", LessonOp::Exists}, {"missing", LessonOp::Missing}};
     const auto it = std::find_if(ops.begin(), ops.end(), [&](const auto& p) { return p.first == op; });
     if (it == ops.end()) r.fail("op", "unknown op '" + op + "' (<, <=, >, >=, exists, missing)");
     c.op = it->second;
     if (c.op != LessonOp::Exists && c.op != LessonOp::Missing) {
         const QJsonValue right = r.value("right");
-        if (right.isDouble()) c.number = right.toDouble();
-        else if (right.isObject()) c.right = readValue(Reader(l.file, r.fieldPath("right"), right.toObject()), l);
-        else r.fail("right", right.isUndefined() ? "missing (a number or a value)" : "must be a number or a value");
+        if (right.isDouble())
+            c.number = right.toDouble();
+        else if (right.isObject())
+            c.right = readValue(Reader(l.file, r.fieldPath("right"), right.toObject()), l);
+        else
+            r.fail("right", right.isUndefined() ? "missing (a number or a value)" : "must be a number or a value");
         c.by = r.number("by", 0.0);
     }
     r.done();
     return c;
 }
 
-void checkText(const Reader& r, const char* field, const std::string& text, const Lesson& l, const std::string& cueRun) {
+void checkText(const Reader& r, const char* field, const std::string& text, const Lesson& l,
+               const std::string& cueRun) {
     int depth = 0;
     for (char ch : text) {
         depth += ch == '{' ? 1 : ch == '}' ? -1 : 0;
@@ -257,8 +271,9 @@ void checkText(const Reader& r, const char* field, const std::string& text, cons
             continue;
         }
         if (p.stat == LessonStat::Warning || !findLessonStat(lessonStatName(p.stat))->placeholder) {
-            r.fail(field, "{" + p.raw + "}: expected {KEY}, {KEY:STAT} or {RUN:KEY:STAT} with STAT first, last, max, "
-                          "min, step_of_max, step_of_min or now");
+            r.fail(field, "{" + p.raw +
+                              "}: expected {KEY}, {KEY:STAT} or {RUN:KEY:STAT} with STAT first, last, max, "
+                              "min, step_of_max, step_of_min or now");
         }
         if (p.run.empty() && cueRun.empty()) {
             r.fail(field, "{" + p.raw + "}: the closing text must name the run ({RUN:KEY:STAT})");
@@ -281,8 +296,10 @@ Lesson parseLesson(const std::string& json, const std::string& file) {
         // Line and column of the offset, which is what an editor shows.
         int line = 1, column = 1;
         for (int i = 0; i < error.offset && i < static_cast<int>(json.size()); ++i) {
-            if (json[static_cast<size_t>(i)] == '\n') ++line, column = 1;
-            else ++column;
+            if (json[static_cast<size_t>(i)] == '\n')
+                ++line, column = 1;
+            else
+                ++column;
         }
         throw LessonError(file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": not valid JSON (" +
                           error.errorString().toStdString() + ")");
@@ -321,12 +338,15 @@ Lesson parseLesson(const std::string& json, const std::string& file) {
             const QJsonArray n = b.array("n");
             for (int j = 0; j < n.size(); ++j) {
                 const double d = n.at(j).toDouble(0);
-                if (!n.at(j).isDouble() || d != std::floor(d) || d < 1) b.fail("n[" + std::to_string(j) + "]", "must be a whole number >= 1");
+                if (!n.at(j).isDouble() || d != std::floor(d) || d < 1)
+                    b.fail("n[" + std::to_string(j) + "]", "must be a whole number >= 1");
                 if (d > static_cast<double>(run.bestOfN.samples)) {
-                    b.fail("n[" + std::to_string(j) + "]", "is above samples (" + std::to_string(run.bestOfN.samples) +
-                                                               "): best-of-n is computed from that many samples per prompt");
+                    b.fail("n[" + std::to_string(j) + "]",
+                           "is above samples (" + std::to_string(run.bestOfN.samples) +
+                               "): best-of-n is computed from that many samples per prompt");
                 }
-                if (!run.bestOfN.n.empty() && d <= static_cast<double>(run.bestOfN.n.back())) b.fail("n", "must increase");
+                if (!run.bestOfN.n.empty() && d <= static_cast<double>(run.bestOfN.n.back()))
+                    b.fail("n", "must increase");
                 run.bestOfN.n.push_back(static_cast<int64_t>(d));
             }
             if (run.bestOfN.n.empty()) b.fail("n", "is empty");
@@ -334,13 +354,16 @@ Lesson parseLesson(const std::string& json, const std::string& file) {
             run.steps = run.bestOfN.n.back();
         } else if (kind.empty() || kind == "training") {
             const QJsonValue settings = rr.value("settings");
-            if (!settings.isObject()) rr.fail("settings", settings.isUndefined() ? "missing (an object of run settings)" : "must be an object");
+            if (!settings.isObject())
+                rr.fail("settings",
+                        settings.isUndefined() ? "missing (an object of run settings)" : "must be an object");
             run.settingsJson = QJsonDocument(settings.toObject()).toJson(QJsonDocument::Compact).toStdString();
             RunConfig config;
             std::vector<std::string> errors = parseRunConfigJson(run.settingsJson, config);
             if (errors.empty()) errors = validateRunConfig(config);
             if (!errors.empty()) rr.fail("settings", errors.front());
-            if (settings.toObject().contains("seed")) rr.fail("settings.seed", "the lesson's seed (and --seed) sets it");
+            if (settings.toObject().contains("seed"))
+                rr.fail("settings.seed", "the lesson's seed (and --seed) sets it");
             run.steps = config.steps;
             if (rr.has("prepare")) {
                 const Reader p = rr.object("prepare");

@@ -69,7 +69,19 @@ namespace preflab {
 
 // How a lesson value reads a series; the names are the file's, in one table.
 enum class LessonStat {
-    First, Last, Max, Min, StepOfMax, StepOfMin, AtStep, Mean, AtKl, FirstStepAbove, FirstStepBelow, Now, Warning,
+    First,
+    Last,
+    Max,
+    Min,
+    StepOfMax,
+    StepOfMin,
+    AtStep,
+    Mean,
+    AtKl,
+    FirstStepAbove,
+    FirstStepBelow,
+    Now,
+    Warning,
 };
 struct LessonStatInfo {
     LessonStat id;

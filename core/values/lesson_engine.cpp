@@ -41,7 +41,9 @@ std::string describe(const LessonValue& v) {
     switch (v.stat) {
     case LessonStat::Warning: return d + "warning " + v.warning + " (step)";
     case LessonStat::AtStep: d += v.metric + " at step " + std::to_string(v.step); break;
-    case LessonStat::Mean: d += v.metric + " mean over steps " + std::to_string(v.from) + "-" + std::to_string(v.to); break;
+    case LessonStat::Mean:
+        d += v.metric + " mean over steps " + std::to_string(v.from) + "-" + std::to_string(v.to);
+        break;
     case LessonStat::AtKl: d += v.metric + " at exact KL " + lessonNumber(v.threshold); break;
     case LessonStat::FirstStepAbove: d += "first step " + v.metric + " > " + lessonNumber(v.threshold); break;
     case LessonStat::FirstStepBelow: d += "first step " + v.metric + " < " + lessonNumber(v.threshold); break;
@@ -118,9 +120,12 @@ Reading readSeries(const LessonEngine& e, const LessonValue& v) {
     case LessonStat::AtStep: {
         std::optional<size_t> found;
         for (size_t i = 0; i < s.size() && s[i].first <= v.step; ++i) found = i;
-        if (!found) r.why = "no " + v.metric + " value at or before step " + std::to_string(v.step);
-        else if (s.back().first < v.step) r.why = "run " + v.run + " has not reached step " + std::to_string(v.step);
-        else at(*found);
+        if (!found)
+            r.why = "no " + v.metric + " value at or before step " + std::to_string(v.step);
+        else if (s.back().first < v.step)
+            r.why = "run " + v.run + " has not reached step " + std::to_string(v.step);
+        else
+            at(*found);
         break;
     }
     case LessonStat::Mean: {
@@ -129,9 +134,11 @@ Reading readSeries(const LessonEngine& e, const LessonValue& v) {
         for (const auto& [step, value] : s) {
             if (step >= v.from && step <= v.to) sum += value, ++n;
         }
-        if (n == 0 || s.back().first < v.to) r.why = "run " + v.run + " has no " + v.metric + " over steps " +
-                                                      std::to_string(v.from) + "-" + std::to_string(v.to) + " yet";
-        else r.value = sum / n;
+        if (n == 0 || s.back().first < v.to)
+            r.why = "run " + v.run + " has no " + v.metric + " over steps " + std::to_string(v.from) + "-" +
+                    std::to_string(v.to) + " yet";
+        else
+            r.value = sum / n;
         break;
     }
     case LessonStat::AtKl: {
@@ -229,8 +236,10 @@ LessonCheckResult LessonEngine::evaluate(const LessonCheck& check) const {
         } else {
             std::string right;
             Reading r;
-            if (c.right) r = read(*this, *c.right, right);
-            else r.value = c.number, right = lessonNumber(c.number);
+            if (c.right)
+                r = read(*this, *c.right, right);
+            else
+                r.value = c.number, right = lessonNumber(c.number);
             const double by = c.by;
             if (l.ok() && r.ok()) {
                 switch (c.op) {
@@ -275,7 +284,9 @@ std::string LessonEngine::render(const std::string& text, const std::string& run
         v.metric = p.metric;
         v.stat = p.stat;
         const Reading r = readSeries(*this, v);
-        out += !r.ok() ? "n/a" : isStepStat(p.stat) ? std::to_string(static_cast<int64_t>(r.value)) : lessonNumber(r.value);
+        out += !r.ok()              ? "n/a"
+               : isStepStat(p.stat) ? std::to_string(static_cast<int64_t>(r.value))
+                                    : lessonNumber(r.value);
     }
     return out + text.substr(pos);
 }
@@ -304,12 +315,15 @@ std::vector<LessonEvent> LessonEngine::observe(const std::vector<MetricSample>& 
     if (m_current.empty()) return out;
     // Taken a step at a time, in step order, as they were logged.
     std::vector<MetricSample> sorted = samples;
-    std::stable_sort(sorted.begin(), sorted.end(), [](const MetricSample& a, const MetricSample& b) { return a.step < b.step; });
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const MetricSample& a, const MetricSample& b) { return a.step < b.step; });
     size_t i = 0;
     while (i < sorted.size()) {
         size_t j = i;
         while (j < sorted.size() && sorted[j].step == sorted[i].step) ++j;
-        step(sorted[i].step, std::vector<MetricSample>(sorted.begin() + static_cast<long>(i), sorted.begin() + static_cast<long>(j)), out);
+        step(sorted[i].step,
+             std::vector<MetricSample>(sorted.begin() + static_cast<long>(i), sorted.begin() + static_cast<long>(j)),
+             out);
         i = j;
     }
     return out;
@@ -321,8 +335,10 @@ void LessonEngine::step(int64_t stepNo, const std::vector<MetricSample>& samples
         if (!std::isfinite(s.value)) continue;
         LessonSeries& series = run.series[s.name];
         // A step logged again (a resumed run) replaces the value.
-        if (!series.empty() && series.back().first == s.step) series.back().second = s.value;
-        else series.emplace_back(s.step, s.value);
+        if (!series.empty() && series.back().first == s.step)
+            series.back().second = s.value;
+        else
+            series.emplace_back(s.step, s.value);
     }
     for (const RunWarning& w : run.monitor.observe(samples)) run.warnings.emplace(w.kind, w.step);
     run.lastStep = std::max(run.lastStep, stepNo);
@@ -390,9 +406,13 @@ std::string LessonEngine::missedReason(const LessonCue& cue) const {
         double max = s.front().second, min = max, last = s.back().second;
         for (const auto& p : s) max = std::max(max, p.second), min = std::min(min, p.second);
         const std::string& m = cue.when.metric;
-        if (cue.when.kind == LessonTriggerKind::Above) return m + " never went above " + lessonNumber(cue.when.value) + " (its highest: " + lessonNumber(max) + ")";
-        if (cue.when.kind == LessonTriggerKind::Below) return m + " never went below " + lessonNumber(cue.when.value) + " (its lowest: " + lessonNumber(min) + ")";
-        return m + " never fell " + lessonNumber(cue.when.value) + " below its peak (peak " + lessonNumber(max) + ", last " + lessonNumber(last) + ")";
+        if (cue.when.kind == LessonTriggerKind::Above)
+            return m + " never went above " + lessonNumber(cue.when.value) + " (its highest: " + lessonNumber(max) +
+                   ")";
+        if (cue.when.kind == LessonTriggerKind::Below)
+            return m + " never went below " + lessonNumber(cue.when.value) + " (its lowest: " + lessonNumber(min) + ")";
+        return m + " never fell " + lessonNumber(cue.when.value) + " below its peak (peak " + lessonNumber(max) +
+               ", last " + lessonNumber(last) + ")";
     }
     default: return "it was not reached";
     }
@@ -420,7 +440,8 @@ std::vector<LessonEvent> LessonEngine::endRun() {
         out.push_back(e);
     }
     for (const std::string& id : m_asked) {
-        const auto cue = std::find_if(m_lesson.cues.begin(), m_lesson.cues.end(), [&](const LessonCue& c) { return c.id == id; });
+        const auto cue =
+            std::find_if(m_lesson.cues.begin(), m_lesson.cues.end(), [&](const LessonCue& c) { return c.id == id; });
         const LessonPrediction& p = *cue->predict;
         const LessonCheckResult r = evaluate(*m_lesson.findCheck(p.check));
         LessonEvent e;
@@ -431,8 +452,9 @@ std::vector<LessonEvent> LessonEngine::endRun() {
         const std::string answer = r.held ? p.ifHeld : p.ifFailed;
         const auto given = m_answers.find(id);
         e.text = "\"" + p.question + "\" In this run: " + answer + " (" + r.evidence + ")." +
-                 (given == m_answers.end() ? std::string()
-                                           : given->second == answer ? " You predicted it." : " You predicted " + given->second + ".");
+                 (given == m_answers.end()  ? std::string()
+                  : given->second == answer ? " You predicted it."
+                                            : " You predicted " + given->second + ".");
         out.push_back(e);
     }
     m_asked.clear();

@@ -9,7 +9,7 @@
 namespace preflab {
 
 const std::vector<std::string>& runWarningKinds() {
-    static const std::vector<std::string> kinds = {"mode_collapse", "kl_runaway",   "reward_hacking",
+    static const std::vector<std::string> kinds = {"mode_collapse",       "kl_runaway",   "reward_hacking",
                                                    "length_exploitation", "flat_rewards", "negative_k1"};
     return kinds;
 }

@@ -33,6 +33,7 @@ void printUsage() {
         "  annotate   label stored pairs without training: k annotators per pair, blind A/B order\n"
         "  guidelines the labeling guidelines annotators read: set from a Markdown file, or print\n"
         "  gold       gold pairs (a known answer) mixed into annotators' queues, never trained on\n"
+        "  lesson     guided lessons: a run narrated as it goes, every claim checked on it (--list)\n"
         "  train-rm   train a reward model on stored or JSONL preferences\n"
         "  score      a reward model's score of a response, or its accuracy on a pairs file\n"
         "  export-model  write a checkpoint of a Hugging Face model as a Hugging Face folder\n"
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
     if (command == "guidelines") return preflab::runGuidelinesCommand(args.mid(1));
     if (command == "gold") return preflab::runGoldCommand(args.mid(1));
     if (command == "render-chat") return preflab::runRenderChatCommand(args.mid(1));
+    if (command == "lesson") return preflab::runLessonCommand(args.mid(1));
     if (!command.isEmpty() && !command.startsWith('-')) {
         std::fprintf(stderr, "preflab: unknown command '%s'\n\n", qPrintable(command));
         printUsage();

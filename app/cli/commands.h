@@ -52,6 +52,7 @@ int runGuidelinesCommand(const QStringList& args);
 int runGoldCommand(const QStringList& args);
 int runRenderChatCommand(const QStringList& args);
 int runAnnotateCommand(const QStringList& args);
+int runLessonCommand(const QStringList& args);
 // The built-in demonstration: pretrain if needed, then a short task-judge run.
 int runDemo(const QStringList& args);
 

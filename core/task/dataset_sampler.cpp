@@ -87,4 +87,32 @@ std::vector<RatedResponse> sampleRatedDataset(const std::string& modelPath, cons
     return out;
 }
 
+std::vector<PromptResponses> sampleTaskResponses(const std::string& modelPath, const ResponseSetSpec& spec) {
+    torch::NoGradGuard noGrad;
+    ByteTokenizer tokenizer;
+    ToyWorldTask task;
+    Transformer model = loadModelFile(modelPath);
+    model->eval();
+    SamplingParams params;
+    params.maxNewTokens = static_cast<int>(spec.maxNewTokens);
+    const std::vector<TaskPrompt> prompts = task.prompts(static_cast<int>(spec.prompts), mixSeed(spec.seed, 0xB0, 0));
+    std::vector<PromptResponses> out;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        std::vector<TokenIds> ids(static_cast<size_t>(spec.samplesPerPrompt), tokenizer.promptIds(prompts[i].text));
+        std::vector<uint64_t> seeds;
+        for (int64_t k = 0; k < spec.samplesPerPrompt; ++k)
+            seeds.push_back(mixSeed(spec.seed, 0xB0 + i, static_cast<uint64_t>(k)));
+        const SampledSequences s =
+            sampleBatch(model, ids, params, seeds, tokenizer.special().eos, tokenizer.special().pad);
+        PromptResponses r;
+        r.prompt = prompts[i].text;
+        for (const TokenIds& t : s.tokens) {
+            r.responses.push_back(tokenizer.decode(t));
+            r.gold.push_back(task.score(prompts[i], r.responses.back()).total());
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 }  // namespace preflab

@@ -45,4 +45,22 @@ struct RatedDatasetSpec {
 
 std::vector<RatedResponse> sampleRatedDataset(const std::string& modelPath, const RatedDatasetSpec& spec);
 
+// Many samples of each of a few task prompts from a model (temperature 1, the
+// full distribution), each with its true reward: the reference distribution
+// best-of-n sampling is computed from (core/values/best_of_n.h).
+struct ResponseSetSpec {
+    int64_t prompts = 32;
+    int64_t samplesPerPrompt = 64;
+    int64_t maxNewTokens = 80;
+    uint64_t seed = 1;
+};
+
+struct PromptResponses {
+    std::string prompt;
+    std::vector<std::string> responses;
+    std::vector<double> gold;  // the task's true reward of each response
+};
+
+std::vector<PromptResponses> sampleTaskResponses(const std::string& modelPath, const ResponseSetSpec& spec);
+
 }  // namespace preflab

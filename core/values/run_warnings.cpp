@@ -7,6 +7,13 @@
 #include <limits>
 
 namespace preflab {
+
+const std::vector<std::string>& runWarningKinds() {
+    static const std::vector<std::string> kinds = {"mode_collapse",       "kl_runaway",   "reward_hacking",
+                                                   "length_exploitation", "flat_rewards", "negative_k1"};
+    return kinds;
+}
+
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();

@@ -54,6 +54,9 @@ struct WarningThresholds {
     int window = 20;  // per-step metrics are averaged over this many steps
 };
 
+// Every kind a RunWarning can have, in one list (lesson files name them).
+const std::vector<std::string>& runWarningKinds();
+
 class RunWarningMonitor {
 public:
     explicit RunWarningMonitor(WarningThresholds thresholds = {}) : m_t(thresholds) {}

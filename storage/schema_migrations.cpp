@@ -211,6 +211,25 @@ CREATE TABLE guidelines(
   created_ms INTEGER NOT NULL
 );
 )sql",
+        // v12: gold pairs and edited responses (issue 31). A placeholder that
+        // changes nothing: issue 31's step takes this place when the branches
+        // merge; the step after it is then renumbered by its position alone.
+        "SELECT 1;\n",
+        // v13: dataset pairs' reference log-probabilities, computed once and
+        // kept (issue 33): one row per pair, replaced when a run with another
+        // reference computes them again. `fingerprint` names the reference
+        // (weights, compute type, tokenizer, context length) and `tokens_key`
+        // the pair's token ids as fitted; a row that matches neither is stale.
+        R"sql(
+CREATE TABLE ref_logprobs(
+  pair_id INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+  fingerprint TEXT NOT NULL,
+  tokens_key INTEGER NOT NULL,
+  ref_a REAL NOT NULL,
+  ref_b REAL NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+)sql",
     };
     return steps;
 }

@@ -137,6 +137,11 @@ const std::vector<ConfigField>& runConfigFields() {
          "the annotators' latest labels (where no person labelled, the judges'; no majority, tie or both bad: the pair "
          "is left out); latest = a reviewer's, else the latest label",
          "Data", "Label policy", FieldEditor::Auto},
+        {"ref_logprobs", &R::refLogprobs, 0, 0, false, {"cache", "recompute"},
+         "dataset pairs' reference log-probabilities: cache = computed once per pair and, for stored pairs (pairs = db), "
+         "kept in the database for later runs with the same reference model, tokenizer and context length; "
+         "recompute = every time a pair is drawn (the same values, slower)",
+         "Data", "Reference log-probs", FieldEditor::Auto},
         {"label_smoothing", &R::labelSmoothing, 0, 0.499, false, {}, "epsilon of cdpo / rdpo (assumed label-flip rate)",
          "DPO family", "cDPO / rDPO \u03b5", FieldEditor::Auto},
         {"ipo_token_mean", &R::ipoTokenMean, 0, 1, false, {}, "ipo on per-token mean log-probs (1) or sums (0)",

@@ -64,6 +64,11 @@ struct RunConfig {
     // Which stored label of a pair counts (storage's LabelPolicy): consensus
     // (a reviewer's, else the annotators' majority, else none) or latest.
     std::string labelPolicy = "consensus";
+    // Dataset pairs' reference log-probabilities: "cache" computes each
+    // pair's once (and keeps a stored pair's in the database for later runs
+    // with the same reference); "recompute" computes them every time a pair
+    // is drawn (as before issue 33; the same values).
+    std::string refLogprobs = "cache";
     // Pairwise method options (algorithms.md §1).
     double labelSmoothing = 0.1;  // cdpo / rdpo epsilon
     int64_t ipoTokenMean = 0;

@@ -66,13 +66,16 @@ std::string describe(double v) {
 
 }  // namespace
 
-std::string referenceFingerprint(LoopModels& models) {
+std::string referenceFingerprint(LoopModels& models, bool prefixSharing) {
     Hash64 h;
     h.add(std::string("reference log-probs v1"));
     h.add(static_cast<int64_t>(models.bf16));
     h.add(models.modelInfo.tokenizer);
     h.add(static_cast<int64_t>(models.tokenizer->vocabSize()));
     h.add(static_cast<int64_t>(models.policy->config().maxSeqLen));
+    // Packed with the prompt once or not: the same values to about 1e-6, not
+    // to the bit, and a cached run should train exactly as a recomputing one.
+    h.add(prefixSharing ? int64_t(1) : int64_t(0));
     // The reference's weights: the frozen copy, or with LoRA the policy's
     // base weights (frozen; the adapters are off in the reference's pass).
     const bool lora = !models.reference;
@@ -100,7 +103,7 @@ int64_t pairTokensKey(const TrainablePair& p) {
 }
 
 const std::string& ReferenceCache::fingerprint() {
-    if (m_fingerprint.empty()) m_fingerprint = referenceFingerprint(m_models);
+    if (m_fingerprint.empty()) m_fingerprint = referenceFingerprint(m_models, m_ctx.cfg.prefixSharing != 0);
     return m_fingerprint;
 }
 
@@ -147,15 +150,29 @@ void ReferenceCache::fill(std::vector<TrainablePair>& pairs) {
         }
     }
     if (missing.empty()) return;
-    std::vector<TokenIds> prompts, responses;
-    for (int pass = 0; pass < 2; ++pass) {
+    // Pairs that share their prompt are packed with it once (prefix_sharing).
+    bool share = m_ctx.cfg.prefixSharing != 0;
+    for (size_t k : missing) share = share && pairs[k].rejectedPrompt.empty();
+    at::Tensor ref;
+    if (share) {
+        std::vector<TokenIds> prompts, chosen, rejected;
         for (size_t k : missing) {
-            const TrainablePair& t = pairs[k];
-            prompts.push_back(pass == 1 && !t.rejectedPrompt.empty() ? t.rejectedPrompt : t.prompt);
-            responses.push_back(pass == 0 ? t.chosen : t.rejected);
+            prompts.push_back(pairs[k].prompt);
+            chosen.push_back(pairs[k].chosen);
+            rejected.push_back(pairs[k].rejected);
         }
+        ref = m_models.referencePairLogprobs(prompts, chosen, rejected);
+    } else {
+        std::vector<TokenIds> prompts, responses;
+        for (int pass = 0; pass < 2; ++pass) {
+            for (size_t k : missing) {
+                const TrainablePair& t = pairs[k];
+                prompts.push_back(pass == 1 && !t.rejectedPrompt.empty() ? t.rejectedPrompt : t.prompt);
+                responses.push_back(pass == 0 ? t.chosen : t.rejected);
+            }
+        }
+        ref = m_models.referenceLogprobs(prompts, responses);
     }
-    const at::Tensor ref = m_models.referenceLogprobs(prompts, responses);
     const auto refA = ref.accessor<float, 1>();
     const int64_t n = static_cast<int64_t>(missing.size());
     std::vector<ReferenceLogprobRecord> records;

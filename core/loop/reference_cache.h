@@ -4,7 +4,7 @@
 // so a pair drawn again in a later epoch reuses its values, and a stored
 // pair's values come from the database when an earlier run computed them
 // under the same reference. A stored value is used only when its fingerprint
-// (reference weights, compute type, tokenizer, context length) and its
+// (reference weights, compute type, tokenizer, context length, prefix sharing) and its
 // tokens key (the pair's token ids as fitted) match this run's; an unusable
 // one (not a finite log-probability) is recomputed and reported once.
 // Core-private (torch); the training thread owns it.
@@ -21,8 +21,9 @@ namespace preflab {
 
 // The fingerprint of the reference a run computes log-probabilities under:
 // a hash of its weights (with LoRA: the base weights, adapters excluded),
-// the compute type, the tokenizer and the context length, as text.
-std::string referenceFingerprint(LoopModels& models);
+// the compute type, the tokenizer, the context length and whether pairs are
+// packed with their prompt once, as text.
+std::string referenceFingerprint(LoopModels& models, bool prefixSharing);
 
 // A key of a pair's token ids as the reference sees them (prompt, chosen,
 // rejected, the rejected response's own prompt): any change of tokenizer,

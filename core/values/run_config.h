@@ -124,6 +124,10 @@ struct RunConfig {
     double loraDropout = 0.05;
     std::string loraTargets;
     int64_t gradientCheckpointing = 0;  // recompute block activations in backward (less memory)
+    // Pairwise training packs each pair's prompt once with both responses
+    // after it (the same log-probabilities, fewer tokens); 0 packs each
+    // response with its own copy of the prompt (--no-prefix-sharing).
+    int64_t prefixSharing = 1;
     // CPO / DR-CPO / OO-RLHF (§3): rated responses "" (rate fresh policy
     // samples: the task's true reward, or a person's ratings), "db", "db:RUN".
     std::string ratings;

@@ -144,7 +144,6 @@ void ReferenceCache::fill(std::vector<TrainablePair>& pairs) {
         if (const auto known = lookUp(static_cast<size_t>(pairs[k].index), keys[k])) {
             pairs[k].refChosen = known->chosen;
             pairs[k].refRejected = known->rejected;
-            ++m_reused;
         } else {
             missing.push_back(k);
         }
@@ -181,7 +180,6 @@ void ReferenceCache::fill(std::vector<TrainablePair>& pairs) {
         TrainablePair& t = pairs[missing[static_cast<size_t>(i)]];
         t.refChosen = refA[i];
         t.refRejected = refA[n + i];
-        ++m_computed;
         if (!cache || !usableLogprob(t.refChosen) || !usableLogprob(t.refRejected)) continue;
         const int64_t key = keys[missing[static_cast<size_t>(i)]];
         const size_t index = static_cast<size_t>(t.index);

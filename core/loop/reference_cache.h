@@ -40,11 +40,6 @@ public:
     // stored pairs). With ref_logprobs = recompute, all in one pass.
     void fill(std::vector<TrainablePair>& pairs);
 
-    // Counts since the run started: pairs whose values came from this run's
-    // cache or the database's, and pairs computed.
-    int64_t reused() const { return m_reused; }
-    int64_t computed() const { return m_computed; }
-
 private:
     struct Known {
         int64_t tokensKey = 0;
@@ -59,7 +54,6 @@ private:
     std::string m_fingerprint;            // computed on first use
     std::vector<std::optional<Known>> m_known;  // by dataset pair index
     bool m_noticed = false;               // an unusable stored value was reported
-    int64_t m_reused = 0, m_computed = 0;
 };
 
 }  // namespace preflab

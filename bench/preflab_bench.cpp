@@ -7,6 +7,9 @@
 // time with their slopes (bench/soak.h); options after `--` go to `preflab run`.
 // --peer measures PrefLab beside its Python peer, bench/peer/peer.py
 // (bench/peer_comparison.h; --reps N, --python PATH, --peer-script FILE).
+// --offline-dpo times offline DPO over stored pairs with the reference
+// log-probabilities recomputed or cached (bench/offline_dpo_bench.h; --reps N).
+#include "bench/offline_dpo_bench.h"
 #include "bench/peer_comparison.h"
 #include "bench/soak.h"
 #include "bench/workloads.h"
@@ -96,7 +99,7 @@ double importPairsPerSecond(int pairs, double* megabytes, const std::string& ser
 
 int main(int argc, char** argv) {
     applyLibraryEnvironment(argc, argv);
-    bool json = false, pretrain = false, soak = false, importOnly = false, peer = false;
+    bool json = false, pretrain = false, soak = false, importOnly = false, peer = false, offlineDpo = false, repsGiven = false;
     std::string importServer, importFile;
     bench::SoakOptions soakOptions;
     bench::PeerOptions peerOptions;
@@ -108,9 +111,10 @@ int main(int argc, char** argv) {
         pretrain |= std::strcmp(argv[i], "--pretrain") == 0;
         importOnly |= std::strcmp(argv[i], "--import-only") == 0;
         peer |= std::strcmp(argv[i], "--peer") == 0;
+        offlineDpo |= std::strcmp(argv[i], "--offline-dpo") == 0;
         if (std::strcmp(argv[i], "--peer-script") == 0 && hasValue) peerOptions.script = argv[++i];
         if (std::strcmp(argv[i], "--python") == 0 && hasValue) peerOptions.python = argv[++i];
-        if (std::strcmp(argv[i], "--reps") == 0 && hasValue) peerOptions.repetitions = std::max(1, std::atoi(argv[++i]));
+        if (std::strcmp(argv[i], "--reps") == 0 && hasValue) repsGiven = true, peerOptions.repetitions = std::max(1, std::atoi(argv[++i]));
         if (std::strcmp(argv[i], "--import-server") == 0 && hasValue) importServer = argv[++i];
         if (std::strcmp(argv[i], "--import-file") == 0 && hasValue) importOnly = true, importFile = argv[++i];
         if (std::strcmp(argv[i], "--soak") == 0 && hasValue) soak = true, soakOptions.minutes = std::atof(argv[++i]);
@@ -155,6 +159,12 @@ int main(int argc, char** argv) {
         }
         if (json) std::printf("}\n");
         return 0;
+    }
+    if (offlineDpo) {
+        bench::OfflineDpoOptions o;
+        o.json = json;
+        if (repsGiven) o.repetitions = peerOptions.repetitions;
+        return bench::runOfflineDpoBench(o);
     }
     if (peer) {
         peerOptions.json = json;

@@ -6,6 +6,7 @@
 #include "storage/pair_identity.h"
 #include "storage/postgres_connection.h"
 
+#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -286,6 +287,40 @@ void PreferenceStore::markTrained(const TrainedMark& m) {
     }
 }
 
+void PreferenceStore::storeRefLogprobs(const RefLogprobRow& r) {
+    // From the pairs table, so that a pair deleted since the run read it
+    // stores nothing instead of failing the writer's whole batch.
+    SqlStatement s(m_db.connection(),
+                   "INSERT INTO ref_logprobs(pair_id, fingerprint, tokens_key, ref_a, ref_b, created_ms) "
+                   "SELECT id, ?, ?, ?, ?, ? FROM pairs WHERE id = ? "
+                   "ON CONFLICT(pair_id) DO UPDATE SET fingerprint = excluded.fingerprint, tokens_key = excluded.tokens_key, "
+                   "ref_a = excluded.ref_a, ref_b = excluded.ref_b, created_ms = excluded.created_ms");
+    s.bind(1, r.fingerprint).bind(2, r.tokensKey).bind(3, r.refA).bind(4, r.refB).bind(5, r.createdMs).bind(6, r.pairId);
+    s.run();
+}
+
+std::map<int64_t, StoredRefLogprobs> PreferenceStore::refLogprobs() {
+    // SQLite keeps whatever a damaged or hand-edited row holds (text in a
+    // REAL column reads as 0.0): only numbers count, anything else is NaN.
+    const bool sqlite = m_db.dialect() == SqlDialect::Sqlite;
+    SqlStatement s(m_db.connection(),
+                   sqlite ? "SELECT pair_id, fingerprint, tokens_key, "
+                            "CASE WHEN typeof(ref_a) IN ('real', 'integer') THEN ref_a END, "
+                            "CASE WHEN typeof(ref_b) IN ('real', 'integer') THEN ref_b END FROM ref_logprobs"
+                          : "SELECT pair_id, fingerprint, tokens_key, ref_a, ref_b FROM ref_logprobs");
+    std::map<int64_t, StoredRefLogprobs> out;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    while (s.step()) {
+        StoredRefLogprobs r;
+        r.fingerprint = s.text(1);
+        r.tokensKey = s.int64(2);
+        r.refA = s.isNull(3) ? nan : s.real(3);
+        r.refB = s.isNull(4) ? nan : s.real(4);
+        out.emplace(s.int64(0), std::move(r));
+    }
+    return out;
+}
+
 int64_t PreferenceStore::countPairs() {
     SqlStatement s(m_db.connection(), "SELECT count(*) FROM pairs");
     return s.step() ? s.int64(0) : 0;
@@ -416,7 +451,7 @@ void PreferenceStore::forEachPreference(std::optional<int64_t> runId,
             finish();
             current = id;
             votes = PairVotes();
-            pair = {s.text(1), s.text(2), s.text(3), {}, {}, s.text(4), s.text(5)};
+            pair = {s.text(1), s.text(2), s.text(3), {}, {}, s.text(4), s.text(5), id};
         }
         votes.add(s.text(6), s.text(7), s.text(8));
     }

@@ -6,6 +6,7 @@
 #include "storage/records.h"
 
 #include <functional>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,16 @@ LabelPolicy labelPolicyFromName(const std::string& name);
 struct LabeledPair {  // a pair with the label in force (LabelPolicy), for training and export
     std::string prompt, responseA, responseB, choice, source;
     std::string promptMessagesJson, sourceRow;  // an imported conversation's (PairRow), else empty
+    int64_t pairId = 0;
+};
+
+// A pair's stored reference log-probabilities (RefLogprobRow) as read: a
+// value that is not a number (a damaged row) reads as NaN, for the loop to
+// refuse and recompute.
+struct StoredRefLogprobs {
+    std::string fingerprint;
+    int64_t tokensKey = 0;
+    double refA = 0, refB = 0;
 };
 
 struct StoredRating {  // a rated response with its sampling log-probability, for CPO
@@ -115,6 +126,11 @@ public:
     int64_t insertRatedResponse(const std::string& prompt, const ResponseRow& response, double value,
                                 const std::string& source, const std::string& annotator, int64_t createdMs);
     void markTrained(const TrainedMark& mark);
+    // Stores (replaces) a pair's reference log-probabilities; nothing when
+    // the pair is no longer stored.
+    void storeRefLogprobs(const RefLogprobRow& row);
+    // Every stored pair's reference log-probabilities, by pair id.
+    std::map<int64_t, StoredRefLogprobs> refLogprobs();
     // Deletes the label (and its ratings) that `r` names; returns how many
     // label rows went (0 when none matched).
     int64_t retractLabel(const LabelRetraction& r);

@@ -120,6 +120,18 @@ struct GoldPairRow {
     int64_t createdMs = 0;
 };
 
+// A stored pair's reference log-probabilities of responses a and b (schema
+// v13), computed by a run under the reference `fingerprint` names, for the
+// token ids `tokensKey` names. Replaces the pair's earlier row; nothing is
+// stored when the pair is gone.
+struct RefLogprobRow {
+    int64_t pairId = 0;
+    std::string fingerprint;
+    int64_t tokensKey = 0;
+    double refA = 0, refB = 0;
+    int64_t createdMs = 0;
+};
+
 // Takes back a person's label that the run had not used yet (an undo): the
 // label row written when it was given, and its ratings, are deleted. The
 // label is named by its pair, annotator and time, as it was written.

@@ -232,6 +232,21 @@ CREATE TABLE gold_shares(
 );
 ALTER TABLE responses ADD COLUMN edited_from INTEGER REFERENCES responses(id);
 )sql",
+        // v13: dataset pairs' reference log-probabilities, computed once and
+        // kept (issue 33): one row per pair, replaced when a run with another
+        // reference computes them again. `fingerprint` names the reference
+        // (weights, compute type, tokenizer, context length) and `tokens_key`
+        // the pair's token ids as fitted; a row that matches neither is stale.
+        R"sql(
+CREATE TABLE ref_logprobs(
+  pair_id INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+  fingerprint TEXT NOT NULL,
+  tokens_key INTEGER NOT NULL,
+  ref_a REAL NOT NULL,
+  ref_b REAL NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+)sql",
     };
     return steps;
 }

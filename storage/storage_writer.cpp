@@ -43,6 +43,7 @@ struct Applier {
     void operator()(const ResponseLabelRetraction& r) { responses.retract(r); }
     void operator()(const GuidelinesRow& r) { guidelines.insert(r); }
     void operator()(const PreferredEditRow& r) { prefs.insertPreferredEdit(r); }
+    void operator()(const RefLogprobRow& r) { prefs.storeRefLogprobs(r); }
     // The id is handed over after the commit (run() does it): a creator never
     // sees the id of a row that was rolled back.
     void operator()(const std::shared_ptr<RunCreation>& r) { r->row.id = runs.create(r->row); }

@@ -22,7 +22,7 @@ struct RunCreation;  // a new run's row; its id goes back to the creator (create
 
 using WriteOp = std::variant<PairRow, LabelRow, RatingRow, LabelRetraction, TrainedMark, MetricRow, CheckpointRow,
                              CheckpointPrune, RunEventRow, EvalSampleRow, RunStatusUpdate, ResponseLabelRow,
-                             ResponseLabelRetraction, GuidelinesRow, PreferredEditRow, std::shared_ptr<RunCreation>>;
+                             ResponseLabelRetraction, GuidelinesRow, PreferredEditRow, RefLogprobRow, std::shared_ptr<RunCreation>>;
 
 class StorageWriter {
 public:

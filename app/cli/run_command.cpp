@@ -58,6 +58,10 @@ void addRunOptions(QCommandLineParser& p) {
             help += " [" + c.join('|') + "]";
         }
         p.addOption({flagFor(f.key), help, "value"});
+        // A switch that is on by default can be turned off by name (--no-prefix-sharing).
+        if (f.isFlag() && configValueText(RunConfig{}, f) == "1") {
+            p.addOption({"no-" + flagFor(f.key), "Same as --" + flagFor(f.key) + " 0."});
+        }
     }
 }
 
@@ -75,6 +79,12 @@ bool buildConfig(const QCommandLineParser& p, RunConfig& config) {
         }
     }
     for (const ConfigField& f : runConfigFields()) {
+        if (f.isFlag() && configValueText(RunConfig{}, f) == "1" && p.isSet("no-" + flagFor(f.key))) {
+            if (p.isSet(flagFor(f.key))) errors.push_back("--" + flagFor(f.key).toStdString() + " and --no-" +
+                                                          flagFor(f.key).toStdString() + " contradict each other");
+            else setRunConfigValue(config, f.key, "0");
+            continue;
+        }
         if (!p.isSet(flagFor(f.key))) continue;
         const std::string err = setRunConfigValue(config, f.key, p.value(flagFor(f.key)).toStdString());
         if (!err.empty()) errors.push_back("--" + flagFor(f.key).toStdString() + ": " + err);

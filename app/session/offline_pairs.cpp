@@ -8,6 +8,7 @@
 #include "storage/response_label_store.h"
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 
 namespace preflab {
@@ -59,12 +60,24 @@ std::vector<OfflinePair> loadOfflinePairs(const std::string& source, Database& d
     }
     if (isDatabaseSource(source)) {
         const std::optional<int64_t> run = runOfSource("pairs", source);
-        PreferenceStore(db).forEachPreference(
+        PreferenceStore store(db);
+        // Each pair comes with the reference log-probabilities an earlier
+        // run kept for it (schema v13); the loop decides whether they hold.
+        const std::map<int64_t, StoredRefLogprobs> cached = store.refLogprobs();
+        store.forEachPreference(
             run,
             [&](const LabeledPair& p) {
                 const bool aWins = p.choice == "a";
-                out.push_back({p.prompt, aWins ? p.responseA : p.responseB, aWins ? p.responseB : p.responseA,
-                               chatMessagesFromJson(p.promptMessagesJson)});
+                OfflinePair pair{p.prompt, aWins ? p.responseA : p.responseB, aWins ? p.responseB : p.responseA,
+                                 chatMessagesFromJson(p.promptMessagesJson)};
+                pair.pairId = p.pairId;
+                pair.chosenIsA = aWins;
+                if (const auto it = cached.find(p.pairId); it != cached.end()) {
+                    const StoredRefLogprobs& c = it->second;
+                    pair.cachedRef = CachedReferenceLogprobs{c.fingerprint, c.tokensKey, aWins ? c.refA : c.refB,
+                                                             aWins ? c.refB : c.refA};
+                }
+                out.push_back(std::move(pair));
             },
             labelPolicyFromName(labelPolicy));
         if (out.empty()) {

@@ -73,6 +73,22 @@ void RunRecorder::evaluationSamples(int64_t step, const std::vector<EvalSample>&
     m_writer.enqueue(std::move(ops));
 }
 
+void RunRecorder::referenceLogprobsComputed(const std::vector<ReferenceLogprobRecord>& records) {
+    std::vector<WriteOp> ops;
+    const int64_t now = nowMs();
+    for (const ReferenceLogprobRecord& r : records) {
+        const CachedReferenceLogprobs& v = r.values;
+        ops.emplace_back(RefLogprobRow{r.pairId, v.fingerprint, v.tokensKey, r.chosenIsA ? v.chosen : v.rejected,
+                                       r.chosenIsA ? v.rejected : v.chosen, now});
+    }
+    m_writer.enqueue(std::move(ops));
+}
+
+void RunRecorder::noticeRaised(const LoopNotice& n) {
+    m_writer.enqueue(RunEventRow{m_runId, n.step, n.kind, n.message, n.advice, nowMs()});
+    if (onWarning) onWarning(RunWarning{n.kind, n.step, n.message, n.advice});
+}
+
 void RunRecorder::checkpointSaved(const CheckpointRecord& c) {
     QJsonObject metrics;
     for (const auto& [name, value] : c.metrics) metrics[QString::fromStdString(name)] = value;

@@ -34,6 +34,9 @@ public:
     void metricsLogged(const std::vector<MetricSample>& metrics) override;
     void checkpointSaved(const CheckpointRecord& checkpoint) override;
     void evaluationSamples(int64_t step, const std::vector<EvalSample>& samples) override;
+    void referenceLogprobsComputed(const std::vector<ReferenceLogprobRecord>& records) override;
+    // Stored with the run as a warning (once per kind) and passed to onWarning.
+    void noticeRaised(const LoopNotice& notice) override;
 
 private:
     void pruneCheckpoints();

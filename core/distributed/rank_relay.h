@@ -70,6 +70,14 @@ public:
     void metricsLogged(const std::vector<MetricSample>& m) override;
     void checkpointSaved(const CheckpointRecord& c) override;
     void evaluationSamples(int64_t step, const std::vector<EvalSample>& s) override;
+    // Rank 0's own cache records and notices pass straight on (the other
+    // ranks' stay with them: their pairs are recomputed by a later run).
+    void referenceLogprobsComputed(const std::vector<ReferenceLogprobRecord>& r) override {
+        if (m_target) m_target->referenceLogprobsComputed(r);
+    }
+    void noticeRaised(const LoopNotice& n) override {
+        if (m_target) m_target->noticeRaised(n);
+    }
 
 private:
     LoopObserver* m_target;

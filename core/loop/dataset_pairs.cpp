@@ -6,7 +6,6 @@ namespace preflab {
 
 std::vector<TrainablePair> DatasetPairs::draw(size_t total, size_t begin, size_t count) {
     const auto& all = m_ctx.setup.offlinePairs;
-    std::vector<TokenIds> prompts, responses;
     std::vector<size_t> picked;
     const int32_t eos = m_models.eos();
     const size_t maxLen = static_cast<size_t>(m_models.policy->config().maxSeqLen);
@@ -46,19 +45,7 @@ std::vector<TrainablePair> DatasetPairs::draw(size_t total, size_t begin, size_t
         t.online = false;
         pairs.push_back(std::move(t));
     }
-    for (int pass = 0; pass < 2; ++pass) {
-        for (const TrainablePair& t : pairs) {
-            prompts.push_back(pass == 1 && !t.rejectedPrompt.empty() ? t.rejectedPrompt : t.prompt);
-            responses.push_back(pass == 0 ? t.chosen : t.rejected);
-        }
-    }
-    const at::Tensor ref = m_models.referenceLogprobs(prompts, responses);
-    const auto refA = ref.accessor<float, 1>();
-    const int64_t n = static_cast<int64_t>(pairs.size());
-    for (int64_t i = 0; i < n; ++i) {
-        pairs[static_cast<size_t>(i)].refChosen = refA[i];
-        pairs[static_cast<size_t>(i)].refRejected = refA[n + i];
-    }
+    m_reference.fill(pairs);
     return pairs;
 }
 

@@ -1,11 +1,12 @@
 #pragma once
 // Stored preference pairs (setup.offlinePairs) as training batches: the
 // offline methods' data and SAIL's mixed-in dataset share. Pairs are drawn in
-// a shuffled cycle and tokenised, with their reference log-probabilities, as
-// they are drawn. Core-private (torch).
+// a shuffled cycle and tokenised as they are drawn, with their reference
+// log-probabilities (computed once per pair: reference_cache.h). Core-private (torch).
 #include "core/loop/loop_context.h"
 #include "core/loop/loop_items.h"
 #include "core/loop/loop_models.h"
+#include "core/loop/reference_cache.h"
 #include "core/loop/shuffled_cycle.h"
 
 #include <unordered_set>
@@ -16,7 +17,7 @@ namespace preflab {
 
 class DatasetPairs {
 public:
-    DatasetPairs(LoopContext& ctx, LoopModels& models) : m_ctx(ctx), m_models(models) {}
+    DatasetPairs(LoopContext& ctx, LoopModels& models) : m_ctx(ctx), m_models(models), m_reference(ctx, models) {}
     bool empty() const { return m_ctx.setup.offlinePairs.empty(); }
     // The next `total` pairs of the cycle are the whole step's (over all
     // ranks); this rank takes `count` of them from `begin` (online = false),
@@ -30,6 +31,7 @@ public:
 private:
     LoopContext& m_ctx;
     LoopModels& m_models;
+    ReferenceCache m_reference;
     ShuffledCycle m_cycle;
     std::unordered_set<size_t> m_truncated;
     bool m_newlyTruncated = false;

@@ -109,4 +109,11 @@ at::Tensor LoopModels::referenceLogprobs(const std::vector<TokenIds>& prompts, c
     return sequenceLogprobs(referenceLogits(batch), batch);
 }
 
+at::Tensor LoopModels::referencePairLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& chosen,
+                                             const std::vector<TokenIds>& rejected) {
+    torch::NoGradGuard noGrad;
+    const SharedPairBatch batch = packSharedPairs(prompts, chosen, rejected, pad());
+    return sharedPairLogprobs(referenceLogits(batch.seq), batch);
+}
+
 }  // namespace preflab

@@ -55,6 +55,10 @@ struct LoopModels {
     at::Tensor referenceLogits(const SequenceBatch& batch);
     // The reference's log-probabilities of `responses` after `prompts` [N].
     at::Tensor referenceLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& responses);
+    // The same for pairs, each prompt computed once (prefix sharing): [2N],
+    // the chosen responses' then the rejected ones'.
+    at::Tensor referencePairLogprobs(const std::vector<TokenIds>& prompts, const std::vector<TokenIds>& chosen,
+                                     const std::vector<TokenIds>& rejected);
     // Logits of the distribution the run samples from: logits / T (greedy,
     // T = 0: unchanged). Every log-probability that enters a ratio, a KL
     // estimate or penalty, or a score-function term goes through this

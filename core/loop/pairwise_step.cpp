@@ -4,6 +4,7 @@
 #include "core/loop/sail_terms.h"
 #include "core/values/seed_mix.h"
 
+#include <algorithm>
 #include <iterator>
 #include <random>
 
@@ -121,16 +122,35 @@ StepOutcome PairwiseStep::train(std::vector<TrainablePair> batch) {
             agreeCount += 1.0;
         }
     }
-    const SequenceBatch seqs = packSequences(prompts, responses, m_models.pad());
+    // Each pair's prompt computed once, both responses after it (the same
+    // log-probabilities): where every pair has one prompt for both, and no
+    // term needs the per-token log-probabilities of separate sequences
+    // (SAIL-RevKL's reverse KL on the batch's own responses).
+    const bool share = m_ctx.cfg.prefixSharing != 0 && m_ctx.cfg.sailKlCoef <= 0 &&
+                       std::all_of(batch.begin(), batch.end(), [](const TrainablePair& p) { return p.rejectedPrompt.empty(); });
+    SequenceBatch seqs;
+    SharedPairBatch shared;
+    if (share) {
+        std::vector<TokenIds> chosen, rejected;
+        for (const TrainablePair& p : batch) {
+            chosen.push_back(p.chosen);
+            rejected.push_back(p.rejected);
+        }
+        shared = packSharedPairs(std::vector<TokenIds>(prompts.begin(), prompts.begin() + static_cast<long>(N)), chosen,
+                                 rejected, m_models.pad());
+    } else {
+        seqs = packSequences(prompts, responses, m_models.pad());
+    }
+    auto sequenceLogps = [&](const at::Tensor& l) { return share ? sharedPairLogprobs(l, shared) : sequenceLogprobs(l, seqs); };
     m_models.policy->train();
     std::optional<DropoutOff> exact;
     if (pairwiseDifferentiatesSampling(m_ctx.cfg)) exact.emplace(m_models.policy);
     m_models.optimizer->zero_grad();
-    const at::Tensor logits = m_models.policyLogits(seqs);
-    const at::Tensor logps = sequenceLogprobs(logits, seqs);
+    const at::Tensor logits = m_models.policyLogits(share ? shared.seq : seqs);
+    const at::Tensor logps = sequenceLogps(logits);
     // The score-function terms differentiate the distribution the pairs were sampled from.
     const at::Tensor sampledLogps = exact && m_models.sampling.temperature != 1.0
-                                        ? sequenceLogprobs(m_models.sampledLogits(logits), seqs)
+                                        ? sequenceLogps(m_models.sampledLogits(logits))
                                         : logps;
     const int64_t n = static_cast<int64_t>(N);
     std::vector<float> tokC, tokR;

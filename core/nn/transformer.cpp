@@ -236,10 +236,28 @@ at::Tensor TransformerImpl::finalNorm(const at::Tensor& x) {
 at::Tensor TransformerImpl::hidden(const at::Tensor& ids, const at::Tensor& mask) {
     const int64_t B = ids.size(0), T = ids.size(1);
     const at::Tensor maskLong = mask.to(at::kLong);
-    const at::Tensor positions = (maskLong.cumsum(1) - 1).clamp_min(0);
+    // A pair packed with its prompt once (kSharedPrefix, kFirstBranch,
+    // kSecondBranch; sequence_batch.h): the second branch takes the
+    // positions right after the prompt and never sees the first branch, so
+    // each of its tokens has the same context as in a sequence of its own.
+    const bool branched = T > 0 && maskLong.max().item<int64_t>() > kSharedPrefix;
+    const at::Tensor second = branched ? maskLong.eq(kSecondBranch) : at::Tensor();
+    at::Tensor positions;
+    if (!branched) {
+        positions = (maskLong.cumsum(1) - 1).clamp_min(0);
+    } else {
+        const at::Tensor first = maskLong.gt(0).logical_and(second.logical_not()).to(at::kLong);
+        const at::Tensor prefix = maskLong.eq(kSharedPrefix).sum(1, true);
+        positions = at::where(second, prefix + second.to(at::kLong).cumsum(1) - 1, first.cumsum(1) - 1).clamp_min(0);
+    }
     const auto boolOpts = ids.options().dtype(at::kBool);
     const at::Tensor causal = at::ones({T, T}, boolOpts).tril().view({1, 1, T, T});
-    const at::Tensor keys = maskLong.to(at::kBool).view({B, 1, 1, T});
+    at::Tensor keys = maskLong.gt(0).view({B, 1, 1, T});
+    if (branched) {
+        // [B,1,T,T]: a second-branch query sees no first-branch key.
+        const at::Tensor firstKeys = maskLong.eq(kFirstBranch).view({B, 1, 1, T});
+        keys = keys.logical_and(second.view({B, 1, T, 1}).logical_and(firstKeys).logical_not());
+    }
     // A padding query sees itself only, so its row stays finite; it is masked later.
     const at::Tensor self = at::eye(T, boolOpts).view({1, 1, T, T});
     const at::Tensor allowed = at::logical_or(at::logical_and(causal, keys), self);

@@ -91,12 +91,19 @@ private:
 };
 TORCH_MODULE(TransformerBlock);
 
+// Mask codes beyond 0 (padding) and 1 (a real token) for a preference pair
+// packed with its prompt once (prefix sharing, sequence_batch.h): prompt
+// tokens are kSharedPrefix, then the chosen response's kFirstBranch, then the
+// rejected response's kSecondBranch, which are positioned right after the
+// prompt and attend to the prompt and to themselves only.
+inline constexpr int64_t kSharedPrefix = 1, kFirstBranch = 2, kSecondBranch = 3;
+
 class TransformerImpl : public torch::nn::Module {
 public:
     explicit TransformerImpl(const TransformerConfig& config);
 
     const TransformerConfig& config() const { return m_config; }
-    // ids [B,T] int64, mask [B,T] (1 = real token). Final-norm hidden states [B,T,D].
+    // ids [B,T] int64, mask [B,T] (1 = real token; or the codes above). Final-norm hidden states [B,T,D].
     at::Tensor hidden(const at::Tensor& ids, const at::Tensor& mask);
     at::Tensor logitsFromHidden(const at::Tensor& h);
     at::Tensor forward(const at::Tensor& ids, const at::Tensor& mask) { return logitsFromHidden(hidden(ids, mask)); }

@@ -36,6 +36,18 @@ struct PairRecord {
     GeneratedResponse a, b;
 };
 
+// A pair's reference log-probabilities (summed over each response's tokens)
+// computed once and kept with the stored pair (schema v13, issue 33). They
+// hold only for the reference they were computed under (`fingerprint`: its
+// weights, compute type, tokenizer and context length) and for the token ids
+// they were computed on (`tokensKey`: the prompt and responses as tokenized
+// and fitted to the context); otherwise they are recomputed.
+struct CachedReferenceLogprobs {
+    std::string fingerprint;
+    int64_t tokensKey = 0;
+    double chosen = 0, rejected = 0;
+};
+
 // A stored or imported preference: the offline methods train on these.
 struct OfflinePair {
     std::string prompt, chosen, rejected;
@@ -45,6 +57,29 @@ struct OfflinePair {
     // KTO on unpaired labels: the undesirable response's own prompt (a
     // desirable and an undesirable example need not share one); empty: `prompt`.
     std::string rejectedPrompt;
+    // The stored pair (pairs.id; 0: not stored, e.g. a file's line) and
+    // which of its responses, a or b, is `chosen` here.
+    int64_t pairId = 0;
+    bool chosenIsA = true;
+    // What the database keeps for it, as read (possibly stale or unusable:
+    // the loop checks it before use).
+    std::optional<CachedReferenceLogprobs> cachedRef;
+};
+
+// Reference log-probabilities a run computed for a stored pair, to keep with it.
+struct ReferenceLogprobRecord {
+    int64_t pairId = 0;
+    bool chosenIsA = true;
+    CachedReferenceLogprobs values;
+};
+
+// Something about a run the loop itself noticed (not read from the metrics:
+// those are run_warnings.h's), with what to do about it. Raised once per kind.
+struct LoopNotice {
+    std::string kind;
+    int64_t step = 0;
+    std::string message;
+    std::string advice;
 };
 
 // A response with a numeric outcome (a 1-7 rating, or the task's true
@@ -83,6 +118,9 @@ public:
     virtual void metricsLogged(const std::vector<MetricSample>&) {}
     virtual void checkpointSaved(const CheckpointRecord&) {}
     virtual void evaluationSamples(int64_t /*step*/, const std::vector<EvalSample>&) {}
+    // Reference log-probabilities computed for stored pairs (ref_logprobs = cache).
+    virtual void referenceLogprobsComputed(const std::vector<ReferenceLogprobRecord>&) {}
+    virtual void noticeRaised(const LoopNotice&) {}
 };
 
 }  // namespace preflab

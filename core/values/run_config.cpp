@@ -126,6 +126,10 @@ const std::vector<ConfigField>& runConfigFields() {
         {"gradient_checkpointing", &R::gradientCheckpointing, 0, 1, false, {},
          "recompute activations in the backward pass: less memory, about a third more time",
          "Adapters (LoRA)", "Gradient checkpointing", FieldEditor::Auto},
+        {"prefix_sharing", &R::prefixSharing, 0, 1, false, {},
+         "pairwise methods: each pair's prompt computed once, both responses after it under an attention mask that keeps "
+         "them apart (the same log-probabilities, fewer tokens); 0 = each response with its own copy of the prompt",
+         "Compute", "Share each pair's prompt", FieldEditor::Auto},
         withBlank({"pairs", &R::pairs, 0, 0, false, {},
                    "offline pairs to train on: db (every stored preference), db:RUN, or a TRL .jsonl file; for kto also unpaired "
                    "(the stored thumbs-up and thumbs-down labels); empty = generate online. "
@@ -137,6 +141,11 @@ const std::vector<ConfigField>& runConfigFields() {
          "the annotators' latest labels (where no person labelled, the judges'; no majority, tie or both bad: the pair "
          "is left out); latest = a reviewer's, else the latest label",
          "Data", "Label policy", FieldEditor::Auto},
+        {"ref_logprobs", &R::refLogprobs, 0, 0, false, {"cache", "recompute"},
+         "dataset pairs' reference log-probabilities: cache = computed once per pair and, for stored pairs (pairs = db), "
+         "kept in the database for later runs with the same reference model, tokenizer and context length; "
+         "recompute = every time a pair is drawn (the same values, slower)",
+         "Data", "Reference log-probs", FieldEditor::Auto},
         {"label_smoothing", &R::labelSmoothing, 0, 0.499, false, {}, "epsilon of cdpo / rdpo (assumed label-flip rate)",
          "DPO family", "cDPO / rDPO \u03b5", FieldEditor::Auto},
         {"ipo_token_mean", &R::ipoTokenMean, 0, 1, false, {}, "ipo on per-token mean log-probs (1) or sums (0)",

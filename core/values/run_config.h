@@ -64,6 +64,11 @@ struct RunConfig {
     // Which stored label of a pair counts (storage's LabelPolicy): consensus
     // (a reviewer's, else the annotators' majority, else none) or latest.
     std::string labelPolicy = "consensus";
+    // Dataset pairs' reference log-probabilities: "cache" computes each
+    // pair's once (and keeps a stored pair's in the database for later runs
+    // with the same reference); "recompute" computes them every time a pair
+    // is drawn (as before issue 33; the same values).
+    std::string refLogprobs = "cache";
     // Pairwise method options (algorithms.md §1).
     double labelSmoothing = 0.1;  // cdpo / rdpo epsilon
     int64_t ipoTokenMean = 0;
@@ -119,6 +124,10 @@ struct RunConfig {
     double loraDropout = 0.05;
     std::string loraTargets;
     int64_t gradientCheckpointing = 0;  // recompute block activations in backward (less memory)
+    // Pairwise training packs each pair's prompt once with both responses
+    // after it (the same log-probabilities, fewer tokens); 0 packs each
+    // response with its own copy of the prompt (--no-prefix-sharing).
+    int64_t prefixSharing = 1;
     // CPO / DR-CPO / OO-RLHF (§3): rated responses "" (rate fresh policy
     // samples: the task's true reward, or a person's ratings), "db", "db:RUN".
     std::string ratings;

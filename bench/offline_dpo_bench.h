@@ -1,0 +1,21 @@
+#pragma once
+// preflab-bench --offline-dpo: offline DPO over stored pairs shaped like
+// HH-RLHF (a 120-byte prompt, 46-byte responses: about 122 + 47 tokens with
+// the byte tokenizer) on the 10.8 M model (context 192), two epochs, timed
+// as before issue 33 (each response packed with its own prompt, the reference
+// log-probabilities recomputed at every draw), with the prompt shared, and
+// with the reference log-probabilities cached as well: within the run
+// (computed in the first epoch, reused in the second) and from an earlier run
+// (as the database hands them back). The losses are compared and printed: the
+// speed-up must not change them (exit status 1 if it did).
+namespace preflab::bench {
+
+struct OfflineDpoOptions {
+    int repetitions = 3;
+    int pairs = 32;      // batch 8: four steps per epoch
+    bool json = false;
+};
+
+int runOfflineDpoBench(const OfflineDpoOptions& options);
+
+}  // namespace preflab::bench

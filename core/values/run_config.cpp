@@ -127,8 +127,9 @@ const std::vector<ConfigField>& runConfigFields() {
          "recompute activations in the backward pass: less memory, about a third more time",
          "Adapters (LoRA)", "Gradient checkpointing", FieldEditor::Auto},
         {"prefix_sharing", &R::prefixSharing, 0, 1, false, {},
-         "pairwise methods: each pair's prompt computed once, both responses after it under an attention mask that keeps "
-         "them apart (the same log-probabilities, fewer tokens); 0 = each response with its own copy of the prompt",
+         "pairwise methods on dataset pairs (stored or a file's): each pair's prompt computed once, both responses after it "
+         "under an attention mask that keeps them apart (the same log-probabilities, fewer tokens); 0 = each response with "
+         "its own copy of the prompt",
          "Compute", "Share each pair's prompt", FieldEditor::Auto},
         withBlank({"pairs", &R::pairs, 0, 0, false, {},
                    "offline pairs to train on: db (every stored preference), db:RUN, or a TRL .jsonl file; for kto also unpaired "

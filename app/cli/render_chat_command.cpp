@@ -7,6 +7,8 @@
 
 #include <QCommandLineParser>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonParseError>
 
 #include <cstdio>
 
@@ -35,7 +37,17 @@ int runRenderChatCommand(const QStringList& args) {
                      qPrintable(f.errorString()));
         return 1;
     }
-    const std::string messages = f.readAll().toStdString();
+    const QByteArray bytes = f.readAll();
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &parseError);
+    if (parseError.error != QJsonParseError::NoError || !doc.isArray()) {
+        std::fprintf(stderr, "preflab render-chat: %s: %s\n", qPrintable(p.value("messages")),
+                     parseError.error != QJsonParseError::NoError
+                         ? qPrintable(parseError.errorString() + " at byte " + QString::number(parseError.offset))
+                         : "not a JSON list of {\"role\", \"content\"} messages");
+        return 1;
+    }
+    const std::string messages = bytes.toStdString();
     try {
         const ChatTemplate chat = readFolderChatTemplate(p.value("model").toStdString());
         const bool generationPrompt = !p.isSet("no-generation-prompt");

@@ -5,6 +5,7 @@
 // lesson parsed and played over a recorded run's series.
 #include "core/values/best_of_n.h"
 #include "core/values/lesson_engine.h"
+#include "core/values/lesson_state.h"
 #include "core/values/metric_names.h"
 #include "support/test_main.h"
 
@@ -88,6 +89,45 @@ private Q_SLOTS:
         QCOMPARE(c.beta, RunConfig{}.beta);
         QCOMPARE(c.seed, int64_t(7));
         QCOMPARE(c.name, std::string("lesson demo: run a"));
+    }
+
+    // A saved lesson state (the lesson view's Save) round-trips, and a bad
+    // one is refused with the file and the field named.
+    void lessonStateRoundTrips() {
+        const LessonState s{"over-optimisation", 7, false, "old-kl-10"};
+        QCOMPARE(parseLessonState(lessonStateJson(s), "a.preflab-lesson"), s);
+        const LessonState fromStart{"dpo-aligns", 1, true, ""};
+        QCOMPARE(parseLessonState(lessonStateJson(fromStart), "b.preflab-lesson"), fromStart);
+    }
+
+    void lessonStateRefusesBadFiles_data() {
+        QTest::addColumn<QString>("json");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("not json") << "{\"lesson\": " << "s.preflab-lesson: not JSON";
+        QTest::newRow("array") << "[]" << "s.preflab-lesson: expected a JSON object";
+        QTest::newRow("no format") << R"({"lesson": "x", "seed": 1})" << "preflab_lesson_state: expected 1";
+        QTest::newRow("newer format") << R"({"preflab_lesson_state": 2, "lesson": "x", "seed": 1})"
+                                      << "preflab_lesson_state: expected 1";
+        QTest::newRow("no lesson") << R"({"preflab_lesson_state": 1, "seed": 1})" << "lesson: expected the lesson's id";
+        QTest::newRow("negative seed") << R"({"preflab_lesson_state": 1, "lesson": "x", "seed": -2})"
+                                       << "seed: expected a whole number >= 0";
+        QTest::newRow("fractional seed") << R"({"preflab_lesson_state": 1, "lesson": "x", "seed": 1.5})"
+                                         << "seed: expected a whole number >= 0";
+        QTest::newRow("step mode text") << R"({"preflab_lesson_state": 1, "lesson": "x", "seed": 1, "step_mode": "yes"})"
+                                        << "step_mode: expected true or false";
+        QTest::newRow("unknown key") << R"({"preflab_lesson_state": 1, "lesson": "x", "seed": 1, "cue": "a"})"
+                                     << "unknown key 'cue'";
+    }
+    void lessonStateRefusesBadFiles() {
+        QFETCH(QString, json);
+        QFETCH(QString, expected);
+        try {
+            parseLessonState(json.toStdString(), "s.preflab-lesson");
+            QFAIL("accepted");
+        } catch (const LessonError& e) {
+            QVERIFY2(QString::fromUtf8(e.what()).startsWith(QStringLiteral("s.preflab-lesson: ")), e.what());
+            QVERIFY2(QString::fromUtf8(e.what()).contains(expected), e.what());
+        }
     }
 
     void refusesBadFiles_data() {

@@ -2,6 +2,7 @@
 
 #include "ui/data_browser.h"
 #include "ui/labeling_view.h"
+#include "ui/lesson_panel.h"
 #include "ui/message_banner.h"
 #include "ui/method_frontiers.h"
 #include "ui/adjudication_view.h"
@@ -85,6 +86,15 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     m_panel->setMinimumWidth(340);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
 
+    m_lessonPanel = new LessonPanel;
+    m_lessonPanel->setMinimumWidth(360);
+    m_lessonDock = new QDockWidget(tr("Lesson"));
+    m_lessonDock->setObjectName(QStringLiteral("LessonDock"));
+    m_lessonDock->setWidget(m_lessonPanel);
+    m_lessonDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::RightDockWidgetArea, m_lessonDock);
+    m_lessonDock->hide();
+
     m_stateLabel = new QLabel(tr("No run"));
     m_speedLabel = new QLabel;
     m_progress = new QProgressBar;
@@ -135,6 +145,7 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     run->addAction(tr("Stop the labeling project"), this, &MainWindow::projectStopRequested);
     run->addAction(tr("Labeling &guidelines..."), this, &MainWindow::guidelinesEditRequested);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("L&essons..."), this, &MainWindow::lessonsRequested);
     help->addAction(tr("&Labeling keys"), this, &MainWindow::showShortcuts);
     help->addAction(tr("&About PrefLab"), this, [this] {
         QMessageBox::about(this, tr("About PrefLab"),
@@ -182,6 +193,14 @@ MainWindow::MainWindow(DatabaseReader* reader, QString databasePath, QString dat
     setPreferences(m_prefs);
     updateTitle();
     m_history->refresh();
+}
+
+void MainWindow::showLessonPanel(bool shown) {
+    m_lessonDock->setVisible(shown);
+    if (shown) {
+        m_tabs->setCurrentWidget(m_liveSplit);
+        resizeDocks({m_lessonDock}, {qMax(380, width() / 4)}, Qt::Horizontal);
+    }
 }
 
 QWidget* MainWindow::labelingTab() const {
@@ -354,6 +373,7 @@ void MainWindow::showShortcuts() {
 void MainWindow::loadSettings(QSettings& s) {
     restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    m_lessonDock->hide();  // a lesson is not resumed by starting the app (Help → Lessons opens a saved one)
     m_liveSplit->restoreState(s.value(QStringLiteral("window/live_split")).toByteArray());
     UiPreferences p;
     p.annotator = s.value(QStringLiteral("annotator")).toString();

@@ -17,6 +17,7 @@
 
 #include <optional>
 
+class QDockWidget;
 class QLabel;
 class QProgressBar;
 class QSettings;
@@ -36,6 +37,7 @@ class MethodFrontiers;
 class AgreementView;
 class AdjudicationView;
 class RunPanel;
+class LessonPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -57,6 +59,9 @@ public:
     // Brings one of the tabs' pages to the front.
     void showTab(QWidget* page);
     RunPanel* runPanel() const { return m_panel; }
+    // The lesson view's narration, docked beside the plots (hidden until a lesson starts).
+    LessonPanel* lessonPanel() const { return m_lessonPanel; }
+    void showLessonPanel(bool shown);
     MessageBanner* banner() const { return m_banner; }
     QTabWidget* tabs() const { return m_tabs; }
 
@@ -98,6 +103,8 @@ Q_SIGNALS:
     void projectStopRequested();
     // Run → Labeling guidelines: the workbench reads them and opens the editor.
     void guidelinesEditRequested();
+    // Help → Lessons: the workbench lists the lessons.
+    void lessonsRequested();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -116,6 +123,8 @@ private:
     RunState m_state = RunState::Finished;
     UiPreferences m_prefs;
     RunPanel* m_panel;
+    LessonPanel* m_lessonPanel;
+    QDockWidget* m_lessonDock;
     LabelingView* m_labeling;
     MetricPlots* m_plots;
     DataBrowser* m_data;

@@ -246,6 +246,19 @@ void MetricPlots::addSeries(QCustomPlot* plot, Metric metric, const QColor& colo
     m_series.insert(QLatin1String(info.key), s);
 }
 
+bool MetricPlots::highlightMetric(const QString& key) {
+    const auto it = m_series.constFind(key);
+    const bool found = it != m_series.cend() && it->raw->visible();
+    m_highlighted = found ? key : QString();
+    for (QCustomPlot* p : m_plots) {
+        const bool on = found && p == it->plot;
+        p->setBackground(on ? QBrush(QColor(255, 248, 214)) : QBrush(Qt::white));
+        p->axisRect()->setBackground(on ? QBrush(QColor(255, 252, 235)) : QBrush(Qt::NoBrush));
+        p->replot(QCustomPlot::rpQueuedReplot);
+    }
+    return found;
+}
+
 QCPGraph* MetricPlots::series(Metric metric) const {
     return m_series.value(QLatin1String(metricKey(metric))).raw;
 }

@@ -48,6 +48,13 @@ public:
     // The largest training step shown so far.
     qint64 maxStep() const { return m_maxStep; }
 
+    // Frames the plot that holds the metric stored under `key` (a lesson's
+    // "look here"); an empty or unplotted key clears the frame. False when
+    // the metric has no plot here.
+    bool highlightMetric(const QString& key);
+    // The key highlighted now (empty: none).
+    QString highlightedMetric() const { return m_highlighted; }
+
     bool exportImage(const QString& path, QString* error) const;  // .png, .svg or .pdf by suffix
     bool exportCsv(const QString& path, QString* error) const;
 
@@ -90,6 +97,7 @@ private:
     QTimer* m_replotTimer;
     QLabel* m_title;
     qint64 m_maxStep = 0;
+    QString m_highlighted;
 };
 
 }  // namespace preflab

@@ -8,9 +8,7 @@
 #include "app/cli/starter_cache.h"
 #include "app/cli/terminal_progress.h"
 #include "app/session/training_session.h"
-#include "core/judges/reward_model.h"
-#include "core/task/dataset_sampler.h"
-#include "core/values/best_of_n.h"
+#include "app/session/lesson_preparation.h"
 #include "core/values/lesson_engine.h"
 #include "core/values/metric_names.h"
 #include "storage/data_paths.h"
@@ -131,42 +129,23 @@ struct Output {
     }
 };
 
-// The reward model of a run's `prepare`: trained on `pairs` task pairs, its
-// accuracy measured on 500 pairs of another seed (the figure the narration quotes).
+// The reward model of a run's `prepare` (lesson_preparation.h), with its figures printed and fed to the lesson.
 std::string prepareRewardModel(const LessonRun& run, const std::string& starter, uint64_t seed, const QString& dir,
-                               LessonEngine& engine, Output& out) {
+                               Output& out) {
     out.progress.show(QStringLiteral("training the reward model of run %1 on %2 task pairs...")
                           .arg(QString::fromStdString(run.id))
                           .arg(run.prepare.rewardModelPairs),
                       true);
-    DatasetSpec train;
-    train.pairs = run.prepare.rewardModelPairs;
-    train.seed = seed;
-    const TaskDataset pairs = sampleTaskDataset(starter, train);
-    DatasetSpec heldOut = train;
-    heldOut.pairs = 500;
-    heldOut.seed = seed + 1000003;
-    const TaskDataset measured = sampleTaskDataset(starter, heldOut);
-    RewardModelSpec spec;
-    spec.basePath = starter;
-    spec.pairs = pairs.pairs;
-    spec.goldGaps = pairs.goldGaps;
-    spec.heldOut = measured.pairs;
-    spec.heldOutGoldGaps = measured.goldGaps;
-    spec.steps = run.prepare.rewardModelSteps;
-    spec.seed = seed;
-    const std::string path = (dir + "/reward-model-" + QString::fromStdString(run.id) + ".pt").toStdString();
-    const RewardModelReport r = trainRewardModel(spec, path);
+    const PreparedRewardModel m = prepareLessonRewardModel(run, starter, seed, dir.toStdString());
+    const RewardModelReport& r = m.report;
     out.progress.done();
-    // Logged as the run's step-0 metrics, so that checks and texts can quote them.
-    out.observe({{0, metricKey(Metric::EvalRmAccuracy), r.heldOutAccuracy, 0},
-                 {0, metricKey(Metric::RmAccuracy), r.trainAccuracy, 0}});
+    out.observe(rewardModelLessonSamples(r));
     std::printf(
         "\nReward model for run %s: %lld task pairs, held-out accuracy %.3f on %lld pairs of another seed "
         "(training accuracy %.3f), %.0f s\n",
         run.id.c_str(), static_cast<long long>(r.trainPairs), r.heldOutAccuracy, static_cast<long long>(r.heldOutPairs),
         r.trainAccuracy, r.seconds);
-    return path;
+    return m.path;
 }
 
 std::string prepareOfflinePairs(const LessonRun& run, const std::string& starter, uint64_t seed, const QString& dir,
@@ -175,22 +154,9 @@ std::string prepareOfflinePairs(const LessonRun& run, const std::string& starter
                           .arg(run.prepare.offlinePairs)
                           .arg(QString::fromStdString(run.id)),
                       true);
-    DatasetSpec spec;
-    spec.pairs = run.prepare.offlinePairs;
-    spec.seed = seed;
-    const TaskDataset d = sampleTaskDataset(starter, spec);
-    const QString path = dir + "/pairs-" + QString::fromStdString(run.id) + ".jsonl";
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly)) throw std::runtime_error("cannot write " + path.toStdString());
-    for (const OfflinePair& p : d.pairs) {
-        f.write(QJsonDocument(QJsonObject{{"prompt", QString::fromStdString(p.prompt)},
-                                          {"chosen", QString::fromStdString(p.chosen)},
-                                          {"rejected", QString::fromStdString(p.rejected)}})
-                    .toJson(QJsonDocument::Compact) +
-                '\n');
-    }
+    const std::string path = prepareLessonOfflinePairs(run, starter, seed, dir.toStdString());
     out.progress.done();
-    return path.toStdString();
+    return path;
 }
 
 // One training run of the lesson, its metrics fed to the engine as they come.
@@ -235,52 +201,29 @@ bool trainRun(const SessionSetup& setup, LessonEngine& engine, Output& out, qint
     return ok && !g_lessonInterrupted.load();
 }
 
-// Best-of-n from the starter, scored by a prepared reward model: fed to the
-// engine as a run whose step is n (gold/reward, objective/scores: the proxy,
-// kl/exact: computed from the sampled distribution).
+// Best-of-n from the starter, scored by a prepared reward model
+// (lesson_preparation.h): printed, and fed to the engine as a run whose step is n.
 void bestOfNRun(const LessonRun& run, const std::string& starter, const std::string& rewardModel, uint64_t seed,
-                LessonEngine& engine, Output& out) {
-    const auto t0 = std::chrono::steady_clock::now();
+                Output& out) {
     out.progress.show(QStringLiteral("best-of-n: %1 samples of each of %2 prompts...")
                           .arg(run.bestOfN.samples)
                           .arg(run.bestOfN.prompts),
                       true);
-    ResponseSetSpec spec;
-    spec.prompts = run.bestOfN.prompts;
-    spec.samplesPerPrompt = run.bestOfN.samples;
-    spec.seed = seed;
-    const std::vector<PromptResponses> sets = sampleTaskResponses(starter, spec);
-    RewardModelJudge judge(rewardModel);
-    std::vector<std::vector<double>> proxies;
-    int tiedPrompts = 0;
-    for (const PromptResponses& s : sets) {
-        proxies.push_back(judge.score(std::vector<std::string>(s.responses.size(), s.prompt), s.responses));
-    }
+    const BestOfNTable table = lessonBestOfN(run, starter, rewardModel, seed);
     out.progress.done();
     std::printf(
         "\nBest-of-n over %lld samples of each of %lld prompts (%.0f s). KL is computed from the sampled proxy "
         "rewards' distribution.\n  n   gold    proxy   KL      sqrt(KL)  log n - (n-1)/n\n",
-        static_cast<long long>(spec.samplesPerPrompt), static_cast<long long>(spec.prompts),
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    for (int64_t n : run.bestOfN.n) {
-        double gold = 0, proxy = 0, kl = 0;
-        tiedPrompts = 0;
-        for (size_t i = 0; i < sets.size(); ++i) {
-            const BestOfNPoint p = bestOfN(proxies[i], sets[i].gold, n);
-            gold += p.gold / static_cast<double>(sets.size());
-            proxy += p.proxy / static_cast<double>(sets.size());
-            kl += p.kl / static_cast<double>(sets.size());
-            tiedPrompts += p.ties ? 1 : 0;
-        }
-        std::printf("  %-3lld %7.3f %7.3f %7.3f %8.3f  %7.3f\n", static_cast<long long>(n), gold, proxy, kl,
-                    std::sqrt(kl), bestOfNKlWithoutTies(n));
-        out.observe({{n, metricKey(Metric::GoldReward), gold, 0},
-                     {n, metricKey(Metric::ObjectiveScores), proxy, 0},
-                     {n, metricKey(Metric::KlExact), kl, 0}});
+        static_cast<long long>(table.samplesPerPrompt), static_cast<long long>(table.prompts), table.seconds);
+    for (const BestOfNPoint& row : table.rows) {
+        std::printf("  %-3lld %7.3f %7.3f %7.3f %8.3f  %7.3f\n", static_cast<long long>(row.n), row.gold, row.proxy,
+                    row.kl, std::sqrt(row.kl), bestOfNKlWithoutTies(row.n));
+        out.observe(bestOfNLessonSamples(row));
     }
-    std::printf("  %d of %zu prompts have tied proxy rewards among their samples: %s\n", tiedPrompts, sets.size(),
-                tiedPrompts > 0 ? "the formula log n - (n-1)/n would overstate their KL, so it was not used"
-                                : "no ties, so the computed KL approaches log n - (n-1)/n as the samples grow");
+    std::printf("  %lld of %lld prompts have tied proxy rewards among their samples: %s\n",
+                static_cast<long long>(table.tiedPrompts), static_cast<long long>(table.prompts),
+                table.tiedPrompts > 0 ? "the formula log n - (n-1)/n would overstate their KL, so it was not used"
+                                      : "no ties, so the computed KL approaches log n - (n-1)/n as the samples grow");
 }
 
 void listLessons(const std::vector<Lesson>& lessons, bool json) {
@@ -323,8 +266,8 @@ int runLessonCommand(const QStringList& args) {
                  "With --list: one JSON object. With a lesson: a last line {\"lesson\", \"seed\", \"checks\": "
                  "[{\"claim\", \"held\", \"evidence\"}]}."});
     p.addOption({"headless",
-                 "Run the lesson on the terminal (the workbench's lesson view is not built yet, so this is "
-                 "what a lesson does either way)."});
+                 "Run the lesson on the terminal (the workbench plays the same lessons in its lesson view: Help "
+                 "-> Lessons). `preflab lesson` always runs on the terminal; the option says so explicitly."});
     p.addOption({"seed", "The runs' seed (default: the lesson's own).", "n"});
     p.addOption({"lessons", "Read lessons from this folder instead of the built-in ones (a teacher's own).", "dir"});
     p.addOption({"record",
@@ -404,8 +347,7 @@ int runLessonCommand(const QStringList& args) {
             std::printf("\n== %s ==\n", run.title.c_str());
             out.events(engine.startRun(run.id));
             if (run.kind == LessonRunKind::BestOfN) {
-                bestOfNRun(run, starter, rewardModels.at(run.bestOfN.rewardModelOf), static_cast<uint64_t>(seed),
-                           engine, out);
+                bestOfNRun(run, starter, rewardModels.at(run.bestOfN.rewardModelOf), static_cast<uint64_t>(seed), out);
                 out.events(engine.endRun());
                 continue;
             }
@@ -415,7 +357,7 @@ int runLessonCommand(const QStringList& args) {
             setup.config = lessonRunConfig(lesson, run, seed);
             if (run.prepare.rewardModelPairs > 0) {
                 setup.config.rewardModel =
-                    prepareRewardModel(run, starter, static_cast<uint64_t>(seed), scratch.path(), engine, out);
+                    prepareRewardModel(run, starter, static_cast<uint64_t>(seed), scratch.path(), out);
                 rewardModels[run.id] = setup.config.rewardModel;
             }
             if (run.prepare.offlinePairs > 0) {

@@ -11,6 +11,10 @@
 #include <QTimer>
 
 namespace preflab {
+namespace {
+// The lesson the first run offers: the default demo, narrated.
+const char* kFirstLesson = "dpo-aligns";
+}  // namespace
 
 RunConfig demoConfig() {
     RunConfig c;
@@ -63,13 +67,17 @@ void offerFirstRun(Workbench* wb) {
         pretrainWithDialog(w, c, [wb, w](bool ok) {
             if (!ok) return;
             QMessageBox box(QMessageBox::Question, QObject::tr("PrefLab"),
-                            QObject::tr("The starter model is ready. Start a demo run? The task judge labels the pairs "
-                                        "and you watch gold reward rise and KL to the reference grow."),
+                            QObject::tr("The starter model is ready. Take the first lesson? It starts the demo run and "
+                                        "says what to look at as it goes: reward margin, KL to the reference, gold "
+                                        "reward, and why the held-out accuracy is the honest one. (Help \u2192 "
+                                        "Lessons lists them all.)"),
                             QMessageBox::NoButton, w);
-            QPushButton* yes = box.addButton(QObject::tr("Start a demo run"), QMessageBox::AcceptRole);
+            QPushButton* lesson = box.addButton(QObject::tr("Take the first lesson"), QMessageBox::AcceptRole);
+            QPushButton* demo = box.addButton(QObject::tr("Just start a demo run"), QMessageBox::ActionRole);
             box.addButton(QObject::tr("Not now"), QMessageBox::RejectRole);
             box.exec();
-            if (box.clickedButton() == yes) wb->startRun(demoConfig());
+            if (box.clickedButton() == lesson) wb->startLesson(QString::fromLatin1(kFirstLesson), 1, true);
+            if (box.clickedButton() == demo) wb->startRun(demoConfig());
         });
     });
 }

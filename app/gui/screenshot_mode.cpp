@@ -11,6 +11,7 @@
 #include "ui/completions_view.h"
 #include "ui/edit_response_dialog.h"
 #include "ui/labeling_view.h"
+#include "ui/lesson_panel.h"
 #include "ui/main_window.h"
 #include "ui/method_frontiers.h"
 #include "ui/metric_plots.h"
@@ -20,6 +21,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QPainter>
+#include <QPushButton>
 #include <QTimer>
 
 #include <cstdio>
@@ -43,6 +45,12 @@ void addScreenshotOptions(QCommandLineParser& p) {
                                 "labeling project over the stored pairs; no run) or edit (the project with the editor of "
                                 "edit to prefer open; no run)."),
                  QStringLiteral("tab"), QStringLiteral("live")});
+    p.addOption({QStringLiteral("screenshot-lesson"),
+                 QStringLiteral("Play this lesson in step mode and render the window when it pauses at --screenshot-cue "
+                                "(default: its first pause), narration panel and plots mid-run; then stop and exit."),
+                 QStringLiteral("lesson")});
+    p.addOption({QStringLiteral("screenshot-cue"), QStringLiteral("The cue of --screenshot-lesson to render at."),
+                 QStringLiteral("cue")});
     p.addOption({QStringLiteral("screenshot-algorithm"), QStringLiteral("The method of the --screenshot run (e.g. cpo, ppo)."),
                  QStringLiteral("algorithm"), QString::fromUtf8(methodName(Method::OnlineDpo))});
 }
@@ -69,6 +77,42 @@ int runScreenshot(const QCommandLineParser& p, Workbench& workbench) {
             QApplication::exit(ok ? 0 : 1);
         });
     };
+    if (p.isSet("screenshot-lesson")) {
+        // Answers every question with its first choice, continues past the
+        // pauses before the cue, and renders the window at the cue.
+        LessonSession* lesson = wb->lesson();
+        const QString cue = p.value("screenshot-cue");
+        QObject::connect(lesson, &LessonSession::eventsReady, w, [w] {
+            const QList<QPushButton*> choices = w->lessonPanel()->choiceButtons();
+            if (!choices.isEmpty()) choices.front()->click();
+        });
+        QObject::connect(lesson, &LessonSession::waitingChanged, w, [w, c, lesson, cue, file](bool waiting) {
+            if (!waiting) return;
+            if (!cue.isEmpty() && QString::fromStdString(lesson->state().reachedCue) != cue) {
+                QTimer::singleShot(0, lesson, &LessonSession::continueLesson);
+                return;
+            }
+            QTimer::singleShot(300, w, [w, c, lesson, file] {
+                const bool ok = w->grab().save(file);
+                std::printf("preflab: %s %s\n", ok ? "wrote" : "could not write", qPrintable(file));
+                lesson->stop();
+                if (!c->hasActiveRun()) return QApplication::exit(ok ? 0 : 1);
+                QObject::connect(c, &RunController::runEnded, w, [ok] { QApplication::exit(ok ? 0 : 1); });
+            });
+        });
+        QObject::connect(lesson, &LessonSession::stopped, w, [](const QString& reason) {
+            std::fprintf(stderr, "preflab: the lesson stopped: %s\n", qPrintable(reason));
+            QApplication::exit(1);
+        });
+        QObject::connect(lesson, &LessonSession::completed, w, [cue] {
+            std::fprintf(stderr, "preflab: the lesson ended without pausing at cue %s\n", qPrintable(cue));
+            QApplication::exit(1);
+        });
+        QTimer::singleShot(0, w, [wb, id = p.value("screenshot-lesson")] {
+            if (!wb->startLesson(id, -1, true)) QApplication::exit(1);
+        });
+        return QApplication::exec();
+    }
     if (p.value("screenshot-tab") == QLatin1String("agreement")) {
         AgreementView* a = w->agreement();
         QObject::connect(a, &AgreementView::loaded, w, saveWindow, Qt::SingleShotConnection);

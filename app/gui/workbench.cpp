@@ -1,11 +1,19 @@
 #include "app/gui/workbench.h"
 
+#include "app/gui/first_run.h"
 #include "app/session/training_worker.h"
+#include "core/values/model_names.h"
+#include "ui/lesson_list_dialog.h"
+#include "ui/lesson_panel.h"
+#include "ui/message_banner.h"
+#include "ui/metric_plots.h"
 #include "ui/adjudication_view.h"
 #include "ui/data_browser.h"
 #include "ui/guidelines_dialog.h"
 #include "ui/labeling_view.h"
 
+#include <QFileDialog>
+#include <QMessageBox>
 #include <QStatusBar>
 
 namespace preflab {
@@ -85,9 +93,136 @@ Workbench::Workbench(const QString& databasePath, const QString& dataDir, QObjec
         m_guidelinesRequest = 0;
         labeling->setGuidelines({});
     });
+
+    wireLesson();
+    setLessonFolder(QStringLiteral(":/lessons"));
+}
+
+void Workbench::setLessonFolder(const QString& folder) {
+    try {
+        m_lessons = readLessonFolder(folder.toStdString());
+    } catch (const std::exception& e) {
+        m_lessons.clear();
+        m_window->showTrainingError(tr("The lessons could not be read: %1").arg(QString::fromUtf8(e.what())));
+    }
+}
+
+void Workbench::wireLesson() {
+    MainWindow* w = m_window.get();
+    LessonPanel* panel = w->lessonPanel();
+    m_lesson = std::make_unique<LessonSession>(m_controller.get(), [this](const RunConfig& c) { return startRun(c); });
+    LessonSession* l = m_lesson.get();
+    connect(w, &MainWindow::lessonsRequested, this, &Workbench::openLessons);
+    connect(l, &LessonSession::started, panel, [panel, l](const QString& title, const QString& summary, qint64 seed) {
+        panel->begin(title, summary, seed, l->stepMode());
+    });
+    connect(l, &LessonSession::runBegins, panel, &LessonPanel::beginRun);
+    connect(l, &LessonSession::runBegins, w, [w] { w->plots()->highlightMetric({}); });
+    connect(l, &LessonSession::preparing, panel, &LessonPanel::setPreparing);
+    connect(l, &LessonSession::eventsReady, panel, &LessonPanel::showEvents);
+    connect(l, &LessonSession::eventsReady, w, [w](const QVector<LessonEvent>& events) {
+        for (const LessonEvent& e : events) {
+            if (!e.plot.empty()) w->plots()->highlightMetric(QString::fromStdString(e.plot));
+        }
+    });
+    connect(l, &LessonSession::bestOfNReady, panel, &LessonPanel::showBestOfN);
+    connect(l, &LessonSession::waitingChanged, panel, &LessonPanel::setWaiting);
+    connect(l, &LessonSession::completed, panel, &LessonPanel::showChecks);
+    connect(l, &LessonSession::stopped, panel, &LessonPanel::showStopped);
+    connect(panel, &LessonPanel::continueRequested, l, &LessonSession::continueLesson);
+    connect(panel, &LessonPanel::answerGiven, l, &LessonSession::answer);
+    connect(panel, &LessonPanel::stepModeChanged, l, &LessonSession::setStepMode);
+    connect(panel, &LessonPanel::replayRequested, this, [this](qint64 seed) {
+        const LessonState s = m_lesson->state();
+        if (!s.lesson.empty()) startLesson(QString::fromStdString(s.lesson), seed, m_lesson->stepMode());
+    });
+    connect(panel, &LessonPanel::saveRequested, this, [this] {
+        const QString file = QFileDialog::getSaveFileName(
+            m_window.get(), tr("Save the lesson"),
+            QString::fromStdString(m_lesson->state().lesson) + QStringLiteral(".preflab-lesson"),
+            tr("PrefLab lessons (*.preflab-lesson)"));
+        if (!file.isEmpty()) saveLessonState(file);
+    });
+    connect(panel, &LessonPanel::closeRequested, this, [this] {
+        m_lesson->stop();
+        m_window->plots()->highlightMetric({});
+        m_window->showLessonPanel(false);
+    });
+}
+
+void Workbench::openLessons() {
+    LessonListDialog dialog(m_lessons, m_window.get());
+    if (dialog.exec() != QDialog::Accepted) return;
+    if (!dialog.savedStatePath().isEmpty()) {
+        openLessonState(dialog.savedStatePath());
+        return;
+    }
+    if (const Lesson* l = dialog.chosenLesson()) startLesson(*l, dialog.seed(), dialog.stepMode());
+}
+
+bool Workbench::startLesson(const QString& id, qint64 seed, bool stepMode) {
+    for (const Lesson& l : m_lessons) {
+        if (QString::fromStdString(l.id) == id) return startLesson(l, seed < 0 ? l.seed : seed, stepMode);
+    }
+    m_window->runRefused(tr("There is no lesson “%1” (Help → Lessons lists them).").arg(id));
+    return false;
+}
+
+bool Workbench::startLesson(const Lesson& lesson, qint64 seed, bool stepMode, const std::string& resumeAt) {
+    // The starter model first, where a run or a preparation uses it.
+    bool needsStarter = false;
+    for (const LessonRun& run : lesson.runs) {
+        needsStarter |= run.kind == LessonRunKind::BestOfN || run.prepare.rewardModelPairs > 0 ||
+                        run.prepare.offlinePairs > 0 || isStarterModel(lessonRunConfig(lesson, run, seed).model);
+    }
+    if (needsStarter && !m_controller->starterModelReady()) {
+        pretrainWithDialog(m_window.get(), m_controller.get(), [this, lesson, seed, stepMode, resumeAt](bool ok) {
+            if (ok) startLesson(lesson, seed, stepMode, resumeAt);
+        });
+        return true;  // it starts once the starter model is ready
+    }
+    if (m_controller->hasActiveRun()) {
+        m_window->runRefused(tr("Stop the run first: a lesson starts runs of its own."));
+        return false;
+    }
+    stopProject();
+    m_window->showLessonPanel(true);
+    m_lesson->start(lesson, seed, stepMode, resumeAt);
+    return true;
+}
+
+bool Workbench::openLessonState(const QString& path) {
+    try {
+        const LessonState s = readLessonStateFile(path.toStdString());
+        for (const Lesson& l : m_lessons) {
+            if (l.id != s.lesson) continue;
+            if (!s.reachedCue.empty() &&
+                std::none_of(l.cues.begin(), l.cues.end(), [&](const LessonCue& c) { return c.id == s.reachedCue; })) {
+                throw LessonError(path.toStdString() + ": reached_cue: lesson " + l.id + " has no cue '" +
+                                  s.reachedCue + "'");
+            }
+            return startLesson(l, s.seed, s.stepMode, s.reachedCue);
+        }
+        throw LessonError(path.toStdString() + ": lesson: no lesson '" + s.lesson + "' in this PrefLab");
+    } catch (const std::exception& e) {
+        QMessageBox::warning(m_window.get(), tr("PrefLab"), QString::fromUtf8(e.what()));
+        return false;
+    }
+}
+
+bool Workbench::saveLessonState(const QString& path) {
+    try {
+        writeLessonStateFile(m_lesson->state(), path.toStdString());
+        m_window->statusBar()->showMessage(tr("Saved the lesson to %1").arg(path), 6000);
+        return true;
+    } catch (const std::exception& e) {
+        QMessageBox::warning(m_window.get(), tr("PrefLab"), QString::fromUtf8(e.what()));
+        return false;
+    }
 }
 
 Workbench::~Workbench() {
+    m_lesson.reset();  // before the window and the controller it drives
     m_window.reset();
     m_controller.reset();
     m_reader.reset();

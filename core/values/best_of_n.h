@@ -26,6 +26,15 @@ struct BestOfNPoint {
     bool ties = false;  // some proxy values tie (then log n - (n-1)/n overstates the KL)
 };
 
+// Best-of-n over several prompts' samples: the points' means over the
+// prompts, one per n (a lesson's best-of-n run).
+struct BestOfNTable {
+    int64_t prompts = 0, samplesPerPrompt = 0;
+    std::vector<BestOfNPoint> rows;
+    int64_t tiedPrompts = 0;  // prompts whose proxy rewards tie among their samples (at the largest n)
+    double seconds = 0;
+};
+
 // One prompt's samples (proxy and gold of equal length, at least one).
 BestOfNPoint bestOfN(const std::vector<double>& proxy, const std::vector<double>& gold, int64_t n);
 // The analytic KL without ties: log n - (n - 1) / n.

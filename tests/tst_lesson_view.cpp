@@ -10,12 +10,16 @@
 #include "support/gui_test_main.h"
 #include "support/session_fixture.h"
 #include "ui/lesson_list_dialog.h"
+#include "ui/labeling_view.h"
 #include "ui/lesson_panel.h"
 #include "ui/main_window.h"
 #include "ui/metric_plots.h"
 
 #include <QDockWidget>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QListWidget>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -212,6 +216,54 @@ private Q_SLOTS:
         QCOMPARE(b.lesson->seed(), 5);
         QTRY_COMPARE_WITH_TIMEOUT(completed.count(), 2, kWaitMs);
         QCOMPARE(queryInt64(b.setup.databasePath, "SELECT COUNT(*) FROM runs WHERE status = 'finished'"), 2);
+    }
+
+    // The lesson that needs a person, as shipped but on the tiny model: the
+    // student predicts, labels every pair with the keys, and the lesson ends
+    // with its agreement and gold checks evaluated on those labels.
+    void youAreTheJudgePlaysWithAPersonsLabels() {
+        LessonBench b;
+        QFile shipped(QStringLiteral(PREFLAB_LESSONS_DIR "/you-are-the-judge.json"));
+        QVERIFY(shipped.open(QIODevice::ReadOnly));
+        QJsonObject lesson = QJsonDocument::fromJson(shipped.readAll()).object();
+        QJsonArray runs = lesson.value("runs").toArray();
+        QJsonObject run = runs.at(0).toObject();
+        QJsonObject settings = run.value("settings").toObject();
+        // The shipped lesson trains the starter; the bench's tiny model stands in.
+        settings.insert("model", QString::fromStdString(b.setup.modelPath));
+        settings.insert("max_new_tokens", 8);
+        settings.insert("prompts", 16);
+        settings.insert("eval_samples", 16);
+        settings.insert("checkpoint_every", 0);
+        run.insert("settings", settings);
+        runs.replace(0, run);
+        lesson.insert("runs", runs);
+        QFile copy(b.dir.path() + "/lessons/you-are-the-judge.json");
+        QVERIFY(copy.open(QIODevice::WriteOnly));
+        copy.write(QJsonDocument(lesson).toJson());
+        copy.close();
+        b.workbench->setLessonFolder(b.dir.path() + "/lessons");
+        QVERIFY(b.workbench->startLesson(QStringLiteral("you-are-the-judge"), 1, false));
+        QSignalSpy completed(b.lesson, &LessonSession::completed);
+        QVERIFY(b.lesson->waiting());
+        b.panel->choiceButtons().front()->click();
+        QVERIFY(b.controller->hasActiveRun());
+        int labels = 0;
+        while (completed.isEmpty()) {
+            QVERIFY(QTest::qWaitFor([&] { return !completed.isEmpty() || b.window->labelingView()->currentPairIndex() >= 0; },
+                                    kWaitMs));
+            if (!completed.isEmpty()) break;
+            QTest::keyClick(b.window->labelingView(), labels % 2 ? Qt::Key_1 : Qt::Key_2);
+            ++labels;
+        }
+        QVERIFY2(labels >= 40, qPrintable(QString::number(labels)));  // 4 pairs a step for 10 steps
+        QCOMPARE(queryInt64(b.setup.databasePath, "SELECT COUNT(*) FROM labels WHERE source = 'human' AND annotator = 'student'"),
+                 static_cast<int64_t>(labels));
+        const auto checks = completed.front().front().value<QVector<LessonCheckResult>>();
+        QCOMPARE(checks.size(), 2);
+        QVERIFY(!b.lesson->engine()->series("you", "gold/label_agreement").empty());
+        QVERIFY(b.panel->narrationText().contains(QStringLiteral("Agreement with the true reward: ")));
+        for (const LessonCheckResult& c : checks) QVERIFY(b.panel->narrationText().contains(QString::fromStdString(c.evidence)));
     }
 
     void stoppingTheRunStopsTheLesson() {

@@ -94,13 +94,16 @@ double maxDifference(const std::vector<double>& a, const std::vector<double>& b)
     return d;
 }
 
-}  // namespace
 
-int runOfflineDpoBench(const OfflineDpoOptions& options) {
-    const std::string dir = (std::filesystem::temp_directory_path() / "preflab-offline-dpo-bench").string();
-    std::filesystem::create_directories(dir);
-    const std::string model = dir + "/model.pt";
-    {
+// The 10.8 M model (context 192) in a scratch folder, and `n` HH-shaped
+// pairs; the folder goes with it.
+struct Workload {
+    std::string dir, model;
+    std::vector<OfflinePair> pairs;
+    explicit Workload(int n) {
+        dir = (std::filesystem::temp_directory_path() / "preflab-offline-dpo-bench").string();
+        std::filesystem::create_directories(dir);
+        model = dir + "/model.pt";
         TransformerConfig cfg = tenMillionConfig();
         cfg.maxSeqLen = 192;  // an HH-shaped pair: 122 prompt + 47 response tokens
         torch::manual_seed(1);
@@ -108,13 +111,33 @@ int runOfflineDpoBench(const OfflineDpoOptions& options) {
         ModelFileInfo info;
         info.config = cfg;
         saveModelFile(model, m, info);
+        for (int i = 0; i < n; ++i) {
+            OfflinePair p{text(120, 3 * i), text(46, 3 * i + 1), text(46, 3 * i + 2)};
+            p.pairId = i + 1;  // as stored pairs are
+            pairs.push_back(std::move(p));
+        }
     }
-    std::vector<OfflinePair> pairs;
-    for (int i = 0; i < options.pairs; ++i) {
-        OfflinePair p{text(120, 3 * i), text(46, 3 * i + 1), text(46, 3 * i + 2)};
-        p.pairId = i + 1;  // as stored pairs are
-        pairs.push_back(std::move(p));
+    ~Workload() { std::filesystem::remove_all(dir); }
+};
+
+}  // namespace
+
+HhOfflineDpoTiming hhOfflineDpoSeconds(int repetitions, int pairs) {
+    const Workload w(pairs);
+    HhOfflineDpoTiming out;
+    for (int rep = 0; rep < repetitions; ++rep) {
+        const Timed t = runOnce(w.model, w.dir, w.pairs, "cache", true);
+        out.seconds.push_back(t.seconds);
+        if (rep == 0 && !t.losses.empty()) out.firstLoss = t.losses.front();
     }
+    return out;
+}
+
+int runOfflineDpoBench(const OfflineDpoOptions& options) {
+    const Workload w(options.pairs);
+    const std::string& dir = w.dir;
+    const std::string& model = w.model;
+    const std::vector<OfflinePair>& pairs = w.pairs;
     // The values an earlier run would have stored (the "warm" runs read them).
     std::vector<OfflinePair> warmPairs = pairs;
     {
@@ -137,7 +160,6 @@ int runOfflineDpoBench(const OfflineDpoOptions& options) {
             losses[mode] = t.losses;
         }
     }
-    std::filesystem::remove_all(dir);
     // Cached against recomputed: equal to the bit. Shared against not: the
     // same log-probabilities to ~1e-6, which AdamW carries into the last bits.
     const double lossCold = maxDifference(losses["cold"], losses["shared"]);

@@ -8,6 +8,8 @@
 // (computed in the first epoch, reused in the second) and from an earlier run
 // (as the database hands them back). The losses are compared and printed: the
 // speed-up must not change them (exit status 1 if it did).
+#include <vector>
+
 namespace preflab::bench {
 
 struct OfflineDpoOptions {
@@ -17,5 +19,15 @@ struct OfflineDpoOptions {
 };
 
 int runOfflineDpoBench(const OfflineDpoOptions& options);
+
+// The same workload with PrefLab's defaults (prompt shared, reference
+// log-probs cached in the first epoch), for preflab-bench --peer's
+// hh_offline_dpo_ratio: the seconds of each repetition's two epochs, and the
+// first step's loss (ln 2: the policy starts as the reference).
+struct HhOfflineDpoTiming {
+    std::vector<double> seconds;
+    double firstLoss = 0;
+};
+HhOfflineDpoTiming hhOfflineDpoSeconds(int repetitions, int pairs = 32);
 
 }  // namespace preflab::bench

@@ -1,6 +1,8 @@
 #include "bench/peer_comparison.h"
 
+#include "bench/offline_dpo_bench.h"
 #include "bench/workloads.h"
+#include "core/algo/pairwise_loss.h"
 #include "core/nn/kernel_report.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/cpu_features.h"
@@ -13,6 +15,7 @@
 #include <QStringList>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -75,6 +78,22 @@ Spread peerSpread(const QJsonObject& peer, const char* name) {
     return {f.value("min").toDouble(), f.value("median").toDouble(), f.value("max").toDouble()};
 }
 
+// DPO's loss (beta 0.1) on fixed sequence log-probabilities: the numbers of
+// LOSS_CHECK in bench/peer/peer.py, so the two sides' losses are compared,
+// not assumed equal.
+double fixedDpoLoss() {
+    auto t = [](std::initializer_list<double> v) { return torch::tensor(std::vector<double>(v), torch::kFloat64); };
+    PairLogps p;
+    p.policyChosen = t({-10.0, -12.5, -30.25});
+    p.policyRejected = t({-11.0, -12.0, -29.0});
+    p.refChosen = t({-10.5, -12.0, -31.0});
+    p.refRejected = t({-10.8, -12.2, -28.5});
+    PairwiseOptions o;
+    o.method = PairwiseMethod::Dpo;
+    o.beta = 0.1;
+    return pairwiseLoss(o, p).loss.item<double>();
+}
+
 QJsonObject spreadJson(const Spread& s) {
     return QJsonObject{{"min", s.min}, {"median", s.median}, {"max", s.max}};
 }
@@ -95,6 +114,9 @@ int runPeerComparison(const PeerOptions& o) {
     mine["sampling_builtin_tok_s"] = rateOf(samplingSeconds(builtin, 16, 80, 24, R), 16 * 80);
     double tokensPerStep = 0;
     mine["online_dpo_step_s"] = spreadOf(onlineDpoStepSeconds(R, &tokensPerStep));
+    const HhOfflineDpoTiming hh = hhOfflineDpoSeconds(R);
+    mine["hh_offline_dpo_s"] = spreadOf(hh.seconds);
+    const double lossCheck = fixedDpoLoss();
 
     std::string error;
     std::fprintf(stderr, "the peer as-is...\n");
@@ -131,24 +153,34 @@ int runPeerComparison(const PeerOptions& o) {
         ratios["sampling_builtin" + tail] = rateRatio("sampling_builtin_tok_s", best);
         ratios["dpo_step" + tail] = timeRatio("dpo_step_s", best);
         if (bf16) ratios["dpo_step_bf16" + tail] = timeRatio("dpo_step_bf16_s", best);
+        ratios["hh_offline_dpo" + tail] = timeRatio("hh_offline_dpo_s", best);
     }
+    // The fp32 DPO step's share of the measured matrix-product peak.
+    const double stepGflops = dpoStepFlops(tenM, 8, 128) / 1e9;
+    const double peakShare = stepGflops / mine["dpo_step_s"].median / peak;
+    // The same losses on both sides: DPO's on fixed numbers, and the first
+    // step's (the policy is the reference: ln 2).
+    const double peerLossCheck = tuned.value("dpo_loss_check").toDouble(NAN);
+    const bool lossesAgree = std::abs(peerLossCheck - lossCheck) < 1e-9 &&
+                             std::abs(hh.firstLoss - std::log(2.0)) < 1e-5 &&
+                             std::abs(tuned.value("hh_offline_dpo_first_loss").toDouble(NAN) - std::log(2.0)) < 1e-5;
     const std::map<std::string, double> targets{{"online_dpo_step_ratio", 2.0}, {"sampling_ratio", 3.0},
-                                                {"dpo_step_ratio", 1.3}, {"dpo_step_bf16_ratio", 1.2}};
+                                                {"hh_offline_dpo_ratio", 1.5}};
 
     const char* labels[][2] = {{"dpo_step_s", "DPO step, 10.8 M, 8 pairs x 128 tokens, fp32 (s)"},
                                {"dpo_step_bf16_s", "same, bf16 autocast (s)"},
                                {"sampling_d128x4_tok_s", "KV-cache sampling, d128 x 4, 8 x (5 + 64) (tok/s)"},
                                {"sampling_builtin_tok_s", "KV-cache sampling, built-in, 16 x (24 + 80) (tok/s)"},
-                               {"online_dpo_step_s", "online DPO step, built-in, 8 pairs x 80 tokens (s)"}};
+                               {"online_dpo_step_s", "online DPO step, built-in, 8 pairs x 80 tokens (s)"},
+                               {"hh_offline_dpo_s", "offline DPO, HH-shaped, 10.8 M, 32 pairs x 2 epochs (s)"}};
     std::printf("PrefLab and its Python peer, %d repetitions each (min / median / max)\n", R);
     std::printf("  %s, %d threads; peer: torch %s\n", cpuFeatures().summary().c_str(), threads,
                 tuned.value("torch").toString().toStdString().c_str());
     for (const std::string& line : runtimeSettingsReport()) std::printf("  %s\n", line.c_str());
     for (const std::string& line : kernelReport()) std::printf("  %s\n", line.c_str());
-    const double stepGflops = dpoStepFlops(tenM, 8, 128) / 1e9;
-    std::printf("  fp32 matmul peak %.1f GFLOP/s; PrefLab's DPO step at %.0f %% of it, the peer's at %.0f %% (as-is) "
-                "and %.0f %% (PrefLab's settings)\n",
-                peak, 100 * stepGflops / mine["dpo_step_s"].median / peak,
+    std::printf("  fp32 matmul peak %.1f GFLOP/s; PrefLab's DPO step at %.0f %% of it (dpo_step_peak_share, target 80 %%), "
+                "the peer's at %.0f %% (as-is) and %.0f %% (PrefLab's settings)\n",
+                peak, 100 * peakShare,
                 100 * stepGflops / peerSpread(asIs, "dpo_step_s").median / peak,
                 100 * stepGflops / peerSpread(tuned, "dpo_step_s").median / peak);
     std::printf("%-52s %26s %26s %26s\n", "work", "PrefLab", "peer as-is", "peer, PrefLab's settings");
@@ -164,6 +196,12 @@ int runPeerComparison(const PeerOptions& o) {
     }
     std::printf("tokens sampled per online step (random weights, EOS ends a sample): PrefLab %.0f, peer %.0f and %.0f\n",
                 tokensPerStep, asIs.value("online_tokens_per_step").toDouble(), tuned.value("online_tokens_per_step").toDouble());
+    std::printf("offline DPO, HH-shaped: PrefLab with its defaults (prompt shared, reference log-probs cached in the first\n"
+                "epoch) against the peer doing what TRL's DPOTrainer does by default (each response with its own prompt,\n"
+                "the reference recomputed at every step). Same losses: DPO's on fixed log-probabilities %.12g (PrefLab) and\n"
+                "%.12g (peer); first step %.9f and %.9f (ln 2 = %.9f): %s\n",
+                lossCheck, peerLossCheck, hh.firstLoss, tuned.value("hh_offline_dpo_first_loss").toDouble(NAN),
+                std::log(2.0), lossesAgree ? "agree" : "DIFFER");
     std::printf("ratios, the peer's median time over PrefLab's (above 1: PrefLab is faster); \"_ratio\": the peer with\n"
                 "PrefLab's settings (the targets), \"_ratio_vs_best\": the faster of the two peers:\n");
     for (const auto& [name, value] : ratios) {
@@ -183,12 +221,17 @@ int runPeerComparison(const PeerOptions& o) {
         peer.insert("tuned", tuned);
         for (const auto& [name, s] : mine) preflab.insert(QString::fromStdString(name), spreadJson(s));
         preflab.insert("online_tokens_per_step", tokensPerStep);
+        preflab.insert("hh_offline_dpo_first_loss", hh.firstLoss);
+        preflab.insert("dpo_loss_check", lossCheck);
         QJsonObject all{{"cpu", QString::fromStdString(cpuFeatures().summary())}, {"threads", threads},
-                        {"matmul_peak_gflops_fp32", peak},
+                        {"matmul_peak_gflops_fp32", peak}, {"dpo_step_peak_share", peakShare},
+                        {"hh_offline_dpo_ratio", ratios["hh_offline_dpo_ratio"]},
+                        {"online_dpo_step_ratio", ratios["online_dpo_step_ratio"]},
+                        {"sampling_ratio", ratios["sampling_ratio"]}, {"losses_agree", lossesAgree},
                         {"repetitions", R}, {"preflab", preflab}, {"peer", peer}};
         std::printf("%s\n", QJsonDocument(all).toJson(QJsonDocument::Compact).constData());
     }
-    return 0;
+    return lossesAgree ? 0 : 1;
 }
 
 }  // namespace preflab::bench

@@ -251,7 +251,7 @@ void LessonPanel::showBestOfN(const BestOfNTable& table) {
     }
     m_bestOfN->rescaleAxes();
     m_bestOfN->xAxis->scaleRange(1.1);
-    m_bestOfN->yAxis->scaleRange(1.15);
+    m_bestOfN->yAxis->scaleRange(1.3);
     m_bestOfN->show();
     m_bestOfN->replot();
     append(tr("<p>Best-of-n over %1 samples of each of %2 prompts (%3 s). KL is computed from the sampled proxy "

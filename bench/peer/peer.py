@@ -11,6 +11,13 @@ write instead of PrefLab, doing the same work with the same shapes.
                       tokens with a KV cache, both scored by the toy task's
                       rule (a port of core/task/toy_world_task.cpp), the
                       better one chosen, reference log-probs, one DPO update
+  offline DPO, HH     10.8 M model (context 192), 32 stored pairs shaped like
+                      HH-RLHF (122 prompt + 2 x 47 response tokens), batch 8,
+                      two epochs, as TRL's DPOTrainer does by default: chosen
+                      and rejected concatenated into one batch, each with its
+                      own copy of the prompt (padding_free off), the
+                      reference's forward recomputed at every step
+                      (precompute_ref_log_probs off), sigmoid loss, beta 0.1
 
 The model mirrors PrefLab's GPT-2 layout: learned positions, pre-LayerNorm,
 one fused qkv projection, tanh-GELU, tied head; byte tokens with BOS 256,
@@ -117,6 +124,12 @@ def sequence_logprobs(model, batch, bf16=False):
         h = model.hidden(ids, mask)
     logp = torch.log_softmax(model.head(h)[:, :-1], -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
     return (logp * target).sum(1)
+
+
+# Sequence log-probabilities (policy chosen, policy rejected, reference chosen,
+# reference rejected) on which both sides compute DPO's loss (beta 0.1); the
+# same numbers are in bench/peer_comparison.cpp.
+LOSS_CHECK = ([-10.0, -12.5, -30.25], [-11.0, -12.0, -29.0], [-10.5, -12.0, -31.0], [-10.8, -12.2, -28.5])
 
 
 def dpo_loss(pc, pr, rc, rr, beta=0.1):
@@ -318,6 +331,39 @@ def main():
         opt2.step()
 
     figures["online_dpo_step_s"] = timed(online_step, a.reps)
+
+    # Offline DPO on HH-shaped pairs, as TRL's DPOTrainer does by default.
+    if a.small_threads > 0 and a.threads > 0:
+        torch.set_num_threads(a.threads)
+    hh = Model(384, 6, 6, 1536, 192)
+    hh_ref = Model(384, 6, 6, 1536, 192)
+    hh_ref.load_state_dict(hh.state_dict())
+    hh_ref.eval()
+    hh_opt = torch.optim.AdamW(hh.parameters(), lr=5e-5)
+    words = [rng.randrange(97, 123) for _ in range(32 * 3 * 120)]
+    hh_pairs = [([BOS] + words[360 * i: 360 * i + 120] + [SEP], words[360 * i + 120: 360 * i + 166] + [EOS],
+                 words[360 * i + 240: 360 * i + 286] + [EOS]) for i in range(32)]
+    hh_losses = []
+
+    def hh_two_epochs():
+        for _ in range(2):
+            for start in range(0, 32, 8):
+                b = hh_pairs[start: start + 8]
+                batch = pack([p for p, _, _ in b] * 2, [c for _, c, _ in b] + [r for _, _, r in b])
+                with torch.no_grad():
+                    ref = sequence_logprobs(hh_ref, batch)
+                hh_opt.zero_grad()
+                lp = sequence_logprobs(hh, batch)
+                loss = dpo_loss(lp[:8], lp[8:], ref[:8], ref[8:])
+                loss.backward()
+                hh_opt.step()
+                hh_losses.append(loss.item())
+
+    figures["hh_offline_dpo_s"] = timed(hh_two_epochs, a.reps)
+    figures["hh_offline_dpo_first_loss"] = hh_losses[0]  # policy = reference: ln 2
+    # The loss on fixed log-probabilities, for preflab-bench to compare with its own.
+    fixed = [torch.tensor(v, dtype=torch.float64) for v in LOSS_CHECK]
+    figures["dpo_loss_check"] = dpo_loss(*fixed).item()
     figures["online_tokens_per_step"] = sum(sampled) / len(sampled)  # the warm-up step included
     for k, v in list(figures.items()):
         if isinstance(v, list):

@@ -51,6 +51,10 @@ void addScreenshotOptions(QCommandLineParser& p) {
                  QStringLiteral("lesson")});
     p.addOption({QStringLiteral("screenshot-cue"), QStringLiteral("The cue of --screenshot-lesson to render at."),
                  QStringLiteral("cue")});
+    p.addOption({QStringLiteral("screenshot-set"),
+                 QStringLiteral("A setting of the --screenshot run, KEY=VALUE as `preflab run` takes it (repeatable; e.g. "
+                                "reward_model=rm.pt, steps=120)."),
+                 QStringLiteral("key=value")});
     p.addOption({QStringLiteral("screenshot-algorithm"), QStringLiteral("The method of the --screenshot run (e.g. cpo, ppo)."),
                  QStringLiteral("algorithm"), QString::fromUtf8(methodName(Method::OnlineDpo))});
 }
@@ -179,6 +183,15 @@ int runScreenshot(const QCommandLineParser& p, Workbench& workbench) {
     demo.steps = 60;
     demo.evalEvery = 10;
     demo.evalSamples = 32;
+    for (const QString& kv : p.values("screenshot-set")) {
+        const qsizetype eq = kv.indexOf(QLatin1Char('='));
+        const std::string error = eq <= 0 ? "expected KEY=VALUE"
+                                          : setRunConfigValue(demo, kv.left(eq).toStdString(), kv.mid(eq + 1).toStdString());
+        if (!error.empty()) {
+            std::fprintf(stderr, "preflab: --screenshot-set %s: %s\n", qPrintable(kv), error.c_str());
+            return 2;
+        }
+    }
     auto start = [wb, demo] { wb->startRun(demo); };
     if (c->starterModelReady()) {
         QTimer::singleShot(0, w, start);

@@ -15,7 +15,7 @@ namespace preflab {
 
 GroupStep::GroupStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update)
     : m_ctx(ctx), m_models(models), m_update(update) {
-    if (!ctx.cfg.rewardModel.empty()) m_scorer = std::make_unique<RewardModelJudge>(ctx.cfg.rewardModel);
+    m_scorer = makeRewardScorer(ctx.cfg);  // null: the task's true reward
 }
 
 StepOutcome GroupStep::run(const std::atomic_bool& cancel) {

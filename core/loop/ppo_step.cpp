@@ -17,6 +17,7 @@
 #include "core/values/metric_names.h"
 
 #include "core/algo/ppo_terms.h"
+#include "core/judges/reward_model.h"
 #include "core/loop/policy_samples.h"
 #include "core/values/seed_mix.h"
 
@@ -45,8 +46,8 @@ struct PpoStep::Passes {
 PpoStep::PpoStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update)
     : m_ctx(ctx), m_models(models), m_update(update) {
     const RunConfig& cfg = ctx.cfg;
+    m_scorer = makeRewardScorer(cfg);  // the reward server or the reward model, when the config names one
     if (!cfg.rewardModel.empty()) {
-        m_scorer = std::make_unique<RewardModelJudge>(cfg.rewardModel);
         // The value head starts as the reward model where it is PrefLab's own
         // (same tokenizer and shape as the policy); a Hugging Face reward
         // model's body need not match the policy's, so the value model is

@@ -53,11 +53,12 @@ const std::vector<ConfigField>& runConfigFields() {
         {"reward_model", &R::rewardModel, 0, 0, false, {}, "reward model for judge = reward_model, PPO, GRPO and RLOO: a file preflab train-rm makes, or a Hugging Face "
          "*ForSequenceClassification folder (GPT-2, Llama, Qwen2); its score is a proxy for the true reward",
          "Model and judge", "Reward model", FieldEditor::Model},
-        {"reward_server", &R::rewardServer, 0, 0, false, {},
-         "reward server for judge = reward_server, PPO, GRPO and RLOO: an http(s) address speaking OpenRLHF's "
-         "/get_reward (e.g. http://127.0.0.1:5000/get_reward); a bearer token is read from PREFLAB_REWARD_SERVER_TOKEN, "
-         "extra CA certificates from PREFLAB_REWARD_SERVER_CA_FILE",
-         "Model and judge", "Reward server URL", FieldEditor::Auto},
+        withBlank({"reward_server", &R::rewardServer, 0, 0, false, {},
+                   "reward server for judge = reward_server, PPO, GRPO and RLOO: an http(s) address speaking OpenRLHF's "
+                   "/get_reward (e.g. http://127.0.0.1:5000/get_reward); a bearer token is read from "
+                   "PREFLAB_REWARD_SERVER_TOKEN, extra CA certificates from PREFLAB_REWARD_SERVER_CA_FILE",
+                   "Model and judge", "Reward server URL", FieldEditor::Auto},
+                  "http(s)://host:port/get_reward"),
         {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels",
          "Model and judge", "Annotator", FieldEditor::Auto},
         withBlank({"model", &R::model, 0, 0, false, {},

@@ -13,6 +13,7 @@
 #include "core/values/reward_server_url.h"
 #include "core/values/run_config.h"
 #include "storage/run_store.h"
+#include "support/loop_runner.h"
 #include "support/session_fixture.h"
 #include "support/test_main.h"
 
@@ -389,6 +390,26 @@ private Q_SLOTS:
         QVERIFY(judge.collect().empty());
     }
 
+    // preflab score --server: the score of one response, and a fault's message on stderr.
+    void scoreCommandAsksTheServer() {
+        auto server = startServer();
+        QProcess cli;
+        cli.start(QStringLiteral(PREFLAB_CLI), {"score", "--server", server->url(), "--prompt", "Hello ", "--response",
+                                                "world", "--json"});
+        QVERIFY(cli.waitForFinished(60000));
+        QCOMPARE(cli.exitCode(), 0);
+        QCOMPARE(QJsonDocument::fromJson(cli.readAllStandardOutput()).object().value("score").toDouble(),
+                 rewardOf("Hello world"));
+        QCOMPARE(server->lastAuthorization(), QByteArray("Bearer ") + kToken);
+        server->behaviour = Behaviour::Unauthorized;
+        cli.start(QStringLiteral(PREFLAB_CLI), {"score", "--server", server->url(), "--prompt", "p", "--response", "r"});
+        QVERIFY(cli.waitForFinished(60000));
+        QCOMPARE(cli.exitCode(), 1);
+        const QString err = QString::fromUtf8(cli.readAllStandardError());
+        QVERIFY2(err.contains("preflab score: reward server " + server->url() + ": HTTP 401 Unauthorized"), qPrintable(err));
+        QVERIFY(!err.contains(kToken));
+    }
+
     void config_data() {
         QTest::addColumn<QString>("judge");
         QTest::addColumn<QString>("server");
@@ -469,6 +490,22 @@ private Q_SLOTS:
         QVERIFY(!db.readAll().contains(kToken));
         qInfo("3 steps judged by the server: %d requests, %lld labels", server->requests.load(),
               static_cast<long long>(runs[0].labels));
+    }
+
+    // PPO's reward from the server: each step's rollout batch is one request.
+    void ppoTakesItsRewardFromTheServer() {
+        auto server = startServer();
+        QTemporaryDir dir;
+        RunConfig c;
+        c.algorithm = "ppo";
+        c.rewardServer = server->url().toStdString();
+        c.batchSize = 4;
+        c.heldOutPairs = 0;
+        QVERIFY(validateRunConfig(c).empty());
+        const Collector m = runLoop(dir, c, 2);
+        QCOMPARE(m.series.at("loss").size(), size_t(2));
+        QCOMPARE(server->requests.load(), 2);
+        QCOMPARE(server->answeredTexts.load(), 8);
     }
 
     // The server breaks after four good answers: the run stops with the

@@ -492,6 +492,31 @@ private Q_SLOTS:
               static_cast<long long>(runs[0].labels));
     }
 
+    // A stop while the server keeps the run waiting (its timeout is two
+    // minutes) ends the run at once, as stopped, not failed.
+    void stopWhileWaitingForTheServer() {
+        auto server = startServer();
+        server->behaviour = Behaviour::Silent;
+        QTemporaryDir dir;
+        SessionSetup setup = tinySetup(dir, writeTinyModel(dir.path()));
+        setup.config.judge = "reward_server";
+        setup.config.rewardServer = server->url().toStdString();
+        setup.config.heldOutPairs = 0;
+        TrainingSession session(setup);
+        RunEvents events(session.worker(), this);
+        session.start();
+        QTRY_VERIFY_WITH_TIMEOUT(server->requests.load() >= 1, 60000);
+        QElapsedTimer clock;
+        clock.start();
+        session.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(events.finished, 10000);
+        session.wait();
+        qInfo("stopped %lld ms after the request", static_cast<long long>(clock.elapsed()));
+        QVERIFY2(events.failures.isEmpty(), qPrintable(events.failures.join("; ")));
+        QCOMPARE(events.states.last(), RunState::Stopped);
+        QCOMPARE(RunStore(*Database::open(setup.databasePath)).list()[0].run.status, std::string("stopped"));
+    }
+
     // PPO's reward from the server: each step's rollout batch is one request.
     void ppoTakesItsRewardFromTheServer() {
         auto server = startServer();

@@ -31,6 +31,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QPointer>
 #include <QRegularExpression>
 #include <QSslCertificate>
 #include <QSslConfiguration>
@@ -70,6 +71,7 @@ public:
         if (!m_nam) m_nam = new QNetworkAccessManager(this);
         auto state = std::make_shared<Attempt>();
         QNetworkReply* reply = m_nam->post(request, body);
+        m_current = reply;
         // Qt's own buffer stays small; what arrives is moved into state->body at once.
         reply->setReadBufferSize(256 * 1024);
         auto* timer = new QTimer(reply);
@@ -109,8 +111,13 @@ public:
         timer->start(static_cast<int>(std::min<int64_t>(timeoutMs, std::numeric_limits<int>::max())));
     }
 
+    void abortCurrent() {
+        if (m_current) m_current->abort();
+    }
+
 private:
     QNetworkAccessManager* m_nam = nullptr;
+    QPointer<QNetworkReply> m_current;
 };
 
 std::string seconds(int64_t ms) {
@@ -159,6 +166,21 @@ struct RewardServerClient::Impl {
     QThread thread;
     Transport* transport = nullptr;
     std::atomic<int64_t> requests{0};
+    std::atomic<const std::atomic_bool*> cancel{nullptr};
+
+    bool cancelled() const {
+        const std::atomic_bool* c = cancel.load();
+        return c && c->load();
+    }
+
+    // Waits `ms`, or less when the cancel flag rises.
+    void pause(int64_t ms) const {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+        while (!cancelled() && std::chrono::steady_clock::now() < end) {
+            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+                std::chrono::milliseconds(50), end - std::chrono::steady_clock::now()));
+        }
+    }
 
     // The body's beginning for an error message: printable, short, and
     // without the token should a server echo the request's headers.
@@ -191,7 +213,15 @@ struct RewardServerClient::Impl {
         const int64_t timeoutMs = options.timeoutMs, cap = options.maxBodyBytes;
         QMetaObject::invokeMethod(
             t, [t, req, body, timeoutMs, cap, done] { t->post(req, body, timeoutMs, cap, done); }, Qt::QueuedConnection);
-        return result.get();  // the transport's timer bounds the wait
+        // The transport's timer bounds the wait; a stop request cuts it short.
+        bool aborted = false;
+        while (result.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+            if (!aborted && cancelled()) {
+                QMetaObject::invokeMethod(t, [t] { t->abortCurrent(); }, Qt::QueuedConnection);
+                aborted = true;
+            }
+        }
+        return result.get();
     }
 
     // Throws the error an attempt ended with; returns when it has an answer to read.
@@ -313,6 +343,8 @@ RewardServerClient::~RewardServerClient() {
 
 const std::string& RewardServerClient::displayUrl() const { return d->shown; }
 
+void RewardServerClient::setCancelFlag(const std::atomic_bool* cancel) { d->cancel = cancel; }
+
 int64_t RewardServerClient::requestsSent() const { return d->requests.load(); }
 
 std::vector<double> RewardServerClient::score(const std::vector<std::string>& prompts,
@@ -331,11 +363,13 @@ std::vector<double> RewardServerClient::score(const std::vector<std::string>& pr
                                 .toJson(QJsonDocument::Compact);
     int64_t wait = d->options.backoffMs;
     for (int attempt = 1;; ++attempt) {
+        if (d->cancelled()) d->fail(RewardServerFault::Cancelled, attempt - 1, "stopped while waiting for the reply");
         const Attempt a = d->send(body);
+        if (d->cancelled()) d->fail(RewardServerFault::Cancelled, attempt, "stopped while waiting for the reply");
         if (a.error != QNetworkReply::NoError || a.oversized || a.timedOut || a.status >= 300) {
             if (attempt < d->options.attempts && retryable(a)) {
-                // A plain sleep on the training thread: no events are processed meanwhile (see above).
-                std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+                // A plain wait on the training thread: no events are processed meanwhile (see above).
+                d->pause(wait);
                 wait = std::min(wait * 2, d->options.maxBackoffMs);
                 continue;
             }

@@ -9,6 +9,7 @@
 // without credentials). score() blocks the calling thread (the training
 // thread) until the answer; the network runs on the client's own thread.
 // No torch, no Qt in this header.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -29,6 +30,7 @@ enum class RewardServerFault {
     WrongCount,      // a different number of rewards than texts sent
     NonFinite,       // NaN, infinity, null or a non-number among the rewards
     Oversized,       // the body is larger than the cap
+    Cancelled,       // the cancel flag was raised while waiting
 };
 
 class RewardServerError : public std::runtime_error {
@@ -72,6 +74,10 @@ public:
     // prompt followed by its response, "prompts" the prompts, "labels" empty
     // strings (PrefLab has no reference answers). Throws RewardServerError.
     std::vector<double> score(const std::vector<std::string>& prompts, const std::vector<std::string>& responses);
+
+    // A flag (the run's stop request) that ends a wait for the server early:
+    // the request is aborted and score() throws a Cancelled error. Null: none.
+    void setCancelFlag(const std::atomic_bool* cancel);
 
     // The address as shown in messages: no credentials, query or fragment.
     const std::string& displayUrl() const;

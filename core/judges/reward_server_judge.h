@@ -18,6 +18,7 @@ public:
     // The whole round in one request.
     void submit(const std::vector<PairForJudging>& pairs) override;
     std::vector<double> score(const std::vector<std::string>& prompts, const std::vector<std::string>& responses) override;
+    void setCancelFlag(const std::atomic_bool* cancel) override { m_client.setCancelFlag(cancel); }
     const RewardServerClient& client() const { return m_client; }
 
 protected:

@@ -153,6 +153,7 @@ bool HeldOutPreferences::build(const std::atomic_bool& cancel) {
             responses.push_back(m_models.tokenizer->decode(s.tokens[k]));
         }
         const std::unique_ptr<RewardScorer> rewardModel = makeRewardScorer(m_ctx.cfg);
+        const ScorerCancelScope stoppable(rewardModel.get(), cancel);
         for (size_t start = 0; start < texts.size(); start += 2 * kChunk) {
             const size_t end = std::min(texts.size(), start + 2 * kChunk);
             const std::vector<double> part =

@@ -143,6 +143,7 @@ StepOutcome PpoStep::run(const std::atomic_bool& cancel) {
         promptTexts.push_back(taskPrompts[static_cast<size_t>(i)]->text);
         texts.push_back(m_models.tokenizer->decode(s.tokens[static_cast<size_t>(i)]));
     }
+    const ScorerCancelScope stoppable(m_scorer.get(), cancel);
     std::vector<double> scores = m_scorer ? m_scorer->score(promptTexts, texts) : std::vector<double>(static_cast<size_t>(B));
     double gold = 0, eos = 0;
     for (int64_t i = 0; i < B; ++i) {

@@ -44,7 +44,7 @@ namespace {
 constexpr char kToken[] = "tok-SECRET-4f1c9e";
 
 enum class Behaviour { Ok, Silent, FailFirst503, WrongCount, NaN, NotJson, NoRewards, OversizedLength, OversizedStream,
-                       Unauthorized, BadRequest };
+                       Unauthorized, BadRequest, Redirect };
 
 // The reward the server gives a text: its length in hundreds of characters.
 double rewardOf(const QString& query) { return query.size() / 100.0; }
@@ -186,6 +186,11 @@ private:
             // Echoes the header it got, as a careless server might: the client must not repeat it.
             return reply(socket, 401, "Unauthorized", "{\"detail\": \"bad token: " + authorization + "\"}");
         case Behaviour::BadRequest: return reply(socket, 400, "Bad Request", "{\"detail\": \"query missing\"}");
+        case Behaviour::Redirect:
+            socket->write("HTTP/1.1 307 Temporary Redirect\r\nLocation: http://ada:pw@elsewhere.example:81/get_reward?key=k\r\n"
+                          "Content-Length: 0\r\nConnection: close\r\n\r\n");
+            socket->disconnectFromHost();
+            return;
         }
     }
 
@@ -276,6 +281,10 @@ private Q_SLOTS:
         QTest::newRow("401") << Behaviour::Unauthorized << RewardServerFault::HttpStatus
                              << "HTTP 401 Unauthorized (check the token in PREFLAB_REWARD_SERVER_TOKEN)" << 1;
         QTest::newRow("400") << Behaviour::BadRequest << RewardServerFault::HttpStatus << "HTTP 400 Bad Request" << 1;
+        // Not followed: the token would travel to the other address (shown without its credentials or query).
+        QTest::newRow("redirect") << Behaviour::Redirect << RewardServerFault::HttpStatus
+                                  << "HTTP 307 redirect to http://elsewhere.example:81/get_reward (redirects are not followed; "
+                                     "set reward_server to the final address)" << 1;
     }
 
     // Each misbehaviour: its fault, a message that names the server and says

@@ -30,7 +30,7 @@ private Q_SLOTS:
         QTest::newRow("beta zero") << R"({"beta": 0})" << "beta";
         QTest::newRow("negative lr") << R"({"lr": -1})" << "lr";
         QTest::newRow("fractional steps") << R"({"steps": 1.5})" << "whole number";
-        QTest::newRow("bad judge") << R"({"judge": "oracle"})" << "task, self, reward_model, human";
+        QTest::newRow("bad judge") << R"({"judge": "oracle"})" << "is not one of: task, self, reward_model";
         QTest::newRow("flip rate") << R"({"flip_rate": 0.7})" << "flip_rate";
         QTest::newRow("not json") << R"({"beta": )" << "not valid JSON";
         QTest::newRow("array value") << R"({"beta": [1]})" << "expected a number";

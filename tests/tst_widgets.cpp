@@ -608,6 +608,21 @@ private Q_SLOTS:
         QVERIFY(panel.sectionToggle("CPO family")->isChecked());
     }
 
+    // The reward server judge: its address field is in the judge's section,
+    // and the panel refuses to start without an address or with credentials in it.
+    void runPanelAsksForTheRewardServersAddress() {
+        RunPanel panel;
+        panel.setFieldText("judge", "reward_server");
+        QCOMPARE(panel.config().judge, std::string("reward_server"));
+        QVERIFY(panel.problems().join("; ").contains("judge = reward_server needs the server's address"));
+        panel.setFieldText("reward_server", "https://ada:hunter2@rm.example.org/get_reward");
+        QVERIFY(panel.problems().join("; ").contains("holds a user name or password"));
+        QVERIFY(!panel.problems().join("; ").contains("hunter2"));
+        panel.setFieldText("reward_server", "https://rm.example.org/get_reward");
+        QVERIFY2(panel.problems().isEmpty(), qPrintable(panel.problems().join("; ")));
+        QCOMPARE(panel.config().rewardServer, std::string("https://rm.example.org/get_reward"));
+    }
+
     void runPanelFlagsAreCheckBoxes() {
         RunPanel panel;
         RunConfig c;

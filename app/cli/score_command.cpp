@@ -1,14 +1,17 @@
 // preflab score: a reward model's score of one response to a prompt, or its
 // accuracy on a file of preference pairs (does it score the chosen response
 // above the rejected one?). The model is a Hugging Face reward-model folder
-// (core/judges/hf_reward_model.h) or a file `preflab train-rm` wrote.
+// (core/judges/hf_reward_model.h) or a file `preflab train-rm` wrote, or a
+// reward server over HTTP (--server; core/judges/reward_server_client.h).
 #include "app/cli/commands.h"
 #include "core/judges/reward_model.h"
+#include "core/judges/reward_server_judge.h"
 #include "storage/pair_files.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -24,20 +27,26 @@ int runScoreCommand(const QStringList& args) {
         "scored above rejected).");
     p.addHelpOption();
     p.addOption({"model", "The reward model: a folder or a .pt file.", "path"});
+    p.addOption({"server", "A reward server instead of --model: an http(s) address speaking OpenRLHF's /get_reward "
+                           "(bearer token from PREFLAB_REWARD_SERVER_TOKEN).",
+                 "url"});
     p.addOption({"prompt", "The prompt.", "text"});
     p.addOption({"response", "The response to score.", "text"});
     p.addOption({"pairs", "A TRL .jsonl file of {prompt, chosen, rejected} (or conversational) pairs.", "file"});
     p.addOption({"json", "Print one JSON object: {\"score\": x}, or with --pairs the accuracy and counts."});
     p.process(QStringList{"preflab score"} + args);
     const bool json = p.isSet("json");
-    if (!p.isSet("model") || (p.isSet("pairs") == (p.isSet("prompt") || p.isSet("response"))) ||
+    if (p.isSet("model") == p.isSet("server") || (p.isSet("pairs") == (p.isSet("prompt") || p.isSet("response"))) ||
         (!p.isSet("pairs") && !(p.isSet("prompt") && p.isSet("response")))) {
-        std::fprintf(stderr, "preflab score: give --model and either --prompt with --response, or --pairs FILE\n");
+        std::fprintf(stderr, "preflab score: give --model or --server, and either --prompt with --response, or --pairs FILE\n");
         return 2;
     }
     try {
         const auto t0 = std::chrono::steady_clock::now();
-        RewardModelJudge rm(p.value("model").toStdString());
+        std::unique_ptr<RewardScorer> scorer;
+        if (p.isSet("server")) scorer = std::make_unique<RewardServerJudge>(p.value("server").toStdString());
+        else scorer = std::make_unique<RewardModelJudge>(p.value("model").toStdString());
+        RewardScorer& rm = *scorer;
         if (!p.isSet("pairs")) {
             const double s = rm.score({p.value("prompt").toStdString()}, {p.value("response").toStdString()}).at(0);
             if (json) std::printf("%s\n", QJsonDocument(QJsonObject{{"score", s}}).toJson(QJsonDocument::Compact).constData());
@@ -54,7 +63,15 @@ int runScoreCommand(const QStringList& args) {
             prompts.insert(prompts.end(), {r.prompt, r.prompt});
             responses.insert(responses.end(), {r.a.text, r.b.text});
         }
-        const std::vector<double> s = rm.score(prompts, responses);
+        // A server is asked in parts, so that one answer stays small however long the file.
+        std::vector<double> s;
+        const size_t kPart = p.isSet("server") ? 512 : std::max<size_t>(1, prompts.size());
+        for (size_t start = 0; start < prompts.size(); start += kPart) {
+            const size_t end = std::min(prompts.size(), start + kPart);
+            const std::vector<double> part = rm.score(std::vector<std::string>(prompts.begin() + start, prompts.begin() + end),
+                                                      std::vector<std::string>(responses.begin() + start, responses.begin() + end));
+            s.insert(s.end(), part.begin(), part.end());
+        }
         int64_t right = 0, ties = 0;
         double margin = 0;
         for (size_t i = 0; i < rows.size(); ++i) {

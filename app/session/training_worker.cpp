@@ -181,7 +181,9 @@ void TrainingWorker::runChunk() {
         return;
     } catch (const std::exception& e) {
         flushMetrics(true);
-        finish(RunState::Failed, QString::fromStdString(e.what()));
+        // A stop that cut a wait short (a reward server's reply) ends the run as stopped, not failed.
+        if (m_cancel) finish(RunState::Stopped, {});
+        else finish(RunState::Failed, QString::fromStdString(e.what()));
         return;
     }
     flushMetrics(outcome != StepOutcome::Trained);

@@ -1,10 +1,11 @@
 #include "core/judges/make_judge.h"
 
+#include "core/judges/reward_model.h"
+#include "core/judges/reward_server_judge.h"
 #include "core/judges/self_judge.h"
 #include "core/judges/task_judge.h"
 
 #include <stdexcept>
-#include "core/judges/reward_model.h"
 
 namespace preflab {
 namespace {
@@ -13,6 +14,7 @@ std::unique_ptr<Judge> makeMachineJudge(JudgeKind kind, const RunConfig& c) {
     switch (kind) {
     case JudgeKind::Self: return std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(c.seed) + 7);
     case JudgeKind::RewardModel: return std::make_unique<RewardModelJudge>(c.rewardModel);
+    case JudgeKind::RewardServer: return std::make_unique<RewardServerJudge>(c.rewardServer);
     case JudgeKind::Task: {
         TaskJudgeOptions o;
         o.btTemperature = c.judgeNoise;
@@ -28,6 +30,12 @@ std::unique_ptr<Judge> makeMachineJudge(JudgeKind kind, const RunConfig& c) {
 }
 
 }  // namespace
+
+std::unique_ptr<RewardScorer> makeRewardScorer(const RunConfig& c) {
+    if (!c.rewardServer.empty()) return std::make_unique<RewardServerJudge>(c.rewardServer);
+    if (!c.rewardModel.empty()) return std::make_unique<RewardModelJudge>(c.rewardModel);
+    return nullptr;
+}
 
 std::unique_ptr<Judge> makeJudge(const RunConfig& c, std::shared_ptr<HumanLabelQueue> queue) {
     const JudgeInfo* j = findJudge(c.judge);

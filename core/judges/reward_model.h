@@ -6,6 +6,7 @@
 // of a response is read from the head by a pooling rule stored in the model
 // file. A trained reward model judges pairs (RewardModelJudge) and gives PPO
 // its reward. No torch in this header.
+#include "core/judges/reward_scorer.h"
 #include "core/values/judge.h"
 #include "core/values/loop_types.h"
 
@@ -89,13 +90,13 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
 // (equal scores: a tie). The path is a file `preflab train-rm` wrote, or a
 // Hugging Face reward-model folder or cached repository id
 // (core/judges/hf_reward_model.h). Runs on the training thread.
-class RewardModelJudge final : public ImmediateJudge {
+class RewardModelJudge final : public ImmediateJudge, public RewardScorer {
 public:
     explicit RewardModelJudge(const std::string& path);
     ~RewardModelJudge() override;
     LabelSource source() const override { return LabelSource::RewardModel; }
     // Scores of responses to prompts (for tests and PPO).
-    std::vector<double> score(const std::vector<std::string>& prompts, const std::vector<std::string>& responses);
+    std::vector<double> score(const std::vector<std::string>& prompts, const std::vector<std::string>& responses) override;
 
 protected:
     Choice decide(const PairForJudging& pair) override;

@@ -15,7 +15,7 @@ namespace preflab {
 
 GroupStep::GroupStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update)
     : m_ctx(ctx), m_models(models), m_update(update) {
-    if (!ctx.cfg.rewardModel.empty()) m_scorer = std::make_unique<RewardModelJudge>(ctx.cfg.rewardModel);
+    m_scorer = makeRewardScorer(ctx.cfg);  // null: the task's true reward
 }
 
 StepOutcome GroupStep::run(const std::atomic_bool& cancel) {
@@ -32,6 +32,7 @@ StepOutcome GroupStep::run(const std::atomic_bool& cancel) {
         promptTexts.push_back(rollout.taskPrompts[static_cast<size_t>(i)]->text);
         texts.push_back(m_models.tokenizer->decode(s.tokens[static_cast<size_t>(i)]));
     }
+    const ScorerCancelScope stoppable(m_scorer.get(), cancel);
     std::vector<double> scores = m_scorer ? m_scorer->score(promptTexts, texts) : std::vector<double>(static_cast<size_t>(B));
     double gold = 0, length = 0;
     for (int64_t i = 0; i < B; ++i) {

@@ -26,7 +26,7 @@ private:
     LoopContext& m_ctx;
     LoopModels& m_models;
     ParameterUpdate& m_update;
-    std::unique_ptr<RewardModelJudge> m_scorer;  // null: the task's true reward
+    std::unique_ptr<RewardScorer> m_scorer;  // null: the task's true reward
 };
 
 }  // namespace preflab

@@ -69,7 +69,8 @@ std::vector<double> logprobs(LoopModels& models, const std::vector<TokenIds>& pr
 HeldOutPreferences::HeldOutPreferences(LoopContext& ctx, LoopModels& models)
     : m_ctx(ctx), m_models(models),
       m_labels(judgeNeedsPerson(ctx.cfg.judge) ? HeldOutLabels::HeldBackHumanLabels
-               : isJudge(ctx.cfg.judge, JudgeKind::RewardModel) ? HeldOutLabels::RewardModel
+               : isJudge(ctx.cfg.judge, JudgeKind::RewardModel) || isJudge(ctx.cfg.judge, JudgeKind::RewardServer)
+                   ? HeldOutLabels::RewardModel
                                                  : HeldOutLabels::TrueReward) {
     if (m_labels == HeldOutLabels::HeldBackHumanLabels) takeResumedLabels();
 }
@@ -151,11 +152,12 @@ bool HeldOutPreferences::build(const std::atomic_bool& cancel) {
             texts.push_back(prompts[k / 2].text);
             responses.push_back(m_models.tokenizer->decode(s.tokens[k]));
         }
-        RewardModelJudge rewardModel(m_ctx.cfg.rewardModel);
+        const std::unique_ptr<RewardScorer> rewardModel = makeRewardScorer(m_ctx.cfg);
+        const ScorerCancelScope stoppable(rewardModel.get(), cancel);
         for (size_t start = 0; start < texts.size(); start += 2 * kChunk) {
             const size_t end = std::min(texts.size(), start + 2 * kChunk);
             const std::vector<double> part =
-                rewardModel.score(std::vector<std::string>(texts.begin() + start, texts.begin() + end),
+                rewardModel->score(std::vector<std::string>(texts.begin() + start, texts.begin() + end),
                                   std::vector<std::string>(responses.begin() + start, responses.begin() + end));
             scores.insert(scores.end(), part.begin(), part.end());
         }

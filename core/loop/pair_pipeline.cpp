@@ -1,4 +1,5 @@
 #include "core/loop/pair_pipeline.h"
+#include "core/judges/reward_scorer.h"
 #include "core/values/metric_names.h"
 
 #include "core/values/seed_mix.h"
@@ -69,7 +70,11 @@ bool PairPipeline::generateRound(const std::atomic_bool& cancel) {
     }
     m_ctx.nextPairIndex += G;
     if (m_ctx.observer) m_ctx.observer->pairsGenerated(records);
-    m_judge->submit(forJudge);
+    {
+        // A judge that waits on a server stops waiting when the run is stopped.
+        const ScorerCancelScope stoppable(dynamic_cast<RewardScorer*>(m_judge.get()), cancel);
+        m_judge->submit(forJudge);
+    }
     m_generationSeconds += secondsSince(t0);
     return true;
 }

@@ -17,6 +17,7 @@
 #include "core/values/metric_names.h"
 
 #include "core/algo/ppo_terms.h"
+#include "core/judges/reward_model.h"
 #include "core/loop/policy_samples.h"
 #include "core/values/seed_mix.h"
 
@@ -45,8 +46,8 @@ struct PpoStep::Passes {
 PpoStep::PpoStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update)
     : m_ctx(ctx), m_models(models), m_update(update) {
     const RunConfig& cfg = ctx.cfg;
+    m_scorer = makeRewardScorer(cfg);  // the reward server or the reward model, when the config names one
     if (!cfg.rewardModel.empty()) {
-        m_scorer = std::make_unique<RewardModelJudge>(cfg.rewardModel);
         // The value head starts as the reward model where it is PrefLab's own
         // (same tokenizer and shape as the policy); a Hugging Face reward
         // model's body need not match the policy's, so the value model is
@@ -142,6 +143,7 @@ StepOutcome PpoStep::run(const std::atomic_bool& cancel) {
         promptTexts.push_back(taskPrompts[static_cast<size_t>(i)]->text);
         texts.push_back(m_models.tokenizer->decode(s.tokens[static_cast<size_t>(i)]));
     }
+    const ScorerCancelScope stoppable(m_scorer.get(), cancel);
     std::vector<double> scores = m_scorer ? m_scorer->score(promptTexts, texts) : std::vector<double>(static_cast<size_t>(B));
     double gold = 0, eos = 0;
     for (int64_t i = 0; i < B; ++i) {

@@ -10,7 +10,7 @@
 #include "core/loop/loop_context.h"
 #include "core/loop/loop_models.h"
 #include "core/loop/parameter_update.h"
-#include "core/judges/reward_model.h"
+#include "core/judges/reward_scorer.h"
 
 #include <memory>
 #include <optional>
@@ -34,7 +34,7 @@ private:
     LoopContext& m_ctx;
     LoopModels& m_models;
     ParameterUpdate& m_update;
-    std::unique_ptr<RewardModelJudge> m_scorer;  // null: the task's true reward
+    std::unique_ptr<RewardScorer> m_scorer;  // null: the task's true reward
     SideModel m_value;
 };
 

@@ -15,6 +15,10 @@ const std::vector<JudgeInfo>& judges() {
          O::Choice, S::Self, std::nullopt, false},
         {K::RewardModel, "reward_model", "Reward model", "a reward model file (reward_model; preflab train-rm makes one)",
          false, O::Choice, S::RewardModel, std::nullopt, false, true},
+        {K::RewardServer, "reward_server", "Reward server (HTTP)",
+         "a reward model served over HTTP(S) with OpenRLHF's /get_reward (reward_server; bearer token from "
+         "PREFLAB_REWARD_SERVER_TOKEN)",
+         false, O::Choice, S::RewardModel, std::nullopt, false},
         {K::Human, "human", "Person", "a person labels every pair (annotator names them)", true, O::ChoiceOrRating,
          S::Human, std::nullopt, true},
         {K::HumanTask, "human+task", "Person + task judge", "a person labels what they can, the task judge the rest",

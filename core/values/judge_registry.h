@@ -14,7 +14,7 @@
 
 namespace preflab {
 
-enum class JudgeKind { Task, Self, RewardModel, Human, HumanTask, HumanSelf };
+enum class JudgeKind { Task, Self, RewardModel, RewardServer, Human, HumanTask, HumanSelf };
 
 // What a judge's verdict is.
 enum class JudgeOutput {

@@ -1,6 +1,7 @@
 #include "core/values/run_config.h"
 
 #include "core/values/person_names.h"
+#include "core/values/reward_server_url.h"
 #include "core/values/seed_mix.h"
 #include "core/values/method_registry.h"
 
@@ -52,6 +53,12 @@ const std::vector<ConfigField>& runConfigFields() {
         {"reward_model", &R::rewardModel, 0, 0, false, {}, "reward model for judge = reward_model, PPO, GRPO and RLOO: a file preflab train-rm makes, or a Hugging Face "
          "*ForSequenceClassification folder (GPT-2, Llama, Qwen2); its score is a proxy for the true reward",
          "Model and judge", "Reward model", FieldEditor::Model},
+        withBlank({"reward_server", &R::rewardServer, 0, 0, false, {},
+                   "reward server for judge = reward_server, PPO, GRPO and RLOO: an http(s) address speaking OpenRLHF's "
+                   "/get_reward (e.g. http://127.0.0.1:5000/get_reward); a bearer token is read from "
+                   "PREFLAB_REWARD_SERVER_TOKEN, extra CA certificates from PREFLAB_REWARD_SERVER_CA_FILE",
+                   "Model and judge", "Reward server URL", FieldEditor::Auto},
+                  "http(s)://host:port/get_reward"),
         {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels",
          "Model and judge", "Annotator", FieldEditor::Auto},
         withBlank({"model", &R::model, 0, 0, false, {},
@@ -364,6 +371,15 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
     if (judgeNeedsPerson(c.judge) && c.annotator.empty()) errors.push_back("judge = " + c.judge + " needs an annotator name");
     if (const JudgeInfo* j = findJudge(c.judge); j && j->needsRewardModelFile && c.rewardModel.empty()) {
         errors.push_back("judge = reward_model needs a reward model file (reward_model; preflab train-rm makes one)");
+    }
+    if (isJudge(c.judge, JudgeKind::RewardServer) && c.rewardServer.empty()) {
+        errors.push_back("judge = reward_server needs the server's address (reward_server, e.g. http://127.0.0.1:5000/get_reward)");
+    }
+    if (!c.rewardServer.empty()) {
+        if (const std::string problem = rewardServerUrlProblem(c.rewardServer); !problem.empty()) errors.push_back(problem);
+        if (!c.rewardModel.empty()) {
+            errors.push_back("reward_model and reward_server both name the run's reward: set one of them");
+        }
     }
     // What the method needs (method_registry.h); an unknown method was refused above.
     if (const MethodInfo* m = findMethod(c.algorithm)) {

@@ -106,6 +106,10 @@ struct RunConfig {
     std::string explorationForm = "score_function";
     int64_t explorationBaseline = 1;
     std::string rewardModel;  // a reward model file, for judge = reward_model, and PPO's reward
+    // A reward server's address (OpenRLHF's /get_reward), for judge =
+    // reward_server and as PPO's reward; never credentials (the token comes
+    // from PREFLAB_REWARD_SERVER_TOKEN).
+    std::string rewardServer;
     // PPO (§4)
     double ppoKlCoef = 0.05;
     double ppoClip = 0.2;

@@ -298,6 +298,8 @@ void MetricPlots::reset(const QString& title, const QString& algorithm) {
         if (it->element) it->element->setText(it->titles.value(familyIndex(m_family)));
         it.key()->yAxis->setLabel(it->axes.value(familyIndex(m_family)));
     }
+    // Only an LLM judge reports order flips: listed once its first point arrives.
+    series(Metric::JudgeFlipRate)->removeFromLegend();
     m_klErrors->data()->clear();
     m_winRateErrors->data()->clear();
     m_winRateLow = std::numeric_limits<double>::quiet_NaN();
@@ -348,6 +350,7 @@ void MetricPlots::addSamples(const QVector<MetricSample>& samples) {
         auto it = m_series.find(QString::fromStdString(m.name));
         if (it == m_series.end() || !std::isfinite(m.value)) continue;
         const double step = static_cast<double>(m.step);
+        if (it->raw->data()->isEmpty() && m.name == metricKey(Metric::JudgeFlipRate)) it->raw->addToLegend();
         it->raw->addData(step, m.value);
         if (it->smooth) {
             it->ema = it->hasEma ? kEmaWeight * it->ema + (1 - kEmaWeight) * m.value : m.value;

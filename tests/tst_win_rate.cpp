@@ -259,6 +259,10 @@ private Q_SLOTS:
             QVERIFY(seen.of(Metric::WinRateVsRefLow)[i] <= rate[i] && rate[i] <= seen.of(Metric::WinRateVsRefHigh)[i]);
         }
         QVERIFY(seen.of(Metric::Loss).size() == 2);
+        // The training pairs' own flip rate, every step.
+        const auto& trainFlips = seen.of(Metric::JudgeTrainFlipRate);
+        QCOMPARE(trainFlips.size(), size_t(2));
+        for (double f : trainFlips) QVERIFY(0 <= f && f <= 1);
     }
 
     // An online DPO run on a tiny HF model judged by a tiny HF reward model,
@@ -296,6 +300,7 @@ private Q_SLOTS:
         QCOMPARE(proxy.size(), size_t(3));
         for (double v : proxy) QVERIFY(std::isfinite(v));
         QVERIFY(seen.notices.empty());
+        QVERIFY(seen.of(Metric::JudgeTrainFlipRate).empty());  // a reward model asks once
     }
 
     // The policy judging itself (SAIL-PP): no win rate, and a notice says why (once).

@@ -122,6 +122,9 @@ const std::vector<MetricInfo>& metricTable() {
             {M::JudgeFlipRate, "judge/flip_rate",
              "LLM judge: share of pairs whose verdict changed with the A/B order (counted as ties; position bias), "
              "on the win-rate pairs", "judge's order flips", "share of pairs", C::Evaluation, any, P::WinRate},
+            {M::JudgeTrainFlipRate, "judge/train_flip_rate",
+             "LLM judge: share of the step's judged pairs whose verdict changed with the A/B order (ties, so untrainable)",
+             "order flips, training pairs", "share of pairs", C::Step, pairwise},
             {M::RmLoss, "rm/loss", "Reward model loss", "loss", "nats per pair", C::Step, any},
             {M::RmAccuracy, "rm/accuracy", "Reward model accuracy, training batch", "accuracy", "share of pairs", C::Step, any},
             {M::RmMargin, "rm/margin", "Reward model margin, training batch", "margin", "reward", C::Step, any},

@@ -38,7 +38,7 @@ enum class Metric {
     ObjectiveKl, ObjectiveKlCi95, KlExact, KlK1, KlK3, KlExactCi95, KlK1Ci95, KlK3Ci95, ObjectiveEntropy,
     GoldReward, EvalResponseTokens, EvalEosRate, EvalRewardsMargins, EvalRewardsAccuracies, EvalHeldOutPairs,
     // Win rate against the reference and a reward model's proxy gold (issue 30).
-    WinRateVsRef, WinRateVsRefLow, WinRateVsRefHigh, WinRateTies, WinRatePrompts, TimeWinRateSeconds, ProxyGoldReward, JudgeFlipRate,
+    WinRateVsRef, WinRateVsRefLow, WinRateVsRefHigh, WinRateTies, WinRatePrompts, TimeWinRateSeconds, ProxyGoldReward, JudgeFlipRate, JudgeTrainFlipRate,
     // Training a reward model (judges/reward_model.cpp).
     RmLoss, RmAccuracy, RmMargin, RmRewardMin, RmRewardMean, RmRewardMax, EvalRmAccuracy, EvalRmMargin, EvalRmLoss,
 };

@@ -135,6 +135,13 @@ private Q_SLOTS:
         qInfo("gold:%s", qPrintable(curve("gold/reward")));
         qInfo("exact KL:%s", qPrintable(curve("kl/exact")));
         qInfo("held-out accuracy:%s", qPrintable(curve("eval/rewards/accuracies")));
+        // The win rate against the reference (judge: the task's true reward), and what it cost per evaluation.
+        qInfo("win rate vs reference:%s", qPrintable(curve("eval/win_rate_vs_ref")));
+        qInfo("  interval low:%s", qPrintable(curve("eval/win_rate_vs_ref_low")));
+        qInfo("  interval high:%s", qPrintable(curve("eval/win_rate_vs_ref_high")));
+        qInfo("  seconds per evaluation:%s", qPrintable(curve("time/win_rate_seconds")));
+        const Series& winRate = metrics["eval/win_rate_vs_ref"];
+        QVERIFY(!winRate.empty() && winRate.back().first == last);
         QVERIFY2(goldGain >= 1.0, "gold reward rose by less than 1.0");
         QVERIFY2(kl <= 6.0, "exact KL above 6 nats");
         QVERIFY2(untrainable <= 0.25, "untrainable share above 0.25 over the last 50 steps");

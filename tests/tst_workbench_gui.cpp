@@ -566,6 +566,30 @@ private Q_SLOTS:
         QCOMPARE(int64_t(losses), queryInt64(b.db(), "SELECT count(*) FROM metrics WHERE name = 'loss'"));
     }
 
+    // The win rate against the reference is plotted under its judge's name,
+    // and stored with the ends of its interval at every evaluation.
+    void winRateIsPlottedAndStoredWithItsInterval() {
+        Bench b("task");
+        b.setup.config.evalEvery = 2;
+        b.setup.config.evalSamples = 8;
+        b.setup.config.winRatePrompts = 8;
+        QVERIFY(b.start());
+        QVERIFY(QTest::qWaitFor([&] { return b.window->plots()->pointCount(Metric::WinRateVsRef) >= 3; }, 60000));
+        QVERIFY(b.stopAndWait());
+        const QStringList titles = b.window->plots()->plotTitles();
+        QVERIFY2(titles.contains("Win rate vs reference (judge: task's true reward)"), qPrintable(titles.join(", ")));
+        const int64_t stored = queryInt64(b.db(), "SELECT count(*) FROM metrics WHERE name = 'eval/win_rate_vs_ref'");
+        QVERIFY(stored >= 3);
+        // Each evaluation's rate lies inside its interval, inside [0, 1].
+        QCOMPARE(queryInt64(b.db(),
+                            "SELECT count(*) FROM metrics r JOIN metrics lo ON lo.run_id = r.run_id AND lo.step = r.step "
+                            "AND lo.name = 'eval/win_rate_vs_ref_low' JOIN metrics hi ON hi.run_id = r.run_id AND "
+                            "hi.step = r.step AND hi.name = 'eval/win_rate_vs_ref_high' WHERE r.name = "
+                            "'eval/win_rate_vs_ref' AND 0 <= lo.value AND lo.value <= r.value AND r.value <= hi.value "
+                            "AND hi.value <= 1"),
+                 stored);
+    }
+
     // A CPO run plots its own quantities (value estimate, effective sample
     // size, largest weight) under their own titles, and rates, not chooses.
     void causalRunPlotsItsOwnMetrics() {

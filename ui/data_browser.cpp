@@ -37,7 +37,7 @@ DataBrowser::DataBrowser(DatabaseReader* reader, QWidget* parent) : QWidget(pare
     m_source->setObjectName(QStringLiteral("source"));
     m_source->addItem(tr("Any source"), QString());
     for (const LabelSource s : {LabelSource::Human, LabelSource::Task, LabelSource::Self, LabelSource::RewardModel,
-                                LabelSource::Import, LabelSource::Adjudicated}) {
+                                LabelSource::Import, LabelSource::Adjudicated, LabelSource::Llm}) {
         QString shown = QString::fromStdString(labelSourceDisplayName(s));
         shown[0] = shown[0].toUpper();
         m_source->addItem(shown, QString::fromStdString(toString(s)));

@@ -13,6 +13,7 @@
 #include "ui/run_history.h"
 #include "ui/run_panel.h"
 
+#include "core/values/win_rate.h"
 #include "core/values/run_config.h"
 #include "preflab_version.h"
 
@@ -267,6 +268,8 @@ void MainWindow::resetPlots(qint64 runId, const RunConfig& c, const QString& sta
                        .arg(QString::fromStdString(c.algorithm).toUpper(), QString::fromStdString(c.judge),
                             QString::fromStdString(klKnobText(c)), status),
                    QString::fromStdString(c.algorithm));
+    m_plots->setEvaluationNames(c.winRatePrompts > 0 ? QString::fromStdString(winRateDisplayName(c)) : QString(),
+                                QString::fromStdString(proxyGoldDisplayName(c)));
 }
 
 void MainWindow::runStarted(qint64 runId, const RunConfig& config) {

@@ -42,7 +42,10 @@ QColor colorOf(Metric m) {
     case Metric::RewardsAccuracies: case Metric::PolicyClipFraction: case Metric::CpoEss: case Metric::RewardsChosen: return kGreen;
     case Metric::KlExact: case Metric::KlK3: return kPurple;
     case Metric::GoldReward: return kBrown;
-    case Metric::EvalResponseTokens: return Qt::gray;
+    case Metric::EvalResponseTokens: case Metric::WinRateTies: return Qt::gray;
+    case Metric::WinRateVsRef: return kBlue;
+    case Metric::JudgeFlipRate: return kRed;
+    case Metric::ProxyGoldReward: return kBrown;
     default: return kRed;
     }
 }
@@ -143,6 +146,20 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
                               tr("Reward spread within groups")},
                     {tr("beta * log-ratio (nats)"), tr("squared error"), tr("w = n softmax(log P^f - log P^R)"),
                      tr("standard deviation (score)")});
+    QCustomPlot* winRate = m_winRatePlot = panel[MetricPlot::WinRate] =
+        makePlot(tr("Win rate vs reference"), tr("share of prompts"),
+                 tr("At each evaluation, the policy's response and the reference model's response to the same "
+                    "evaluation prompt (the first win_rate_prompts of them; the reference's responses are sampled "
+                    "once), judged by the run's machine judge (a person's run: its machine fallback). "
+                    "Win rate = (wins + ties / 2) / n; the error bars are Wilson's 95 % score interval of that "
+                    "proportion over the n prompts. 0.5 is parity with the reference. "
+                    "It is the curve to read when there is no true reward."));
+    QCustomPlot* proxyGold = m_proxyGoldPlot = panel[MetricPlot::ProxyGold] =
+        makePlot(tr("Proxy gold"), tr("reward-model score (proxy, not the true reward)"),
+                 tr("Mean score of the gold_model reward model on the evaluation's fresh samples: a proxy for the "
+                    "true reward, as good as that reward model. Shown beside the task's true reward (the gold "
+                    "panel), never in its place: a proxy that rises while the true reward falls is the reward "
+                    "model being exploited."));
     for (const MetricInfo& m : metricTable()) {
         if (m.plot != MetricPlot::None) addSeries(panel.value(m.plot), m.id, colorOf(m.id));
     }
@@ -155,6 +172,17 @@ MetricPlots::MetricPlots(QWidget* parent) : QWidget(parent) {
     m_klErrors->setDataPlottable(series(Metric::KlExact));
     m_klErrors->setPen(QPen(kPurple, 1));
     m_klErrors->removeFromLegend();
+    m_winRateErrors = new QCPErrorBars(winRate->xAxis, winRate->yAxis);
+    m_winRateErrors->setDataPlottable(series(Metric::WinRateVsRef));
+    m_winRateErrors->setPen(QPen(kBlue, 1));
+    m_winRateErrors->removeFromLegend();
+    QCPGraph* ties = series(Metric::WinRateTies);
+    ties->setPen(QPen(Qt::gray, 1, Qt::DashLine));
+    QCPItemStraightLine* parity = new QCPItemStraightLine(winRate);
+    parity->point1->setCoords(0, 0.5);
+    parity->point2->setCoords(1, 0.5);
+    parity->setPen(QPen(QColor(0, 0, 0, 80), 1, Qt::DotLine));
+    (void)proxyGold;
     QCPGraph* length = series(Metric::EvalResponseTokens);
     length->setValueAxis(gold->yAxis2);
     length->setPen(QPen(Qt::gray, 1.5, Qt::DashLine));
@@ -283,14 +311,48 @@ void MetricPlots::reset(const QString& title, const QString& algorithm) {
         if (it->element) it->element->setText(it->titles.value(familyIndex(m_family)));
         it.key()->yAxis->setLabel(it->axes.value(familyIndex(m_family)));
     }
+    // Only an LLM judge reports order flips: listed once its first point arrives.
+    series(Metric::JudgeFlipRate)->removeFromLegend();
     m_klErrors->data()->clear();
+    m_winRateErrors->data()->clear();
+    m_winRateLow = std::numeric_limits<double>::quiet_NaN();
     m_maxStep = 0;
     m_userView.clear();
     scheduleReplot();
 }
 
+void MetricPlots::setEvaluationNames(const QString& winRateTitle, const QString& proxyGoldTitle) {
+    auto setTitle = [](QCustomPlot* p, const QString& title) {
+        if (auto* t = qobject_cast<QCPTextElement*>(p->plotLayout()->element(0, 0))) t->setText(title);
+    };
+    QString w = winRateTitle;
+    if (!w.isEmpty()) w[0] = w[0].toUpper();
+    setTitle(m_winRatePlot, w.isEmpty() ? tr("Win rate vs reference") : w);
+    QString g = proxyGoldTitle;
+    if (!g.isEmpty()) g[0] = g[0].toUpper();
+    setTitle(m_proxyGoldPlot, g.isEmpty() ? tr("Proxy gold (no gold_model)") : g);
+    m_proxyGoldPlot->setHidden(proxyGoldTitle.isEmpty());
+    scheduleReplot();
+}
+
 void MetricPlots::addSamples(const QVector<MetricSample>& samples) {
     for (const MetricSample& m : samples) {
+        if (m.name == metricKey(Metric::WinRateVsRefLow)) {
+            m_winRateLow = m.value;
+            continue;
+        }
+        if (m.name == metricKey(Metric::WinRateVsRefHigh)) {
+            // The interval of the win-rate point of the same evaluation (logged just before its ends).
+            QCPGraph* rate = series(Metric::WinRateVsRef);
+            const int points = rate->data()->size();
+            while (m_winRateErrors->dataCount() < points - 1) m_winRateErrors->addData(0, 0);
+            if (points > 0 && m_winRateErrors->dataCount() < points && std::isfinite(m.value) && std::isfinite(m_winRateLow)) {
+                const double r = (rate->data()->constEnd() - 1)->value;
+                m_winRateErrors->addData(std::max(0.0, r - m_winRateLow), std::max(0.0, m.value - r));
+            }
+            m_winRateLow = std::numeric_limits<double>::quiet_NaN();
+            continue;
+        }
         if (m.name == metricKey(Metric::KlExactCi95)) {
             // The interval of the exact-KL point of the same evaluation (logged just after it).
             const int points = series(Metric::KlExact)->data()->size();
@@ -301,6 +363,7 @@ void MetricPlots::addSamples(const QVector<MetricSample>& samples) {
         auto it = m_series.find(QString::fromStdString(m.name));
         if (it == m_series.end() || !std::isfinite(m.value)) continue;
         const double step = static_cast<double>(m.step);
+        if (it->raw->data()->isEmpty() && m.name == metricKey(Metric::JudgeFlipRate)) it->raw->addToLegend();
         it->raw->addData(step, m.value);
         if (it->smooth) {
             it->ema = it->hasEma ? kEmaWeight * it->ema + (1 - kEmaWeight) * m.value : m.value;
@@ -340,7 +403,7 @@ void MetricPlots::replotNow() {
     for (QCustomPlot* p : m_plots) {
         if (!m_userView.value(p)) {
             p->rescaleAxes(/*onlyVisiblePlottables=*/true);
-            const bool fraction = p == m_fractionPlot && m_family != MethodFamily::Causal;
+            const bool fraction = (p == m_fractionPlot && m_family != MethodFamily::Causal) || p == m_winRatePlot;
             if (fraction) p->yAxis->setRange(-0.02, 1.02);
             else p->yAxis->scaleRange(1.12, p->yAxis->range().center());  // a margin around the data
             if (p->xAxis->range().size() < 1) p->xAxis->setRange(0, std::max(10.0, static_cast<double>(m_maxStep)));
@@ -379,10 +442,13 @@ void MetricPlots::chooseExport() {
 bool MetricPlots::exportImage(const QString& path, QString* error) const {
     // The grid's bounding box, each plot drawn at its place (vector output for SVG/PDF).
     QRect box;
-    for (QCustomPlot* p : m_plots) box |= p->geometry();
+    for (QCustomPlot* p : m_plots) {
+        if (!p->isHidden()) box |= p->geometry();
+    }
     const QString suffix = QFileInfo(path).suffix().toLower();
     auto drawAll = [&](QCPPainter& painter) {
         for (QCustomPlot* p : m_plots) {
+            if (p->isHidden()) continue;
             painter.save();
             painter.translate(p->geometry().topLeft() - box.topLeft());
             p->toPainter(&painter, p->width(), p->height());

@@ -16,6 +16,7 @@
 #include <QVector>
 #include <QWidget>
 
+#include <limits>
 #include <optional>
 
 class QCustomPlot;
@@ -39,6 +40,11 @@ public:
     // value loss; CPO, DR-CPO and OO-RLHF their value estimate, effective
     // sample size and largest weight. Loss, KL and gold reward always.
     void reset(const QString& title, const QString& algorithm);
+    // The evaluation's names for the run shown (core/values/win_rate.h): the
+    // win-rate panel's title ("win rate vs reference (judge: X)") and the
+    // proxy gold's ("proxy gold (reward model X)"; empty: no gold_model, the
+    // panel is hidden). Call after reset.
+    void setEvaluationNames(const QString& winRateTitle, const QString& proxyGoldTitle);
     void addSamples(const QVector<preflab::MetricSample>& samples);
     // Points held by the curve of one metric (for tests and the screenshot).
     int pointCount(Metric metric) const;
@@ -92,6 +98,10 @@ private:
     QMap<QCustomPlot*, PlotTitles> m_familyTitles;
     MethodFamily m_family = MethodFamily::Pairwise;
     QCustomPlot* m_fractionPlot = nullptr;
+    QCPErrorBars* m_winRateErrors = nullptr;  // the Wilson interval around each win-rate point
+    double m_winRateLow = std::numeric_limits<double>::quiet_NaN();  // the evaluation's low end, until its high end comes
+    QCustomPlot* m_winRatePlot = nullptr;
+    QCustomPlot* m_proxyGoldPlot = nullptr;
     QCPErrorBars* m_klErrors = nullptr;  // kl/exact_ci95 around each exact-KL point  // accuracy / clip fraction: y from 0 to 1
     QMap<QCustomPlot*, bool> m_userView;  // the person zoomed or panned: stop autoscaling
     QTimer* m_replotTimer;

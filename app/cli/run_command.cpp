@@ -1,6 +1,7 @@
 // `preflab run` and the built-in demonstration.
 #include "core/values/method_registry.h"
 #include "core/values/metric_names.h"
+#include "core/values/win_rate.h"
 #include "app/cli/commands.h"
 #include "app/cli/rank_follower.h"
 #include "app/cli/rank_launcher.h"
@@ -221,6 +222,20 @@ int executeRun(const SessionSetup& setup, bool quiet) {
         if (it != firstLast.end()) {
             std::printf("  %-24s first %9.4f   last %9.4f\n", name, it->second.first, it->second.second);
         }
+    }
+    // The evaluation's judged and proxy numbers under the names that say what judged them.
+    if (const auto it = firstLast.find(metricKey(M::WinRateVsRef)); it != firstLast.end()) {
+        const auto low = firstLast.find(metricKey(M::WinRateVsRefLow)), high = firstLast.find(metricKey(M::WinRateVsRefHigh));
+        std::printf("  %s: first %.3f   last %.3f", winRateDisplayName(setup.config).c_str(), it->second.first,
+                    it->second.second);
+        if (low != firstLast.end() && high != firstLast.end()) {
+            std::printf(" (Wilson 95 %% interval %.3f to %.3f)", low->second.second, high->second.second);
+        }
+        std::printf("\n");
+    }
+    if (const auto it = firstLast.find(metricKey(M::ProxyGoldReward)); it != firstLast.end()) {
+        std::printf("  %s: first %.4f   last %.4f\n", proxyGoldDisplayName(setup.config).c_str(), it->second.first,
+                    it->second.second);
     }
     if (!warnings.isEmpty()) std::printf("  warnings: %s\n", qPrintable(warnings.join(QStringLiteral(", "))));
     if (runId > 0) {

@@ -5,6 +5,10 @@
 #include "core/judges/self_judge.h"
 #include "core/judges/task_judge.h"
 
+#include "core/judges/llm_judge.h"
+#include "core/judges/reward_model.h"
+#include "core/values/win_rate.h"
+
 #include <stdexcept>
 
 namespace preflab {
@@ -15,6 +19,7 @@ std::unique_ptr<Judge> makeMachineJudge(JudgeKind kind, const RunConfig& c) {
     case JudgeKind::Self: return std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(c.seed) + 7);
     case JudgeKind::RewardModel: return std::make_unique<RewardModelJudge>(c.rewardModel);
     case JudgeKind::RewardServer: return std::make_unique<RewardServerJudge>(c.rewardServer);
+    case JudgeKind::Llm: return std::make_unique<LlmJudge>(c.judgeModel, c.judgePrompt);
     case JudgeKind::Task: {
         TaskJudgeOptions o;
         o.btTemperature = c.judgeNoise;
@@ -46,6 +51,14 @@ std::unique_ptr<Judge> makeJudge(const RunConfig& c, std::shared_ptr<HumanLabelQ
     // A person helped by a machine judge: the person keeps one generation round in view.
     return std::make_unique<MixedJudge>(std::move(queue), makeMachineJudge(*j->fallback, c),
                                         static_cast<size_t>(std::max<int64_t>(1, c.generationBatch)));
+}
+
+std::unique_ptr<Judge> makeEvaluationJudge(const RunConfig& c) {
+    if (winRateJudgeName(c).empty()) return nullptr;
+    const JudgeInfo* j = findJudge(c.judge);
+    const JudgeKind kind = j->needsPerson ? *j->fallback : j->id;  // winRateJudgeName found a machine judge
+    if (kind == JudgeKind::Task) return std::make_unique<TaskJudge>(TaskJudgeOptions{});
+    return makeMachineJudge(kind, c);
 }
 
 }  // namespace preflab

@@ -24,19 +24,6 @@ HeldOutStats heldOutStats(const std::vector<double>& policyChosen, const std::ve
 
 namespace {
 
-// The reference policy for a scope: the frozen copy, or (LoRA) the policy
-// with its adapters off.
-struct ReferenceModel {
-    LoopModels& models;
-    explicit ReferenceModel(LoopModels& m) : models(m) {
-        if (!models.reference) models.policy->setLoraEnabled(false);
-    }
-    ~ReferenceModel() {
-        if (!models.reference) models.policy->setLoraEnabled(true);
-    }
-    Transformer& get() { return models.reference ? models.reference : models.policy; }
-};
-
 // Pairs per forward pass or sampling call, as the evaluator's chunks: bounds
 // memory for large models and large sets.
 constexpr size_t kChunk = 64;
@@ -133,7 +120,7 @@ bool HeldOutPreferences::build(const std::atomic_bool& cancel) {
     }
     SampledSequences s;
     {
-        ReferenceModel ref(m_models);
+        ReferenceScope ref(m_models);
         for (size_t start = 0; start < ids.size(); start += 2 * kChunk) {
             const size_t end = std::min(ids.size(), start + 2 * kChunk);
             const SampledSequences part =

@@ -66,4 +66,19 @@ struct LoopModels {
     at::Tensor sampledLogits(const at::Tensor& logits) const;
 };
 
+// The reference policy for a scope: the frozen copy, or (LoRA) the policy
+// with its adapters off until the scope ends.
+struct ReferenceScope {
+    LoopModels& models;
+    explicit ReferenceScope(LoopModels& m) : models(m) {
+        if (!models.reference) models.policy->setLoraEnabled(false);
+    }
+    ~ReferenceScope() {
+        if (!models.reference) models.policy->setLoraEnabled(true);
+    }
+    ReferenceScope(const ReferenceScope&) = delete;
+    ReferenceScope& operator=(const ReferenceScope&) = delete;
+    Transformer& get() { return models.reference ? models.reference : models.policy; }
+};
+
 }  // namespace preflab

@@ -81,6 +81,9 @@ bool PairPipeline::generateRound(const std::atomic_bool& cancel) {
 
 int PairPipeline::absorbJudgements() {
     std::vector<Judgement> judged = m_judge->collect();
+    const OrderChecks order = m_judge->takeOrderChecks();
+    m_orderChecksSinceStep.asked += order.asked;
+    m_orderChecksSinceStep.flipped += order.flipped;
     if (judged.empty()) return 0;
     if (m_ctx.observer) m_ctx.observer->pairsJudged(judged);
     int trainable = 0;
@@ -205,6 +208,12 @@ void PairPipeline::appendUntrainableShare(Metrics& metrics) {
                            static_cast<double>(m_identicalSinceStep) / static_cast<double>(m_judgedSinceStep)});
     }
     m_judgedSinceStep = m_untrainableSinceStep = m_identicalSinceStep = 0;
+    // Position bias on the pairs trained on (each flip became a tie, so it is in the untrainable share too).
+    if (m_orderChecksSinceStep.asked > 0) {
+        metrics.push_back({metricKey(Metric::JudgeTrainFlipRate), static_cast<double>(m_orderChecksSinceStep.flipped) /
+                                                                      static_cast<double>(m_orderChecksSinceStep.asked)});
+    }
+    m_orderChecksSinceStep = {};
 }
 
 double PairPipeline::takeGenerationSeconds() {

@@ -62,6 +62,7 @@ private:
     double m_generationSeconds = 0;  // since the last training step
     int m_barrenRounds = 0;
     int64_t m_judgedSinceStep = 0, m_untrainableSinceStep = 0, m_identicalSinceStep = 0;
+    OrderChecks m_orderChecksSinceStep;  // a judge that asks both orders (the LLM judge)
 };
 
 }  // namespace preflab

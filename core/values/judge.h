@@ -9,6 +9,13 @@
 
 namespace preflab {
 
+// How often a judge asked in both A/B orders changed its verdict with the
+// order (position bias: the known weakness of LLM judges).
+struct OrderChecks {
+    int64_t asked = 0;    // pairs asked in both orders
+    int64_t flipped = 0;  // of them, verdicts that changed with the order (counted as ties)
+};
+
 class Judge {
 public:
     virtual ~Judge() = default;
@@ -18,6 +25,8 @@ public:
     virtual std::vector<Judgement> collect() = 0;
     // Pairs submitted and not yet judged.
     virtual size_t outstanding() const { return 0; }
+    // Pairs asked in both orders since the last call (judges that ask once: none).
+    virtual OrderChecks takeOrderChecks() { return {}; }
 };
 
 // Base for judges that decide at submission time.

@@ -25,6 +25,10 @@ const std::vector<JudgeInfo>& judges() {
          true, O::ChoiceOrRating, S::Human, K::Task, false},
         {K::HumanSelf, "human+self", "Person + self judge", "a person labels what they can, the self judge the rest",
          true, O::ChoiceOrRating, S::Human, K::Self, false},
+        {K::Llm, "llm", "Instruct model (LLM judge)",
+         "an instruct model (judge_model, a Hugging Face causal-LM folder) asked which response is better "
+         "(judge_prompt), in both A/B orders: a verdict that flips with the order is a tie",
+         false, O::Choice, S::Llm, std::nullopt, false, false, true},
     };
     return table;
 }
@@ -59,6 +63,7 @@ std::string labelSourceDisplayName(LabelSource source) {
     case LabelSource::Human: return "person";
     case LabelSource::Import: return "imported label";
     case LabelSource::Adjudicated: return "reviewer";
+    case LabelSource::Llm: return "instruct model (LLM judge)";
     }
     return toString(source);
 }

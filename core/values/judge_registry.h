@@ -14,7 +14,7 @@
 
 namespace preflab {
 
-enum class JudgeKind { Task, Self, RewardModel, RewardServer, Human, HumanTask, HumanSelf };
+enum class JudgeKind { Task, Self, RewardModel, RewardServer, Human, HumanTask, HumanSelf, Llm };
 
 // What a judge's verdict is.
 enum class JudgeOutput {
@@ -33,6 +33,7 @@ struct JudgeInfo {
     std::optional<JudgeKind> fallback;  // labels what the person leaves (human+task)
     bool numericOutcomes;     // can give the CPO family its outcomes (true reward, ratings)
     bool needsRewardModelFile = false;
+    bool needsJudgeModel = false;  // an instruct model folder (judge_model)
 };
 
 // Every judge, in the order --help and the run panel list them.

@@ -23,6 +23,7 @@ std::string toString(LabelSource s) {
     case LabelSource::Task: return "task";
     case LabelSource::Import: return "import";
     case LabelSource::Adjudicated: return "adjudicated";
+    case LabelSource::Llm: return "llm";
     }
     return "task";
 }
@@ -36,7 +37,7 @@ std::optional<Choice> choiceFromString(const std::string& s) {
 
 std::optional<LabelSource> labelSourceFromString(const std::string& s) {
     for (LabelSource v : {LabelSource::Human, LabelSource::Self, LabelSource::RewardModel, LabelSource::Task,
-                          LabelSource::Import, LabelSource::Adjudicated}) {
+                          LabelSource::Import, LabelSource::Adjudicated, LabelSource::Llm}) {
         if (toString(v) == s) return v;
     }
     return std::nullopt;

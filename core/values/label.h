@@ -8,7 +8,7 @@
 namespace preflab {
 
 enum class Choice { A, B, Tie, BothBad, Skip };
-enum class LabelSource { Human, Self, RewardModel, Task, Import, Adjudicated };
+enum class LabelSource { Human, Self, RewardModel, Task, Import, Adjudicated, Llm };
 // What a labeling project asks of an annotator: which of two responses is
 // better, or a thumbs up or down on one response at a time (unpaired labels,
 // KTO's data).
@@ -16,7 +16,8 @@ enum class LabelingMode { Pairs, Thumbs };
 
 // Stable names used in the database, JSON and the CLI: a, b, tie,
 // both_bad, skip; human, self, reward_model, task, import, adjudicated (a
-// reviewer's final label where annotators disagreed). Spelled only in label.cpp.
+// reviewer's final label where annotators disagreed), llm (an instruct model
+// asked in both orders). Spelled only in label.cpp.
 std::string toString(Choice c);
 std::string toString(LabelSource s);
 std::optional<Choice> choiceFromString(const std::string& s);

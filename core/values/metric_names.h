@@ -37,6 +37,8 @@ enum class Metric {
     // Each evaluation, on fresh samples and the held-out pairs (loop/evaluator.cpp).
     ObjectiveKl, ObjectiveKlCi95, KlExact, KlK1, KlK3, KlExactCi95, KlK1Ci95, KlK3Ci95, ObjectiveEntropy,
     GoldReward, EvalResponseTokens, EvalEosRate, EvalRewardsMargins, EvalRewardsAccuracies, EvalHeldOutPairs,
+    // Win rate against the reference and a reward model's proxy gold (issue 30).
+    WinRateVsRef, WinRateVsRefLow, WinRateVsRefHigh, WinRateTies, WinRatePrompts, TimeWinRateSeconds, ProxyGoldReward, JudgeFlipRate, JudgeTrainFlipRate,
     // Training a reward model (judges/reward_model.cpp).
     RmLoss, RmAccuracy, RmMargin, RmRewardMin, RmRewardMean, RmRewardMax, EvalRmAccuracy, EvalRmMargin, EvalRmLoss,
 };
@@ -46,7 +48,7 @@ enum class Metric {
 enum class MetricCadence { Step, Evaluation };
 
 // The workbench's live plots (ui/metric_plots.cpp), one panel each.
-enum class MetricPlot { None, Margin, Kl, Loss, Accuracy, Gold, Rewards };
+enum class MetricPlot { None, Margin, Kl, Loss, Accuracy, Gold, Rewards, WinRate, ProxyGold };
 
 // How the ranks of a data-parallel run combine one step's values.
 enum class RankCombine { Mean, Sum };

@@ -45,7 +45,8 @@ const std::vector<ConfigField>& runConfigFields() {
                      "Model and judge", "Algorithm", FieldEditor::Method},
                     methods(), [](const MethodInfo& m) { return m.name; }),
         withChoices({"judge", &R::judge, 0, 0, false, {},
-                     "who labels pairs: task (true reward), self (implicit reward), reward_model (--reward-model), human, "
+                     "who labels pairs: task (true reward), self (implicit reward), reward_model (--reward-model), llm (an instruct "
+                     "model, --judge-model), human, "
                      "or a person helped by task/self (the person labels what they can; pairs not reached when the next "
                      "round is ready go to the task or self judge, so training never waits)",
                      "Model and judge", "Judge", FieldEditor::Auto},
@@ -59,6 +60,16 @@ const std::vector<ConfigField>& runConfigFields() {
                    "PREFLAB_REWARD_SERVER_TOKEN, extra CA certificates from PREFLAB_REWARD_SERVER_CA_FILE",
                    "Model and judge", "Reward server URL", FieldEditor::Auto},
                   "http(s)://host:port/get_reward"),
+        {"judge_model", &R::judgeModel, 0, 0, false, {},
+         "judge = llm: an instruct model (a Hugging Face causal-LM folder, or a model id in the local Hugging Face "
+         "cache) asked which of two responses is better",
+         "Model and judge", "Judge model (LLM judge)", FieldEditor::Model},
+        withBlank({"judge_prompt", &R::judgePrompt, 0, 0, false, {},
+                   "judge = llm: the question the judge model is asked, with {prompt}, {response_a} and {response_b}; "
+                   "asked in both orders, its answer read from the next-token probabilities of A and B (empty = the "
+                   "default prompt)",
+                   "Model and judge", "Judge prompt (LLM judge)", FieldEditor::Auto},
+                  "default judge prompt"),
         {"annotator", &R::annotator, 0, 0, false, {}, "annotator name stored with human labels",
          "Model and judge", "Annotator", FieldEditor::Auto},
         withBlank({"model", &R::model, 0, 0, false, {},
@@ -100,6 +111,16 @@ const std::vector<ConfigField>& runConfigFields() {
          "by the true reward (judge task or self) or the reward model (judge reward_model); with a person judging, "
          "labels held back from training (0 = off)",
          "Evaluation", "Held-out pairs", FieldEditor::Auto},
+        {"win_rate_prompts", &R::winRatePrompts, 0, 100'000, false, {},
+         "evaluation prompts on which the policy's response is judged against the reference's by the run's machine judge "
+         "(eval/win_rate_vs_ref with a Wilson 95 % interval, ties counting half; the reference's responses are sampled "
+         "once; 0 = off)",
+         "Evaluation", "Win-rate prompts", FieldEditor::Auto},
+        {"gold_model", &R::goldModel, 0, 0, false, {},
+         "a reward model (a file preflab train-rm makes, or a Hugging Face *ForSequenceClassification folder) whose mean "
+         "score on the evaluation samples is logged as a proxy gold (gold/proxy_reward): the gold of a run with no true "
+         "reward; empty = none",
+         "Evaluation", "Proxy gold model", FieldEditor::Model},
         {"held_out_share", &R::heldOutShare, 0, 0.5, false, {},
          "with a person judging: share of their A/B labels held back from training for the held-out set",
          "Evaluation", "Held-back share of labels", FieldEditor::Auto},
@@ -357,6 +378,7 @@ std::vector<std::string> parseStoredRunConfigJson(const std::string& json, RunCo
     if (!obj.contains(QStringLiteral("keep_checkpoints"))) c.keepCheckpoints = 0;
     if (!obj.contains(QStringLiteral("held_out_pairs"))) c.heldOutPairs = 0;
     if (!obj.contains(QStringLiteral("held_out_share"))) c.heldOutShare = 0;  // runs from before labels were held back
+    if (!obj.contains(QStringLiteral("win_rate_prompts"))) c.winRatePrompts = 0;  // runs from before issue 30's win rate
     return parseRunConfigJson(json, c);
 }
 
@@ -379,6 +401,16 @@ std::vector<std::string> validateRunConfig(const RunConfig& c) {
         if (const std::string problem = rewardServerUrlProblem(c.rewardServer); !problem.empty()) errors.push_back(problem);
         if (!c.rewardModel.empty()) {
             errors.push_back("reward_model and reward_server both name the run's reward: set one of them");
+        }
+    }
+    if (const JudgeInfo* j = findJudge(c.judge); j && j->needsJudgeModel && c.judgeModel.empty()) {
+        errors.push_back("judge = " + c.judge + " needs an instruct model (judge_model: a Hugging Face causal-LM folder)");
+    }
+    if (!c.judgePrompt.empty()) {
+        for (const char* p : {"{prompt}", "{response_a}", "{response_b}"}) {
+            if (c.judgePrompt.find(p) == std::string::npos) {
+                errors.push_back(std::string("judge_prompt has no ") + p + " (it needs {prompt}, {response_a} and {response_b})");
+            }
         }
     }
     // What the method needs (method_registry.h); an unknown method was refused above.

@@ -47,6 +47,14 @@ struct RunConfig {
     int64_t keepCheckpoints = 5;
     // Pairs in the fixed held-out preference set (held_out_preferences.h; 0 = off).
     int64_t heldOutPairs = 128;
+    // Evaluation prompts on which the policy's response is judged against
+    // the reference's (eval/win_rate_vs_ref; 0 = off): the first N of the
+    // evaluation prompts, the reference's responses sampled once.
+    int64_t winRatePrompts = 64;
+    // A reward model (a preflab train-rm file or a Hugging Face reward-model
+    // folder) whose mean score on the evaluation samples is logged as the
+    // proxy gold (gold/proxy_reward), beside the task's true reward; "" = none.
+    std::string goldModel;
     // With a person judging, the share of their A/B labels held back from
     // training (chosen by pair index) to make the held-out set, until it holds
     // heldOutPairs pairs.
@@ -110,6 +118,11 @@ struct RunConfig {
     // reward_server and as PPO's reward; never credentials (the token comes
     // from PREFLAB_REWARD_SERVER_TOKEN).
     std::string rewardServer;
+    // judge = llm: an instruct model (a Hugging Face causal-LM folder or cached
+    // id) and the prompt it is asked with ({prompt}, {response_a},
+    // {response_b}; "" = resources/judge_prompt.txt).
+    std::string judgeModel;
+    std::string judgePrompt;
     // PPO (§4)
     double ppoKlCoef = 0.05;
     double ppoClip = 0.2;

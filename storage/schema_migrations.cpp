@@ -247,6 +247,28 @@ CREATE TABLE ref_logprobs(
   created_ms INTEGER NOT NULL
 );
 )sql",
+        // v14: labels from an instruct model asked to judge (source 'llm',
+        // issue 30). As at v6, SQLite rebuilds the table to change its CHECK
+        // constraint, keeping every row, id and column added since.
+        R"sql(
+CREATE TABLE labels_v14(
+  id INTEGER PRIMARY KEY,
+  pair_id INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+  choice TEXT NOT NULL CHECK(choice IN ('a','b','tie','both_bad','skip')),
+  source TEXT NOT NULL CHECK(source IN ('human','self','reward_model','task','import','adjudicated','llm')),
+  annotator TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  seconds REAL,
+  shown_first TEXT CHECK(shown_first IN ('a','b')),
+  idempotency_key TEXT
+);
+INSERT INTO labels_v14(id, pair_id, choice, source, annotator, created_ms, seconds, shown_first, idempotency_key)
+  SELECT id, pair_id, choice, source, annotator, created_ms, seconds, shown_first, idempotency_key FROM labels;
+DROP TABLE labels;
+ALTER TABLE labels_v14 RENAME TO labels;
+CREATE INDEX labels_by_pair ON labels(pair_id);
+CREATE UNIQUE INDEX labels_by_idempotency_key ON labels(idempotency_key);
+)sql",
     };
     return steps;
 }
@@ -288,6 +310,12 @@ INSERT INTO database_identity(singleton, uuid) VALUES(1, gen_random_uuid()::text
 ALTER TABLE labels DROP CONSTRAINT labels_source_check;
 ALTER TABLE labels ADD CONSTRAINT labels_source_check
   CHECK(source IN ('human','self','reward_model','task','import','adjudicated'));
+)sql";
+    // v14: the same in place for the LLM judge's labels.
+    steps[13] = R"sql(
+ALTER TABLE labels DROP CONSTRAINT labels_source_check;
+ALTER TABLE labels ADD CONSTRAINT labels_source_check
+  CHECK(source IN ('human','self','reward_model','task','import','adjudicated','llm'));
 )sql";
     return steps;
 }

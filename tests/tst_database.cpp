@@ -1,3 +1,4 @@
+#include "core/values/label.h"
 #include "storage/database.h"
 #include "storage/pair_files.h"
 #include "storage/pair_identity.h"
@@ -98,6 +99,43 @@ private Q_SLOTS:
         QVERIFY(!s.step());
         PreferenceStore(*db).insertAdjudication(1, "a", "rev", 14);  // now allowed
         QCOMPARE(PreferenceStore(*db).countLabels("adjudicated"), int64_t(1));
+    }
+
+    // Every label source a judge stores under is one the schema accepts
+    // (a new source widens the CHECK: v6 'adjudicated', v14 'llm'), and v14
+    // keeps a v13 database's labels with their later columns.
+    void everyLabelSourceIsStorable() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/v13.db").toStdString();
+        {
+            auto v13 = Database::openAtVersion(path, 13);
+            v13->connection().exec("INSERT INTO prompts(id, text) VALUES(1, 'p');"
+                                   "INSERT INTO responses(id, prompt_id, text) VALUES(1, 1, 'first'), (2, 1, 'second');"
+                                   "INSERT INTO pairs(id, prompt_id, response_a, response_b, source, created_ms) "
+                                   "VALUES(1, 1, 1, 2, 'generated', 1);"
+                                   "INSERT INTO labels(id, pair_id, choice, source, annotator, created_ms, seconds, "
+                                   "shown_first, idempotency_key) VALUES(7, 1, 'b', 'human', 'ann', 5, 2.5, 'b', 'k1')");
+        }
+        auto db = Database::open(path);
+        SqlStatement kept(db->connection(),
+                          "SELECT id, choice, source, annotator, created_ms, seconds, shown_first, idempotency_key FROM labels");
+        QVERIFY(kept.step());
+        QCOMPARE(kept.int64(0), int64_t(7));
+        QCOMPARE(kept.text(2), std::string("human"));
+        QCOMPARE(kept.real(5), 2.5);
+        QCOMPARE(kept.text(6), std::string("b"));
+        QCOMPARE(kept.text(7), std::string("k1"));
+        for (LabelSource source : {LabelSource::Human, LabelSource::Self, LabelSource::RewardModel, LabelSource::Task,
+                                   LabelSource::Import, LabelSource::Adjudicated, LabelSource::Llm}) {
+            LabelRow row;
+            row.pairId = 1;
+            row.choice = "a";
+            row.source = toString(source);
+            row.annotator = "rev";  // an adjudication names its reviewer
+            row.createdMs = 10;
+            QVERIFY2(PreferenceStore(*db).insertLabel(row) > 0, toString(source).c_str());
+            QCOMPARE(PreferenceStore(*db).countLabels(toString(source)), int64_t(source == LabelSource::Human ? 2 : 1));
+        }
     }
 
     // Each database has its own identity (checkpoint folders are keyed by

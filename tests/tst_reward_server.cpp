@@ -489,8 +489,13 @@ private Q_SLOTS:
         QVERIFY(runs[0].labels >= 6);
         QCOMPARE(queryInt64(setup.databasePath, "SELECT count(*) FROM labels WHERE source <> 'reward_model'"), int64_t(0));
         QCOMPARE(queryInt64(setup.databasePath, "SELECT count(*) FROM metrics WHERE name = 'loss'"), int64_t(3));
-        // The held-out set (4 pairs, 8 texts) and every round's pairs went to the server.
-        QCOMPARE(int64_t(server->answeredTexts.load()), 8 + 2 * runs[0].labels);
+        // The held-out set (4 pairs, 8 texts), every round's pairs and, at each
+        // evaluation, the win rate's pairs (the policy's response and the
+        // reference's to each prompt) went to the server.
+        const int64_t winRatePairs =
+            queryInt64(setup.databasePath, "SELECT CAST(SUM(value) AS INTEGER) FROM metrics WHERE name = 'eval/win_rate_prompts'");
+        QVERIFY(winRatePairs >= 4);
+        QCOMPARE(int64_t(server->answeredTexts.load()), 8 + 2 * runs[0].labels + 2 * winRatePairs);
         // (Pairs the server scores equal, as responses of equal length here, are left out of the set.)
         QVERIFY(queryInt64(setup.databasePath, "SELECT count(*) FROM metrics WHERE name = 'eval/rewards/accuracies'") >= 1);
         QVERIFY(runs[0].run.configJson.find(server->url().toStdString()) != std::string::npos);

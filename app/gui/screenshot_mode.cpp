@@ -24,6 +24,7 @@
 #include <QPushButton>
 #include <QTimer>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace preflab {
@@ -51,6 +52,9 @@ void addScreenshotOptions(QCommandLineParser& p) {
                  QStringLiteral("lesson")});
     p.addOption({QStringLiteral("screenshot-cue"), QStringLiteral("The cue of --screenshot-lesson to render at."),
                  QStringLiteral("cue")});
+    p.addOption({QStringLiteral("screenshot-step"),
+                 QStringLiteral("Render the --screenshot run once its plots reach this step (default 20)."),
+                 QStringLiteral("step"), QStringLiteral("20")});
     p.addOption({QStringLiteral("screenshot-set"),
                  QStringLiteral("A setting of the --screenshot run, KEY=VALUE as `preflab run` takes it (repeatable; e.g. "
                                 "reward_model=rm.pt, steps=120)."),
@@ -223,8 +227,9 @@ int runScreenshot(const QCommandLineParser& p, Workbench& workbench) {
         });
     };
     auto* poll = new QTimer(w);
-    QObject::connect(poll, &QTimer::timeout, w, [w, poll, tab, grab] {
-        if (w->plots()->maxStep() < 20 || w->plots()->pointCount(Metric::GoldReward) < 3) return;
+    const qint64 atStep = std::max(1, p.value("screenshot-step").toInt());
+    QObject::connect(poll, &QTimer::timeout, w, [w, poll, tab, grab, atStep] {
+        if (w->plots()->maxStep() < atStep || w->plots()->pointCount(Metric::GoldReward) < 3) return;
         poll->stop();
         if (tab == QLatin1String("compare")) {
             RunHistory* history = w->runHistory();

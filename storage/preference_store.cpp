@@ -509,7 +509,7 @@ void PreferenceStore::forEachJudgeVerdict(
         "EXISTS(SELECT 1 FROM labels h WHERE h.pair_id = pairs.id AND h.annotator <> '' AND h.source IN ('human', 'import'))";
     SqlStatement stored(m_db.connection(),
                            std::string("SELECT l.pair_id, l.source, l.choice FROM labels l JOIN pairs ON pairs.id = l.pair_id "
-                                       "WHERE l.source IN ('task', 'reward_model', 'self') AND (?1 IS NULL OR pairs.run_id = ?1) "
+                                       "WHERE l.source IN ('task', 'reward_model', 'self', 'llm') AND (?1 IS NULL OR pairs.run_id = ?1) "
                                        "AND l.id = (SELECT max(id) FROM labels m WHERE m.pair_id = l.pair_id AND m.source = l.source) AND ") +
                                labelledByPeople + " ORDER BY l.pair_id, l.source");
     stored.bind(1, runId);

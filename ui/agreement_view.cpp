@@ -188,9 +188,10 @@ void AgreementView::show(const QVector<AnnotatorLabelRow>& rows) {
     m_plot->replot();
 
     // Each annotator against each judge whose verdicts exist on their pairs,
-    // in a fixed order (task judge, reward model, implicit reward).
+    // in a fixed order (task judge, reward model, LLM judge, implicit reward).
     QStringList order;
-    for (LabelSource s : {LabelSource::Task, LabelSource::RewardModel, LabelSource::Self}) order << QString::fromStdString(toString(s));
+    for (LabelSource s : {LabelSource::Task, LabelSource::RewardModel, LabelSource::Llm, LabelSource::Self})
+        order << QString::fromStdString(toString(s));
     std::sort(judges.begin(), judges.end(), [&](const QString& x, const QString& y) { return order.indexOf(x) < order.indexOf(y); });
     m_table->setColumnCount(4 + judges.size());
     QStringList headers{tr("Annotator"), tr("Labels"), tr("Pairs shared"), tr("Mean kappa with others")};

@@ -6,7 +6,6 @@
 #include "core/judges/task_judge.h"
 
 #include "core/judges/llm_judge.h"
-#include "core/judges/reward_model.h"
 #include "core/values/win_rate.h"
 
 #include <stdexcept>
@@ -14,11 +13,14 @@
 namespace preflab {
 namespace {
 
-std::unique_ptr<Judge> makeMachineJudge(JudgeKind kind, const RunConfig& c) {
+// `noisy`: the annotator noise of the config (judge_noise, flip_rate) is the
+// training judge's, not the evaluation's.
+std::unique_ptr<Judge> makeMachineJudge(JudgeKind kind, const RunConfig& c, bool noisy = true) {
+    const ScoreChoice byScore(noisy ? c.judgeNoise : 0.0, static_cast<uint64_t>(c.seed) + 5);
     switch (kind) {
     case JudgeKind::Self: return std::make_unique<SelfJudge>(c.beta, static_cast<uint64_t>(c.seed) + 7);
-    case JudgeKind::RewardModel: return std::make_unique<RewardModelJudge>(c.rewardModel);
-    case JudgeKind::RewardServer: return std::make_unique<RewardServerJudge>(c.rewardServer);
+    case JudgeKind::RewardModel: return std::make_unique<RewardModelJudge>(c.rewardModel, byScore);
+    case JudgeKind::RewardServer: return std::make_unique<RewardServerJudge>(c.rewardServer, RewardServerOptions{}, byScore);
     case JudgeKind::Llm: return std::make_unique<LlmJudge>(c.judgeModel, c.judgePrompt);
     case JudgeKind::Task: {
         TaskJudgeOptions o;
@@ -58,7 +60,7 @@ std::unique_ptr<Judge> makeEvaluationJudge(const RunConfig& c) {
     const JudgeInfo* j = findJudge(c.judge);
     const JudgeKind kind = j->needsPerson ? *j->fallback : j->id;  // winRateJudgeName found a machine judge
     if (kind == JudgeKind::Task) return std::make_unique<TaskJudge>(TaskJudgeOptions{});
-    return makeMachineJudge(kind, c);
+    return makeMachineJudge(kind, c, false);
 }
 
 }  // namespace preflab

@@ -276,7 +276,8 @@ struct RewardModelJudge::Impl {
     std::unique_ptr<HfRewardModel> hf;           // a Hugging Face reward-model folder instead
 };
 
-RewardModelJudge::RewardModelJudge(const std::string& path) : d(std::make_unique<Impl>()) {
+RewardModelJudge::RewardModelJudge(const std::string& path, ScoreChoice choice)
+    : m_choice(choice), d(std::make_unique<Impl>()) {
     // A folder, or a repository id found in the local Hugging Face cache.
     if (!std::filesystem::is_regular_file(path)) {
         const ResolvedModel resolved = resolveModel(path);
@@ -321,7 +322,7 @@ std::vector<double> RewardModelJudge::score(const std::vector<std::string>& prom
 
 Choice RewardModelJudge::decide(const PairForJudging& pair) {
     const std::vector<double> s = score({pair.prompt, pair.prompt}, {pair.responseA, pair.responseB});
-    return s[0] > s[1] ? Choice::A : s[1] > s[0] ? Choice::B : Choice::Tie;
+    return m_choice(s[0], s[1]);
 }
 
 }  // namespace preflab

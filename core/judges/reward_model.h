@@ -7,6 +7,7 @@
 // file. A trained reward model judges pairs (RewardModelJudge) and gives PPO
 // its reward. No torch in this header.
 #include "core/judges/reward_scorer.h"
+#include "core/judges/score_choice.h"
 #include "core/values/judge.h"
 #include "core/values/loop_types.h"
 
@@ -87,12 +88,12 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
                                    const std::atomic_bool* cancel = nullptr);
 
 // Labels each pair by a reward model's scores: the higher one is chosen
-// (equal scores: a tie). The path is a file `preflab train-rm` wrote, or a
+// (equal scores: a tie), or with Bradley-Terry noise (score_choice.h). The path is a file `preflab train-rm` wrote, or a
 // Hugging Face reward-model folder or cached repository id
 // (core/judges/hf_reward_model.h). Runs on the training thread.
 class RewardModelJudge final : public ImmediateJudge, public RewardScorer {
 public:
-    explicit RewardModelJudge(const std::string& path);
+    explicit RewardModelJudge(const std::string& path, ScoreChoice choice = ScoreChoice());
     ~RewardModelJudge() override;
     LabelSource source() const override { return LabelSource::RewardModel; }
     // Scores of responses to prompts (for tests and PPO).
@@ -102,6 +103,7 @@ protected:
     Choice decide(const PairForJudging& pair) override;
 
 private:
+    ScoreChoice m_choice;
     struct Impl;
     std::unique_ptr<Impl> d;
 };

@@ -1,14 +1,9 @@
 #include "core/judges/reward_server_judge.h"
 
 namespace preflab {
-namespace {
 
-Choice byScore(double a, double b) { return a > b ? Choice::A : b > a ? Choice::B : Choice::Tie; }
-
-}  // namespace
-
-RewardServerJudge::RewardServerJudge(const std::string& url, RewardServerOptions options)
-    : m_client(url, std::move(options)) {}
+RewardServerJudge::RewardServerJudge(const std::string& url, RewardServerOptions options, ScoreChoice choice)
+    : m_client(url, std::move(options)), m_choice(choice) {}
 
 std::vector<double> RewardServerJudge::score(const std::vector<std::string>& prompts,
                                              const std::vector<std::string>& responses) {
@@ -26,7 +21,7 @@ void RewardServerJudge::submit(const std::vector<PairForJudging>& pairs) {
     // Scored before anything is recorded: a failed request leaves no half round.
     const std::vector<double> s = m_client.score(prompts, responses);
     m_round.clear();
-    for (size_t i = 0; i < pairs.size(); ++i) m_round.push_back(byScore(s[2 * i], s[2 * i + 1]));
+    for (size_t i = 0; i < pairs.size(); ++i) m_round.push_back(m_choice(s[2 * i], s[2 * i + 1]));
     m_next = 0;
     ImmediateJudge::submit(pairs);  // decide() hands out m_round in order
     m_round.clear();
@@ -35,7 +30,7 @@ void RewardServerJudge::submit(const std::vector<PairForJudging>& pairs) {
 Choice RewardServerJudge::decide(const PairForJudging& pair) {
     if (m_next < m_round.size()) return m_round[m_next++];
     const std::vector<double> s = m_client.score({pair.prompt, pair.prompt}, {pair.responseA, pair.responseB});
-    return byScore(s[0], s[1]);
+    return m_choice(s[0], s[1]);
 }
 
 }  // namespace preflab

@@ -126,7 +126,7 @@ const std::vector<ConfigField>& runConfigFields() {
          "Evaluation", "Held-back share of labels", FieldEditor::Auto},
         {"keep_checkpoints", &R::keepCheckpoints, 0, 1'000'000, false, {}, "newest checkpoints kept on disk (0 = all)",
          "Evaluation", "Checkpoints kept", FieldEditor::Auto},
-        {"judge_noise", &R::judgeNoise, 0, 100, false, {}, "task judge Bradley-Terry temperature (0 = noiseless)",
+        {"judge_noise", &R::judgeNoise, 0, 100, false, {}, "Bradley-Terry temperature of the task, reward-model and reward-server judges: A is chosen with probability sigmoid((s_A - s_B) / T) (0 = noiseless)",
          "Task judge", "Task judge noise", FieldEditor::Auto},
         {"flip_rate", &R::flipRate, 0, 0.5, false, {}, "task judge label-flip probability",
          "Task judge", "Task judge flip rate", FieldEditor::Auto},

@@ -623,6 +623,31 @@ private Q_SLOTS:
         QCOMPARE(panel.config().rewardServer, std::string("https://rm.example.org/get_reward"));
     }
 
+    // A judge's own fields appear with that judge: the LLM judge's model and
+    // prompt with judge = llm, the server's address with judge =
+    // reward_server or as PPO's reward; a field holding a value stays.
+    void runPanelShowsAJudgesFieldsWithThatJudge() {
+        RunPanel panel;
+        QVERIFY(!panel.fieldShown("judge_model"));
+        QVERIFY(!panel.fieldShown("judge_prompt"));
+        QVERIFY(!panel.fieldShown("reward_server"));
+        QVERIFY(panel.fieldShown("reward_model"));
+        panel.setFieldText("judge", "llm");
+        QVERIFY(panel.fieldShown("judge_model"));
+        QVERIFY(panel.fieldShown("judge_prompt"));
+        QVERIFY(!panel.fieldShown("reward_server"));
+        panel.setFieldText("judge", "reward_server");
+        QVERIFY(!panel.fieldShown("judge_model"));
+        QVERIFY(panel.fieldShown("reward_server"));
+        panel.setFieldText("judge", "task");
+        panel.setFieldText("algorithm", "ppo");
+        QVERIFY(panel.fieldShown("reward_server"));
+        panel.setFieldText("algorithm", "dpo");
+        QVERIFY(!panel.fieldShown("reward_server"));
+        panel.setFieldText("judge_prompt", "Which is better? {prompt} A: {response_a} B: {response_b}");
+        QVERIFY(panel.fieldShown("judge_prompt"));  // a value is never hidden
+    }
+
     void runPanelFlagsAreCheckBoxes() {
         RunPanel panel;
         RunConfig c;

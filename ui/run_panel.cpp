@@ -203,6 +203,8 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
         label->setWordWrap(true);
         label->setToolTip(QString::fromStdString(f->help));
         groups[group]->addRow(label, cell);
+        field.form = groups[group];
+        field.label = label;
         m_fields.insert(key, field);
         m_fieldOrder << key;
     }
@@ -289,6 +291,11 @@ RunConfig RunPanel::config() const {
     return c;
 }
 
+bool RunPanel::fieldShown(const QString& key) const {
+    const auto it = m_fields.constFind(key);
+    return it != m_fields.cend() && !it->label->isHidden();
+}
+
 void RunPanel::setConfig(const RunConfig& c) {
     for (auto it = m_fields.begin(); it != m_fields.end(); ++it) {
         const ConfigField* f = findConfigField(it.key().toStdString());
@@ -322,9 +329,15 @@ void RunPanel::validate() {
         it->error->setVisible(!err.empty());
         if (it->edit) it->edit->setStyleSheet(err.empty() ? QString() : QStringLiteral("border: 1px solid #b00020;"));
     }
+    // A judge's own fields only with that judge (configFieldShown), unless they hold a value.
+    const RunConfig current = config();
+    for (auto it = m_fields.begin(); it != m_fields.end(); ++it) {
+        const bool shown = configFieldShown(current, it.key().toStdString()) || (it->edit && !it->edit->text().isEmpty());
+        it->form->setRowVisible(it->label, shown);
+    }
     // Cross-field rules (an annotator for a person's labels, ...).
     QStringList cross;
-    for (const std::string& p : validateRunConfig(config())) cross << QString::fromStdString(p);
+    for (const std::string& p : validateRunConfig(current)) cross << QString::fromStdString(p);
     const QStringList all = problems();
     m_summary->setText(cross.isEmpty() ? QString() : cross.join(QLatin1Char('\n')));
     m_summary->setVisible(!cross.isEmpty());

@@ -13,6 +13,7 @@
 class QCheckBox;
 class QComboBox;
 class QToolButton;
+class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -30,6 +31,8 @@ public:
     QStringList problems() const;
     // Sets one field's text (as a person typing would) and revalidates.
     void setFieldText(const QString& key, const QString& text);
+    // Whether field `key`'s row is shown (a judge's own fields only with that judge).
+    bool fieldShown(const QString& key) const;
     QString fieldError(const QString& key) const;
     void setRunState(bool active, RunState state);
     // The settings the panel edits, in table order (every run config field).
@@ -51,6 +54,8 @@ private:
         QComboBox* combo = nullptr;
         QCheckBox* check = nullptr;
         QLabel* error = nullptr;
+        QFormLayout* form = nullptr;  // its section's form, and its row's label (to hide the row)
+        QLabel* label = nullptr;
     };
     void validate();
     void openMethodSection();

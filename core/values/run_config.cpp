@@ -502,6 +502,15 @@ int64_t groupSize(const RunConfig& c) {
     return c.algorithm == methodName(Method::Rloo) ? 2 : 8;
 }
 
+bool configFieldShown(const RunConfig& c, const std::string& key) {
+    if (key == "judge_model" || key == "judge_prompt") return isJudge(c.judge, JudgeKind::Llm);
+    if (key == "reward_server") {
+        const MethodFamily family = methodFamily(c.algorithm);
+        return isJudge(c.judge, JudgeKind::RewardServer) || family == MethodFamily::Ppo || family == MethodFamily::Group;
+    }
+    return true;
+}
+
 std::string runConfigToJson(const RunConfig& c) {
     QJsonObject obj;
     for (const ConfigField& f : runConfigFields()) {

@@ -224,6 +224,11 @@ int64_t groupSize(const RunConfig& config);
 std::string klKnobText(const RunConfig& config);
 // Cross-field checks and ranges; empty when the config is usable.
 std::vector<std::string> validateRunConfig(const RunConfig& config);
+// Whether the run panel shows field `key` for these settings: a judge's own
+// fields only with that judge (judge_model and judge_prompt with llm;
+// reward_server with reward_server, or as the reward of PPO, GRPO and RLOO).
+// Every other field is always shown; the panel also shows any field that holds a value.
+bool configFieldShown(const RunConfig& config, const std::string& key);
 std::string runConfigToJson(const RunConfig& config);
 
 }  // namespace preflab

@@ -137,16 +137,11 @@ QList<QPushButton*> LessonPanel::choiceButtons() const {
     return out;
 }
 
-bool LessonPanel::bestOfNShown() const {
-    return m_bestOfN->isVisibleTo(this) && m_bestOfN->graphCount() > 0 && m_bestOfN->graph(0)->data()->size() > 0;
-}
-
 void LessonPanel::begin(const QString& title, const QString& summary, qint64 seed, bool stepMode) {
     m_title->setText(title);
     m_where->setText(tr("Seed %1").arg(seed));
     m_seed->setValue(static_cast<int>(seed));
     m_stepMode->setChecked(stepMode);
-    m_html.clear();
     m_narration->clear();
     m_bestOfN->clearGraphs();
     m_bestOfN->hide();
@@ -167,8 +162,7 @@ void LessonPanel::setPreparing(const QString& what) {
 }
 
 void LessonPanel::append(const QString& html) {
-    m_html += html;
-    m_narration->setHtml(m_html);
+    m_narration->append(html);  // a paragraph of its own, newest at the bottom
     m_narration->verticalScrollBar()->setValue(m_narration->verticalScrollBar()->maximum());
 }
 

@@ -34,8 +34,6 @@ public:
     // The current question's choice buttons (empty when none is open).
     QList<QPushButton*> choiceButtons() const;
     QSpinBox* seedBox() const { return m_seed; }
-    QCheckBox* stepModeBox() const { return m_stepMode; }
-    bool bestOfNShown() const;
 
 public Q_SLOTS:
     void begin(const QString& title, const QString& summary, qint64 seed, bool stepMode);
@@ -72,8 +70,6 @@ private:
     QPushButton* m_continue;
     QCheckBox* m_stepMode;
     QSpinBox* m_seed;
-    QString m_html;
-    QString m_currentRun;
 };
 
 }  // namespace preflab

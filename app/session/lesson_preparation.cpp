@@ -3,7 +3,6 @@
 #include "core/task/dataset_sampler.h"
 #include "core/values/metric_names.h"
 
-#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>

@@ -2,11 +2,8 @@
 
 #include "app/session/run_controller.h"
 #include "app/session/training_worker.h"
-#include "core/values/metric_names.h"
 
 #include <QThread>
-
-#include <cstdio>
 
 namespace preflab {
 
@@ -35,7 +32,6 @@ void LessonSession::start(const Lesson& lesson, int64_t seed, bool stepMode, con
     m_lastCue.clear();
     m_rewardModels.clear();
     m_runIndex = -1;
-    m_runId = 0;
     m_active = true;
     setWaiting(false, After::Nothing);
     Q_EMIT started(QString::fromStdString(lesson.title), QString::fromStdString(lesson.summary), seed);
@@ -126,7 +122,6 @@ void LessonSession::startNext() {
     ++m_runIndex;
     if (m_runIndex >= static_cast<int>(m_lesson->runs.size())) return finishLesson();
     const LessonRun& run = m_lesson->runs[static_cast<size_t>(m_runIndex)];
-    m_runId = 0;
     Q_EMIT runBegins(m_runIndex, static_cast<int>(m_lesson->runs.size()), QString::fromStdString(run.title));
     if (show(m_engine->startRun(run.id))) return setWaiting(true, After::Launch);
     launch();
@@ -261,7 +256,6 @@ void LessonSession::onRunStarting(TrainingWorker* worker) {
     m_runActive = true;
     // Queued (the worker lives on the training thread), in the order it emits.
     connect(worker, &TrainingWorker::metricsReady, this, &LessonSession::onMetrics);
-    connect(worker, &TrainingWorker::runCreated, this, [this](qint64 id) { m_runId = id; });
 }
 
 void LessonSession::onMetrics(const QVector<MetricSample>& samples) {

@@ -55,12 +55,10 @@ public:
 
     bool active() const { return m_active; }
     bool waiting() const { return m_waiting; }
-    bool isPreparing() const { return m_prepThread != nullptr; }
     const LessonEngine* engine() const { return m_engine.get(); }
     int64_t seed() const { return m_seed; }
-    // The run being played (index into lesson().runs), and its run id in the database (0: none yet).
+    // The run being played (index into lesson().runs).
     int runIndex() const { return m_runIndex; }
-    qint64 runId() const { return m_runId; }
     // Where the student is, for Save lesson.
     LessonState state() const;
 
@@ -116,7 +114,6 @@ private:
     bool m_launching = false;  // inside startRun: the run starting is the lesson's
     bool m_runActive = false;  // the lesson's run is on
     int m_runIndex = -1;
-    qint64 m_runId = 0;
     uint64_t m_generation = 0;  // a restarted lesson ignores an older preparation's result
     QTemporaryDir m_scratch;    // prepared files live as long as the session
     std::map<std::string, std::string> m_rewardModels;  // run id -> prepared reward model

@@ -12,16 +12,20 @@
 
 namespace preflab {
 
+// The choice between scores a and b at temperature T (0: the higher, equal: a
+// tie), drawing at most one uniform number from `rng`.
+inline Choice bradleyTerryChoice(double a, double b, double temperature, std::mt19937_64& rng) {
+    if (temperature > 0.0) {
+        const double pA = 1.0 / (1.0 + std::exp(-(a - b) / temperature));
+        return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < pA ? Choice::A : Choice::B;
+    }
+    return a > b ? Choice::A : b > a ? Choice::B : Choice::Tie;
+}
+
 class ScoreChoice {
 public:
     explicit ScoreChoice(double temperature = 0.0, uint64_t seed = 1) : m_temperature(temperature), m_rng(seed) {}
-    Choice operator()(double a, double b) {
-        if (m_temperature > 0.0) {
-            const double pA = 1.0 / (1.0 + std::exp(-(a - b) / m_temperature));
-            return std::uniform_real_distribution<double>(0.0, 1.0)(m_rng) < pA ? Choice::A : Choice::B;
-        }
-        return a > b ? Choice::A : b > a ? Choice::B : Choice::Tie;
-    }
+    Choice operator()(double a, double b) { return bradleyTerryChoice(a, b, m_temperature, m_rng); }
     double temperature() const { return m_temperature; }
 
 private:

@@ -11,7 +11,8 @@
 // each judged at matched KL: core/compare/preference_claims.h) into --out.
 // --quick takes about ten minutes on two cores (3 seeds); the full run has 5
 // seeds (--seeds N); --only NAME,NAME runs the contenders named (or whose
-// names start with a NAME that names none whole). Every run's rows are
+// names start with a NAME that names none whole), --except NAME,NAME all but
+// those. Every run's rows are
 // appended to compare.csv as it ends, so --resume continues an interrupted
 // comparison in the same --out folder (the full one takes hours): the runs
 // already there are kept, and the reward model is the one saved there.
@@ -127,22 +128,24 @@ int main(int argc, char** argv) {
     std::setlocale(LC_NUMERIC, "C");
     bool quick = false, resume = false;
     QString out = QStringLiteral("compare-results");
-    QStringList only;
+    QStringList only, except;
     int64_t seedsArg = 0;  // --seeds N; 0: the mode's default
     for (int i = 1; i < argc; ++i) {
         quick |= std::strcmp(argv[i], "--quick") == 0;
         resume |= std::strcmp(argv[i], "--resume") == 0;
         if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
         if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = QString(argv[++i]).split(',');
+        if (std::strcmp(argv[i], "--except") == 0 && i + 1 < argc) except = QString(argv[++i]).split(',');
         if (std::strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) seedsArg = std::atoll(argv[++i]);
     }
     // --only: a contender's whole name selects it alone ("online DPO" is not
     // also "online DPO, 20 % flipped labels"); a name's beginning selects
     // every contender it begins ("SAIL" selects the three SAIL variants).
+    // --except leaves out the contenders it names, by the same rule (to run
+    // the arms that need no reward model while the reward model is reworked).
     std::vector<std::string> allNames;
-    auto selected = [&](const std::string& name) {
-        if (only.isEmpty()) return true;
-        for (const QString& o : only) {
+    auto listNames = [&](const QStringList& list, const std::string& name) {
+        for (const QString& o : list) {
             const bool whole = std::any_of(allNames.begin(), allNames.end(),
                                            [&](const std::string& n) { return QString::fromStdString(n).compare(o, Qt::CaseInsensitive) == 0; });
             if (whole ? QString::fromStdString(name).compare(o, Qt::CaseInsensitive) == 0
@@ -152,6 +155,7 @@ int main(int argc, char** argv) {
         }
         return false;
     };
+    auto selected = [&](const std::string& name) { return (only.isEmpty() || listNames(only, name)) && !listNames(except, name); };
     QDir().mkpath(out);
     // One learning-rate procedure for every family: the default lr (5e-5) and
     // warm-up; the CPO family's knob is the learning rate itself.

@@ -2,6 +2,7 @@
 // version`'s account of the kernels this process runs. It must name the BLAS
 // the process loaded (OpenBLAS on Debian, with the core type it chose), the
 // vector-loop copies the loader picks on this CPU, and the row-group plan.
+#include "core/nn/bf16_products.h"
 #include "core/nn/kernel_report.h"
 #include "core/runtime/compute_threads.h"
 #include "support/test_main.h"
@@ -26,7 +27,19 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(vectorLoopVariant(true)), wide);
         QCOMPARE(QString::fromStdString(vectorLoopVariant(false)), narrow);
 #endif
-        QVERIFY(all.contains(QString("widening loop, %1 copy").arg(QString::fromStdString(vectorLoopVariant(true)))));
+        // bf16 one-row products: the AVX512-BF16 kernel where the CPU has it
+        // (cpuid, independently of bf16ProductsAvailable), else the widening loop.
+#if defined(__x86_64__) && defined(__GNUC__)
+        const bool nativeBf16 = __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");
+#else
+        const bool nativeBf16 = false;
+#endif
+        QCOMPARE(bf16ProductsAvailable(), nativeBf16);
+        if (nativeBf16) {
+            QVERIFY(all.contains("bf16 PrefLab's AVX512-BF16 kernel"));
+        } else {
+            QVERIFY(all.contains(QString("widening loop, %1 copy").arg(QString::fromStdString(vectorLoopVariant(true)))));
+        }
         QVERIFY(all.contains(QString("attention loops: %1 copy").arg(QString::fromStdString(vectorLoopVariant(false)))));
         QVERIFY(all.contains(QString("%1 row groups on up to %2 cores").arg(kSmallModelRowGroups).arg(availableCores())));
     }

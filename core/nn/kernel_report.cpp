@@ -1,5 +1,7 @@
 #include "core/nn/kernel_report.h"
 
+#include "core/nn/bf16_products.h"
+
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/cpu_features.h"
 
@@ -25,8 +27,9 @@ std::vector<std::string> kernelReport() {
     std::vector<std::string> out;
     out.push_back(std::string("BLAS: ") + (config ? config() : "not OpenBLAS (no openblas_get_config)") +
                   (corename ? std::string(", core ") + corename() : std::string()));
-    out.push_back("one-row products: fp32 BLAS sgemv; bf16 PrefLab's widening loop, " + vectorLoopVariant(true) +
-                  " copy");
+    out.push_back(std::string("one-row products: fp32 BLAS sgemv; bf16 ") +
+                  (bf16ProductsAvailable() ? "PrefLab's AVX512-BF16 kernel (also the fused decode step's bf16 products)"
+                                           : "PrefLab's widening loop, " + vectorLoopVariant(true) + " copy"));
     out.push_back("fused decode step's attention loops: " + vectorLoopVariant(false) + " copy");
     out.push_back(std::string("bf16 compute: ") +
                   (cpuFeatures().fastBf16() ? "native (used for models >= 5 M parameters)" : "not native (fp32 only)"));

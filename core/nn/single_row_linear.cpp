@@ -1,5 +1,7 @@
 #include "core/nn/single_row_linear.h"
 
+#include "core/nn/bf16_products.h"
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
@@ -54,9 +56,16 @@ at::Tensor bf16Row(const at::Tensor& row, const at::Tensor& weight, const at::Te
     const auto* w = reinterpret_cast<const uint16_t*>(weight.data_ptr<at::BFloat16>());
     const float* xp = x.data_ptr<float>();
     float* yp = y.data_ptr<float>();
-    // Rows of the weight split over the intra-op threads; a grain of 64 rows
-    // (64 x K weights, 96 KiB at K = 768) keeps each piece worth a thread.
-    at::parallel_for(0, N, 64, [&](int64_t begin, int64_t end) { bf16Rows(w, xp, K, begin, end, yp); });
+    if (bf16ProductsAvailable()) {
+        // Native bf16 dot products (the row is bf16 already, so nothing is
+        // rounded that was not): the weights read at the memory's pace.
+        thread_local std::vector<uint16_t> scratch;
+        bf16Product(xp, w, yp, 1, N, K, 0.0f, scratch);
+    } else {
+        // Rows of the weight split over the intra-op threads; a grain of 64 rows
+        // (64 x K weights, 96 KiB at K = 768) keeps each piece worth a thread.
+        at::parallel_for(0, N, 64, [&](int64_t begin, int64_t end) { bf16Rows(w, xp, K, begin, end, yp); });
+    }
     if (bias.defined()) y.add_(bias.to(at::kFloat));
     return y.to(row.scalar_type());
 }

@@ -6,7 +6,8 @@
 // written once), and for bf16 the product goes through oneDNN's matmul set-up
 // for each call. One row needs each weight read once, nothing more:
 //   fp32: at::addmv (BLAS sgemv);
-//   bf16: a hand-written loop that widens each bf16 weight to fp32 (a shift)
+//   bf16: with AVX512-BF16, core/nn/bf16_products' kernel; otherwise a
+//         hand-written loop that widens each bf16 weight to fp32 (a shift)
 //         and accumulates in fp32, split over the intra-op threads. LibTorch
 //         1.13 has no fast bf16 matrix-vector product on the CPU (its gemv
 //         for bf16 is a scalar reference loop).

@@ -222,8 +222,7 @@ at::Tensor TransformerImpl::embed(const at::Tensor& ids, const at::Tensor& posit
 Rotary TransformerImpl::rotary(const at::Tensor& positions) const {
     if (!m_config.llama) return {};
     // Linear scaling divides positions; Llama 3 scaling is in the frequencies.
-    const double scale = m_config.ropeOriginalContext > 0 ? 1.0 : m_config.ropeScale;
-    const at::Tensor pos = positions.to(at::kFloat) / scale;
+    const at::Tensor pos = positions.to(at::kFloat) / ropePositionScale();
     const at::Tensor freqs = pos.unsqueeze(-1) * m_ropeInvFreq;                        // [B,T,Dh/2]
     const at::Tensor angles = at::cat({freqs, freqs}, -1).unsqueeze(1);                // [B,1,T,Dh]
     return {angles.cos(), angles.sin()};

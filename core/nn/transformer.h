@@ -116,6 +116,11 @@ public:
     bool hasScalarHead() const { return m_config.scalarHead != 0; }
 
     KVCache newCache(int64_t batch, int64_t capacity) const;
+    // Llama layout: the rotary inverse frequencies [Dh/2] (fp32) and what
+    // positions are divided by before they multiply them (a hand-written
+    // decode step rotates with the same angles: core/nn/fused_decoder).
+    const at::Tensor& ropeInverseFrequencies() const { return m_ropeInvFreq; }
+    double ropePositionScale() const { return m_config.ropeOriginalContext > 0 ? 1.0 : m_config.ropeScale; }
     // Feeds new tokens ids [B,Tn] with mask [B,Tn]; returns logits [B,Tn,V].
     at::Tensor forwardCached(const at::Tensor& ids, const at::Tensor& mask, KVCache& cache);
 

@@ -9,6 +9,7 @@
 // (bench/peer_comparison.h; --reps N, --python PATH, --peer-script FILE).
 // --offline-dpo times offline DPO over stored pairs with the reference
 // log-probabilities recomputed or cached (bench/offline_dpo_bench.h; --reps N).
+// --dpo-step N runs the 10.8 M fp32 DPO step alone N times (for a profiler).
 #include "bench/offline_dpo_bench.h"
 #include "bench/peer_comparison.h"
 #include "bench/soak.h"
@@ -100,6 +101,7 @@ double importPairsPerSecond(int pairs, double* megabytes, const std::string& ser
 int main(int argc, char** argv) {
     applyLibraryEnvironment(argc, argv);
     bool json = false, pretrain = false, soak = false, importOnly = false, peer = false, offlineDpo = false, repsGiven = false;
+    int dpoStepReps = 0;  // --dpo-step N: that step alone, N times (to profile it: perf record)
     std::string importServer, importFile;
     bench::SoakOptions soakOptions;
     bench::PeerOptions peerOptions;
@@ -112,6 +114,7 @@ int main(int argc, char** argv) {
         importOnly |= std::strcmp(argv[i], "--import-only") == 0;
         peer |= std::strcmp(argv[i], "--peer") == 0;
         offlineDpo |= std::strcmp(argv[i], "--offline-dpo") == 0;
+        if (std::strcmp(argv[i], "--dpo-step") == 0 && hasValue) dpoStepReps = std::max(1, std::atoi(argv[++i]));
         if (std::strcmp(argv[i], "--peer-script") == 0 && hasValue) peerOptions.script = argv[++i];
         if (std::strcmp(argv[i], "--python") == 0 && hasValue) peerOptions.python = argv[++i];
         if (std::strcmp(argv[i], "--reps") == 0 && hasValue) repsGiven = true, peerOptions.repetitions = std::max(1, std::atoi(argv[++i]));
@@ -126,6 +129,18 @@ int main(int argc, char** argv) {
         else if (std::strcmp(argv[i], "--") == 0) {
             while (++i < argc) soakOptions.runArgs.push_back(argv[i]);
         }
+    }
+    if (dpoStepReps > 0) {
+        // The step dpo_step_peak_share measures (10.8 M, fp32, 8 pairs x 128
+        // tokens), alone, so that a profiler sees nothing else.
+        const int threads = configureComputeThreads();
+        const TransformerConfig tenM = bench::tenMillionConfig();
+        const double peak = bench::matmulPeakGflops(false);
+        const double s = bench::median(bench::dpoStepSeconds(tenM, 8, 128, false, dpoStepReps));
+        const double gflops = bench::dpoStepFlops(tenM, 8, 128) / s / 1e9;
+        std::printf("DPO step, 10.8 M fp32, 8 pairs x 128 tokens, %d threads: median %.3f s of %d, %.1f GFLOP/s, %.0f %% of "
+                    "the matmul peak (%.1f GFLOP/s)\n", threads, s, dpoStepReps, gflops, 100 * gflops / peak, peak);
+        return 0;
     }
     if (soak) {
         if (!(soakOptions.minutes > 0) || !(soakOptions.intervalSeconds > 0)) {

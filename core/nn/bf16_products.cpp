@@ -2,6 +2,8 @@
 
 #include "core/runtime/cpu_features.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -117,12 +119,12 @@ void bf16Product(const float* in, const uint16_t* weight, float* out, int64_t M,
     const int64_t padded = (K + kLanes - 1) / kLanes * kLanes;
     scratch.resize(static_cast<size_t>(M * padded));
     roundRows(in, scratch.data(), M, K, padded);
-    // On the calling thread: one core streams the weights at about the
-    // memory's read bandwidth here (a 50257 x 768 product: 20-26 GB/s on one
-    // thread, the same on two), and waking LibTorch's second thread for each
-    // of a decode step's ~50 products cost more than it saved (GPT-2 124 M,
-    // bf16, batch 1: 80 tok/s on one thread, 68-76 split over two).
-    productColumns(scratch.data(), weight, out, M, N, K, padded, beta, 0, N);
+    // Output columns split over LibTorch's intra-op threads, at least ~64 K
+    // weights (128 KB) each: a 50257 x 768 product read 27-30 GB/s on two
+    // threads against 19-20 on one; small products stay on one thread.
+    const int64_t grain = std::max<int64_t>(64, (int64_t{1} << 16) / K);
+    const uint16_t* x = scratch.data();
+    at::parallel_for(0, N, grain, [&](int64_t n0, int64_t n1) { productColumns(x, weight, out, M, N, K, padded, beta, n0, n1); });
 #endif
 }
 

@@ -13,8 +13,10 @@
 // streamed once and dotted with every input row while it is in L1.
 //
 // The inputs are rounded to bf16 for the dot products, as a bf16 model's
-// activations are in LibTorch; the sums are fp32. Plain C++ (no torch), on
-// the calling thread (one core streams the weights at the memory's pace).
+// activations are in LibTorch; the sums are fp32. Plain C++ (no torch in
+// this header); the products are split over LibTorch's intra-op threads by
+// output columns (each output is one thread's sum, so the split does not
+// change the result).
 #include <cstdint>
 #include <vector>
 

@@ -30,7 +30,9 @@ enum class RewardPooling {
     // per sentence, each seeing its whole sentence and what came before (the
     // true reward's per-sentence terms), and one at EOS for the whole-response
     // terms (the prompt's animal mentioned, the question answered, length)
-    // and a trailing fragment without a stop.
+    // and a trailing fragment without a stop. Measured below Sum on the task
+    // (docs/methods.md): a language model's state at a stop is shaped to
+    // predict what follows, not to summarise the sentence.
     Sentences,
 };
 const char* rewardPoolingName(RewardPooling p);           // "eos", "last", "mean", "sum", "sentences"

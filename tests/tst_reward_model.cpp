@@ -3,6 +3,7 @@
 // Bradley-Terry loss (held-out accuracy), and judges pairs; a language model
 // without a head is refused with a message saying what to do.
 #include "core/judges/reward_model.h"
+#include "core/task/reward_base_model.h"
 #include "core/task/dataset_sampler.h"
 #include "core/task/toy_world_task.h"
 #include "core/text/byte_tokenizer.h"
@@ -14,6 +15,8 @@
 #include <QTemporaryDir>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 using namespace preflab;
 using namespace preflab::test;
@@ -204,6 +207,144 @@ private Q_SLOTS:
         QVERIFY2(std::abs(got - want) < 1e-5, qPrintable(QString("%1 vs %2").arg(got).arg(want)));
         // And the rules differ on this response (the test would pass vacuously otherwise).
         QVERIFY(std::abs(perToken[last].item<double>() - perToken[last - 1].item<double>()) > 1e-6);
+    }
+
+    // The per-sentence readout: the head's outputs at the response's sentence
+    // ends ('!', '.', '?') and at EOS, summed, by hand against the judge; the
+    // prompt's stops and the words between are not read.
+    void sentenceReadoutSumsTheSentenceEnds() {
+        QTemporaryDir dir;
+        RewardModelSpec spec;
+        spec.basePath = writeBase(dir);
+        spec.pairs = kindBeatsUnkind(40);
+        spec.steps = 10;
+        spec.lr = 3e-3;
+        spec.pooling = RewardPooling::Sentences;
+        const std::string out = (dir.path() + "/rm.pt").toStdString();
+        trainRewardModel(spec, out);
+        ModelFileInfo info;
+        Transformer rm = loadModelFile(out, &info);
+        QCOMPARE(info.counters.at("reward_pooling"), int64_t(4));  // stored, so the judge reads it the same way
+        rm->eval();
+        ByteTokenizer tok;
+        // Two sentences and a fragment without a stop (read at EOS).
+        const std::string prompt = "Where does the owl live?", response = "Sure! The owl is kind. The owl";
+        TokenIds ids = tok.promptIds(prompt);
+        const int64_t promptLen = static_cast<int64_t>(ids.size());
+        TokenIds body = tok.encode(response);
+        body.push_back(tok.special().eos);
+        ids.insert(ids.end(), body.begin(), body.end());
+        torch::NoGradGuard g;
+        const at::Tensor x = at::tensor(std::vector<int64_t>(ids.begin(), ids.end())).unsqueeze(0);
+        const at::Tensor perToken = rm->scalarPerToken(x, at::ones_like(x))[0].to(at::kDouble);
+        const int64_t bang = promptLen + static_cast<int64_t>(response.find('!'));
+        const int64_t stop = promptLen + static_cast<int64_t>(response.find('.'));
+        const int64_t eos = static_cast<int64_t>(ids.size()) - 1;
+        const double want = perToken[bang].item<double>() + perToken[stop].item<double>() + perToken[eos].item<double>();
+        RewardModelJudge judge(out);
+        const double got = judge.score({prompt}, {response}).at(0);
+        QVERIFY2(std::abs(got - want) < 1e-5, qPrintable(QString("%1 vs %2").arg(got).arg(want)));
+        // Not the plain sum (the words between the stops would count there).
+        const double sum = perToken.narrow(0, promptLen, eos + 1 - promptLen).sum().item<double>();
+        QVERIFY(std::abs(got - sum) > 1e-4);
+        // An unknown pooling number in a file is refused with the file named.
+        info.counters["reward_pooling"] = 9;
+        const std::string bad = (dir.path() + "/bad.pt").toStdString();
+        saveModelFile(bad, rm, info);
+        try {
+            RewardModelJudge refused(bad);
+            QFAIL("an unknown pooling was accepted");
+        } catch (const std::runtime_error& e) {
+            QVERIFY2(QString(e.what()).contains("bad.pt"), e.what());
+        }
+    }
+
+    // With lrDecay the rate warms up and decays to 10 %: training still
+    // learns the clear preference, and the last iterate is the one kept.
+    void decayedLearningRateLearns() {
+        QTemporaryDir dir;
+        RewardModelSpec spec;
+        spec.basePath = writeBase(dir);
+        spec.pairs = kindBeatsUnkind(60);
+        const std::vector<OfflinePair> more = kindBeatsUnkind(80);
+        spec.heldOut.assign(more.begin() + 60, more.end());
+        spec.steps = 60;
+        spec.lr = 3e-3;
+        spec.lrDecay = true;
+        spec.weightDecay = 0.01;
+        spec.trainLayers = -1;
+        const RewardModelReport r = trainRewardModel(spec, (dir.path() + "/rm.pt").toStdString());
+        QVERIFY2(r.heldOutAccuracy >= 0.9, qPrintable(QString::number(r.heldOutAccuracy)));
+        QCOMPARE(r.bestStep, int64_t(60));
+    }
+
+    // The reward model's own base is pretrained once on the task's text and
+    // cached: the second call reuses the file (same bytes, no pretraining).
+    void rewardBaseIsPretrainedOnceAndReused() {
+        QTemporaryDir dir;
+        PretrainSpec spec = rewardBasePretrainSpec();
+        spec.model = tinyConfig();
+        spec.model.maxSeqLen = 160;
+        spec.steps = 3;
+        spec.batchSize = 2;
+        int64_t reported = 0;
+        const RewardBaseReady first = ensureRewardBaseModel(dir.path().toStdString(), spec,
+                                                            [&](const PretrainProgress& p) { reported = p.step; });
+        QVERIFY(first.pretrained);
+        QCOMPARE(reported, int64_t(3));  // the progress reaches the last step
+        QCOMPARE(first.path, rewardBaseModelPath(dir.path().toStdString(), spec));
+        QVERIFY(QString::fromStdString(first.path).contains("reward-base-"));
+        QVERIFY(first.path != starterModelPath(dir.path().toStdString(), spec));  // not the starter's cache
+        const auto written = std::filesystem::last_write_time(first.path);
+        reported = 0;
+        const RewardBaseReady second = ensureRewardBaseModel(dir.path().toStdString(), spec,
+                                                             [&](const PretrainProgress& p) { reported = p.step; });
+        QVERIFY(!second.pretrained);
+        QCOMPARE(reported, int64_t(0));
+        QCOMPARE(second.path, first.path);
+        QVERIFY(std::filesystem::last_write_time(second.path) == written);
+        // A reward model trains from it.
+        RewardModelSpec rm;
+        rm.basePath = second.path;
+        rm.pairs = kindBeatsUnkind(10);
+        rm.steps = 2;
+        QVERIFY(trainRewardModel(rm, (dir.path() + "/rm.pt").toStdString()).completed);
+        // Another shape is another file.
+        PretrainSpec wider = spec;
+        wider.model.dModel = 32;
+        QVERIFY(rewardBaseModelPath(dir.path().toStdString(), wider) != first.path);
+    }
+
+    // A damaged cache is an error naming the file and what to do, not a
+    // silent re-pretraining or a confusing failure later.
+    void corruptCachedBaseIsNamed() {
+        QTemporaryDir dir;
+        PretrainSpec spec = rewardBasePretrainSpec();
+        spec.model = tinyConfig();
+        spec.model.maxSeqLen = 160;
+        spec.steps = 2;
+        spec.batchSize = 2;
+        const std::string path = rewardBaseModelPath(dir.path().toStdString(), spec);
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+        std::ofstream(path) << "not a model";
+        try {
+            ensureRewardBaseModel(dir.path().toStdString(), spec);
+            QFAIL("a corrupt cached base was accepted");
+        } catch (const std::runtime_error& e) {
+            const QString m = e.what();
+            QVERIFY2(m.contains(QString::fromStdString(path)) && m.contains("delete it"), qPrintable(m));
+        }
+        // A file of another shape at that path is refused the same way.
+        Transformer other = tinyModel(3);
+        ModelFileInfo info;
+        info.config = other->config();
+        saveModelFile(path, other, info);
+        try {
+            ensureRewardBaseModel(dir.path().toStdString(), spec);
+            QFAIL("a cached base of another shape was accepted");
+        } catch (const std::runtime_error& e) {
+            QVERIFY2(QString(e.what()).contains("shape"), e.what());
+        }
     }
 
     // Task pairs: two samples per task prompt, the one with the higher true

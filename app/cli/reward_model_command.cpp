@@ -12,6 +12,7 @@
 #include "app/session/offline_pairs.h"
 #include "core/judges/reward_model.h"
 #include "core/task/dataset_sampler.h"
+#include "core/task/reward_base_model.h"
 #include "core/task/toy_world_task.h"
 #include "core/runtime/atomic_file.h"
 #include "storage/data_paths.h"
@@ -94,14 +95,23 @@ int runTrainRewardModelCommand(const QStringList& args) {
     p.addOption({"metrics", "Write the training curves (rm/loss, rm/accuracy, eval/rm_loss, eval/rm_accuracy, ...) "
                             "as CSV: step,name,value.",
                  "file.csv"});
-    p.addOption({"base", QStringLiteral("The model the reward model starts from: '%1' or a model file.").arg(kStarterModelName),
+    p.addOption({"base",
+                 QStringLiteral("The model the reward model starts from: '%1' (a larger model pretrained once on the "
+                                "task's text and cached, as the starter is), '%2' or a model file.")
+                     .arg(kRewardBaseModelName, kStarterModelName),
                  "model", kStarterModelName});
+    p.addOption({"base-width", "With --base reward-base: its model width (d_model; the MLP is 4 times it).", "d"});
+    p.addOption({"base-layers", "With --base reward-base: its transformer blocks.", "n"});
+    p.addOption({"base-pretrain-steps", "With --base reward-base: its pretraining steps.", "n"});
+    p.addOption({"lr-decay", "Warm up over 5% of the steps, then decay the learning rate to 10% (cosine): yes or no.",
+                 "yes|no", "no"});
+    p.addOption({"weight-decay", "AdamW weight decay on the trained weights.", "value", "0"});
     p.addOption({"out", "Where to write it (default: <data dir>/models/reward-model.pt).", "file"});
     p.addOption({"steps", "Gradient steps.", "n", "1200"});
     p.addOption({"batch-size", "Pairs per step.", "n", "16"});
     p.addOption({"lr", "Learning rate.", "value", "1e-3"});
     p.addOption({"pooling", "Where the score is read: eos (the closing EOS token), last (the last token before it), "
-                            "mean or sum (over the response's tokens).",
+                            "mean or sum (over the response's tokens), or sentences (the sum over its sentence ends and EOS).",
                  "rule", "sum"});
     p.addOption({"train-layers", "Train the head with the last K transformer blocks (0: the head alone on the frozen "
                                  "model); -1 trains every weight.",
@@ -134,7 +144,32 @@ int runTrainRewardModelCommand(const QStringList& args) {
         return 2;
     }
     if (!parseRewardPooling(p.value("pooling").toStdString(), &spec.pooling)) {
-        std::fprintf(stderr, "preflab train-rm: --pooling is eos, last, mean or sum, not '%s'\n", qPrintable(p.value("pooling")));
+        std::fprintf(stderr, "preflab train-rm: --pooling is eos, last, mean, sum or sentences, not '%s'\n",
+                     qPrintable(p.value("pooling")));
+        return 2;
+    }
+    bool okDecay = false;
+    spec.weightDecay = p.value("weight-decay").toDouble(&okDecay);
+    const QString decay = p.value("lr-decay");
+    if (!okDecay || spec.weightDecay < 0 || (decay != "yes" && decay != "no")) {
+        std::fprintf(stderr, "preflab train-rm: --lr-decay is yes or no, --weight-decay a number >= 0\n");
+        return 2;
+    }
+    spec.lrDecay = decay == "yes";
+    PretrainSpec baseSpec = rewardBasePretrainSpec();
+    for (const auto& [name, field] : std::vector<std::pair<const char*, int64_t*>>{
+             {"base-width", &baseSpec.model.dModel}, {"base-layers", &baseSpec.model.nLayers}, {"base-pretrain-steps", &baseSpec.steps}}) {
+        if (!p.isSet(name)) continue;
+        bool okField = false;
+        *field = p.value(name).toLongLong(&okField);
+        if (!okField || *field < 1) {
+            std::fprintf(stderr, "preflab train-rm: --%s takes a positive integer\n", name);
+            return 2;
+        }
+    }
+    baseSpec.model.dFF = 4 * baseSpec.model.dModel;
+    if (!baseSpec.model.validationError().empty()) {
+        std::fprintf(stderr, "preflab train-rm: the reward base's shape: %s\n", baseSpec.model.validationError().c_str());
         return 2;
     }
     if (taskPairs > 0 && p.isSet("pairs")) {
@@ -147,7 +182,13 @@ int runTrainRewardModelCommand(const QStringList& args) {
         const std::string base = p.value("base").toStdString();
         const bool needStarter = taskPairs > 0 || isStarterModel(base);
         const std::string starter = needStarter ? ensureStarterModel(dataDir) : std::string();
-        spec.basePath = resolveModel(base, starter).path;
+        double basePretrainSeconds = 0;  // the base's one-time pretraining, when it ran now (not in `seconds`)
+        if (base == kRewardBaseModelName) {
+            spec.basePath = ensureRewardBase(dataDir, baseSpec, info, &basePretrainSeconds);
+        } else {
+            spec.basePath = resolveModel(base, starter).path;
+        }
+        const auto tTrain = std::chrono::steady_clock::now();  // the 600 s budget counts from here
         QString source = p.value("pairs");
         double sampleSeconds = 0;  // sampling the task pairs only (not pretraining, not loading)
         int64_t duplicatesDropped = 0;  // held-out pairs dropped for repeating a training pair
@@ -247,7 +288,8 @@ int runTrainRewardModelCommand(const QStringList& args) {
                                                           std::string_view(curves.constData(), static_cast<size_t>(curves.size())));
             if (!error.empty()) throw std::runtime_error(p.value("metrics").toStdString() + ": " + error);
         }
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tTrain).count();
+        const double setupSeconds = std::chrono::duration<double>(tTrain - t0).count();
         const bool separate = !spec.heldOut.empty();
         const auto [low, high] = wilsonInterval95(r.heldOutAccuracy, static_cast<double>(r.heldOutPairs));
         if (separate) {
@@ -307,6 +349,11 @@ int runTrainRewardModelCommand(const QStringList& args) {
                                 {"accuracy_by_gold_gap", gaps},
                                 {"sampling_seconds", sampleSeconds},
                                 {"seconds", seconds},
+                                {"base", QString::fromStdString(spec.basePath)},
+                                {"base_pretrain_seconds", basePretrainSeconds},
+                                {"setup_seconds", setupSeconds},
+                                {"lr_decay", spec.lrDecay},
+                                {"train_layers", static_cast<qint64>(spec.trainLayers)},
                                 {"model", QString::fromStdString(out)}};
             if (separate) {
                 o.insert("held_out_duplicates_dropped", static_cast<qint64>(duplicatesDropped));

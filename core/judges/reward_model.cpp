@@ -46,6 +46,11 @@ at::Tensor pooledScores(Transformer& rm, const SequenceBatch& s, RewardPooling p
         return (perToken * m).sum(1) / m.sum(1).clamp_min(1.0);
     }
     case RewardPooling::Sum: return (perToken * s.responseMask.to(at::kFloat)).sum(1);
+    case RewardPooling::Sentences: {
+        // The bytes after which the task's reward splits sentences, and EOS.
+        const at::Tensor ends = s.ids.eq('.') | s.ids.eq('!') | s.ids.eq('?') | s.ids.eq(ByteTokenizer::kEos);
+        return (perToken * (s.responseMask.to(at::kBool) & ends).to(at::kFloat)).sum(1);
+    }
     }
     throw std::logic_error("unknown pooling");
 }
@@ -97,12 +102,14 @@ const char* rewardPoolingName(RewardPooling p) {
     case RewardPooling::LastContent: return "last";
     case RewardPooling::Mean: return "mean";
     case RewardPooling::Sum: return "sum";
+    case RewardPooling::Sentences: return "sentences";
     }
     return "eos";
 }
 
 bool parseRewardPooling(const std::string& name, RewardPooling* out) {
-    for (RewardPooling p : {RewardPooling::Eos, RewardPooling::LastContent, RewardPooling::Mean, RewardPooling::Sum}) {
+    for (RewardPooling p : {RewardPooling::Eos, RewardPooling::LastContent, RewardPooling::Mean, RewardPooling::Sum,
+                            RewardPooling::Sentences}) {
         if (name == rewardPoolingName(p)) {
             *out = p;
             return true;
@@ -194,7 +201,16 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
         item.value().set_requires_grad(train);
         if (train) trained.push_back(item.value());
     }
-    torch::optim::AdamW opt(trained, torch::optim::AdamWOptions(spec.lr).weight_decay(0.0));
+    torch::optim::AdamW opt(trained, torch::optim::AdamWOptions(spec.lr).weight_decay(spec.weightDecay));
+    // With lrDecay: a short warm-up, then cosine decay to 10 %, so the last
+    // iterate (the model kept and measured) is not one noisy step at full lr.
+    const int64_t warmup = std::max<int64_t>(1, spec.steps / 20);
+    auto lrAt = [&](int64_t step) {
+        if (!spec.lrDecay) return spec.lr;
+        if (step <= warmup) return spec.lr * static_cast<double>(step) / static_cast<double>(warmup);
+        const double f = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, spec.steps - warmup));
+        return spec.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * f)));
+    };
     std::vector<size_t> order(train.size());
     size_t cursor = order.size();
     evaluate(0);
@@ -210,6 +226,7 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
             batch.push_back(&train[order[cursor++]]);
         }
         rm->train();
+        for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lrAt(step));
         opt.zero_grad();
         const at::Tensor s = scorePairs(rm, batch, pad, spec.pooling);
         const int64_t n = static_cast<int64_t>(batch.size());
@@ -290,7 +307,7 @@ RewardModelJudge::RewardModelJudge(const std::string& path, ScoreChoice choice)
     d->rm = loadModelFile(path, &info);
     const auto pooling = info.counters.find("reward_pooling");
     if (pooling != info.counters.end()) {
-        if (pooling->second < 0 || pooling->second > static_cast<int64_t>(RewardPooling::Sum)) {
+        if (pooling->second < 0 || pooling->second > static_cast<int64_t>(RewardPooling::Sentences)) {
             throw std::runtime_error(path + ": unknown reward pooling " + std::to_string(pooling->second));
         }
         d->pooling = static_cast<RewardPooling>(pooling->second);

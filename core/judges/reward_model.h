@@ -25,8 +25,17 @@ enum class RewardPooling {
     LastContent,  // the response's last token before EOS
     Mean,         // the mean over the response's tokens, EOS included
     Sum,          // the sum over the response's tokens, EOS included: a reward that adds up over the text
+    // The sum over the response's sentence ends ('.', '!' or '?', where the
+    // task's true reward splits sentences) and its closing EOS: one reading
+    // per sentence, each seeing its whole sentence and what came before (the
+    // true reward's per-sentence terms), and one at EOS for the whole-response
+    // terms (the prompt's animal mentioned, the question answered, length)
+    // and a trailing fragment without a stop. Measured below Sum on the task
+    // (docs/methods.md): a language model's state at a stop is shaped to
+    // predict what follows, not to summarise the sentence.
+    Sentences,
 };
-const char* rewardPoolingName(RewardPooling p);           // "eos", "last", "mean", "sum"
+const char* rewardPoolingName(RewardPooling p);           // "eos", "last", "mean", "sum", "sentences"
 bool parseRewardPooling(const std::string& name, RewardPooling* out);
 
 struct RewardModelSpec {
@@ -52,6 +61,9 @@ struct RewardModelSpec {
     // weight; K >= 0 the last K blocks and the final norm (0: the head alone,
     // a linear probe of the frozen model's features).
     int64_t trainLayers = 1;
+    // A warm-up over the first 5 % of the steps, then cosine decay to 10 % of lr.
+    bool lrDecay = false;
+    double weightDecay = 0.0;  // AdamW's, on the trained weights
     uint64_t seed = 1;
 };
 

@@ -34,7 +34,7 @@ PretrainResult pretrainStarterModel(const PretrainSpec& spec, const std::string&
                                     const std::atomic_bool* cancel) {
     const auto t0 = std::chrono::steady_clock::now();
     requireWritableFolder(std::filesystem::path(outPath).parent_path().string(),
-                          "the starter model is cached there: make the data folder writable or choose another "
+                          "the pretrained model (the starter, or the reward-model base) is cached there: make the data folder writable or choose another "
                           "(--data-dir, or PREFLAB_DATA_DIR)");
     configureComputeThreads(spec.threads);
     torch::manual_seed(spec.seed);

@@ -10,6 +10,8 @@ namespace preflab {
 
 // The built-in model, as configs, the command line and the run panel name it.
 inline constexpr char kStarterModelName[] = "starter";
+// The reward model's own base (task/reward_base_model.h): `preflab train-rm --base`.
+inline constexpr char kRewardBaseModelName[] = "reward-base";
 
 // True for the starter's name, or no name at all (the default model).
 bool isStarterModel(const std::string& name);

@@ -34,6 +34,7 @@
 #include "core/loop/online_loop.h"
 #include "core/judges/reward_model.h"
 #include "core/task/starter_model.h"
+#include "core/task/reward_base_model.h"
 #include "core/values/method_registry.h"
 #include "core/runtime/library_environment.h"
 #include "storage/data_paths.h"
@@ -290,9 +291,12 @@ int main(int argc, char** argv) {
     };
 
     // PPO's learned reward model: Bradley-Terry on task pairs sampled from the
-    // starter, with `preflab train-rm`'s defaults; kept in the folder for --resume.
+    // starter, with `preflab train-rm`'s defaults (the reward base, pretrained
+    // once and cached; its last two blocks and the head; warm-up and cosine
+    // decay); kept in the folder for --resume.
     RewardModelSpec rmSpec;
-    rmSpec.basePath = starter;
+    rmSpec.trainLayers = 2;
+    rmSpec.lrDecay = true;
     const std::string rewardModel = (out + "/reward-model.pt").toStdString();
     const QString rmReport = out + "/reward-model.txt";
     RewardModelReport rm;
@@ -306,6 +310,9 @@ int main(int argc, char** argv) {
         std::printf("reward model: kept from %s, held-out accuracy %.3f (last step) on %lld pairs\n", rewardModel.c_str(),
                     rm.lastHeldOutAccuracy, static_cast<long long>(rm.heldOutPairs));
     } else if (withRewardModel) {
+        std::printf("reward-model base: %s\n", rewardBaseModelPath(dataDir).c_str());
+        std::fflush(stdout);
+        rmSpec.basePath = ensureRewardBaseModel(dataDir).path;
         // 2000 pairs to train on and 1000 held out (the claims need an
         // accuracy measured on at least 1000 pairs: ±0.03, not 200's ±0.06).
         DatasetSpec rmPairs;

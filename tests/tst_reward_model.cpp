@@ -45,6 +45,39 @@ std::vector<OfflinePair> kindBeatsUnkind(int n) {
     return d;
 }
 
+// A reward model trained for 10 steps with `pooling` on a tiny base into
+// `dir` (its file in *out, its file's counters in *info), and its head's
+// per-token outputs on prompt + response + EOS, with the prompt's length.
+struct PerToken {
+    Transformer rm{nullptr};
+    at::Tensor values;  // [T] double
+    int64_t promptLength = 0;
+};
+PerToken trainedPerToken(const QTemporaryDir& dir, RewardPooling pooling, const std::string& prompt,
+                         const std::string& response, std::string* out, ModelFileInfo* info) {
+    RewardModelSpec spec;
+    spec.basePath = writeBase(dir);
+    spec.pairs = kindBeatsUnkind(40);
+    spec.steps = 10;
+    spec.lr = 3e-3;
+    spec.pooling = pooling;
+    *out = (dir.path() + "/rm.pt").toStdString();
+    trainRewardModel(spec, *out);
+    PerToken r;
+    r.rm = loadModelFile(*out, info);
+    r.rm->eval();
+    ByteTokenizer tok;
+    TokenIds ids = tok.promptIds(prompt);
+    r.promptLength = static_cast<int64_t>(ids.size());
+    TokenIds body = tok.encode(response);
+    body.push_back(tok.special().eos);
+    ids.insert(ids.end(), body.begin(), body.end());
+    torch::NoGradGuard g;
+    const at::Tensor x = at::tensor(std::vector<int64_t>(ids.begin(), ids.end())).unsqueeze(0);
+    r.values = r.rm->scalarPerToken(x, at::ones_like(x))[0].to(at::kDouble);
+    return r;
+}
+
 }  // namespace
 
 class TestRewardModel : public QObject {
@@ -175,29 +208,16 @@ private Q_SLOTS:
     void poolingIsStoredAndApplied() {
         QFETCH(QString, pooling);
         QTemporaryDir dir;
-        RewardModelSpec spec;
-        spec.basePath = writeBase(dir);
-        spec.pairs = kindBeatsUnkind(40);
-        spec.steps = 10;
-        spec.lr = 3e-3;
-        QVERIFY(parseRewardPooling(pooling.toStdString(), &spec.pooling));
-        const std::string out = (dir.path() + "/rm.pt").toStdString();
-        trainRewardModel(spec, out);
+        RewardPooling rule{};
+        QVERIFY(parseRewardPooling(pooling.toStdString(), &rule));
+        std::string out;
         ModelFileInfo info;
-        Transformer rm = loadModelFile(out, &info);
-        QCOMPARE(info.counters.at("reward_pooling"), static_cast<int64_t>(spec.pooling));
-        rm->eval();
-        ByteTokenizer tok;
         const std::string prompt = "Tell me about the owl.", response = "The owl is lovely.";
-        TokenIds ids = tok.promptIds(prompt);
-        const int64_t promptLen = static_cast<int64_t>(ids.size());
-        TokenIds body = tok.encode(response);
-        body.push_back(tok.special().eos);
-        ids.insert(ids.end(), body.begin(), body.end());
-        torch::NoGradGuard g;
-        const at::Tensor x = at::tensor(std::vector<int64_t>(ids.begin(), ids.end())).unsqueeze(0);
-        const at::Tensor perToken = rm->scalarPerToken(x, at::ones_like(x))[0].to(at::kDouble);
-        const int64_t last = static_cast<int64_t>(ids.size()) - 1;
+        const PerToken t = trainedPerToken(dir, rule, prompt, response, &out, &info);
+        QCOMPARE(info.counters.at("reward_pooling"), static_cast<int64_t>(rule));
+        const at::Tensor& perToken = t.values;
+        const int64_t promptLen = t.promptLength;
+        const int64_t last = perToken.size(0) - 1;
         const double want = pooling == "eos"    ? perToken[last].item<double>()
                             : pooling == "last" ? perToken[last - 1].item<double>()
                             : pooling == "mean" ? perToken.narrow(0, promptLen, last + 1 - promptLen).mean().item<double>()
@@ -214,32 +234,18 @@ private Q_SLOTS:
     // prompt's stops and the words between are not read.
     void sentenceReadoutSumsTheSentenceEnds() {
         QTemporaryDir dir;
-        RewardModelSpec spec;
-        spec.basePath = writeBase(dir);
-        spec.pairs = kindBeatsUnkind(40);
-        spec.steps = 10;
-        spec.lr = 3e-3;
-        spec.pooling = RewardPooling::Sentences;
-        const std::string out = (dir.path() + "/rm.pt").toStdString();
-        trainRewardModel(spec, out);
-        ModelFileInfo info;
-        Transformer rm = loadModelFile(out, &info);
-        QCOMPARE(info.counters.at("reward_pooling"), int64_t(4));  // stored, so the judge reads it the same way
-        rm->eval();
-        ByteTokenizer tok;
         // Two sentences and a fragment without a stop (read at EOS).
         const std::string prompt = "Where does the owl live?", response = "Sure! The owl is kind. The owl";
-        TokenIds ids = tok.promptIds(prompt);
-        const int64_t promptLen = static_cast<int64_t>(ids.size());
-        TokenIds body = tok.encode(response);
-        body.push_back(tok.special().eos);
-        ids.insert(ids.end(), body.begin(), body.end());
-        torch::NoGradGuard g;
-        const at::Tensor x = at::tensor(std::vector<int64_t>(ids.begin(), ids.end())).unsqueeze(0);
-        const at::Tensor perToken = rm->scalarPerToken(x, at::ones_like(x))[0].to(at::kDouble);
+        std::string out;
+        ModelFileInfo info;
+        const PerToken t = trainedPerToken(dir, RewardPooling::Sentences, prompt, response, &out, &info);
+        QCOMPARE(info.counters.at("reward_pooling"), int64_t(4));  // stored, so the judge reads it the same way
+        const at::Tensor& perToken = t.values;
+        const int64_t promptLen = t.promptLength;
+        Transformer rm = t.rm;
         const int64_t bang = promptLen + static_cast<int64_t>(response.find('!'));
         const int64_t stop = promptLen + static_cast<int64_t>(response.find('.'));
-        const int64_t eos = static_cast<int64_t>(ids.size()) - 1;
+        const int64_t eos = perToken.size(0) - 1;
         const double want = perToken[bang].item<double>() + perToken[stop].item<double>() + perToken[eos].item<double>();
         RewardModelJudge judge(out);
         const double got = judge.score({prompt}, {response}).at(0);

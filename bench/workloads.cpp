@@ -58,9 +58,17 @@ double matmulPeakGflops(bool bf16) {
     const at::Tensor a = at::randn({1024, 1024}).to(dt), b = at::randn({1024, 1024}).to(dt);
     for (int i = 0; i < 2; ++i) a.mm(b);
     const int n = bf16 ? 2 : 20;
-    const auto t = Clock::now();
-    for (int i = 0; i < n; ++i) a.mm(b);
-    return 2.0 * 1024 * 1024 * 1024 * n / std::chrono::duration<double>(Clock::now() - t).count() / 1e9;
+    // The best of five timings: a peak is the most the machine gave. One
+    // timing on a VM whose neighbours come and go read anywhere from 70 to
+    // 183 GFLOP/s (fp32, 2026-12-07), and a share of the step against a low
+    // one read 0.97.
+    double best = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+        const auto t = Clock::now();
+        for (int i = 0; i < n; ++i) a.mm(b);
+        best = std::max(best, 2.0 * 1024 * 1024 * 1024 * n / std::chrono::duration<double>(Clock::now() - t).count() / 1e9);
+    }
+    return best;
 }
 
 double median(std::vector<double> v) {

@@ -30,7 +30,7 @@ std::vector<double> samplingSeconds(const TransformerConfig& cfg, int prompts, i
 // *tokensPerStep: the tokens sampled per timed step, on average.
 std::vector<double> onlineDpoStepSeconds(int repetitions, double* tokensPerStep);
 
-// fp32 (or bf16) GFLOP/s of a 1024^3 matrix product: the machine's peak
+// fp32 (or bf16) GFLOP/s of a 1024^3 matrix product, the best of five timings: the machine's peak
 // that other figures are reported against.
 double matmulPeakGflops(bool bf16);
 

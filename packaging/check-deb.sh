@@ -27,8 +27,11 @@ depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libtorch libqt6core6 libqt6widgets6 libqcustomplot libopenblas0-pthread; do
   grep -q "$lib" <<<"$depends" || fail "Depends does not name $lib: $depends"
 done
-zcat "$root/usr/share/man/man1/preflab.1.gz" | grep -q '^\.SS preflab run' || fail "the man page lacks 'preflab run'"
-"$root/usr/bin/preflab" version | grep -q "^preflab [0-9]" || fail "preflab version printed no version"
+# grep reads all of a pipe (no -q): with pipefail, grep -q leaving early
+# would fail the pipeline through the writer's SIGPIPE once the man page
+# outgrew the pipe's buffer.
+zcat "$root/usr/share/man/man1/preflab.1.gz" | grep '^\.SS preflab run' >/dev/null || fail "the man page lacks 'preflab run'"
+"$root/usr/bin/preflab" version | grep "^preflab [0-9]" >/dev/null || fail "preflab version printed no version"
 args=(--headless --steps 5 --eval-every 5 --eval-samples 8 --held-out-pairs 8 --quiet --db "$root/check.db")
 [ -z "$data" ] || args+=(--data-dir "$data")
 QT_QPA_PLATFORM=offscreen "$root/usr/bin/preflab" "${args[@]}" >"$root/run.log" 2>&1 || { cat "$root/run.log" >&2; fail "the 5-step run failed"; }

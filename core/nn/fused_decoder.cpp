@@ -287,19 +287,29 @@ void FusedDecoder::embed(int64_t id, int64_t position, float* x) const {
     for (int64_t d = 0; d < D; ++d) x[d] = tok[d] + pos[d];
 }
 
-// Llama: Qwen3's per-head norms, then each query and key head rotated by its
-// row's position (HF's rotate_half form: pairs (i, i + Dh/2)), in fp32 with
-// the angles TransformerImpl::rotary computes.
-void FusedDecoder::rotateAndNormalise(const Layer& layer, const int64_t* positions) {
-    const int64_t Dh = m_headDim, half = Dh / 2, width = (m_heads + 2 * m_kvHeads) * Dh;
-    std::vector<float> cosines(static_cast<size_t>(half)), sines(static_cast<size_t>(half));
+// Llama: each row's rotation angles for this step, once for every layer, in
+// fp32 as TransformerImpl::rotary computes them: [B, Dh/2] cosines and sines.
+void FusedDecoder::rotaryAngles(const int64_t* positions) {
+    const int64_t half = m_headDim / 2;
+    m_cosines.resize(static_cast<size_t>(m_batch * half));
+    m_sines.resize(m_cosines.size());
     for (int64_t b = 0; b < m_batch; ++b) {
         const float position = static_cast<float>(positions[b]) / m_ropePositionScale;
         for (int64_t i = 0; i < half; ++i) {
             const float angle = position * m_ropeInvFreq[static_cast<size_t>(i)];
-            cosines[static_cast<size_t>(i)] = std::cos(angle);
-            sines[static_cast<size_t>(i)] = std::sin(angle);
+            m_cosines[static_cast<size_t>(b * half + i)] = std::cos(angle);
+            m_sines[static_cast<size_t>(b * half + i)] = std::sin(angle);
         }
+    }
+}
+
+// Llama: Qwen3's per-head norms, then each query and key head rotated by its
+// row's angles (HF's rotate_half form: pairs (i, i + Dh/2)).
+void FusedDecoder::rotateAndNormalise(const Layer& layer) {
+    const int64_t Dh = m_headDim, half = Dh / 2, width = (m_heads + 2 * m_kvHeads) * Dh;
+    for (int64_t b = 0; b < m_batch; ++b) {
+        const float* cosines = m_cosines.data() + b * half;
+        const float* sines = m_sines.data() + b * half;
         // Query heads, then key heads: contiguous in the qkv row.
         for (int64_t h = 0; h < m_heads + m_kvHeads; ++h) {
             float* v = m_qkv.data() + b * width + h * Dh;
@@ -307,9 +317,8 @@ void FusedDecoder::rotateAndNormalise(const Layer& layer, const int64_t* positio
             if (w) rmsNorm(v, w, v, Dh, m_normEps);
             for (int64_t i = 0; i < half; ++i) {
                 const float lo = v[i], hi = v[i + half];
-                const float c = cosines[static_cast<size_t>(i)], s = sines[static_cast<size_t>(i)];
-                v[i] = lo * c - hi * s;
-                v[i + half] = hi * c + lo * s;
+                v[i] = lo * cosines[i] - hi * sines[i];
+                v[i + half] = hi * cosines[i] + lo * sines[i];
             }
         }
     }
@@ -420,11 +429,12 @@ at::Tensor FusedDecoder::step(const std::vector<int64_t>& ids) {
         real[b] += 1;
         keyBias[b * cap + L] = 0.0f;  // the new token is real, and sees itself
     }
+    if (m_llama) rotaryAngles(positions.data());
     const int64_t attentionWidth = m_heads * m_headDim, qkvWidth = attentionWidth + 2 * m_kvHeads * m_headDim;
     for (const Layer& l : m_layers) {
         norm(l.norm1W, l.norm1B, m_x.data(), m_normed.data());
         linear(m_normed.data(), l.qkv, l.qkvB, m_qkv.data(), qkvWidth, D, false);
-        if (m_llama) rotateAndNormalise(l, positions.data());
+        if (m_llama) rotateAndNormalise(l);
         appendKeysValues(l, L);
         attention(l, L + 1);
         linear(m_attended.data(), l.out, l.outB, m_x.data(), D, attentionWidth, true);

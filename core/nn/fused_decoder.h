@@ -72,7 +72,8 @@ private:
     // out[M,N] = bias + in * w^T, or out += bias + in * w^T when accumulate.
     void linear(const float* in, const Matrix& w, const float* bias, float* out, int64_t N, int64_t K, bool accumulate);
     void product(const float* in, const Matrix& w, float* out, int64_t N, int64_t K, float beta);
-    void rotateAndNormalise(const Layer& layer, const int64_t* positions);
+    void rotaryAngles(const int64_t* positions);
+    void rotateAndNormalise(const Layer& layer);
     void appendKeysValues(const Layer& layer, int64_t column);
     void attention(const Layer& layer, int64_t length);
     void mlp(const Layer& layer);
@@ -86,6 +87,7 @@ private:
     Matrix m_tokens, m_positions, m_head;
     const float *m_finalNormW = nullptr, *m_finalNormB = nullptr;
     std::vector<float> m_ropeInvFreq;  // Llama: [Dh/2]
+    std::vector<float> m_cosines, m_sines;  // Llama: this step's angles, [B, Dh/2] each
     float m_ropePositionScale = 1.0f;
     std::vector<Layer> m_layers;
     // Work buffers, allocated once: x [B,D], normed [B,D], qkv [B,(H+2Hkv)Dh],

@@ -24,7 +24,7 @@ done
 extra=$(cd "$root" && find . -type f | grep -v -e '^./usr/bin/preflab$' -e '^./usr/share/' || true)
 [ -z "$extra" ] || fail "unexpected files: $extra"
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libtorch libqt6core6 libqt6widgets6 libqcustomplot libopenblas0-pthread; do
+for lib in libtorch libqt6core6 libqt6widgets6 libqcustomplot libopenblas0-openmp; do
   grep -q "$lib" <<<"$depends" || fail "Depends does not name $lib: $depends"
 done
 # grep reads all of a pipe (no -q): with pipefail, grep -q leaving early

@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build git ccache pkg-config
   qt6-base-dev qt6-tools-dev qt6-svg-dev libqt6sql6-sqlite
   libtorch-dev libopenblas0-pthread
+  libopenblas0-openmp  # OpenBLAS on the OpenMP threads ATen uses (PrefLab puts it first: core/runtime/blas_library.h)
   libgloo-dev  # c10d's ProcessGroupGloo.hpp includes Gloo's headers (data-parallel training)
   libqcustomplot-dev libqcustomplot2.1-qt6
   libsqlite3-dev

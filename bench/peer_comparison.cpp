@@ -4,6 +4,7 @@
 #include "bench/workloads.h"
 #include "core/algo/pairwise_loss.h"
 #include "core/nn/kernel_report.h"
+#include "core/runtime/blas_library.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/cpu_features.h"
 #include "core/runtime/library_environment.h"
@@ -232,6 +233,7 @@ int runPeerComparison(const PeerOptions& o) {
         preflab.insert("hh_offline_dpo_first_loss", hh.firstLoss);
         preflab.insert("dpo_loss_check", lossCheck);
         QJsonObject all{{"cpu", QString::fromStdString(cpuFeatures().summary())}, {"threads", threads},
+                        {"blas", QString::fromStdString(blasThreadingName(loadedBlas().threading))},
                         {"matmul_peak_gflops_fp32", peak}, {"dpo_step_peak_share", peakShare},
                         {"hh_offline_dpo_ratio", ratios["hh_offline_dpo_ratio"]},
                         {"online_dpo_step_ratio", ratios["online_dpo_step_ratio"]},

@@ -198,6 +198,27 @@ private Q_SLOTS:
         }
     }
 
+    // Another seed's pairs become the held-out set, except exact repeats of
+    // a training pair (either order of its two responses); the gold gaps
+    // stay with their pairs.
+    void separateHeldOutDropsRepeatsOfTrainingPairs() {
+        RewardModelSpec spec;
+        spec.pairs = {{"p1", "a", "b"}, {"p2", "c", "d"}};
+        spec.heldOut = {{"stale", "x", "y"}};  // replaced, not appended to
+        const std::vector<OfflinePair> other = {
+            {"p1", "a", "b"},  // the same pair
+            {"p2", "d", "c"},  // the same two responses, swapped
+            {"p1", "a", "e"},  // the same prompt, another response: held out
+            {"p3", "a", "b"},  // another prompt: held out
+        };
+        const int64_t dropped = setSeparateHeldOut(spec, other, {1.0, 2.0, 3.0, 4.0});
+        QCOMPARE(dropped, int64_t(2));
+        QCOMPARE(spec.heldOut.size(), size_t(2));
+        QCOMPARE(QString::fromStdString(spec.heldOut[0].rejected), QString("e"));
+        QCOMPARE(QString::fromStdString(spec.heldOut[1].prompt), QString("p3"));
+        QCOMPARE(spec.heldOutGoldGaps, (std::vector<double>{3.0, 4.0}));
+    }
+
     // The pooling rule is stored in the file and the judge reads the score
     // where the rule says: at EOS, at the last token before it, or the mean
     // over the response's tokens.

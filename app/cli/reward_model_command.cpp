@@ -30,8 +30,6 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <set>
-#include <tuple>
 
 namespace preflab {
 namespace {
@@ -228,19 +226,7 @@ int runTrainRewardModelCommand(const QStringList& args) {
                               n == heldOutPairs);
                 });
                 held.done();
-                std::set<std::tuple<std::string, std::string, std::string>> trained;
-                for (const OfflinePair& t : spec.pairs) {
-                    trained.insert({t.prompt, std::min(t.chosen, t.rejected), std::max(t.chosen, t.rejected)});
-                }
-                for (size_t i = 0; i < measured.pairs.size(); ++i) {
-                    const OfflinePair& h = measured.pairs[i];
-                    if (trained.count({h.prompt, std::min(h.chosen, h.rejected), std::max(h.chosen, h.rejected)})) {
-                        ++duplicatesDropped;
-                    } else {
-                        spec.heldOut.push_back(h);
-                        spec.heldOutGoldGaps.push_back(measured.goldGaps[i]);
-                    }
-                }
+                duplicatesDropped = setSeparateHeldOut(spec, measured.pairs, measured.goldGaps);
                 sampleSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
             }
             source = QStringLiteral("the starter's samples, labelled by the task's true reward");

@@ -18,6 +18,8 @@
 #include <chrono>
 #include <cmath>
 #include <random>
+#include <set>
+#include <tuple>
 
 namespace preflab {
 namespace {
@@ -116,6 +118,24 @@ bool parseRewardPooling(const std::string& name, RewardPooling* out) {
         }
     }
     return false;
+}
+
+int64_t setSeparateHeldOut(RewardModelSpec& spec, const std::vector<OfflinePair>& pairs, const std::vector<double>& goldGaps) {
+    std::set<std::tuple<std::string, std::string, std::string>> trained;
+    for (const OfflinePair& t : spec.pairs) trained.insert({t.prompt, std::min(t.chosen, t.rejected), std::max(t.chosen, t.rejected)});
+    spec.heldOut.clear();
+    spec.heldOutGoldGaps.clear();
+    int64_t dropped = 0;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+        const OfflinePair& h = pairs[i];
+        if (trained.count({h.prompt, std::min(h.chosen, h.rejected), std::max(h.chosen, h.rejected)})) {
+            ++dropped;
+            continue;
+        }
+        spec.heldOut.push_back(h);
+        if (i < goldGaps.size()) spec.heldOutGoldGaps.push_back(goldGaps[i]);
+    }
+    return dropped;
 }
 
 RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::string& outPath,

@@ -90,6 +90,12 @@ struct RewardModelReport {
     double seconds = 0;
 };
 
+// Makes `pairs` (another seed's, say) spec's own held-out set, except those
+// that repeat one of spec.pairs exactly (the same prompt and the same two
+// responses, in either order: the task's world is small), and returns how
+// many were dropped for that. goldGaps: one per pair, or empty.
+int64_t setSeparateHeldOut(RewardModelSpec& spec, const std::vector<OfflinePair>& pairs, const std::vector<double>& goldGaps);
+
 // Trains and writes the reward model to outPath (atomically): the checkpoint
 // with the best held-out accuracy (ties: lower held-out loss). Metrics, under
 // the spec's names (rm/loss, rm/accuracy, rm/margin, rm/reward_min/mean/max,

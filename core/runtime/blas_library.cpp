@@ -2,9 +2,7 @@
 
 #include <dlfcn.h>
 
-#include <cstdlib>
 #include <filesystem>
-
 
 namespace preflab {
 

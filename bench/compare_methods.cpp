@@ -294,9 +294,7 @@ int main(int argc, char** argv) {
     // starter, with `preflab train-rm`'s defaults (the reward base, pretrained
     // once and cached; its last two blocks and the head; warm-up and cosine
     // decay); kept in the folder for --resume.
-    RewardModelSpec rmSpec;
-    rmSpec.trainLayers = 2;
-    rmSpec.lrDecay = true;
+    RewardModelSpec rmSpec = taskRewardModelSpec();
     const std::string rewardModel = (out + "/reward-model.pt").toStdString();
     const QString rmReport = out + "/reward-model.txt";
     RewardModelReport rm;

@@ -54,7 +54,7 @@ QJsonObject runPeer(const PeerOptions& o, bool asIs, bool bf16, std::string* err
         for (const char* name : {"OMP_WAIT_POLICY", "OPENBLAS_CORETYPE", "ATEN_CPU_CAPABILITY", "GLOG_minloglevel"}) env.remove(name);
         // And the BLAS Debian's alternatives chose, not the OpenMP build PrefLab put first.
         QStringList path = env.value("LD_LIBRARY_PATH").split(':', Qt::SkipEmptyParts);
-        path.removeIf([](const QString& dir) { return dir.endsWith("/openblas-openmp"); });
+        path.removeIf([](const QString& dir) { return dir.endsWith(QStringLiteral("/") + kOpenMpBlasFolderName); });
         if (path.isEmpty()) {
             env.remove("LD_LIBRARY_PATH");
         } else {

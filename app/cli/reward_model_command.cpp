@@ -104,20 +104,21 @@ int runTrainRewardModelCommand(const QStringList& args) {
     p.addOption({"base-width", "With --base reward-base: its model width (d_model; the MLP is 4 times it).", "d"});
     p.addOption({"base-layers", "With --base reward-base: its transformer blocks.", "n"});
     p.addOption({"base-pretrain-steps", "With --base reward-base: its pretraining steps.", "n"});
+    const RewardModelSpec defaults = taskRewardModelSpec();
     p.addOption({"lr-decay", "Warm up over 5% of the steps, then decay the learning rate to 10% (cosine): yes or no.",
-                 "yes|no", "yes"});
-    p.addOption({"weight-decay", "AdamW weight decay on the trained weights.", "value", "0"});
+                 "yes|no", defaults.lrDecay ? "yes" : "no"});
+    p.addOption({"weight-decay", "AdamW weight decay on the trained weights.", "value", QString::number(defaults.weightDecay)});
     p.addOption({"out", "Where to write it (default: <data dir>/models/reward-model.pt).", "file"});
-    p.addOption({"steps", "Gradient steps.", "n", "1200"});
-    p.addOption({"batch-size", "Pairs per step.", "n", "16"});
-    p.addOption({"lr", "Learning rate.", "value", "1e-3"});
+    p.addOption({"steps", "Gradient steps.", "n", QString::number(defaults.steps)});
+    p.addOption({"batch-size", "Pairs per step.", "n", QString::number(defaults.batchSize)});
+    p.addOption({"lr", "Learning rate.", "value", QString::number(defaults.lr)});
     p.addOption({"pooling", "Where the score is read: eos (the closing EOS token), last (the last token before it), "
                             "mean or sum (over the response's tokens), or sentences (the sum over its sentence ends and EOS).",
-                 "rule", "sum"});
+                 "rule", rewardPoolingName(defaults.pooling)});
     p.addOption({"train-layers", "Train the head with the last K transformer blocks (0: the head alone on the frozen "
                                  "model); -1 trains every weight.",
-                 "k", "2"});
-    p.addOption({"seed", "Seed of the sampled pairs, the split and the order.", "n", "1"});
+                 "k", QString::number(defaults.trainLayers)});
+    p.addOption({"seed", "Seed of the sampled pairs, the split and the order.", "n", QString::number(defaults.seed)});
     p.addOption({"json", "Print one JSON object with the results as the last line of standard output; progress goes to "
                          "standard error."});
     p.addOption(databaseCommandLineOption());
@@ -127,7 +128,7 @@ int runTrainRewardModelCommand(const QStringList& args) {
     std::FILE* info = json ? stderr : stdout;
     const std::string dataDir = p.isSet("data-dir") ? p.value("data-dir").toStdString() : defaultDataDir();
     const std::string dbPath = p.isSet("db") ? p.value("db").toStdString() : dataDir + "/preflab.db";
-    RewardModelSpec spec;
+    RewardModelSpec spec = defaults;
     bool ok1 = false, ok2 = false, ok3 = false, ok4 = false, ok5 = false, ok6 = true;
     spec.steps = p.value("steps").toLongLong(&ok1);
     spec.batchSize = p.value("batch-size").toLongLong(&ok2);

@@ -120,6 +120,13 @@ bool parseRewardPooling(const std::string& name, RewardPooling* out) {
     return false;
 }
 
+RewardModelSpec taskRewardModelSpec() {
+    RewardModelSpec spec;
+    spec.trainLayers = 2;
+    spec.lrDecay = true;
+    return spec;
+}
+
 int64_t setSeparateHeldOut(RewardModelSpec& spec, const std::vector<OfflinePair>& pairs, const std::vector<double>& goldGaps) {
     std::set<std::tuple<std::string, std::string, std::string>> trained;
     for (const OfflinePair& t : spec.pairs) trained.insert({t.prompt, std::min(t.chosen, t.rejected), std::max(t.chosen, t.rejected)});

@@ -90,6 +90,14 @@ struct RewardModelReport {
     double seconds = 0;
 };
 
+// The best design measured on the built-in task (docs/methods.md, issue 28):
+// the last two blocks and the head trained, warm-up and cosine decay, meant
+// for the reward base (core/task/reward_base_model.h; basePath is left to the
+// caller). `preflab train-rm`'s defaults and preflab-compare's reward model.
+// RewardModelSpec's own defaults stay the starter's design, with which the
+// lessons' claims were checked.
+RewardModelSpec taskRewardModelSpec();
+
 // Makes `pairs` (another seed's, say) spec's own held-out set, except those
 // that repeat one of spec.pairs exactly (the same prompt and the same two
 // responses, in either order: the task's world is small), and returns how

@@ -31,7 +31,7 @@ LoadedBlas loadedBlas() {
 std::string openMpBlasFolderBeside(const std::string& loadedPath) {
     if (loadedPath.empty()) return {};
     const std::filesystem::path folder = std::filesystem::path(loadedPath).parent_path();
-    const std::filesystem::path candidate = folder.parent_path() / "openblas-openmp";
+    const std::filesystem::path candidate = folder.parent_path() / kOpenMpBlasFolderName;
     std::error_code ec;
     if (candidate == folder || !std::filesystem::is_regular_file(candidate / "libblas.so.3", ec)) return {};
     return candidate.string();

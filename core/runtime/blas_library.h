@@ -29,6 +29,7 @@ LoadedBlas loadedBlas();
 // under the multiarch library folder (.../openblas-pthread/, .../openblas-openmp/,
 // .../blas/ for the reference) — when it holds libblas.so.3; else empty.
 std::string openMpBlasFolderBeside(const std::string& loadedPath);
+inline constexpr char kOpenMpBlasFolderName[] = "openblas-openmp";  // that folder's name
 
 // "OpenBLAS, OpenMP build", "OpenBLAS, pthread build", ...
 std::string blasThreadingName(BlasThreading t);

@@ -171,6 +171,18 @@ private Q_SLOTS:
         const Claim judgedPpo = ppoClaim(judgeClaims(f, good));
         QVERIFY2(judgedPpo.judged && judgedPpo.reproduced, judgedPpo.evidence.c_str());
         QVERIFY2(judgedPpo.evidence.find("0.900 on 1000 pairs") != std::string::npos, judgedPpo.evidence.c_str());
+        // Without the two reward-model arms, a weak reward model is still the
+        // reason given (the premise first), and a good one leaves "did not run".
+        std::vector<CompareRun> noRmArms;
+        for (const CompareRun& r : runs) {
+            if (r.method != contender::kPpo && r.method != contender::kOnlineDpoRm) noRmArms.push_back(r);
+        }
+        const Claim weakNoArms = ppoClaim(judgeClaims(KlFrontier(noRmArms), ctx));
+        QVERIFY2(!weakNoArms.judged && weakNoArms.evidence.find("premise does not hold") != std::string::npos,
+                 weakNoArms.evidence.c_str());
+        QVERIFY2(weakNoArms.evidence.find("held-out accuracy 0.550 on 1000 pairs") != std::string::npos, weakNoArms.evidence.c_str());
+        const Claim goodNoArms = ppoClaim(judgeClaims(KlFrontier(noRmArms), good));
+        QVERIFY2(!goodNoArms.judged && goodNoArms.evidence.find("did not run") != std::string::npos, goodNoArms.evidence.c_str());
         // Noise costs 0.35 per nat (2.1 at KL 6), PPO against DPO 0.1 per nat
         // (0.6): noise matters more by 1.5, every seed.
         const Claim data = find("better preference data");

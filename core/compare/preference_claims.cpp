@@ -138,9 +138,10 @@ std::vector<Claim> judgeClaims(const KlFrontier& f, const ClaimContext& ctx) {
     {
         // As the papers: PPO with a reward model against online DPO labelled by
         // that reward model, the same imperfect signal for both, and only with
-        // a reward model good enough for the claim's premise.
+        // a reward model good enough for the claim's premise. The premise is
+        // checked first: below the bar, running both arms would not make the
+        // claim judgeable.
         const std::string claim = "PPO with a good reward model ≥ DPO (labelled by that reward model)";
-        Claim c = compareAtKl(f, kPpo, kOnlineDpoRm, Order::NotWorse, claim, ppoSource, margin);
         const bool measured = ctx.rewardModelAccuracy >= 0;
         const bool good = ctx.rewardModelAccuracy >= ctx.goodRewardModel && ctx.rewardModelPairs >= ctx.goodRewardModelPairs;
         const std::string rm = measured ? fmt("the reward model's held-out accuracy %.3f on %.0f pairs", ctx.rewardModelAccuracy,
@@ -148,12 +149,13 @@ std::vector<Claim> judgeClaims(const KlFrontier& f, const ClaimContext& ctx) {
                                               fmt(" (good from %.2f on %.0f pairs)", ctx.goodRewardModel,
                                                   static_cast<double>(ctx.goodRewardModelPairs))
                                         : std::string("no reward model was trained");
-        if (c.judged && !good) {
-            c = undecided(claim, ppoSource, rm + ": the claim's premise does not hold here");
-        } else if (c.judged) {
-            c.evidence += "; " + rm;
+        if (!good) {
+            out.push_back(undecided(claim, ppoSource, rm + ": the claim's premise does not hold here"));
+        } else {
+            Claim c = compareAtKl(f, kPpo, kOnlineDpoRm, Order::NotWorse, claim, ppoSource, margin);
+            if (c.judged) c.evidence += "; " + rm;
+            out.push_back(c);
         }
-        out.push_back(c);
     }
 
     {

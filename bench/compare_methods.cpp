@@ -16,6 +16,10 @@
 // appended to compare.csv as it ends, so --resume continues an interrupted
 // comparison in the same --out folder (the full one takes hours): the runs
 // already there are kept, and the reward model is the one saved there.
+// --report trains nothing: it writes compare.md, compare.png and
+// orderings.json from the runs already in --out (for example after merging
+// the compare.csv of two processes that ran disjoint contenders), with every
+// contender that has runs there.
 // The reward model (PPO's reward in "PPO (reward model)", the judge of
 // "online DPO (reward-model judge)") is trained on pairs the starter samples
 // and the task labels (as `preflab train-rm --task-pairs`); its last step's
@@ -127,13 +131,14 @@ int main(int argc, char** argv) {
     // Qt adopts the environment's locale; numbers in files and on the command
     // line are read with the C library (strtod, stod), which must see "0.5".
     std::setlocale(LC_NUMERIC, "C");
-    bool quick = false, resume = false;
+    bool quick = false, resume = false, reportOnly = false;
     QString out = QStringLiteral("compare-results");
     QStringList only, except;
     int64_t seedsArg = 0;  // --seeds N; 0: the mode's default
     for (int i = 1; i < argc; ++i) {
         quick |= std::strcmp(argv[i], "--quick") == 0;
         resume |= std::strcmp(argv[i], "--resume") == 0;
+        reportOnly |= std::strcmp(argv[i], "--report") == 0;
         if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
         if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = QString(argv[++i]).split(',');
         if (std::strcmp(argv[i], "--except") == 0 && i + 1 < argc) except = QString(argv[++i]).split(',');
@@ -205,7 +210,8 @@ int main(int argc, char** argv) {
 
     const std::string dataDir = defaultDataDir();
     const std::string starter = starterModelPath(dataDir);
-    if (!std::filesystem::exists(starter)) {
+    resume |= reportOnly;
+    if (!reportOnly && !std::filesystem::exists(starter)) {
         std::printf("pretraining the starter model (about 3 minutes)...\n");
         std::fflush(stdout);
         pretrainStarterModel({}, starter);
@@ -216,11 +222,11 @@ int main(int argc, char** argv) {
     // The offline methods' data: sampled once from the reference, labeled by the true reward.
     DatasetSpec dataset;
     dataset.pairs = quick ? 128 : 512;
-    const std::vector<OfflinePair> fixedPairs = sampleTaskDataset(starter, dataset).pairs;
-    std::printf("offline dataset: %zu pairs sampled from the starter model, labeled by the true reward\n", fixedPairs.size());
+    const std::vector<OfflinePair> fixedPairs = reportOnly ? std::vector<OfflinePair>{} : sampleTaskDataset(starter, dataset).pairs;
+    if (!reportOnly) std::printf("offline dataset: %zu pairs sampled from the starter model, labeled by the true reward\n", fixedPairs.size());
     RatedDatasetSpec ratedSpec;
     ratedSpec.responses = quick ? 256 : 512;
-    const bool withRatings = std::any_of(contenders.begin(), contenders.end(), [](const Contender& m) { return m.data == Data::Ratings; });
+    const bool withRatings = !reportOnly && std::any_of(contenders.begin(), contenders.end(), [](const Contender& m) { return m.data == Data::Ratings; });
     const std::vector<RatedResponse> ratedData = withRatings ? sampleRatedDataset(starter, ratedSpec) : std::vector<RatedResponse>{};
     double meanOutcome = 0;
     for (const RatedResponse& r : ratedData) meanOutcome += r.outcome / static_cast<double>(ratedData.size());
@@ -259,9 +265,20 @@ int main(int argc, char** argv) {
             }
         }
         std::printf("resuming: %zu runs already in %s\n", points.size(), qPrintable(csvPath));
+    } else if (reportOnly) {
+        std::fprintf(stderr, "preflab-compare: --report: no %s\n", qPrintable(csvPath));
+        return 1;
     } else {
         QFile::remove(csvPath);
         QFile::remove(errorsPath);
+    }
+    if (reportOnly) {  // the contenders that ran, in the table's order
+        contenders.erase(std::remove_if(contenders.begin(), contenders.end(),
+                                        [&](const Contender& m) {
+                                            return std::none_of(points.begin(), points.end(),
+                                                                [&](const Point& p) { return p.method == m.name; });
+                                        }),
+                         contenders.end());
     }
     auto done = [&](const std::string& method, double knob, int64_t seed) {
         return std::any_of(points.begin(), points.end(),
@@ -299,12 +316,14 @@ int main(int argc, char** argv) {
     const QString rmReport = out + "/reward-model.txt";
     RewardModelReport rm;
     const bool withRewardModel = std::any_of(contenders.begin(), contenders.end(), [](const Contender& m) { return m.rewardModel; });
+    bool rmKnown = false;  // a reward model trained here or kept from an earlier invocation
     QFile kept(rmReport);
-    if (withRewardModel && resume && QFile::exists(QString::fromStdString(rewardModel)) && kept.open(QIODevice::ReadOnly)) {
+    if ((withRewardModel || reportOnly) && resume && QFile::exists(QString::fromStdString(rewardModel)) && kept.open(QIODevice::ReadOnly)) {
         const QList<QByteArray> v = kept.readAll().trimmed().split(' ');
         rm.heldOutAccuracy = v.value(0).toDouble();
         rm.heldOutPairs = v.value(1).toLongLong();
         rm.lastHeldOutAccuracy = v.value(2).toDouble();
+        rmKnown = true;
         std::printf("reward model: kept from %s, held-out accuracy %.3f (last step) on %lld pairs\n", rewardModel.c_str(),
                     rm.lastHeldOutAccuracy, static_cast<long long>(rm.heldOutPairs));
     } else if (withRewardModel) {
@@ -331,6 +350,7 @@ int main(int argc, char** argv) {
                     rmSpec.heldOut.size(), static_cast<long long>(dropped));
         std::fflush(stdout);
         rm = trainRewardModel(rmSpec, rewardModel);
+        rmKnown = true;
         QFile report(rmReport);
         if (report.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
             report.write(QByteArray::number(rm.heldOutAccuracy, 'g', 10) + ' ' + QByteArray::number(static_cast<qint64>(rm.heldOutPairs)) +
@@ -346,7 +366,7 @@ int main(int argc, char** argv) {
         const bool causal = methodInfo(m.method).family == MethodFamily::Causal;
         for (double knob : knobs(m, quick)) {
             for (int64_t seed : seeds) {
-                if (done(m.name, knob, seed)) continue;
+                if (reportOnly || done(m.name, knob, seed)) continue;
                 QElapsedTimer t;
                 t.start();
                 LoopSetup setup;
@@ -441,8 +461,8 @@ int main(int argc, char** argv) {
     ClaimContext claims;
     // The last step's accuracy: the kept checkpoint was chosen on these held-out
     // pairs, so its own accuracy is optimistic by the selection.
-    claims.rewardModelAccuracy = withRewardModel ? rm.lastHeldOutAccuracy : -1;
-    claims.rewardModelPairs = withRewardModel ? rm.heldOutPairs : 0;
+    claims.rewardModelAccuracy = rmKnown ? rm.lastHeldOutAccuracy : -1;
+    claims.rewardModelPairs = rmKnown ? rm.heldOutPairs : 0;
     for (const Contender& m : contenders) {
         if (methodInfo(m.method).family != MethodFamily::Causal) continue;
         for (int64_t seed : seeds) {  // one mean absolute error per seed, over its knobs and evaluations
@@ -505,12 +525,16 @@ int main(int argc, char** argv) {
         for (const auto& [name, errors] : claims.valueErrors) parts << QString::fromStdString(name) + " " + withInterval(estimate(errors));
         ms << parts.join(QStringLiteral("; ")) << ".\n";
     }
-    if (withRewardModel) {
-        // The number of pairs it was trained on is fixed by the mode (a kept model was trained the same way).
-        ms << "\nThe reward model (PPO's reward, and online DPO's judge in the contender named so; " << (quick ? 600 : 3000)
-           << " task pairs sampled from the starter) reached held-out accuracy " << QString::number(rm.lastHeldOutAccuracy, 'f', 3)
-           << " at its last step (" << QString::number(rm.heldOutAccuracy, 'f', 3) << " at the kept checkpoint, chosen on these pairs) on "
-           << rm.heldOutPairs << " held-out pairs.\n";
+    if (rmKnown) {
+        // The number of pairs it was trained on is fixed by the mode (a kept
+        // model was trained the same way); with its held-out pairs sampled
+        // apart, the last step is the model kept and measured.
+        ms << "\nThe reward model (PPO's reward, and online DPO's judge in the contender named so; trained on "
+           << (quick ? 400 : 2000) << " task pairs sampled from the starter) reached held-out accuracy "
+           << QString::number(rm.lastHeldOutAccuracy, 'f', 3) << " at its last step, the model kept, on " << rm.heldOutPairs
+           << " held-out pairs sampled with another seed"
+           << (withRewardModel ? "" : "; the two contenders that use it were not run")
+           << ".\n";
     }
     ms << "\n## Claims (orderings.json)\n\n| claim | verdict | evidence |\n|---|---|---|\n";
     for (const Claim& c : judged) {

@@ -305,6 +305,39 @@ private Q_SLOTS:
         QCOMPARE(r.bestStep, int64_t(60));
     }
 
+    // baseDecay pulls the trained blocks back toward the base's weights: at
+    // lr * baseDecay = 1 each step undoes the blocks' own move (they end on
+    // the base's weights while the head still learns); without it they move.
+    void baseDecayPullsTheBlocksTowardTheBase_data() {
+        QTest::addColumn<double>("baseDecay");
+        QTest::addColumn<bool>("atBase");
+        QTest::newRow("none") << 0.0 << false;
+        QTest::newRow("full pull") << 1.0 / 3e-3 << true;
+    }
+    void baseDecayPullsTheBlocksTowardTheBase() {
+        QFETCH(double, baseDecay);
+        QFETCH(bool, atBase);
+        QTemporaryDir dir;
+        RewardModelSpec spec;
+        spec.basePath = writeBase(dir);
+        spec.pairs = kindBeatsUnkind(40);
+        spec.steps = 5;
+        spec.lr = 3e-3;
+        spec.trainLayers = -1;
+        spec.baseDecay = baseDecay;
+        const std::string out = (dir.path() + "/rm.pt").toStdString();
+        trainRewardModel(spec, out);
+        ModelFileInfo info;
+        Transformer base = loadModelFile(spec.basePath, &info), rm = loadModelFile(out, &info);
+        const auto baseParams = base->named_parameters();
+        for (const auto& item : rm->named_parameters()) {
+            if (item.key().rfind("block", 0) != 0) continue;
+            const double moved = (item.value() - baseParams[item.key()]).abs().max().item<double>();
+            QVERIFY2(atBase ? moved < 1e-6 : moved > 1e-4, qPrintable(QString::fromStdString(item.key()) + " moved " + QString::number(moved)));
+        }
+        QVERIFY(!at::equal(rm->named_parameters()["scalar_head.weight"], at::zeros_like(rm->named_parameters()["scalar_head.weight"])));
+    }
+
     // The reward model's own base is pretrained once on the task's text and
     // cached: the second call reuses the file (same bytes, no pretraining).
     void rewardBaseIsPretrainedOnceAndReused() {

@@ -107,7 +107,11 @@ int runTrainRewardModelCommand(const QStringList& args) {
     const RewardModelSpec defaults = taskRewardModelSpec();
     p.addOption({"lr-decay", "Warm up over 5% of the steps, then decay the learning rate to 10% (cosine): yes or no.",
                  "yes|no", defaults.lrDecay ? "yes" : "no"});
-    p.addOption({"weight-decay", "AdamW weight decay on the trained weights.", "value", QString::number(defaults.weightDecay)});
+    p.addOption({"weight-decay", "AdamW weight decay on the trained weights (toward zero).", "value",
+                 QString::number(defaults.weightDecay)});
+    p.addOption({"base-decay", "Decay of the trained blocks toward the base's own weights (L2-SP), decoupled: after each "
+                               "step w -= lr * value * (w - w_base).",
+                 "value", QString::number(defaults.baseDecay)});
     p.addOption({"out", "Where to write it (default: <data dir>/models/reward-model.pt).", "file"});
     p.addOption({"steps", "Gradient steps.", "n", QString::number(defaults.steps)});
     p.addOption({"batch-size", "Pairs per step.", "n", QString::number(defaults.batchSize)});
@@ -150,11 +154,12 @@ int runTrainRewardModelCommand(const QStringList& args) {
                      qPrintable(p.value("pooling")));
         return 2;
     }
-    bool okDecay = false;
+    bool okDecay = false, okBaseDecay = false;
     spec.weightDecay = p.value("weight-decay").toDouble(&okDecay);
+    spec.baseDecay = p.value("base-decay").toDouble(&okBaseDecay);
     const QString decay = p.value("lr-decay");
-    if (!okDecay || spec.weightDecay < 0 || (decay != "yes" && decay != "no")) {
-        std::fprintf(stderr, "preflab train-rm: --lr-decay is yes or no, --weight-decay a number >= 0\n");
+    if (!okDecay || !okBaseDecay || spec.weightDecay < 0 || spec.baseDecay < 0 || (decay != "yes" && decay != "no")) {
+        std::fprintf(stderr, "preflab train-rm: --lr-decay is yes or no, --weight-decay and --base-decay numbers >= 0\n");
         return 2;
     }
     spec.lrDecay = decay == "yes";

@@ -218,6 +218,7 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
     };
 
     std::vector<at::Tensor> trained;
+    std::vector<std::pair<at::Tensor, at::Tensor>> anchored;  // a trained weight and its base value
     const int64_t firstTrained = spec.trainLayers < 0 ? 0 : rm->config().nLayers - spec.trainLayers;
     for (auto& item : rm->named_parameters()) {
         const std::string& name = item.key();
@@ -227,6 +228,10 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
         }
         item.value().set_requires_grad(train);
         if (train) trained.push_back(item.value());
+        // Where the trained blocks start: what baseDecay pulls them back toward.
+        if (train && spec.baseDecay > 0 && name.rfind("scalar_head", 0) != 0) {
+            anchored.push_back({item.value(), item.value().detach().clone()});
+        }
     }
     torch::optim::AdamW opt(trained, torch::optim::AdamWOptions(spec.lr).weight_decay(spec.weightDecay));
     // With lrDecay: a short warm-up, then cosine decay to 10 %, so the last
@@ -263,6 +268,11 @@ RewardModelReport trainRewardModel(const RewardModelSpec& spec, const std::strin
         if (!std::isfinite(lossValue)) throw std::runtime_error("reward model: non-finite loss at step " + std::to_string(step));
         loss.backward();
         opt.step();
+        if (!anchored.empty()) {
+            torch::NoGradGuard g;
+            const double pull = std::min(1.0, lrAt(step) * spec.baseDecay);
+            for (auto& [w, base] : anchored) w.sub_((w - base).mul_(pull));
+        }
         if (onMetrics) {
             const at::Tensor d = (rw - rl).detach();
             const at::Tensor all2 = s.detach();

@@ -63,7 +63,12 @@ struct RewardModelSpec {
     int64_t trainLayers = 1;
     // A warm-up over the first 5 % of the steps, then cosine decay to 10 % of lr.
     bool lrDecay = false;
-    double weightDecay = 0.0;  // AdamW's, on the trained weights
+    double weightDecay = 0.0;  // AdamW's, on the trained weights (toward zero)
+    // Decay of the trained weights toward the base's own (L2-SP, Li,
+    // Grandvalet and Davoine 2018), decoupled as AdamW's: after each step
+    // w -= lr * baseDecay * (w - w_base). The head, which starts from
+    // nothing, is not pulled. 0: none.
+    double baseDecay = 0.0;
     uint64_t seed = 1;
 };
 

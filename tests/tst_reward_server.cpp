@@ -531,6 +531,32 @@ private Q_SLOTS:
         QCOMPARE(RunStore(*Database::open(setup.databasePath)).list()[0].run.status, std::string("stopped"));
     }
 
+    // The same while the evaluation's win rate waits on the server (the run's
+    // judge is the win rate's judge; the evaluation before the first step
+    // sends the first request, before any pair is generated).
+    void stopWhileTheWinRateWaitsForTheServer() {
+        auto server = startServer();
+        server->behaviour = Behaviour::Silent;
+        QTemporaryDir dir;
+        SessionSetup setup = tinySetup(dir, writeTinyModel(dir.path()));
+        setup.config.judge = "reward_server";
+        setup.config.rewardServer = server->url().toStdString();
+        setup.config.heldOutPairs = 0;
+        setup.config.evalEvery = 1;
+        setup.config.evalSamples = 4;
+        setup.config.winRatePrompts = 4;
+        TrainingSession session(setup);
+        RunEvents events(session.worker(), this);
+        session.start();
+        QTRY_VERIFY_WITH_TIMEOUT(server->requests.load() >= 1, 60000);
+        session.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(events.finished, 10000);
+        session.wait();
+        QVERIFY2(events.failures.isEmpty(), qPrintable(events.failures.join("; ")));
+        QCOMPARE(events.states.last(), RunState::Stopped);
+        QCOMPARE(RunStore(*Database::open(setup.databasePath)).list()[0].run.lastStep, int64_t(0));
+    }
+
     // PPO's reward from the server: each step's rollout batch is one request.
     void ppoTakesItsRewardFromTheServer() {
         auto server = startServer();

@@ -3,6 +3,7 @@
 
 #include "core/algo/kl_estimators.h"
 #include "core/judges/make_judge.h"
+#include "core/judges/reward_scorer.h"
 #include "core/values/seed_mix.h"
 #include "core/values/win_rate.h"
 
@@ -120,7 +121,7 @@ void Evaluator::run(const std::atomic_bool& cancel) {
                     {metricKey(Metric::EvalEosRate), eos / n}};
     if (!m_ctx.cfg.goldModel.empty()) addProxyGold(texts, metrics);
     const Clock::time_point winRateBegan = Clock::now();  // the first time includes sampling the reference
-    if (m_winRatePrompts > 0 && prepareWinRate(cancel)) addWinRate(texts, metrics, winRateBegan);
+    if (m_winRatePrompts > 0 && prepareWinRate(cancel)) addWinRate(texts, metrics, winRateBegan, cancel);
     if (cancel.load()) return;
     std::vector<EvalSample> display = displaySamples(cancel);
     HeldOutStats heldOut;
@@ -203,7 +204,8 @@ bool Evaluator::prepareWinRate(const std::atomic_bool& cancel) {
     return true;
 }
 
-void Evaluator::addWinRate(const std::vector<std::string>& policyTexts, Metrics& metrics, Clock::time_point began) {
+void Evaluator::addWinRate(const std::vector<std::string>& policyTexts, Metrics& metrics, Clock::time_point began,
+                           const std::atomic_bool& cancel) {
     std::vector<PairForJudging> pairs;
     for (int64_t i = 0; i < m_winRatePrompts && i < static_cast<int64_t>(policyTexts.size()); ++i) {
         PairForJudging p;
@@ -214,7 +216,11 @@ void Evaluator::addWinRate(const std::vector<std::string>& policyTexts, Metrics&
         p.generatedAtStep = m_ctx.step;
         pairs.push_back(std::move(p));
     }
-    m_winRateJudge->submit(pairs);
+    {
+        // A judge that waits on a server stops waiting when the run is stopped.
+        const ScorerCancelScope stoppable(dynamic_cast<RewardScorer*>(m_winRateJudge.get()), cancel);
+        m_winRateJudge->submit(pairs);
+    }
     WinRateCount count;
     for (const Judgement& j : m_winRateJudge->collect()) count.add(j.choice);
     const OrderChecks order = m_winRateJudge->takeOrderChecks();

@@ -40,7 +40,8 @@ private:
     bool prepareWinRate(const std::atomic_bool& cancel);
     // Judges policy against reference on the first prompts; adds the metrics
     // (with the seconds since `began`).
-    void addWinRate(const std::vector<std::string>& policyTexts, Metrics& metrics, Clock::time_point began);
+    void addWinRate(const std::vector<std::string>& policyTexts, Metrics& metrics, Clock::time_point began,
+                    const std::atomic_bool& cancel);
     void addProxyGold(const std::vector<std::string>& texts, Metrics& metrics);
 
     LoopContext& m_ctx;

@@ -15,6 +15,7 @@
 #include "core/nn/sequence_batch.h"
 #include "core/nn/sampler.h"
 #include "core/nn/fused_decoder.h"
+#include "core/nn/fused_adamw.h"
 #include "core/nn/bf16_products.h"
 #include "core/runtime/compute_threads.h"
 #include "core/runtime/cpu_features.h"
@@ -172,7 +173,7 @@ struct StepFigures {
 StepFigures loraDpoStep(Transformer& model, bool bf16, bool checkpointing) {
     model->setGradientCheckpointing(checkpointing);
     model->train();
-    torch::optim::AdamW opt(model->trainableParameters(), torch::optim::AdamWOptions(1e-4).weight_decay(0.0));
+    FusedAdamW opt(model->trainableParameters(), torch::optim::AdamWOptions(1e-4).weight_decay(0.0));
     torch::manual_seed(3);
     const int64_t vocab = model->config().vocabSize;
     auto randomTokens = [&](int n) {

@@ -2,6 +2,7 @@
 
 #include "core/algo/pairwise_loss.h"
 #include "core/nn/autocast_scope.h"
+#include "core/nn/fused_adamw.h"
 #include "core/nn/row_parallel_logits.h"
 #include "core/nn/sampler.h"
 #include "core/nn/sequence_batch.h"
@@ -81,7 +82,7 @@ double median(std::vector<double> v) {
 std::vector<double> dpoStepSeconds(const TransformerConfig& cfg, int pairs, int seqLen, bool bf16, int repetitions) {
     torch::manual_seed(1);
     Transformer m(cfg);
-    torch::optim::AdamW opt(m->parameters(), torch::optim::AdamWOptions(1e-4));
+    FusedAdamW opt(m->parameters(), torch::optim::AdamWOptions(1e-4));
     std::vector<TokenIds> prompts, responses;
     for (int i = 0; i < 2 * pairs; ++i) {
         prompts.push_back(TokenIds(seqLen / 4, 65 + i % 7));
@@ -130,7 +131,7 @@ std::vector<double> onlineDpoStepSeconds(int repetitions, double* tokensPerStep)
     Transformer policy(cfg);
     Transformer reference = cloneTransformer(policy);
     reference->eval();
-    torch::optim::AdamW opt(policy->parameters(), torch::optim::AdamWOptions(5e-5));
+    FusedAdamW opt(policy->parameters(), torch::optim::AdamWOptions(5e-5));
     const ByteTokenizer tokenizer;
     const ToyWorldTask task;
     const std::vector<TaskPrompt> asks = task.prompts(64, 3);

@@ -4,6 +4,7 @@
 #include "core/hf/hf_model.h"
 #include "core/values/seed_mix.h"
 #include "core/nn/autocast_scope.h"
+#include "core/nn/fused_adamw.h"
 #include "core/nn/row_parallel_logits.h"
 #include "core/runtime/compute_threads.h"
 #include "core/text/byte_tokenizer.h"
@@ -63,7 +64,7 @@ LoopModels::LoopModels(LoopContext& ctx) {
     bf16 = useBf16(cfg.computeDtype, policy->config().parameterCount());
     // Everything random after this point (dropout, new heads) follows from the run's seed.
     torch::manual_seed(ctx.seed());
-    optimizer = std::make_unique<torch::optim::AdamW>(
+    optimizer = std::make_unique<FusedAdamW>(
         policy->trainableParameters(), torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
 
     sampling.temperature = cfg.temperature;

@@ -2,6 +2,7 @@
 #include "core/values/metric_names.h"
 
 #include "core/loop/shuffled_cycle.h"
+#include "core/nn/fused_adamw.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +13,7 @@ OutcomeModel::OutcomeModel(LoopContext& ctx, LoopModels& models, ParameterUpdate
     : m_ctx(ctx), m_models(models), m_update(update) {
     for (SideModel& side : m_fold) {
         side.model = withScalarHead(models.policy);
-        side.optimizer = std::make_unique<torch::optim::AdamW>(
+        side.optimizer = std::make_unique<FusedAdamW>(
             side.model->parameters(), torch::optim::AdamWOptions(ctx.cfg.outcomeLr).weight_decay(0.0));
         update.track(*side.optimizer);
     }

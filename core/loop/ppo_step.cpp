@@ -19,6 +19,7 @@
 #include "core/algo/ppo_terms.h"
 #include "core/judges/reward_model.h"
 #include "core/loop/policy_samples.h"
+#include "core/nn/fused_adamw.h"
 #include "core/values/seed_mix.h"
 
 #include <algorithm>
@@ -57,7 +58,7 @@ PpoStep::PpoStep(LoopContext& ctx, LoopModels& models, ParameterUpdate& update)
     } else {
         m_value.model = withScalarHead(models.policy);
     }
-    m_value.optimizer = std::make_unique<torch::optim::AdamW>(m_value.model->parameters(),
+    m_value.optimizer = std::make_unique<FusedAdamW>(m_value.model->parameters(),
                                                               torch::optim::AdamWOptions(cfg.lr).weight_decay(0.0));
     update.track(*m_value.optimizer);
 }

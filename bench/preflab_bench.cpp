@@ -136,10 +136,19 @@ int main(int argc, char** argv) {
         const int threads = configureComputeThreads();
         const TransformerConfig tenM = bench::tenMillionConfig();
         const double peak = bench::matmulPeakGflops(false);
-        const double s = bench::median(bench::dpoStepSeconds(tenM, 8, 128, false, dpoStepReps));
+        // PrefLab's step, then the same with LibTorch's AdamW, in alternating
+        // rounds (a VM's neighbours come and go): what the fused update saves.
+        std::vector<double> fused, libtorch;
+        for (int round = 0; round < 3; ++round) {
+            for (double t : bench::dpoStepSeconds(tenM, 8, 128, false, dpoStepReps)) fused.push_back(t);
+            for (double t : bench::dpoStepSeconds(tenM, 8, 128, false, dpoStepReps, true)) libtorch.push_back(t);
+        }
+        const double s = bench::median(fused), sLibtorch = bench::median(libtorch);
         const double gflops = bench::dpoStepFlops(tenM, 8, 128) / s / 1e9;
-        std::printf("DPO step, 10.8 M fp32, 8 pairs x 128 tokens, %d threads: median %.3f s of %d, %.1f GFLOP/s, %.0f %% of "
-                    "the matmul peak (%.1f GFLOP/s)\n", threads, s, dpoStepReps, gflops, 100 * gflops / peak, peak);
+        std::printf("DPO step, 10.8 M fp32, 8 pairs x 128 tokens, %d threads: median %.3f s of %zu, %.1f GFLOP/s, %.0f %% of "
+                    "the matmul peak (%.1f GFLOP/s)\n", threads, s, fused.size(), gflops, 100 * gflops / peak, peak);
+        std::printf("  the same with LibTorch's AdamW instead of FusedAdamW: median %.3f s (%.0f %% of the peak)\n", sLibtorch,
+                    100 * bench::dpoStepFlops(tenM, 8, 128) / sLibtorch / 1e9 / peak);
         return 0;
     }
     if (soak) {

@@ -79,10 +79,15 @@ double median(std::vector<double> v) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-std::vector<double> dpoStepSeconds(const TransformerConfig& cfg, int pairs, int seqLen, bool bf16, int repetitions) {
+std::vector<double> dpoStepSeconds(const TransformerConfig& cfg, int pairs, int seqLen, bool bf16, int repetitions,
+                                   bool libtorchAdamW) {
     torch::manual_seed(1);
     Transformer m(cfg);
-    FusedAdamW opt(m->parameters(), torch::optim::AdamWOptions(1e-4));
+    const torch::optim::AdamWOptions options(1e-4);
+    std::unique_ptr<torch::optim::AdamW> optimizer = libtorchAdamW
+                                                         ? std::make_unique<torch::optim::AdamW>(m->parameters(), options)
+                                                         : std::make_unique<FusedAdamW>(m->parameters(), options);
+    torch::optim::AdamW& opt = *optimizer;
     std::vector<TokenIds> prompts, responses;
     for (int i = 0; i < 2 * pairs; ++i) {
         prompts.push_back(TokenIds(seqLen / 4, 65 + i % 7));

@@ -13,7 +13,10 @@ TransformerConfig d128Config();        // d128 x 4 layers, 4 heads, ff 512
 
 // One DPO training step: policy forward and backward over 2 x pairs
 // sequences of seqLen tokens, AdamW; reference log-probs precomputed.
-std::vector<double> dpoStepSeconds(const TransformerConfig& cfg, int pairs, int seqLen, bool bf16, int repetitions);
+// With libtorchAdamW, LibTorch's own AdamW instead of PrefLab's FusedAdamW
+// (to show what the fused update takes off the step).
+std::vector<double> dpoStepSeconds(const TransformerConfig& cfg, int pairs, int seqLen, bool bf16, int repetitions,
+                                   bool libtorchAdamW = false);
 // FLOPs of that step (6 N per token for the dense layers plus attention scores).
 double dpoStepFlops(const TransformerConfig& cfg, int pairs, int seqLen);
 

@@ -348,6 +348,8 @@ int runTrainRewardModelCommand(const QStringList& args) {
                                 {"base_pretrain_seconds", basePretrainSeconds},
                                 {"setup_seconds", setupSeconds},
                                 {"lr_decay", spec.lrDecay},
+                                {"weight_decay", spec.weightDecay},
+                                {"base_decay", spec.baseDecay},
                                 {"train_layers", static_cast<qint64>(spec.trainLayers)},
                                 {"model", QString::fromStdString(out)}};
             if (separate) {

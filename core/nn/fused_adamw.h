@@ -2,9 +2,10 @@
 // AdamW with its update fused into one pass over each parameter. LibTorch
 // 1.13's AdamW::step runs eight separate element-wise operations per
 // parameter (two of them allocating a temporary the parameter's size): about
-// 21 passes over memory, 67-113 ms of a 10.8 M-parameter model's ~1 s DPO
-// step on 2 cores. One pass reads the parameter, its gradient and the two
-// moments and writes three of them back (7 passes).
+// 21 passes over memory. One pass reads the parameter, its gradient and the
+// two moments and writes three of them back (7 passes). For 10.8 M
+// parameters on 2 cores, with nothing else running: 33-40 ms a step against
+// 18-20 ms fused, about 2 % of that model's 1 s DPO step.
 //
 // It is a torch::optim::AdamW: the same options, the same per-parameter
 // state (AdamWParamState, so checkpoints save and load as before), the same

@@ -539,8 +539,9 @@ int main(int argc, char** argv) {
     ms << "\n## Claims (orderings.json)\n\n| claim | verdict | evidence |\n|---|---|---|\n";
     for (const Claim& c : judged) {
         // The verdict, not reproduced yes/no: an interval across the line is inconclusive, not a refutation.
-        ms << "| " << QString::fromStdString(c.claim) << " (" << QString::fromStdString(c.source) << ") | "
-           << QString::fromStdString(c.verdict) << " | " << QString::fromStdString(c.evidence) << " |\n";
+        // A '|' in the text (|algorithm effect|) would end the table's cell.
+        auto cell = [](const std::string& text) { return QString::fromStdString(text).replace('|', QStringLiteral("\\|")); };
+        ms << "| " << cell(c.claim) << " (" << cell(c.source) << ") | " << cell(c.verdict) << " | " << cell(c.evidence) << " |\n";
     }
     md.close();
 

@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
         quick |= std::strcmp(argv[i], "--quick") == 0;
         resume |= std::strcmp(argv[i], "--resume") == 0;
         reportOnly |= std::strcmp(argv[i], "--report") == 0;
+        resume |= reportOnly;
         if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
         if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = QString(argv[++i]).split(',');
         if (std::strcmp(argv[i], "--except") == 0 && i + 1 < argc) except = QString(argv[++i]).split(',');
@@ -210,7 +211,6 @@ int main(int argc, char** argv) {
 
     const std::string dataDir = defaultDataDir();
     const std::string starter = starterModelPath(dataDir);
-    resume |= reportOnly;
     if (!reportOnly && !std::filesystem::exists(starter)) {
         std::printf("pretraining the starter model (about 3 minutes)...\n");
         std::fflush(stdout);
@@ -362,11 +362,11 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     QElapsedTimer total;
     total.start();
-    for (const Contender& m : contenders) {
+    for (const Contender& m : reportOnly ? std::vector<Contender>{} : contenders) {
         const bool causal = methodInfo(m.method).family == MethodFamily::Causal;
         for (double knob : knobs(m, quick)) {
             for (int64_t seed : seeds) {
-                if (reportOnly || done(m.name, knob, seed)) continue;
+                if (done(m.name, knob, seed)) continue;
                 QElapsedTimer t;
                 t.start();
                 LoopSetup setup;
@@ -459,8 +459,6 @@ int main(int argc, char** argv) {
     for (const Point& p : points) runs.push_back({p.method, p.knob, p.seed, p.trajectory});
     const KlFrontier frontier(runs);
     ClaimContext claims;
-    // The last step's accuracy: the kept checkpoint was chosen on these held-out
-    // pairs, so its own accuracy is optimistic by the selection.
     claims.rewardModelAccuracy = rmKnown ? rm.lastHeldOutAccuracy : -1;
     claims.rewardModelPairs = rmKnown ? rm.heldOutPairs : 0;
     for (const Contender& m : contenders) {
@@ -537,10 +535,10 @@ int main(int argc, char** argv) {
            << ".\n";
     }
     ms << "\n## Claims (orderings.json)\n\n| claim | verdict | evidence |\n|---|---|---|\n";
+    // A '|' in the text (|algorithm effect|) would end the table's cell.
+    auto cell = [](const std::string& text) { return QString::fromStdString(text).replace('|', QStringLiteral("\\|")); };
     for (const Claim& c : judged) {
         // The verdict, not reproduced yes/no: an interval across the line is inconclusive, not a refutation.
-        // A '|' in the text (|algorithm effect|) would end the table's cell.
-        auto cell = [](const std::string& text) { return QString::fromStdString(text).replace('|', QStringLiteral("\\|")); };
         ms << "| " << cell(c.claim) << " (" << cell(c.source) << ") | " << cell(c.verdict) << " | " << cell(c.evidence) << " |\n";
     }
     md.close();
